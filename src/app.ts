@@ -1,0 +1,98 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { errorBody, HttpError } from './http/errors.js';
+import { registerHealthRoutes } from './http/health.js';
+import type { Metrics } from './http/metrics.js';
+
+/** What the process knows about itself; `/readyz` reads it. */
+export interface Lifecycle {
+  ready: boolean;
+  shuttingDown: boolean;
+}
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  lifecycle: Lifecycle;
+}
+
+/** Routes that answer before the service is ready (they report on readiness rather than need it). */
+const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** A Fastify instance with every plugin and route, not listening: the server listens, tests inject. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
+    loggerInstance: deps.logger,
+    bodyLimit: 1024 * 1024,
+    // One line per request would drown the log at Feishu's event rates; failures are logged in onResponse.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  };
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!deps.lifecycle.ready && !ALWAYS_OPEN.has(request.url.split('?')[0] ?? '')) {
+      reply.code(503).send(errorBody('starting', 'the service is starting; try again in a few seconds'));
+    }
+  });
+
+  // While shutting down, close each connection after its last answer: otherwise an idle keep-alive socket would
+  // hold app.close() open for the whole keep-alive timeout.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (deps.lifecycle.shuttingDown) reply.header('connection', 'close');
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequestDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.details));
+    }
+    const fastifyError = error as { statusCode?: number; code?: string; message: string; validation?: unknown };
+    const status = fastifyError.statusCode ?? 500;
+    if (status < 500) {
+      return reply
+        .code(status)
+        .send(errorBody(clientErrorCode(status, fastifyError.code), fastifyError.message, fastifyError.validation));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(errorBody('internal', 'internal error; the operator can find it in the log'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  registerHealthRoutes(app, deps);
+  return app;
+}
+
+function clientErrorCode(status: number, fastifyCode?: string): string {
+  switch (fastifyCode) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'body_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'invalid_json';
+    case 'FST_ERR_VALIDATION':
+      return 'invalid_request';
+  }
+  if (status === 400 && fastifyCode === undefined) return 'invalid_json';
+  return status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+}

@@ -1,0 +1,132 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema/index.js';
+
+/** One type for both drivers; transactions are of this type too, so repository functions take `Db` first. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Runs `SELECT 1`; throws when the database does not answer. */
+  ping(): Promise<void>;
+  /**
+   * Runs `fn` while holding a session-level advisory lock on a dedicated connection, so that work such as migrations
+   * happens once even when several replicas start together.
+   */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** Connections in the postgres.js pool. */
+  poolSize?: number;
+  /** For tests: an in-memory PGlite, or one loaded from a prepared data dir tarball. */
+  pglite?: PGlite;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  return openPglite(options);
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    // Keep the server's type for timestamps; drizzle maps them.
+    connection: { application_name: 'hazard-bot' },
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    async ping() {
+      await client`select 1`;
+    },
+    async withAdvisoryLock(key, fn) {
+      const conn = await client.reserve();
+      try {
+        await conn`select pg_advisory_lock(${key})`;
+        try {
+          return await fn();
+        } finally {
+          await conn`select pg_advisory_unlock(${key})`;
+        }
+      } finally {
+        conn.release();
+      }
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * PGlite is single-process: a second process opening the same data dir would corrupt it, so we hold a pid lock file
+ * and refuse to start while another live process holds it.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = path.join(dataDir, 'hazard-bot.pid');
+  try {
+    const holder = Number(readFileSync(lockFile, 'utf8').trim());
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `DATA_DIR ${dataDir} is in use by process ${holder}; the embedded database serves one process at a time (set DATABASE_URL to run several)`,
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  writeFileSync(lockFile, String(process.pid));
+  return () => rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  let unlock = () => {};
+  let client = options.pglite;
+  if (!client) {
+    const dataDir = path.resolve(options.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+    try {
+      client = await PGlite.create(path.join(dataDir, 'pgdata'));
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+  const pg = client;
+  const db = drizzlePglite(pg, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    // One process owns a PGlite database, so there is nobody to exclude.
+    withAdvisoryLock: (_key, fn) => fn(),
+    async close() {
+      if (!pg.closed) await pg.close();
+      unlock();
+    },
+  };
+}

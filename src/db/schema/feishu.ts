@@ -1,0 +1,81 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * Every event and card callback Feishu delivered, stored before it is acknowledged.
+ * The unique keys make redeliveries (Feishu is at-least-once) no-ops; rows are kept ≥ 72 h, then purged.
+ */
+export const inboundEvents = pgTable(
+  'inbound_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    eventId: text('event_id').notNull(),
+    /** Set for `im.message.receive_v1`: Feishu may resend one message under a new event_id. */
+    messageId: text('message_id'),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').notNull(),
+    /** pending → done | failed | ignored */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('inbound_events_event_id_key').on(t.eventId),
+    uniqueIndex('inbound_events_message_id_key').on(t.messageId),
+    index('inbound_events_pending_idx').on(t.receivedAt).where(sql`${t.status} = 'pending'`),
+    index('inbound_events_received_at_idx').on(t.receivedAt),
+  ],
+);
+
+/**
+ * The transactional outbox: every message the bot sends is a row first, written in the same transaction as the
+ * change that caused it. The row id doubles as Feishu's `uuid`, so a resend after a crash is dropped by Feishu.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** send | reply | patch */
+    kind: text('kind').notNull(),
+    /** open_id | chat_id | email | user_id | union_id (send) */
+    receiveIdType: text('receive_id_type'),
+    /** Recipient for send, the message replied to for reply, the message updated for patch. */
+    target: text('target').notNull(),
+    /** text | interactive | image | file | post */
+    msgType: text('msg_type').notNull(),
+    /** The message content object (serialised to Feishu's JSON string when sent). */
+    content: jsonb('content').notNull(),
+    /** open_ids to buzz (加急, urgent_app) once the message is delivered. */
+    urgentOpenIds: text('urgent_open_ids').array(),
+    urgentDoneAt: timestamp('urgent_done_at', { withTimezone: true }),
+    /** An optional business key (e.g. `hazard:42:card`) so callers can find the message later. */
+    topic: text('topic'),
+    /** pending → sent | failed */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    messageId: text('message_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('outbox_sent_at_idx').on(t.sentAt),
+    index('outbox_topic_idx').on(t.topic),
+  ],
+);
+
+/**
+ * Fixed windows of Feishu's rate limits, shared by every replica: a sender takes permits from the current window
+ * with one conditional upsert, so N replicas together never exceed the app's limit.
+ */
+export const rateWindows = pgTable('rate_windows', {
+  key: text('key').primaryKey(),
+  windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+  used: integer('used').notNull().default(0),
+});

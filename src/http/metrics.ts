@@ -1,0 +1,48 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The service's Prometheus metrics, one registry per app so that tests can build many apps in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route and status code',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    inboundEvents: new Counter({
+      name: 'feishu_inbound_events_total',
+      help: 'Feishu events and callbacks received, by type and outcome (accepted, duplicate, rejected)',
+      labelNames: ['type', 'outcome'] as const,
+      registers: [registry],
+    }),
+    outboxSent: new Counter({
+      name: 'feishu_outbox_sent_total',
+      help: 'Outbox rows delivered to Feishu, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    outboxFailed: new Counter({
+      name: 'feishu_outbox_failed_total',
+      help: 'Outbox rows given up on (permanent errors), by Feishu error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    outboxRetries: new Counter({
+      name: 'feishu_outbox_retries_total',
+      help: 'Outbox sends retried after a transient error, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'feishu_outbox_backlog',
+      help: 'Outbox rows waiting to be sent',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
