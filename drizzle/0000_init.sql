@@ -32,12 +32,6 @@ CREATE TABLE "outbox" (
 	"sent_at" timestamp with time zone
 );
 --> statement-breakpoint
-CREATE TABLE "rate_windows" (
-	"key" text PRIMARY KEY NOT NULL,
-	"window_start" timestamp with time zone NOT NULL,
-	"used" integer DEFAULT 0 NOT NULL
-);
---> statement-breakpoint
 CREATE UNIQUE INDEX "inbound_events_event_id_key" ON "inbound_events" USING btree ("event_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "inbound_events_message_id_key" ON "inbound_events" USING btree ("message_id");--> statement-breakpoint
 CREATE INDEX "inbound_events_pending_idx" ON "inbound_events" USING btree ("received_at") WHERE "inbound_events"."status" = 'pending';--> statement-breakpoint

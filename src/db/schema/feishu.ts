@@ -69,13 +69,3 @@ export const outbox = pgTable(
     index('outbox_topic_idx').on(t.topic),
   ],
 );
-
-/**
- * Fixed windows of Feishu's rate limits, shared by every replica: a sender takes permits from the current window
- * with one conditional upsert, so N replicas together never exceed the app's limit.
- */
-export const rateWindows = pgTable('rate_windows', {
-  key: text('key').primaryKey(),
-  windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
-  used: integer('used').notNull().default(0),
-});
