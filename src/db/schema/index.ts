@@ -1,1 +1,2 @@
 export * from './feishu.js';
+export * from './directory.js';

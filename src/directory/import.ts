@@ -1,0 +1,404 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '../db/client.js';
+import { departments, enterprises, people, regions, roleAssignments } from '../db/schema/index.js';
+import type { DirectoryInput, DirectoryIssue, ImportMode, ListName, ScopeKind } from './model.js';
+import type { ParsedInput } from './parse-input.js';
+import {
+  type OpenIdResolution,
+  type ResolveUserIds,
+  resolveOpenIds,
+  type UnresolvedPerson,
+} from './resolve-open-ids.js';
+import { type DirectoryState, loadDirectoryState } from './state.js';
+import { validateReferences } from './validate.js';
+
+export interface ImportCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+}
+
+export interface ImportReport {
+  mode: ImportMode;
+  regions: ImportCounts;
+  departments: ImportCounts;
+  people: ImportCounts;
+  enterprises: ImportCounts;
+  roles: { created: number; removed: number; unchanged: number };
+  /** People listed without an open_id that could not be found in Feishu's contacts (not fatal). */
+  unresolved: UnresolvedPerson[];
+  /** false when the import changed nothing (e.g. the same file imported twice). */
+  changed: boolean;
+}
+
+export type ImportResult = { ok: true; report: ImportReport } | { ok: false; issues: DirectoryIssue[] };
+
+export interface ImportOptions {
+  mode: ImportMode;
+  resolveUserIds?: ResolveUserIds | undefined;
+  now: Date;
+}
+
+/** Imports serialise on this transaction-level advisory lock, so two admins' uploads cannot interleave. */
+const IMPORT_LOCK_KEY = 727_004;
+/** Rows per multi-row statement: well under PostgreSQL's 65,535 bind parameters for our widest table. */
+const CHUNK = 1000;
+
+/** Thrown inside the transaction when the directory changed under a validated import; it rolls everything back. */
+class RejectedImport extends Error {
+  constructor(readonly issues: DirectoryIssue[]) {
+    super('directory import rejected');
+  }
+}
+
+/**
+ * Imports a parsed directory: every problem is reported at once and nothing is applied, or all of it is, in one
+ * transaction. Only what differs from the stored directory is written, with multi-row statements; a full import
+ * (mode `replace`) deactivates the entries it no longer lists, a merge leaves them alone.
+ */
+export async function importDirectory(db: Db, parsed: ParsedInput, options: ImportOptions): Promise<ImportResult> {
+  if (parsed.issues.length > 0) return { ok: false, issues: sortIssues(parsed.issues) };
+  const { input } = parsed;
+  const before = await loadDirectoryState(db);
+  const issues = validateReferences(input, before, options.mode);
+  if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
+
+  // The contact API is called before the transaction: no lock is held across network calls.
+  const resolution = await resolveOpenIds(input.people, before, options.resolveUserIds);
+
+  try {
+    const report = await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${IMPORT_LOCK_KEY})`);
+      const state = await loadDirectoryState(tx);
+      const again = validateReferences(input, state, options.mode);
+      if (again.length > 0) throw new RejectedImport(again);
+      return applyImport(tx, input, state, resolution, options);
+    });
+    return { ok: true, report };
+  } catch (error) {
+    if (error instanceof RejectedImport) return { ok: false, issues: sortIssues(error.issues) };
+    throw error;
+  }
+}
+
+/** Sheet by sheet in the order they were first mentioned, then by row. */
+function sortIssues(issues: DirectoryIssue[]): DirectoryIssue[] {
+  const sheetOrder = new Map<string, number>();
+  for (const issue of issues) if (!sheetOrder.has(issue.sheet)) sheetOrder.set(issue.sheet, sheetOrder.size);
+  return [...issues].sort((a, b) => sheetOrder.get(a.sheet)! - sheetOrder.get(b.sheet)! || a.row - b.row);
+}
+
+const zero = (): ImportCounts => ({ created: 0, updated: 0, unchanged: 0, deactivated: 0 });
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+async function applyImport(
+  tx: Db,
+  input: DirectoryInput,
+  state: DirectoryState,
+  resolution: OpenIdResolution,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const { now, mode } = options;
+  const report: ImportReport = {
+    mode,
+    regions: zero(),
+    departments: zero(),
+    people: zero(),
+    enterprises: zero(),
+    roles: { created: 0, removed: 0, unchanged: 0 },
+    unresolved: resolution.unresolved,
+    changed: false,
+  };
+  const ids = {
+    region: new Map([...state.regions].map(([code, row]) => [code, row.id])),
+    department: new Map([...state.departments].map(([code, row]) => [code, row.id])),
+    person: new Map([...state.people].map(([code, row]) => [code, row.id])),
+    enterprise: new Map([...state.enterprises].map(([code, row]) => [code, row.id])),
+  };
+  const count = (counts: ImportCounts, stored: { active: boolean } | undefined, changed: boolean) => {
+    if (!stored) counts.created++;
+    else if (changed || !stored.active) counts.updated++;
+    else counts.unchanged++;
+    return !stored || changed || !stored.active;
+  };
+
+  // Regions, parents first: a level's rows are written once the level above has its ids.
+  const parentCode = new Map<string, string | null>();
+  for (const [code, row] of state.regions) {
+    parentCode.set(code, row.parentId === null ? null : (state.codeOf.region.get(row.parentId) ?? null));
+  }
+  for (const region of input.regions) parentCode.set(region.code, region.parent);
+  const levelOf = (code: string): number => {
+    let level = 1;
+    for (let p = parentCode.get(code); p; p = parentCode.get(p)) level++;
+    return level;
+  };
+  const regionLevels = new Map<number, typeof input.regions>();
+  for (const region of input.regions) {
+    const stored = state.regions.get(region.code);
+    const level = levelOf(region.code);
+    const changed =
+      stored !== undefined &&
+      (stored.name !== region.name ||
+        stored.level !== level ||
+        (stored.parentId === null ? null : state.codeOf.region.get(stored.parentId)) !== region.parent);
+    if (count(report.regions, stored, changed)) {
+      const list = regionLevels.get(level) ?? [];
+      list.push(region);
+      regionLevels.set(level, list);
+    }
+  }
+  for (const level of [...regionLevels.keys()].sort((a, b) => a - b)) {
+    const rows = regionLevels.get(level)!.map((r) => ({
+      code: r.code,
+      name: r.name,
+      parentId: r.parent === null ? null : ids.region.get(r.parent)!,
+      level,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    await upsert(tx, regions, regions.code, rows, ['name', 'parent_id', 'level', 'active', 'updated_at'], ids.region);
+  }
+
+  const departmentRows = [];
+  for (const d of input.departments) {
+    const stored = state.departments.get(d.code);
+    const changed = stored !== undefined && (stored.name !== d.name || !sameList(stored.sectors, d.sectors));
+    if (count(report.departments, stored, changed)) {
+      departmentRows.push({
+        code: d.code,
+        name: d.name,
+        sectors: d.sectors,
+        active: true,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  }
+  await upsert(
+    tx,
+    departments,
+    departments.code,
+    departmentRows,
+    ['name', 'sectors', 'active', 'updated_at'],
+    ids.department,
+  );
+
+  const personRows = [];
+  for (const p of input.people) {
+    const stored = state.people.get(p.code);
+    const openId =
+      p.openId ??
+      resolution.openIds.get(p.code) ??
+      (resolution.keepStored.has(p.code) ? (stored?.openId ?? null) : null);
+    const changed =
+      stored !== undefined &&
+      (stored.name !== p.name || stored.mobile !== p.mobile || stored.email !== p.email || stored.openId !== openId);
+    if (count(report.people, stored, changed)) {
+      personRows.push({
+        code: p.code,
+        name: p.name,
+        mobile: p.mobile,
+        email: p.email,
+        openId,
+        active: true,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  }
+  await upsert(
+    tx,
+    people,
+    people.code,
+    personRows,
+    ['name', 'mobile', 'email', 'open_id', 'active', 'updated_at'],
+    ids.person,
+  );
+
+  const enterpriseRows = [];
+  for (const e of input.enterprises) {
+    const stored = state.enterprises.get(e.code);
+    const row = {
+      code: e.code,
+      name: e.name,
+      creditCode: e.creditCode,
+      regionId: ids.region.get(e.region)!,
+      sectors: e.sectors,
+      departmentId: e.department === null ? null : ids.department.get(e.department)!,
+      principalId: e.principal === null ? null : ids.person.get(e.principal)!,
+      safetyOfficerId: e.safetyOfficer === null ? null : ids.person.get(e.safetyOfficer)!,
+      address: e.address,
+      chatId: e.chatId,
+      verified: e.verified,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const changed =
+      stored !== undefined &&
+      (stored.name !== row.name ||
+        stored.creditCode !== row.creditCode ||
+        stored.regionId !== row.regionId ||
+        !sameList(stored.sectors, row.sectors) ||
+        stored.departmentId !== row.departmentId ||
+        stored.principalId !== row.principalId ||
+        stored.safetyOfficerId !== row.safetyOfficerId ||
+        stored.address !== row.address ||
+        stored.chatId !== row.chatId ||
+        stored.verified !== row.verified);
+    if (count(report.enterprises, stored, changed)) enterpriseRows.push(row);
+  }
+  await upsert(
+    tx,
+    enterprises,
+    enterprises.code,
+    enterpriseRows,
+    [
+      'name',
+      'credit_code',
+      'region_id',
+      'sectors',
+      'department_id',
+      'principal_id',
+      'safety_officer_id',
+      'address',
+      'chat_id',
+      'verified',
+      'active',
+      'updated_at',
+    ],
+    ids.enterprise,
+  );
+
+  await applyRoles(tx, input, state, ids, report, now);
+
+  if (mode === 'replace') {
+    const listed = (entries: { code: string }[]) => new Set(entries.map((e) => e.code));
+    const replaces = (list: ListName) => input.present.includes(list);
+    if (replaces('regions')) {
+      report.regions.deactivated = await deactivate(tx, regions, state.regions, listed(input.regions), now);
+    }
+    if (replaces('departments')) {
+      report.departments.deactivated = await deactivate(
+        tx,
+        departments,
+        state.departments,
+        listed(input.departments),
+        now,
+      );
+    }
+    if (replaces('people')) {
+      report.people.deactivated = await deactivate(tx, people, state.people, listed(input.people), now);
+    }
+    // Units reported in the field and not yet verified are no spreadsheet's business: they stay until an admin acts.
+    if (replaces('enterprises'))
+      report.enterprises.deactivated = await deactivate(
+        tx,
+        enterprises,
+        new Map([...state.enterprises].filter(([, row]) => row.verified)),
+        listed(input.enterprises),
+        now,
+      );
+  }
+
+  const c = (k: ImportCounts) => k.created + k.updated + k.deactivated;
+  report.changed =
+    c(report.regions) + c(report.departments) + c(report.people) + c(report.enterprises) > 0 ||
+    report.roles.created + report.roles.removed > 0;
+  return report;
+}
+
+/** A listed person's roles become exactly the ones listed: missing ones are added, others removed. */
+async function applyRoles(
+  tx: Db,
+  input: DirectoryInput,
+  state: DirectoryState,
+  ids: Record<'region' | 'department' | 'person' | 'enterprise', Map<string, number>>,
+  report: ImportReport,
+  now: Date,
+): Promise<void> {
+  const key = (personId: number, role: string, kind: ScopeKind, scopeId: number) =>
+    `${personId}|${role}|${kind}|${scopeId}`;
+  const storedByKey = new Map(state.roles.map((r) => [key(r.personId, r.role, r.scopeKind, r.scopeId), r]));
+  const listedPeople = new Set<number>();
+  const wanted = new Set<string>();
+  const inserts: (typeof roleAssignments.$inferInsert)[] = [];
+  for (const person of input.people) {
+    const personId = ids.person.get(person.code)!;
+    listedPeople.add(personId);
+    for (const { role, scope } of person.roles) {
+      const scopeId = scope.kind === 'county' ? 0 : ids[scope.kind].get(scope.code!)!;
+      const k = key(personId, role, scope.kind, scopeId);
+      if (wanted.has(k)) continue;
+      wanted.add(k);
+      if (storedByKey.has(k)) report.roles.unchanged++;
+      else inserts.push({ personId, role, scopeKind: scope.kind, scopeId, createdAt: now });
+    }
+  }
+  const removals = state.roles.filter(
+    (r) => listedPeople.has(r.personId) && !wanted.has(key(r.personId, r.role, r.scopeKind, r.scopeId)),
+  );
+  for (const part of chunks(removals.map((r) => r.id))) {
+    await tx.delete(roleAssignments).where(inArray(roleAssignments.id, part));
+  }
+  for (const part of chunks(inserts)) await tx.insert(roleAssignments).values(part);
+  report.roles.created = inserts.length;
+  report.roles.removed = removals.length;
+}
+
+/**
+ * `insert … on conflict (code) do update` in chunks; records each row's id (new or existing) under its code.
+ * `columns` are the SQL names taken from the new row on conflict.
+ */
+async function upsert<T extends PgTable>(
+  tx: Db,
+  table: T,
+  target: T['_']['columns'][string],
+  rows: T['$inferInsert'][],
+  columns: string[],
+  ids: Map<string, number>,
+): Promise<void> {
+  const set = Object.fromEntries(
+    columns.map((column) => [snakeToCamel(column), sql.raw(`excluded."${column}"`)]),
+  ) as Record<string, unknown>;
+  for (const part of chunks(rows)) {
+    const written = (await tx
+      .insert(table)
+      .values(part)
+      .onConflictDoUpdate({ target, set: set as never })
+      .returning()) as unknown as { id: number; code: string }[];
+    for (const row of written) ids.set(row.code, row.id);
+  }
+}
+
+function snakeToCamel(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+async function deactivate(
+  tx: Db,
+  table: typeof regions | typeof departments | typeof people | typeof enterprises,
+  stored: Map<string, { id: number; active: boolean }>,
+  listed: Set<string>,
+  now: Date,
+): Promise<number> {
+  const gone = [...stored].filter(([code, row]) => row.active && !listed.has(code)).map(([, row]) => row.id);
+  for (const part of chunks(gone)) {
+    await tx
+      .update(table)
+      .set({ active: false, updatedAt: now })
+      .where(and(inArray(table.id, part), eq(table.active, true)));
+  }
+  return gone.length;
+}
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,165 @@
+/** Shapes shared by the directory's import, validation, export and queries. Pure: no I/O. */
+
+export const ROLES = [
+  'inspector',
+  'enterprise_principal',
+  'enterprise_safety_officer',
+  'township_leader_in_charge',
+  'township_main_leader',
+  'department_leader',
+  'county_leader',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The Chinese names used in spreadsheets (either the code or the name is accepted on import). */
+export const ROLE_LABELS: Record<Role, string> = {
+  inspector: '检查员',
+  enterprise_principal: '企业主要负责人',
+  enterprise_safety_officer: '企业安全管理员',
+  township_leader_in_charge: '乡镇分管领导',
+  township_main_leader: '乡镇主要领导',
+  department_leader: '行业主管部门负责人',
+  county_leader: '县领导',
+  admin: '管理员',
+};
+
+export type ScopeKind = 'county' | 'region' | 'department' | 'enterprise';
+
+/** The kinds of scope each role may be given: a township leader leads a region, a department leader a department… */
+export const ROLE_SCOPE_KINDS: Record<Role, readonly ScopeKind[]> = {
+  inspector: ['county', 'region', 'department', 'enterprise'],
+  enterprise_principal: ['enterprise'],
+  enterprise_safety_officer: ['enterprise'],
+  township_leader_in_charge: ['region'],
+  township_main_leader: ['region'],
+  department_leader: ['department'],
+  // In a province deployment a county's leaders are scoped to that county's region.
+  county_leader: ['county', 'region'],
+  admin: ['county'],
+};
+
+const SCOPE_KIND_LABELS: Record<ScopeKind, string> = {
+  county: '全县',
+  region: '区域',
+  department: '部门',
+  enterprise: '企业',
+};
+
+export interface Scope {
+  kind: ScopeKind;
+  /** The code of the region, department or enterprise; absent for the county. */
+  code?: string;
+}
+
+export function parseRole(text: string): Role | undefined {
+  const value = text.trim();
+  if ((ROLES as readonly string[]).includes(value)) return value as Role;
+  return ROLES.find((role) => ROLE_LABELS[role] === value);
+}
+
+/** `county` | `region:<code>` | `department:<code>` | `enterprise:<code>`; the Chinese words 全县/区域/部门/企业 work too. */
+export function parseScope(text: string): Scope | undefined {
+  const value = text.trim();
+  if (value === 'county' || value === '全县' || value === '县') return { kind: 'county' };
+  const match = /^([^:：]+)[:：](.+)$/.exec(value);
+  if (!match) return undefined;
+  const prefix = match[1]!.trim();
+  const code = match[2]!.trim();
+  if (!code) return undefined;
+  for (const kind of ['region', 'department', 'enterprise'] as const) {
+    if (prefix === kind || prefix === SCOPE_KIND_LABELS[kind]) return { kind, code };
+  }
+  if (prefix === '乡镇') return { kind: 'region', code };
+  return undefined;
+}
+
+export function formatScope(scope: Scope): string {
+  return scope.kind === 'county' ? 'county' : `${scope.kind}:${scope.code}`;
+}
+
+export function describeRole(role: Role): string {
+  return `${ROLE_LABELS[role]}（${role}）`;
+}
+
+export function describeScopeKinds(kinds: readonly ScopeKind[]): string {
+  return kinds.map((kind) => (kind === 'county' ? 'county' : `${kind}:<编码>`)).join(' 或 ');
+}
+
+/** Where a value came from: a sheet (or CSV file, or JSON list) and its row (spreadsheet row number, header = 1). */
+export interface Position {
+  sheet: string;
+  row: number;
+}
+
+/** One problem found in an import; all of them are reported at once. */
+export interface DirectoryIssue {
+  sheet: string;
+  row: number;
+  column?: string;
+  reason: string;
+}
+
+export interface RegionEntry {
+  at: Position;
+  code: string;
+  name: string;
+  parent: string | null;
+}
+
+export interface DepartmentEntry {
+  at: Position;
+  code: string;
+  name: string;
+  sectors: string[];
+}
+
+export interface RoleEntry {
+  at: Position;
+  /** The column names to cite when the role or scope is wrong. */
+  roleColumn: string;
+  scopeColumn: string;
+  role: Role;
+  scope: Scope;
+}
+
+export interface PersonEntry {
+  at: Position;
+  code: string;
+  name: string;
+  mobile: string | null;
+  email: string | null;
+  openId: string | null;
+  roles: RoleEntry[];
+}
+
+export interface EnterpriseEntry {
+  at: Position;
+  /** Column names by field, to cite in reference errors. */
+  columns: Record<'code' | 'region' | 'department' | 'principal' | 'safetyOfficer', string>;
+  code: string;
+  name: string;
+  creditCode: string | null;
+  region: string;
+  sectors: string[];
+  department: string | null;
+  principal: string | null;
+  safetyOfficer: string | null;
+  address: string | null;
+  chatId: string | null;
+  verified: boolean;
+}
+
+/** A whole import, parsed and checked field by field (references are checked later, against the database too). */
+export interface DirectoryInput {
+  /** The lists the import contains. A full import replaces these lists only; the others stay as they are. */
+  present: ListName[];
+  regions: RegionEntry[];
+  departments: DepartmentEntry[];
+  people: PersonEntry[];
+  enterprises: EnterpriseEntry[];
+}
+
+export type ListName = 'regions' | 'departments' | 'people' | 'enterprises';
+
+export type ImportMode = 'replace' | 'merge';

@@ -1,0 +1,158 @@
+import type { DirectoryInput, DirectoryIssue, ImportMode, ListName, Position, ScopeKind } from './model.js';
+import type { DirectoryState } from './state.js';
+
+/**
+ * Cross-entry checks: duplicate codes, references to regions / departments / people / enterprises that will not
+ * exist after the import, and cycles in the region tree. "Will exist" depends on the mode: a full import (replace)
+ * leaves only what the file lists (plus units reported in the field and not yet verified); a merge keeps everything
+ * already active as well.
+ */
+export function validateReferences(input: DirectoryInput, state: DirectoryState, mode: ImportMode): DirectoryIssue[] {
+  const issues: DirectoryIssue[] = [];
+  const add = (at: Position, column: string | undefined, reason: string) =>
+    issues.push(column === undefined ? { ...at, reason } : { ...at, column, reason });
+
+  const checkDuplicates = <T extends { at: Position; code: string }>(entries: T[], label: string) => {
+    const first = new Map<string, T>();
+    for (const entry of entries) {
+      const earlier = first.get(entry.code);
+      if (earlier) add(entry.at, label, `${label} ${entry.code} 重复（${where(earlier.at, entry.at)}已有）`);
+      else first.set(entry.code, entry);
+    }
+  };
+  checkDuplicates(input.regions, '区域编码');
+  checkDuplicates(input.departments, '部门编码');
+  checkDuplicates(input.people, '人员编码');
+  checkDuplicates(input.enterprises, '企业编码');
+
+  const duplicateValues = <T extends { at: Position; code: string }>(
+    entries: T[],
+    value: (entry: T) => string | null,
+    column: string,
+    label: string,
+  ) => {
+    const first = new Map<string, T>();
+    for (const entry of entries) {
+      const v = value(entry);
+      if (v === null) continue;
+      const earlier = first.get(v);
+      if (earlier && earlier.code !== entry.code) {
+        add(entry.at, column, `${label} ${v} 与 ${earlier.code}（${where(earlier.at, entry.at)}）相同`);
+      } else if (!earlier) first.set(v, entry);
+    }
+  };
+  duplicateValues(input.people, (p) => p.openId, 'openId', '飞书OpenID');
+  duplicateValues(input.enterprises, (e) => e.creditCode, 'creditCode', '统一社会信用代码');
+
+  // A merge keeps what is stored; so does a full import for the lists it does not contain.
+  const keep = (list: ListName) => mode === 'merge' || !input.present.includes(list);
+  const finalSet = <T extends { code: string }>(
+    listed: T[],
+    stored: Map<string, { active: boolean }>,
+    keep: (code: string) => boolean,
+  ) => {
+    const codes = new Set(listed.map((e) => e.code));
+    for (const [code, row] of stored) if (row.active && keep(code)) codes.add(code);
+    return codes;
+  };
+  const regionCodes = finalSet(input.regions, state.regions, () => keep('regions'));
+  const departmentCodes = finalSet(input.departments, state.departments, () => keep('departments'));
+  const personCodes = finalSet(input.people, state.people, () => keep('people'));
+  const enterpriseCodes = finalSet(
+    input.enterprises,
+    state.enterprises,
+    (code) => keep('enterprises') || state.enterprises.get(code)?.verified === false,
+  );
+  const known: Record<Exclude<ScopeKind, 'county'>, { codes: Set<string>; label: string }> = {
+    region: { codes: regionCodes, label: '区域' },
+    department: { codes: departmentCodes, label: '部门' },
+    enterprise: { codes: enterpriseCodes, label: '企业' },
+  };
+  const listOf = { region: 'regions', department: 'departments', enterprise: 'enterprises', person: 'people' } as const;
+  const notFound = (kind: keyof typeof listOf, label: string) =>
+    keep(listOf[kind]) ? '名录和本文件中都没有' : `本文件的“${label}”表中没有`;
+  const missing = (kind: Exclude<ScopeKind, 'county'>, code: string) =>
+    `未知${known[kind].label} ${code}：${notFound(kind, known[kind].label)}`;
+
+  for (const region of input.regions) {
+    if (region.parent === null) continue;
+    if (region.parent === region.code) add(region.at, '上级区域', `区域 ${region.code} 的上级区域不能是它自己`);
+    else if (!regionCodes.has(region.parent)) add(region.at, '上级区域', `上级${missing('region', region.parent)}`);
+  }
+  for (const cycle of findRegionCycles(input, state, regionCodes)) {
+    add(cycle.at, '上级区域', `区域的上下级关系成环：${cycle.path.join(' → ')}`);
+  }
+
+  for (const e of input.enterprises) {
+    if (!regionCodes.has(e.region)) add(e.at, e.columns.region, `所属${missing('region', e.region)}`);
+    if (e.department !== null && !departmentCodes.has(e.department)) {
+      add(e.at, e.columns.department, `主管${missing('department', e.department)}`);
+    }
+    for (const [field, label] of [
+      ['principal', '主要负责人'],
+      ['safetyOfficer', '安全管理员'],
+    ] as const) {
+      const code = e[field];
+      if (code !== null && !personCodes.has(code)) {
+        add(e.at, e.columns[field], `${label}是未知人员 ${code}：${notFound('person', '人员')}`);
+      }
+    }
+  }
+
+  for (const person of input.people) {
+    const seen = new Set<string>();
+    for (const role of person.roles) {
+      const key = `${role.role}|${role.scope.kind}|${role.scope.code ?? ''}`;
+      if (seen.has(key)) {
+        add(role.at, role.roleColumn, `人员 ${person.code} 的角色重复列出`);
+        continue;
+      }
+      seen.add(key);
+      if (role.scope.kind !== 'county' && !known[role.scope.kind].codes.has(role.scope.code!)) {
+        add(role.at, role.scopeColumn, `角色范围中的${missing(role.scope.kind, role.scope.code!)}`);
+      }
+    }
+  }
+  return issues;
+}
+
+function where(earlier: Position, later: Position): string {
+  return earlier.sheet === later.sheet ? `第 ${earlier.row} 行` : `${earlier.sheet} 第 ${earlier.row} 行`;
+}
+
+/** Each cycle in the region tree after the import, once, cited at the row of its first member in the file. */
+function findRegionCycles(
+  input: DirectoryInput,
+  state: DirectoryState,
+  regionCodes: Set<string>,
+): { at: Position; path: string[] }[] {
+  const parentOf = new Map<string, string | null>();
+  for (const [code, row] of state.regions) {
+    if (regionCodes.has(code)) {
+      parentOf.set(code, row.parentId === null ? null : (state.codeOf.region.get(row.parentId) ?? null));
+    }
+  }
+  for (const region of input.regions) parentOf.set(region.code, region.parent);
+  const listed = new Map(input.regions.map((r) => [r.code, r]));
+
+  const reported = new Set<string>();
+  const cycles: { at: Position; path: string[] }[] = [];
+  for (const region of input.regions) {
+    const path: string[] = [];
+    const index = new Map<string, number>();
+    let current: string | null | undefined = region.code;
+    while (current !== null && current !== undefined && !index.has(current) && !reported.has(current)) {
+      index.set(current, path.length);
+      path.push(current);
+      current = parentOf.get(current);
+    }
+    if (current === null || current === undefined || reported.has(current)) continue;
+    const members = path.slice(index.get(current));
+    // Self-parenting is reported on its own, more plainly.
+    if (members.length === 1) continue;
+    for (const code of members) reported.add(code);
+    const first = members.map((code) => listed.get(code)).find((entry) => entry !== undefined) ?? region;
+    cycles.push({ at: first.at, path: [...members, members[0]!] });
+  }
+  return cycles;
+}

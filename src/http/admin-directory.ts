@@ -1,0 +1,145 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { directoryWorkbook, exportDirectory, workbookBuffer } from '../directory/export.js';
+import { importDirectory } from '../directory/import.js';
+import type { ImportMode } from '../directory/model.js';
+import { parseDirectoryFiles, type UploadedFile } from '../directory/parse-files.js';
+import { parseJson } from '../directory/parse-input.js';
+import {
+  confirmUnverifiedEnterprise,
+  DirectoryError,
+  listUnverifiedEnterprises,
+  mergeUnverifiedEnterprise,
+} from '../directory/unverified.js';
+import { requireAdminToken } from './admin-auth.js';
+import { HttpError } from './errors.js';
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** Large enough for a province's directory (30,000 entries is about 10 MB of JSON). */
+const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The directory's admin routes, all behind the admin token:
+ * PUT /api/admin/directory (JSON, multipart with .xlsx / .csv / .json files, or a raw .xlsx / .csv body),
+ * GET /api/admin/directory (JSON), …/template.xlsx, …/export.xlsx, …/unverified, and confirm / merge.
+ */
+export function registerDirectoryRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: IMPORT_BODY_LIMIT, files: 8, fields: 8 } });
+    for (const type of [XLSX_TYPE, 'text/csv']) {
+      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>
+        done(null, body),
+      );
+    }
+    // onRequest, not preHandler: a stranger's upload is refused before its body is read.
+    scope.addHook('onRequest', requireAdminToken(deps.config));
+
+    scope.put('/api/admin/directory', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
+      const mode = importMode(request);
+      const parsed = await parseRequest(request);
+      const result = await importDirectory(deps.database.db, parsed, {
+        mode,
+        resolveUserIds: (query) => deps.feishu.resolveUserIds(query),
+        now: deps.clock.now(),
+      });
+      if (!result.ok) {
+        throw new HttpError(
+          400,
+          'invalid_directory',
+          `名录有 ${result.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入`,
+          result.issues,
+        );
+      }
+      request.log.info(
+        { report: { ...result.report, unresolved: result.report.unresolved.length } },
+        'directory imported',
+      );
+      return reply.send(result.report);
+    });
+
+    scope.get('/api/admin/directory', async () => exportDirectory(deps.database.db));
+
+    scope.get('/api/admin/directory/template.xlsx', async (_request, reply) => {
+      sendXlsx(reply, '组织名录模板.xlsx', await workbookBuffer(directoryWorkbook()));
+    });
+
+    scope.get('/api/admin/directory/export.xlsx', async (_request, reply) => {
+      const directory = await exportDirectory(deps.database.db);
+      sendXlsx(reply, '组织名录.xlsx', await workbookBuffer(directoryWorkbook(directory)));
+    });
+
+    scope.get('/api/admin/directory/unverified', async () => ({
+      enterprises: await listUnverifiedEnterprises(deps.database.db),
+    }));
+
+    scope.post<{ Params: { code: string } }>('/api/admin/directory/unverified/:code/confirm', async (request) =>
+      directoryCall(() => confirmUnverifiedEnterprise(deps.database.db, request.params.code, deps.clock.now())),
+    );
+
+    scope.post<{ Params: { code: string }; Body: unknown }>(
+      '/api/admin/directory/unverified/:code/merge',
+      async (request) => {
+        const into = (request.body as { into?: unknown } | undefined)?.into;
+        if (typeof into !== 'string' || into.trim() === '') {
+          throw new HttpError(400, 'invalid_request', '请求体应为 {"into": "<要合并到的企业编码>"}');
+        }
+        return directoryCall(() =>
+          mergeUnverifiedEnterprise(deps.database.db, request.params.code, into.trim(), deps.clock.now()),
+        );
+      },
+    );
+  });
+}
+
+function importMode(request: FastifyRequest): ImportMode {
+  const query = request.query as { mode?: string; merge?: string };
+  if (query.merge === 'true' || query.merge === '1') return 'merge';
+  const mode = query.mode ?? 'replace';
+  if (mode !== 'replace' && mode !== 'merge') {
+    throw new HttpError(400, 'invalid_request', `mode 应为 replace（整表替换，默认）或 merge（合并），而不是“${mode}”`);
+  }
+  return mode;
+}
+
+async function parseRequest(request: FastifyRequest) {
+  if (request.isMultipart()) {
+    const files: UploadedFile[] = [];
+    for await (const part of request.parts()) {
+      if (part.type === 'file') files.push({ name: part.filename || part.fieldname, data: await part.toBuffer() });
+    }
+    return parseDirectoryFiles(files);
+  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === XLSX_TYPE) return parseDirectoryFiles([{ name: 'directory.xlsx', data: request.body as Buffer }]);
+  if (type === 'text/csv') {
+    const name = (request.headers['x-file-name'] as string | undefined) ?? 'directory.csv';
+    return parseDirectoryFiles([{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }]);
+  }
+  if (request.body === undefined) {
+    throw new HttpError(400, 'invalid_request', '请求体为空：请发送 JSON，或以 multipart 上传 .xlsx / .csv 文件');
+  }
+  return parseJson(request.body);
+}
+
+async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof DirectoryError) {
+      const status = error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 400;
+      throw new HttpError(status, error.code, error.message);
+    }
+    throw error;
+  }
+}
+
+function sendXlsx(reply: import('fastify').FastifyReply, fileName: string, data: Buffer): void {
+  reply
+    .header('content-type', XLSX_TYPE)
+    .header(
+      'content-disposition',
+      `attachment; filename="directory.xlsx"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+    )
+    .send(data);
+}
