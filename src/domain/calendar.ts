@@ -1,0 +1,392 @@
+/**
+ * Wall-clock and calendar rules: local dates in `BOT_TIMEZONE`, calendar vs. statutory working days
+ * (法定工作日 with 调休 make-up days), default and maximum deadlines, quiet hours.
+ *
+ * Everything here is pure: instants come in as arguments, nothing reads the system clock.
+ * Local dates are `YYYY-MM-DD` strings; local times are `HH:MM`.
+ */
+// The package's own date helpers parse in the process's time zone; its raw data is exact, so we read that.
+import holidayData from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
+import type { HazardGrade, LocalDate, LocalTime } from './vocabulary.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Holiday data (chinese-days)
+
+const statutoryHolidays: Readonly<Record<string, string>> = holidayData.holidays;
+/** 调休 make-up working days: weekend days that are working days. */
+const makeUpWorkdays: Readonly<Record<string, string>> = holidayData.workdays;
+
+function yearsIn(record: Readonly<Record<string, string>>): number[] {
+  return Object.keys(record).map((date) => Number(date.slice(0, 4)));
+}
+
+/**
+ * The years for which the `chinese-days` package knows the State Council's holiday arrangement (inclusive).
+ * With chinese-days 1.5.7 this is 2004–2026. Past these years, working days fall back to Monday–Friday and
+ * every working-day function says so (`usedWeekdayFallback`). Upgrade the package each winter, when the next
+ * year's arrangement is published (usually November).
+ */
+export const HOLIDAY_DATA_YEARS: Readonly<{ first: number; last: number }> = Object.freeze({
+  first: Math.min(...yearsIn(statutoryHolidays)),
+  last: Math.max(...yearsIn(statutoryHolidays)),
+});
+
+export interface WorkingDayAnswer {
+  working: boolean;
+  /** True when the date lies outside HOLIDAY_DATA_YEARS and the answer is plain Monday–Friday. */
+  usedWeekdayFallback: boolean;
+  /** The holiday's Chinese name (e.g. 国庆节) when the date is a statutory holiday or a make-up working day. */
+  holiday?: string;
+}
+
+/** Whether a local date is a statutory working day (法定工作日), including 调休 make-up days. */
+export function workingDayInfo(date: LocalDate): WorkingDayAnswer {
+  const { year } = parseLocalDate(date);
+  const weekday = weekdayOf(date);
+  const isWeekday = weekday >= 1 && weekday <= 5;
+  if (year < HOLIDAY_DATA_YEARS.first || year > HOLIDAY_DATA_YEARS.last) {
+    return { working: isWeekday, usedWeekdayFallback: true };
+  }
+  const makeUp = makeUpWorkdays[date];
+  if (makeUp) return { working: true, usedWeekdayFallback: false, holiday: holidayName(makeUp) };
+  const holiday = statutoryHolidays[date];
+  if (holiday) return { working: false, usedWeekdayFallback: false, holiday: holidayName(holiday) };
+  return { working: isWeekday, usedWeekdayFallback: false };
+}
+
+export function isWorkingDay(date: LocalDate): boolean {
+  return workingDayInfo(date).working;
+}
+
+/** The package stores "English,中文,n"; we show the Chinese name. */
+function holidayName(entry: string): string {
+  return entry.split(',')[1] ?? entry;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Local dates and times (no time zone involved)
+
+const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
+const DAY_MS = 86_400_000;
+
+/** True for a real calendar date written `YYYY-MM-DD` (rejects 2026-02-30). */
+export function isLocalDate(value: string): boolean {
+  const match = LOCAL_DATE.exec(value);
+  if (!match) return false;
+  const [, y, m, d] = match;
+  const utc = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  return utc.getUTCFullYear() === Number(y) && utc.getUTCMonth() === Number(m) - 1 && utc.getUTCDate() === Number(d);
+}
+
+/** True for `HH:MM`, 00:00–23:59. */
+export function isLocalTime(value: string): boolean {
+  return LOCAL_TIME.test(value);
+}
+
+function parseLocalDate(date: LocalDate): { year: number; month: number; day: number } {
+  if (!isLocalDate(date)) throw new RangeError(`not a date in YYYY-MM-DD form: ${JSON.stringify(date)}`);
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return { year: y, month: m, day: d };
+}
+
+function parseLocalTime(time: LocalTime): { hour: number; minute: number } {
+  const match = LOCAL_TIME.exec(time);
+  if (!match) throw new RangeError(`not a time in HH:MM form: ${JSON.stringify(time)}`);
+  return { hour: Number(match[1]), minute: Number(match[2]) };
+}
+
+function dayNumber(date: LocalDate): number {
+  const { year, month, day } = parseLocalDate(date);
+  return Date.UTC(year, month - 1, day) / DAY_MS;
+}
+
+function fromDayNumber(days: number): LocalDate {
+  return new Date(days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** 0 = Sunday … 6 = Saturday. */
+export function weekdayOf(date: LocalDate): number {
+  return new Date(dayNumber(date) * DAY_MS).getUTCDay();
+}
+
+/** `date` plus `days` calendar days (negative goes back). */
+export function addCalendarDays(date: LocalDate, days: number): LocalDate {
+  return fromDayNumber(dayNumber(date) + days);
+}
+
+/** Whole calendar days from `from` to `to` (negative when `to` is earlier). */
+export function daysBetween(from: LocalDate, to: LocalDate): number {
+  return dayNumber(to) - dayNumber(from);
+}
+
+export interface DayShift {
+  date: LocalDate;
+  /** True when some day counted lay outside HOLIDAY_DATA_YEARS and was judged by Monday–Friday alone. */
+  usedWeekdayFallback: boolean;
+}
+
+/**
+ * The `days`-th working day after `date` (before it when negative); `date` itself when 0.
+ * E.g. 2026-09-30 + 1 working day = 2026-10-08 (National Day holiday 10-01…10-07).
+ */
+export function addWorkingDays(date: LocalDate, days: number): DayShift {
+  if (!Number.isInteger(days)) throw new RangeError(`working days must be a whole number, got ${days}`);
+  let current = date;
+  let remaining = Math.abs(days);
+  const step = days < 0 ? -1 : 1;
+  let usedWeekdayFallback = false;
+  while (remaining > 0) {
+    current = addCalendarDays(current, step);
+    const info = workingDayInfo(current);
+    usedWeekdayFallback ||= info.usedWeekdayFallback;
+    if (info.working) remaining -= 1;
+  }
+  return { date: current, usedWeekdayFallback };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Time zones
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** True when `timeZone` is an IANA zone this runtime knows (e.g. Asia/Shanghai). */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface LocalDateTime {
+  date: LocalDate;
+  time: LocalTime;
+  /** Minutes since local midnight, 0–1439. */
+  minuteOfDay: number;
+}
+
+/** The wall-clock date and time of an instant in a time zone. */
+export function toLocal(instant: Date, timeZone: string): LocalDateTime {
+  const parts: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(instant)) parts[part.type] = part.value;
+  const date = `${parts['year']}-${parts['month']}-${parts['day']}`;
+  const time = `${parts['hour']}:${parts['minute']}`;
+  return { date, time, minuteOfDay: Number(parts['hour']) * 60 + Number(parts['minute']) };
+}
+
+/** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
+function zoneOffsetMs(instant: number, timeZone: string): number {
+  const parts: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(new Date(instant))) parts[part.type] = part.value;
+  const asUtc = Date.UTC(
+    Number(parts['year']),
+    Number(parts['month']) - 1,
+    Number(parts['day']),
+    Number(parts['hour']),
+    Number(parts['minute']),
+    Number(parts['second']),
+  );
+  return asUtc - (instant - (instant % 1000));
+}
+
+/**
+ * The instant at which the wall clock in `timeZone` shows `time` on `date`.
+ * In zones with daylight saving, a time skipped by the spring jump maps to the instant after the jump.
+ */
+export function atLocalTime(date: LocalDate, time: LocalTime, timeZone: string): Date {
+  const { year, month, day } = parseLocalDate(date);
+  const { hour, minute } = parseLocalTime(time);
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  let guess = wall - zoneOffsetMs(wall, timeZone);
+  const corrected = wall - zoneOffsetMs(guess, timeZone);
+  if (corrected !== guess) guess = Math.max(guess, corrected);
+  return new Date(guess);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The configured calendar
+
+export type DayCounting = 'calendar' | 'working';
+
+export interface QuietHours {
+  /** Start of the quiet period, local `HH:MM` (inclusive). */
+  start: LocalTime;
+  /** End of the quiet period, local `HH:MM` (exclusive); may be earlier than start (crosses midnight). */
+  end: LocalTime;
+}
+
+export interface CalendarSettings {
+  /** IANA zone of deadlines, reminders and quiet hours (`BOT_TIMEZONE`). */
+  timeZone: string;
+  /** How deadline days and policy day offsets are counted. */
+  dayCounting: DayCounting;
+  /** Only major-hazard messages go out in this window; null turns quiet hours off. */
+  quietHours: QuietHours | null;
+  /** Default rectification period by grade, in `dayCounting` days from the report's local date. */
+  defaultDeadlineDays: Readonly<Record<HazardGrade, number>>;
+  /** The latest allowed deadline (report or extension), in calendar days from today. */
+  maxDeadlineDays: number;
+}
+
+export const DEFAULT_CALENDAR_SETTINGS: Readonly<CalendarSettings> = Object.freeze({
+  timeZone: 'Asia/Shanghai',
+  dayCounting: 'calendar',
+  quietHours: Object.freeze({ start: '22:00', end: '07:30' }),
+  defaultDeadlineDays: Object.freeze({ general: 7, major: 30 }),
+  maxDeadlineDays: 365,
+});
+
+export interface DeadlineProblem {
+  code: 'invalid_date' | 'deadline_in_past' | 'deadline_too_far';
+  /** What to fix, in Chinese, for the form. */
+  message: string;
+}
+
+/** A calendar bound to one deployment's settings. Build it once with `createCalendar`. */
+export interface Calendar {
+  readonly settings: Readonly<CalendarSettings>;
+  readonly timeZone: string;
+  /** The local date of an instant. */
+  localDate(instant: Date): LocalDate;
+  /** The local date and time of an instant. */
+  toLocal(instant: Date): LocalDateTime;
+  /** "09:00 local on date D" as an instant. */
+  atLocalTime(date: LocalDate, time: LocalTime): Date;
+  /** The first instant of a local day (00:00). */
+  startOfLocalDay(date: LocalDate): Date;
+  /** The end of a local day: the first instant of the next day (exclusive bound). */
+  endOfLocalDay(date: LocalDate): Date;
+  /** `date` + `days` counted as `settings.dayCounting` says (negative goes back). */
+  addDays(date: LocalDate, days: number): DayShift;
+  /** The default deadline for a hazard of `grade` reported at `reportedAt`. */
+  defaultDeadline(grade: HazardGrade, reportedAt: Date): DayShift;
+  /** The latest deadline allowed when setting one at `now`. */
+  latestDeadline(now: Date): LocalDate;
+  /** null when `deadline` may be set at `now`: a real date, not before today, not past latestDeadline. */
+  checkDeadline(deadline: string, now: Date): DeadlineProblem | null;
+  /** The instant from which a hazard with this deadline is overdue (end of the deadline's local day). */
+  deadlineInstant(deadline: LocalDate): Date;
+  /** True inside quiet hours. */
+  isQuietHour(instant: Date): boolean;
+  /** `instant` itself outside quiet hours; otherwise the end of the quiet period. */
+  nextSendTime(instant: Date): Date;
+}
+
+/**
+ * Builds a calendar; missing settings take DEFAULT_CALENDAR_SETTINGS.
+ * Throws RangeError naming the bad setting (unknown time zone, malformed quiet hours, non-positive days).
+ */
+export function createCalendar(overrides: Partial<CalendarSettings> = {}): Calendar {
+  const settings: CalendarSettings = { ...DEFAULT_CALENDAR_SETTINGS, ...overrides };
+  validateSettings(settings);
+  const { timeZone } = settings;
+  const quiet = settings.quietHours
+    ? { start: minutesOf(settings.quietHours.start), end: minutesOf(settings.quietHours.end) }
+    : null;
+
+  const isQuietHour = (instant: Date): boolean => {
+    if (!quiet || quiet.start === quiet.end) return false;
+    const minute = toLocal(instant, timeZone).minuteOfDay;
+    return quiet.start < quiet.end
+      ? minute >= quiet.start && minute < quiet.end
+      : minute >= quiet.start || minute < quiet.end;
+  };
+
+  const addDays = (date: LocalDate, days: number): DayShift =>
+    settings.dayCounting === 'working'
+      ? addWorkingDays(date, days)
+      : { date: addCalendarDays(date, days), usedWeekdayFallback: false };
+
+  const calendar: Calendar = {
+    settings: Object.freeze(settings),
+    timeZone,
+    localDate: (instant) => toLocal(instant, timeZone).date,
+    toLocal: (instant) => toLocal(instant, timeZone),
+    atLocalTime: (date, time) => atLocalTime(date, time, timeZone),
+    startOfLocalDay: (date) => atLocalTime(date, '00:00', timeZone),
+    endOfLocalDay: (date) => atLocalTime(addCalendarDays(date, 1), '00:00', timeZone),
+    addDays,
+    defaultDeadline: (grade, reportedAt) =>
+      addDays(toLocal(reportedAt, timeZone).date, settings.defaultDeadlineDays[grade]),
+    latestDeadline: (now) => addCalendarDays(toLocal(now, timeZone).date, settings.maxDeadlineDays),
+    checkDeadline(deadline, now) {
+      if (!isLocalDate(deadline)) {
+        return { code: 'invalid_date', message: `整改期限“${deadline}”不是有效日期，请选择日期（年-月-日）` };
+      }
+      const today = toLocal(now, timeZone).date;
+      if (deadline < today) return { code: 'deadline_in_past', message: `整改期限不能早于今天（${today}）` };
+      const latest = calendar.latestDeadline(now);
+      if (deadline > latest) {
+        return {
+          code: 'deadline_too_far',
+          message: `整改期限不能晚于 ${latest}（最长 ${settings.maxDeadlineDays} 天）`,
+        };
+      }
+      return null;
+    },
+    deadlineInstant: (deadline) => calendar.endOfLocalDay(deadline),
+    isQuietHour,
+    nextSendTime(instant) {
+      if (!quiet || !isQuietHour(instant)) return instant;
+      const local = toLocal(instant, timeZone);
+      // Past the start on the evening side of midnight: the quiet period ends tomorrow morning.
+      const endsTomorrow = quiet.start > quiet.end && local.minuteOfDay >= quiet.start;
+      const endDate = endsTomorrow ? addCalendarDays(local.date, 1) : local.date;
+      return atLocalTime(endDate, settings.quietHours!.end, timeZone);
+    },
+  };
+  return Object.freeze(calendar);
+}
+
+function minutesOf(time: LocalTime): number {
+  const { hour, minute } = parseLocalTime(time);
+  return hour * 60 + minute;
+}
+
+function validateSettings(settings: CalendarSettings): void {
+  if (!isTimeZone(settings.timeZone)) {
+    throw new RangeError(`timeZone: "${settings.timeZone}" is not an IANA time zone such as Asia/Shanghai`);
+  }
+  if (settings.dayCounting !== 'calendar' && settings.dayCounting !== 'working') {
+    throw new RangeError(`dayCounting: must be "calendar" or "working", got "${settings.dayCounting}"`);
+  }
+  if (settings.quietHours) {
+    for (const key of ['start', 'end'] as const) {
+      if (!isLocalTime(settings.quietHours[key])) {
+        throw new RangeError(`quietHours.${key}: must be HH:MM, got "${settings.quietHours[key]}"`);
+      }
+    }
+  }
+  for (const grade of ['general', 'major'] as const) {
+    const days = settings.defaultDeadlineDays[grade];
+    if (!Number.isInteger(days) || days < 1) {
+      throw new RangeError(`defaultDeadlineDays.${grade}: must be a whole number of days ≥ 1, got ${days}`);
+    }
+    if (days > settings.maxDeadlineDays) {
+      throw new RangeError(`defaultDeadlineDays.${grade}: ${days} exceeds maxDeadlineDays ${settings.maxDeadlineDays}`);
+    }
+  }
+  if (!Number.isInteger(settings.maxDeadlineDays) || settings.maxDeadlineDays < 1) {
+    throw new RangeError(`maxDeadlineDays: must be a whole number of days ≥ 1, got ${settings.maxDeadlineDays}`);
+  }
+}

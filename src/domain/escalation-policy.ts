@@ -1,0 +1,425 @@
+/**
+ * The reminder and escalation policy as data (product.md "Reminders and escalation"), and the pure question the
+ * sweep asks of it: which steps are due for this hazard now?
+ *
+ * A step names who is told (roles, resolved through the directory by the sweep), when (relative to the report,
+ * the assignment or the deadline), on which channel (card < mention < urgent; each includes the ones before),
+ * for which grades, with which side effects, and whether it may go out in quiet hours (major-only steps).
+ *
+ * Each due step carries a `key`: the sweep stores one row per (hazard, key) so a step is sent once however many
+ * times or replicas sweep. Keys of deadline-relative steps include the deadline, so an approved extension yields
+ * fresh keys and the reminders run again against the new deadline; keys of assignment-relative steps include the
+ * assignment instant, so a re-assignment re-arms the "not acknowledged" reminder.
+ */
+import { z } from 'zod';
+import { addCalendarDays, type Calendar, isLocalTime } from './calendar.js';
+import type { Hazard } from './hazard.js';
+import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
+
+/** Whom a step tells. The sweep resolves each through the hazard and the directory. */
+export const RECIPIENTS = [
+  /** 整改责任人 named on the hazard. */
+  'responsible',
+  /** The inspector who reported it. */
+  'reporter',
+  /** Inspectors of the unit's township (region scope) and of its supervising department. */
+  'inspectors',
+  'enterprise_principal',
+  'enterprise_safety_officer',
+  /** 乡镇分管领导 of the unit's township (直接责任). */
+  'township_leader_in_charge',
+  /** 乡镇主要领导 of the unit's township (第一责任人). */
+  'township_main_leader',
+  /** 行业主管部门负责人 of the supervising department (监管责任). */
+  'department_leader',
+  /** 县领导 (county scope). */
+  'county_leader',
+] as const;
+export type Recipient = (typeof RECIPIENTS)[number];
+
+/** card < mention (card + @ in the township's group) < urgent (card + 加急). */
+export const CHANNELS = ['card', 'mention', 'urgent'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schema
+
+const hhmm = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required (a time HH:MM such as 09:00)' : undefined) })
+  .refine(isLocalTime, { message: 'must be a time HH:MM such as 09:00' });
+const wholeDays = z.number().int('must be a whole number of days').min(0, 'must be 0 or more days').max(366);
+const positiveHours = z
+  .number()
+  .positive('must be more than 0 hours')
+  .max(24 * 366);
+
+const whenOnReported = z.strictObject({ on: z.literal('reported') });
+const whenAfterEvent = z.strictObject({
+  after: z.enum(['reported', 'assigned']),
+  hours: positiveHours,
+  unless: z.literal('acknowledged', { message: 'the only condition is "acknowledged"' }).optional(),
+});
+const whenBeforeDeadline = z.strictObject({ before: z.literal('deadline'), days: wholeDays, at: hhmm });
+const whenAfterDeadline = z.strictObject({ after: z.literal('deadline'), days: wholeDays, at: hhmm.optional() });
+
+export type StepWhen =
+  | z.output<typeof whenOnReported>
+  | z.output<typeof whenAfterEvent>
+  | z.output<typeof whenBeforeDeadline>
+  | z.output<typeof whenAfterDeadline>;
+
+/**
+ * `when` is one of:
+ * - `{on: 'reported'}` — as soon as the hazard is reported;
+ * - `{after: 'reported' | 'assigned', hours, unless?: 'acknowledged'}` — elapsed hours after the event;
+ * - `{before: 'deadline', days, at: 'HH:MM'}` — at local time `at`, `days` days before the deadline date;
+ * - `{after: 'deadline', days, at?}` — `days` days overdue: the end of day (deadline + days), or, with `at`, that
+ *   local time on the following morning.
+ * Days count as the calendar's `dayCounting` says (calendar or working days).
+ * The variant is chosen by its anchor key so that errors speak about that variant, not a union.
+ */
+const whenSchema = z.unknown().transform((value, ctx): StepWhen => {
+  const pick = (): z.ZodType<StepWhen> | string => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
+    const when = value as Record<string, unknown>;
+    if ('on' in when) return whenOnReported;
+    if ('before' in when) return whenBeforeDeadline;
+    if (when['after'] === 'deadline') return whenAfterDeadline;
+    if ('after' in when) return whenAfterEvent;
+    return 'must name its anchor: {"on": "reported"}, {"after": "assigned"|"reported", "hours": n}, {"before": "deadline", "days": n, "at": "HH:MM"} or {"after": "deadline", "days": n}';
+  };
+  const schema = pick();
+  if (typeof schema === 'string') {
+    ctx.addIssue({ code: 'custom', message: schema });
+    return z.NEVER;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+const effectSchema = z.strictObject({
+  type: z.literal('raise_supervision'),
+  level: z.enum(['township', 'county']),
+});
+/** A side effect the sweep applies with the step (through the hazard state machine, as the system). */
+export type StepEffect = z.output<typeof effectSchema>;
+
+const stepSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1–64 characters: lower-case letters, digits, "-" or "_"'),
+  /** A short Chinese label for logs and the admin sweep answer. */
+  label: z.string().max(100).optional(),
+  who: z.array(z.enum(RECIPIENTS)).min(1, 'must name at least one recipient'),
+  when: whenSchema,
+  channel: z.enum(CHANNELS),
+  grades: z
+    .array(hazardGradeSchema)
+    .min(1, 'must name at least one grade')
+    .default([...HAZARD_GRADES]),
+  effects: z.array(effectSchema).default([]),
+  /** May go out in quiet hours. Only for steps limited to major hazards. */
+  breaksQuietHours: z.boolean().default(false),
+});
+export type PolicyStep = z.output<typeof stepSchema>;
+
+const digestSchema = z.strictObject({
+  /** Local time of the daily digest. */
+  at: hhmm.default('08:30'),
+  who: z
+    .array(z.enum(['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader']))
+    .default(['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader']),
+  /** Yellow: due within this many days. */
+  dueSoonDays: wholeDays.default(3),
+});
+
+export const escalationPolicySchema = z
+  .strictObject({
+    version: z.literal(1, { message: 'must be 1' }),
+    steps: z.array(stepSchema).min(1, 'must list at least one step'),
+    digest: digestSchema.prefault({}),
+  })
+  .superRefine((policy, ctx) => {
+    const seen = new Set<string>();
+    policy.steps.forEach((step, index) => {
+      if (seen.has(step.id)) {
+        ctx.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `duplicate step id "${step.id}"` });
+      }
+      seen.add(step.id);
+      if (step.breaksQuietHours && step.grades.some((grade) => grade !== 'major')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'breaksQuietHours'],
+          message: 'only steps limited to major hazards ("grades": ["major"]) may break quiet hours',
+        });
+      }
+    });
+  });
+
+export type EscalationPolicy = z.output<typeof escalationPolicySchema>;
+export type DigestSettings = EscalationPolicy['digest'];
+
+export interface PolicyError {
+  /** Where in the file, e.g. `steps[2].when.days`; empty for the whole file. */
+  path: string;
+  reason: string;
+}
+
+export type PolicyParseResult = { ok: true; policy: EscalationPolicy } | { ok: false; errors: PolicyError[] };
+
+/** Validates a policy: JSON text or an already-parsed value. Lists every problem with its path. */
+export function parsePolicy(input: unknown): PolicyParseResult {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (error) {
+      return { ok: false, errors: [{ path: '', reason: `not valid JSON: ${(error as Error).message}` }] };
+    }
+  }
+  const parsed = escalationPolicySchema.safeParse(value);
+  if (parsed.success) return { ok: true, policy: parsed.data };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })),
+  };
+}
+
+/** Throws an Error listing every problem, for start-up ("a broken file stops the start with a clear message"). */
+export function parsePolicyOrThrow(input: unknown, source = 'escalation policy'): EscalationPolicy {
+  const result = parsePolicy(input);
+  if (result.ok) return result.policy;
+  const lines = result.errors.map((e) => `  - ${e.path || '(file)'}: ${e.reason}`);
+  throw new Error(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The default policy: product.md's table, step by step.
+
+/** The default policy as it would be written in a policy file. */
+export const DEFAULT_POLICY_JSON = {
+  version: 1,
+  steps: [
+    {
+      id: 'unacknowledged-24h',
+      label: '指派 24 小时未确认接收',
+      who: ['responsible'],
+      when: { after: 'assigned', hours: 24, unless: 'acknowledged' },
+      channel: 'card',
+    },
+    {
+      id: 'due-in-3d',
+      label: '距整改期限 3 天',
+      who: ['responsible'],
+      when: { before: 'deadline', days: 3, at: '09:00' },
+      channel: 'card',
+    },
+    {
+      id: 'due-in-1d',
+      label: '距整改期限 1 天',
+      who: ['responsible'],
+      when: { before: 'deadline', days: 1, at: '09:00' },
+      channel: 'card',
+    },
+    {
+      id: 'overdue-0d',
+      label: '已超期',
+      who: ['responsible', 'township_leader_in_charge'],
+      when: { after: 'deadline', days: 0 },
+      channel: 'mention',
+    },
+    {
+      id: 'overdue-3d',
+      label: '超期 3 天',
+      who: ['responsible', 'township_leader_in_charge', 'township_main_leader', 'department_leader'],
+      when: { after: 'deadline', days: 3 },
+      channel: 'urgent',
+    },
+    {
+      id: 'overdue-7d',
+      label: '超期 7 天，县级挂牌督办',
+      who: ['responsible', 'township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader'],
+      when: { after: 'deadline', days: 7 },
+      channel: 'urgent',
+      effects: [{ type: 'raise_supervision', level: 'county' }],
+    },
+    {
+      id: 'major-reported',
+      label: '重大隐患挂牌督办',
+      who: ['county_leader', 'department_leader', 'township_main_leader'],
+      when: { on: 'reported' },
+      channel: 'urgent',
+      grades: ['major'],
+      breaksQuietHours: true,
+    },
+    {
+      id: 'major-overdue',
+      label: '重大隐患超期',
+      who: ['county_leader'],
+      when: { after: 'deadline', days: 0 },
+      channel: 'urgent',
+      grades: ['major'],
+      breaksQuietHours: true,
+    },
+  ],
+  digest: {
+    at: '08:30',
+    who: ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader'],
+    dueSoonDays: 3,
+  },
+} as const;
+
+export const DEFAULT_POLICY: EscalationPolicy = parsePolicyOrThrow(DEFAULT_POLICY_JSON, 'default escalation policy');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Due steps
+
+export interface DueStep {
+  /** Unique per (hazard, step occurrence): store (hazard, key) once to send once. */
+  key: string;
+  stepId: string;
+  step: PolicyStep;
+  who: readonly Recipient[];
+  channel: Channel;
+  effects: readonly StepEffect[];
+  /** When the policy schedules it. */
+  scheduledAt: Date;
+  /** When it may go out: scheduledAt, or the end of quiet hours for steps that may not break them. */
+  sendAt: Date;
+}
+
+interface Occurrence extends DueStep {
+  /** Not sent from this instant on (before-deadline reminders are pointless once the deadline has passed). */
+  expiresAt: Date | null;
+  breaksQuietHours: boolean;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The step's occurrence for this hazard as it stands, or null when the step does not apply. */
+function occurrenceOf(hazard: Hazard, step: PolicyStep, calendar: Calendar): Occurrence | null {
+  if (hazard.status === 'closed' || !step.grades.includes(hazard.grade)) return null;
+  const awaitingRectification = hazard.status === 'reported' || hazard.status === 'rectifying';
+  const when = step.when;
+  let anchor: string;
+  let scheduledAt: Date;
+  let expiresAt: Date | null = null;
+
+  if ('on' in when) {
+    anchor = 'reported';
+    scheduledAt = hazard.reportedAt;
+  } else if ('hours' in when) {
+    if (when.after === 'reported') {
+      anchor = 'reported';
+      scheduledAt = new Date(hazard.reportedAt.getTime() + when.hours * HOUR_MS);
+    } else {
+      if (hazard.status !== 'rectifying' || !hazard.assignedAt) return null;
+      if (when.unless === 'acknowledged' && hazard.acknowledgedAt) return null;
+      anchor = hazard.assignedAt.toISOString();
+      scheduledAt = new Date(hazard.assignedAt.getTime() + when.hours * HOUR_MS);
+    }
+  } else {
+    // Deadline-relative: the clock runs only while the hazard waits on the responsible side.
+    if (!awaitingRectification) return null;
+    anchor = hazard.deadline;
+    if ('before' in when) {
+      const date = calendar.addDays(hazard.deadline, -when.days).date;
+      scheduledAt = calendar.atLocalTime(date, when.at);
+      expiresAt = calendar.deadlineInstant(hazard.deadline);
+    } else {
+      const date = calendar.addDays(hazard.deadline, when.days).date;
+      scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(date, 1), when.at) : calendar.endOfLocalDay(date);
+    }
+    // A reminder that would have fallen before this deadline was set (late report, extension) is void.
+    if (scheduledAt.getTime() < hazard.deadlineSetAt.getTime()) return null;
+  }
+
+  const breaksQuietHours = step.breaksQuietHours && hazard.grade === 'major';
+  const sendAt = breaksQuietHours ? scheduledAt : calendar.nextSendTime(scheduledAt);
+  if (expiresAt && sendAt.getTime() >= expiresAt.getTime()) return null;
+  return {
+    key: `${step.id}@${anchor}`,
+    stepId: step.id,
+    step,
+    who: step.who,
+    channel: step.channel,
+    effects: step.effects,
+    scheduledAt,
+    sendAt,
+    expiresAt,
+    breaksQuietHours,
+  };
+}
+
+function toDueStep(occurrence: Occurrence): DueStep {
+  const { expiresAt: _expires, breaksQuietHours: _breaks, ...due } = occurrence;
+  return due;
+}
+
+export interface DueStepOptions {
+  /** Keys already sent for this hazard: left out of the answer. */
+  alreadySent?: ReadonlySet<string>;
+}
+
+/**
+ * The steps due for `hazard` at `now`: every applicable step whose send time has come (however long ago, so a
+ * sweep that missed its time catches up), except those already sent, expired before-deadline reminders, and —
+ * while `now` is in quiet hours — steps that may not break them. Ordered by send time, then policy order.
+ * Closed hazards have none; acknowledgement cancels `unless: 'acknowledged'` steps.
+ */
+export function dueSteps(
+  hazard: Hazard,
+  policy: EscalationPolicy,
+  now: Date,
+  calendar: Calendar,
+  options: DueStepOptions = {},
+): DueStep[] {
+  const t = now.getTime();
+  const quietNow = calendar.isQuietHour(now);
+  const due: DueStep[] = [];
+  for (const step of policy.steps) {
+    const occurrence = occurrenceOf(hazard, step, calendar);
+    if (!occurrence || options.alreadySent?.has(occurrence.key)) continue;
+    if (occurrence.sendAt.getTime() > t) continue;
+    if (occurrence.expiresAt && t >= occurrence.expiresAt.getTime()) continue;
+    if (quietNow && !occurrence.breaksQuietHours) continue;
+    due.push(toDueStep(occurrence));
+  }
+  return due.sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime());
+}
+
+/**
+ * The earliest instant after `after` at which a step becomes due for this hazard as it stands, or null when none
+ * will (closed, or nothing left). A sweep stores it as the hazard's "next due" and re-computes it after every
+ * change and every sweep of the hazard. Steps held back by quiet hours at `after` count as due at the end of quiet
+ * hours; pass `alreadySent` so that steps sent before then do not cause a needless wake-up.
+ */
+export function nextDueAt(
+  hazard: Hazard,
+  policy: EscalationPolicy,
+  calendar: Calendar,
+  after: Date,
+  alreadySent?: ReadonlySet<string>,
+): Date | null {
+  const t = after.getTime();
+  let earliest: number | null = null;
+  for (const step of policy.steps) {
+    const occurrence = occurrenceOf(hazard, step, calendar);
+    if (!occurrence || alreadySent?.has(occurrence.key)) continue;
+    let at: number | null = null;
+    if (occurrence.sendAt.getTime() > t) at = occurrence.sendAt.getTime();
+    else if (!occurrence.breaksQuietHours && calendar.isQuietHour(after)) at = calendar.nextSendTime(after).getTime();
+    if (at === null) continue;
+    if (occurrence.expiresAt && at >= occurrence.expiresAt.getTime()) continue;
+    if (earliest === null || at < earliest) earliest = at;
+  }
+  return earliest === null ? null : new Date(earliest);
+}
