@@ -1,0 +1,507 @@
+/**
+ * A local fake of Feishu's Open Platform on loopback, spoken to through the official node-sdk (domain = sim.url).
+ * It serves the OpenAPI calls the bot makes, acts as users (messages, menu clicks, card clicks) by webhook or over
+ * the long connection, records every call and can inject faults. See feishu-platform.md for the rules it mirrors.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { validateCard } from './card-validator.js';
+import { encryptEvent, randomHex, signEvent } from './crypto.js';
+import {
+  type CardAction,
+  cardClicked,
+  type EnvelopeContext,
+  menuClicked,
+  messageReceived,
+  type ReceivedMessage,
+  type V2Envelope,
+} from './events.js';
+import { FaultPlan } from './faults.js';
+import { CLIENT_CONFIG, LongConnectionServer } from './long-connection.js';
+import { type ApiContext, createApiHandler, replaceContent } from './openapi.js';
+import { RateLimiter } from './rate-limiter.js';
+import { BOT_OPEN_ID, CARD_UPDATE_DAYS, type ResolvedChat, SimState } from './state.js';
+import { TokenBook } from './tokens.js';
+import type {
+  DeliverOptions,
+  Delivery,
+  EventMode,
+  Faults,
+  RecordedCall,
+  SimChat,
+  SimMessage,
+  SimOptions,
+  SimStats,
+  SimUser,
+} from './types.js';
+import { postWebhook } from './webhook.js';
+
+export { validateCard } from './card-validator.js';
+export type {
+  DeliverOptions,
+  Delivery,
+  EventMode,
+  FaultSpec,
+  Faults,
+  RecordedCall,
+  SimChat,
+  SimMessage,
+  SimOptions,
+  SimStats,
+  SimUrgent,
+  SimUser,
+} from './types.js';
+
+export const DEFAULT_APP_ID = 'cli_a0b1c2d3e4f5a6b7';
+export const DEFAULT_APP_SECRET = 'sim-secret';
+export const DEFAULT_VERIFICATION_TOKEN = 'sim-verification-token';
+
+export interface CardClickOptions {
+  value?: Record<string, unknown>;
+  formValue?: Record<string, string | string[]>;
+  name?: string;
+  tag?: string;
+}
+
+export interface FeishuSim {
+  /** e.g. 'http://127.0.0.1:41234': use as FEISHU_BASE_URL / the SDK's domain (no trailing slash). */
+  readonly url: string;
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly encryptKey?: string;
+  readonly verificationToken: string;
+  /** The bot's own open_id (as it appears in mentions). */
+  readonly botOpenId: string;
+  readonly eventMode: EventMode;
+  setBotUrl(url: string): void;
+  setEventMode(mode: EventMode): void;
+  /** Turns Feishu's rate limits on or off at run time. */
+  setRateLimits(on: boolean): void;
+  addUser(user: SimUser): SimUser;
+  /** The user blocks (or, with false, unblocks) the bot: messages to them fail with 230053. */
+  blockBot(openId: string, blocked?: boolean): void;
+  addChat(chat: { chatId: string; name: string; memberOpenIds: string[]; botIsMember?: boolean }): void;
+  setBotInChat(chatId: string, isMember: boolean): void;
+  /** Every call received, in order (clear with `calls.length = 0`). */
+  readonly calls: RecordedCall[];
+  /** Messages the bot sent, with their current content (after patches / card-callback updates). */
+  messages(filter?: { to?: string; msgType?: string }): SimMessage[];
+  /** Any message by id: the bot's, or one the simulator sent as a user. */
+  message(messageId: string): SimMessage | undefined;
+  image(imageKey: string): Buffer | undefined;
+  file(fileKey: string): Buffer | undefined;
+  /** The simulator's clock (message ages, uuid window, event times). Real time, shifted by setNow/advance. */
+  now(): Date;
+  setNow(at: Date | string | number): void;
+  advance(ms: number): void;
+  stats(): SimStats;
+  /** Number of long-connection clients connected right now. */
+  connectionCount(): number;
+  sendText(fromOpenId: string, text: string, opts?: { chatId?: string; mentionBot?: boolean }): Promise<Delivery>;
+  sendImage(fromOpenId: string, image: Buffer, opts?: { chatId?: string; mentionBot?: boolean }): Promise<Delivery>;
+  sendPost(
+    fromOpenId: string,
+    post: { title?: string; text: string; images: Buffer[] },
+    opts?: { chatId?: string; mentionBot?: boolean },
+  ): Promise<Delivery>;
+  clickMenu(operatorOpenId: string, eventKey: string): Promise<Delivery>;
+  clickCard(operatorOpenId: string, messageId: string, action: CardClickOptions): Promise<Delivery>;
+  /** Low level: deliver any v2 envelope (header+event) the way the current mode does; options to forge. */
+  deliver(envelope: object, opts?: DeliverOptions): Promise<Delivery>;
+  /** Sends the URL check; `challenge` is what the bot must echo. */
+  urlVerification(opts?: { encrypt?: boolean; token?: string }): Promise<Delivery & { challenge: string }>;
+  readonly faults: Faults;
+  /** Make every issued tenant token invalid (the next call with one gets 99991663). */
+  invalidateTokens(): void;
+  close(): Promise<void>;
+}
+
+export async function startFeishuSim(options: SimOptions = {}): Promise<FeishuSim> {
+  const sim = new Simulator(options);
+  await sim.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  return sim;
+}
+
+class Simulator implements FeishuSim {
+  url = '';
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly encryptKey?: string;
+  readonly verificationToken: string;
+  readonly botOpenId = BOT_OPEN_ID;
+  readonly calls: RecordedCall[] = [];
+  readonly faults: FaultPlan = new FaultPlan();
+  private botUrl?: string;
+  private mode: EventMode;
+  private rateLimitsOn: boolean;
+  private readonly state = new SimState();
+  private readonly tokens: TokenBook;
+  private readonly limiter = new RateLimiter();
+  private readonly statsData: SimStats = { requests: 0, rateLimited: 0, byApi: {} };
+  private readonly longConnection = new LongConnectionServer();
+  private readonly hanging = new Set<ServerResponse>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly server: Server;
+  private closed?: Promise<void>;
+
+  constructor(options: SimOptions) {
+    this.appId = options.appId ?? DEFAULT_APP_ID;
+    this.appSecret = options.appSecret ?? DEFAULT_APP_SECRET;
+    this.encryptKey = options.encryptKey || undefined;
+    this.verificationToken = options.verificationToken ?? DEFAULT_VERIFICATION_TOKEN;
+    this.botUrl = options.botUrl;
+    this.mode = options.eventMode ?? 'webhook';
+    this.rateLimitsOn = options.rateLimits ?? false;
+    this.tokens = new TokenBook(options.tokenTtlSeconds ?? 7200);
+    const ctx: ApiContext = {
+      state: this.state,
+      faults: this.faults,
+      limiter: this.limiter,
+      tokens: this.tokens,
+      appId: this.appId,
+      appSecret: this.appSecret,
+      rateLimits: () => this.rateLimitsOn,
+      calls: this.calls,
+      stats: this.statsData,
+      wsEndpoint: () => ({ url: this.longConnection.connectUrl(this.url), clientConfig: { ...CLIENT_CONFIG } }),
+      hanging: this.hanging,
+      timers: this.timers,
+    };
+    const handler = createApiHandler(ctx);
+    this.server = createServer((req, res) => {
+      handler(req, res).catch((error: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ code: 500, msg: `simulator bug: ${String(error)}` }));
+        }
+      });
+    });
+    this.server.on('upgrade', (req, socket, head) => this.longConnection.handleUpgrade(req, socket, head));
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address() as AddressInfo;
+        const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+        this.url = `http://${shownHost}:${address.port}`;
+        resolve();
+      });
+    });
+  }
+
+  get eventMode(): EventMode {
+    return this.mode;
+  }
+  setBotUrl(url: string): void {
+    this.botUrl = url;
+  }
+  setEventMode(mode: EventMode): void {
+    this.mode = mode;
+  }
+  setRateLimits(on: boolean): void {
+    this.rateLimitsOn = on;
+  }
+
+  addUser(user: SimUser): SimUser {
+    return this.state.addUser(user);
+  }
+  blockBot(openId: string, blocked = true): void {
+    this.requireUser(openId).blocked = blocked;
+  }
+  addChat(chat: { chatId: string; name: string; memberOpenIds: string[]; botIsMember?: boolean }): void {
+    if (!chat.chatId.startsWith('oc_')) throw new Error(`sim.addChat: chat ids start with "oc_" (got ${chat.chatId})`);
+    const stored: SimChat = { ...chat, memberOpenIds: [...chat.memberOpenIds], botIsMember: chat.botIsMember ?? true };
+    this.state.chats.set(chat.chatId, stored);
+  }
+  setBotInChat(chatId: string, isMember: boolean): void {
+    const chat = this.state.chats.get(chatId);
+    if (!chat) throw new Error(`sim.setBotInChat: unknown chat ${chatId}`);
+    chat.botIsMember = isMember;
+  }
+
+  messages(filter: { to?: string; msgType?: string } = {}): SimMessage[] {
+    return [...this.state.messages.values()].filter(
+      (m) =>
+        m.senderType === 'app' &&
+        (filter.to === undefined ||
+          m.receiveId === filter.to ||
+          m.chatId === filter.to ||
+          m.recipientOpenId === filter.to) &&
+        (filter.msgType === undefined || m.msgType === filter.msgType),
+    );
+  }
+  message(messageId: string): SimMessage | undefined {
+    return this.state.messages.get(messageId);
+  }
+  image(imageKey: string): Buffer | undefined {
+    return this.state.images.get(imageKey);
+  }
+  file(fileKey: string): Buffer | undefined {
+    return this.state.files.get(fileKey)?.bytes;
+  }
+
+  now(): Date {
+    return this.state.now();
+  }
+  setNow(at: Date | string | number): void {
+    this.state.setNow(at);
+  }
+  advance(ms: number): void {
+    this.state.advance(ms);
+  }
+  stats(): SimStats {
+    return structuredClone(this.statsData);
+  }
+  connectionCount(): number {
+    return this.longConnection.connectionCount;
+  }
+  invalidateTokens(): void {
+    this.tokens.invalidateAll();
+  }
+
+  // --- acting as users -----------------------------------------------------------------------------------------
+
+  sendText(fromOpenId: string, text: string, opts: { chatId?: string; mentionBot?: boolean } = {}) {
+    return this.sendAsUser(fromOpenId, opts, (mention) => ({
+      messageType: 'text',
+      content: { text: mention ? `@_user_1 ${text}` : text },
+    }));
+  }
+
+  sendImage(fromOpenId: string, image: Buffer, opts: { chatId?: string; mentionBot?: boolean } = {}) {
+    const imageKey = this.storeUserImage(image);
+    return this.sendAsUser(fromOpenId, { ...opts, mentionBot: false }, () => ({
+      messageType: 'image',
+      content: { image_key: imageKey },
+    }));
+  }
+
+  sendPost(
+    fromOpenId: string,
+    post: { title?: string; text: string; images: Buffer[] },
+    opts: { chatId?: string; mentionBot?: boolean } = {},
+  ) {
+    const imageKeys = post.images.map((image) => this.storeUserImage(image));
+    return this.sendAsUser(fromOpenId, opts, (mention) => ({
+      messageType: 'post',
+      content: {
+        title: post.title ?? '',
+        content: [
+          [
+            ...(mention ? [{ tag: 'at', user_id: '@_user_1', user_name: '隐患闭环助手' }] : []),
+            { tag: 'text', text: post.text, style: [] },
+          ],
+          ...imageKeys.map((key) => [{ tag: 'img', image_key: key, width: 800, height: 600 }]),
+        ],
+      },
+    }));
+  }
+
+  clickMenu(operatorOpenId: string, eventKey: string): Promise<Delivery> {
+    const operator = this.requireUser(operatorOpenId);
+    return this.deliver(menuClicked(this.envelopeContext(), operator, eventKey));
+  }
+
+  async clickCard(operatorOpenId: string, messageId: string, action: CardAction): Promise<Delivery> {
+    const operator = this.requireUser(operatorOpenId);
+    const message = this.state.messages.get(messageId);
+    if (!message || message.senderType !== 'app' || message.msgType !== 'interactive') {
+      throw new Error(`sim.clickCard: ${messageId} is not a card the bot sent`);
+    }
+    if (this.state.now().getTime() - message.createdAt.getTime() > CARD_UPDATE_DAYS * 24 * 3600 * 1000) {
+      throw new Error(`sim.clickCard: card ${messageId} is older than 14 days; Feishu no longer lets users click it`);
+    }
+    const chat = this.state.resolveChat(message.chatId);
+    if (!chat?.memberOpenIds.includes(operator.openId)) {
+      throw new Error(`sim.clickCard: ${operatorOpenId} is not in chat ${message.chatId} and cannot see the card`);
+    }
+    const updateToken = `c-${randomHex(16)}`;
+    this.state.cardTokens.set(updateToken, { messageId, issuedAtMs: this.state.now().getTime(), uses: 0 });
+    const envelope = cardClicked(
+      this.envelopeContext(),
+      operator,
+      { messageId, chatId: message.chatId, updateToken },
+      action,
+    );
+    const delivery = await this.deliver(envelope);
+    if (delivery.status === 200) this.applyCallbackCard(message, delivery);
+    return delivery;
+  }
+
+  async deliver(envelope: object, opts: DeliverOptions = {}): Promise<Delivery> {
+    const env = structuredClone(envelope) as Partial<V2Envelope> & Record<string, unknown>;
+    if (env.header && typeof env.header === 'object') {
+      if (opts.eventId !== undefined) env.header.event_id = opts.eventId;
+      if (opts.token !== undefined) env.header.token = opts.token;
+    }
+    const eventId = env.header?.event_id ?? '';
+    const via = opts.via ?? this.mode;
+    const plaintext = JSON.stringify(env);
+    const started = Date.now();
+    if (via === 'websocket') {
+      const ack = await this.longConnection.push(plaintext);
+      return {
+        status: ack.code,
+        body: ack.data,
+        headers: ack.headers,
+        eventId,
+        via,
+        durationMs: Date.now() - started,
+      };
+    }
+    const encrypt = opts.encrypt ?? this.encryptKey !== undefined;
+    const rawBody = encrypt
+      ? JSON.stringify({ encrypt: encryptEvent(this.requireEncryptKey(), plaintext) })
+      : plaintext;
+    const timestamp = String(Math.floor(this.state.now().getTime() / 1000) + (opts.timestampOffsetSeconds ?? 0));
+    const nonce = randomHex(8);
+    const headers: Record<string, string> = {
+      'X-Lark-Request-Timestamp': timestamp,
+      'X-Lark-Request-Nonce': nonce,
+    };
+    if (this.encryptKey !== undefined || opts.badSignature) {
+      const key = this.encryptKey ?? '';
+      const signature = signEvent(timestamp, nonce, key, rawBody);
+      headers['X-Lark-Signature'] = opts.badSignature
+        ? signEvent(timestamp, nonce, `${key}-forged`, rawBody)
+        : signature;
+    }
+    const answer = await postWebhook(this.requireBotUrl(), rawBody, headers);
+    return { ...answer, eventId, via: 'webhook', durationMs: Date.now() - started };
+  }
+
+  async urlVerification(opts: { encrypt?: boolean; token?: string } = {}): Promise<Delivery & { challenge: string }> {
+    const challenge = randomHex(16);
+    const body = JSON.stringify({ challenge, token: opts.token ?? this.verificationToken, type: 'url_verification' });
+    const encrypt = opts.encrypt ?? this.encryptKey !== undefined;
+    const rawBody = encrypt ? JSON.stringify({ encrypt: encryptEvent(this.requireEncryptKey(), body) }) : body;
+    const started = Date.now();
+    // The URL check carries no signature headers.
+    const answer = await postWebhook(this.requireBotUrl(), rawBody, {});
+    return { ...answer, eventId: '', via: 'webhook', durationMs: Date.now() - started, challenge };
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      for (const res of this.hanging) res.destroy();
+      this.hanging.clear();
+      await this.longConnection.close();
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      });
+    })();
+    return this.closed;
+  }
+
+  // --- internals -----------------------------------------------------------------------------------------------
+
+  private async sendAsUser(
+    fromOpenId: string,
+    opts: { chatId?: string; mentionBot?: boolean },
+    build: (mentionBot: boolean) => Pick<ReceivedMessage, 'messageType' | 'content'>,
+  ): Promise<Delivery> {
+    const user = this.requireUser(fromOpenId);
+    const chat = this.chatForUser(user, opts.chatId);
+    // In groups the bot only hears messages that @-mention it, so that is the default there.
+    const mentionBot = opts.mentionBot ?? chat.chatType === 'group';
+    const { messageType, content } = build(mentionBot);
+    const now = this.state.now();
+    const message: SimMessage = {
+      messageId: this.state.newMessageId(),
+      senderType: 'user',
+      fromOpenId: user.openId,
+      chatId: chat.chatId,
+      chatType: chat.chatType,
+      receiveId: chat.chatId,
+      receiveIdType: 'chat_id',
+      recipientOpenId: chat.chatType === 'p2p' ? user.openId : undefined,
+      msgType: messageType,
+      content,
+      rawContent: JSON.stringify(content),
+      createdAt: now,
+      updatedAt: now,
+      updates: 0,
+      urgents: [],
+    };
+    this.state.messages.set(message.messageId, message);
+    const envelope = messageReceived(this.envelopeContext(), user, {
+      messageId: message.messageId,
+      chatId: chat.chatId,
+      chatType: chat.chatType,
+      messageType,
+      content,
+      mentionBot,
+    });
+    return this.deliver(envelope);
+  }
+
+  private chatForUser(user: SimUser, chatId: string | undefined): ResolvedChat {
+    if (chatId === undefined) return this.state.resolveChat(this.state.p2pChatId(user.openId))!;
+    const chat = this.state.resolveChat(chatId);
+    if (!chat) throw new Error(`sim: unknown chat ${chatId}; add it with sim.addChat() first`);
+    if (!chat.memberOpenIds.includes(user.openId)) throw new Error(`sim: ${user.openId} is not a member of ${chatId}`);
+    return chat;
+  }
+
+  private storeUserImage(image: Buffer): string {
+    const key = this.state.newImageKey();
+    this.state.images.set(key, Buffer.from(image));
+    return key;
+  }
+
+  /** A callback answer with a card replaces the message for everyone, as Feishu does, if the card is valid. */
+  private applyCallbackCard(message: SimMessage, delivery: Delivery): void {
+    const body = delivery.body;
+    if (!body || typeof body !== 'object' || body.card === undefined) return;
+    const card = body.card;
+    if (!card || typeof card !== 'object' || (card.type !== 'raw' && card.type !== 'template')) {
+      delivery.cardUpdate = { applied: false, code: 200672, msg: 'card must be {type:"raw"|"template", data}' };
+      return;
+    }
+    if (card.type === 'template') {
+      replaceContent(this.state, message, card, JSON.stringify(card));
+      delivery.cardUpdate = { applied: true };
+      return;
+    }
+    const data = card.data;
+    const raw = JSON.stringify(data ?? null);
+    let problem = validateCard(data, { knownImageKey: (k) => this.state.images.has(k) });
+    if (!problem && Buffer.byteLength(raw) > 30 * 1024) problem = 'card content is over 30 KB';
+    if (problem) {
+      const is20 = typeof data === 'object' && data !== null && (data as { schema?: unknown }).schema === '2.0';
+      delivery.cardUpdate = {
+        applied: false,
+        code: is20 ? 200673 : 200830,
+        msg: is20 ? problem : `a JSON 2.0 card must be answered with a JSON 2.0 card: ${problem}`,
+      };
+      return;
+    }
+    replaceContent(this.state, message, data, raw);
+    delivery.cardUpdate = { applied: true };
+  }
+
+  private envelopeContext(): EnvelopeContext {
+    return { appId: this.appId, verificationToken: this.verificationToken, now: this.state.now() };
+  }
+
+  private requireUser(openId: string): SimUser {
+    const user = this.state.users.get(openId);
+    if (!user) throw new Error(`sim: unknown user ${openId}; add it with sim.addUser() first`);
+    return user;
+  }
+
+  private requireBotUrl(): string {
+    if (!this.botUrl) throw new Error('sim: no bot URL to deliver to; pass botUrl or call sim.setBotUrl()');
+    return this.botUrl;
+  }
+
+  private requireEncryptKey(): string {
+    if (!this.encryptKey) throw new Error('sim: cannot encrypt without an encryptKey (start the sim with one)');
+    return this.encryptKey;
+  }
+}
