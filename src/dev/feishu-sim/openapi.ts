@@ -331,7 +331,7 @@ function createMessage(ctx: ApiContext, req: Request): Result {
     throw bad(99992402, 'field validation failed: receive_id is required');
   }
   const uuid = checkUuid(body.uuid);
-  checkRate(ctx, 'message.create', `${receiveIdType}:${body.receive_id}`);
+  checkRate(ctx, 'message.create', recipientKey(ctx, receiveIdType, body.receive_id));
   const duplicate = findDuplicate(ctx, uuid);
   if (duplicate) return ok(envelope(messageData(ctx.appId, duplicate)));
   const { msgType, content, rawContent } = checkContent(ctx, body);
@@ -352,7 +352,7 @@ function replyMessage(ctx: ApiContext, req: Request): Result {
   const body = requireObject(req.json);
   const uuid = checkUuid(body.uuid);
   const parent = ctx.state.messages.get(req.route.params.messageId!);
-  checkRate(ctx, 'message.reply', parent ? `chat_id:${parent.chatId}` : undefined);
+  checkRate(ctx, 'message.reply', parent ? `chat:${parent.chatId}` : undefined);
   const duplicate = findDuplicate(ctx, uuid);
   if (duplicate) return ok(envelope(messageData(ctx.appId, duplicate)));
   if (!parent) throw bad(230001, `invalid message_id: ${req.route.params.messageId} does not exist`);
@@ -603,6 +603,13 @@ function resolveRecipient(ctx: ApiContext, idType: string, id: string): Resolved
   const chat = ctx.state.resolveChat(ctx.state.p2pChatId(user.openId))!;
   checkChatReachable(chat);
   return chat;
+}
+
+/** The per-recipient limit counts per chat, whichever id the bot used to address it. */
+function recipientKey(ctx: ApiContext, idType: string, id: string): string {
+  if (idType === 'chat_id') return `chat:${id}`;
+  const user = ctx.state.findUser(idType, id);
+  return user ? `chat:${ctx.state.p2pChatId(user.openId)}` : `${idType}:${id}`;
 }
 
 function checkChatReachable(chat: ResolvedChat): void {
