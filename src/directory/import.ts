@@ -59,11 +59,11 @@ class RejectedImport extends Error {
  * (mode `replace`) deactivates the entries it no longer lists, a merge leaves them alone.
  */
 export async function importDirectory(db: Db, parsed: ParsedInput, options: ImportOptions): Promise<ImportResult> {
-  if (parsed.issues.length > 0) return { ok: false, issues: sortIssues(parsed.issues) };
   const { input } = parsed;
   const before = await loadDirectoryState(db);
-  const issues = validateReferences(input, before, options.mode);
-  if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
+  // Field problems and reference problems are reported together: the admin fixes the file once.
+  const issues = [...parsed.issues, ...validateReferences(input, before, options.mode)];
+  if (issues.length > 0) return { ok: false, issues: sortIssues(issues, parsed.sheets) };
 
   // The contact API is called before the transaction: no lock is held across network calls.
   const resolution = await resolveOpenIds(input.people, before, options.resolveUserIds);
@@ -78,14 +78,14 @@ export async function importDirectory(db: Db, parsed: ParsedInput, options: Impo
     });
     return { ok: true, report };
   } catch (error) {
-    if (error instanceof RejectedImport) return { ok: false, issues: sortIssues(error.issues) };
+    if (error instanceof RejectedImport) return { ok: false, issues: sortIssues(error.issues, parsed.sheets) };
     throw error;
   }
 }
 
 /** Sheet by sheet in the order they were first mentioned, then by row. */
-function sortIssues(issues: DirectoryIssue[]): DirectoryIssue[] {
-  const sheetOrder = new Map<string, number>();
+function sortIssues(issues: DirectoryIssue[], sheets: string[] = []): DirectoryIssue[] {
+  const sheetOrder = new Map<string, number>(sheets.map((name, i) => [name, i]));
   for (const issue of issues) if (!sheetOrder.has(issue.sheet)) sheetOrder.set(issue.sheet, sheetOrder.size);
   return [...issues].sort((a, b) => sheetOrder.get(a.sheet)! - sheetOrder.get(b.sheet)! || a.row - b.row);
 }

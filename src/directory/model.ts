@@ -154,6 +154,8 @@ export interface EnterpriseEntry {
 export interface DirectoryInput {
   /** The lists the import contains. A full import replaces these lists only; the others stay as they are. */
   present: ListName[];
+  /** Codes of rows rejected field by field: references to them are not reported a second time as unknown. */
+  unparsed: Record<ListName, Set<string>>;
   regions: RegionEntry[];
   departments: DepartmentEntry[];
   people: PersonEntry[];
@@ -161,5 +163,16 @@ export interface DirectoryInput {
 }
 
 export type ListName = 'regions' | 'departments' | 'people' | 'enterprises';
+
+export function emptyInput(): DirectoryInput {
+  return {
+    present: [],
+    unparsed: { regions: new Set(), departments: new Set(), people: new Set(), enterprises: new Set() },
+    regions: [],
+    departments: [],
+    people: [],
+    enterprises: [],
+  };
+}
 
 export type ImportMode = 'replace' | 'merge';

@@ -1,3 +1,4 @@
+import { emptyInput } from './model.js';
 import type { ParsedInput } from './parse-input.js';
 import { parseJson, parseTables } from './parse-input.js';
 import { readCsv, readXlsx, UnreadableFileError } from './read-spreadsheet.js';
@@ -13,10 +14,7 @@ export interface UploadedFile {
  * A file that cannot be read at all is reported as a problem of that file, like a bad row.
  */
 export async function parseDirectoryFiles(files: UploadedFile[]): Promise<ParsedInput> {
-  const empty: ParsedInput = {
-    input: { present: [], regions: [], departments: [], people: [], enterprises: [] },
-    issues: [],
-  };
+  const empty: ParsedInput = { input: emptyInput(), issues: [] };
   if (files.length === 0) {
     return {
       ...empty,
@@ -58,5 +56,5 @@ export async function parseDirectoryFiles(files: UploadedFile[]): Promise<Parsed
     }
   }
   const parsed = parseTables(tables);
-  return { input: parsed.input, issues: [...issues, ...parsed.issues] };
+  return { ...parsed, issues: [...issues, ...parsed.issues] };
 }

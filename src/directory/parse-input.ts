@@ -14,6 +14,7 @@ import {
   type DirectoryIssue,
   describeScopeKinds,
   type EnterpriseEntry,
+  emptyInput,
   type PersonEntry,
   type Position,
   parseRole,
@@ -32,6 +33,8 @@ import type { RawTable } from './spreadsheet-cells.js';
  */
 export interface ParsedInput {
   input: DirectoryInput;
+  /** Sheet / file / JSON list names in the order of the import, to list problems in that order. */
+  sheets?: string[];
   issues: DirectoryIssue[];
 }
 
@@ -237,7 +240,7 @@ function tableSource(def: SheetDef, table: RawTable, row: RawTable['rows'][numbe
 
 export function parseTables(tables: RawTable[]): ParsedInput {
   const issues = new IssueList();
-  const input: DirectoryInput = { present: [], regions: [], departments: [], people: [], enterprises: [] };
+  const input = emptyInput();
   const seen = new Map<ListKind, string>();
   for (const table of tables) {
     const def = identifySheet(table.name, table.headers);
@@ -270,18 +273,19 @@ export function parseTables(tables: RawTable[]): ParsedInput {
     if (missing.length > 0) continue;
 
     if (def.kind === 'people') {
-      readPeopleRows(def, table, issues, input.people);
+      readPeopleRows(def, table, issues, input);
       continue;
     }
     for (const row of table.rows) {
       const src = tableSource(def, table, row);
-      if (def.kind === 'regions') push(input.regions, readRegion(src, issues));
-      else if (def.kind === 'departments') push(input.departments, readDepartment(src, issues));
-      else push(input.enterprises, readEnterprise(src, issues));
+      if (def.kind === 'regions') push(input.regions, readRegion(src, issues), src, input.unparsed.regions);
+      else if (def.kind === 'departments') {
+        push(input.departments, readDepartment(src, issues), src, input.unparsed.departments);
+      } else push(input.enterprises, readEnterprise(src, issues), src, input.unparsed.enterprises);
     }
   }
   noListIssue(input, issues);
-  return { input, issues: issues.items };
+  return { input, issues: issues.items, sheets: tables.map((t) => t.name) };
 }
 
 function noListIssue(input: DirectoryInput, issues: IssueList): void {
@@ -298,19 +302,27 @@ function noListIssue(input: DirectoryInput, issues: IssueList): void {
  * One role per row: a person with several roles appears on several rows with the same 人员编码. The other columns of
  * the extra rows may be left empty; when filled they must agree with the person's first row.
  */
-function readPeopleRows(def: SheetDef, table: RawTable, issues: IssueList, out: PersonEntry[]): void {
+function readPeopleRows(def: SheetDef, table: RawTable, issues: IssueList, input: DirectoryInput): void {
   const byCode = new Map<string, PersonEntry>();
   for (const row of table.rows) {
     const src = tableSource(def, table, row);
-    const code = src.get('code');
-    const first = code === undefined ? undefined : byCode.get(code.trim());
+    const code = src.get('code')?.trim();
+    const first = code === undefined ? undefined : byCode.get(code);
+    if (code !== undefined && input.unparsed.people.has(code)) {
+      // The person's first row was rejected (and reported); their further role rows are still checked on their own.
+      readRole(src.at, src.get('role'), src.get('scope'), src.column('role'), src.column('scope'), issues);
+      continue;
+    }
     if (!first) {
       const fields = readPersonFields(src, issues);
       const role = readRole(src.at, src.get('role'), src.get('scope'), src.column('role'), src.column('scope'), issues);
-      if (!fields) continue;
+      if (!fields) {
+        if (code !== undefined) input.unparsed.people.add(code);
+        continue;
+      }
       const person: PersonEntry = { ...fields, roles: role ? [role] : [] };
       byCode.set(person.code, person);
-      out.push(person);
+      input.people.push(person);
       continue;
     }
     for (const field of ['name', 'mobile', 'email', 'openId'] as const) {
@@ -331,8 +343,12 @@ function readPeopleRows(def: SheetDef, table: RawTable, issues: IssueList, out: 
   }
 }
 
-function push<T>(list: T[], item: T | undefined): void {
+function push<T>(list: T[], item: T | undefined, src?: RecordSource, unparsed?: Set<string>): void {
   if (item !== undefined) list.push(item);
+  else {
+    const code = src?.get('code');
+    if (code !== undefined) unparsed?.add(code.trim());
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -360,7 +376,7 @@ function jsonSource(list: ListKind, index: number, item: Record<string, unknown>
 
 export function parseJson(body: unknown): ParsedInput {
   const issues = new IssueList();
-  const input: DirectoryInput = { present: [], regions: [], departments: [], people: [], enterprises: [] };
+  const input = emptyInput();
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     issues.add(
       { sheet: 'body', row: 0 },
@@ -389,14 +405,20 @@ export function parseJson(body: unknown): ParsedInput {
         return;
       }
       const src = jsonSource(list, index, item as Record<string, unknown>, issues);
-      if (list === 'regions') push(input.regions, readRegion(src, issues));
-      else if (list === 'departments') push(input.departments, readDepartment(src, issues));
-      else if (list === 'enterprises') push(input.enterprises, readEnterprise(src, issues));
-      else push(input.people, readJsonPerson(src, item as Record<string, unknown>, issues));
+      const item_ = item as Record<string, unknown>;
+      const entry =
+        list === 'regions'
+          ? readRegion(src, issues)
+          : list === 'departments'
+            ? readDepartment(src, issues)
+            : list === 'enterprises'
+              ? readEnterprise(src, issues)
+              : readJsonPerson(src, item_, issues);
+      push(input[list] as unknown[], entry, src, input.unparsed[list]);
     });
   }
   noListIssue(input, issues);
-  return { input, issues: issues.items };
+  return { input, issues: issues.items, sheets: Object.keys(record) };
 }
 
 function readJsonPerson(src: RecordSource, item: Record<string, unknown>, issues: IssueList): PersonEntry | undefined {

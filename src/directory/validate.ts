@@ -47,18 +47,21 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
   // A merge keeps what is stored; so does a full import for the lists it does not contain.
   const keep = (list: ListName) => mode === 'merge' || !input.present.includes(list);
   const finalSet = <T extends { code: string }>(
+    list: ListName,
     listed: T[],
     stored: Map<string, { active: boolean }>,
     keep: (code: string) => boolean,
   ) => {
     const codes = new Set(listed.map((e) => e.code));
+    for (const code of input.unparsed[list]) codes.add(code);
     for (const [code, row] of stored) if (row.active && keep(code)) codes.add(code);
     return codes;
   };
-  const regionCodes = finalSet(input.regions, state.regions, () => keep('regions'));
-  const departmentCodes = finalSet(input.departments, state.departments, () => keep('departments'));
-  const personCodes = finalSet(input.people, state.people, () => keep('people'));
+  const regionCodes = finalSet('regions', input.regions, state.regions, () => keep('regions'));
+  const departmentCodes = finalSet('departments', input.departments, state.departments, () => keep('departments'));
+  const personCodes = finalSet('people', input.people, state.people, () => keep('people'));
   const enterpriseCodes = finalSet(
+    'enterprises',
     input.enterprises,
     state.enterprises,
     (code) => keep('enterprises') || state.enterprises.get(code)?.verified === false,
