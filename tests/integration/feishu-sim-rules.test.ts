@@ -229,3 +229,40 @@ describe('replies, posts, groups and the delayed card update (plain webhook)', (
     }
   });
 });
+
+describe('the control API for sandbox mode', () => {
+  it('adds users, acts as them and lists what the bot sent, over plain HTTP', async () => {
+    const sim = await startFeishuSim();
+    const received: any[] = [];
+    const bot = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
+    sim.setBotUrl(`http://127.0.0.1:${(bot.address() as AddressInfo).port}/`);
+    const post = (path: string, body: unknown) =>
+      fetch(`${sim.url}/__sim${path}`, { method: 'POST', body: JSON.stringify(body) });
+    try {
+      expect((await post('/users', { openId: 'ou_z', name: '周九' })).status).toBe(200);
+      const answer = (await (await post('/text', { from: 'ou_z', text: '你好' })).json()) as {
+        status: number;
+        body: unknown;
+      };
+      expect(answer).toMatchObject({ status: 200, body: { ok: true } });
+      expect(received[0].event.sender.sender_id.open_id).toBe('ou_z');
+      const missing = await post('/text', { from: 'ou_z' });
+      expect(missing.status).toBe(400);
+      expect(((await missing.json()) as { error: string }).error).toContain('"text" is required');
+      const help = (await (await fetch(`${sim.url}/__sim`)).json()) as { appId: string; users: unknown[] };
+      expect(help.appId).toBe(sim.appId);
+      expect(help.users).toHaveLength(1);
+    } finally {
+      await sim.close();
+      await new Promise<void>((resolve) => bot.close(() => resolve()));
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateCard } from './card-validator.js';
+import { CONTROL_PREFIX, handleControl } from './control.js';
 import { encryptEvent, randomHex, signEvent } from './crypto.js';
 import {
   type CardAction,
@@ -168,8 +169,15 @@ class Simulator implements FeishuSim {
       timers: this.timers,
     };
     const handler = createApiHandler(ctx);
+    const listUsersAndChats = () => ({
+      users: [...this.state.users.values()],
+      chats: [...this.state.chats.values()],
+    });
     this.server = createServer((req, res) => {
-      handler(req, res).catch((error: unknown) => {
+      const handled = (req.url ?? '').startsWith(`${CONTROL_PREFIX}`)
+        ? handleControl(this, listUsersAndChats, req, res)
+        : handler(req, res);
+      handled.catch((error: unknown) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ code: 500, msg: `simulator bug: ${String(error)}` }));
