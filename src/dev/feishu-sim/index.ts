@@ -99,7 +99,7 @@ export interface FeishuSim {
   /** Number of long-connection clients connected right now. */
   connectionCount(): number;
   sendText(fromOpenId: string, text: string, opts?: { chatId?: string; mentionBot?: boolean }): Promise<Delivery>;
-  sendImage(fromOpenId: string, image: Buffer, opts?: { chatId?: string; mentionBot?: boolean }): Promise<Delivery>;
+  sendImage(fromOpenId: string, image: Buffer, opts?: { chatId?: string }): Promise<Delivery>;
   sendPost(
     fromOpenId: string,
     post: { title?: string; text: string; images: Buffer[] },
@@ -278,7 +278,7 @@ class Simulator implements FeishuSim {
     }));
   }
 
-  sendImage(fromOpenId: string, image: Buffer, opts: { chatId?: string; mentionBot?: boolean } = {}) {
+  sendImage(fromOpenId: string, image: Buffer, opts: { chatId?: string } = {}) {
     const imageKey = this.storeUserImage(image);
     return this.sendAsUser(fromOpenId, { ...opts, mentionBot: false }, () => ({
       messageType: 'image',
