@@ -3,6 +3,11 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { FeishuClient } from './feishu/client.js';
+import type { FeishuDispatcher } from './feishu/dispatcher.js';
+import type { OutboxSender } from './feishu/outbox-sender.js';
+import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
+import { registerDirectoryRoutes } from './http/admin-directory.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import type { Metrics } from './http/metrics.js';
@@ -20,6 +25,20 @@ export interface AppDeps {
   metrics: Metrics;
   clock: Clock;
   lifecycle: Lifecycle;
+  feishu: FeishuClient;
+  dispatcher: FeishuDispatcher;
+  outboxSender: OutboxSender;
+  /** The Feishu app in use: the configured one, or the in-process simulator's in sandbox mode. */
+  feishuApp: FeishuApp;
+}
+
+export interface FeishuApp {
+  appId: string;
+  appSecret: string;
+  baseUrl: string;
+  encryptKey: string | undefined;
+  verificationToken: string | undefined;
+  sandbox: boolean;
 }
 
 /** Routes that answer before the service is ready (they report on readiness rather than need it). */
@@ -78,6 +97,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerHealthRoutes(app, deps);
+  registerDirectoryRoutes(app, deps);
+  await registerWebhookRoutes(app, {
+    encryptKey: deps.feishuApp.encryptKey,
+    verificationToken: deps.feishuApp.verificationToken,
+    dispatcher: deps.dispatcher,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now: () => new Date(),
+  });
   return app;
 }
 

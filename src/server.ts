@@ -2,11 +2,16 @@ import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type AppDeps, buildApp, type Lifecycle } from './app.js';
+import { type AppDeps, buildApp, type FeishuApp, type Lifecycle } from './app.js';
+import { registerChatHandlers } from './chat/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { type Config, ConfigError, isSandbox, loadConfig, loadDotEnv } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
+import { createFeishuClient } from './feishu/client.js';
+import { FeishuDispatcher } from './feishu/dispatcher.js';
+import { OutboxSender } from './feishu/outbox-sender.js';
+import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
 
@@ -30,6 +35,8 @@ export interface StartOptions {
   clock?: Clock;
   /** An already opened database (tests); by default it is opened from the configuration. */
   database?: Database;
+  /** Feishu request timeout (tests shorten it to exercise "accepted but no answer"). */
+  feishuTimeoutMs?: number;
   /** Tests add routes here before the server listens. */
   configure?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -38,17 +45,54 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const startedAt = performance.now();
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const lifecycle: Lifecycle = { ready: false, shuttingDown: false };
-  const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const sandbox = isSandbox(config) ? await startSandbox(config, logger) : undefined;
+  const feishuApp: FeishuApp = sandbox?.app ?? {
+    appId: config.FEISHU_APP_ID!,
+    appSecret: config.FEISHU_APP_SECRET!,
+    baseUrl: config.FEISHU_BASE_URL,
+    encryptKey: config.FEISHU_ENCRYPT_KEY,
+    verificationToken: config.FEISHU_VERIFICATION_TOKEN,
+    sandbox: false,
+  };
+  let database: Database;
+  try {
+    database = options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  } catch (error) {
+    await sandbox?.close();
+    throw error;
+  }
+  const metrics = createMetrics();
+  const clock = options.clock ?? systemClock;
+  const feishu = createFeishuClient({
+    appId: feishuApp.appId,
+    appSecret: feishuApp.appSecret,
+    baseUrl: feishuApp.baseUrl,
+    logger,
+    timeoutMs: options.feishuTimeoutMs,
+  });
+  const dispatcher = new FeishuDispatcher({ db: database.db, logger, metrics, clock });
+  const outboxSender = new OutboxSender({ database, client: feishu, logger, metrics });
+  registerChatHandlers(dispatcher, { db: database.db, logger, notifyOutbox: () => outboxSender.kick() });
   const deps: AppDeps = {
     config,
     database,
     logger,
-    metrics: createMetrics(),
-    clock: options.clock ?? systemClock,
+    metrics,
+    clock,
     lifecycle,
+    feishu,
+    dispatcher,
+    feishuApp,
+    outboxSender,
   };
-  const workers: Worker[] = [];
+
+  const workers: Worker[] = [
+    { name: 'event-dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+    outboxSender,
+  ];
+  if (config.FEISHU_EVENT_MODE === 'websocket') {
+    workers.push(createWebsocketReceiver({ ...feishuApp, dispatcher, logger }));
+  }
 
   let app: FastifyInstance;
   try {
@@ -59,6 +103,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     await applyMigrations(database);
   } catch (error) {
     await database.close().catch(() => {});
+    await sandbox?.close();
     throw error;
   }
   for (const worker of workers) worker.start();
@@ -67,8 +112,14 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://127.0.0.1:${port}`;
+  sandbox?.connect(`${url}/feishu/events`);
   logger.info(
-    { port, database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined },
+    {
+      port,
+      database: database.kind,
+      dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined,
+      eventMode: config.FEISHU_EVENT_MODE,
+    },
     `ready in ${Math.round(performance.now() - startedAt)} ms`,
   );
 
@@ -80,11 +131,42 @@ export async function startService(config: Config, options: StartOptions = {}): 
       await app.close();
       await Promise.all(workers.map((w) => w.stop()));
       await database.close();
+      await sandbox?.close();
       logger.info('stopped');
     })();
     return stopping;
   };
   return { app, deps, url, shutdown };
+}
+
+/**
+ * Sandbox mode (no FEISHU_APP_ID): a Feishu simulator runs in this process and the bot talks to it, so the whole
+ * service can be tried on a laptop with no Feishu tenant.
+ */
+async function startSandbox(config: Config, logger: Logger) {
+  const { startFeishuSim } = await import('./dev/feishu-sim/index.js');
+  const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE });
+  const app: FeishuApp = {
+    appId: sim.appId,
+    appSecret: sim.appSecret,
+    baseUrl: sim.url,
+    encryptKey: sim.encryptKey,
+    verificationToken: sim.verificationToken,
+    sandbox: true,
+  };
+  return {
+    app,
+    sim,
+    connect(botUrl: string) {
+      sim.setBotUrl(botUrl);
+      logger.warn(
+        { simulator: sim.url },
+        `SANDBOX MODE: FEISHU_APP_ID is not set, so a local Feishu simulator runs at ${sim.url} and nothing reaches real Feishu. ` +
+          'Set FEISHU_APP_ID/FEISHU_APP_SECRET to connect a real app (see README, "Sandbox mode").',
+      );
+    },
+    close: () => sim.close(),
+  };
 }
 
 async function main(): Promise<void> {

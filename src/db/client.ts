@@ -21,7 +21,18 @@ export interface Database {
    * happens once even when several replicas start together.
    */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Tries to become the one holder of `key` (a session-level advisory lock on a dedicated connection). Null when
+   * another process holds it. The lock dies with the process or its connection, so a successor takes over.
+   */
+  tryLeadership(key: number): Promise<Leadership | null>;
   close(): Promise<void>;
+}
+
+export interface Leadership {
+  /** False once the connection holding the lock is gone (e.g. PostgreSQL restarted): leadership is lost. */
+  isHeld(): Promise<boolean>;
+  release(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -64,6 +75,39 @@ function openPostgres(url: string, poolSize: number): Database {
       } finally {
         conn.release();
       }
+    },
+    async tryLeadership(key) {
+      const conn = await client.reserve();
+      try {
+        const [row] = await conn`select pg_try_advisory_lock(${key}) as locked`;
+        if (!row?.locked) {
+          conn.release();
+          return null;
+        }
+      } catch (error) {
+        conn.release();
+        throw error;
+      }
+      let held = true;
+      return {
+        async isHeld() {
+          if (!held) return false;
+          try {
+            await conn`select 1`;
+            return true;
+          } catch {
+            held = false;
+            conn.release();
+            return false;
+          }
+        },
+        async release() {
+          if (!held) return;
+          held = false;
+          await conn`select pg_advisory_unlock(${key})`.catch(() => {});
+          conn.release();
+        },
+      };
     },
     async close() {
       await client.end({ timeout: 5 });
@@ -124,6 +168,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     },
     // One process owns a PGlite database, so there is nobody to exclude.
     withAdvisoryLock: (_key, fn) => fn(),
+    tryLeadership: async () => ({ isHeld: async () => !pg.closed, release: async () => {} }),
     async close() {
       if (!pg.closed) await pg.close();
       unlock();

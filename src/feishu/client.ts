@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import { classifyFeishuResult, FeishuApiError, toFeishuError } from './errors.js';
 
 /** Feishu answers in well under a second; a call that hangs must not hold an outbox lease forever. */
-const REQUEST_TIMEOUT_MS = 10_000;
-lark.defaultHttpInstance.defaults.timeout = REQUEST_TIMEOUT_MS;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 export type ReceiveIdType = 'open_id' | 'chat_id' | 'email' | 'user_id' | 'union_id';
 
@@ -48,27 +47,32 @@ export interface FeishuClientOptions {
   logger?: Logger;
   /** Called before each rate-limited call (message APIs, contact, uploads): waits for a permit. */
   acquirePermit?: (recipient?: string) => Promise<void>;
+  /** Per-request timeout. The SDK's HTTP instance is shared by the process, so this applies process-wide. */
+  timeoutMs?: number;
 }
 
 /**
  * The SDK's token cache, one per client: the SDK's default cache is shared by the whole process, and it does not
  * refresh a token that Feishu has invalidated (99991663). Clearing this cache makes the next call fetch a new one.
  */
+// biome-ignore lint/complexity/noBannedTypes: the SDK's Cache interface declares its keys as `Symbol`.
+type CacheKey = string | Symbol;
+
 class TokenCache {
   private values = new Map<string, { value: unknown; expiredTime?: number }>();
-  async get(key: string | symbol, options?: { namespace?: string }) {
+  async get(key: CacheKey, options?: { namespace?: string }) {
     const entry = this.values.get(this.key(key, options));
     if (entry && (!entry.expiredTime || entry.expiredTime > Date.now())) return entry.value;
     return undefined;
   }
-  async set(key: string | symbol, value: unknown, expiredTime?: number, options?: { namespace?: string }) {
+  async set(key: CacheKey, value: unknown, expiredTime?: number, options?: { namespace?: string }) {
     this.values.set(this.key(key, options), { value, expiredTime });
     return true;
   }
   clear() {
     this.values.clear();
   }
-  private key(key: string | symbol, options?: { namespace?: string }) {
+  private key(key: CacheKey, options?: { namespace?: string }) {
     return `${options?.namespace ?? ''}/${key.toString()}`;
   }
 }
@@ -80,14 +84,17 @@ interface Envelope<T> {
 }
 
 export function createFeishuClient(options: FeishuClientOptions): FeishuClient {
+  lark.defaultHttpInstance.defaults.timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cache = new TokenCache();
   const sdk = new lark.Client({
     appId: options.appId,
     appSecret: options.appSecret,
     domain: options.baseUrl,
     cache,
-    // LoggerLevel.fatal is 0 and falsy, so the SDK would ignore it; `error` keeps its chatter out of our logs.
+    // The SDK prints every failed call to the console; we log failures ourselves with context, so its own
+    // messages go to our logger at debug level.
     loggerLevel: lark.LoggerLevel.error,
+    logger: sdkLogger(options.logger),
   });
   const acquire = options.acquirePermit ?? (async () => {});
 
@@ -241,6 +248,12 @@ export function createFeishuClient(options: FeishuClientOptions): FeishuClient {
       }
     },
   };
+}
+
+function sdkLogger(logger: Logger | undefined) {
+  const log = (...args: unknown[]) =>
+    logger?.debug({ sdk: args.map((a) => (a instanceof Error ? a.message : a)) }, 'node-sdk');
+  return { error: log, warn: log, info: log, debug: log, trace: log };
 }
 
 /** Feishu returns mobiles as typed in the contact book, sometimes with +86; the directory keeps 11 digits. */

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { type Clock, ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { type FeishuSim, type SimOptions, startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { type Service, type StartOptions, startService } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -8,16 +9,37 @@ export interface TestService extends Service {
   testDb: TestDatabase;
   clock: Clock;
   config: Config;
+  sim: FeishuSim;
   stop(): Promise<void>;
 }
 
-/** The real service on a loopback port and a database of its own; `stop()` shuts it down and drops the database. */
+export interface TestServiceOptions extends Omit<StartOptions, 'database'> {
+  /** Options of the Feishu simulator the service talks to (its own, per service). */
+  sim?: SimOptions;
+}
+
+/**
+ * The real service on a loopback port with a database of its own, connected to a Feishu simulator of its own:
+ * events arrive signed by the simulator, messages leave through the real SDK. `stop()` tears all of it down.
+ */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: Omit<StartOptions, 'database'> = {},
+  options: TestServiceOptions = {},
 ): Promise<TestService> {
+  const sim = await startFeishuSim(options.sim);
   const testDb = await createTestDatabase();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    FEISHU_APP_ID: sim.appId,
+    FEISHU_APP_SECRET: sim.appSecret,
+    FEISHU_BASE_URL: sim.url,
+    FEISHU_VERIFICATION_TOKEN: sim.verificationToken,
+    ...(sim.encryptKey ? { FEISHU_ENCRYPT_KEY: sim.encryptKey } : {}),
+    FEISHU_EVENT_MODE: options.sim?.eventMode ?? 'webhook',
+    ...env,
+  });
   const clock = options.clock ?? new ManualClock(new Date());
   const service = await startService(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -25,14 +47,41 @@ export async function startTestService(
     ...options,
     database: testDb.database,
   });
+  sim.setBotUrl(`${service.url}/feishu/events`);
   return {
     ...service,
     testDb,
     clock,
     config,
+    sim,
     async stop() {
       await service.shutdown();
       await testDb.drop();
+      await sim.close();
     },
   };
+}
+
+/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`): for work done in the background. */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const started = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

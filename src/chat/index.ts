@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
+import { buildHelpCard } from '../feishu/cards/help.js';
+import type { FeishuDispatcher } from '../feishu/dispatcher.js';
+import type { InboundEvent } from '../feishu/events.js';
+import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
+import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
+
+export interface ChatDeps {
+  db: Db;
+  logger: Logger;
+  /** Wakes the outbox sender after a commit, so answers go out at once rather than at the next poll. */
+  notifyOutbox: () => void;
+}
+
+/** Where an answer goes: a reply to the message that asked, or a new message to the person (menu clicks). */
+type AnswerTarget = { replyTo: string } | { openId: string };
+
+/** Commands whose features are still being built answer with the help card and say so, rather than nothing. */
+const COMING_SOON: Partial<Record<CommandName, string>> = {
+  report: '上报',
+  mine: '我的',
+  show: '查询',
+  ledger: '台账',
+  stats: '统计',
+};
+
+export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {
+  dispatcher.onEvent('im.message.receive_v1', (event) => handleMessage(event, deps));
+  dispatcher.onEvent('application.bot.menu_v6', (event) => handleMenu(event, deps));
+  // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
+  dispatcher.onCardAction(async (action) => {
+    deps.logger.info({ operator: action.operatorOpenId, value: action.value }, 'card action without a handler');
+    return { toast: { type: 'warning', content: '该卡片已过期或不支持此操作，请发送「帮助」查看可用功能' } };
+  });
+}
+
+interface ReceivedMessage {
+  sender?: { sender_id?: { open_id?: string }; sender_type?: string };
+  message?: { message_id?: string; chat_type?: string; message_type?: string; content?: string };
+}
+
+async function handleMessage(event: InboundEvent, deps: ChatDeps): Promise<void> {
+  const { sender, message } = event.event as ReceivedMessage;
+  if (!message?.message_id || sender?.sender_type === 'app') return;
+  if (message.message_type !== 'text') return;
+  const text = readText(message.content);
+  const command = text === undefined ? null : parseCommand(text);
+  if (!command) {
+    // In a group the bot only hears @mentions; an unknown one gets help. In one-to-one chat, too.
+    await answer(deps, { replyTo: message.message_id }, null);
+    return;
+  }
+  await answer(deps, { replyTo: message.message_id }, command);
+}
+
+async function handleMenu(event: InboundEvent, deps: ChatDeps): Promise<void> {
+  const e = event.event as { operator?: { operator_id?: { open_id?: string } }; event_key?: string };
+  const openId = e.operator?.operator_id?.open_id;
+  if (!openId || !e.event_key || !MENU_KEYS.has(e.event_key)) return;
+  await answer(deps, { openId }, { name: e.event_key as CommandName, argument: '' });
+}
+
+async function answer(deps: ChatDeps, target: AnswerTarget, command: Command | null): Promise<void> {
+  const soon = command ? COMING_SOON[command.name] : undefined;
+  const note =
+    command === null
+      ? '没有识别到指令。可以发送以下指令：'
+      : soon
+        ? `「${soon}」功能正在上线中，敬请期待。当前可用：`
+        : undefined;
+  const card = buildHelpCard(note);
+  if ('replyTo' in target) {
+    await enqueueReply(deps.db, { messageId: target.replyTo, msgType: 'interactive', content: card, topic: 'help' });
+  } else {
+    await enqueueMessage(deps.db, {
+      to: { openId: target.openId },
+      msgType: 'interactive',
+      content: card,
+      topic: 'help',
+    });
+  }
+  deps.notifyOutbox();
+}
+
+function readText(content: string | undefined): string | undefined {
+  if (!content) return undefined;
+  try {
+    const parsed = JSON.parse(content) as { text?: unknown };
+    return typeof parsed.text === 'string' ? parsed.text : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,195 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import type { Metrics } from '../http/metrics.js';
+import {
+  claimPendingEvents,
+  markEventDone,
+  markEventFailed,
+  purgeOldEvents,
+  recordInboundEvent,
+} from './event-store.js';
+import {
+  type CardAction,
+  type CardActionResponse,
+  type FeishuEnvelope,
+  type InboundEvent,
+  messageIdOf,
+  normaliseEnvelope,
+  toCardAction,
+} from './events.js';
+
+export type EventHandler = (event: InboundEvent) => Promise<void>;
+export type CardActionHandler = (action: CardAction) => Promise<CardActionResponse>;
+
+const CARD_ACTION = 'card.action.trigger';
+/** Feishu waits 3 s for a card callback; answer before that even if the work is slow. */
+const CARD_ANSWER_BUDGET_MS = 2500;
+const MAX_ATTEMPTS = 5;
+const LEASE_MS = 60_000;
+const POLL_INTERVAL_MS = 2000;
+const PURGE_INTERVAL_MS = 3600_000;
+
+export interface DispatcherDeps {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+}
+
+/**
+ * The one place events go after a transport has verified them (webhook) or received them (long connection).
+ * Events are stored before they are acknowledged and handled after, by a loop that also picks up what a dead
+ * process left; card callbacks are answered in the same request, as Feishu requires.
+ */
+export class FeishuDispatcher {
+  private readonly eventHandlers = new Map<string, EventHandler>();
+  private cardActionHandler: CardActionHandler | undefined;
+  private running = false;
+  private draining: Promise<void> | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private kicked = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  onEvent(eventType: string, handler: EventHandler): this {
+    this.eventHandlers.set(eventType, handler);
+    return this;
+  }
+
+  onCardAction(handler: CardActionHandler): this {
+    this.cardActionHandler = handler;
+    return this;
+  }
+
+  /** Takes a verified envelope and returns what to answer Feishu. Throws MalformedEventError on a bad envelope. */
+  async receive(envelope: FeishuEnvelope): Promise<CardActionResponse | Record<string, never>> {
+    const event = normaliseEnvelope(envelope);
+    const { db, clock, metrics, logger } = this.deps;
+    if (event.eventType === CARD_ACTION) return this.answerCardAction(event);
+
+    const handled = this.eventHandlers.has(event.eventType);
+    const isNew = await recordInboundEvent(db, {
+      eventId: event.eventId,
+      messageId: messageIdOf(event),
+      eventType: event.eventType,
+      payload: envelope,
+      status: handled ? 'pending' : 'ignored',
+      now: clock.now(),
+    });
+    metrics.inboundEvents.inc({
+      type: event.eventType,
+      outcome: isNew ? (handled ? 'accepted' : 'ignored') : 'duplicate',
+    });
+    if (!isNew) {
+      logger.debug({ eventId: event.eventId, type: event.eventType }, 'duplicate event acknowledged');
+    } else if (!handled) {
+      logger.info({ eventId: event.eventId, type: event.eventType }, 'event type not handled; acknowledged');
+    } else {
+      this.kick();
+    }
+    return {};
+  }
+
+  private async answerCardAction(event: InboundEvent): Promise<CardActionResponse> {
+    const { db, clock, metrics, logger } = this.deps;
+    const action = toCardAction(event);
+    const isNew = await recordInboundEvent(db, {
+      eventId: event.eventId,
+      eventType: event.eventType,
+      payload: event.event,
+      status: 'done',
+      now: clock.now(),
+    });
+    metrics.inboundEvents.inc({ type: CARD_ACTION, outcome: isNew ? 'accepted' : 'duplicate' });
+    if (!isNew) return { toast: { type: 'info', content: '该操作已收到，无需重复提交' } };
+    if (!this.cardActionHandler) return { toast: { type: 'warning', content: '暂不支持该操作' } };
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<CardActionResponse>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ toast: { type: 'info', content: '正在处理，稍后卡片会自动更新' } }),
+        CARD_ANSWER_BUDGET_MS,
+      );
+    });
+    try {
+      return await Promise.race([this.cardActionHandler(action), budget]);
+    } catch (error) {
+      logger.error({ err: error, eventId: event.eventId }, 'card action failed');
+      return { toast: { type: 'error', content: '操作失败，请稍后重试；如仍失败请联系管理员' } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Starts the handling loop: at once after each new event, and every few seconds for retries and leftovers. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.pollTimer = setInterval(() => this.kick(), POLL_INTERVAL_MS);
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.pollTimer);
+    clearInterval(this.purgeTimer);
+    await this.draining;
+  }
+
+  private kick(): void {
+    if (!this.running) return;
+    if (this.draining) {
+      this.kicked = true;
+      return;
+    }
+    this.draining = (async () => {
+      do {
+        this.kicked = false;
+        try {
+          while (this.running && (await this.processPending()) > 0) {}
+        } catch (error) {
+          this.deps.logger.error({ err: error }, 'event handling loop failed; will retry');
+        }
+      } while (this.kicked && this.running);
+    })().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** One pass: claims a batch of pending events and handles them in order. Returns how many it handled. */
+  async processPending(limit = 20): Promise<number> {
+    const { db, clock, logger } = this.deps;
+    const claimed = await claimPendingEvents(db, { now: clock.now(), leaseMs: LEASE_MS, limit });
+    for (const row of claimed) {
+      const handler = this.eventHandlers.get(row.eventType);
+      try {
+        if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope));
+        await markEventDone(db, row.id, clock.now());
+      } catch (error) {
+        const message = (error as Error).message ?? String(error);
+        const now = clock.now();
+        const giveUp = row.attempts >= MAX_ATTEMPTS;
+        logger[giveUp ? 'error' : 'warn']({ err: error, eventId: row.id, type: row.eventType }, 'event handler failed');
+        await markEventFailed(
+          db,
+          row.id,
+          message,
+          now,
+          giveUp ? undefined : new Date(now.getTime() + 1000 * 2 ** row.attempts),
+        );
+      }
+    }
+    return claimed.length;
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      const purged = await purgeOldEvents(this.deps.db, this.deps.clock.now());
+      if (purged) this.deps.logger.info({ purged }, 'purged old inbound events');
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'purging old inbound events failed');
+    }
+  }
+}

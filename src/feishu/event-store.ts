@@ -1,0 +1,112 @@
+import { and, asc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { inboundEvents } from '../db/schema/index.js';
+
+/** Deduplicated events are kept at least this long (Feishu retries for up to ~7 h; we keep three days). */
+export const EVENT_RETENTION_MS = 72 * 3600 * 1000;
+
+/**
+ * Stores an event before it is acknowledged. Returns false when the event (or, for messages, the message) was
+ * already stored: a redelivery, to be acknowledged and otherwise ignored.
+ */
+export async function recordInboundEvent(
+  db: Db,
+  input: {
+    eventId: string;
+    messageId?: string | undefined;
+    eventType: string;
+    payload: unknown;
+    status?: 'pending' | 'done' | 'ignored';
+    now: Date;
+  },
+): Promise<boolean> {
+  const inserted = await db
+    .insert(inboundEvents)
+    .values({
+      eventId: input.eventId,
+      messageId: input.messageId ?? null,
+      eventType: input.eventType,
+      payload: input.payload,
+      status: input.status ?? 'pending',
+      receivedAt: input.now,
+      processedAt: input.status && input.status !== 'pending' ? input.now : null,
+    })
+    .onConflictDoNothing()
+    .returning({ id: inboundEvents.id });
+  return inserted.length > 0;
+}
+
+export interface ClaimedEvent {
+  id: number;
+  eventType: string;
+  payload: unknown;
+  attempts: number;
+}
+
+/**
+ * Claims pending events whose lease is free (never taken, or expired because a process died mid-handling).
+ * SKIP LOCKED lets several replicas claim side by side without waiting on each other.
+ */
+export async function claimPendingEvents(
+  db: Db,
+  input: { now: Date; leaseMs: number; limit: number },
+): Promise<ClaimedEvent[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        id: inboundEvents.id,
+        eventType: inboundEvents.eventType,
+        payload: inboundEvents.payload,
+        attempts: inboundEvents.attempts,
+      })
+      .from(inboundEvents)
+      .where(
+        and(
+          eq(inboundEvents.status, 'pending'),
+          or(sql`${inboundEvents.leaseUntil} is null`, lt(inboundEvents.leaseUntil, input.now)),
+        ),
+      )
+      .orderBy(asc(inboundEvents.receivedAt), asc(inboundEvents.id))
+      .limit(input.limit)
+      .for('update', { skipLocked: true });
+    if (rows.length === 0) return [];
+    await tx
+      .update(inboundEvents)
+      .set({ leaseUntil: new Date(input.now.getTime() + input.leaseMs), attempts: sql`${inboundEvents.attempts} + 1` })
+      .where(
+        inArray(
+          inboundEvents.id,
+          rows.map((r) => r.id),
+        ),
+      );
+    return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+  });
+}
+
+export async function markEventDone(db: Db, id: number, now: Date): Promise<void> {
+  await db
+    .update(inboundEvents)
+    .set({ status: 'done', processedAt: now, leaseUntil: null, lastError: null })
+    .where(eq(inboundEvents.id, id));
+}
+
+/** A failed attempt: retried after `retryAt`, or given up on (`failed`) when `retryAt` is undefined. */
+export async function markEventFailed(db: Db, id: number, error: string, now: Date, retryAt?: Date): Promise<void> {
+  await db
+    .update(inboundEvents)
+    .set(
+      retryAt
+        ? { lastError: error, leaseUntil: retryAt }
+        : { status: 'failed', lastError: error, processedAt: now, leaseUntil: null },
+    )
+    .where(eq(inboundEvents.id, id));
+}
+
+/** Deletes events older than the retention; their ids can no longer come back from Feishu. */
+export async function purgeOldEvents(db: Db, now: Date): Promise<number> {
+  const deleted = await db
+    .delete(inboundEvents)
+    .where(lt(inboundEvents.receivedAt, new Date(now.getTime() - EVENT_RETENTION_MS)))
+    .returning({ id: inboundEvents.id });
+  return deleted.length;
+}

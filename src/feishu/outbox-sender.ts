@@ -1,0 +1,285 @@
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Database, Leadership } from '../db/client.js';
+import { outbox } from '../db/schema/index.js';
+import type { Metrics } from '../http/metrics.js';
+import type { FeishuClient, ReceiveIdType } from './client.js';
+import { type FeishuApiError, toFeishuError } from './errors.js';
+import { SendRateLimiter } from './rate-limiter.js';
+
+/** The advisory lock key of the sender leader: one process sends, so one rate limit covers every replica. */
+const SENDER_LEADER_KEY = 727_002;
+const LEASE_SECONDS = 60;
+const BATCH_SIZE = 32;
+const MAX_IN_FLIGHT = 8;
+/** About five hours of retries (1 s doubling to a 10-minute cap) before a transient failure is given up. */
+const MAX_TRANSIENT_ATTEMPTS = 15;
+const MAX_BACKOFF_MS = 10 * 60_000;
+
+export interface OutboxSenderOptions {
+  database: Database;
+  client: FeishuClient;
+  logger: Logger;
+  metrics: Metrics;
+  /** How often an idle sender looks for due rows, and a follower for lost leadership. */
+  pollIntervalMs?: number;
+  leaderCheckIntervalMs?: number;
+  limiter?: SendRateLimiter;
+}
+
+type OutboxRow = typeof outbox.$inferSelect;
+
+/**
+ * Sends outbox rows to Feishu: at least once, made effectively once by the row id being Feishu's `uuid`.
+ * Claims rows with FOR UPDATE SKIP LOCKED and a lease, so a row claimed by a process that dies is picked up again
+ * once its lease runs out.
+ */
+export class OutboxSender {
+  readonly name = 'outbox-sender';
+  private readonly limiter: SendRateLimiter;
+  private leadership: Leadership | null = null;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private lastLeaderCheck = 0;
+
+  constructor(private readonly options: OutboxSenderOptions) {
+    this.limiter = options.limiter ?? new SendRateLimiter();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Wakes the loop now (after a commit that queued messages) instead of at the next poll. */
+  kick(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.inFlight);
+    await this.leadership?.release().catch(() => {});
+    this.leadership = null;
+  }
+
+  get isLeader(): boolean {
+    return this.leadership !== null;
+  }
+
+  private async run(): Promise<void> {
+    const poll = this.options.pollIntervalMs ?? 250;
+    while (this.running) {
+      let busy = false;
+      try {
+        if (await this.holdLeadership()) busy = await this.sendDueBatch();
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'outbox sender pass failed; retrying');
+      }
+      if (!busy && this.running) await this.sleep(poll);
+    }
+  }
+
+  private async holdLeadership(): Promise<boolean> {
+    const now = Date.now();
+    const checkEvery = this.options.leaderCheckIntervalMs ?? 5000;
+    if (this.leadership) {
+      if (now - this.lastLeaderCheck < checkEvery) return true;
+      this.lastLeaderCheck = now;
+      if (await this.leadership.isHeld()) return true;
+      this.options.logger.warn('outbox sender lost leadership (database connection lost)');
+      this.leadership = null;
+    }
+    if (now - this.lastLeaderCheck < checkEvery && this.lastLeaderCheck !== 0) return false;
+    this.lastLeaderCheck = now;
+    this.leadership = await this.options.database.tryLeadership(SENDER_LEADER_KEY);
+    if (!this.leadership) return false;
+    // Only the leader sends, so leases still held are the previous leader's, and it is gone: take them over now
+    // rather than waiting for them to run out. Should it still be sending, Feishu drops the repeat by its uuid.
+    const { db } = this.options.database;
+    const released = await db
+      .update(outbox)
+      .set({ leaseUntil: null })
+      .where(and(eq(outbox.status, 'pending'), sql`${outbox.leaseUntil} is not null`))
+      .returning({ id: outbox.id });
+    this.options.logger.info({ takenOver: released.length }, 'outbox sender is the leader: sending for every replica');
+    return true;
+  }
+
+  /** One pass: claims due rows and starts sending those the rate limits allow. True when there may be more. */
+  private async sendDueBatch(): Promise<boolean> {
+    const { db } = this.options.database;
+    const capacity = MAX_IN_FLIGHT * 4 - this.inFlight.size;
+    if (capacity <= 0) {
+      await Promise.race(this.inFlight);
+      return true;
+    }
+    const due = db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.status, 'pending'),
+          lte(outbox.nextAttemptAt, sql`now()`),
+          or(isNull(outbox.leaseUntil), lte(outbox.leaseUntil, sql`now()`)),
+        ),
+      )
+      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt))
+      .limit(Math.min(BATCH_SIZE, capacity))
+      .for('update', { skipLocked: true });
+    const claimed = await db
+      .update(outbox)
+      .set({ leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .where(inArray(outbox.id, due))
+      .returning();
+    claimed.sort(
+      (a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime(),
+    );
+    this.updateBacklog();
+
+    const deferred: { id: string; waitMs: number }[] = [];
+    for (const row of claimed) {
+      const permit = this.limiter.tryAcquire(row.target);
+      if (!permit.ok) {
+        deferred.push({ id: row.id, waitMs: permit.waitMs });
+        continue;
+      }
+      while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+      const task = this.deliver(row).finally(() => this.inFlight.delete(task));
+      this.inFlight.add(task);
+    }
+    // Not sent for the limits' sake: back to the queue without counting an attempt.
+    for (const { id, waitMs } of deferred) {
+      await db
+        .update(outbox)
+        .set({ leaseUntil: null, nextAttemptAt: sql`now() + make_interval(secs => ${waitMs / 1000})` })
+        .where(eq(outbox.id, id));
+    }
+    if (deferred.length === claimed.length && claimed.length > 0) {
+      await this.sleep(Math.min(...deferred.map((d) => d.waitMs)));
+    }
+    return claimed.length > deferred.length;
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const { client, metrics, logger } = this.options;
+    const { db } = this.options.database;
+    try {
+      let messageId = row.messageId;
+      if (row.kind === 'patch') {
+        await client.patchCard({ messageId: row.target, card: row.content });
+      } else if (!messageId) {
+        const sent =
+          row.kind === 'reply'
+            ? await client.replyMessage({
+                messageId: row.target,
+                msgType: row.msgType,
+                content: row.content,
+                uuid: row.id,
+              })
+            : await client.sendMessage({
+                receiveIdType: (row.receiveIdType ?? 'open_id') as ReceiveIdType,
+                receiveId: row.target,
+                msgType: row.msgType,
+                content: row.content,
+                uuid: row.id,
+              });
+        messageId = sent.messageId;
+        // Remember the message before buzzing: a failed buzz is retried without sending the message again.
+        await db.update(outbox).set({ messageId }).where(eq(outbox.id, row.id));
+      }
+      if (row.urgentOpenIds?.length && !row.urgentDoneAt && messageId) {
+        await this.waitForAppPermit(row.target);
+        const { invalidOpenIds } = await client.urgentApp({ messageId, openIds: row.urgentOpenIds });
+        if (invalidOpenIds.length)
+          logger.warn({ outboxId: row.id, invalidOpenIds }, 'some recipients could not be buzzed');
+      }
+      await db
+        .update(outbox)
+        .set({
+          status: 'sent',
+          sentAt: sql`now()`,
+          leaseUntil: null,
+          lastError: null,
+          urgentDoneAt: row.urgentOpenIds?.length ? sql`now()` : null,
+        })
+        .where(eq(outbox.id, row.id));
+      metrics.outboxSent.inc({ kind: row.kind });
+    } catch (raw) {
+      await this.recordFailure(row, toFeishuError(raw));
+    }
+  }
+
+  private async recordFailure(row: OutboxRow, error: FeishuApiError): Promise<void> {
+    const { metrics, logger } = this.options;
+    const { db } = this.options.database;
+    const attempts = row.attempts + 1;
+    const giveUp = error.kind === 'permanent' || attempts >= MAX_TRANSIENT_ATTEMPTS;
+    if (giveUp) {
+      await db
+        .update(outbox)
+        .set({ status: 'failed', attempts, lastError: error.message, leaseUntil: null })
+        .where(eq(outbox.id, row.id));
+      metrics.outboxFailed.inc({ code: String(error.code ?? error.httpStatus ?? error.kind) });
+      logger.error(
+        { outboxId: row.id, kind: row.kind, target: row.target, code: error.code, attempts, reason: error.message },
+        'outbox message given up',
+      );
+      return;
+    }
+    let delayMs: number;
+    if (error.kind === 'rate_limited') {
+      delayMs = error.retryAfterMs ?? 1000;
+      this.limiter.pauseFor(delayMs);
+    } else {
+      const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempts - 1));
+      delayMs = base / 2 + Math.random() * (base / 2); // jitter: replicas and rows do not retry in lockstep
+    }
+    metrics.outboxRetries.inc({ reason: error.kind });
+    logger.warn(
+      { outboxId: row.id, attempts, delayMs: Math.round(delayMs), reason: error.message },
+      'outbox send will be retried',
+    );
+    await db
+      .update(outbox)
+      .set({
+        attempts,
+        lastError: error.message,
+        leaseUntil: null,
+        nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+      })
+      .where(eq(outbox.id, row.id));
+  }
+
+  private async waitForAppPermit(recipient: string): Promise<void> {
+    for (;;) {
+      const permit = this.limiter.tryAcquire(`${recipient}#urgent`);
+      if (permit.ok) return;
+      await new Promise((r) => setTimeout(r, permit.waitMs));
+    }
+  }
+
+  private updateBacklog(): void {
+    const { db } = this.options.database;
+    db.select({ n: sql<number>`count(*)::int` })
+      .from(outbox)
+      .where(eq(outbox.status, 'pending'))
+      .then(([row]) => this.options.metrics.outboxBacklog.set(row?.n ?? 0))
+      .catch(() => {});
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { errorBody } from '../../http/errors.js';
+import type { Metrics } from '../../http/metrics.js';
+import { decryptEvent, isSignatureValid, safeEqual } from '../crypto.js';
+import type { FeishuDispatcher } from '../dispatcher.js';
+import { type FeishuEnvelope, MalformedEventError } from '../events.js';
+
+export interface WebhookOptions {
+  encryptKey: string | undefined;
+  verificationToken: string | undefined;
+  dispatcher: FeishuDispatcher;
+  metrics: Metrics;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** Feishu signs with its own clock; more than five minutes off is a replay or a forgery. */
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+class Rejected extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * POST /feishu/events and /feishu/cards. The body is kept raw: the signature covers the exact bytes Feishu sent, so it
+ * must be checked before any parsing (the SDK's dispatcher re-serialises the parsed body, which is not the same).
+ */
+export async function registerWebhookRoutes(app: FastifyInstance, options: WebhookOptions): Promise<void> {
+  await app.register(async (scope) => {
+    // Only inside this scope: JSON stays a raw string here and is parsed by us after the signature check.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(/^application\/json\b/i, { parseAs: 'string' }, (_request, body, done) =>
+      done(null, body),
+    );
+
+    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const answer = await receive(request, options);
+        return reply.code(200).send(answer);
+      } catch (error) {
+        if (error instanceof Rejected) {
+          options.metrics.inboundEvents.inc({ type: 'unknown', outcome: 'rejected' });
+          options.logger.warn({ code: error.code, reason: error.message, ip: request.ip }, 'Feishu request rejected');
+          return reply.code(error.status).send(errorBody(error.code, error.message));
+        }
+        if (error instanceof MalformedEventError) {
+          return reply.code(400).send(errorBody('malformed_event', error.message));
+        }
+        throw error;
+      }
+    };
+    scope.post('/feishu/events', handle);
+    scope.post('/feishu/cards', handle);
+  });
+}
+
+async function receive(request: FastifyRequest, options: WebhookOptions): Promise<unknown> {
+  const rawBody = request.body;
+  if (typeof rawBody !== 'string' || rawBody.length === 0) {
+    throw new Rejected(400, 'invalid_json', 'the body must be a JSON object');
+  }
+  let body = parseObject(rawBody);
+  const encrypted = typeof body.encrypt === 'string' ? body.encrypt : undefined;
+
+  if (encrypted !== undefined) {
+    if (!options.encryptKey)
+      throw new Rejected(400, 'encryption_not_configured', 'encrypted body but no FEISHU_ENCRYPT_KEY is set');
+    try {
+      body = parseObject(decryptEvent(options.encryptKey, encrypted));
+    } catch {
+      throw new Rejected(401, 'undecryptable', 'the body does not decrypt with the configured Encrypt Key');
+    }
+  }
+
+  // The URL check carries no signature headers; answering it proves we hold the key (or the token).
+  if (body.type === 'url_verification') {
+    if (typeof body.challenge !== 'string')
+      throw new Rejected(400, 'malformed_event', 'url_verification without a challenge');
+    if (encrypted === undefined && !tokenMatches(body.token, options)) {
+      throw new Rejected(401, 'invalid_token', 'the verification token does not match');
+    }
+    return { challenge: body.challenge };
+  }
+
+  if (options.encryptKey) {
+    verifySignature(request, rawBody, options.encryptKey, options.now());
+  } else {
+    const envelope = body as FeishuEnvelope;
+    if (!tokenMatches(envelope.header?.token ?? envelope.token, options)) {
+      throw new Rejected(401, 'invalid_token', 'the verification token does not match');
+    }
+  }
+  return options.dispatcher.receive(body as FeishuEnvelope);
+}
+
+function tokenMatches(token: unknown, options: WebhookOptions): boolean {
+  // With neither key nor token configured nothing could be verified; the config refuses that outside sandbox mode.
+  if (!options.verificationToken) return !options.encryptKey;
+  return typeof token === 'string' && safeEqual(token, options.verificationToken);
+}
+
+function verifySignature(request: FastifyRequest, rawBody: string, encryptKey: string, now: Date): void {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const timestamp = header('x-lark-request-timestamp');
+  const nonce = header('x-lark-request-nonce');
+  const signature = header('x-lark-signature');
+  if (!timestamp || !nonce || !signature) throw new Rejected(401, 'unsigned', 'X-Lark-Signature headers are missing');
+  const sentAt = Number(timestamp) * 1000;
+  if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_CLOCK_SKEW_MS) {
+    throw new Rejected(401, 'stale_timestamp', 'X-Lark-Request-Timestamp is more than 5 minutes off');
+  }
+  if (!isSignatureValid({ timestamp, nonce, signature, encryptKey, rawBody })) {
+    throw new Rejected(401, 'invalid_signature', 'X-Lark-Signature does not match the body');
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Rejected(400, 'invalid_json', 'the body is not valid JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Rejected(400, 'invalid_json', 'the body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

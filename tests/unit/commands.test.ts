@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/chat/commands.js';
+
+describe('parseCommand', () => {
+  it.each([
+    ['帮助', 'help', ''],
+    ['help', 'help', ''],
+    ['HELP', 'help', ''],
+    ['@_user_1 上报', 'report', ''],
+    ['  我的 ', 'mine', ''],
+    ['查询 YH-2026-000123', 'show', 'YH-2026-000123'],
+    ['查询YH-2026-000123', 'show', 'YH-2026-000123'],
+    ['查询：YH-2026-000123', 'show', 'YH-2026-000123'],
+    ['show yh-2026-000001', 'show', 'yh-2026-000001'],
+    ['/stats', 'stats', ''],
+    ['台账\u3000', 'ledger', ''],
+  ])('reads %j as %s', (text, name, argument) => {
+    expect(parseCommand(text)).toEqual({ name, argument });
+  });
+
+  it.each(['你好', '', '   ', '@_user_1', 'reporting is fun'])('ignores %j', (text) => {
+    expect(parseCommand(text)).toBeNull();
+  });
+});
