@@ -66,17 +66,33 @@ function holidayName(entry: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Local dates and times (no time zone involved)
 
-const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const DAY_MS = 86_400_000;
 
+// Date arithmetic on plain numbers (Hinnant's civil-day algorithms): a sweep asks these questions for many
+// hazards, and building Date objects or strings for each was the bulk of its cost.
+const digitAt = (text: string, index: number): number => {
+  const code = text.charCodeAt(index) - 48;
+  return code >= 0 && code <= 9 ? code : Number.NaN;
+};
+
+const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** {year, month, day} of a `YYYY-MM-DD` string, or null when it is not a real date. */
+function readLocalDate(value: string): { year: number; month: number; day: number } | null {
+  if (typeof value !== 'string' || value.length !== 10 || value[4] !== '-' || value[7] !== '-') return null;
+  const year = digitAt(value, 0) * 1000 + digitAt(value, 1) * 100 + digitAt(value, 2) * 10 + digitAt(value, 3);
+  const month = digitAt(value, 5) * 10 + digitAt(value, 6);
+  const day = digitAt(value, 8) * 10 + digitAt(value, 9);
+  if (Number.isNaN(year + month + day) || month < 1 || month > 12 || day < 1) return null;
+  const monthDays = month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1]!;
+  return day <= monthDays ? { year, month, day } : null;
+}
+
 /** True for a real calendar date written `YYYY-MM-DD` (rejects 2026-02-30). */
 export function isLocalDate(value: string): boolean {
-  const match = LOCAL_DATE.exec(value);
-  if (!match) return false;
-  const [, y, m, d] = match;
-  const utc = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
-  return utc.getUTCFullYear() === Number(y) && utc.getUTCMonth() === Number(m) - 1 && utc.getUTCDate() === Number(d);
+  return readLocalDate(value) !== null;
 }
 
 /** True for `HH:MM`, 00:00–23:59. */
@@ -85,9 +101,9 @@ export function isLocalTime(value: string): boolean {
 }
 
 function parseLocalDate(date: LocalDate): { year: number; month: number; day: number } {
-  if (!isLocalDate(date)) throw new RangeError(`not a date in YYYY-MM-DD form: ${JSON.stringify(date)}`);
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return { year: y, month: m, day: d };
+  const parsed = readLocalDate(date);
+  if (!parsed) throw new RangeError(`not a date in YYYY-MM-DD form: ${JSON.stringify(date)}`);
+  return parsed;
 }
 
 function parseLocalTime(time: LocalTime): { hour: number; minute: number } {
@@ -96,18 +112,43 @@ function parseLocalTime(time: LocalTime): { hour: number; minute: number } {
   return { hour: Number(match[1]), minute: Number(match[2]) };
 }
 
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+function formatDayNumber(days: number): LocalDate {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}`;
+}
+
 function dayNumber(date: LocalDate): number {
   const { year, month, day } = parseLocalDate(date);
-  return Date.UTC(year, month - 1, day) / DAY_MS;
+  return daysFromCivil(year, month, day);
 }
 
 function fromDayNumber(days: number): LocalDate {
-  return new Date(days * DAY_MS).toISOString().slice(0, 10);
+  return formatDayNumber(days);
 }
 
 /** 0 = Sunday … 6 = Saturday. */
 export function weekdayOf(date: LocalDate): number {
-  return new Date(dayNumber(date) * DAY_MS).getUTCDay();
+  // Day 0 (1970-01-01) was a Thursday.
+  return (((dayNumber(date) + 4) % 7) + 7) % 7;
 }
 
 /** `date` plus `days` calendar days (negative goes back). */
@@ -187,17 +228,31 @@ export interface LocalDateTime {
 
 /** The wall-clock date and time of an instant in a time zone. */
 export function toLocal(instant: Date, timeZone: string): LocalDateTime {
-  const parts: Record<string, string> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instant)) parts[part.type] = part.value;
-  const date = `${parts['year']}-${parts['month']}-${parts['day']}`;
-  const time = `${parts['hour']}:${parts['minute']}`;
-  return { date, time, minuteOfDay: Number(parts['hour']) * 60 + Number(parts['minute']) };
+  const wall = instant.getTime() + zoneOffsetMs(instant.getTime(), timeZone);
+  const days = Math.floor(wall / DAY_MS);
+  const minuteOfDay = Math.floor((wall - days * DAY_MS) / 60_000);
+  const hour = Math.floor(minuteOfDay / 60);
+  return { date: formatDayNumber(days), time: `${pad2(hour)}:${pad2(minuteOfDay % 60)}`, minuteOfDay };
 }
+
+// Offsets change only at transitions, which real zones place on quarter hours: one Intl call per quarter hour
+// and zone instead of one per question keeps a sweep over many hazards cheap (Intl is slow).
+const QUARTER_HOUR_MS = 900_000;
+const offsetCache = new Map<string, Map<number, number>>();
 
 /** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
 function zoneOffsetMs(instant: number, timeZone: string): number {
+  let cache = offsetCache.get(timeZone);
+  if (!cache) {
+    cache = new Map();
+    offsetCache.set(timeZone, cache);
+  }
+  const bucket = Math.floor(instant / QUARTER_HOUR_MS);
+  const cached = cache.get(bucket);
+  if (cached !== undefined) return cached;
+  const start = bucket * QUARTER_HOUR_MS;
   const parts: Record<string, string> = {};
-  for (const part of formatterFor(timeZone).formatToParts(new Date(instant))) parts[part.type] = part.value;
+  for (const part of formatterFor(timeZone).formatToParts(new Date(start))) parts[part.type] = part.value;
   const asUtc = Date.UTC(
     Number(parts['year']),
     Number(parts['month']) - 1,
@@ -206,21 +261,27 @@ function zoneOffsetMs(instant: number, timeZone: string): number {
     Number(parts['minute']),
     Number(parts['second']),
   );
-  return asUtc - (instant - (instant % 1000));
+  const offset = asUtc - start;
+  if (cache.size >= 100_000) cache.clear();
+  cache.set(bucket, offset);
+  return offset;
 }
 
 /**
  * The instant at which the wall clock in `timeZone` shows `time` on `date`.
- * In zones with daylight saving, a time skipped by the spring jump maps to the instant after the jump.
+ * In zones with daylight saving, a time skipped by the spring jump maps to the instant after the jump, and a
+ * time repeated in autumn maps to its first occurrence.
  */
 export function atLocalTime(date: LocalDate, time: LocalTime, timeZone: string): Date {
-  const { year, month, day } = parseLocalDate(date);
   const { hour, minute } = parseLocalTime(time);
-  const wall = Date.UTC(year, month - 1, day, hour, minute);
-  let guess = wall - zoneOffsetMs(wall, timeZone);
-  const corrected = wall - zoneOffsetMs(guess, timeZone);
-  if (corrected !== guess) guess = Math.max(guess, corrected);
-  return new Date(guess);
+  const wall = dayNumber(date) * DAY_MS + (hour * 60 + minute) * 60_000;
+  // The offsets a day either side bracket any one transition; a candidate is right when its own offset agrees.
+  const before = zoneOffsetMs(wall - DAY_MS, timeZone);
+  const after = zoneOffsetMs(wall + DAY_MS, timeZone);
+  if (before === after && zoneOffsetMs(wall - before, timeZone) === before) return new Date(wall - before);
+  const candidates = [wall - before, wall - after];
+  const valid = candidates.filter((instant) => zoneOffsetMs(instant, timeZone) === wall - instant);
+  return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(...candidates));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -194,3 +194,50 @@ describe('createCalendar', () => {
     expect(utc.atLocalTime('2026-05-11', '09:00').toISOString()).toBe('2026-05-11T09:00:00.000Z');
   });
 });
+
+describe('date arithmetic agrees with the platform', () => {
+  it('adds days like Date does, every day from 1999 to 2101', () => {
+    let date = '1999-01-01';
+    for (let t = Date.UTC(1999, 0, 1); t < Date.UTC(2101, 0, 1); t += 86_400_000) {
+      expect(date).toBe(new Date(t).toISOString().slice(0, 10));
+      expect(isLocalDate(date)).toBe(true);
+      date = addCalendarDays(date, 1);
+    }
+  });
+
+  it('reads local time like Intl does, in zones with and without daylight saving', () => {
+    const zones = ['Asia/Shanghai', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'UTC'];
+    for (const timeZone of zones) {
+      const calendarInZone = createCalendar({ timeZone });
+      const intl = new Intl.DateTimeFormat('sv-SE', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+      // Every 7 h 13 min across two years hits all hours and both sides of every transition.
+      for (let t = Date.UTC(2025, 0, 1); t < Date.UTC(2027, 0, 1); t += 26_000_000) {
+        const instant = new Date(t);
+        const local = calendarInZone.toLocal(instant);
+        expect(`${local.date} ${local.time}`, `${timeZone} ${instant.toISOString()}`).toBe(intl.format(instant));
+        expect(calendarInZone.atLocalTime(local.date, local.time).getTime()).toBeLessThanOrEqual(t);
+      }
+    }
+  });
+});
+
+describe('daylight-saving edge cases', () => {
+  it('maps a repeated autumn time to its first occurrence', () => {
+    expect(atLocalTime('2026-11-01', '01:30', 'America/New_York').toISOString()).toBe('2026-11-01T05:30:00.000Z');
+    expect(atLocalTime('2026-10-25', '02:30', 'Europe/Berlin').toISOString()).toBe('2026-10-25T00:30:00.000Z');
+  });
+
+  it('maps times next to the spring jump exactly', () => {
+    expect(atLocalTime('2025-03-09', '05:46', 'America/New_York').toISOString()).toBe('2025-03-09T09:46:00.000Z');
+    expect(atLocalTime('2025-03-09', '01:59', 'America/New_York').toISOString()).toBe('2025-03-09T06:59:00.000Z');
+    expect(atLocalTime('2025-03-09', '03:00', 'America/New_York').toISOString()).toBe('2025-03-09T07:00:00.000Z');
+  });
+});

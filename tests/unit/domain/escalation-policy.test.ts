@@ -1,0 +1,508 @@
+import { describe, expect, it } from 'vitest';
+import { type Calendar, createCalendar } from '../../../src/domain/calendar.js';
+import {
+  DEFAULT_POLICY,
+  DEFAULT_POLICY_JSON,
+  dueSteps,
+  type EscalationPolicy,
+  nextDueAt,
+  parsePolicy,
+  parsePolicyOrThrow,
+} from '../../../src/domain/escalation-policy.js';
+import { applyAction, type Hazard, type HazardAction } from '../../../src/domain/hazard.js';
+import type { Actor } from '../../../src/domain/permissions.js';
+import { calendar, local, people, reported } from './fixtures.js';
+
+interface Sent {
+  key: string;
+  at: string;
+  scheduled: string;
+  channel: string;
+  who: string;
+  effects: string;
+}
+
+const shanghaiText = (instant: Date) => calendar.toLocal(instant).date + ' ' + calendar.toLocal(instant).time;
+
+/**
+ * A sweep that wakes exactly when `nextDueAt` says, sending what `dueSteps` returns, from `from` to `until`.
+ * `changes` are applied to the hazard at their instant (before the sweep at that instant).
+ */
+function sweepWithNextDue(
+  start: Hazard,
+  from: string,
+  until: string,
+  options: { cal?: Calendar; policy?: EscalationPolicy; changes?: [string, (h: Hazard) => Hazard][] } = {},
+): Sent[] {
+  const cal = options.cal ?? calendar;
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const changes = [...(options.changes ?? [])].map(([at, change]) => ({ at: local(at), change }));
+  const end = local(until).getTime();
+  const sentKeys = new Set<string>();
+  const sent: Sent[] = [];
+  let hazard = start;
+  let now: Date | null = local(from);
+  while (now && now.getTime() <= end) {
+    while (changes[0] && changes[0].at.getTime() <= now.getTime()) hazard = changes.shift()!.change(hazard);
+    for (const step of dueSteps(hazard, policy, now, cal, { alreadySent: sentKeys })) {
+      sentKeys.add(step.key);
+      sent.push({
+        key: step.key,
+        at: shanghaiText(now),
+        scheduled: shanghaiText(step.scheduledAt),
+        channel: step.channel,
+        who: step.who.join(','),
+        effects: step.effects.map((e) => `${e.type}:${e.level}`).join(','),
+      });
+    }
+    let next = nextDueAt(hazard, policy, cal, now, sentKeys);
+    const change = changes[0]?.at;
+    if (change && (!next || change.getTime() < next.getTime())) next = change;
+    now = next;
+  }
+  return sent;
+}
+
+/** A sweep every 15 minutes, as a cron would run it: must send the same steps at the same times. */
+function sweepEvery15Minutes(start: Hazard, from: string, until: string, cal: Calendar = calendar): Sent[] {
+  const sentKeys = new Set<string>();
+  const sent: Sent[] = [];
+  for (let t = local(from).getTime(); t <= local(until).getTime(); t += 15 * 60_000) {
+    const now = new Date(t);
+    for (const step of dueSteps(start, DEFAULT_POLICY, now, cal, { alreadySent: sentKeys })) {
+      sentKeys.add(step.key);
+      sent.push({
+        key: step.key,
+        at: shanghaiText(now),
+        scheduled: shanghaiText(step.scheduledAt),
+        channel: step.channel,
+        who: step.who.join(','),
+        effects: step.effects.map((e) => `${e.type}:${e.level}`).join(','),
+      });
+    }
+  }
+  return sent;
+}
+
+const act = (action: HazardAction, actor: Actor, at: string) => (hazard: Hazard) => {
+  const result = applyAction(hazard, action, actor, local(at), calendar);
+  if (!result.ok) throw new Error(`${action.type}: ${result.error.message}`);
+  return result.hazard;
+};
+
+describe('the default policy', () => {
+  it('is the table of product.md, written as a policy file', () => {
+    expect(parsePolicy(DEFAULT_POLICY_JSON)).toEqual({ ok: true, policy: DEFAULT_POLICY });
+    expect(parsePolicy(JSON.stringify(DEFAULT_POLICY_JSON))).toEqual({ ok: true, policy: DEFAULT_POLICY });
+    const summary = DEFAULT_POLICY.steps.map((s) => [s.id, s.who.join('+'), s.channel, s.grades.join('/')]);
+    expect(summary).toEqual([
+      ['unacknowledged-24h', 'responsible', 'card', 'general/major'],
+      ['due-in-3d', 'responsible', 'card', 'general/major'],
+      ['due-in-1d', 'responsible', 'card', 'general/major'],
+      ['overdue-0d', 'responsible+township_leader_in_charge', 'mention', 'general/major'],
+      [
+        'overdue-3d',
+        'responsible+township_leader_in_charge+township_main_leader+department_leader',
+        'urgent',
+        'general/major',
+      ],
+      [
+        'overdue-7d',
+        'responsible+township_leader_in_charge+township_main_leader+department_leader+county_leader',
+        'urgent',
+        'general/major',
+      ],
+      ['major-reported', 'county_leader+department_leader+township_main_leader', 'urgent', 'major'],
+      ['major-overdue', 'county_leader', 'urgent', 'major'],
+    ]);
+    expect(DEFAULT_POLICY.digest).toEqual({
+      at: '08:30',
+      who: ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader'],
+      dueSoonDays: 3,
+    });
+  });
+});
+
+describe('the ladder for a general hazard', () => {
+  // Reported and assigned Monday 2026-05-11 10:00, deadline Monday 2026-05-18; nobody ever acts.
+  const expected: Sent[] = [
+    {
+      key: 'unacknowledged-24h@2026-05-11T02:00:00.000Z',
+      at: '2026-05-12 10:00',
+      scheduled: '2026-05-12 10:00',
+      channel: 'card',
+      who: 'responsible',
+      effects: '',
+    },
+    {
+      key: 'due-in-3d@2026-05-18',
+      at: '2026-05-15 09:00',
+      scheduled: '2026-05-15 09:00',
+      channel: 'card',
+      who: 'responsible',
+      effects: '',
+    },
+    {
+      key: 'due-in-1d@2026-05-18',
+      at: '2026-05-17 09:00',
+      scheduled: '2026-05-17 09:00',
+      channel: 'card',
+      who: 'responsible',
+      effects: '',
+    },
+    {
+      // Overdue from midnight, but a general hazard waits for the end of quiet hours.
+      key: 'overdue-0d@2026-05-18',
+      at: '2026-05-19 07:30',
+      scheduled: '2026-05-19 00:00',
+      channel: 'mention',
+      who: 'responsible,township_leader_in_charge',
+      effects: '',
+    },
+    {
+      key: 'overdue-3d@2026-05-18',
+      at: '2026-05-22 07:30',
+      scheduled: '2026-05-22 00:00',
+      channel: 'urgent',
+      who: 'responsible,township_leader_in_charge,township_main_leader,department_leader',
+      effects: '',
+    },
+    {
+      key: 'overdue-7d@2026-05-18',
+      at: '2026-05-26 07:30',
+      scheduled: '2026-05-26 00:00',
+      channel: 'urgent',
+      who: 'responsible,township_leader_in_charge,township_main_leader,department_leader,county_leader',
+      effects: 'raise_supervision:county',
+    },
+  ];
+
+  it('reminds 24 h after assignment, 3 and 1 days before at 09:00, escalates at 0/3/7 days overdue', () => {
+    expect(sweepWithNextDue(reported(), '2026-05-11 10:00', '2026-07-01 00:00')).toEqual(expected);
+  });
+
+  it('sends the same with a plain 15-minute sweep', () => {
+    expect(sweepEvery15Minutes(reported(), '2026-05-11 10:00', '2026-05-28 00:00')).toEqual(expected);
+  });
+
+  it('is not due a minute early', () => {
+    const hazard = reported();
+    expect(
+      dueSteps(hazard, DEFAULT_POLICY, local('2026-05-15 08:59'), calendar, {
+        alreadySent: new Set(['unacknowledged-24h@2026-05-11T02:00:00.000Z']),
+      }),
+    ).toEqual([]);
+    const at9 = dueSteps(hazard, DEFAULT_POLICY, local('2026-05-15 09:00'), calendar, {
+      alreadySent: new Set(['unacknowledged-24h@2026-05-11T02:00:00.000Z']),
+    });
+    expect(at9.map((s) => s.stepId)).toEqual(['due-in-3d']);
+  });
+
+  it('catches up after the service was down, without stale before-deadline reminders', () => {
+    // Down from Monday 10:00 until Friday 2026-05-22 08:00: the deadline has passed.
+    const due = dueSteps(reported(), DEFAULT_POLICY, local('2026-05-22 08:00'), calendar);
+    expect(due.map((s) => [s.stepId, shanghaiText(s.sendAt)])).toEqual([
+      ['unacknowledged-24h', '2026-05-12 10:00'],
+      ['overdue-0d', '2026-05-19 07:30'],
+      ['overdue-3d', '2026-05-22 07:30'],
+    ]);
+  });
+
+  it('holds catch-up back during quiet hours for general hazards', () => {
+    expect(dueSteps(reported(), DEFAULT_POLICY, local('2026-05-21 23:00'), calendar)).toEqual([]);
+    expect(nextDueAt(reported(), DEFAULT_POLICY, calendar, local('2026-05-21 23:00'))).toEqual(
+      local('2026-05-22 07:30'),
+    );
+  });
+});
+
+describe('a major hazard', () => {
+  it('tells county leaders at once with 加急 even at night, and again the moment it is overdue', () => {
+    const major = reported({ grade: 'major', at: '2026-05-11 23:00', deadline: '2026-05-20' });
+    const sent = sweepWithNextDue(major, '2026-05-11 23:00', '2026-07-01 00:00');
+    expect(sent.map((s) => [s.key.split('@')[0], s.at, s.channel, s.who])).toEqual([
+      ['major-reported', '2026-05-11 23:00', 'urgent', 'county_leader,department_leader,township_main_leader'],
+      // 24 h after 23:00 falls in quiet hours: only major-only steps break them.
+      ['unacknowledged-24h', '2026-05-13 07:30', 'card', 'responsible'],
+      ['due-in-3d', '2026-05-17 09:00', 'card', 'responsible'],
+      ['due-in-1d', '2026-05-19 09:00', 'card', 'responsible'],
+      ['major-overdue', '2026-05-21 00:00', 'urgent', 'county_leader'],
+      ['overdue-0d', '2026-05-21 07:30', 'mention', 'responsible,township_leader_in_charge'],
+      [
+        'overdue-3d',
+        '2026-05-24 07:30',
+        'urgent',
+        'responsible,township_leader_in_charge,township_main_leader,department_leader',
+      ],
+      [
+        'overdue-7d',
+        '2026-05-28 07:30',
+        'urgent',
+        'responsible,township_leader_in_charge,township_main_leader,department_leader,county_leader',
+      ],
+    ]);
+  });
+
+  it('general hazards get no major-only steps', () => {
+    const sent = sweepWithNextDue(reported(), '2026-05-11 10:00', '2026-07-01 00:00');
+    expect(sent.some((s) => s.key.startsWith('major-'))).toBe(false);
+  });
+});
+
+describe('acknowledgement', () => {
+  it('stops the not-acknowledged reminder, and nothing else', () => {
+    const sent = sweepWithNextDue(reported(), '2026-05-11 10:00', '2026-07-01 00:00', {
+      changes: [['2026-05-11 18:00', act({ type: 'acknowledge' }, people.boss, '2026-05-11 18:00')]],
+    });
+    expect(sent.map((s) => s.key.split('@')[0])).toEqual([
+      'due-in-3d',
+      'due-in-1d',
+      'overdue-0d',
+      'overdue-3d',
+      'overdue-7d',
+    ]);
+  });
+
+  it('stops it even when the sweep had missed its time', () => {
+    const acknowledged = act({ type: 'acknowledge' }, people.boss, '2026-05-12 12:00')(reported());
+    expect(dueSteps(acknowledged, DEFAULT_POLICY, local('2026-05-13 09:00'), calendar)).toEqual([]);
+  });
+
+  it('re-arms for a newly assigned responsible person', () => {
+    const reassigned = act(
+      { type: 'assign', responsible: 'worker' },
+      people.townInspector,
+      '2026-05-11 15:00',
+    )(act({ type: 'acknowledge' }, people.boss, '2026-05-11 11:00')(reported()));
+    const due = dueSteps(reassigned, DEFAULT_POLICY, local('2026-05-12 15:00'), calendar);
+    expect(due.map((s) => s.key)).toEqual(['unacknowledged-24h@2026-05-11T07:00:00.000Z']);
+  });
+});
+
+describe('an approved extension', () => {
+  it('moves every future deadline step to the new deadline, under new keys', () => {
+    // 3-day reminder for 05-18 goes out on 05-15; the extension to 05-29 is approved on 05-16.
+    const sent = sweepWithNextDue(reported(), '2026-05-11 10:00', '2026-07-01 00:00', {
+      changes: [
+        ['2026-05-11 11:00', act({ type: 'acknowledge' }, people.boss, '2026-05-11 11:00')],
+        [
+          '2026-05-15 10:00',
+          act(
+            { type: 'requestExtension', newDeadline: '2026-05-29', reason: '设备到货延迟' },
+            people.boss,
+            '2026-05-15 10:00',
+          ),
+        ],
+        ['2026-05-16 10:00', act({ type: 'approveExtension' }, people.townInspector, '2026-05-16 10:00')],
+      ],
+    });
+    expect(sent.map((s) => [s.key, s.at])).toEqual([
+      ['due-in-3d@2026-05-18', '2026-05-15 09:00'],
+      ['due-in-3d@2026-05-29', '2026-05-26 09:00'],
+      ['due-in-1d@2026-05-29', '2026-05-28 09:00'],
+      ['overdue-0d@2026-05-29', '2026-05-30 07:30'],
+      ['overdue-3d@2026-05-29', '2026-06-02 07:30'],
+      ['overdue-7d@2026-05-29', '2026-06-06 07:30'],
+    ]);
+  });
+
+  it('voids reminders that would have fallen before the approval', () => {
+    // Approved on 05-27 for 05-29: "3 days before" (05-26 09:00) is already past and is not sent late.
+    const extended = act(
+      { type: 'approveExtension' },
+      people.townInspector,
+      '2026-05-27 10:00',
+    )(
+      act(
+        { type: 'requestExtension', newDeadline: '2026-05-29', reason: '设备到货延迟' },
+        people.boss,
+        '2026-05-15 10:00',
+      )(act({ type: 'acknowledge' }, people.boss, '2026-05-11 11:00')(reported())),
+    );
+    expect(dueSteps(extended, DEFAULT_POLICY, local('2026-05-27 10:00'), calendar)).toEqual([]);
+    expect(nextDueAt(extended, DEFAULT_POLICY, calendar, local('2026-05-27 10:00'))).toEqual(local('2026-05-28 09:00'));
+  });
+});
+
+describe('closing and verification', () => {
+  it('closing stops every step, however overdue', () => {
+    const closed = act(
+      { type: 'accept' },
+      people.townInspector,
+      '2026-05-20 10:00',
+    )(
+      act(
+        { type: 'submitRectification', description: '已整改' },
+        people.boss,
+        '2026-05-20 09:00',
+      )(reported({ grade: 'major', deadline: '2026-05-18' })),
+    );
+    expect(dueSteps(closed, DEFAULT_POLICY, local('2026-06-30 10:00'), calendar)).toEqual([]);
+    expect(nextDueAt(closed, DEFAULT_POLICY, calendar, local('2026-05-20 10:00'))).toBeNull();
+  });
+
+  it('waiting for verification pauses the deadline ladder; a rejection resumes it', () => {
+    const submitted = act(
+      { type: 'submitRectification', description: '已整改' },
+      people.boss,
+      '2026-05-16 09:00',
+    )(reported());
+    expect(dueSteps(submitted, DEFAULT_POLICY, local('2026-05-20 10:00'), calendar)).toEqual([]);
+    const rejected = act({ type: 'reject', reason: '不合格' }, people.townInspector, '2026-05-20 10:00')(submitted);
+    expect(dueSteps(rejected, DEFAULT_POLICY, local('2026-05-20 10:00'), calendar).map((s) => s.stepId)).toEqual([
+      'overdue-0d',
+    ]);
+  });
+});
+
+describe('quiet hours', () => {
+  const lateReminder = parsePolicyOrThrow({
+    version: 1,
+    steps: [
+      { id: 'late', who: ['responsible'], when: { before: 'deadline', days: 2, at: '23:00' }, channel: 'card' },
+      {
+        id: 'late-major',
+        who: ['county_leader'],
+        when: { before: 'deadline', days: 2, at: '23:00' },
+        channel: 'urgent',
+        grades: ['major'],
+        breaksQuietHours: true,
+      },
+    ],
+  });
+
+  it('defer a non-major step to 07:30, keeping its scheduled time', () => {
+    const hazard = reported();
+    expect(dueSteps(hazard, lateReminder, local('2026-05-16 23:00'), calendar)).toEqual([]);
+    expect(nextDueAt(hazard, lateReminder, calendar, local('2026-05-16 23:00'))).toEqual(local('2026-05-17 07:30'));
+    const [step] = dueSteps(hazard, lateReminder, local('2026-05-17 07:30'), calendar);
+    expect(step).toMatchObject({
+      stepId: 'late',
+      scheduledAt: local('2026-05-16 23:00'),
+      sendAt: local('2026-05-17 07:30'),
+    });
+  });
+
+  it('let a major-only step go out in the night, but still defer the shared ladder for major hazards', () => {
+    const major = reported({ grade: 'major', deadline: '2026-05-18' });
+    const due = dueSteps(major, lateReminder, local('2026-05-16 23:00'), calendar);
+    expect(due.map((s) => [s.stepId, shanghaiText(s.sendAt)])).toEqual([['late-major', '2026-05-16 23:00']]);
+  });
+});
+
+describe('working-day deadlines across National Day 2026', () => {
+  // Holidays 10-01…10-07; Saturday 10-10 is a make-up working day. Deadline Monday 10-12.
+  const working = createCalendar({ dayCounting: 'working' });
+
+  it('count reminder and overdue days in working days, including the make-up Saturday', () => {
+    const hazard = reported({ at: '2026-09-29 10:00', deadline: '2026-10-12' });
+    const sent = sweepWithNextDue(hazard, '2026-09-29 10:00', '2026-12-01 00:00', { cal: working });
+    expect(sent.map((s) => [s.key.split('@')[0], s.scheduled, s.at])).toEqual([
+      ['unacknowledged-24h', '2026-09-30 10:00', '2026-09-30 10:00'],
+      // 3 working days before 10-12: 10-10 (Sat, make-up), 10-09, 10-08.
+      ['due-in-3d', '2026-10-08 09:00', '2026-10-08 09:00'],
+      ['due-in-1d', '2026-10-10 09:00', '2026-10-10 09:00'],
+      ['overdue-0d', '2026-10-13 00:00', '2026-10-13 07:30'],
+      // 3 working days overdue: 10-13, 10-14, 10-15.
+      ['overdue-3d', '2026-10-16 00:00', '2026-10-16 07:30'],
+      // 7: 10-13…10-16, 10-19, 10-20, 10-21.
+      ['overdue-7d', '2026-10-22 00:00', '2026-10-22 07:30'],
+    ]);
+  });
+
+  it('differ from calendar days', () => {
+    const hazard = reported({ at: '2026-09-29 10:00', deadline: '2026-10-12' });
+    const sent = sweepWithNextDue(hazard, '2026-09-29 10:00', '2026-12-01 00:00');
+    expect(sent.map((s) => [s.key.split('@')[0], s.at])).toEqual([
+      ['unacknowledged-24h', '2026-09-30 10:00'],
+      ['due-in-3d', '2026-10-09 09:00'],
+      ['due-in-1d', '2026-10-11 09:00'],
+      ['overdue-0d', '2026-10-13 07:30'],
+      ['overdue-3d', '2026-10-16 07:30'],
+      ['overdue-7d', '2026-10-20 07:30'],
+    ]);
+  });
+});
+
+describe('custom steps', () => {
+  it('support "after reported" in hours and "after deadline" at a morning time', () => {
+    const policy = parsePolicyOrThrow({
+      version: 1,
+      steps: [
+        { id: 'check-in', who: ['reporter'], when: { after: 'reported', hours: 48 }, channel: 'card' },
+        {
+          id: 'morning-after',
+          who: ['inspectors'],
+          when: { after: 'deadline', days: 0, at: '09:00' },
+          channel: 'card',
+        },
+      ],
+    });
+    const sent = sweepWithNextDue(reported(), '2026-05-11 10:00', '2026-07-01 00:00', { policy });
+    expect(sent.map((s) => [s.key, s.at])).toEqual([
+      ['check-in@reported', '2026-05-13 10:00'],
+      ['morning-after@2026-05-18', '2026-05-19 09:00'],
+    ]);
+  });
+});
+
+describe('parsePolicy', () => {
+  it('lists every problem with its path', () => {
+    const result = parsePolicy({
+      version: 1,
+      steps: [
+        { id: 'Bad Id', who: [], when: { before: 'deadline', days: -1 }, channel: 'sms' },
+        { id: 'b', who: ['mayor'], when: { at: '09:00' }, channel: 'card', extra: true },
+        { id: 'c', who: ['responsible'], when: { after: 'assigned', hours: 0, unless: 'closed' }, channel: 'card' },
+      ],
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const byPath = Object.fromEntries(result.errors.map((e) => [e.path, e.reason]));
+    expect(byPath).toMatchObject({
+      'steps[0].id': 'must be 1–64 characters: lower-case letters, digits, "-" or "_"',
+      'steps[0].who': 'must name at least one recipient',
+      'steps[0].when.days': 'must be 0 or more days',
+      'steps[0].when.at': 'is required (a time HH:MM such as 09:00)',
+      'steps[1].when': expect.stringContaining('must name its anchor'),
+      'steps[2].when.hours': 'must be more than 0 hours',
+      'steps[2].when.unless': 'the only condition is "acknowledged"',
+    });
+    expect(Object.keys(byPath)).toEqual(expect.arrayContaining(['steps[0].channel', 'steps[1].who[0]', 'steps[1]']));
+  });
+
+  it('refuses duplicate ids and quiet-hour breaking by steps that also cover general hazards', () => {
+    const result = parsePolicy({
+      version: 1,
+      steps: [
+        { id: 'a', who: ['responsible'], when: { on: 'reported' }, channel: 'card', breaksQuietHours: true },
+        { id: 'a', who: ['responsible'], when: { on: 'reported' }, channel: 'card' },
+      ],
+    });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: 'steps[0].breaksQuietHours',
+          reason: 'only steps limited to major hazards ("grades": ["major"]) may break quiet hours',
+        },
+        { path: 'steps[1].id', reason: 'duplicate step id "a"' },
+      ],
+    });
+  });
+
+  it('refuses broken JSON, a wrong version and an empty ladder', () => {
+    expect(parsePolicy('{"version": 1,')).toMatchObject({ ok: false, errors: [{ path: '' }] });
+    const wrong = parsePolicy({ version: 2, steps: [] });
+    expect(wrong.ok === false && wrong.errors).toEqual([
+      { path: 'version', reason: 'must be 1' },
+      { path: 'steps', reason: 'must list at least one step' },
+    ]);
+  });
+
+  it('throws one readable message for start-up', () => {
+    expect(() => parsePolicyOrThrow({ version: 1, steps: [] }, 'policy.json')).toThrow(
+      'policy.json is invalid:\n  - steps: must list at least one step',
+    );
+  });
+});
