@@ -80,16 +80,17 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
   for (const region of input.regions) {
     if (region.parent === null) continue;
     if (region.parent === region.code) add(region.at, '上级区域', `区域 ${region.code} 的上级区域不能是它自己`);
-    else if (!regionCodes.has(region.parent)) add(region.at, '上级区域', `上级${missing('region', region.parent)}`);
+    else if (!regionCodes.has(region.parent))
+      add(region.at, '上级区域', `上级区域：${missing('region', region.parent)}`);
   }
   for (const cycle of findRegionCycles(input, state, regionCodes)) {
     add(cycle.at, '上级区域', `区域的上下级关系成环：${cycle.path.join(' → ')}`);
   }
 
   for (const e of input.enterprises) {
-    if (!regionCodes.has(e.region)) add(e.at, e.columns.region, `所属${missing('region', e.region)}`);
+    if (!regionCodes.has(e.region)) add(e.at, e.columns.region, `所属乡镇：${missing('region', e.region)}`);
     if (e.department !== null && !departmentCodes.has(e.department)) {
-      add(e.at, e.columns.department, `主管${missing('department', e.department)}`);
+      add(e.at, e.columns.department, `主管部门：${missing('department', e.department)}`);
     }
     for (const [field, label] of [
       ['principal', '主要负责人'],
