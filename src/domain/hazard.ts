@@ -14,6 +14,7 @@
  * (`already_done`) rather than an input error, and a stranger learns nothing about the state.
  * Nothing here mutates its arguments.
  */
+import { z } from 'zod';
 import { type Calendar, createCalendar, isLocalDate } from './calendar.js';
 import {
   type Actor,
@@ -86,6 +87,23 @@ export type HazardAction =
   | { type: 'escalateSupervision'; level: Exclude<SupervisionLevel, 'none'>; reason?: string };
 
 export type HazardActionType = HazardAction['type'];
+
+const text = z.string();
+/**
+ * zod: the shape of an action as a card callback or API body carries it. Content (blank reasons, lengths, dates)
+ * is checked by `applyAction`, which answers in Chinese with the field to fix.
+ */
+export const hazardActionSchema: z.ZodType<HazardAction> = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('assign'), responsible: text }),
+  z.object({ type: z.literal('acknowledge') }),
+  z.object({ type: z.literal('submitRectification'), description: text }),
+  z.object({ type: z.literal('requestExtension'), newDeadline: text, reason: text }),
+  z.object({ type: z.literal('approveExtension') }),
+  z.object({ type: z.literal('refuseExtension'), reason: text.optional() }),
+  z.object({ type: z.literal('accept'), note: text.optional() }),
+  z.object({ type: z.literal('reject'), reason: text }),
+  z.object({ type: z.literal('escalateSupervision'), level: z.enum(['township', 'county']), reason: text.optional() }),
+]);
 
 /** Who did it: a person code, or 'system' for the service (escalation policy). */
 export type EventActor = PersonCode | 'system';

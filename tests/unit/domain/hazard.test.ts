@@ -6,6 +6,7 @@ import {
   type Hazard,
   type HazardAction,
   type HazardResult,
+  hazardActionSchema,
   isExtensionRequested,
   isOverdue,
   reportHazard,
@@ -617,5 +618,17 @@ describe('derived flags', () => {
       '重大隐患 · 县级挂牌督办 · 停产停业整改 · 已超期',
     );
     expect(describeFlags(reported(), local('2026-05-12 09:00'), calendar)).toBe('一般隐患');
+  });
+});
+
+describe('hazardActionSchema', () => {
+  it('reads actions from card callbacks and refuses unknown ones', () => {
+    expect(hazardActionSchema.parse({ type: 'reject', reason: '不合格' })).toEqual({
+      type: 'reject',
+      reason: '不合格',
+    });
+    expect(hazardActionSchema.safeParse({ type: 'delete' }).success).toBe(false);
+    expect(hazardActionSchema.safeParse({ type: 'reject' }).success).toBe(false);
+    expect(hazardActionSchema.safeParse({ type: 'escalateSupervision', level: 'none' }).success).toBe(false);
   });
 });
