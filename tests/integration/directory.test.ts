@@ -331,7 +331,12 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(sheets.人员![0]).toEqual(PEOPLE_HEADERS);
     expect(sheets.企业![0]!.slice(0, ENTERPRISE_HEADERS.length)).toEqual(ENTERPRISE_HEADERS);
     expect(sheets.企业).toHaveLength(2);
-    const imported = await upload([{ name: 'template.xlsx', data }], '?mode=merge');
+    // Sent as a raw xlsx body this time (curl --data-binary), not multipart.
+    const imported = await fetch(`${service.url}/api/admin/directory?mode=merge`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': XLSX },
+      body: data,
+    });
     expect(imported.status, JSON.stringify(await json(imported.clone()))).toBe(200);
   });
 });
