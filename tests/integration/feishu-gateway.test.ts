@@ -41,11 +41,6 @@ function textEvent(service: TestService, openId: string, messageId: string, text
   };
 }
 
-function lastMessageFrom(service: TestService, openId: string): string {
-  const mine = service.sim.messages().filter((m) => m.senderType === 'user' && m.fromOpenId === openId);
-  return mine.at(-1)!.messageId;
-}
-
 function helpCardsTo(service: TestService, openId: string) {
   return service.sim
     .messages({ to: openId })
@@ -92,7 +87,7 @@ describe('Feishu gateway, webhook with a Verification Token', () => {
     const before = helpCardsTo(service, 'ou_repeat').length;
     service.sim.addUser({ openId: 'ou_repeat', name: '重复' });
     const first = await service.sim.sendText('ou_repeat', 'help');
-    const event = textEvent(service, 'ou_repeat', lastMessageFrom(service, 'ou_repeat'), 'help');
+    const event = first.envelope!;
     const again = await Promise.all([
       service.sim.deliver(event, { eventId: first.eventId }),
       service.sim.deliver(event, { eventId: first.eventId }),
@@ -106,9 +101,8 @@ describe('Feishu gateway, webhook with a Verification Token', () => {
 
   it('acts once on the same message redelivered under a new event_id', async () => {
     service.sim.addUser({ openId: 'ou_msgdup', name: '重发' });
-    await service.sim.sendText('ou_msgdup', '帮助');
-    const event = textEvent(service, 'ou_msgdup', lastMessageFrom(service, 'ou_msgdup'), '帮助');
-    const resent = await service.sim.deliver(event, { eventId: 'evt-msgdup-resent' });
+    const first = await service.sim.sendText('ou_msgdup', '帮助');
+    const resent = await service.sim.deliver(first.envelope!, { eventId: 'evt-msgdup-resent' });
     expect(resent.status).toBe(200);
     await eventually(() => helpCardsTo(service, 'ou_msgdup').length === 1, 10_000, 'one answer');
     await new Promise((r) => setTimeout(r, 500));

@@ -445,7 +445,8 @@ class Simulator implements FeishuSim {
       content,
       mentionBot,
     });
-    return this.deliver(envelope);
+    const delivery = await this.deliver(envelope);
+    return { ...delivery, messageId: message.messageId, envelope };
   }
 
   private chatForUser(user: SimUser, chatId: string | undefined): ResolvedChat {

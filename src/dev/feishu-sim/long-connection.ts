@@ -78,6 +78,8 @@ export class LongConnectionServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly tickets = new Map<string, number>();
   private readonly sockets = new Set<WebSocket>();
+  /** Sockets whose client has pinged: only these are sent events. */
+  private readonly ready = new WeakSet<WebSocket>();
   private readonly pending = new Map<string, PendingAck>();
   private readonly waiters = new Set<{ wake: () => void; fail: (error: Error) => void }>();
   private seq = 0;
@@ -109,7 +111,6 @@ export class LongConnectionServer {
 
   private accept(ws: WebSocket): void {
     this.sockets.add(ws);
-    for (const waiter of this.waiters) waiter.wake();
     ws.on('message', (data: Buffer) => this.onFrame(ws, data));
     ws.on('close', () => this.sockets.delete(ws));
     ws.on('error', () => this.sockets.delete(ws));
@@ -124,6 +125,12 @@ export class LongConnectionServer {
     }
     const headers = Object.fromEntries(frame.headers.map((h) => [h.key, h.value]));
     if (frame.method === METHOD_CONTROL && headers.type === 'ping') {
+      // The SDK pings as soon as the socket opens but listens for pushes only after its connect() resolves; a client
+      // is sent events once it has pinged, so a push never lands before the SDK listens.
+      if (!this.ready.has(ws)) {
+        this.ready.add(ws);
+        for (const waiter of this.waiters) waiter.wake();
+      }
       ws.send(
         encodeFrame({
           SeqID: 0,
@@ -189,7 +196,7 @@ export class LongConnectionServer {
 
   private pickSocket(waitMs: number): Promise<WebSocket> {
     const pick = () => {
-      const open = [...this.sockets].filter((s) => s.readyState === s.OPEN);
+      const open = [...this.sockets].filter((s) => s.readyState === s.OPEN && this.ready.has(s));
       return open[Math.floor(Math.random() * open.length)];
     };
     const now = pick();

@@ -103,6 +103,9 @@ export interface Delivery {
   eventId: string;
   via: EventMode;
   durationMs: number;
+  /** For messages sent as a user: the message's id, and the envelope delivered (to redeliver it in tests). */
+  messageId?: string;
+  envelope?: object;
   /** For card clicks answered with a card: whether the simulator accepted it and replaced the message. */
   cardUpdate?: { applied: boolean; code?: number; msg?: string };
 }
