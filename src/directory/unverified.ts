@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { enterprises, people, regions, roleAssignments } from '../db/schema/index.js';
+import { enterprises, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
 
 /** A directory operation refused: `not_found` (404) or `conflict` (409); the message says what to do. */
 export class DirectoryError extends Error {
@@ -142,8 +142,8 @@ export async function mergeUnverifiedEnterprise(
 
 /**
  * Points every row that references enterprise `fromId` at `toId`, inside the caller's transaction, and says how many
- * moved per table. EVERY table that references enterprises must be handled here — when the hazards table is added
- * (hazards.enterprise_id), add its update below, so a merged unit's hazards move with it.
+ * moved per table. EVERY table that references enterprises must be handled here (a merged unit's hazards move with
+ * it; their region and department stay as reported).
  */
 export async function moveEnterpriseReferences(tx: Db, fromId: number, toId: number): Promise<Record<string, number>> {
   // Role assignments scoped to the unit: drop the ones the target already has, move the rest.
@@ -163,5 +163,10 @@ export async function moveEnterpriseReferences(tx: Db, fromId: number, toId: num
     .set({ mergedIntoId: toId })
     .where(eq(enterprises.mergedIntoId, fromId))
     .returning({ id: enterprises.id });
-  return { roleAssignments: roles.length, mergedEnterprises: merged.length };
+  const movedHazards = await tx
+    .update(hazards)
+    .set({ enterpriseId: toId, version: sql`${hazards.version} + 1` })
+    .where(eq(hazards.enterpriseId, fromId))
+    .returning({ id: hazards.id });
+  return { roleAssignments: roles.length, mergedEnterprises: merged.length, hazards: movedHazards.length };
 }

@@ -1,2 +1,3 @@
-export * from './feishu.js';
 export * from './directory.js';
+export * from './feishu.js';
+export * from './hazards.js';
