@@ -145,7 +145,11 @@ export async function startService(config: Config, options: StartOptions = {}): 
  */
 async function startSandbox(config: Config, logger: Logger) {
   const { startFeishuSim } = await import('./dev/feishu-sim/index.js');
-  const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE });
+  // Next to the service's port, so the address is predictable for curl; any free port if that one is taken.
+  const preferred = config.PORT > 0 && config.PORT < 65535 ? config.PORT + 1 : 0;
+  const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: preferred }).catch(() =>
+    startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: 0 }),
+  );
   const app: FeishuApp = {
     appId: sim.appId,
     appSecret: sim.appSecret,
@@ -162,7 +166,9 @@ async function startSandbox(config: Config, logger: Logger) {
       logger.warn(
         { simulator: sim.url },
         `SANDBOX MODE: FEISHU_APP_ID is not set, so a local Feishu simulator runs at ${sim.url} and nothing reaches real Feishu. ` +
-          'Set FEISHU_APP_ID/FEISHU_APP_SECRET to connect a real app (see README, "Sandbox mode").',
+          `Act as a user with its control API, e.g. curl -XPOST ${sim.url}/__sim/users -d '{"openId":"ou_demo","name":"演示"}' ` +
+          `then curl -XPOST ${sim.url}/__sim/text -d '{"from":"ou_demo","text":"帮助"}'; GET ${sim.url}/__sim lists the rest. ` +
+          'Set FEISHU_APP_ID/FEISHU_APP_SECRET to connect a real app (README: "Sandbox mode").',
       );
     },
     close: () => sim.close(),
