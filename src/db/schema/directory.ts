@@ -27,6 +27,8 @@ export const regions = pgTable(
     parentId: integer('parent_id').references((): AnyPgColumn => regions.id),
     /** Depth in the tree, 1 for a root. */
     level: integer('level').notNull(),
+    /** The region's Feishu group chat (e.g. the township's 安全生产 group): escalations @mention leaders there. */
+    chatId: text('chat_id'),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
