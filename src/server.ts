@@ -70,8 +70,14 @@ export async function startService(config: Config, options: StartOptions = {}): 
     logger,
     timeoutMs: options.feishuTimeoutMs,
   });
-  const dispatcher = new FeishuDispatcher({ db: database.db, logger, metrics, clock });
   const outboxSender = new OutboxSender({ database, client: feishu, logger, metrics });
+  const dispatcher = new FeishuDispatcher({
+    db: database.db,
+    logger,
+    metrics,
+    clock,
+    onHandled: () => outboxSender.kick(),
+  });
   registerChatHandlers(dispatcher, { db: database.db, logger, notifyOutbox: () => outboxSender.kick() });
   const deps: AppDeps = {
     config,
@@ -147,8 +153,8 @@ async function startSandbox(config: Config, logger: Logger) {
   const { startFeishuSim } = await import('./dev/feishu-sim/index.js');
   // Next to the service's port, so the address is predictable for curl; any free port if that one is taken.
   const preferred = config.PORT > 0 && config.PORT < 65535 ? config.PORT + 1 : 0;
-  const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: preferred }).catch(() =>
-    startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: 0 }),
+  const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: preferred }).catch(
+    () => startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: 0 }),
   );
   const app: FeishuApp = {
     appId: sim.appId,

@@ -26,8 +26,9 @@ const COMING_SOON: Partial<Record<CommandName, string>> = {
 };
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {
-  dispatcher.onEvent('im.message.receive_v1', (event) => handleMessage(event, deps));
-  dispatcher.onEvent('application.bot.menu_v6', (event) => handleMenu(event, deps));
+  // Each handler writes through the dispatcher's transaction, so its answer and "event handled" commit together.
+  dispatcher.onEvent('im.message.receive_v1', (event, { db }) => handleMessage(event, { ...deps, db }));
+  dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event, { ...deps, db }));
   // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
   dispatcher.onCardAction(async (action) => {
     deps.logger.info({ operator: action.operatorOpenId, value: action.value }, 'card action without a handler');

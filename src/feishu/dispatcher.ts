@@ -18,8 +18,14 @@ import {
   normaliseEnvelope,
   toCardAction,
 } from './events.js';
+import { InboundBatcher } from './inbound-batcher.js';
 
-export type EventHandler = (event: InboundEvent) => Promise<void>;
+/**
+ * Handles one stored event. `context.db` is a transaction that also marks the event done: write through it, and the
+ * handler's effects (state changes, outbox rows) and "handled" commit together — exactly once, even across a crash.
+ * Slow external I/O (downloading a photo) belongs before the writes, or in a later event.
+ */
+export type EventHandler = (event: InboundEvent, context: { db: Db }) => Promise<void>;
 export type CardActionHandler = (action: CardAction) => Promise<CardActionResponse>;
 
 const CARD_ACTION = 'card.action.trigger';
@@ -35,6 +41,8 @@ export interface DispatcherDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** Called after handled events have committed (the outbox sender is woken, so answers go out at once). */
+  onHandled?: () => void;
 }
 
 /**
@@ -50,8 +58,11 @@ export class FeishuDispatcher {
   private pollTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private kicked = false;
+  private readonly batcher: InboundBatcher;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.batcher = new InboundBatcher(deps.db);
+  }
 
   onEvent(eventType: string, handler: EventHandler): this {
     this.eventHandlers.set(eventType, handler);
@@ -66,17 +77,17 @@ export class FeishuDispatcher {
   /** Takes a verified envelope and returns what to answer Feishu. Throws MalformedEventError on a bad envelope. */
   async receive(envelope: FeishuEnvelope): Promise<CardActionResponse | Record<string, never>> {
     const event = normaliseEnvelope(envelope);
-    const { db, clock, metrics, logger } = this.deps;
+    const { clock, metrics, logger } = this.deps;
     if (event.eventType === CARD_ACTION) return this.answerCardAction(event);
 
     const handled = this.eventHandlers.has(event.eventType);
-    const isNew = await recordInboundEvent(db, {
+    const isNew = await this.batcher.record({
       eventId: event.eventId,
       messageId: messageIdOf(event),
       eventType: event.eventType,
       payload: envelope,
       status: handled ? 'pending' : 'ignored',
-      now: clock.now(),
+      receivedAt: clock.now(),
     });
     metrics.inboundEvents.inc({
       type: event.eventType,
@@ -159,14 +170,16 @@ export class FeishuDispatcher {
   }
 
   /** One pass: claims a batch of pending events and handles them in order. Returns how many it handled. */
-  async processPending(limit = 20): Promise<number> {
+  async processPending(limit = 100): Promise<number> {
     const { db, clock, logger } = this.deps;
     const claimed = await claimPendingEvents(db, { now: clock.now(), leaseMs: LEASE_MS, limit });
     for (const row of claimed) {
       const handler = this.eventHandlers.get(row.eventType);
       try {
-        if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope));
-        await markEventDone(db, row.id, clock.now());
+        await db.transaction(async (tx) => {
+          if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
+          await markEventDone(tx, row.id, clock.now());
+        });
       } catch (error) {
         const message = (error as Error).message ?? String(error);
         const now = clock.now();
@@ -181,6 +194,7 @@ export class FeishuDispatcher {
         );
       }
     }
+    if (claimed.length > 0) this.deps.onHandled?.();
     return claimed.length;
   }
 
