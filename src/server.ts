@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, ConfigError, isSandbox, loadConfig, loadDotEnv } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
+import { createCalendar } from './domain/calendar.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
@@ -78,7 +79,14 @@ export async function startService(config: Config, options: StartOptions = {}): 
     clock,
     onHandled: () => outboxSender.kick(),
   });
-  registerChatHandlers(dispatcher, { db: database.db, logger, notifyOutbox: () => outboxSender.kick() });
+  registerChatHandlers(dispatcher, {
+    db: database.db,
+    logger,
+    notifyOutbox: () => outboxSender.kick(),
+    clock,
+    calendar: createCalendar({ timeZone: config.BOT_TIMEZONE }),
+    feishu,
+  });
   const deps: AppDeps = {
     config,
     database,

@@ -1,16 +1,25 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import type { Calendar } from '../domain/index.js';
 import { buildHelpCard } from '../feishu/cards/help.js';
+import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
 import type { InboundEvent } from '../feishu/events.js';
 import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
+import { handleHazardCardAction, receivePhotos, showHazard, startReport } from './hazards.js';
 
 export interface ChatDeps {
   db: Db;
   logger: Logger;
   /** Wakes the outbox sender after a commit, so answers go out at once rather than at the next poll. */
   notifyOutbox: () => void;
+  clock: Clock;
+  /** Deadlines, in BOT_TIMEZONE. */
+  calendar: Calendar;
+  /** Photo download and upload. */
+  feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
 }
 
 /** Where an answer goes: a reply to the message that asked, or a new message to the person (menu clicks). */
@@ -18,9 +27,7 @@ type AnswerTarget = { replyTo: string } | { openId: string };
 
 /** Commands whose features are still being built answer with the help card and say so, rather than nothing. */
 const COMING_SOON: Partial<Record<CommandName, string>> = {
-  report: '上报',
   mine: '我的',
-  show: '查询',
   ledger: '台账',
   stats: '统计',
 };
@@ -31,6 +38,11 @@ export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDep
   dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event, { ...deps, db }));
   // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
   dispatcher.onCardAction(async (action) => {
+    const hazardAnswer = await handleHazardCardAction(deps, action);
+    if (hazardAnswer) {
+      deps.notifyOutbox();
+      return hazardAnswer;
+    }
     deps.logger.info({ operator: action.operatorOpenId, value: action.value }, 'card action without a handler');
     return { toast: { type: 'warning', content: '该卡片已过期或不支持此操作，请发送「帮助」查看可用功能' } };
   });
@@ -38,15 +50,33 @@ export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDep
 
 interface ReceivedMessage {
   sender?: { sender_id?: { open_id?: string }; sender_type?: string };
-  message?: { message_id?: string; chat_type?: string; message_type?: string; content?: string };
+  message?: { message_id?: string; chat_id?: string; chat_type?: string; message_type?: string; content?: string };
 }
 
 async function handleMessage(event: InboundEvent, deps: ChatDeps): Promise<void> {
   const { sender, message } = event.event as ReceivedMessage;
   if (!message?.message_id || sender?.sender_type === 'app') return;
-  if (message.message_type !== 'text') return;
-  const text = readText(message.content);
+  const openId = sender?.sender_id?.open_id;
+  const inGroup = message.chat_type === 'group';
+  // Photos (image, or a post with images) in one-to-one chat: evidence for a report or a rectification.
+  if (!inGroup && openId && (message.message_type === 'image' || message.message_type === 'post')) {
+    const imageKeys = readImageKeys(message.content);
+    if (imageKeys.length > 0) {
+      await receivePhotos(deps, { openId, messageId: message.message_id, imageKeys });
+      return;
+    }
+  }
+  if (message.message_type !== 'text' && message.message_type !== 'post') return;
+  const text = message.message_type === 'post' ? readPostText(message.content) : readText(message.content);
   const command = text === undefined ? null : parseCommand(text);
+  if (command?.name === 'report' && openId) {
+    await startReport(deps, { openId, replyTo: message.message_id, inGroup });
+    return;
+  }
+  if (command?.name === 'show' && openId) {
+    await showHazard(deps, { openId, argument: command.argument, to: { replyTo: message.message_id } });
+    return;
+  }
   if (!command) {
     // In a group the bot only hears @mentions; an unknown one gets help. In one-to-one chat, too.
     await answer(deps, { replyTo: message.message_id }, null);
@@ -59,6 +89,10 @@ async function handleMenu(event: InboundEvent, deps: ChatDeps): Promise<void> {
   const e = event.event as { operator?: { operator_id?: { open_id?: string } }; event_key?: string };
   const openId = e.operator?.operator_id?.open_id;
   if (!openId || !e.event_key || !MENU_KEYS.has(e.event_key)) return;
+  if (e.event_key === 'report') {
+    await startReport(deps, { openId, inGroup: false });
+    return;
+  }
   await answer(deps, { openId }, { name: e.event_key as CommandName, argument: '' });
 }
 
@@ -89,6 +123,41 @@ function readText(content: string | undefined): string | undefined {
   try {
     const parsed = JSON.parse(content) as { text?: unknown };
     return typeof parsed.text === 'string' ? parsed.text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Image keys of an image message, or of the images in a post. */
+function readImageKeys(content: string | undefined): string[] {
+  if (!content) return [];
+  try {
+    const parsed = JSON.parse(content) as { image_key?: unknown; content?: unknown };
+    if (typeof parsed.image_key === 'string') return [parsed.image_key];
+    if (!Array.isArray(parsed.content)) return [];
+    return parsed.content
+      .flat()
+      .filter(
+        (node): node is { tag: string; image_key: string } => node?.tag === 'img' && typeof node.image_key === 'string',
+      )
+      .map((node) => node.image_key);
+  } catch {
+    return [];
+  }
+}
+
+/** The text of a post (rich text), paragraphs joined by spaces. */
+function readPostText(content: string | undefined): string | undefined {
+  if (!content) return undefined;
+  try {
+    const parsed = JSON.parse(content) as { content?: unknown };
+    if (!Array.isArray(parsed.content)) return undefined;
+    return parsed.content
+      .flat()
+      .map((node: { tag?: string; text?: string; user_id?: string }) =>
+        node?.tag === 'text' ? (node.text ?? '') : node?.tag === 'at' ? ` ${node.user_id ?? ''} ` : '',
+      )
+      .join(' ');
   } catch {
     return undefined;
   }

@@ -1,0 +1,341 @@
+/**
+ * The hazard loop in chat: 上报 (the form, always in one-to-one chat — 四不两直), 查询 <编号>, photos, and the card
+ * actions of the report and hazard cards (routed by `value.action`).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { type Calendar, canView, type HazardAction, parseHazardCode } from '../domain/index.js';
+import {
+  buildEnterprisePickCard,
+  buildNoticeCard,
+  buildPhotoOfferCard,
+  buildReportFormCard,
+} from '../feishu/cards/report-form.js';
+import type { FeishuClient } from '../feishu/client.js';
+import type { CardAction, CardActionResponse } from '../feishu/events.js';
+import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
+import { performHazardAction } from '../hazards/actions.js';
+import { type CardKind, cardByMessageId, registerHazardCard, renderHazardCard } from '../hazards/cards.js';
+import { attachPhotos, type IncomingPhoto } from '../hazards/photos.js';
+import {
+  audienceFor,
+  completeReport,
+  type HazardServiceDeps,
+  mayOpenReport,
+  NOT_IN_DIRECTORY,
+  openReportDraft,
+  type ReportOutcome,
+  submitReportForm,
+} from '../hazards/report.js';
+import { FIELD_LIMITS, SECTORS } from '../hazards/report-input.js';
+import { actorOf, findPersonByOpenId, loadHazard } from '../hazards/repository.js';
+import { buildHazardView } from '../hazards/view.js';
+
+export interface HazardChatDeps {
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  calendar: Calendar;
+  feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
+}
+
+/** Where an answer goes: a reply to the message that asked, or a new one-to-one message. */
+export type Answer = { replyTo: string } | { openId: string };
+
+async function send(db: Db, to: Answer, content: unknown, msgType: 'interactive' | 'text', topic: string) {
+  return 'replyTo' in to
+    ? enqueueReply(db, { messageId: to.replyTo, msgType, content, topic })
+    : enqueueMessage(db, { to: { openId: to.openId }, msgType, content, topic });
+}
+
+const text = (db: Db, to: Answer, body: string, topic: string) => send(db, to, { text: body }, 'text', topic);
+
+const services = (deps: HazardChatDeps): HazardServiceDeps => ({
+  db: deps.db,
+  clock: deps.clock,
+  calendar: deps.calendar,
+  logger: deps.logger,
+});
+
+/**
+ * 上报: the form goes to the reporter privately. From a group (`inGroup`), the form is sent one-to-one and the group
+ * only hears that it was sent privately.
+ */
+export async function startReport(
+  deps: HazardChatDeps,
+  input: { openId: string; replyTo?: string; inGroup: boolean },
+): Promise<void> {
+  const { db } = deps;
+  const privately: Answer = input.inGroup || !input.replyTo ? { openId: input.openId } : { replyTo: input.replyTo };
+  const person = await findPersonByOpenId(db, input.openId);
+  if (!person) {
+    await send(db, privately, buildNoticeCard('暂不能上报', [NOT_IN_DIRECTORY]), 'interactive', 'report:refused');
+    return;
+  }
+  const may = await mayOpenReport(db, person);
+  if (!may.allowed) {
+    await send(db, privately, buildNoticeCard('暂不能上报', [may.reason]), 'interactive', 'report:refused');
+    return;
+  }
+  const now = deps.clock.now();
+  const draft = await openReportDraft(db, person.id, now);
+  await send(db, privately, reportForm(deps, draft.id, {}, undefined, draft.photoCount), 'interactive', 'report:form');
+  if (input.inGroup && input.replyTo) {
+    await text(db, { replyTo: input.replyTo }, '已通过单聊向您发送上报表单，请在与我的单聊中填写。', 'report:private');
+  }
+}
+
+function reportForm(
+  deps: HazardChatDeps,
+  draft: number,
+  values: Partial<Record<string, string>>,
+  errors: Partial<Record<string, string>> | undefined,
+  photoCount: number,
+) {
+  return buildReportFormCard({
+    draft,
+    values,
+    errors,
+    sectors: SECTORS,
+    defaultDeadline: deps.calendar.defaultDeadline('general', deps.clock.now()).date,
+    photoCount,
+    limits: FIELD_LIMITS,
+  });
+}
+
+/** 查询 <编号>: the hazard's card with its full trail, for people who may view it. */
+export async function showHazard(deps: HazardChatDeps, input: { openId: string; argument: string; to: Answer }) {
+  const { db, clock, calendar } = deps;
+  const parsed = parseHazardCode(input.argument);
+  if (!parsed) {
+    await text(db, input.to, '请在「查询」后写隐患编号，例如：查询 YH-2026-000123', 'show:usage');
+    return;
+  }
+  const person = await findPersonByOpenId(db, input.openId);
+  if (!person) {
+    await text(db, input.to, NOT_IN_DIRECTORY, 'show:refused');
+    return;
+  }
+  const record = await loadHazard(db, parsed.code);
+  const actor = actorOf(person);
+  // A stranger learns nothing, not even whether the number exists.
+  if (!record || !canView(actor, record.hazard).allowed) {
+    await text(db, input.to, `没有找到您可以查看的隐患 ${parsed.code}`, 'show:none');
+    return;
+  }
+  const now = clock.now();
+  const view = await buildHazardView(db, record, now, calendar);
+  const audience = audienceFor(actor, record.hazard);
+  const outboxId = await send(
+    db,
+    input.to,
+    renderHazardCard(view, audience, 'query'),
+    'interactive',
+    `hazard:${parsed.code}:query`,
+  );
+  await registerHazardCard(db, {
+    hazardId: record.row.id,
+    outboxId,
+    recipient: input.openId,
+    audience,
+    kind: 'query',
+    now,
+  });
+}
+
+/** Image (or post with images) in one-to-one chat: store, then attach or offer a report. */
+export async function receivePhotos(
+  deps: HazardChatDeps,
+  input: { openId: string; messageId: string; imageKeys: string[] },
+): Promise<void> {
+  const { db, feishu } = deps;
+  const photos: IncomingPhoto[] = [];
+  for (const imageKey of input.imageKeys.slice(0, 9)) {
+    const downloaded = await feishu.downloadResource({ messageId: input.messageId, fileKey: imageKey, type: 'image' });
+    // Our own upload gives a key cards may show; the bytes stay in our database either way.
+    const uploaded = await feishu.uploadImage(downloaded.data).catch((error: unknown) => {
+      deps.logger.warn({ err: error }, 'photo upload for cards failed; stored without an image key');
+      return null;
+    });
+    photos.push({
+      messageId: input.messageId,
+      imageKey,
+      data: downloaded.data,
+      contentType: downloaded.contentType ?? 'image/jpeg',
+      uploadedImageKey: uploaded,
+    });
+  }
+  if (photos.length === 0) return;
+  const outcome = await attachPhotos(services(deps), { openId: input.openId, photos });
+  const to: Answer = { replyTo: input.messageId };
+  switch (outcome.kind) {
+    case 'not_in_directory':
+      await text(db, to, outcome.message, 'photo:refused');
+      return;
+    case 'draft':
+      if (outcome.isNew) {
+        await send(
+          db,
+          to,
+          buildPhotoOfferCard({ draft: outcome.draftId, photoCount: outcome.photoCount }),
+          'interactive',
+          'photo:offer',
+        );
+      } else {
+        await text(
+          db,
+          to,
+          `照片已附到正在填写的上报中（共 ${outcome.photoCount} 张），填好表单后点「提交」。`,
+          'photo:draft',
+        );
+      }
+      return;
+    case 'hazard':
+      await text(
+        db,
+        to,
+        `照片已作为${outcome.stage === 'rectification' ? '整改' : '隐患'}照片附到 ${outcome.code}（共 ${outcome.photoCount} 张）。`,
+        'photo:hazard',
+      );
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Card actions
+
+const str = (value: unknown) => (typeof value === 'string' ? value : '');
+const field = (action: CardAction, name: string) => {
+  const raw = action.formValue?.[name];
+  return Array.isArray(raw) ? raw.join(',') : (raw ?? '');
+};
+
+/** Handles `report.*` and `hazard.*` actions; null for anything else. */
+export async function handleHazardCardAction(
+  deps: HazardChatDeps,
+  action: CardAction,
+): Promise<CardActionResponse | null> {
+  const kind = str(action.value.action);
+  if (kind.startsWith('report.')) return handleReportAction(deps, action, kind);
+  if (kind.startsWith('hazard.')) return handleHazardAction(deps, action, kind);
+  return null;
+}
+
+async function handleReportAction(deps: HazardChatDeps, action: CardAction, kind: string): Promise<CardActionResponse> {
+  const draftId = Number(action.value.draft);
+  const input = { openId: action.operatorOpenId, draftId, messageId: action.messageId };
+  if (!Number.isSafeInteger(draftId))
+    return { toast: { type: 'error', content: '卡片已失效，请发送「上报」重新开始' } };
+  switch (kind) {
+    case 'report.open': {
+      // The photo offer: check the reporter as 上报 does, then show the form for the draft holding the photos.
+      const person = await findPersonByOpenId(deps.db, action.operatorOpenId);
+      if (!person) return { toast: { type: 'error', content: NOT_IN_DIRECTORY } };
+      const may = await mayOpenReport(deps.db, person);
+      if (!may.allowed) return { toast: { type: 'error', content: may.reason } };
+      const draft = await openReportDraft(deps.db, person.id, deps.clock.now());
+      return { card: { type: 'raw', data: reportForm(deps, draft.id, {}, undefined, draft.photoCount) } };
+    }
+    case 'report.submit':
+      return reportAnswer(deps, await submitReportForm(services(deps), { ...input, formValue: action.formValue }));
+    case 'report.pick':
+      return reportAnswer(
+        deps,
+        await completeReport(services(deps), { ...input, enterpriseCode: str(action.value.enterprise) }),
+      );
+    case 'report.newUnit':
+      return reportAnswer(
+        deps,
+        await completeReport(services(deps), { ...input, townshipCode: field(action, 'township') }),
+      );
+    default:
+      return { toast: { type: 'warning', content: '不支持的操作' } };
+  }
+}
+
+function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): CardActionResponse {
+  switch (outcome.kind) {
+    case 'not_in_directory':
+    case 'forbidden':
+      return { toast: { type: 'error', content: outcome.message } };
+    case 'invalid':
+      return {
+        toast: { type: 'error', content: '有内容需要修改，请查看标红的提示' },
+        card: { type: 'raw', data: reportForm(deps, outcome.draftId, outcome.values, outcome.errors, 0) },
+      };
+    case 'pick':
+      return {
+        toast: { type: 'info', content: outcome.candidates.length ? '请选择被检查单位' : '名录中没有该单位' },
+        card: { type: 'raw', data: buildEnterprisePickCard({ ...outcome, draft: outcome.draftId }) },
+      };
+    case 'already_reported':
+      return {
+        toast: { type: 'info', content: `已处理：该隐患已登记为 ${outcome.code}` },
+        card: { type: 'raw', data: renderHazardCard(outcome.view, outcome.audience, 'report') },
+      };
+    case 'reported':
+      return {
+        toast: { type: 'success', content: `已登记 ${outcome.code}，已通知整改责任人和属地、主管部门` },
+        card: { type: 'raw', data: renderHazardCard(outcome.view, outcome.audience, 'report') },
+      };
+  }
+}
+
+/** value.action → the domain action, with the texts from the card's forms. */
+function toHazardAction(action: CardAction, kind: string): HazardAction | null {
+  switch (kind) {
+    case 'hazard.acknowledge':
+      return { type: 'acknowledge' };
+    case 'hazard.submitRectification':
+      return { type: 'submitRectification', description: field(action, 'rectification') };
+    case 'hazard.requestExtension':
+      return {
+        type: 'requestExtension',
+        newDeadline: field(action, 'new_deadline').slice(0, 10),
+        reason: field(action, 'extension_reason'),
+      };
+    case 'hazard.approveExtension':
+      return { type: 'approveExtension' };
+    case 'hazard.refuseExtension':
+      return { type: 'refuseExtension', reason: field(action, 'decision_reason') };
+    case 'hazard.accept':
+      return { type: 'accept' };
+    case 'hazard.reject':
+      return { type: 'reject', reason: field(action, 'reject_reason') };
+    default:
+      return null;
+  }
+}
+
+async function handleHazardAction(deps: HazardChatDeps, action: CardAction, kind: string): Promise<CardActionResponse> {
+  const hazardAction = toHazardAction(action, kind);
+  const code = parseHazardCode(str(action.value.code))?.code;
+  if (!hazardAction || !code) return { toast: { type: 'warning', content: '卡片已过期或不支持此操作' } };
+  const outcome = await performHazardAction(services(deps), {
+    openId: action.operatorOpenId,
+    code,
+    action: hazardAction,
+    messageId: action.messageId,
+  });
+  const clicked = action.messageId ? await cardByMessageId(deps.db, action.messageId) : null;
+  const cardKind: CardKind = clicked?.kind ?? 'query';
+  if (outcome.ok) {
+    return {
+      toast: { type: 'success', content: outcome.message },
+      card: { type: 'raw', data: renderHazardCard(outcome.view, outcome.audience, cardKind) },
+    };
+  }
+  if (outcome.code === 'already_done' || outcome.code === 'wrong_state') {
+    return {
+      toast: {
+        type: outcome.code === 'already_done' ? 'info' : 'warning',
+        content: outcome.code === 'already_done' ? `已处理：${outcome.message}` : outcome.message,
+      },
+      ...(outcome.view && outcome.audience
+        ? { card: { type: 'raw' as const, data: renderHazardCard(outcome.view, outcome.audience, cardKind) } }
+        : {}),
+    };
+  }
+  return { toast: { type: 'error', content: outcome.message } };
+}

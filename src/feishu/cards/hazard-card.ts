@@ -1,0 +1,277 @@
+/**
+ * The hazard's living card (JSON 2.0): state, flags, the four 定, the trail, photos, and the buttons the viewer's
+ * part allows. One builder for every card that shows a hazard, so an update renders the same card for everyone
+ * of an audience.
+ *
+ * Card action values (all carry `code`, the hazard number):
+ *   {action:'hazard.acknowledge'}                         确认接收 (button)
+ *   {action:'hazard.submitRectification'}                 提交整改 (form: rectification)
+ *   {action:'hazard.requestExtension'}                    申请延期 (form: new_deadline, extension_reason)
+ *   {action:'hazard.accept'}                              验收通过 (button)
+ *   {action:'hazard.reject'}                              驳回 (form: reject_reason)
+ *   {action:'hazard.approveExtension'|'hazard.refuseExtension'}  同意延期 / 不同意延期 (form: decision_reason)
+ */
+export type CardAudience = 'rectifier' | 'verifier' | 'viewer';
+
+export interface HazardCardView {
+  code: string;
+  status: 'reported' | 'rectifying' | 'pending_verification' | 'closed';
+  statusLabel: string;
+  grade: 'general' | 'major';
+  /** describeFlags(): "重大隐患 · 县级挂牌督办 · 停产停业整改 · 已超期" */
+  flags: string;
+  light: 'red' | 'yellow' | 'green';
+  overdue: boolean;
+  enterprise: { name: string; verified: boolean };
+  regionName: string;
+  departmentName: string | null;
+  sector: string;
+  description: string;
+  location: string;
+  measures: string;
+  standard: string;
+  deadline: string;
+  basis: string | null;
+  suspended: boolean;
+  supervisionLabel: string | null;
+  reporterName: string;
+  responsibleName: string | null;
+  acknowledged: boolean;
+  rectification: string | null;
+  extension: { byName: string; newDeadline: string; reason: string } | null;
+  governancePlan: {
+    measures: string;
+    responsibility: string;
+    funds: string;
+    deadline: string;
+    contingency: string;
+  } | null;
+  reportedAt: string;
+  /** Oldest first; each "MM-DD HH:mm 张三 提交整改：…". */
+  trail: { at: string; who: string; text: string }[];
+  photos: { stage: 'report' | 'rectification'; imageKey: string }[];
+}
+
+export interface HazardCardOptions {
+  audience: CardAudience;
+  /** Why this card was sent: shown as the title's lead ("整改通知", "重大隐患挂牌督办"…). */
+  title?: string;
+  /** A line above everything (e.g. "请验收"). */
+  note?: string;
+  /** How many trail entries (newest) to show; the 查询 card shows all that fit. */
+  trailLimit?: number;
+  /** Photos shown (newest first). */
+  photoLimit?: number;
+}
+
+/** Feishu rejects cards over 30 KB; stay clear of it. */
+export const CARD_BYTE_BUDGET = 28 * 1024;
+const FIELD_SHOW_CHARS = 400;
+
+const clip = (text: string, max = FIELD_SHOW_CHARS) => (text.length > max ? `${text.slice(0, max)}…` : text);
+/** lark_md treats these as markup; user text is shown as typed. */
+const md = (text: string) => text.replace(/([*_~`<>[\]\\])/g, '\\$1');
+
+const HEADER_COLOUR: Record<HazardCardView['light'] | 'closed', string> = {
+  red: 'red',
+  yellow: 'orange',
+  green: 'blue',
+  closed: 'green',
+};
+
+export function buildHazardCard(view: HazardCardView, options: HazardCardOptions): object {
+  let trailLimit = options.trailLimit ?? 5;
+  let photoLimit = options.photoLimit ?? 3;
+  let card = render(view, options, trailLimit, photoLimit, FIELD_SHOW_CHARS);
+  // Long texts and trails: trim the trail first, then photos, then the text shown, until the card fits.
+  while (byteLength(card) > CARD_BYTE_BUDGET) {
+    if (trailLimit > 3) trailLimit = Math.max(3, Math.floor(trailLimit / 2));
+    else if (photoLimit > 0) photoLimit--;
+    else if (trailLimit > 0) trailLimit--;
+    else return render(view, options, 0, 0, 150);
+    card = render(view, options, trailLimit, photoLimit, FIELD_SHOW_CHARS);
+  }
+  return card;
+}
+
+export function byteLength(card: unknown): number {
+  return Buffer.byteLength(JSON.stringify(card), 'utf8');
+}
+
+function render(
+  view: HazardCardView,
+  options: HazardCardOptions,
+  trailLimit: number,
+  photoLimit: number,
+  chars: number,
+): object {
+  const elements: object[] = [];
+  if (options.note) elements.push({ tag: 'markdown', content: `**${md(options.note)}**` });
+  const unit = `${md(view.enterprise.name)}${view.enterprise.verified ? '' : '（待核实单位）'}`;
+  elements.push({
+    tag: 'markdown',
+    content: [
+      `**编号**：${view.code}　**状态**：${view.statusLabel}`,
+      `**单位**：${unit}`,
+      `**属地**：${md(view.regionName)}${view.departmentName ? `　**主管部门**：${md(view.departmentName)}` : ''}`,
+      `**行业**：${md(view.sector)}　**等级**：${view.flags}`,
+      `**位置**：${md(clip(view.location, chars))}`,
+      `**隐患描述**：${md(clip(view.description, chars))}`,
+    ].join('\n'),
+  });
+  elements.push({
+    tag: 'markdown',
+    content: [
+      `**定措施**：${md(clip(view.measures, chars))}`,
+      `**定标准**：${md(clip(view.standard, chars))}`,
+      `**定期限**：${view.deadline}${view.overdue ? '（已超期）' : ''}`,
+      `**定责任人**：${view.responsibleName ? md(view.responsibleName) : '待指定'}${view.acknowledged ? '（已确认接收）' : ''}`,
+      `**上报人**：${md(view.reporterName)}　**上报时间**：${view.reportedAt}`,
+      ...(view.basis ? [`**依据**：${md(clip(view.basis, chars))}`] : []),
+      ...(view.suspended ? ['**停产停业整改**：是（验收通过即复产验收）'] : []),
+    ].join('\n'),
+  });
+  if (view.governancePlan) {
+    const plan = view.governancePlan;
+    elements.push({
+      tag: 'markdown',
+      content: [
+        '**治理方案（五落实）**',
+        `措施：${md(clip(plan.measures, chars))}`,
+        `责任：${md(plan.responsibility)}`,
+        `资金：${md(clip(plan.funds || '未填写', chars))}`,
+        `时限：${plan.deadline}`,
+        `预案：${md(clip(plan.contingency || '未填写', chars))}`,
+      ].join('\n'),
+    });
+  }
+  if (view.rectification) {
+    elements.push({ tag: 'markdown', content: `**整改情况**：${md(clip(view.rectification, chars))}` });
+  }
+  if (view.extension) {
+    elements.push({
+      tag: 'markdown',
+      content: `**延期申请**：${md(view.extension.byName)} 申请延期至 ${view.extension.newDeadline}，理由：${md(clip(view.extension.reason, chars))}`,
+    });
+  }
+  const photos = view.photos.slice(-photoLimit).reverse();
+  if (photoLimit > 0 && photos.length > 0) {
+    elements.push({ tag: 'markdown', content: `**照片**（共 ${view.photos.length} 张）` });
+    for (const photo of photos) {
+      elements.push({
+        tag: 'img',
+        img_key: photo.imageKey,
+        alt: { tag: 'plain_text', content: photo.stage === 'report' ? '隐患照片' : '整改照片' },
+        scale_type: 'fit_horizontal',
+      });
+    }
+  }
+  const trail = trailLimit > 0 ? view.trail.slice(-trailLimit) : [];
+  if (trail.length > 0) {
+    const skipped = view.trail.length - trail.length;
+    elements.push({
+      tag: 'markdown',
+      content: [
+        `**处理记录**${skipped > 0 ? `（最近 ${trail.length} 条，共 ${view.trail.length} 条；发送「查询 ${view.code}」看全部）` : ''}`,
+        ...trail.map((e) => `${e.at} ${md(e.who)} ${md(clip(e.text, 120))}`),
+      ].join('\n'),
+    });
+  }
+  elements.push(...actionElements(view, options.audience));
+
+  const title = `${options.title ? `${options.title}｜` : ''}${view.code}`;
+  const tags: object[] = [{ tag: 'text_tag', text: { tag: 'plain_text', content: view.statusLabel }, color: 'blue' }];
+  if (view.grade === 'major')
+    tags.push({ tag: 'text_tag', text: { tag: 'plain_text', content: '重大' }, color: 'red' });
+  if (view.overdue) tags.push({ tag: 'text_tag', text: { tag: 'plain_text', content: '已超期' }, color: 'orange' });
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: `${title} ${view.statusLabel}` } },
+    header: {
+      title: { tag: 'plain_text', content: title },
+      subtitle: { tag: 'plain_text', content: `${view.enterprise.name} · ${view.flags}` },
+      text_tag_list: tags,
+      template: HEADER_COLOUR[view.status === 'closed' ? 'closed' : view.light],
+    },
+    body: { elements },
+  };
+}
+
+const button = (text: string, type: string, value: Record<string, unknown>) => ({
+  tag: 'button',
+  text: { tag: 'plain_text', content: text },
+  type,
+  behaviors: [{ type: 'callback', value }],
+});
+
+const submit = (text: string, type: string, name: string, value: Record<string, unknown>) => ({
+  ...button(text, type, value),
+  name,
+  form_action_type: 'submit',
+});
+
+const input = (name: string, label: string, placeholder: string, required: boolean, maxLength: number) => ({
+  tag: 'input',
+  name,
+  label: { tag: 'plain_text', content: label },
+  placeholder: { tag: 'plain_text', content: placeholder },
+  input_type: 'multiline_text',
+  rows: 2,
+  max_length: maxLength,
+  required,
+});
+
+function actionElements(view: HazardCardView, audience: CardAudience): object[] {
+  const code = view.code;
+  const out: object[] = [];
+  if (audience === 'rectifier' && view.status === 'rectifying') {
+    if (!view.acknowledged) out.push(button('确认接收', 'primary', { action: 'hazard.acknowledge', code }));
+    out.push({
+      tag: 'form',
+      name: 'rectify_form',
+      elements: [
+        input('rectification', '整改情况', '已采取的整改措施（可先发送整改照片给我）', true, 1000),
+        submit('提交整改', 'primary_filled', 'submit_rectification', { action: 'hazard.submitRectification', code }),
+      ],
+    });
+    if (!view.extension) {
+      out.push({
+        tag: 'form',
+        name: 'extension_form',
+        elements: [
+          {
+            tag: 'date_picker',
+            name: 'new_deadline',
+            placeholder: { tag: 'plain_text', content: '新的整改期限' },
+            required: true,
+          },
+          input('extension_reason', '延期理由', '为什么需要延期', true, 500),
+          submit('申请延期', 'default', 'request_extension', { action: 'hazard.requestExtension', code }),
+        ],
+      });
+    }
+  }
+  if (audience === 'verifier' && view.status === 'pending_verification') {
+    out.push(button('验收通过', 'primary_filled', { action: 'hazard.accept', code }));
+    out.push({
+      tag: 'form',
+      name: 'reject_form',
+      elements: [
+        input('reject_reason', '驳回理由', '未通过验收的原因（驳回时必填）', false, 500),
+        submit('驳回', 'danger', 'reject', { action: 'hazard.reject', code }),
+      ],
+    });
+  }
+  if (audience === 'verifier' && view.extension && view.status !== 'closed') {
+    out.push({
+      tag: 'form',
+      name: 'extension_decision',
+      elements: [
+        input('decision_reason', '审批意见', '不同意时可说明理由（选填）', false, 500),
+        submit('同意延期', 'primary', 'approve_extension', { action: 'hazard.approveExtension', code }),
+        submit('不同意延期', 'danger', 'refuse_extension', { action: 'hazard.refuseExtension', code }),
+      ],
+    });
+  }
+  return out;
+}

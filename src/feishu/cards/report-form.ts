@@ -1,0 +1,208 @@
+/**
+ * Report cards (JSON 2.0): the report form (ONE form container; field names fixed by interface.md), the enterprise
+ * pick card, and the offer to report with a photo.
+ *
+ * Card action values:
+ *   {action:'report.submit', draft}                       提交 (the form)
+ *   {action:'report.pick', draft, enterprise:<code>}      one of several candidate units
+ *   {action:'report.newUnit', draft}                      register an unknown unit (form field `township`)
+ *   {action:'report.open', draft}                         start a report with the photos already sent
+ */
+export interface ReportFormCardInput {
+  draft: number;
+  /** Values to show (kept after a failed submit). */
+  values: Partial<Record<string, string>>;
+  /** Problems beside their fields. */
+  errors?: Partial<Record<string, string>>;
+  sectors: readonly string[];
+  /** The default deadline shown in the date picker. */
+  defaultDeadline: string;
+  photoCount: number;
+  limits: Readonly<Record<string, number>>;
+}
+
+const plain = (content: string) => ({ tag: 'plain_text', content });
+
+export function buildReportFormCard(input: ReportFormCardInput): object {
+  const v = input.values;
+  const errors = input.errors ?? {};
+  const fields: object[] = [];
+  const error = (name: string) => {
+    const message = errors[name];
+    if (message) fields.push({ tag: 'markdown', content: `<font color='red'>⚠ ${message}</font>` });
+  };
+  const text = (name: string, label: string, placeholder: string, required: boolean, multiline = false) => {
+    fields.push({
+      tag: 'input',
+      name,
+      label: plain(`${label}${required ? ' *' : ''}`),
+      placeholder: plain(placeholder),
+      ...(v[name] ? { default_value: v[name] } : {}),
+      max_length: Math.min(1000, input.limits[name] ?? 1000),
+      ...(multiline ? { input_type: 'multiline_text', rows: 3 } : {}),
+    });
+    error(name);
+  };
+  const select = (name: string, placeholder: string, options: { value: string; text: string }[]) => {
+    fields.push({
+      tag: 'select_static',
+      name,
+      placeholder: plain(placeholder),
+      options: options.map((o) => ({ text: plain(o.text), value: o.value })),
+      ...(v[name] && options.some((o) => o.value === v[name]) ? { initial_option: v[name] } : {}),
+    });
+    error(name);
+  };
+
+  text('enterprise', '单位名称', '企业或场所名称（可输入部分名称）', true);
+  select(
+    'sector',
+    '行业 *',
+    input.sectors.map((s) => ({ value: s, text: s })),
+  );
+  select('level', '隐患等级 *', [
+    { value: 'general', text: '一般事故隐患' },
+    { value: 'major', text: '重大事故隐患（需停产停业整改，或单位自身难以排除）' },
+  ]);
+  text('description', '隐患描述', '现场发现的问题', true, true);
+  text('location', '隐患位置', '车间、设备或部位', true);
+  text('measures', '定措施', '需要采取的整改措施', true, true);
+  text('standard', '定标准', '验收标准', true, true);
+  fields.push({
+    tag: 'date_picker',
+    name: 'deadline',
+    placeholder: plain('定期限：整改期限'),
+    initial_date: (v.deadline ?? '').slice(0, 10) || input.defaultDeadline,
+  });
+  error('deadline');
+  select('suspend', '停产停业整改（仅重大隐患）', [
+    { value: 'no', text: '否' },
+    { value: 'yes', text: '是，责令停产停业整改' },
+  ]);
+  text('basis', '依据条款', '选填，如 应急管理部令第10号 第X条', false);
+  text('funds', '治理资金（重大隐患）', '选填：资金来源与金额', false);
+  text('contingency', '应急预案（重大隐患）', '选填：整改期间的安全防范与应急措施', false, true);
+  fields.push({
+    tag: 'button',
+    name: 'submit',
+    text: plain('提交'),
+    type: 'primary_filled',
+    form_action_type: 'submit',
+    behaviors: [{ type: 'callback', value: { action: 'report.submit', draft: input.draft } }],
+  });
+
+  const intro = [
+    '填写隐患信息后点「提交」。责任人默认为单位主要负责人。',
+    input.photoCount > 0
+      ? `已收到 ${input.photoCount} 张照片，将随本次上报一起登记。`
+      : '现场照片可直接发送给我，30 分钟内发送的照片会附在本次上报中。',
+    '提交前不会通知被检查单位和属地（四不两直）。',
+  ];
+  const hasErrors = Object.keys(errors).length > 0;
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: '上报安全隐患' } },
+    header: { title: plain('上报安全隐患'), template: hasErrors ? 'orange' : 'blue' },
+    body: {
+      elements: [
+        ...(hasErrors ? [{ tag: 'markdown', content: "<font color='red'>**请修改标红的内容后重新提交**</font>" }] : []),
+        { tag: 'markdown', content: intro.join('\n') },
+        { tag: 'form', name: 'report', elements: fields },
+      ],
+    },
+  };
+}
+
+export interface PickCardInput {
+  draft: number;
+  typed: string;
+  candidates: { code: string; name: string; regionName: string }[];
+  /** Townships the reporter may register a new unit in. */
+  townships: { code: string; name: string }[];
+}
+
+/** Several (or no) units match the typed name: pick one, or register a new unverified unit in a township. */
+export function buildEnterprisePickCard(input: PickCardInput): object {
+  const elements: object[] = [];
+  if (input.candidates.length > 0) {
+    elements.push({
+      tag: 'markdown',
+      content: `名录中有 ${input.candidates.length} 个单位与“${input.typed}”相符，请选择：`,
+    });
+    for (const c of input.candidates) {
+      elements.push({
+        tag: 'button',
+        text: plain(`${c.name}（${c.regionName}）`),
+        type: 'default',
+        width: 'fill',
+        behaviors: [{ type: 'callback', value: { action: 'report.pick', draft: input.draft, enterprise: c.code } }],
+      });
+    }
+  } else {
+    elements.push({ tag: 'markdown', content: `名录中没有“${input.typed}”。` });
+  }
+  if (input.townships.length > 0) {
+    elements.push({
+      tag: 'form',
+      name: 'new_unit',
+      elements: [
+        { tag: 'markdown', content: `都不是？登记为新单位“${input.typed}”（待管理员核实）：` },
+        {
+          tag: 'select_static',
+          name: 'township',
+          placeholder: plain('所属乡镇'),
+          options: input.townships.map((t) => ({ text: plain(t.name), value: t.code })),
+          ...(input.townships.length === 1 ? { initial_option: input.townships[0]!.code } : {}),
+          required: true,
+        },
+        {
+          tag: 'button',
+          name: 'register_unit',
+          text: plain('登记新单位并上报'),
+          type: 'primary',
+          form_action_type: 'submit',
+          behaviors: [{ type: 'callback', value: { action: 'report.newUnit', draft: input.draft } }],
+        },
+      ],
+    });
+  }
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: '请选择被检查单位' } },
+    header: { title: plain('请选择被检查单位'), template: 'wathet' },
+    body: { elements },
+  };
+}
+
+/** A photo arrived with no report open: offer to start one with it. */
+export function buildPhotoOfferCard(input: { draft: number; photoCount: number }): object {
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: '已收到照片' } },
+    header: { title: plain('已收到照片'), template: 'blue' },
+    body: {
+      elements: [
+        {
+          tag: 'markdown',
+          content: `已保存 ${input.photoCount} 张照片。要用它们上报一条隐患吗？30 分钟内继续发送的照片也会附在这次上报中。`,
+        },
+        {
+          tag: 'button',
+          text: plain('上报隐患'),
+          type: 'primary',
+          behaviors: [{ type: 'callback', value: { action: 'report.open', draft: input.draft } }],
+        },
+      ],
+    },
+  };
+}
+
+/** A short notice card (no hazard), e.g. "who may report". */
+export function buildNoticeCard(title: string, lines: string[], template = 'grey'): object {
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: title } },
+    header: { title: plain(title), template },
+    body: { elements: [{ tag: 'markdown', content: lines.join('\n') }] },
+  };
+}

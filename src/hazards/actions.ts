@@ -1,0 +1,192 @@
+/**
+ * Every change after the report: 确认接收, 提交整改, 申请延期, 同意/不同意延期, 验收通过 (销号; lifts suspension and
+ * supervision), 驳回. One transaction each: lock the hazard, check the operator through the domain rules, store the
+ * new state and the audit rows, queue the notices, update every card that shows the hazard.
+ */
+import { eq, sql } from 'drizzle-orm';
+import { hazards } from '../db/schema/index.js';
+import {
+  applyAction,
+  canDecideExtension,
+  canVerify,
+  type HazardAction,
+  type HazardErrorCode,
+  personActor,
+} from '../domain/index.js';
+import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
+import { enqueueMessage } from '../feishu/outbox.js';
+import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards.js';
+import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
+import {
+  actorOf,
+  findPersonByOpenId,
+  hazardColumns,
+  insertEvents,
+  loadHazard,
+  localInspectors,
+  type PersonRecord,
+  roleAssignmentsOf,
+} from './repository.js';
+import { buildHazardView } from './view.js';
+
+export type ActionOutcome =
+  | { ok: true; code: string; view: HazardCardView; audience: CardAudience; message: string }
+  | {
+      ok: false;
+      code: HazardErrorCode | 'not_found' | 'not_in_directory';
+      message: string;
+      field?: string;
+      /** The current state, to refresh a stale card (already_done / wrong_state only). */
+      view?: HazardCardView;
+      audience?: CardAudience;
+    };
+
+const DONE_MESSAGES: Record<HazardAction['type'], string> = {
+  assign: '已指定整改责任人',
+  acknowledge: '已确认接收，请按期完成整改',
+  submitRectification: '整改已提交，等待检查员验收',
+  requestExtension: '延期申请已提交，等待审批',
+  approveExtension: '已同意延期，整改期限已更新',
+  refuseExtension: '已不同意延期，原整改期限不变',
+  accept: '验收通过，隐患已销号',
+  reject: '已驳回，退回整改',
+  escalateSupervision: '已挂牌督办',
+};
+
+/**
+ * Applies `action` to hazard `code` as the person behind `openId`. `messageId`: the card clicked, whose own
+ * audience decides the buttons of the card returned (and which is not patched again).
+ */
+export async function performHazardAction(
+  deps: HazardServiceDeps,
+  input: { openId: string; code: string; action: HazardAction; messageId?: string },
+): Promise<ActionOutcome> {
+  const { db, clock, calendar } = deps;
+  const person = await findPersonByOpenId(db, input.openId);
+  if (!person) return { ok: false, code: 'not_in_directory', message: NOT_IN_DIRECTORY };
+  const actor = actorOf(person);
+  return db.transaction(async (tx): Promise<ActionOutcome> => {
+    const now = clock.now();
+    const record = await loadHazard(tx, input.code, { forUpdate: true });
+    if (!record) return { ok: false, code: 'not_found', message: `没有编号为 ${input.code} 的隐患` };
+    const clicked = input.messageId ? await cardByMessageId(tx, input.messageId) : null;
+    const audience =
+      clicked && clicked.hazardId === record.row.id ? clicked.audience : audienceFor(actor, record.hazard);
+    const result = applyAction(record.hazard, input.action, actor, now, calendar);
+    if (!result.ok) {
+      const { code, message, field } = result.error;
+      if (code === 'forbidden' || code === 'invalid_input') return { ok: false, code, message, field };
+      return { ok: false, code, message, view: await buildHazardView(tx, record, now, calendar), audience };
+    }
+    const next = result.hazard;
+    const ids = new Map<string, number>([[person.code, person.id]]);
+    for (const p of record.people.values()) ids.set(p.code, p.id);
+    for (const p of [record.unit.principal, record.unit.safetyOfficer]) if (p) ids.set(p.code, p.id);
+    const idOf = (code: string | null) => (code === null ? null : (ids.get(code) ?? null));
+    await tx
+      .update(hazards)
+      .set({
+        ...hazardColumns(next, idOf),
+        ...(input.action.type === 'submitRectification' ? { rectification: input.action.description.trim() } : {}),
+        version: sql`${hazards.version} + 1`,
+        updatedAt: now,
+      })
+      .where(eq(hazards.id, record.row.id));
+    await insertEvents(tx, record.row.id, result.events, idOf);
+
+    const updated = (await loadHazard(tx, input.code))!;
+    const view = await buildHazardView(tx, updated, now, calendar);
+    const ref = { id: record.row.id, code: record.row.code };
+    await refreshHazardCards(tx, ref, view, now, input.messageId);
+    await notifyAfter(tx, deps, { action: input.action, updated, view, actorCode: person.code, now });
+    return { ok: true, code: record.row.code, view, audience, message: DONE_MESSAGES[input.action.type] };
+  });
+}
+
+/** Who must hear of the change beyond the cards already showing the hazard. */
+async function notifyAfter(
+  tx: HazardServiceDeps['db'],
+  _deps: HazardServiceDeps,
+  input: {
+    action: HazardAction;
+    updated: NonNullable<Awaited<ReturnType<typeof loadHazard>>>;
+    view: HazardCardView;
+    actorCode: string;
+    now: Date;
+  },
+): Promise<void> {
+  const { action, updated, view, actorCode, now } = input;
+  const ref = { id: updated.row.id, code: updated.row.code };
+  const reporter = updated.people.get(updated.row.reporterId) ?? null;
+  const responsible = updated.row.responsibleId ? (updated.people.get(updated.row.responsibleId) ?? null) : null;
+
+  /** The reporting inspector if allowed to decide, otherwise the township's and department's inspectors. */
+  const deciders = async (allowed: (actor: ReturnType<typeof personActor>) => boolean): Promise<PersonRecord[]> => {
+    if (reporter && reporter.code !== actorCode) {
+      const actor = personActor(reporter.code, await roleAssignmentsOf(tx, reporter.id));
+      if (allowed(actor)) return [reporter];
+    }
+    const local = await localInspectors(tx, updated.unit);
+    const out: PersonRecord[] = [];
+    for (const p of local) {
+      if (p.code === actorCode) continue;
+      const actor = personActor(p.code, await roleAssignmentsOf(tx, p.id));
+      if (allowed(actor)) out.push(p);
+    }
+    return out;
+  };
+  const cardsTo = (people: PersonRecord[], r: Omit<CardRecipient, 'openId'>) =>
+    sendHazardCards(
+      tx,
+      ref,
+      view,
+      people.filter((p) => p.openId).map((p) => ({ openId: p.openId!, ...r })),
+      now,
+    );
+  const textTo = async (p: PersonRecord | null, text: string) => {
+    if (!p?.openId || p.code === actorCode) return;
+    await enqueueMessage(tx, {
+      to: { openId: p.openId },
+      msgType: 'text',
+      content: { text },
+      topic: `hazard:${ref.code}:text`,
+    });
+  };
+
+  switch (action.type) {
+    case 'submitRectification':
+      await cardsTo(await deciders((a) => canVerify(a, updated.hazard).allowed), {
+        audience: 'verifier',
+        kind: 'verify',
+      });
+      break;
+    case 'requestExtension':
+      await cardsTo(await deciders((a) => canDecideExtension(a, updated.hazard, actorCode).allowed), {
+        audience: 'verifier',
+        kind: 'extension',
+      });
+      break;
+    case 'reject':
+      if (responsible?.openId && responsible.code !== actorCode) {
+        await cardsTo([responsible], { audience: 'rectifier', kind: 'rejected' });
+      }
+      break;
+    case 'approveExtension':
+      await textTo(responsible, `${ref.code}：延期申请已同意，新的整改期限为 ${updated.row.deadline}。`);
+      break;
+    case 'refuseExtension':
+      await textTo(
+        responsible,
+        `${ref.code}：延期申请未获同意${action.reason?.trim() ? `（${action.reason.trim()}）` : ''}，请按原期限 ${updated.row.deadline} 完成整改。`,
+      );
+      break;
+    case 'accept':
+      await textTo(
+        responsible,
+        `${ref.code}：整改已验收通过，隐患销号${updated.row.grade === 'major' ? '，摘牌并解除停产停业' : ''}。`,
+      );
+      break;
+    default:
+      break;
+  }
+}

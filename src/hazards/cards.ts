@@ -1,0 +1,145 @@
+/**
+ * The cards that show a hazard: sending one (outbox row + hazard_cards row, same transaction) and updating every
+ * one of them after a change — patched in place, or re-sent when older than Feishu's 14-day update limit.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { hazardCards, outbox } from '../db/schema/index.js';
+import { buildHazardCard, type CardAudience, type HazardCardView } from '../feishu/cards/hazard-card.js';
+import { enqueueCardUpdate, enqueueMessage } from '../feishu/outbox.js';
+
+/** Why a card was sent; it keeps its title through updates. */
+export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
+
+export const CARD_TITLES: Readonly<Record<CardKind, string>> = {
+  report: '已上报',
+  notice: '整改通知',
+  info: '隐患登记',
+  major: '重大隐患挂牌督办',
+  verify: '整改已提交，请验收',
+  extension: '延期申请待审批',
+  rejected: '整改被驳回',
+  query: '隐患详情',
+};
+
+/** Feishu lets a JSON 2.0 card be updated for 14 days; past that (with a margin) a fresh card is sent. */
+const CARD_UPDATE_LIMIT_MS = 13.5 * 24 * 3600 * 1000;
+
+export function renderHazardCard(view: HazardCardView, audience: CardAudience, kind: CardKind): object {
+  return buildHazardCard(view, {
+    audience,
+    title: CARD_TITLES[kind],
+    trailLimit: kind === 'query' ? 50 : 5,
+    photoLimit: kind === 'query' ? 6 : 3,
+  });
+}
+
+export interface CardRecipient {
+  openId: string;
+  audience: CardAudience;
+  kind: CardKind;
+  urgent?: boolean;
+}
+
+/** Sends the hazard's card to each recipient and remembers it for later updates. */
+export async function sendHazardCards(
+  db: Db,
+  hazard: { id: number; code: string },
+  view: HazardCardView,
+  recipients: CardRecipient[],
+  now: Date,
+): Promise<void> {
+  for (const r of recipients) {
+    const outboxId = await enqueueMessage(db, {
+      to: { openId: r.openId },
+      msgType: 'interactive',
+      content: renderHazardCard(view, r.audience, r.kind),
+      urgentOpenIds: r.urgent ? [r.openId] : undefined,
+      topic: `hazard:${hazard.code}:${r.kind}`,
+    });
+    await registerHazardCard(db, {
+      hazardId: hazard.id,
+      outboxId,
+      recipient: r.openId,
+      audience: r.audience,
+      kind: r.kind,
+      now,
+    });
+  }
+}
+
+export async function registerHazardCard(
+  db: Db,
+  card: { hazardId: number; outboxId: string; recipient: string; audience: CardAudience; kind: CardKind; now: Date },
+): Promise<void> {
+  await db.insert(hazardCards).values({
+    hazardId: card.hazardId,
+    outboxId: card.outboxId,
+    recipient: card.recipient,
+    audience: card.audience,
+    kind: card.kind,
+    createdAt: card.now,
+  });
+}
+
+/** The card (hazard_cards row) behind a Feishu message, when it shows a hazard. */
+export async function cardByMessageId(db: Db, messageId: string) {
+  const [row] = await db
+    .select({
+      id: hazardCards.id,
+      hazardId: hazardCards.hazardId,
+      audience: hazardCards.audience,
+      kind: hazardCards.kind,
+    })
+    .from(hazardCards)
+    .innerJoin(outbox, eq(outbox.id, hazardCards.outboxId))
+    .where(and(eq(outbox.messageId, messageId), eq(hazardCards.active, true)))
+    .limit(1);
+  return row ? { ...row, audience: row.audience as CardAudience, kind: row.kind as CardKind } : null;
+}
+
+/**
+ * Brings every active card of the hazard up to date. `skipMessageId`: the card that was clicked, which the callback
+ * answer itself replaces.
+ */
+export async function refreshHazardCards(
+  db: Db,
+  hazard: { id: number; code: string },
+  view: HazardCardView,
+  now: Date,
+  skipMessageId?: string,
+): Promise<void> {
+  const cards = await db
+    .select({
+      id: hazardCards.id,
+      outboxId: hazardCards.outboxId,
+      recipient: hazardCards.recipient,
+      audience: hazardCards.audience,
+      kind: hazardCards.kind,
+      messageId: outbox.messageId,
+      sentAt: outbox.sentAt,
+      receiveIdType: outbox.receiveIdType,
+    })
+    .from(hazardCards)
+    .innerJoin(outbox, eq(outbox.id, hazardCards.outboxId))
+    .where(and(eq(hazardCards.hazardId, hazard.id), eq(hazardCards.active, true)));
+  for (const card of cards) {
+    if (skipMessageId && card.messageId === skipMessageId) continue;
+    const audience = card.audience as CardAudience;
+    const kind = card.kind as CardKind;
+    const content = renderHazardCard(view, audience, kind);
+    if (card.sentAt && now.getTime() - card.sentAt.getTime() > CARD_UPDATE_LIMIT_MS) {
+      // Too old to patch: send the current state as a new card and retire the old one.
+      const outboxId = await enqueueMessage(db, {
+        to: card.receiveIdType === 'chat_id' ? { chatId: card.recipient } : { openId: card.recipient },
+        msgType: 'interactive',
+        content,
+        topic: `hazard:${hazard.code}:${kind}`,
+      });
+      await db.update(hazardCards).set({ active: false }).where(eq(hazardCards.id, card.id));
+      await registerHazardCard(db, { hazardId: hazard.id, outboxId, recipient: card.recipient, audience, kind, now });
+      continue;
+    }
+    await enqueueCardUpdate(db, { outboxId: card.outboxId, card: content });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The report form's values (interface.md: enterprise, sector, level, description, location, measures, standard,
+ * deadline, suspend, basis; plus the governance plan's funds and contingency for major hazards), checked field by
+ * field so the form can come back with each error beside its field and every value kept.
+ */
+import { type Calendar, type HazardGrade, type LocalDate, MAX_DESCRIPTION_LENGTH } from '../domain/index.js';
+
+export const SECTORS = ['工贸', '危险化学品', '特种设备', '消防', '燃气', '建筑施工', '交通运输', '其他'] as const;
+
+export const REPORT_FIELDS = [
+  'enterprise',
+  'sector',
+  'level',
+  'description',
+  'location',
+  'measures',
+  'standard',
+  'deadline',
+  'suspend',
+  'basis',
+  'funds',
+  'contingency',
+] as const;
+export type ReportField = (typeof REPORT_FIELDS)[number];
+
+/** What the reporter typed, as text (the form comes back with exactly these). */
+export type ReportFormValues = Partial<Record<ReportField, string>>;
+
+export const FIELD_LIMITS: Readonly<Record<ReportField, number>> = {
+  enterprise: 100,
+  sector: 20,
+  level: 10,
+  description: MAX_DESCRIPTION_LENGTH,
+  location: 200,
+  measures: 1000,
+  standard: 1000,
+  deadline: 30,
+  suspend: 5,
+  basis: 500,
+  funds: 200,
+  contingency: 1000,
+};
+
+export const FIELD_LABELS: Readonly<Record<ReportField, string>> = {
+  enterprise: '单位名称',
+  sector: '行业',
+  level: '隐患等级',
+  description: '隐患描述',
+  location: '隐患位置',
+  measures: '整改措施',
+  standard: '验收标准',
+  deadline: '整改期限',
+  suspend: '停产停业整改',
+  basis: '依据条款',
+  funds: '治理资金',
+  contingency: '应急预案',
+};
+
+const REQUIRED: readonly ReportField[] = [
+  'enterprise',
+  'sector',
+  'level',
+  'description',
+  'location',
+  'measures',
+  'standard',
+];
+
+export interface ValidReport {
+  enterprise: string;
+  sector: string;
+  grade: HazardGrade;
+  description: string;
+  location: string;
+  measures: string;
+  standard: string;
+  deadline: LocalDate;
+  suspended: boolean;
+  basis: string | null;
+  funds: string | null;
+  contingency: string | null;
+}
+
+export type ReportCheck =
+  | { ok: true; report: ValidReport; values: ReportFormValues }
+  | { ok: false; errors: Partial<Record<ReportField, string>>; values: ReportFormValues };
+
+/** Reads Feishu's form_value: strings, arrays (multi selects) or dates "2026-03-01 +0800". */
+export function readFormValues(formValue: Record<string, string | string[]> | undefined): ReportFormValues {
+  const values: ReportFormValues = {};
+  for (const field of REPORT_FIELDS) {
+    const raw = formValue?.[field];
+    const text = Array.isArray(raw) ? raw.join(',') : raw;
+    if (typeof text === 'string') values[field] = text;
+  }
+  return values;
+}
+
+/** Checks a submitted report form at `now`; every problem is reported, none is fixed silently. */
+export function checkReportForm(values: ReportFormValues, now: Date, calendar: Calendar): ReportCheck {
+  const errors: Partial<Record<ReportField, string>> = {};
+  const text = (field: ReportField) => (values[field] ?? '').trim();
+  for (const field of REPORT_FIELDS) {
+    const value = text(field);
+    if (value.length > FIELD_LIMITS[field]) {
+      errors[field] = `${FIELD_LABELS[field]}最多 ${FIELD_LIMITS[field]} 个字，当前 ${value.length} 个字`;
+    }
+  }
+  for (const field of REQUIRED) {
+    if (!text(field) && !errors[field]) errors[field] = `请填写${FIELD_LABELS[field]}`;
+  }
+  const sector = text('sector');
+  if (sector && !errors.sector && !(SECTORS as readonly string[]).includes(sector)) {
+    errors.sector = `行业请从列表中选择（${SECTORS.join('、')}）`;
+  }
+  const level = text('level');
+  if (level && !errors.level && level !== 'general' && level !== 'major') {
+    errors.level = '隐患等级请选择一般隐患或重大隐患';
+  }
+  const grade: HazardGrade = level === 'major' ? 'major' : 'general';
+  const suspend = text('suspend');
+  const suspended = suspend === 'yes';
+  if (suspend && suspend !== 'yes' && suspend !== 'no') errors.suspend = '请选择是否责令停产停业整改';
+  else if (suspended && level === 'general') errors.suspend = '只有重大隐患可以责令停产停业整改';
+
+  // "2026-03-01 +0800" from the date picker; a plain date is accepted too.
+  const deadlineText = text('deadline');
+  let deadline: LocalDate = calendar.defaultDeadline(grade, now).date;
+  if (deadlineText && !errors.deadline) {
+    const date = deadlineText.slice(0, 10);
+    const problem = calendar.checkDeadline(date, now);
+    if (problem) errors.deadline = problem.message;
+    else deadline = date;
+  }
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors, values };
+  const optional = (field: ReportField) => text(field) || null;
+  return {
+    ok: true,
+    values,
+    report: {
+      enterprise: text('enterprise').replace(/\s+/g, ' '),
+      sector,
+      grade,
+      description: text('description'),
+      location: text('location'),
+      measures: text('measures'),
+      standard: text('standard'),
+      deadline,
+      suspended,
+      basis: optional('basis'),
+      funds: grade === 'major' ? optional('funds') : null,
+      contingency: grade === 'major' ? optional('contingency') : null,
+    },
+  };
+}

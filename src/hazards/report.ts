@@ -1,0 +1,475 @@
+/**
+ * 上报 → 登记建档: report drafts, the enterprise lookup, numbering and the report transaction (hazard row + audit
+ * trail + photos + notifications, all or nothing). 四不两直: nothing is sent to the unit or the township before
+ * the reporter submits.
+ */
+import { and, asc, desc, eq, gte, ilike, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import {
+  enterprises,
+  hazardCounters,
+  hazardPhotos,
+  hazards,
+  outbox,
+  regions,
+  reminderSteps,
+  reportDrafts,
+} from '../db/schema/index.js';
+import { resolveResponsibility } from '../directory/responsibility.js';
+import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
+import {
+  type Calendar,
+  canReport,
+  formatHazardCode,
+  type HazardContext,
+  hasRoleOver,
+  isUnitOfficer,
+  type PermissionDecision,
+  type PersonActor,
+  reportHazard,
+} from '../domain/index.js';
+import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
+import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards.js';
+import {
+  checkReportForm,
+  type ReportField,
+  type ReportFormValues,
+  readFormValues,
+  type ValidReport,
+} from './report-input.js';
+import {
+  actorOf,
+  type DirectoryPerson,
+  findPersonByOpenId,
+  hazardColumns,
+  insertEvents,
+  loadHazard,
+  loadUnit,
+  localInspectors,
+  type PersonRecord,
+} from './repository.js';
+import { buildHazardView } from './view.js';
+
+export interface HazardServiceDeps {
+  db: Db;
+  clock: Clock;
+  calendar: Calendar;
+  logger?: Logger;
+}
+
+/** Photos and drafts within this window belong to the report or rectification in progress. */
+export const SESSION_WINDOW_MS = 30 * 60 * 1000;
+
+/** Step key of the major-hazard notice sent at report time (escalation-policy.ts `major-reported`). */
+export const MAJOR_REPORTED_STEP = 'major-reported@reported';
+
+export const NOT_IN_DIRECTORY =
+  '您还不在本系统的组织名录中，暂时不能使用隐患上报与整改功能。请联系管理员把您（手机号）加入名录并分配角色。';
+
+/**
+ * May this person report at all? An inspector (any scope) or a unit's principal / safety officer. The unit itself
+ * is checked again on submit (canReport).
+ */
+export async function mayOpenReport(db: Db, person: DirectoryPerson): Promise<PermissionDecision> {
+  if (person.roles.some((r) => r.role === 'inspector')) return { allowed: true };
+  if (person.roles.some((r) => r.role === 'enterprise_principal' || r.role === 'enterprise_safety_officer')) {
+    return { allowed: true };
+  }
+  const [own] = await db
+    .select({ id: enterprises.id })
+    .from(enterprises)
+    .where(
+      and(
+        eq(enterprises.active, true),
+        sql`(${enterprises.principalId} = ${person.id} or ${enterprises.safetyOfficerId} = ${person.id})`,
+      ),
+    )
+    .limit(1);
+  if (own) return { allowed: true };
+  return {
+    allowed: false,
+    reason:
+      '只有检查员（对其辖区内单位）或企业主要负责人、安全管理员（对本单位自查自报）可以上报隐患。如需开通，请联系管理员在组织名录中为您分配角色。',
+  };
+}
+
+/** The person's open draft from the last 30 minutes, or a new one. */
+export async function openReportDraft(
+  db: Db,
+  personId: number,
+  now: Date,
+): Promise<{ id: number; photoCount: number }> {
+  const since = new Date(now.getTime() - SESSION_WINDOW_MS);
+  const [open] = await db
+    .select({ id: reportDrafts.id })
+    .from(reportDrafts)
+    .where(
+      and(eq(reportDrafts.personId, personId), eq(reportDrafts.status, 'open'), gte(reportDrafts.updatedAt, since)),
+    )
+    .orderBy(desc(reportDrafts.updatedAt))
+    .limit(1);
+  if (open) {
+    await db.update(reportDrafts).set({ updatedAt: now }).where(eq(reportDrafts.id, open.id));
+    const photos = await db.select({ id: hazardPhotos.id }).from(hazardPhotos).where(eq(hazardPhotos.draftId, open.id));
+    return { id: open.id, photoCount: photos.length };
+  }
+  const [row] = await db
+    .insert(reportDrafts)
+    .values({ personId, openedAt: now, updatedAt: now })
+    .returning({ id: reportDrafts.id });
+  return { id: row!.id, photoCount: 0 };
+}
+
+export type ReportOutcome =
+  | { kind: 'not_in_directory'; message: string }
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'invalid'; values: ReportFormValues; errors: Partial<Record<ReportField, string>>; draftId: number }
+  | {
+      kind: 'pick';
+      draftId: number;
+      typed: string;
+      candidates: { code: string; name: string; regionName: string }[];
+      townships: { code: string; name: string }[];
+    }
+  | { kind: 'already_reported'; code: string; view: HazardCardView; audience: CardAudience }
+  | { kind: 'reported'; code: string; view: HazardCardView; audience: CardAudience };
+
+interface DraftForm {
+  values: ReportFormValues;
+}
+
+/** 提交 on the report form: checks every field, finds the unit, and reports (or asks which unit is meant). */
+export async function submitReportForm(
+  deps: HazardServiceDeps,
+  input: {
+    openId: string;
+    draftId: number;
+    formValue: Record<string, string | string[]> | undefined;
+    messageId?: string;
+  },
+): Promise<ReportOutcome> {
+  const { db, clock, calendar } = deps;
+  const now = clock.now();
+  const person = await findPersonByOpenId(db, input.openId);
+  if (!person) return { kind: 'not_in_directory', message: NOT_IN_DIRECTORY };
+  const values = readFormValues(input.formValue);
+  const checked = checkReportForm(values, now, calendar);
+  if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: input.draftId };
+  return db.transaction(async (tx) => {
+    const draft = await lockDraft(tx, input.draftId, person.id);
+    if (!draft) return { kind: 'forbidden', message: '这张上报表单不是您的，请发送「上报」打开自己的表单' } as const;
+    if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
+    await tx
+      .update(reportDrafts)
+      .set({ form: { values } satisfies DraftForm, updatedAt: now })
+      .where(eq(reportDrafts.id, draft.id));
+    const actor = actorOf(person);
+    const found = await findEnterprise(tx, checked.report.enterprise, actor);
+    if (found.kind === 'one') {
+      return createReport(tx, deps, {
+        person,
+        draftId: draft.id,
+        report: checked.report,
+        enterpriseCode: found.code,
+        messageId: input.messageId,
+      });
+    }
+    if (found.kind === 'forbidden') return { kind: 'forbidden', message: found.message } as const;
+    return {
+      kind: 'pick',
+      draftId: draft.id,
+      typed: checked.report.enterprise,
+      candidates: found.candidates,
+      townships: await townshipsFor(tx, actor),
+    } as const;
+  });
+}
+
+/** A unit chosen on the pick card (`enterpriseCode`), or a new unverified unit in `townshipCode`. */
+export async function completeReport(
+  deps: HazardServiceDeps,
+  input: { openId: string; draftId: number; enterpriseCode?: string; townshipCode?: string; messageId?: string },
+): Promise<ReportOutcome> {
+  const { db, clock, calendar } = deps;
+  const now = clock.now();
+  const person = await findPersonByOpenId(db, input.openId);
+  if (!person) return { kind: 'not_in_directory', message: NOT_IN_DIRECTORY };
+  return db.transaction(async (tx) => {
+    const draft = await lockDraft(tx, input.draftId, person.id);
+    if (!draft) return { kind: 'forbidden', message: '这张卡片不是您的上报，请发送「上报」重新开始' } as const;
+    if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
+    const values = (draft.form as DraftForm | null)?.values;
+    if (!values) return { kind: 'forbidden', message: '上报内容已失效，请发送「上报」重新填写' } as const;
+    const checked = checkReportForm(values, now, calendar);
+    if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: draft.id } as const;
+    let enterpriseCode = input.enterpriseCode;
+    if (!enterpriseCode) {
+      const townships = await townshipsFor(tx, actorOf(person));
+      if (!input.townshipCode || !townships.some((t) => t.code === input.townshipCode)) {
+        return { kind: 'forbidden', message: '请选择您辖区内的乡镇' } as const;
+      }
+      try {
+        const created = await createUnverifiedEnterprise(tx, {
+          name: checked.report.enterprise,
+          regionCode: input.townshipCode,
+          reportedBy: person.code,
+          now,
+        });
+        enterpriseCode = created.code;
+      } catch (error) {
+        if (error instanceof DirectoryError) return { kind: 'forbidden', message: error.message } as const;
+        throw error;
+      }
+    }
+    return createReport(tx, deps, {
+      person,
+      draftId: draft.id,
+      report: checked.report,
+      enterpriseCode,
+      messageId: input.messageId,
+    });
+  });
+}
+
+async function lockDraft(db: Db, draftId: number, personId: number) {
+  if (!Number.isSafeInteger(draftId)) return null;
+  const [draft] = await db.select().from(reportDrafts).where(eq(reportDrafts.id, draftId)).for('update');
+  return draft && draft.personId === personId ? draft : null;
+}
+
+async function alreadyReported(
+  db: Db,
+  deps: HazardServiceDeps,
+  hazardId: number,
+  person: DirectoryPerson,
+): Promise<ReportOutcome> {
+  const [row] = await db.select({ code: hazards.code }).from(hazards).where(eq(hazards.id, hazardId));
+  const record = await loadHazard(db, row!.code);
+  const view = await buildHazardView(db, record!, deps.clock.now(), deps.calendar);
+  const audience: CardAudience = record!.hazard.responsible === person.code ? 'rectifier' : 'verifier';
+  return { kind: 'already_reported', code: row!.code, view, audience };
+}
+
+type EnterpriseMatch =
+  | { kind: 'one'; code: string }
+  | { kind: 'many'; candidates: { code: string; name: string; regionName: string }[] }
+  | { kind: 'forbidden'; message: string };
+
+/** Exact name first, then partial; only units the reporter may report on are offered. */
+async function findEnterprise(db: Db, typed: string, actor: PersonActor): Promise<EnterpriseMatch> {
+  const select = () =>
+    db
+      .select({ id: enterprises.id, code: enterprises.code, name: enterprises.name, regionName: regions.name })
+      .from(enterprises)
+      .innerJoin(regions, eq(regions.id, enterprises.regionId))
+      .$dynamic();
+  const exact = await select()
+    .where(and(eq(enterprises.active, true), eq(enterprises.name, typed)))
+    .orderBy(asc(enterprises.code));
+  const pattern = `%${typed.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows =
+    exact.length > 0
+      ? exact
+      : await select()
+          .where(and(eq(enterprises.active, true), ilike(enterprises.name, pattern)))
+          .orderBy(asc(enterprises.name))
+          .limit(50);
+  const allowed = [];
+  let refusal: string | null = null;
+  for (const row of rows) {
+    const unit = await loadUnit(db, { id: row.id });
+    const decision = unit ? canReport(actor, unit.unit) : { allowed: false as const, reason: '' };
+    if (decision.allowed) allowed.push(row);
+    else refusal ??= decision.reason;
+  }
+  if (allowed.length === 1) return { kind: 'one', code: allowed[0]!.code };
+  if (allowed.length === 0 && refusal && !actor.roles.some((r) => r.role === 'inspector')) {
+    return { kind: 'forbidden', message: refusal };
+  }
+  return {
+    kind: 'many',
+    candidates: allowed.slice(0, 10).map((r) => ({ code: r.code, name: r.name, regionName: r.regionName })),
+  };
+}
+
+/** Leaf regions (townships) inside the reporter's inspector scopes, where a new unit may be registered. */
+async function townshipsFor(db: Db, actor: PersonActor): Promise<{ code: string; name: string }[]> {
+  const scopes = actor.roles.filter((r) => r.role === 'inspector').map((r) => r.scope);
+  if (scopes.length === 0) return [];
+  const all = await db
+    .select({ id: regions.id, code: regions.code, name: regions.name, parentId: regions.parentId })
+    .from(regions)
+    .where(eq(regions.active, true))
+    .orderBy(asc(regions.code));
+  const byId = new Map(all.map((r) => [r.id, r]));
+  const parents = new Set(all.map((r) => r.parentId).filter((id) => id !== null));
+  const pathOf = (id: number) => {
+    const path: string[] = [];
+    for (let r = byId.get(id); r && path.length < 32; r = r.parentId ? byId.get(r.parentId) : undefined)
+      path.push(r.code);
+    return path;
+  };
+  const county = scopes.some((s) => s.kind === 'county');
+  const regionCodes = scopes.filter((s) => s.kind === 'region').map((s) => (s as { code: string }).code);
+  return all
+    .filter((r) => !parents.has(r.id))
+    .filter((r) => county || pathOf(r.id).some((code) => regionCodes.includes(code)))
+    .map((r) => ({ code: r.code, name: r.name }));
+}
+
+/** Takes the next number of `year`: no gaps (a rolled-back report gives it back), no duplicates (row lock). */
+export async function nextHazardNumber(
+  db: Db,
+  year: number,
+): Promise<{ year: number; sequence: number; code: string }> {
+  await db.insert(hazardCounters).values({ year, lastSequence: 0 }).onConflictDoNothing();
+  const [row] = await db
+    .update(hazardCounters)
+    .set({ lastSequence: sql`${hazardCounters.lastSequence} + 1` })
+    .where(eq(hazardCounters.year, year))
+    .returning({ sequence: hazardCounters.lastSequence });
+  const sequence = row!.sequence;
+  return { year, sequence, code: formatHazardCode(year, sequence) };
+}
+
+async function createReport(
+  tx: Db,
+  deps: HazardServiceDeps,
+  input: { person: DirectoryPerson; draftId: number; report: ValidReport; enterpriseCode: string; messageId?: string },
+): Promise<ReportOutcome> {
+  const { calendar, clock } = deps;
+  const now = clock.now();
+  const { person, report } = input;
+  const unit = await loadUnit(tx, { code: input.enterpriseCode });
+  if (!unit) return { kind: 'forbidden', message: `名录中没有单位 ${input.enterpriseCode}` };
+  const actor = actorOf(person);
+  const result = reportHazard(
+    { unit: unit.unit, grade: report.grade, deadline: report.deadline, suspended: report.suspended },
+    actor,
+    now,
+    calendar,
+  );
+  if (!result.ok) {
+    if (result.error.code === 'invalid_input' && result.error.field) {
+      return {
+        kind: 'invalid',
+        draftId: input.draftId,
+        values: { ...report, level: report.grade, suspend: report.suspended ? 'yes' : 'no' } as ReportFormValues,
+        errors: { [result.error.field]: result.error.message },
+      };
+    }
+    return { kind: 'forbidden', message: result.error.message };
+  }
+  const hazard = result.hazard;
+  const number = await nextHazardNumber(tx, Number(calendar.localDate(now).slice(0, 4)));
+  const ids = new Map<string, number>([[person.code, person.id]]);
+  if (unit.principal) ids.set(unit.principal.code, unit.principal.id);
+  if (unit.safetyOfficer) ids.set(unit.safetyOfficer.code, unit.safetyOfficer.id);
+  const idOf = (code: string | null) => (code === null ? null : (ids.get(code) ?? null));
+  const responsible = hazard.responsible
+    ? [unit.principal, unit.safetyOfficer].find((p) => p?.code === hazard.responsible)
+    : null;
+  const [row] = await tx
+    .insert(hazards)
+    .values({
+      code: number.code,
+      year: number.year,
+      sequence: number.sequence,
+      enterpriseId: unit.enterprise.id,
+      regionId: unit.region.id,
+      departmentId: unit.department?.id ?? null,
+      sector: report.sector,
+      grade: report.grade,
+      description: report.description,
+      location: report.location,
+      measures: report.measures,
+      standard: report.standard,
+      basis: report.basis,
+      reporterId: person.id,
+      reportedAt: now,
+      governancePlan:
+        report.grade === 'major'
+          ? {
+              measures: report.measures,
+              responsibility: responsible ? `${responsible.name}（单位主要负责人）` : '待指定',
+              funds: report.funds ?? '',
+              deadline: hazard.deadline,
+              contingency: report.contingency ?? '',
+            }
+          : null,
+      ...hazardColumns(hazard, idOf),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning({ id: hazards.id });
+  const hazardId = row!.id;
+  await insertEvents(tx, hazardId, result.events, idOf);
+  await tx.update(hazardPhotos).set({ hazardId }).where(eq(hazardPhotos.draftId, input.draftId));
+  await tx
+    .update(reportDrafts)
+    .set({ status: 'submitted', hazardId, updatedAt: now })
+    .where(eq(reportDrafts.id, input.draftId));
+
+  const record = (await loadHazard(tx, number.code))!;
+  const view = await buildHazardView(tx, record, now, calendar);
+  const reporterAudience: CardAudience = hazard.responsible === person.code ? 'rectifier' : 'verifier';
+
+  // The form the reporter filled in becomes the hazard's card (the callback answer shows it; updates patch it).
+  if (input.messageId) {
+    const [formRow] = await tx
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(eq(outbox.messageId, input.messageId))
+      .limit(1);
+    if (formRow) {
+      await registerHazardCard(tx, {
+        hazardId,
+        outboxId: formRow.id,
+        recipient: person.openId ?? '',
+        audience: reporterAudience,
+        kind: 'report',
+        now,
+      });
+    }
+  }
+
+  const recipients = new Map<string, CardRecipient>();
+  const add = (p: PersonRecord | null | undefined, r: Omit<CardRecipient, 'openId'>) => {
+    if (!p?.openId || p.code === person.code) return;
+    const existing = recipients.get(p.openId);
+    const rank = { rectifier: 3, verifier: 2, viewer: 1 } as const;
+    if (!existing) recipients.set(p.openId, { openId: p.openId, ...r });
+    else {
+      if (rank[r.audience] > rank[existing.audience]) Object.assign(existing, { audience: r.audience, kind: r.kind });
+      existing.urgent = existing.urgent || r.urgent;
+    }
+  };
+  if (responsible) add(responsible, { audience: 'rectifier', kind: 'notice' });
+  for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
+  if (hazard.grade === 'major') {
+    const chain = await resolveResponsibility(tx, unit.enterprise.code);
+    const leaders = [
+      ...(chain?.countyLeaders ?? []),
+      ...(chain?.departmentLeader ?? []),
+      ...(chain?.townshipMainLeader ?? []),
+    ];
+    for (const leader of leaders) {
+      add({ id: 0, ...leader }, { audience: 'viewer', kind: 'major', urgent: true });
+    }
+    await tx
+      .insert(reminderSteps)
+      .values({ hazardId, stepKey: MAJOR_REPORTED_STEP, sentAt: now })
+      .onConflictDoNothing();
+  }
+  await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
+  return { kind: 'reported', code: number.code, view, audience: reporterAudience };
+}
+
+/** Which buttons a viewer's card gets: the rectifying side, an inspector over the unit, or none. */
+export function audienceFor(actor: PersonActor, hazard: HazardContext): CardAudience {
+  if (hazard.responsible === actor.person || isUnitOfficer(actor, hazard)) return 'rectifier';
+  if (hasRoleOver(actor, 'inspector', hazard)) return 'verifier';
+  return 'viewer';
+}

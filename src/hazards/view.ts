@@ -1,0 +1,109 @@
+/** A hazard as its cards show it: names instead of ids, the trail in words, photos by image key. */
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { hazardEvents, hazardPhotos } from '../db/schema/index.js';
+import {
+  type Calendar,
+  describeFlags,
+  isOverdue,
+  STATUS_LABELS,
+  SUPERVISION_LABELS,
+  trafficLight,
+} from '../domain/index.js';
+import type { HazardCardView } from '../feishu/cards/hazard-card.js';
+import { type HazardRecord, peopleByIds } from './repository.js';
+
+const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
+  reported: (d) => `上报${d.grade === 'major' ? '重大' : '一般'}隐患，整改期限 ${String(d.deadline)}`,
+  assigned: () => '指定整改责任人',
+  acknowledged: () => '确认接收',
+  rectification_submitted: (d) => `提交整改：${String(d.description ?? '')}`,
+  extension_requested: (d) => `申请延期至 ${String(d.newDeadline)}：${String(d.reason ?? '')}`,
+  extension_approved: (d) => `同意延期：${String(d.from)} → ${String(d.to)}`,
+  extension_refused: (d) => `不同意延期${d.reason ? `：${String(d.reason)}` : ''}`,
+  accepted: (d) => `验收通过${d.note ? `：${String(d.note)}` : ''}`,
+  rejected: (d) => `驳回：${String(d.reason ?? '')}`,
+  suspended: () => '责令停产停业整改',
+  suspension_lifted: () => '复产验收通过，解除停产停业',
+  supervision_raised: (d) =>
+    `挂牌督办（${SUPERVISION_LABELS[d.to as 'county'] ?? String(d.to)}）${d.reason ? `：${String(d.reason)}` : ''}`,
+  supervision_lifted: () => '摘牌',
+  closed: () => '销号',
+  photo_added: (d) => `添加${d.stage === 'rectification' ? '整改' : '隐患'}照片`,
+};
+
+export function describeEvent(type: string, details: Record<string, unknown>): string {
+  return EVENT_TEXT[type]?.(details) ?? type;
+}
+
+export async function buildHazardView(
+  db: Db,
+  record: HazardRecord,
+  now: Date,
+  calendar: Calendar,
+): Promise<HazardCardView> {
+  const { row, hazard, unit } = record;
+  const events = await db
+    .select()
+    .from(hazardEvents)
+    .where(eq(hazardEvents.hazardId, row.id))
+    .orderBy(asc(hazardEvents.id));
+  const photos = await db
+    .select({ stage: hazardPhotos.stage, imageKey: hazardPhotos.imageKey })
+    .from(hazardPhotos)
+    .where(eq(hazardPhotos.hazardId, row.id))
+    .orderBy(asc(hazardPhotos.id));
+  const actors = await peopleByIds(
+    db,
+    events.map((e) => e.actorId).filter((id): id is number => id !== null),
+  );
+  const people = record.people;
+  const name = (id: number | null) => (id === null ? null : (people.get(id)?.name ?? actors.get(id)?.name ?? null));
+  const stamp = (at: Date) => {
+    const local = calendar.toLocal(at);
+    return `${local.date} ${local.time}`;
+  };
+  return {
+    code: row.code,
+    status: hazard.status,
+    statusLabel: STATUS_LABELS[hazard.status],
+    grade: hazard.grade,
+    flags: describeFlags(hazard, now, calendar),
+    light: trafficLight(hazard, now, calendar),
+    overdue: isOverdue(hazard, now, calendar),
+    enterprise: { name: unit.enterprise.name, verified: unit.enterprise.verified },
+    regionName: unit.region.name,
+    departmentName: unit.department?.name ?? null,
+    sector: row.sector,
+    description: row.description,
+    location: row.location,
+    measures: row.measures,
+    standard: row.standard,
+    deadline: row.deadline,
+    basis: row.basis,
+    suspended: row.suspended,
+    supervisionLabel: row.supervision === 'none' ? null : SUPERVISION_LABELS[hazard.supervision],
+    reporterName: name(row.reporterId) ?? '—',
+    responsibleName: name(row.responsibleId),
+    acknowledged: row.acknowledgedAt !== null,
+    rectification: row.rectification,
+    extension:
+      hazard.extensionRequest && row.extensionRequestedById !== null
+        ? {
+            byName: name(row.extensionRequestedById) ?? '—',
+            newDeadline: hazard.extensionRequest.newDeadline,
+            reason: hazard.extensionRequest.reason,
+          }
+        : null,
+    governancePlan: row.governancePlan ?? null,
+    reportedAt: stamp(row.reportedAt),
+    trail: events.map((e) => ({
+      at: stamp(e.at).slice(5),
+      who: e.actorId === null ? '系统' : (actors.get(e.actorId)?.name ?? '—'),
+      text: describeEvent(e.type, (e.details ?? {}) as Record<string, unknown>),
+    })),
+    photos: photos
+      .filter((p): p is { stage: string; imageKey: string } => p.imageKey !== null)
+      .map((p) => ({ stage: p.stage === 'rectification' ? 'rectification' : 'report', imageKey: p.imageKey })),
+  };
+}
