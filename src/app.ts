@@ -11,6 +11,7 @@ import { registerDirectoryRoutes } from './http/admin-directory.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import type { Metrics } from './http/metrics.js';
+import { registerReadRoutes } from './http/read-api.js';
 
 /** What the process knows about itself; `/readyz` reads it. */
 export interface Lifecycle {
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerDirectoryRoutes(app, deps);
+  registerReadRoutes(app, deps);
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,
     verificationToken: deps.feishuApp.verificationToken,

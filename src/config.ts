@@ -52,6 +52,24 @@ const envSchema = z
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',
       }),
     ).default('info'),
+    /** Read API tokens: `name:token` pairs, comma-separated (e.g. `dashboard:…,bi:…`). */
+    API_TOKENS: optional(
+      z
+        .string()
+        .regex(
+          /^\s*[\w.-]+:[^\s,]{16,}\s*(,\s*[\w.-]+:[^\s,]{16,}\s*)*$/,
+          'must be comma-separated name:token pairs, each token at least 16 characters (e.g. dashboard:0123456789abcdef)',
+        ),
+    ).transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => {
+          const at = pair.indexOf(':');
+          return { name: pair.slice(0, at), token: pair.slice(at + 1) };
+        }),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.FEISHU_APP_ID && !env.FEISHU_APP_SECRET) {

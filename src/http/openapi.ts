@@ -1,0 +1,234 @@
+/**
+ * The read API's OpenAPI 3.1 description, written by hand (no generator package), and a minimal page at `/docs`
+ * that renders it as a readable list without any script from the internet.
+ */
+import { LEDGER_HEADERS } from '../ledger/xlsx.js';
+
+const filterParameters = [
+  {
+    name: 'township',
+    in: 'query',
+    description: '乡镇（区域）编码，逗号分隔可多选；含下级区域。例：town-01,town-02',
+    schema: { type: 'string' },
+  },
+  { name: 'sector', in: 'query', description: '行业，逗号分隔可多选。例：危险化学品', schema: { type: 'string' } },
+  {
+    name: 'grade',
+    in: 'query',
+    description: '隐患等级：general（一般）、major（重大），逗号分隔可多选',
+    schema: { type: 'string' },
+  },
+  {
+    name: 'status',
+    in: 'query',
+    description: '状态：reported、rectifying、pending_verification、closed，或 open（未闭环），逗号分隔可多选',
+    schema: { type: 'string' },
+  },
+  { name: 'overdue', in: 'query', description: 'true 只看超期，false 只看未超期', schema: { type: 'boolean' } },
+  {
+    name: 'from',
+    in: 'query',
+    description: '发现时间起（本地日期，含当日）YYYY-MM-DD',
+    schema: { type: 'string', format: 'date' },
+  },
+  {
+    name: 'to',
+    in: 'query',
+    description: '发现时间止（本地日期，含当日）YYYY-MM-DD',
+    schema: { type: 'string', format: 'date' },
+  },
+  {
+    name: 'scope',
+    in: 'query',
+    description: '缩小范围：county（默认）、region:<编码>、department:<编码>、enterprise:<编码>',
+    schema: { type: 'string' },
+  },
+];
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+const errors = {
+  '400': error('参数有误：{"error":{"code","message"}}，message 说明要改什么'),
+  '401': error('缺少或错误的令牌'),
+  '503': error('未配置 API_TOKENS 或 ADMIN_TOKEN，读取接口关闭'),
+};
+
+const hazardSchema = {
+  type: 'object',
+  properties: {
+    code: { type: 'string', examples: ['YH-2026-000123'] },
+    enterprise: { type: 'object', properties: { code: { type: 'string' }, name: { type: 'string' } } },
+    township: { type: 'object', properties: { code: { type: 'string' }, name: { type: 'string' } } },
+    department: { type: ['string', 'null'] },
+    sector: { type: 'string' },
+    grade: { enum: ['general', 'major'] },
+    status: { enum: ['reported', 'rectifying', 'pending_verification', 'closed'] },
+    overdue: { type: 'boolean' },
+    light: { enum: ['red', 'yellow', 'green'], description: '红=超期，黄=3天内到期，绿=正常' },
+    description: { type: 'string' },
+    location: { type: 'string' },
+    measures: { type: 'string' },
+    standard: { type: 'string' },
+    deadline: { type: 'string', format: 'date' },
+    reportedAt: { type: 'string', format: 'date-time' },
+    reporter: { type: 'string' },
+    responsible: { type: ['string', 'null'] },
+    rectification: { type: ['string', 'null'] },
+    rectifiedAt: { type: ['string', 'null'], format: 'date-time' },
+    verifiedBy: { type: ['string', 'null'] },
+    closedAt: { type: ['string', 'null'], format: 'date-time' },
+    supervision: { enum: ['none', 'township', 'county'] },
+    suspended: { type: 'boolean' },
+  },
+};
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: '隐患闭环助手 读取接口',
+      version: '1.0.0',
+      description:
+        '隐患台账、统计与导出。认证：Authorization: Bearer <API_TOKENS 中的令牌或 ADMIN_TOKEN>。' +
+        '令牌默认看到全县；用 scope 参数缩小范围。错误一律为 {"error":{"code","message"}}。',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+              required: ['code', 'message'],
+            },
+          },
+        },
+        Hazard: hazardSchema,
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/hazards': {
+        get: {
+          summary: '隐患列表（筛选、排序、游标分页）',
+          parameters: [
+            ...filterParameters,
+            {
+              name: 'sort',
+              in: 'query',
+              description: '排序：-reported_at（默认）、reported_at、-deadline、deadline、-code、code',
+              schema: { type: 'string' },
+            },
+            { name: 'limit', in: 'query', description: '每页条数 1–200，默认 50', schema: { type: 'integer' } },
+            {
+              name: 'cursor',
+              in: 'query',
+              description: '上一页返回的 nextCursor，原样传回；顺序稳定，翻页期间新增的隐患不会打乱已翻过的页',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: '一页隐患',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      items: { type: 'array', items: { $ref: '#/components/schemas/Hazard' } },
+                      nextCursor: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/api/hazards/{code}': {
+        get: {
+          summary: '一条隐患，含全过程记录（trail）与照片链接',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' }, description: '如 YH-2026-000123' },
+            filterParameters.at(-1),
+          ],
+          responses: {
+            '200': { description: '隐患详情', content: { 'application/json': { schema: hazardSchema } } },
+            '404': error('没有该编号的隐患，或不在范围内'),
+            ...errors,
+          },
+        },
+      },
+      '/api/hazards/{code}/photos/{id}': {
+        get: {
+          summary: '隐患照片（原始字节）',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'id', in: 'path', required: true, schema: { type: 'integer' } },
+          ],
+          responses: {
+            '200': { description: '图片', content: { 'image/*': {} } },
+            '404': error('没有该照片'),
+            ...errors,
+          },
+        },
+      },
+      '/api/stats': {
+        get: {
+          summary:
+            '统计：按乡镇、行业、等级、状态；逾期率；挂牌督办重大隐患；近 8 周趋势。带 period 时为统计分析表（16号令）',
+          parameters: [
+            ...filterParameters,
+            {
+              name: 'period',
+              in: 'query',
+              description: '统计分析表的期间：季度 2026Q3（次季度 15 日前报送）或年度 2026（次年 1 月 31 日前报送）',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: { '200': { description: '统计结果', content: { 'application/json': {} } }, ...errors },
+        },
+      },
+      '/api/ledger.xlsx': {
+        get: {
+          summary: `隐患台账 Excel（流式导出）。列：${LEDGER_HEADERS.join('、')}`,
+          parameters: filterParameters,
+          responses: {
+            '200': {
+              description: 'xlsx 文件',
+              content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {} },
+            },
+            ...errors,
+          },
+        },
+      },
+    },
+  };
+}
+
+export const DOCS_HTML = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>隐患闭环助手 读取接口</title>
+<style>body{font:15px/1.6 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+code{background:#f3f3f3;padding:0 .3em}h2{margin-top:2rem}li{margin:.2rem 0}</style></head>
+<body><h1>隐患闭环助手 读取接口</h1>
+<p>OpenAPI 3.1 描述：<a href="/docs/openapi.json">/docs/openapi.json</a>（可导入 Postman、Swagger UI 等工具）。</p>
+<div id="paths">加载中…</div>
+<script>
+fetch('/docs/openapi.json').then(r => r.json()).then(doc => {
+  const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+  let html = '<p>' + esc(doc.info.description) + '</p>';
+  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
+    html += '<h2><code>' + method.toUpperCase() + ' ' + esc(path) + '</code></h2><p>' + esc(op.summary) + '</p><ul>';
+    for (const p of op.parameters || []) html += '<li><code>' + esc(p.name) + '</code> (' + esc(p.in) + ') ' + esc(p.description) + '</li>';
+    html += '</ul><p>回应：' + Object.entries(op.responses).map(([c, r]) => esc(c) + ' ' + esc(r.description)).join('；') + '</p>';
+  }
+  document.getElementById('paths').innerHTML = html;
+});
+</script></body></html>
+`;

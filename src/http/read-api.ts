@@ -1,0 +1,201 @@
+/**
+ * The read side over HTTP (interface.md): `/api/hazards`, `/api/hazards/:code` (with trail and photo links),
+ * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, and the OpenAPI description at `/docs`.
+ * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
+ */
+import { PassThrough } from 'node:stream';
+import type { SQL } from 'drizzle-orm';
+import { and } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { parseScope } from '../directory/model.js';
+import { createCalendar } from '../domain/calendar.js';
+import { parseHazardCode } from '../domain/hazard-code.js';
+import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
+import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
+import { hazardJson } from '../ledger/present.js';
+import {
+  CursorError,
+  DEFAULT_SORT,
+  findHazardByCode,
+  ledgerBatches,
+  listHazards,
+  SORTS,
+  type Sort,
+} from '../ledger/query.js';
+import { COUNTY_SCOPE, resolveNamedScope, scopeCondition, UnknownScopeError } from '../ledger/scope.js';
+import { computeStats } from '../ledger/stats.js';
+import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
+import { writeLedgerXlsx } from '../ledger/xlsx.js';
+import { HttpError } from './errors.js';
+import { DOCS_HTML, openApiDocument } from './openapi.js';
+import { requireReadToken } from './read-auth.js';
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const MAX_LIMIT = 200;
+
+type Query = Record<string, unknown>;
+
+export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db } = deps.database;
+  const calendar = createCalendar({ timeZone: deps.config.BOT_TIMEZONE });
+  const preHandler = requireReadToken(deps.config);
+
+  /** The scope (county unless `?scope=`) and filters as one condition; 400 for anything malformed. */
+  async function condition(query: Query): Promise<SQL | undefined> {
+    let scope = COUNTY_SCOPE;
+    const scopeText = query.scope;
+    if (scopeText !== undefined) {
+      const parsed = typeof scopeText === 'string' ? parseScope(scopeText) : undefined;
+      if (!parsed) {
+        throw new HttpError(
+          400,
+          'invalid_scope',
+          'scope 应为 county、region:<乡镇编码>、department:<部门编码> 或 enterprise:<企业编码>',
+        );
+      }
+      try {
+        scope = await resolveNamedScope(db, parsed);
+      } catch (error) {
+        if (error instanceof UnknownScopeError) {
+          throw new HttpError(400, 'unknown_scope', `scope 中的编码“${parsed.code}”不存在（${parsed.kind}）`);
+        }
+        throw error;
+      }
+    }
+    try {
+      const filters = parseFilters(query);
+      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, deps.clock.now()));
+    } catch (error) {
+      if (error instanceof FilterError) {
+        throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
+      }
+      throw error;
+    }
+  }
+
+  app.get('/api/hazards', { preHandler }, async (request) => {
+    const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope', 'sort', 'limit', 'cursor']);
+    const sort = (query.sort ?? DEFAULT_SORT) as Sort;
+    if (!SORTS.includes(sort)) {
+      throw new HttpError(400, 'invalid_sort', `sort 应为 ${SORTS.join('、')} 之一，收到“${String(query.sort)}”`);
+    }
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new HttpError(400, 'invalid_limit', `limit 应为 1 到 ${MAX_LIMIT} 的整数，收到“${String(query.limit)}”`);
+    }
+    const where = await condition(query);
+    try {
+      const page = await listHazards(db, {
+        where,
+        sort,
+        limit,
+        cursor: typeof query.cursor === 'string' ? query.cursor : undefined,
+      });
+      const today = calendar.localDate(deps.clock.now());
+      return { items: page.rows.map((row) => hazardJson(row, today)), nextCursor: page.nextCursor };
+    } catch (error) {
+      if (error instanceof CursorError) throw new HttpError(400, 'invalid_cursor', error.message);
+      throw error;
+    }
+  });
+
+  async function findVisible(request: FastifyRequest<{ Params: { code: string } }>) {
+    const query = checkParameters(request, ['scope']);
+    const parsed = parseHazardCode(request.params.code);
+    const where = await condition(query);
+    const row = parsed ? await findHazardByCode(db, parsed.code, where ?? COUNTY_SCOPE_SQL) : null;
+    if (!row) {
+      throw new HttpError(
+        404,
+        'hazard_not_found',
+        parsed
+          ? `没有找到编号为 ${parsed.code} 的隐患（或它不在可查看的范围内）`
+          : `“${request.params.code}”不是隐患编号；编号形如 YH-2026-000123`,
+      );
+    }
+    return row;
+  }
+
+  app.get<{ Params: { code: string } }>('/api/hazards/:code', { preHandler }, async (request) => {
+    const row = await findVisible(request);
+    const today = calendar.localDate(deps.clock.now());
+    const photos = await hazardPhotoList(db, row.code);
+    return {
+      ...hazardJson(row, today),
+      trail: await hazardTrail(db, row.code),
+      photos: photos.map((p) => ({ ...p, url: `/api/hazards/${row.code}/photos/${p.id}` })),
+    };
+  });
+
+  app.get<{ Params: { code: string; id: string } }>(
+    '/api/hazards/:code/photos/:id',
+    { preHandler },
+    async (request, reply) => {
+      const row = await findVisible(request);
+      const id = Number(request.params.id);
+      const photo = Number.isSafeInteger(id) ? await hazardPhoto(db, row.code, id) : null;
+      if (!photo) {
+        throw new HttpError(404, 'photo_not_found', `隐患 ${row.code} 没有编号为 ${request.params.id} 的照片`);
+      }
+      return reply
+        .header('content-type', photo.contentType)
+        .header('cache-control', 'private, max-age=86400')
+        .send(photo.content);
+    },
+  );
+
+  app.get('/api/stats', { preHandler }, async (request) => {
+    const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope', 'period']);
+    const where = await condition(query);
+    if (query.period !== undefined) {
+      const period = typeof query.period === 'string' ? parsePeriod(query.period) : null;
+      if (!period) {
+        throw new HttpError(
+          400,
+          'invalid_period',
+          `period 应为季度（如 2026Q3）或年度（如 2026），收到“${String(query.period)}”`,
+        );
+      }
+      return statutoryTable(db, { where, period, calendar });
+    }
+    return computeStats(db, { where, calendar, now: deps.clock.now() });
+  });
+
+  app.get('/api/ledger.xlsx', { preHandler }, async (request, reply) => {
+    const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope']);
+    const where = await condition(query);
+    const now = deps.clock.now();
+    const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
+    const stream = new PassThrough();
+    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now }).catch((error: unknown) => {
+      request.log.error({ err: error }, 'ledger export failed mid-stream');
+      stream.destroy(error as Error);
+    });
+    return reply
+      .header('content-type', XLSX)
+      .header(
+        'content-disposition',
+        `attachment; filename="ledger.xlsx"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+      )
+      .send(stream);
+  });
+
+  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
+  app.get('/docs/openapi.json', async () => openApiDocument());
+}
+
+const COUNTY_SCOPE_SQL = scopeCondition(COUNTY_SCOPE);
+
+/** Rejects parameters the route does not know (a typo would otherwise silently widen the answer). */
+function checkParameters(request: FastifyRequest, allowed: readonly string[]): Query {
+  const query = (request.query ?? {}) as Query;
+  const unknown = Object.keys(query).filter((key) => !allowed.includes(key));
+  if (unknown.length) {
+    throw new HttpError(400, 'unknown_parameter', `不认识的参数：${unknown.join('、')}；可用：${allowed.join('、')}`);
+  }
+  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period']) {
+    if (Array.isArray(query[key])) throw new HttpError(400, 'invalid_parameter', `参数 ${key} 只能给一次`);
+  }
+  return query;
+}

@@ -1,0 +1,41 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import { errorBody } from './errors.js';
+
+/**
+ * A preHandler for the read API: any token of API_TOKENS (`name:token` pairs) or ADMIN_TOKEN is accepted.
+ * 503 `read_api_disabled` when neither is configured, 401 `unauthorized` without a matching bearer token.
+ * Every configured token is compared (in constant time, over SHA-256 digests), so timing tells nothing about which
+ * one came close. The matching token's name is put on the request for logs.
+ */
+export function requireReadToken(config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS'>) {
+  const tokens = [
+    ...config.API_TOKENS.map((t) => ({ name: t.name, digest: digest(t.token) })),
+    ...(config.ADMIN_TOKEN ? [{ name: 'admin', digest: digest(config.ADMIN_TOKEN) }] : []),
+  ];
+  return async function readAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (tokens.length === 0) {
+      return reply
+        .code(503)
+        .send(errorBody('read_api_disabled', 'the read API is disabled: set API_TOKENS (or ADMIN_TOKEN) to enable it'));
+    }
+    const match = /^Bearer\s+(.+)$/i.exec((request.headers.authorization ?? '').trim());
+    let name: string | undefined;
+    if (match) {
+      const given = digest(match[1]!);
+      for (const token of tokens) if (timingSafeEqual(given, token.digest)) name ??= token.name;
+    }
+    if (!name) {
+      reply.header('www-authenticate', 'Bearer');
+      return reply
+        .code(401)
+        .send(errorBody('unauthorized', 'missing or wrong token: send "Authorization: Bearer <one of API_TOKENS>"'));
+    }
+    request.log = request.log.child({ reader: name });
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

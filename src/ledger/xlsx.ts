@@ -1,0 +1,118 @@
+/**
+ * The ledger (台账) as an xlsx, written with exceljs' streaming WorkbookWriter: rows are committed batch by batch,
+ * so memory stays flat whatever the row count. Text that a spreadsheet would read as a formula is escaped.
+ */
+import type { Writable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { Calendar } from '../domain/calendar.js';
+import { GRADE_LABELS, STATUS_LABELS } from '../domain/vocabulary.js';
+import type { LedgerRow } from './query.js';
+
+/** The columns counties use, in this order. */
+export const LEDGER_COLUMNS = [
+  { header: '序号', width: 7 },
+  { header: '隐患编号', width: 17 },
+  { header: '单位名称', width: 26 },
+  { header: '所属乡镇', width: 12 },
+  { header: '行业', width: 12 },
+  { header: '隐患等级', width: 10 },
+  { header: '隐患描述', width: 40 },
+  { header: '发现时间', width: 17 },
+  { header: '检查人', width: 10 },
+  { header: '整改措施', width: 30 },
+  { header: '整改标准', width: 30 },
+  { header: '整改期限', width: 12 },
+  { header: '责任人', width: 10 },
+  { header: '整改情况', width: 30 },
+  { header: '验收人', width: 10 },
+  { header: '验收时间', width: 17 },
+  { header: '状态', width: 14 },
+  { header: '是否挂牌督办', width: 14 },
+  { header: '是否停产停业', width: 12 },
+] as const;
+
+export const LEDGER_HEADERS: readonly string[] = LEDGER_COLUMNS.map((c) => c.header);
+
+/**
+ * Formula injection (CSV/xlsx injection): a cell starting with = + - @ or a tab/CR is prefixed with a quote, so the
+ * spreadsheet shows it as text and never evaluates it.
+ */
+export function escapeCell(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+const SUPERVISION_CELL = { none: '否', township: '是（乡镇）', county: '是（县级）' } as const;
+
+function localDateTime(calendar: Calendar, instant: Date | null): string {
+  if (!instant) return '';
+  const local = calendar.toLocal(instant);
+  return `${local.date} ${local.time}`;
+}
+
+/** The status cell: its label, with 已超期 for an overdue hazard. */
+export function statusCell(row: Pick<LedgerRow, 'status' | 'deadline'>, today: string): string {
+  const label = STATUS_LABELS[row.status] ?? row.status;
+  const overdue = (row.status === 'reported' || row.status === 'rectifying') && row.deadline < today;
+  return overdue ? `${label}（已超期）` : label;
+}
+
+/** One ledger row as cell values, in LEDGER_COLUMNS order. */
+export function ledgerCells(row: LedgerRow, index: number, calendar: Calendar, today: string): (string | number)[] {
+  const text = (value: string | null) => escapeCell(value ?? '');
+  return [
+    index,
+    row.code,
+    text(row.enterpriseName),
+    text(row.townshipName),
+    text(row.sector),
+    GRADE_LABELS[row.grade] ?? row.grade,
+    text(row.description),
+    localDateTime(calendar, row.reportedAt),
+    text(row.reporterName),
+    text(row.measures),
+    text(row.standard),
+    row.deadline,
+    text(row.responsibleName),
+    text(row.rectification),
+    text(row.closedByName),
+    localDateTime(calendar, row.closedAt),
+    statusCell(row, today),
+    SUPERVISION_CELL[row.supervision] ?? row.supervision,
+    row.suspended ? '是' : '否',
+  ];
+}
+
+/**
+ * Streams the ledger into `output` (an HTTP response, a file, a buffer collector) and resolves with the number of
+ * rows once the workbook is complete. Between batches the event loop turns, so the zip stream can drain.
+ */
+export async function writeLedgerXlsx(
+  output: Writable,
+  batches: AsyncIterable<LedgerRow[]>,
+  options: { calendar: Calendar; now: Date; sheetName?: string },
+): Promise<number> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
+  workbook.creator = 'hazard-bot';
+  workbook.created = options.now;
+  const sheet = workbook.addWorksheet(options.sheetName ?? '隐患台账', { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = LEDGER_COLUMNS.map((c) => ({ header: c.header, width: c.width }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  const today = options.calendar.localDate(options.now);
+  let count = 0;
+  for await (const batch of batches) {
+    for (const row of batch) {
+      count += 1;
+      sheet.addRow(ledgerCells(row, count, options.calendar, today)).commit();
+    }
+    await waitForDrain(output);
+  }
+  sheet.commit();
+  await workbook.commit();
+  return count;
+}
+
+async function waitForDrain(output: Writable): Promise<void> {
+  if (output.writableNeedDrain) await new Promise<void>((resolve) => output.once('drain', () => resolve()));
+  else await new Promise<void>((resolve) => setImmediate(resolve));
+}
