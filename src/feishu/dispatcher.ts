@@ -174,6 +174,9 @@ export class FeishuDispatcher {
     const { db, clock, logger } = this.deps;
     const claimed = await claimPendingEvents(db, { now: clock.now(), leaseMs: LEASE_MS, limit });
     for (const row of claimed) {
+      // PGlite answers without going through the I/O phase, so this loop could otherwise run on microtasks alone and
+      // hold incoming webhook requests back; let them in between events.
+      await new Promise((resolve) => setImmediate(resolve));
       const handler = this.eventHandlers.get(row.eventType);
       try {
         await db.transaction(async (tx) => {

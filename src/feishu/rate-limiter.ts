@@ -46,6 +46,13 @@ export class SendRateLimiter {
     return { ok: true };
   }
 
+  /** How many app permits are free now, and if none, how long until the next one. */
+  available(): { permits: number; waitMs: number } {
+    this.refill(this.now());
+    const permits = Math.floor(this.tokens);
+    return { permits, waitMs: permits > 0 ? 0 : Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000) };
+  }
+
   /** Feishu said 429: stop sending until it says we may. */
   pauseFor(ms: number): void {
     this.refill(this.now());

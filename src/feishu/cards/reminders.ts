@@ -1,0 +1,176 @@
+/**
+ * Reminder, escalation and daily digest cards (督办提醒 / 升级 / 每日简报). JSON 2.0, `update_multi: true`.
+ * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
+ */
+
+export type ReminderChannel = 'card' | 'mention' | 'urgent';
+
+export interface ReminderCardInput {
+  hazardCode: string;
+  enterpriseName: string;
+  description: string;
+  /** 整改期限, local date. */
+  deadline: string;
+  gradeLabel: string;
+  /** Whole days past the deadline (0 on the first day), or null when not overdue yet. */
+  overdueDays: number | null;
+  /** Days left until the deadline (before-deadline reminders), or null. */
+  daysLeft: number | null;
+  /** The step's label, e.g. `超期 3 天`. */
+  stepLabel: string;
+  channel: ReminderChannel;
+  /** Raises county supervision (挂牌督办) with this step. */
+  raisesSupervision: boolean;
+  /** Who must act: the responsible person's name, or null when nobody is assigned. */
+  responsibleName: string | null;
+  /** Everyone told by this step, e.g. `李四（乡镇分管领导）`. */
+  notified: string[];
+  /** open_ids to @mention (group chat card only). */
+  mentionOpenIds?: string[];
+}
+
+const MAX_DESCRIPTION = 200;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** Escapes the characters that Feishu markdown would read as markup in user-supplied text. */
+function plain(text: string): string {
+  return text.replace(/[<>*_~`[\]]/g, (c) => `\\${c}`);
+}
+
+function headline(input: ReminderCardInput): { title: string; template: string } {
+  if (input.overdueDays === null) {
+    if (input.daysLeft !== null && input.stepLabel.includes('期限')) {
+      return { title: `整改提醒：距整改期限还有 ${input.daysLeft} 天`, template: 'yellow' };
+    }
+    if (input.gradeLabel === '重大隐患') return { title: '重大事故隐患挂牌督办', template: 'red' };
+    return { title: `督办提醒：${input.stepLabel}`, template: 'orange' };
+  }
+  const days = input.overdueDays === 0 ? '已超期' : `已超期 ${input.overdueDays} 天`;
+  return { title: `督办升级：隐患${days}`, template: input.channel === 'card' ? 'orange' : 'red' };
+}
+
+export function buildReminderCard(input: ReminderCardInput): object {
+  const { title, template } = headline(input);
+  const lines = [
+    `**隐患编号**：${input.hazardCode}（${input.gradeLabel}）`,
+    `**单位**：${plain(input.enterpriseName)}`,
+    `**隐患描述**：${plain(clip(input.description, MAX_DESCRIPTION))}`,
+    `**整改期限**：${input.deadline}${
+      input.overdueDays !== null
+        ? input.overdueDays === 0
+          ? '（已超期）'
+          : `（已超期 ${input.overdueDays} 天）`
+        : input.daysLeft !== null
+          ? `（剩余 ${input.daysLeft} 天）`
+          : ''
+    }`,
+    `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
+    `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级挂牌督办' : ''}`,
+    `**通知对象**：${input.notified.map(plain).join('、') || '—'}`,
+  ];
+  const act =
+    input.overdueDays !== null
+      ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
+      : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
+  const elements: object[] = [];
+  if (input.mentionOpenIds?.length) {
+    elements.push({
+      tag: 'markdown',
+      content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
+    });
+  }
+  elements.push({ tag: 'markdown', content: lines.join('\n') }, { tag: 'markdown', content: act });
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: `${title}｜${input.hazardCode}` } },
+    header: { title: { tag: 'plain_text', content: title }, template },
+    body: { elements },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Daily digest
+
+export interface DigestItem {
+  code: string;
+  enterpriseName: string;
+  deadline: string;
+  /** Whole days overdue (red items) or days left (yellow items). */
+  days: number;
+}
+
+export interface DigestCardInput {
+  /** Local date of the digest. */
+  day: string;
+  leaderName: string;
+  /** e.g. `城关镇`, `县应急管理局`, `全县`. */
+  scopeName: string;
+  counts: { new: number; dueSoon: number; overdue: number; onTrack: number; closed: number; open: number };
+  overdue: DigestItem[];
+  dueSoon: DigestItem[];
+  dueSoonDays: number;
+}
+
+const listButton = (text: string, filter: string, scope: string, type = 'default') => ({
+  tag: 'button',
+  text: { tag: 'plain_text', content: text },
+  type,
+  size: 'small',
+  behaviors: [{ type: 'callback', value: { action: 'list', filter, scope } }],
+});
+
+export function buildDigestCard(input: DigestCardInput, scopeKey: string): object {
+  const c = input.counts;
+  const summary = [
+    `**${input.scopeName}** 截至 ${input.day} 08:30（近 24 小时新增、销号）：`,
+    `🆕 新增 **${c.new}** 条　✅ 销号 **${c.closed}** 条　未闭环 **${c.open}** 条`,
+    `🔴 已超期 **${c.overdue}** 条　🟡 ${input.dueSoonDays} 天内到期 **${c.dueSoon}** 条　🟢 正常 **${c.onTrack}** 条`,
+  ];
+  const elements: object[] = [{ tag: 'markdown', content: summary.join('\n') }];
+  if (input.overdue.length) {
+    elements.push({
+      tag: 'markdown',
+      content: [
+        '**🔴 超期最久**',
+        ...input.overdue.map(
+          (i) => `- ${i.code} ${plain(clip(i.enterpriseName, 30))}，期限 ${i.deadline}，超期 ${i.days} 天`,
+        ),
+      ].join('\n'),
+    });
+  }
+  if (input.dueSoon.length) {
+    elements.push({
+      tag: 'markdown',
+      content: [
+        '**🟡 即将到期**',
+        ...input.dueSoon.map(
+          (i) => `- ${i.code} ${plain(clip(i.enterpriseName, 30))}，期限 ${i.deadline}，剩余 ${i.days} 天`,
+        ),
+      ].join('\n'),
+    });
+  }
+  if (c.new + c.closed + c.open === 0) elements.push({ tag: 'markdown', content: '辖区内暂无隐患记录。' });
+  elements.push({
+    tag: 'column_set',
+    columns: [
+      { tag: 'column', width: 'auto', elements: [listButton('查看超期', 'overdue', scopeKey, 'danger')] },
+      { tag: 'column', width: 'auto', elements: [listButton('即将到期', 'due_soon', scopeKey)] },
+      { tag: 'column', width: 'auto', elements: [listButton('今日新增', 'new', scopeKey)] },
+      { tag: 'column', width: 'auto', elements: [listButton('全部未闭环', 'open', scopeKey, 'primary')] },
+    ],
+  });
+  const title = `每日隐患督办简报（${input.day}）`;
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: `${title}：超期 ${c.overdue} 条` } },
+    header: {
+      title: { tag: 'plain_text', content: title },
+      subtitle: { tag: 'plain_text', content: `${input.leaderName}｜${input.scopeName}` },
+      template: c.overdue > 0 ? 'red' : c.dueSoon > 0 ? 'yellow' : 'green',
+    },
+    body: { elements },
+  };
+}
