@@ -4,7 +4,7 @@
  * rectification in progress (within 30 minutes); otherwise they start a new draft and the bot offers a report.
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, gte, inArray, isNotNull } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { hazardEvents, hazardPhotos, hazards, reportDrafts } from '../db/schema/index.js';
 import { canRectify } from '../domain/index.js';
 import { refreshHazardCards } from './cards.js';
@@ -73,22 +73,23 @@ export async function attachPhotos(
     }
 
     // 2. A rectification in progress: a hazard this person rectifies, touched by them in the last 30 minutes.
+    // Most recently touched first (the latest audit row by this person), so the photo goes with what they just did.
     const recent = await tx
-      .selectDistinct({ hazardId: hazardEvents.hazardId })
+      .select({ hazardId: hazardEvents.hazardId, last: sql<number>`max(${hazardEvents.id})` })
       .from(hazardEvents)
-      .where(and(eq(hazardEvents.actorId, person.id), gte(hazardEvents.at, since)));
-    const recentIds = recent.map((r) => r.hazardId);
-    if (recentIds.length > 0) {
-      const candidates = await tx
-        .select({ id: hazards.id, code: hazards.code })
+      .where(and(eq(hazardEvents.actorId, person.id), gte(hazardEvents.at, since)))
+      .groupBy(hazardEvents.hazardId)
+      .orderBy(desc(sql`max(${hazardEvents.id})`))
+      .limit(20);
+    for (const { hazardId } of recent) {
+      const [candidate] = await tx
+        .select({ code: hazards.code })
         .from(hazards)
-        .where(and(inArray(hazards.id, recentIds), inArray(hazards.status, ['rectifying', 'pending_verification'])))
-        .orderBy(desc(hazards.updatedAt));
-      for (const candidate of candidates) {
-        const record = await loadHazard(tx, candidate.code, { forUpdate: true });
-        if (!record || !canRectify(actor, record.hazard).allowed) continue;
-        return attachToHazard(record, 'rectification');
-      }
+        .where(and(eq(hazards.id, hazardId), inArray(hazards.status, ['rectifying', 'pending_verification'])));
+      if (!candidate) continue;
+      const record = await loadHazard(tx, candidate.code, { forUpdate: true });
+      if (!record || !canRectify(actor, record.hazard).allowed) continue;
+      return attachToHazard(record, 'rectification');
     }
 
     // 3. A report submitted in the last 30 minutes.
@@ -130,10 +131,7 @@ export async function attachPhotos(
         const view = await buildHazardView(tx, record, now, calendar);
         await refreshHazardCards(tx, { id: record.row.id, code: record.row.code }, view, now);
       }
-      const count = await tx.$count(
-        hazardPhotos,
-        and(eq(hazardPhotos.hazardId, record.row.id), isNotNull(hazardPhotos.id)),
-      );
+      const count = await tx.$count(hazardPhotos, eq(hazardPhotos.hazardId, record.row.id));
       return { kind: 'hazard', code: record.row.code, stage, photoCount: count };
     }
   });
