@@ -8,10 +8,12 @@ import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
 import { registerDirectoryRoutes } from './http/admin-directory.js';
+import { registerSweepRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { registerHealthRoutes } from './http/health.js';
 import type { Metrics } from './http/metrics.js';
 import { registerReadRoutes } from './http/read-api.js';
+import type { Reminders } from './reminders/index.js';
 
 /** What the process knows about itself; `/readyz` reads it. */
 export interface Lifecycle {
@@ -29,6 +31,8 @@ export interface AppDeps {
   feishu: FeishuClient;
   dispatcher: FeishuDispatcher;
   outboxSender: OutboxSender;
+  /** The reminder and escalation sweep, digest and scheduler. */
+  reminders: Reminders;
   /** The Feishu app in use: the configured one, or the in-process simulator's in sandbox mode. */
   feishuApp: FeishuApp;
 }
@@ -99,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerDirectoryRoutes(app, deps);
+  registerSweepRoutes(app, deps);
   registerReadRoutes(app, deps);
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,

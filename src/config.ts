@@ -47,6 +47,26 @@ const envSchema = z
     ).default('webhook'),
     ADMIN_TOKEN: optional(z.string().min(16, 'must be at least 16 characters long')),
     BOT_TIMEZONE: optional(timezone).default('Asia/Shanghai'),
+    /** A JSON escalation policy (src/domain/escalation-policy.ts); unset = product.md's default ladder. */
+    ESCALATION_POLICY_FILE: optional(z.string()),
+    DEADLINE_DAY_COUNTING: optional(
+      z.enum(['calendar', 'working'], { message: 'must be "calendar" or "working"' }),
+    ).default('calendar'),
+    /** `HH:MM-HH:MM` (may cross midnight) or `off`. */
+    QUIET_HOURS: optional(
+      z
+        .string()
+        .regex(
+          /^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/,
+          'must be HH:MM-HH:MM such as 22:00-07:30, or "off"',
+        ),
+    )
+      .default('22:00-07:30')
+      .transform((value) => {
+        if (value === 'off') return null;
+        const [start, end] = value.split('-') as [string, string];
+        return { start, end };
+      }),
     LOG_LEVEL: optional(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -15,6 +15,8 @@ import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
+import { createReminders, type RemindersDeps } from './reminders/index.js';
+import { loadReminderSettings } from './reminders/settings.js';
 
 /** Background work (outbox sender, scheduler…) that must stop before the database closes. */
 export interface Worker {
@@ -40,12 +42,16 @@ export interface StartOptions {
   feishuTimeoutMs?: number;
   /** Tests add routes here before the server listens. */
   configure?: (app: FastifyInstance) => void | Promise<void>;
+  /** Reminder scheduler and sweep tuning (tests turn the cron off and drive slots by hand). */
+  reminders?: Pick<RemindersDeps, 'scheduler' | 'sweep'>;
 }
 
 export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {
   const startedAt = performance.now();
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const lifecycle: Lifecycle = { ready: false, shuttingDown: false };
+  // First, before anything is opened: a broken ESCALATION_POLICY_FILE stops the start, listing every problem.
+  const reminderSettings = loadReminderSettings(config);
   const sandbox = isSandbox(config) ? await startSandbox(config, logger) : undefined;
   const feishuApp: FeishuApp = sandbox?.app ?? {
     appId: config.FEISHU_APP_ID!,
@@ -87,6 +93,18 @@ export async function startService(config: Config, options: StartOptions = {}): 
     calendar: createCalendar({ timeZone: config.BOT_TIMEZONE }),
     feishu,
   });
+  const reminders = createReminders({
+    config,
+    database,
+    clock,
+    logger,
+    metrics,
+    settings: reminderSettings,
+    notifyOutbox: () => outboxSender.kick(),
+    ...options.reminders,
+    // The cron follows the wall clock; a service on a test clock sweeps when the test says (or on takeover).
+    scheduler: { cron: clock === systemClock, ...options.reminders?.scheduler },
+  });
   const deps: AppDeps = {
     config,
     database,
@@ -98,11 +116,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
     dispatcher,
     feishuApp,
     outboxSender,
+    reminders,
   };
 
   const workers: Worker[] = [
     { name: 'event-dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     outboxSender,
+    reminders.scheduler,
   ];
   if (config.FEISHU_EVENT_MODE === 'websocket') {
     workers.push(createWebsocketReceiver({ ...feishuApp, dispatcher, logger }));

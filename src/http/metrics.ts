@@ -37,6 +37,30 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    reminderStepsSent: new Counter({
+      name: 'reminder_steps_sent_total',
+      help: 'Reminder and escalation steps sent (each once per hazard), by policy step and channel',
+      labelNames: ['step', 'channel'] as const,
+      registers: [registry],
+    }),
+    reminderEscalations: new Counter({
+      name: 'reminder_escalations_total',
+      help: 'Hazards put under supervision (挂牌督办) by the escalation policy, by level',
+      labelNames: ['level'] as const,
+      registers: [registry],
+    }),
+    reminderDigestsSent: new Counter({
+      name: 'reminder_digests_sent_total',
+      help: 'Daily digest cards sent to leaders',
+      registers: [registry],
+    }),
+    reminderSweepDuration: new Histogram({
+      name: 'reminder_sweep_duration_seconds',
+      help: 'Duration of reminder jobs (sweep, digest), whole runs',
+      labelNames: ['job'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     outboxBacklog: new Gauge({
       name: 'feishu_outbox_backlog',
       help: 'Outbox rows waiting to be sent',

@@ -141,6 +141,7 @@ describe('reference checks', () => {
       name: '九镇',
       parentId: null,
       level: 1,
+      chatId: null,
       active: true,
       createdAt: new Date(),
       updatedAt: new Date(),

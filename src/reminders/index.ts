@@ -1,0 +1,107 @@
+/**
+ * Reminders and escalation (督办提醒与升级): the sweep, the daily digest and their scheduler, wired to one
+ * deployment's settings. `createReminders` throws PolicyFileError on a broken ESCALATION_POLICY_FILE, which stops
+ * the start with the list of problems.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { Metrics } from '../http/metrics.js';
+import { type DigestResult, sendDailyDigests } from './digest.js';
+import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
+import { loadReminderSettings, type ReminderSettings } from './settings.js';
+import { ReminderSweep, type SweepOptions, type SweepResult } from './sweep.js';
+
+export { PolicyFileError } from './settings.js';
+export type { DigestResult, SweepResult };
+
+export interface RemindersDeps {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** Already loaded settings (the server loads them first thing); loaded from `config` otherwise. */
+  settings?: ReminderSettings;
+  /** Wakes the outbox sender after a sweep queued messages. */
+  notifyOutbox?: () => void;
+  scheduler?: Partial<
+    Pick<SchedulerOptions, 'cron' | 'catchUpOnStart' | 'leaseMs' | 'takeoverIntervalMs' | 'sweepCron'>
+  >;
+  /** Sweep tuning (tests use small batches and fault injection). */
+  sweep?: Partial<Pick<SweepOptions, 'batchSize' | 'concurrency' | 'failAfterBatches'>>;
+}
+
+export interface Reminders {
+  settings: ReminderSettings;
+  sweep(options: Omit<SweepOptions, 'at'> & { at?: Date }): Promise<SweepResult>;
+  digest(options?: { at?: Date; dryRun?: boolean }): Promise<DigestResult>;
+  scheduler: ReminderScheduler;
+}
+
+export function createReminders(deps: RemindersDeps): Reminders {
+  const settings = deps.settings ?? loadReminderSettings(deps.config);
+  const { database, metrics, clock } = deps;
+  const sweeper = new ReminderSweep({
+    db: database.db,
+    kind: database.kind,
+    policy: settings.policy,
+    calendar: settings.calendar,
+    onStepsSent: (steps) => {
+      for (const step of steps) {
+        metrics.reminderStepsSent.inc({ step: step.step, channel: step.channel });
+        for (const effect of step.effects) {
+          if (effect.startsWith('raise_supervision:')) {
+            metrics.reminderEscalations.inc({ level: effect.slice('raise_supervision:'.length) });
+          }
+        }
+      }
+    },
+  });
+
+  const reminders: Reminders = {
+    settings,
+    async sweep(options) {
+      const stop = metrics.reminderSweepDuration.startTimer({ job: 'sweep' });
+      const result = await sweeper.run({ ...deps.sweep, ...options, at: options.at ?? clock.now() });
+      stop();
+      if (!result.dryRun && result.counts.messages > 0) deps.notifyOutbox?.();
+      if (result.counts.steps > 0) {
+        deps.logger.info(
+          { at: result.at, dryRun: result.dryRun, counts: result.counts, slowestBatchMs: result.slowestBatchMs },
+          'reminder sweep',
+        );
+      }
+      return result;
+    },
+    async digest(options = {}) {
+      const stop = metrics.reminderSweepDuration.startTimer({ job: 'digest' });
+      const result = await sendDailyDigests(
+        database.db,
+        settings.policy.digest,
+        settings.calendar,
+        options.at ?? clock.now(),
+        { dryRun: options.dryRun },
+      );
+      stop();
+      if (!result.dryRun) {
+        metrics.reminderDigestsSent.inc(result.digests.length);
+        if (result.digests.length > 0) deps.notifyOutbox?.();
+      }
+      deps.logger.info({ day: result.day, digests: result.digests.length }, 'daily digest');
+      return result;
+    },
+    scheduler: undefined as unknown as ReminderScheduler,
+  };
+  reminders.scheduler = new ReminderScheduler({
+    db: database.db,
+    clock,
+    logger: deps.logger,
+    calendar: settings.calendar,
+    digestAt: settings.policy.digest.at,
+    ...deps.scheduler,
+    run: (job, at, afterBatch) => (job === 'sweep' ? reminders.sweep({ at, afterBatch }) : reminders.digest({ at })),
+  });
+  return reminders;
+}

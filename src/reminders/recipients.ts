@@ -1,0 +1,169 @@
+/**
+ * Who answers for a hazard along the chain of responsibility, resolved for a whole batch of hazards with a few
+ * set-based queries (never one per hazard) and cached for the rest of the sweep.
+ *
+ * Keyed by (enterprise, region, department) as the hazard recorded them at report time: the township and the
+ * supervising department of the hazard, the principal and safety officer of the unit.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { Role, ScopeKind } from '../directory/model.js';
+import { pickLeaders } from '../directory/responsibility.js';
+
+export interface Person {
+  id: number;
+  code: string;
+  name: string;
+  openId: string | null;
+}
+
+export interface UnitResponsibility {
+  principal: Person | null;
+  safetyOfficer: Person | null;
+  townshipLeaderInCharge: Person[];
+  townshipMainLeader: Person[];
+  departmentLeader: Person[];
+  countyLeaders: Person[];
+  inspectors: Person[];
+  /** The group chat of the hazard's township (the nearest region up the tree that has one). */
+  chatId: string | null;
+}
+
+export interface UnitKey {
+  enterpriseId: number;
+  regionId: number;
+  departmentId: number | null;
+}
+
+const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId ?? ''}`;
+
+const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
+
+/** drizzle's execute answers an array (postgres.js) or `{ rows }` (PGlite). */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
+
+export const intArray = (ids: Iterable<number>) => `{${[...ids].join(',')}}`;
+
+/** A per-sweep cache of unit responsibilities. */
+export class ResponsibilityCache {
+  private readonly units = new Map<string, UnitResponsibility>();
+
+  get(key: UnitKey): UnitResponsibility | undefined {
+    return this.units.get(keyOf(key));
+  }
+
+  /** Resolves every key not yet cached, in four queries whatever their number. */
+  async load(db: Db, keys: UnitKey[]): Promise<void> {
+    const missing = new Map<string, UnitKey>();
+    for (const key of keys) if (!this.units.has(keyOf(key))) missing.set(keyOf(key), key);
+    if (missing.size === 0) return;
+    const list = [...missing.values()];
+    const regionIds = new Set(list.map((k) => k.regionId));
+    const departmentIds = new Set(list.flatMap((k) => (k.departmentId === null ? [] : [k.departmentId])));
+    const enterpriseIds = new Set(list.map((k) => k.enterpriseId));
+
+    // Every region's ancestors (itself first), with the group chats on the way up.
+    const ancestorRows = rowsOf<{ start_id: number; id: number; depth: number; chat_id: string | null }>(
+      await db.execute(sql`
+        with recursive up(start_id, id, parent_id, depth, chat_id) as (
+          select id, id, parent_id, 0, chat_id from regions where id = any(${intArray(regionIds)}::int[])
+          union all
+          select up.start_id, r.id, r.parent_id, up.depth + 1, r.chat_id
+          from regions r join up on r.id = up.parent_id where up.depth < 32
+        )
+        select start_id, id, depth, chat_id from up order by start_id, depth`),
+    );
+    const ancestors = new Map<number, number[]>();
+    const chats = new Map<number, string | null>();
+    for (const row of ancestorRows) {
+      const start = Number(row.start_id);
+      const list = ancestors.get(start) ?? [];
+      list.push(Number(row.id));
+      ancestors.set(start, list);
+      if (!chats.get(start) && row.chat_id) chats.set(start, row.chat_id);
+    }
+    const allRegions = new Set([...ancestors.values()].flat());
+
+    const assignments = rowsOf<{
+      role: string;
+      scope_kind: string;
+      scope_id: number;
+      id: number;
+      code: string;
+      name: string;
+      open_id: string | null;
+    }>(
+      await db.execute(sql`
+        select ra.role, ra.scope_kind, ra.scope_id, p.id, p.code, p.name, p.open_id
+        from role_assignments ra join people p on p.id = ra.person_id
+        where p.active and ra.role = any(${`{${ROLES.join(',')}}`}::text[]) and (
+          ra.scope_kind = 'county'
+          or (ra.scope_kind = 'region' and ra.scope_id = any(${intArray(allRegions)}::int[]))
+          or (ra.scope_kind = 'department' and ra.scope_id = any(${intArray(departmentIds)}::int[]))
+          or (ra.scope_kind = 'enterprise' and ra.scope_id = any(${intArray(enterpriseIds)}::int[])))`),
+    );
+
+    const keyPeople = rowsOf<{
+      enterprise_id: number;
+      kind: 'principal' | 'safety_officer';
+      id: number;
+      code: string;
+      name: string;
+      open_id: string | null;
+    }>(
+      await db.execute(sql`
+        select e.id as enterprise_id, k.kind, p.id, p.code, p.name, p.open_id
+        from enterprises e
+        cross join lateral (values ('principal', e.principal_id), ('safety_officer', e.safety_officer_id)) k(kind, person_id)
+        join people p on p.id = k.person_id and p.active
+        where e.id = any(${intArray(enterpriseIds)}::int[])`),
+    );
+    const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): Person => ({
+      id: Number(r.id),
+      code: r.code,
+      name: r.name,
+      openId: r.open_id,
+    });
+    const byPersonCode = new Map<string, Person>();
+    for (const a of assignments) byPersonCode.set(a.code, personOf(a));
+
+    for (const [mapKey, key] of missing) {
+      const up = ancestors.get(key.regionId) ?? [key.regionId];
+      const upSet = new Set(up);
+      const covering = assignments
+        .filter(
+          (a) =>
+            a.scope_kind === 'county' ||
+            (a.scope_kind === 'region' && upSet.has(Number(a.scope_id))) ||
+            (a.scope_kind === 'department' && Number(a.scope_id) === key.departmentId) ||
+            (a.scope_kind === 'enterprise' && Number(a.scope_id) === key.enterpriseId),
+        )
+        .map((a) => ({
+          role: a.role as Role,
+          scopeKind: a.scope_kind as ScopeKind,
+          scopeId: Number(a.scope_id),
+          code: a.code,
+          name: a.name,
+          openId: a.open_id,
+        }));
+      const leaders = pickLeaders(covering, up);
+      const withId = (list: { code: string }[]) => list.map((p) => byPersonCode.get(p.code)!).filter(Boolean);
+      const principal = keyPeople.find((k) => Number(k.enterprise_id) === key.enterpriseId && k.kind === 'principal');
+      const officer = keyPeople.find(
+        (k) => Number(k.enterprise_id) === key.enterpriseId && k.kind === 'safety_officer',
+      );
+      this.units.set(mapKey, {
+        principal: principal ? personOf(principal) : null,
+        safetyOfficer: officer ? personOf(officer) : null,
+        townshipLeaderInCharge: withId(leaders.townshipLeaderInCharge),
+        townshipMainLeader: withId(leaders.townshipMainLeader),
+        departmentLeader: withId(leaders.departmentLeader),
+        countyLeaders: withId(leaders.countyLeaders),
+        inspectors: withId(leaders.inspectors),
+        chatId: chats.get(key.regionId) ?? null,
+      });
+    }
+  }
+}
