@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { validateCard } from '../../src/dev/feishu-sim/index.js';
+import { createCalendar } from '../../src/domain/calendar.js';
+import { buildHazardCard, byteLength, type HazardCardView } from '../../src/feishu/cards/hazard-card.js';
+import { buildEnterprisePickCard, buildReportFormCard } from '../../src/feishu/cards/report-form.js';
+import { checkReportForm, FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
+
+const calendar = createCalendar();
+const now = new Date('2026-03-02T02:00:00Z');
+
+const view = (overrides: Partial<HazardCardView> = {}): HazardCardView => ({
+  code: 'YH-2026-000001',
+  status: 'rectifying',
+  statusLabel: '整改中',
+  grade: 'general',
+  flags: '一般隐患',
+  light: 'green',
+  overdue: false,
+  enterprise: { name: '某化工', verified: true },
+  regionName: '城关镇',
+  departmentName: '应急局',
+  sector: '危险化学品',
+  description: '描述',
+  location: '位置',
+  measures: '措施',
+  standard: '标准',
+  deadline: '2026-03-10',
+  basis: null,
+  suspended: false,
+  supervisionLabel: null,
+  reporterName: '检查员',
+  responsibleName: '老板',
+  acknowledged: false,
+  rectification: null,
+  extension: null,
+  governancePlan: null,
+  reportedAt: '2026-03-02 10:00',
+  trail: [],
+  photos: [],
+  ...overrides,
+});
+
+const buttons = (card: object) =>
+  (JSON.stringify(card).match(/"tag":"button","text":\{"tag":"plain_text","content":"([^"]+)"/g) ?? []).map(
+    (m) => /content":"([^"]+)"/.exec(m)![1],
+  );
+
+describe('hazard card', () => {
+  it('shows the buttons of the viewer’s part, for the state the hazard is in', () => {
+    expect(buttons(buildHazardCard(view(), { audience: 'rectifier' }))).toEqual(['确认接收', '提交整改', '申请延期']);
+    expect(buttons(buildHazardCard(view(), { audience: 'verifier' }))).toEqual([]);
+    const pending = view({ status: 'pending_verification', statusLabel: '待验收' });
+    expect(buttons(buildHazardCard(pending, { audience: 'verifier' }))).toEqual(['验收通过', '驳回']);
+    expect(buttons(buildHazardCard(pending, { audience: 'rectifier' }))).toEqual([]);
+    const extension = view({ extension: { byName: '老板', newDeadline: '2026-03-20', reason: '等设备' } });
+    expect(buttons(buildHazardCard(extension, { audience: 'verifier' }))).toEqual(['同意延期', '不同意延期']);
+    expect(buttons(buildHazardCard(extension, { audience: 'rectifier' }))).toEqual(['确认接收', '提交整改']);
+    expect(buttons(buildHazardCard(view({ status: 'closed' }), { audience: 'rectifier' }))).toEqual([]);
+  });
+
+  it('stays valid JSON 2.0 under 30 KB with the longest texts, a long trail and photos', () => {
+    const long = '很长的文字'.repeat(400);
+    const card = buildHazardCard(
+      view({
+        description: long,
+        measures: long,
+        standard: long,
+        location: long,
+        rectification: long,
+        basis: long,
+        extension: { byName: '老板', newDeadline: '2026-03-20', reason: long },
+        governancePlan: {
+          measures: long,
+          responsibility: '老板',
+          funds: long,
+          deadline: '2026-03-10',
+          contingency: long,
+        },
+        trail: Array.from({ length: 300 }, (_, i) => ({ at: '03-02 10:00', who: `人员${i}`, text: long })),
+        photos: Array.from({ length: 20 }, (_, i) => ({ stage: 'report' as const, imageKey: `img_${i}` })),
+      }),
+      { audience: 'verifier', trailLimit: 50, photoLimit: 6 },
+    );
+    expect(byteLength(card)).toBeLessThanOrEqual(30 * 1024);
+    expect(validateCard(card)).toBeNull();
+    expect((card as { config: { update_multi: boolean } }).config.update_multi).toBe(true);
+  });
+});
+
+describe('report form', () => {
+  const valid = {
+    enterprise: '某化工',
+    sector: '工贸',
+    level: 'general',
+    description: 'd',
+    location: 'l',
+    measures: 'm',
+    standard: 's',
+    deadline: '2026-03-05 +0800',
+  };
+
+  it('is one valid form with the interface field names and a 提交 button', () => {
+    const card = buildReportFormCard({
+      draft: 1,
+      values: {},
+      sectors: SECTORS,
+      defaultDeadline: '2026-03-09',
+      photoCount: 0,
+      limits: FIELD_LIMITS,
+    });
+    expect(validateCard(card)).toBeNull();
+    const text = JSON.stringify(card);
+    expect(text.match(/"tag":"form"/g)).toHaveLength(1);
+    for (const name of ['enterprise', 'sector', 'level', 'description', 'location', 'measures', 'standard']) {
+      expect(text).toContain(`"name":"${name}"`);
+    }
+    expect(text).toContain('"tag":"date_picker","name":"deadline"');
+    expect(text).toContain('"name":"suspend"');
+    expect(text).toContain('"name":"basis"');
+    expect(text).toContain('"content":"提交"');
+  });
+
+  it('accepts a complete form, defaulting the deadline by grade', () => {
+    const result = checkReportForm({ ...valid, deadline: '' }, now, calendar);
+    expect(result.ok && result.report.deadline).toBe('2026-03-09');
+    const major = checkReportForm({ ...valid, level: 'major', deadline: '', suspend: 'yes' }, now, calendar);
+    expect(major.ok && [major.report.deadline, major.report.suspended]).toEqual(['2026-04-01', true]);
+  });
+
+  it('reports every problem beside its field', () => {
+    const result = checkReportForm(
+      { enterprise: '', sector: '农业', level: 'huge', description: 'x'.repeat(2001), deadline: '2026-03-01' },
+      now,
+      calendar,
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toMatchObject({
+      enterprise: '请填写单位名称',
+      sector: expect.stringContaining('行业请从列表中选择'),
+      level: '隐患等级请选择一般隐患或重大隐患',
+      description: '隐患描述最多 2000 个字，当前 2001 个字',
+      location: '请填写隐患位置',
+      deadline: expect.stringContaining('不能早于今天'),
+    });
+    const tooFar = checkReportForm({ ...valid, deadline: '2030-01-01' }, now, calendar);
+    expect(!tooFar.ok && tooFar.errors.deadline).toContain('不能晚于');
+    const withErrors = buildReportFormCard({
+      draft: 1,
+      values: { description: '保留的描述' },
+      errors: { location: '请填写隐患位置' },
+      sectors: SECTORS,
+      defaultDeadline: '2026-03-09',
+      photoCount: 0,
+      limits: FIELD_LIMITS,
+    });
+    expect(validateCard(withErrors)).toBeNull();
+    expect(JSON.stringify(withErrors)).toContain('请填写隐患位置');
+    expect(JSON.stringify(withErrors)).toContain('"default_value":"保留的描述"');
+  });
+
+  it('pick card is valid with candidates and the new-unit form', () => {
+    const card = buildEnterprisePickCard({
+      draft: 3,
+      typed: '机械',
+      candidates: [
+        { code: 'e1', name: '机械一厂', regionName: '城关镇' },
+        { code: 'e2', name: '机械二厂', regionName: '城关镇' },
+      ],
+      townships: [{ code: 't1', name: '城关镇' }],
+    });
+    expect(validateCard(card)).toBeNull();
+    expect(JSON.stringify(card)).toContain('"action":"report.pick","draft":3,"enterprise":"e2"');
+  });
+});
