@@ -9,6 +9,7 @@ import type { InboundEvent } from '../feishu/events.js';
 import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
 import { handleHazardCardAction, receivePhotos, showHazard, startReport } from './hazards.js';
+import { answerListAction, answerQuery } from './queries.js';
 
 export interface ChatDeps {
   db: Db;
@@ -19,18 +20,14 @@ export interface ChatDeps {
   /** Deadlines, in BOT_TIMEZONE. */
   calendar: Calendar;
   /** Photo download and upload. */
-  feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
+  feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage' | 'uploadFile'>;
 }
 
 /** Where an answer goes: a reply to the message that asked, or a new message to the person (menu clicks). */
 type AnswerTarget = { replyTo: string } | { openId: string };
 
 /** Commands whose features are still being built answer with the help card and say so, rather than nothing. */
-const COMING_SOON: Partial<Record<CommandName, string>> = {
-  mine: '我的',
-  ledger: '台账',
-  stats: '统计',
-};
+const COMING_SOON: Partial<Record<CommandName, string>> = {};
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {
   // Each handler writes through the dispatcher's transaction, so its answer and "event handled" commit together.
@@ -38,6 +35,8 @@ export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDep
   dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event, { ...deps, db }));
   // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
   dispatcher.onCardAction(async (action) => {
+    const listAnswer = await answerListAction(deps, action);
+    if (listAnswer) return listAnswer;
     const hazardAnswer = await handleHazardCardAction(deps, action);
     if (hazardAnswer) {
       deps.notifyOutbox();
@@ -77,6 +76,7 @@ async function handleMessage(event: InboundEvent, deps: ChatDeps): Promise<void>
     await showHazard(deps, { openId, argument: command.argument, to: { replyTo: message.message_id } });
     return;
   }
+  if (command && openId && (await answerQuery(deps, command, openId, { replyTo: message.message_id }))) return;
   if (!command) {
     // In a group the bot only hears @mentions; an unknown one gets help. In one-to-one chat, too.
     await answer(deps, { replyTo: message.message_id }, null);
@@ -93,6 +93,7 @@ async function handleMenu(event: InboundEvent, deps: ChatDeps): Promise<void> {
     await startReport(deps, { openId, inGroup: false });
     return;
   }
+  if (await answerQuery(deps, { name: e.event_key, argument: '' }, openId, { openId })) return;
   await answer(deps, { openId }, { name: e.event_key as CommandName, argument: '' });
 }
 

@@ -43,8 +43,8 @@ export function escapeCell(text: string): string {
 
 const SUPERVISION_CELL = { none: '否', township: '是（乡镇）', county: '是（县级）' } as const;
 
-function localDateTime(calendar: Calendar, instant: Date | null): string {
-  if (!instant) return '';
+function localDateTime(calendar: Calendar, instant: Date | null): string | null {
+  if (!instant) return null;
   const local = calendar.toLocal(instant);
   return `${local.date} ${local.time}`;
 }
@@ -57,8 +57,14 @@ export function statusCell(row: Pick<LedgerRow, 'status' | 'deadline'>, today: s
 }
 
 /** One ledger row as cell values, in LEDGER_COLUMNS order. */
-export function ledgerCells(row: LedgerRow, index: number, calendar: Calendar, today: string): (string | number)[] {
-  const text = (value: string | null) => escapeCell(value ?? '');
+export function ledgerCells(
+  row: LedgerRow,
+  index: number,
+  calendar: Calendar,
+  today: string,
+): (string | number | null)[] {
+  // Empty stays empty (no cell), rather than an empty string cell.
+  const text = (value: string | null) => (value ? escapeCell(value) : null);
   return [
     index,
     row.code,

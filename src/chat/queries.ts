@@ -1,0 +1,296 @@
+/**
+ * The read side in chat: `我的` (open hazards I answer for or see, paged), `台账` (the xlsx of my scope, sent as a file),
+ * `统计` (the statistics card; `统计 2026Q3` the statutory table), and the digest's list buttons. Every answer is
+ * scoped by the asker's roles (src/ledger/scope.ts); a clicked button lists what the *clicker* may see.
+ */
+import { Writable } from 'node:stream';
+import { and, count, gte, inArray, lte, ne, type SQL } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { departments, enterprises, hazards, regions } from '../db/schema/index.js';
+import { parseScope } from '../directory/model.js';
+import { addCalendarDays, type Calendar } from '../domain/calendar.js';
+import { STATUS_LABELS } from '../domain/vocabulary.js';
+import { buildListCard, type ListCardItem } from '../feishu/cards/ledger-list.js';
+import { buildStatsCard, buildStatutoryCard } from '../feishu/cards/ledger-stats.js';
+import type { FeishuClient } from '../feishu/client.js';
+import type { CardAction, CardActionResponse } from '../feishu/events.js';
+import { enqueueMessage, enqueueReply, type OutgoingMessage } from '../feishu/outbox.js';
+import { overdueCondition } from '../ledger/filters.js';
+import { rowLight } from '../ledger/present.js';
+import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
+import {
+  findViewerByOpenId,
+  type ResolvedScope,
+  resolveNamedScope,
+  scopeCondition,
+  type Viewer,
+} from '../ledger/scope.js';
+import { computeStats } from '../ledger/stats.js';
+import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
+import { writeLedgerXlsx } from '../ledger/xlsx.js';
+
+export interface QueryDeps {
+  db: Db;
+  logger: Logger;
+  notifyOutbox: () => void;
+  clock: Clock;
+  calendar: Calendar;
+  feishu: Pick<FeishuClient, 'uploadFile'>;
+}
+
+/** A reply to the message that asked, or a new message to the person (menu clicks). */
+export type QueryTarget = { replyTo: string } | { openId: string };
+
+const PAGE_SIZE = 8;
+/** The card action that pages a list; the digest (issue 6) sends `list`. */
+export const LIST_PAGE_ACTION = 'ledger_page';
+
+/** The lists a button can ask for: 我的 shows `open`; the digest's buttons the others. */
+const LIST_FILTERS = ['open', 'overdue', 'due_soon', 'new'] as const;
+type ListFilter = (typeof LIST_FILTERS)[number];
+const LIST_TITLES: Record<ListFilter, string> = {
+  open: '我的隐患（未闭环）',
+  overdue: '超期隐患',
+  due_soon: '即将到期的隐患',
+  new: '近 24 小时新增隐患',
+};
+
+const NOT_IN_DIRECTORY =
+  '你还不在组织名录中，暂时无法查看隐患。请联系管理员把你加入名录（人员表中填写手机号或飞书 OpenID）。';
+
+async function send(
+  deps: QueryDeps,
+  target: QueryTarget,
+  msgType: OutgoingMessage['msgType'],
+  content: unknown,
+  topic: string,
+) {
+  if ('replyTo' in target) await enqueueReply(deps.db, { messageId: target.replyTo, msgType, content, topic });
+  else await enqueueMessage(deps.db, { to: { openId: target.openId }, msgType, content, topic });
+  deps.notifyOutbox();
+}
+
+const sendText = (deps: QueryDeps, target: QueryTarget, text: string, topic: string) =>
+  send(deps, target, 'text', { text }, topic);
+
+/** 全县, or the names of the regions/departments/units a scope covers, or 我负责和上报的. */
+export async function describeScope(db: Db, scope: ResolvedScope): Promise<string> {
+  if (scope.county) return '全县';
+  const names: string[] = [];
+  if (scope.regionIds.length) {
+    const rows = await db
+      .select({ id: regions.id, name: regions.name, parentId: regions.parentId })
+      .from(regions)
+      .where(inArray(regions.id, scope.regionIds));
+    // Only the tops: a township, not each village below it.
+    const ids = new Set(rows.map((r) => r.id));
+    names.push(...rows.filter((r) => r.parentId === null || !ids.has(r.parentId)).map((r) => r.name));
+  }
+  if (scope.departmentIds.length) {
+    names.push(
+      ...(
+        await db
+          .select({ name: departments.name })
+          .from(departments)
+          .where(inArray(departments.id, scope.departmentIds))
+      ).map((r) => r.name),
+    );
+  }
+  if (scope.enterpriseIds.length) {
+    names.push(
+      ...(
+        await db
+          .select({ name: enterprises.name })
+          .from(enterprises)
+          .where(inArray(enterprises.id, scope.enterpriseIds))
+      ).map((r) => r.name),
+    );
+  }
+  return names.length ? names.join('、') : '我负责和上报的';
+}
+
+function listCondition(filter: ListFilter, calendar: Calendar, now: Date): SQL {
+  const today = calendar.localDate(now);
+  switch (filter) {
+    case 'overdue':
+      return overdueCondition(today);
+    case 'due_soon':
+      return and(
+        inArray(hazards.status, ['reported', 'rectifying']),
+        gte(hazards.deadline, today),
+        lte(hazards.deadline, addCalendarDays(today, 3)),
+      )!;
+    case 'new':
+      return and(ne(hazards.status, 'closed'), gte(hazards.reportedAt, new Date(now.getTime() - 86_400_000)))!;
+    default:
+      return ne(hazards.status, 'closed');
+  }
+}
+
+/** The list card for a viewer: page `page` (1-based) starting after `cursor`. */
+async function listCard(
+  deps: QueryDeps,
+  viewer: Viewer,
+  input: { filter: ListFilter; scopeKey?: string | undefined; cursor?: string | undefined; page: number },
+): Promise<object> {
+  const now = deps.clock.now();
+  const conditions = [scopeCondition(viewer.scope), listCondition(input.filter, deps.calendar, now)];
+  // A digest button names the digest's scope: narrow to it (never widen: the viewer's own scope still applies).
+  const named = input.scopeKey ? parseScope(input.scopeKey) : undefined;
+  if (named && named.kind !== 'county') {
+    try {
+      conditions.push(scopeCondition(await resolveNamedScope(deps.db, named)));
+    } catch {
+      // A scope renamed since the digest went out: the viewer's own scope is still right.
+    }
+  }
+  const where = and(...conditions);
+  const [total] = await deps.db.select({ n: count() }).from(hazards).where(where);
+  const page = await listHazards(deps.db, { where, sort: 'deadline', limit: PAGE_SIZE, cursor: input.cursor });
+  const today = deps.calendar.localDate(now);
+  const items: ListCardItem[] = page.rows.map((row) => ({
+    code: row.code,
+    enterpriseName: row.enterpriseName,
+    townshipName: row.townshipName,
+    description: row.description,
+    deadline: row.deadline,
+    statusLabel: STATUS_LABELS[row.status] ?? row.status,
+    light: rowLight(row, today),
+    major: row.grade === 'major',
+  }));
+  const scopeName = await describeScope(deps.db, viewer.scope);
+  return buildListCard({
+    title: LIST_TITLES[input.filter],
+    subtitle: `${scopeName} · 共 ${total?.n ?? 0} 条`,
+    items,
+    page: input.page,
+    next: page.nextCursor
+      ? {
+          action: LIST_PAGE_ACTION,
+          filter: input.filter,
+          cursor: page.nextCursor,
+          page: input.page + 1,
+          ...(input.scopeKey ? { scope: input.scopeKey } : {}),
+        }
+      : null,
+    emptyText: input.filter === 'open' ? '没有未闭环的隐患。' : '没有符合条件的隐患。',
+  });
+}
+
+/** `我的` */
+export async function answerMine(deps: QueryDeps, input: { openId: string; to: QueryTarget }): Promise<void> {
+  const viewer = await findViewerByOpenId(deps.db, input.openId);
+  if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'mine');
+  const card = await listCard(deps, viewer, { filter: 'open', page: 1 });
+  await send(deps, input.to, 'interactive', card, 'mine');
+}
+
+/** `台账`: the xlsx of the asker's scope, built and uploaded here (after the ack), then sent through the outbox. */
+export async function answerLedger(deps: QueryDeps, input: { openId: string; to: QueryTarget }): Promise<void> {
+  const viewer = await findViewerByOpenId(deps.db, input.openId);
+  if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'ledger');
+  const now = deps.clock.now();
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    sink.on('finish', resolve);
+    sink.on('error', reject);
+  });
+  const rows = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
+    calendar: deps.calendar,
+    now,
+  });
+  await finished;
+  const scopeName = await describeScope(deps.db, viewer.scope);
+  if (rows === 0) return sendText(deps, input.to, `${scopeName}范围内暂无隐患记录，台账为空。`, 'ledger');
+  const fileName = `隐患台账-${scopeName.slice(0, 30)}-${deps.calendar.localDate(now)}.xlsx`;
+  const fileKey = await deps.feishu.uploadFile({ file: Buffer.concat(chunks), fileName, fileType: 'xls' });
+  await send(deps, input.to, 'file', { file_key: fileKey }, 'ledger');
+}
+
+/** `统计`, or `统计 2026Q3` / `统计 2026` for the statutory table. */
+export async function answerStats(
+  deps: QueryDeps,
+  input: { openId: string; argument: string; to: QueryTarget },
+): Promise<void> {
+  const viewer = await findViewerByOpenId(deps.db, input.openId);
+  if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'stats');
+  const scopeName = await describeScope(deps.db, viewer.scope);
+  const where = scopeCondition(viewer.scope);
+  const argument = input.argument.trim();
+  if (argument) {
+    const period = parsePeriod(argument.normalize('NFKC'));
+    if (!period) {
+      return sendText(
+        deps,
+        input.to,
+        `没有看懂“${argument}”。发送「统计」看当前统计；「统计 2026Q3」看季度统计分析表；「统计 2026」看年度统计分析表。`,
+        'stats',
+      );
+    }
+    const table = await statutoryTable(deps.db, { where, period, calendar: deps.calendar });
+    return send(deps, input.to, 'interactive', buildStatutoryCard({ scopeName, table }), 'stats');
+  }
+  const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
+  await send(deps, input.to, 'interactive', buildStatsCard({ scopeName, stats }), 'stats');
+}
+
+/**
+ * Card actions of the lists: `下一页` (`ledger_page`) and the digest's buttons (`list`). Answers with the new card in
+ * place of the clicked one; null when the action is not ours.
+ */
+export async function answerListAction(deps: QueryDeps, action: CardAction): Promise<CardActionResponse | null> {
+  const value = action.value;
+  if (value.action !== LIST_PAGE_ACTION && value.action !== 'list') return null;
+  const filter = (LIST_FILTERS as readonly string[]).includes(String(value.filter))
+    ? (value.filter as ListFilter)
+    : 'open';
+  const viewer = await findViewerByOpenId(deps.db, action.operatorOpenId);
+  if (!viewer) return { toast: { type: 'warning', content: NOT_IN_DIRECTORY } };
+  const page = Number.isSafeInteger(value.page) ? Number(value.page) : 1;
+  try {
+    const card = await listCard(deps, viewer, {
+      filter,
+      scopeKey: typeof value.scope === 'string' ? value.scope : undefined,
+      cursor: value.action === LIST_PAGE_ACTION && typeof value.cursor === 'string' ? value.cursor : undefined,
+      page,
+    });
+    if (value.action === 'list') {
+      // The digest stays as it is: the list arrives as a new message.
+      await enqueueMessage(deps.db, {
+        to: { openId: action.operatorOpenId },
+        msgType: 'interactive',
+        content: card,
+        topic: 'list',
+      });
+      deps.notifyOutbox();
+      return { toast: { type: 'info', content: '已发送列表' } };
+    }
+    return { card: { type: 'raw', data: card } };
+  } catch (error) {
+    if (error instanceof CursorError)
+      return { toast: { type: 'warning', content: '该列表已过期，请重新发送「我的」' } };
+    throw error;
+  }
+}
+
+/** Routes `我的`, `台账`, `统计` (typed or from the menu) to their answers; false for any other command. */
+export async function answerQuery(
+  deps: QueryDeps,
+  command: { name: string; argument: string },
+  openId: string,
+  to: QueryTarget,
+): Promise<boolean> {
+  if (command.name === 'mine') await answerMine(deps, { openId, to });
+  else if (command.name === 'ledger') await answerLedger(deps, { openId, to });
+  else if (command.name === 'stats') await answerStats(deps, { openId, argument: command.argument, to });
+  else return false;
+  return true;
+}

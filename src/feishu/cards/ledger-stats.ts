@@ -1,0 +1,134 @@
+/** The `统计` card and the statutory table card (统计分析表). JSON 2.0, markdown tables. */
+import type { HazardStats } from '../../ledger/stats.js';
+import type { StatutoryTable } from '../../ledger/statutory.js';
+
+const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '｜')).join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function buildStatsCard(input: { scopeName: string; stats: HazardStats }): object {
+  const s = input.stats;
+  const t = s.totals;
+  const m = s.majorUnderSupervision;
+  const elements: object[] = [
+    {
+      tag: 'markdown',
+      content:
+        `共 **${t.total}** 条，未闭环 **${t.open}** 条，已销号 **${t.closed}** 条\n` +
+        `🔴 超期 **${t.overdue}** 条，逾期率 **${percent(t.overdueRate)}**（超期 ÷ 未闭环）`,
+    },
+  ];
+  if (t.total === 0) {
+    elements.push({ tag: 'markdown', content: '范围内暂无隐患记录。' });
+  } else {
+    elements.push(
+      {
+        tag: 'markdown',
+        content: `**按乡镇**\n${table(
+          ['乡镇', '总数', '未闭环', '超期'],
+          s.byTownship.map((r) => [r.name, r.total, r.open, r.overdue]),
+        )}`,
+      },
+      {
+        tag: 'markdown',
+        content: `**按行业**\n${table(
+          ['行业', '总数', '未闭环', '超期'],
+          s.bySector.map((r) => [r.sector, r.total, r.open, r.overdue]),
+        )}`,
+      },
+      {
+        tag: 'markdown',
+        content:
+          `**按等级**：${s.byGrade.map((g) => `${g.label} ${g.total}（未闭环 ${g.open}）`).join('，')}\n` +
+          `**按状态**：${s.byStatus.map((x) => `${x.label} ${x.count}`).join('，')}`,
+      },
+      {
+        tag: 'markdown',
+        content:
+          `**挂牌督办的重大隐患**：${m.total} 条（县级 ${m.county}，乡镇 ${m.township}；停产停业 ${m.suspended}）` +
+          (m.items.length
+            ? `\n${m.items
+                .map(
+                  (i) =>
+                    `- ${i.overdue ? '🔴' : '•'} ${i.code} ${i.enterpriseName}（${i.townshipName}），期限 ${i.deadline}`,
+                )
+                .join('\n')}`
+            : ''),
+      },
+      {
+        tag: 'markdown',
+        content: `**近 ${s.trend.length} 周趋势**（周一起）\n${table(
+          ['周', '新增', '销号'],
+          s.trend.map((w) => [w.weekStart.slice(5), w.reported, w.closed]),
+        )}`,
+      },
+    );
+  }
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: `隐患统计：未闭环 ${t.open}，超期 ${t.overdue}` } },
+    header: {
+      title: { tag: 'plain_text', content: '隐患统计' },
+      subtitle: { tag: 'plain_text', content: `${input.scopeName} · 截至 ${s.today}` },
+      template: t.overdue > 0 ? 'red' : 'blue',
+    },
+    body: { elements },
+  };
+}
+
+export function buildStatutoryCard(input: { scopeName: string; table: StatutoryTable }): object {
+  const { period, rows, total } = input.table;
+  const line = (r: StatutoryTable['total']) => [
+    r.name,
+    r.general.found,
+    r.general.rectified,
+    percent(r.general.rate),
+    r.major.found,
+    r.major.rectified,
+    percent(r.major.rate),
+    r.major.supervised,
+    r.openAtEnd,
+  ];
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: `${period.label}隐患排查治理统计分析表` } },
+    header: {
+      title: { tag: 'plain_text', content: `${period.label}隐患排查治理统计分析表` },
+      subtitle: {
+        tag: 'plain_text',
+        content: `${input.scopeName} · ${period.from} 至 ${period.to} · ${period.due} 前报送`,
+      },
+      template: 'blue',
+    },
+    body: {
+      elements: [
+        {
+          tag: 'markdown',
+          content: table(
+            [
+              '区域',
+              '一般·排查',
+              '一般·已整改',
+              '一般·整改率',
+              '重大·排查',
+              '重大·已整改',
+              '重大·整改率',
+              '重大·挂牌督办',
+              '期末未整改',
+            ],
+            [...rows.map(line), line(total)],
+          ),
+        },
+        {
+          tag: 'markdown',
+          content:
+            '依据《安全生产事故隐患排查治理暂行规定》（总局令第16号）第十四条：季度表于下一季度 15 日前、年度表于次年 1 月 31 日前报送。',
+          text_size: 'notation',
+        },
+      ],
+    },
+  };
+}
