@@ -1,0 +1,397 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import type { Service } from '../../src/server.js';
+import { COUNTY_DIRECTORY, COUNTY_OPEN_IDS, insertHazard, rows, startReplica } from '../support/reminders.js';
+import { eventually, startTestService, type TestService } from '../support/service.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests read the API's JSON answers as a user would, field by field.
+type Json = any;
+
+const TOKEN = 'reminders-test-admin-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+const TOWN_CHAT = 'oc_town01_safety';
+
+async function setUp(service: TestService): Promise<void> {
+  for (const person of COUNTY_DIRECTORY.people) service.sim.addUser({ openId: person.openId, name: person.name });
+  service.sim.addChat({ chatId: TOWN_CHAT, name: '城关镇安全生产群', memberOpenIds: COUNTY_OPEN_IDS });
+  const response = await fetch(`${service.url}/api/admin/directory`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify(COUNTY_DIRECTORY),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  await service.testDb.database.db.execute(sql`update regions set chat_id = ${TOWN_CHAT} where code = 'town-01'`);
+}
+
+async function sweep(service: { url: string }, body: object): Promise<Json> {
+  const response = await fetch(`${service.url}/api/admin/sweep`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  expect(response.status, JSON.stringify(answer)).toBe(200);
+  return answer;
+}
+
+/** The steps of one hazard in a sweep answer, as `step → sorted recipient open_ids`. */
+function stepsOf(answer: Json, code: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of answer.steps.filter((s: Json) => s.hazard === code)) {
+    out[s.step] = s.to.map((t: Json) => t.openId).sort();
+  }
+  return out;
+}
+
+/** Cards the bot delivered to `openId` about hazard `code`. */
+const cardsAbout = (service: TestService, openId: string, code: string) =>
+  service.sim.messages({ to: openId }).filter((m) => m.rawContent.includes(code));
+
+describe('reminders and escalation (督办提醒与升级)', () => {
+  let service: TestService;
+  const clock = new ManualClock('2026-03-01T00:00:00Z');
+
+  beforeAll(async () => {
+    service = await startTestService({ ADMIN_TOKEN: TOKEN }, { clock });
+    await setUp(service);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('refuses a bad body or a missing token, changing nothing', async () => {
+    const noToken = await fetch(`${service.url}/api/admin/sweep`, { method: 'POST', body: '{}' });
+    expect(noToken.status).toBe(401);
+    for (const body of [{ at: 'tomorrow' }, { dryRun: 'yes' }, { at: '2026-03-01T09:00:00' }, { extra: 1 }]) {
+      const response = await fetch(`${service.url}/api/admin/sweep`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(400);
+      const answer = (await response.json()) as Json;
+      expect(answer.error.code).toBe('invalid_request');
+      expect(answer.error.message).toMatch(/at|dryRun|extra/);
+    }
+  });
+
+  it('walks the whole default ladder of a general hazard, each step once, deferring quiet hours', async () => {
+    const { code, id } = await insertHazard(service.testDb.database.db, {
+      deadline: '2026-03-09',
+      reportedAt: '2026-03-02T10:00:00+08:00',
+    });
+    const at = (iso: string) => sweep(service, { at: iso });
+
+    expect(stepsOf(await at('2026-03-02T10:05:00+08:00'), code)).toEqual({});
+    expect(stepsOf(await at('2026-03-03T10:00:00+08:00'), code)).toEqual({ 'unacknowledged-24h': ['ou_resp'] });
+    expect(stepsOf(await at('2026-03-03T10:05:00+08:00'), code)).toEqual({});
+    expect(stepsOf(await at('2026-03-06T09:00:00+08:00'), code)).toEqual({ 'due-in-3d': ['ou_resp'] });
+    expect(stepsOf(await at('2026-03-08T09:00:00+08:00'), code)).toEqual({ 'due-in-1d': ['ou_resp'] });
+    // The deadline passes at midnight, inside quiet hours: the general hazard waits for 07:30.
+    const dry = await sweep(service, { at: '2026-03-10T00:05:00+08:00', dryRun: true });
+    expect(stepsOf(dry, code)).toEqual({});
+    expect(stepsOf(await at('2026-03-10T07:29:00+08:00'), code)).toEqual({});
+    const overdue = await at('2026-03-10T07:30:00+08:00');
+    expect(stepsOf(overdue, code)).toEqual({ 'overdue-0d': ['ou_resp', 'ou_tlc'] });
+    const mention = overdue.steps.find((s: Json) => s.hazard === code);
+    expect(mention).toMatchObject({ channel: 'mention', chatId: TOWN_CHAT, urgent: false });
+    expect(stepsOf(await at('2026-03-13T07:30:00+08:00'), code)).toEqual({
+      'overdue-3d': ['ou_dl', 'ou_resp', 'ou_tlc', 'ou_tml'],
+    });
+    const seven = await at('2026-03-17T07:30:00+08:00');
+    expect(stepsOf(seven, code)).toEqual({ 'overdue-7d': ['ou_cl', 'ou_dl', 'ou_resp', 'ou_tlc', 'ou_tml'] });
+    expect(seven.counts.escalations).toBe(1);
+    expect(stepsOf(await at('2026-03-20T07:30:00+08:00'), code)).toEqual({});
+
+    // The hazard came under county supervision, with an audit row by the system.
+    const [hazard] = rows<{ supervision: string; version: number }>(
+      await service.testDb.database.db.execute(sql`select supervision, version from hazards where id = ${id}`),
+    );
+    expect(hazard?.supervision).toBe('county');
+    const events = rows<{ type: string; actor_id: number | null; details: Json }>(
+      await service.testDb.database.db.execute(
+        sql`select type, actor_id, details from hazard_events where hazard_id = ${id}`,
+      ),
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'supervision_raised',
+        actor_id: null,
+        details: expect.objectContaining({ to: 'county' }),
+      }),
+    ]);
+
+    // What people saw: 6 cards for the responsible person, urgent from 3 days overdue; one @mention in the group.
+    const mine = await eventually(
+      () => {
+        const cards = cardsAbout(service, 'ou_resp', code);
+        return cards.length === 6 && cards.filter((c) => c.urgents.length > 0).length === 2 ? cards : null;
+      },
+      10_000,
+      'six cards to the responsible person, the last two urgent',
+    );
+    expect(mine.filter((c) => c.urgents.length > 0).map((c) => c.content.header.title.content)).toEqual([
+      '督办升级：隐患已超期 3 天',
+      '督办升级：隐患已超期 7 天',
+    ]);
+    const county = await eventually(() => cardsAbout(service, 'ou_cl', code).find((c) => c.urgents.length > 0));
+    expect(county.content.header.title.content).toContain('已超期 7 天');
+    expect(county.rawContent).toContain('县级挂牌督办');
+    expect(county.urgents[0]?.userIds).toEqual(['ou_cl']);
+    const group = await eventually(() =>
+      service.sim.messages({ to: TOWN_CHAT }).filter((m) => m.rawContent.includes(code)),
+    );
+    expect(group.length).toBeGreaterThanOrEqual(1);
+    expect(group[0]!.rawContent).toContain('<at id=ou_tlc></at>');
+  });
+
+  it('tells the county at once of a major hazard, even at night, and again with urgency when it is overdue', async () => {
+    const { code } = await insertHazard(service.testDb.database.db, {
+      grade: 'major',
+      deadline: '2026-04-10',
+      reportedAt: '2026-04-01T23:00:00+08:00',
+      acknowledgedAt: '2026-04-01T23:30:00+08:00',
+    });
+    const reported = await sweep(service, { at: '2026-04-01T23:05:00+08:00' });
+    expect(stepsOf(reported, code)).toEqual({ 'major-reported': ['ou_cl', 'ou_dl', 'ou_tml'] });
+    expect(reported.steps.find((s: Json) => s.hazard === code).urgent).toBe(true);
+    const overdue = await sweep(service, { at: '2026-04-11T00:01:00+08:00' });
+    expect(stepsOf(overdue, code)).toEqual({ 'major-overdue': ['ou_cl'] });
+    expect(stepsOf(await sweep(service, { at: '2026-04-11T07:30:00+08:00' }), code)).toEqual({
+      'overdue-0d': ['ou_resp', 'ou_tlc'],
+    });
+  });
+
+  it('stops the not-acknowledged reminder once acknowledged, and every reminder once closed', async () => {
+    const db = service.testDb.database.db;
+    const acknowledged = await insertHazard(db, { deadline: '2026-05-20', reportedAt: '2026-05-04T10:00:00+08:00' });
+    const closed = await insertHazard(db, { deadline: '2026-05-20', reportedAt: '2026-05-04T10:00:00+08:00' });
+    await db.execute(sql`update hazards set acknowledged_at = '2026-05-04T12:00:00+08:00', version = version + 1
+      where id = ${acknowledged.id}`);
+    await db.execute(sql`update hazards set status = 'closed', closed_at = '2026-05-04T12:00:00+08:00',
+      version = version + 1 where id = ${closed.id}`);
+    const day = await sweep(service, { at: '2026-05-05T10:30:00+08:00' });
+    expect(stepsOf(day, acknowledged.code)).toEqual({});
+    expect(stepsOf(day, closed.code)).toEqual({});
+    const later = await sweep(service, { at: '2026-05-30T10:30:00+08:00', dryRun: true });
+    expect(stepsOf(later, acknowledged.code)).toMatchObject({ 'overdue-7d': expect.any(Array) });
+    expect(stepsOf(later, closed.code)).toEqual({});
+    const [schedule] = rows<{ next_due_at: string | null }>(
+      await db.execute(sql`select next_due_at from hazard_schedules where hazard_id = ${closed.id}`),
+    );
+    expect(schedule?.next_due_at).toBeNull();
+  });
+
+  it('moves every future step when an extension is approved', async () => {
+    const db = service.testDb.database.db;
+    const { id, code } = await insertHazard(db, {
+      deadline: '2026-06-10',
+      reportedAt: '2026-06-01T10:00:00+08:00',
+      acknowledgedAt: '2026-06-01T11:00:00+08:00',
+    });
+    expect(stepsOf(await sweep(service, { at: '2026-06-07T09:00:00+08:00' }), code)).toEqual({
+      'due-in-3d': ['ou_resp'],
+    });
+    await db.execute(sql`update hazards set deadline = '2026-06-30', deadline_set_at = '2026-06-08T15:00:00+08:00',
+      version = version + 1 where id = ${id}`);
+    expect(stepsOf(await sweep(service, { at: '2026-06-09T09:00:00+08:00' }), code)).toEqual({});
+    expect(stepsOf(await sweep(service, { at: '2026-06-11T07:30:00+08:00' }), code)).toEqual({});
+    expect(stepsOf(await sweep(service, { at: '2026-06-27T09:00:00+08:00' }), code)).toEqual({
+      'due-in-3d': ['ou_resp'],
+    });
+    expect(stepsOf(await sweep(service, { at: '2026-07-01T07:30:00+08:00' }), code)).toEqual({
+      'overdue-0d': ['ou_resp', 'ou_tlc'],
+    });
+  });
+
+  it('answers a dry run without changing anything', async () => {
+    const db = service.testDb.database.db;
+    const { code } = await insertHazard(db, { deadline: '2026-07-20', reportedAt: '2026-07-10T10:00:00+08:00' });
+    // Everything a sweep writes: step rows, outbox rows, schedule evaluations.
+    const count = async () =>
+      rows<{ n: number }>(
+        await db.execute(sql`select (select count(*) from reminder_steps)::int + (select count(*) from outbox)::int
+          + (select count(*) from hazard_schedules where evaluated_at is not null)::int as n`),
+      )[0]!.n;
+    const before = await count();
+    const dry = await sweep(service, { at: '2026-07-11T10:30:00+08:00', dryRun: true });
+    expect(dry.dryRun).toBe(true);
+    expect(stepsOf(dry, code)).toEqual({ 'unacknowledged-24h': ['ou_resp'] });
+    expect(dry.steps.find((s: Json) => s.hazard === code).to).toEqual([{ name: '张责任', openId: 'ou_resp' }]);
+    expect(await count()).toBe(before);
+    const real = await sweep(service, { at: '2026-07-11T10:30:00+08:00' });
+    expect(stepsOf(real, code)).toEqual({ 'unacknowledged-24h': ['ou_resp'] });
+    expect(await count()).toBeGreaterThan(before);
+    const [mine] = rows<{ steps: number; messages: number }>(
+      await db.execute(sql`select (select count(*) from reminder_steps rs join hazards h on h.id = rs.hazard_id
+          where h.code = ${code})::int as steps,
+        (select count(*) from outbox where topic like ${`reminder:${code}:%`})::int as messages`),
+    );
+    expect(mine).toEqual({ steps: 1, messages: 1 });
+  });
+
+  it('sends each leader one digest card for their scope, once a day', async () => {
+    const db = service.testDb.database.db;
+    await insertHazard(db, { enterprise: 'e002', deadline: '2026-08-01', reportedAt: '2026-07-25T10:00:00+08:00' });
+    clock.set('2026-08-03T08:30:00+08:00');
+    const slot = new Date('2026-08-03T08:30:00+08:00');
+    expect(await service.deps.reminders.scheduler.runSlot('digest', slot)).toBe(true);
+    expect(await service.deps.reminders.scheduler.runSlot('digest', slot)).toBe(false);
+    const digests = (openId: string) =>
+      service.sim.messages({ to: openId }).filter((m) => m.rawContent.includes('每日隐患督办简报（2026-08-03）'));
+    for (const leader of ['ou_tlc', 'ou_tml', 'ou_dl', 'ou_cl', 'ou_tlc2']) {
+      await eventually(() => digests(leader).length === 1, 10_000, `the digest of ${leader}`);
+    }
+    expect(digests('ou_resp')).toHaveLength(0);
+    const town2 = digests('ou_tlc2')[0]!;
+    expect(town2.content.header.subtitle.content).toContain('河西镇');
+    expect(town2.rawContent).toContain('已超期 **1** 条');
+    expect(town2.rawContent).toContain('"action":"list"');
+    const county = digests('ou_cl')[0]!;
+    expect(county.content.header.subtitle.content).toContain('全县');
+    expect(county.rawContent).not.toContain('已超期 **0** 条');
+    // A second run the same day sends nothing more.
+    await service.deps.reminders.digest({ at: new Date('2026-08-03T09:00:00+08:00') });
+    expect(digests('ou_cl')).toHaveLength(1);
+  });
+});
+
+describe('working-day deadlines (法定工作日, 调休)', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService(
+      { ADMIN_TOKEN: TOKEN, DEADLINE_DAY_COUNTING: 'working' },
+      { clock: new ManualClock('2026-02-01T00:00:00Z') },
+    );
+    await setUp(service);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('counts across the Spring Festival holiday, with the make-up Saturday as a working day', async () => {
+    const db = service.testDb.database.db;
+    // Deadline Tuesday 24 Feb, right after the 15–23 Feb holiday; Saturday 14 Feb is a make-up working day.
+    const before = await insertHazard(db, {
+      deadline: '2026-02-24',
+      reportedAt: '2026-02-09T10:00:00+08:00',
+      acknowledgedAt: '2026-02-09T11:00:00+08:00',
+    });
+    // 3 working days before: Thursday 12 Feb; 1 working day before: the make-up Saturday, not the holiday Monday.
+    expect(stepsOf(await sweep(service, { at: '2026-02-12T09:00:00+08:00' }), before.code)).toEqual({
+      'due-in-3d': ['ou_resp'],
+    });
+    expect(stepsOf(await sweep(service, { at: '2026-02-13T09:00:00+08:00' }), before.code)).toEqual({});
+    expect(stepsOf(await sweep(service, { at: '2026-02-14T09:00:00+08:00' }), before.code)).toEqual({
+      'due-in-1d': ['ou_resp'],
+    });
+    // Deadline Friday 13 Feb: 3 working days overdue is the end of Wednesday 25 Feb (14th, 24th, 25th).
+    const after = await insertHazard(db, {
+      deadline: '2026-02-13',
+      reportedAt: '2026-02-10T10:00:00+08:00',
+      acknowledgedAt: '2026-02-10T11:00:00+08:00',
+    });
+    const holiday = await sweep(service, { at: '2026-02-17T07:30:00+08:00' });
+    expect(stepsOf(holiday, after.code)).toEqual({ 'overdue-0d': ['ou_resp', 'ou_tlc'] });
+    expect(stepsOf(await sweep(service, { at: '2026-02-25T23:59:00+08:00' }), after.code)).toEqual({});
+    expect(stepsOf(await sweep(service, { at: '2026-02-26T07:30:00+08:00' }), after.code)).toEqual({
+      'overdue-3d': ['ou_dl', 'ou_resp', 'ou_tlc', 'ou_tml'],
+    });
+  });
+});
+
+describe('two replicas on one database', () => {
+  let first: TestService;
+  let second: Service;
+  let crashing: Service;
+  const clock = new ManualClock('2026-09-01T00:00:00Z');
+
+  beforeAll(async () => {
+    first = await startTestService(
+      { ADMIN_TOKEN: TOKEN },
+      { clock, reminders: { sweep: { batchSize: 7 }, scheduler: { takeoverIntervalMs: 100 } } },
+    );
+    await setUp(first);
+    second = await startReplica(first, {
+      reminders: { sweep: { batchSize: 5 }, scheduler: { takeoverIntervalMs: 100 } },
+    });
+    crashing = await startReplica(first, {
+      reminders: { sweep: { batchSize: 4, failAfterBatches: 2 }, scheduler: { takeoverIntervalMs: 60_000 } },
+    });
+  });
+  afterAll(async () => {
+    await crashing?.shutdown();
+    await second?.shutdown();
+    await first?.stop();
+  });
+
+  it('sends every step exactly once when both sweep the same slot at the same time', async () => {
+    const db = first.testDb.database.db;
+    const codes: string[] = [];
+    for (let n = 0; n < 60; n++) {
+      const h = await insertHazard(db, {
+        enterprise: n % 2 ? 'e001' : 'e002',
+        deadline: '2026-09-05',
+        reportedAt: '2026-09-01T10:00:00+08:00',
+        acknowledgedAt: '2026-09-01T10:30:00+08:00',
+      });
+      codes.push(h.code);
+    }
+    const at = new Date('2026-09-06T07:30:00+08:00');
+    clock.set(at);
+    const results = await Promise.all([
+      first.deps.reminders.scheduler.runSlot('sweep', at),
+      second.deps.reminders.scheduler.runSlot('sweep', at),
+      first.deps.reminders.sweep({ at }),
+      second.deps.reminders.sweep({ at }),
+      first.deps.reminders.sweep({ at }),
+    ]);
+    expect(results.slice(0, 2).filter(Boolean)).toHaveLength(1);
+    const steps = rows<{ step_key: string; n: number }>(
+      await db.execute(sql`select rs.step_key, count(*)::int as n from reminder_steps rs join hazards h on h.id = rs.hazard_id
+        where h.code = any(${`{${codes.join(',')}}`}::text[]) group by rs.step_key`),
+    );
+    expect(steps).toEqual([{ step_key: 'overdue-0d@2026-09-05', n: 60 }]);
+    // 60 × (responsible + township leader in charge) + 30 @mentions in town-01's group chat (town-02 has none).
+    const outbox = rows<{ topic: string; target: string; n: number }>(
+      await db.execute(sql`select topic, target, count(*)::int as n from outbox
+        where topic like 'reminder:%overdue-0d@2026-09-05' group by topic, target having count(*) > 1`),
+    );
+    expect(outbox).toEqual([]);
+    const total = rows<{ n: number }>(
+      await db.execute(sql`select count(*)::int as n from outbox where topic like 'reminder:%overdue-0d@2026-09-05'`),
+    )[0]!.n;
+    expect(total).toBe(60 * 2 + 30);
+  });
+
+  it('finishes a sweep that a replica dropped mid-way, through the other replica, within the lease', async () => {
+    const db = first.testDb.database.db;
+    for (let n = 0; n < 30; n++) {
+      await insertHazard(db, {
+        deadline: '2026-09-20',
+        reportedAt: '2026-09-15T10:00:00+08:00',
+        acknowledgedAt: '2026-09-15T10:30:00+08:00',
+      });
+    }
+    const at = new Date('2026-09-21T07:30:00+08:00');
+    clock.set(at);
+    await expect(crashing.deps.reminders.scheduler.runSlot('sweep', at)).rejects.toThrow(/interrupted/);
+    const sent = async () =>
+      rows<{ n: number }>(
+        await db.execute(sql`select count(*)::int as n from reminder_steps where step_key = 'overdue-0d@2026-09-20'`),
+      )[0]!.n;
+    expect(await sent()).toBe(8);
+    // The lease (30 s) runs out; the other replicas' takeover check picks the slot up.
+    clock.advance(31_000);
+    await eventually(async () => (await sent()) === 30, 10_000, 'the takeover to finish the sweep');
+    await eventually(async () => {
+      const [slot] = rows<{ finished_at: string | null; attempts: number }>(
+        await db.execute(
+          sql`select finished_at, attempts from scheduler_slots where job = 'sweep' and slot = ${at.toISOString()}::timestamptz`,
+        ),
+      );
+      return slot?.finished_at !== null && slot?.attempts === 2;
+    });
+  });
+});
