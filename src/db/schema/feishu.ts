@@ -67,5 +67,7 @@ export const outbox = pgTable(
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index('outbox_sent_at_idx').on(t.sentAt),
     index('outbox_topic_idx').on(t.topic),
+    // Card clicks arrive with the message id: find the row (and the hazard card) that sent it.
+    index('outbox_message_id_idx').on(t.messageId),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_message_id_idx" ON "outbox" USING btree ("message_id");
