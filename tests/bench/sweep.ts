@@ -1,0 +1,115 @@
+// `npm run bench:sweep`: the reminder sweep over 1,000,000 open hazards, all due, on PostgreSQL.
+// A fresh database of its own (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres), dropped after.
+// Bar (engineering.md): all claimed and written to the outbox in ≤ 30 s, batches ≤ 250 ms; an empty sweep ≤ 10 ms.
+// BENCH_HAZARDS (default 1000000), BENCH_BATCH (hazards per batch, default 500), BENCH_CONCURRENCY (default 2),
+// BENCH_SCENARIO: `unacknowledged` (default: assigned 2 days ago, not acknowledged → one card to the responsible
+// person) or `overdue` (deadline passed yesterday → card + @ to the responsible person and the township leader).
+import { sql } from 'drizzle-orm';
+import { openDatabase } from '../../src/db/client.js';
+import { applyMigrations } from '../../src/db/migrate.js';
+import { createCalendar, DEFAULT_POLICY } from '../../src/domain/index.js';
+import { ReminderSweep } from '../../src/reminders/sweep.js';
+import { createFreshPostgresDatabase } from '../support/db.js';
+import { describeMachine, percentile } from './machine.js';
+
+const HAZARDS = Number(process.env.BENCH_HAZARDS ?? 1_000_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const SCENARIO = process.env.BENCH_SCENARIO === 'overdue' ? 'overdue' : 'unacknowledged';
+const TOWNSHIPS = 20;
+const ENTERPRISES = 2000;
+const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const at = new Date('2026-06-15T10:00:00+08:00');
+console.log(`bench:sweep on ${describeMachine()}`);
+console.log(
+  `${HAZARDS.toLocaleString()} open hazards, scenario ${SCENARIO}, batches of ${BATCH}, ${CONCURRENCY} in flight`,
+);
+
+const fresh = await createFreshPostgresDatabase(serverUrl);
+const database = await openDatabase({ databaseUrl: fresh.url, dataDir: '', poolSize: CONCURRENCY + 2 });
+try {
+  await applyMigrations(database);
+  const db = database.db;
+  const t0 = performance.now();
+  await db.execute(sql`insert into regions (code, name, level) values ('cty', '某县', 1)`);
+  await db.execute(sql`
+    insert into regions (code, name, parent_id, level)
+    select 'town-' || n, '乡镇' || n, (select id from regions where code = 'cty'), 2 from generate_series(1, ${TOWNSHIPS}) n`);
+  await db.execute(sql`insert into departments (code, name, sectors) values ('yjj', '县应急管理局', '{工贸}')`);
+  await db.execute(sql`
+    insert into people (code, name, open_id) select 'p' || n, '人员' || n, 'ou_bench_' || n
+    from generate_series(1, ${ENTERPRISES + TOWNSHIPS + 1}) n`);
+  await db.execute(sql`
+    insert into role_assignments (person_id, role, scope_kind, scope_id)
+    select p.id, 'township_leader_in_charge', 'region', r.id from regions r
+    join people p on p.code = 'p' || (${ENTERPRISES} + substring(r.code from 6)::int) where r.code like 'town-%'`);
+  await db.execute(sql`
+    insert into enterprises (code, name, region_id, department_id, principal_id)
+    select 'e' || n, '企业' || n, (select id from regions where code = 'town-' || (1 + n % ${TOWNSHIPS})),
+      (select id from departments where code = 'yjj'), (select id from people where code = 'p' || n)
+    from generate_series(1, ${ENTERPRISES}) n`);
+  const deadline = SCENARIO === 'overdue' ? '2026-06-13' : '2026-06-30';
+  const acknowledged = SCENARIO === 'overdue' ? sql`'2026-06-01T11:00:00+08:00'::timestamptz` : sql`null`;
+  await db.execute(sql`
+    insert into hazards (code, year, sequence, enterprise_id, region_id, department_id, sector, grade, status,
+      description, location, measures, standard, deadline, deadline_set_at, responsible_id, reporter_id,
+      reported_at, assigned_at, acknowledged_at)
+    select 'YH-2026-' || lpad(n::text, 7, '0'), 2026, n, e.id, e.region_id, e.department_id, '工贸', 'general',
+      'rectifying', '配电箱未接地，电缆老化', '车间', '更换电缆并接地', '验收合格', ${deadline}::date,
+      '2026-06-01T10:00:00+08:00', e.principal_id, e.principal_id,
+      '2026-06-01T10:00:00+08:00', '2026-06-13T09:00:00+08:00', ${acknowledged}
+    from generate_series(1, ${HAZARDS}) n join enterprises e on e.code = 'e' || (1 + n % ${ENTERPRISES})`);
+  await db.execute(sql`vacuum analyze`);
+  console.log(
+    `setup: ${Math.round((performance.now() - t0) / 1000)} s (hazards inserted set-based; schedules armed by the trigger)`,
+  );
+
+  const sweep = new ReminderSweep({
+    db,
+    kind: 'postgres',
+    policy: DEFAULT_POLICY,
+    calendar: createCalendar(),
+  });
+  const full = await sweep.run({ at, batchSize: BATCH, concurrency: CONCURRENCY, maxListed: 0 });
+  const outbox = await db.execute<{ n: number }>(sql`select count(*)::int as n from outbox`);
+  const steps = await db.execute<{ n: number }>(sql`select count(*)::int as n from reminder_steps`);
+  console.log(
+    `full sweep: ${(full.durationMs / 1000).toFixed(1)} s for ${full.counts.hazards.toLocaleString()} hazards → ` +
+      `${full.counts.steps.toLocaleString()} steps, ${full.counts.messages.toLocaleString()} outbox rows ` +
+      `(${Math.round(full.counts.hazards / (full.durationMs / 1000)).toLocaleString()} hazards/s); ` +
+      `${full.batches} batches, slowest ${full.slowestBatchMs} ms`,
+  );
+  console.log(
+    `  phases (ms, summed over batches and loops): ${Object.entries(full.phases)
+      .map(([k, v]) => `${k} ${Math.round(v)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  stored: ${(steps as unknown as { n: number }[])[0]?.n} reminder_steps, ${(outbox as unknown as { n: number }[])[0]?.n} outbox rows`,
+  );
+
+  const empties: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    const empty = await sweep.run({
+      at: new Date(at.getTime() + i * 1000),
+      batchSize: BATCH,
+      concurrency: CONCURRENCY,
+    });
+    empties.push(performance.now() - t);
+    if (empty.counts.hazards !== 0) throw new Error(`an empty sweep claimed ${empty.counts.hazards} hazards`);
+  }
+  empties.sort((a, b) => a - b);
+  console.log(
+    `empty sweep over ${HAZARDS.toLocaleString()} open hazards: median ${percentile(empties, 50).toFixed(2)} ms, ` +
+      `max ${empties.at(-1)!.toFixed(2)} ms (20 runs)`,
+  );
+  console.log(
+    `bar: full ≤ 30 s ${full.durationMs <= 30_000 ? 'met' : 'MISSED'}, batches ≤ 250 ms ${full.slowestBatchMs <= 250 ? 'met' : 'MISSED'}, ` +
+      `empty ≤ 10 ms ${empties.at(-1)! <= 10 ? 'met' : 'MISSED'}`,
+  );
+} finally {
+  await database.close();
+  await fresh.drop();
+}
