@@ -97,7 +97,12 @@ export async function writeLedgerXlsx(
   batches: AsyncIterable<LedgerRow[]>,
   options: { calendar: Calendar; now: Date; sheetName?: string },
 ): Promise<number> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: output,
+    useStyles: false,
+    useSharedStrings: false,
+    zip: { zlib: { level: 1 } },
+  });
   workbook.creator = 'hazard-bot';
   workbook.created = options.now;
   const sheet = workbook.addWorksheet(options.sheetName ?? '隐患台账', { views: [{ state: 'frozen', ySplit: 1 }] });
@@ -112,10 +117,26 @@ export async function writeLedgerXlsx(
       sheet.addRow(ledgerCells(row, count, options.calendar, today)).commit();
     }
     await waitForDrain(output);
+    await waitForZip(sheet);
   }
   sheet.commit();
   await workbook.commit();
   return count;
+}
+
+/** Uncompressed sheet XML allowed to wait for the zip before the next batch is written. */
+const MAX_ZIP_BACKLOG = 1024 * 1024;
+
+/**
+ * exceljs hands the sheet's XML to the zip without heeding backpressure, so when rows come faster than deflate
+ * compresses, the backlog (and memory) grows with the row count. This waits for the zip to catch up. It reads
+ * exceljs internals (the sheet stream's pipe, a readable-stream PassThrough); should they change, it waits for
+ * nothing, and only the flat-memory property is lost — the file stays correct.
+ */
+async function waitForZip(sheet: ExcelJS.Worksheet): Promise<void> {
+  const stream = (sheet as unknown as { stream?: { pipes?: { _writableState?: { length?: number } }[] } }).stream;
+  const pending = () => stream?.pipes?.[0]?._writableState?.length ?? 0;
+  while (pending() > MAX_ZIP_BACKLOG) await new Promise<void>((resolve) => setTimeout(resolve, 1));
 }
 
 async function waitForDrain(output: Writable): Promise<void> {
