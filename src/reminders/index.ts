@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Metrics } from '../http/metrics.js';
+import { enqueueStatutoryReminders } from '../ledger/statutory.js';
 import { type DigestResult, sendDailyDigests } from './digest.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
 import { loadReminderSettings, type ReminderSettings } from './settings.js';
@@ -87,7 +88,9 @@ export function createReminders(deps: RemindersDeps): Reminders {
       stop();
       if (!result.dryRun) {
         metrics.reminderDigestsSent.inc(result.digests.length);
-        if (result.digests.length > 0) deps.notifyOutbox?.();
+        // 统计分析表 reminders ride on the digest slot: once per due table and leader (src/ledger/statutory.ts).
+        const statutory = await enqueueStatutoryReminders(database.db, options.at ?? clock.now(), settings.calendar);
+        if (result.digests.length > 0 || statutory > 0) deps.notifyOutbox?.();
       }
       deps.logger.info({ day: result.day, digests: result.digests.length }, 'daily digest');
       return result;
