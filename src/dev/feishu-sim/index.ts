@@ -315,7 +315,7 @@ class Simulator implements FeishuSim {
   async clickCard(operatorOpenId: string, messageId: string, action: CardAction): Promise<Delivery> {
     const operator = this.requireUser(operatorOpenId);
     const message = this.state.messages.get(messageId);
-    if (!message || message.senderType !== 'app' || message.msgType !== 'interactive') {
+    if (message?.senderType !== 'app' || message.msgType !== 'interactive') {
       throw new Error(`sim.clickCard: ${messageId} is not a card the bot sent`);
     }
     if (this.state.now().getTime() - message.createdAt.getTime() > CARD_UPDATE_DAYS * 24 * 3600 * 1000) {
