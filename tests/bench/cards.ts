@@ -31,7 +31,12 @@ try {
       openId: `ou_insp${i}`,
       roles: [{ role: 'inspector', scope: 'county' }],
     })),
-    ...Array.from({ length: ENTERPRISES }, (_, i) => ({ code: `boss${i}`, name: `负责人${i}`, openId: `ou_boss${i}`, roles: [] })),
+    ...Array.from({ length: ENTERPRISES }, (_, i) => ({
+      code: `boss${i}`,
+      name: `负责人${i}`,
+      openId: `ou_boss${i}`,
+      roles: [],
+    })),
   ];
   for (const p of people) sim.addUser({ openId: p.openId, name: p.name });
   const proc = await spawnService({
@@ -87,7 +92,11 @@ try {
         const before = sim.messages({ to: openId }).length;
         await sim.sendText(openId, '上报');
         const form = await waitFor(
-          () => sim.messages({ to: openId }).slice(before).find((m) => title(m) === '上报安全隐患'),
+          () =>
+            sim
+              .messages({ to: openId })
+              .slice(before)
+              .find((m) => title(m) === '上报安全隐患'),
           'the report form',
         );
         const walk = (list: Json[]): Json[] => list.flatMap((e) => [e, ...walk(e.elements ?? [])]);
@@ -114,12 +123,15 @@ try {
   );
   const notices = await Promise.all(
     codes.map(({ code, boss }) =>
-      waitFor(() => sim.messages({ to: boss }).find((m) => title(m).includes(code) && title(m).includes('整改通知')), `the notice of ${code}`).then(
-        (m) => ({ code, boss, messageId: m.messageId, chatId: m.chatId }),
-      ),
+      waitFor(
+        () => sim.messages({ to: boss }).find((m) => title(m).includes(code) && title(m).includes('整改通知')),
+        `the notice of ${code}`,
+      ).then((m) => ({ code, boss, messageId: m.messageId, chatId: m.chatId })),
     ),
   );
-  console.log(`reported ${codes.length} hazards through the form in ${((Date.now() - reportStarted) / 1000).toFixed(1)} s`);
+  console.log(
+    `reported ${codes.length} hazards through the form in ${((Date.now() - reportStarted) / 1000).toFixed(1)} s`,
+  );
 
   let n = 0;
   const body = () => {
