@@ -149,6 +149,15 @@ const ms = (value: number | string | null): Date | null => (value === null ? nul
 
 /** Hazards by id with the domain view and the step keys already sent, in one query. */
 async function loadHazards(db: Db, ids: number[]): Promise<Loaded[]> {
+  // Two planner traps turn a big sweep quadratic: postgres.js prepares statements, and after five runs PostgreSQL
+  // may switch to a generic plan that cannot see how short the id array is (a scan of all hazards per batch); and
+  // reminder_steps grows by a row per step faster than autovacuum re-analyses it, so with an empty table's
+  // statistics it is scanned once per hazard. Every lookup here is by key: plan each batch for its own ids. And the
+  // pessimistic estimates of the step subquery push the cost past jit_above_cost: compiling takes longer than the
+  // query (tens to hundreds of ms a batch), so JIT is off too.
+  await db.execute(sql`set local plan_cache_mode = force_custom_plan`);
+  await db.execute(sql`set local enable_seqscan = off`);
+  await db.execute(sql`set local jit = off`);
   const rows = rowsOf<HazardRow>(
     await db.execute(sql`
       select h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status, h.description,
