@@ -8,7 +8,6 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, ConfigError, isSandbox, loadConfig, loadDotEnv } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
-import { createCalendar } from './domain/calendar.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
@@ -90,7 +89,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     logger,
     notifyOutbox: () => outboxSender.kick(),
     clock,
-    calendar: createCalendar({ timeZone: config.BOT_TIMEZONE }),
+    // One calendar for deadlines everywhere: the form's default and maximum deadline count days as the sweep does.
+    calendar: reminderSettings.calendar,
     feishu,
   });
   const reminders = createReminders({
