@@ -199,7 +199,7 @@ export async function listHazards(
  * The ledger in order of discovery (发现时间, then id), batch by batch with a keyset: memory holds one batch however
  * many rows there are, and no connection is held between batches.
  */
-export async function* ledgerBatches(db: Db, where: SQL | undefined, batchSize = 5000): AsyncGenerator<LedgerRow[]> {
+export async function* ledgerBatches(db: Db, where: SQL | undefined, batchSize = 2000): AsyncGenerator<LedgerRow[]> {
   let cursor: CursorKey | undefined;
   for (;;) {
     const conditions = [where];

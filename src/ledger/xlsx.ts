@@ -125,7 +125,7 @@ export async function writeLedgerXlsx(
 }
 
 /** Uncompressed sheet XML allowed to wait for the zip before the next batch is written. */
-const MAX_ZIP_BACKLOG = 4 * 1024 * 1024;
+const MAX_ZIP_BACKLOG = 1024 * 1024;
 
 /**
  * exceljs hands the sheet's XML to the zip without heeding backpressure, so when rows come faster than deflate

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
         gc();
         const usage = process.memoryUsage();
         live.push(usage.heapUsed + usage.external + usage.arrayBuffers);
-      }, 2000);
+      }, 250);
       const rssBefore = process.memoryUsage().rss;
       const begun = performance.now();
       const response = await get(`/api/ledger.xlsx?${query}`);
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
           `(${result.samples.length} samples)`,
       );
       console.log(
-        `  live memory (heap + external after a GC, every 2 s): ${result.live.map((b) => (b / 2 ** 20).toFixed(0)).join(' ')} MiB`,
+        `  live memory (heap + external after a GC, every 250 ms): ${result.live.map((b) => (b / 2 ** 20).toFixed(0)).join(' ')} MiB`,
       );
     }
   } finally {
