@@ -4,8 +4,9 @@ import type { Db } from '../db/client.js';
 import type { Metrics } from '../http/metrics.js';
 import {
   claimPendingEvents,
-  markEventDone,
+  lockPendingEvents,
   markEventFailed,
+  markEventsDone,
   purgeOldEvents,
   recordInboundEvent,
 } from './event-store.js';
@@ -169,19 +170,49 @@ export class FeishuDispatcher {
     });
   }
 
-  /** One pass: claims a batch of pending events and handles them in order. Returns how many it handled. */
-  async processPending(limit = 100): Promise<number> {
+  /**
+   * One pass. The fast path handles a batch of pending events in ONE transaction that also holds their rows
+   * (FOR UPDATE SKIP LOCKED: other replicas pass them by; a crash releases them) and marks them done — a few
+   * statements for the whole batch instead of several per event. If any handler fails, that transaction rolls back
+   * whole and the same events go one by one, each in its own transaction, with retries and failure accounting.
+   * Returns how many events it handled.
+   */
+  async processPending(limit = 50): Promise<number> {
+    const { db, clock } = this.deps;
+    let handled = 0;
+    try {
+      handled = await db.transaction(async (tx) => {
+        const rows = await lockPendingEvents(tx, clock.now(), limit);
+        for (const row of rows) {
+          await yieldToRequests();
+          const handler = this.eventHandlers.get(row.eventType);
+          if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
+        }
+        await markEventsDone(
+          tx,
+          rows.map((r) => r.id),
+          clock.now(),
+        );
+        return rows.length;
+      });
+    } catch (error) {
+      this.deps.logger.debug({ err: error }, 'a batch of events failed; handling them one by one');
+      handled = await this.processOneByOne(limit);
+    }
+    if (handled > 0) this.deps.onHandled?.();
+    return handled;
+  }
+
+  private async processOneByOne(limit: number): Promise<number> {
     const { db, clock, logger } = this.deps;
     const claimed = await claimPendingEvents(db, { now: clock.now(), leaseMs: LEASE_MS, limit });
     for (const row of claimed) {
-      // PGlite answers without going through the I/O phase, so this loop could otherwise run on microtasks alone and
-      // hold incoming webhook requests back; let them in between events.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToRequests();
       const handler = this.eventHandlers.get(row.eventType);
       try {
         await db.transaction(async (tx) => {
           if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
-          await markEventDone(tx, row.id, clock.now());
+          await markEventsDone(tx, [row.id], clock.now());
         });
       } catch (error) {
         const message = (error as Error).message ?? String(error);
@@ -197,7 +228,6 @@ export class FeishuDispatcher {
         );
       }
     }
-    if (claimed.length > 0) this.deps.onHandled?.();
     return claimed.length;
   }
 
@@ -209,4 +239,12 @@ export class FeishuDispatcher {
       this.deps.logger.warn({ err: error }, 'purging old inbound events failed');
     }
   }
+}
+
+/**
+ * PGlite answers without going through the I/O phase, so a handling loop could otherwise run on microtasks alone and
+ * hold incoming webhook requests back; let them in between events.
+ */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -83,11 +83,37 @@ export async function claimPendingEvents(
   });
 }
 
-export async function markEventDone(db: Db, id: number, now: Date): Promise<void> {
+/**
+ * Pending events whose lease is free, locked by the caller's transaction (SKIP LOCKED: a replica handling some
+ * leaves them to it). For handling a batch within one transaction; the locks end with it, whatever happens.
+ */
+export async function lockPendingEvents(tx: Db, now: Date, limit: number): Promise<ClaimedEvent[]> {
+  const rows = await tx
+    .select({
+      id: inboundEvents.id,
+      eventType: inboundEvents.eventType,
+      payload: inboundEvents.payload,
+      attempts: inboundEvents.attempts,
+    })
+    .from(inboundEvents)
+    .where(
+      and(
+        eq(inboundEvents.status, 'pending'),
+        or(sql`${inboundEvents.leaseUntil} is null`, lt(inboundEvents.leaseUntil, now)),
+      ),
+    )
+    .orderBy(asc(inboundEvents.receivedAt), asc(inboundEvents.id))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return rows;
+}
+
+export async function markEventsDone(db: Db, ids: number[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
   await db
     .update(inboundEvents)
     .set({ status: 'done', processedAt: now, leaseUntil: null, lastError: null })
-    .where(eq(inboundEvents.id, id));
+    .where(inArray(inboundEvents.id, ids));
 }
 
 /** A failed attempt: retried after `retryAt`, or given up on (`failed`) when `retryAt` is undefined. */

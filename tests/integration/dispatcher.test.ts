@@ -1,0 +1,73 @@
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { inboundEvents, outbox } from '../../src/db/schema/index.js';
+import { FeishuDispatcher } from '../../src/feishu/dispatcher.js';
+import { enqueueMessage } from '../../src/feishu/outbox.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+function envelope(id: string, fail = false) {
+  return {
+    schema: '2.0',
+    header: { event_id: id, event_type: 'test.note', token: 't' },
+    event: { note: id, fail },
+  };
+}
+
+describe('the dispatcher handles stored events exactly once', () => {
+  let testDb: TestDatabase;
+  let dispatcher: FeishuDispatcher;
+  const clock = new ManualClock('2026-11-28T08:00:00Z');
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    dispatcher = new FeishuDispatcher({
+      db: testDb.database.db,
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      clock,
+    });
+    // A handler with an effect in the database (a queued message) that fails for some events.
+    dispatcher.onEvent('test.note', async (event, { db }) => {
+      await enqueueMessage(db, {
+        to: { openId: 'ou_x' },
+        msgType: 'text',
+        content: { text: String(event.event.note) },
+      });
+      if (event.event.fail) throw new Error(`cannot handle ${event.eventId}`);
+    });
+  });
+  afterAll(async () => testDb.drop());
+
+  const db = () => testDb.database.db;
+  const notes = async () => (await db().select().from(outbox)).map((r) => (r.content as { text: string }).text).sort();
+  const statusOf = async (id: string) =>
+    (await db().select().from(inboundEvents).where(eq(inboundEvents.eventId, id)))[0]!;
+
+  it('commits each event’s effects with its done-mark, and a failing event neither blocks nor leaks into the others', async () => {
+    for (const id of ['a', 'b', 'c']) await dispatcher.receive(envelope(id, id === 'b'));
+    await dispatcher.processPending();
+    // The batch failed on b and rolled back whole; a and c were then handled one by one, b is waiting for a retry.
+    expect(await notes()).toEqual(['a', 'c']);
+    expect((await statusOf('a')).status).toBe('done');
+    expect((await statusOf('c')).status).toBe('done');
+    const b = await statusOf('b');
+    expect(b).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(b.lastError).toContain('cannot handle b');
+
+    // Redelivering a handled event changes nothing.
+    await dispatcher.receive(envelope('a'));
+    await dispatcher.processPending();
+    expect(await notes()).toEqual(['a', 'c']);
+  });
+
+  it('retries a failing event with backoff and gives up after five attempts', async () => {
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      clock.advance(60_000);
+      await dispatcher.processPending();
+    }
+    expect(await statusOf('b')).toMatchObject({ status: 'failed', attempts: 5 });
+    expect(await notes()).toEqual(['a', 'c']);
+  });
+});
