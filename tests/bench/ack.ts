@@ -13,6 +13,8 @@ import { spawnService, waitUntilReady } from '../support/process.js';
 import { describeMachine } from './machine.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 60);
+// BENCH_EVENT=unhandled sends an event type the bot does not handle: the ack path alone, with no work behind it.
+const eventType = process.env.BENCH_EVENT === 'unhandled' ? 'im.chat.updated_v1' : 'im.message.receive_v1';
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function run(label: string, rate: number, barMs: number, database: Record<string, string>) {
@@ -38,7 +40,7 @@ async function run(label: string, rate: number, barMs: number, database: Record<
       schema: '2.0',
       header: {
         event_id: `bench-${label}-${n}-${Date.now()}`,
-        event_type: 'im.message.receive_v1',
+        event_type: eventType,
         create_time: String(Date.now()),
         token: sim.verificationToken,
         app_id: sim.appId,
@@ -80,7 +82,7 @@ async function run(label: string, rate: number, barMs: number, database: Record<
   );
 }
 
-console.log(`bench:ack on ${describeMachine()}`);
+console.log(`bench:ack on ${describeMachine()}; events: ${eventType} (each text answered by the bot)`);
 const only = process.env.BENCH_ONLY;
 if (only !== 'pglite') {
   const fresh = await createFreshPostgresDatabase(serverUrl);
