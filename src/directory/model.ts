@@ -1,28 +1,9 @@
 /** Shapes shared by the directory's import, validation, export and queries. Pure: no I/O. */
 
-export const ROLES = [
-  'inspector',
-  'enterprise_principal',
-  'enterprise_safety_officer',
-  'township_leader_in_charge',
-  'township_main_leader',
-  'department_leader',
-  'county_leader',
-  'admin',
-] as const;
-export type Role = (typeof ROLES)[number];
+// Roles and their Chinese names are the domain's (src/domain/permissions.ts); the directory reads them from there.
+import { ROLE_LABELS, ROLES, type Role } from '../domain/permissions.js';
 
-/** The Chinese names used in spreadsheets (either the code or the name is accepted on import). */
-export const ROLE_LABELS: Record<Role, string> = {
-  inspector: '检查员',
-  enterprise_principal: '企业主要负责人',
-  enterprise_safety_officer: '企业安全管理员',
-  township_leader_in_charge: '乡镇分管领导',
-  township_main_leader: '乡镇主要领导',
-  department_leader: '行业主管部门负责人',
-  county_leader: '县领导',
-  admin: '管理员',
-};
+export { ROLE_LABELS, ROLES, type Role };
 
 export type ScopeKind = 'county' | 'region' | 'department' | 'enterprise';
 

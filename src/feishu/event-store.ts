@@ -52,23 +52,7 @@ export async function claimPendingEvents(
   input: { now: Date; leaseMs: number; limit: number },
 ): Promise<ClaimedEvent[]> {
   return db.transaction(async (tx) => {
-    const rows = await tx
-      .select({
-        id: inboundEvents.id,
-        eventType: inboundEvents.eventType,
-        payload: inboundEvents.payload,
-        attempts: inboundEvents.attempts,
-      })
-      .from(inboundEvents)
-      .where(
-        and(
-          eq(inboundEvents.status, 'pending'),
-          or(sql`${inboundEvents.leaseUntil} is null`, lt(inboundEvents.leaseUntil, input.now)),
-        ),
-      )
-      .orderBy(asc(inboundEvents.receivedAt), asc(inboundEvents.id))
-      .limit(input.limit)
-      .for('update', { skipLocked: true });
+    const rows = await lockPendingEvents(tx, input.now, input.limit);
     if (rows.length === 0) return [];
     await tx
       .update(inboundEvents)
