@@ -102,8 +102,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
     settings: reminderSettings,
     notifyOutbox: () => outboxSender.kick(),
     ...options.reminders,
-    // The cron follows the wall clock; a service on a test clock sweeps when the test says (or on takeover).
-    scheduler: { cron: clock === systemClock, ...options.reminders?.scheduler },
+    // The cron and the start-up catch-up follow the wall clock; a service on a test clock sweeps when the test says
+    // (or on takeover) — a catch-up digest racing a test's directory import would reach its leaders unasked.
+    scheduler: {
+      cron: clock === systemClock,
+      catchUpOnStart: clock === systemClock,
+      ...options.reminders?.scheduler,
+    },
   });
   const deps: AppDeps = {
     config,

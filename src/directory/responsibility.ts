@@ -1,5 +1,6 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import { enterprises, people, roleAssignments } from '../db/schema/index.js';
 import type { Role, ScopeKind } from './model.js';
 
@@ -139,9 +140,4 @@ function distinct(list: ResponsiblePerson[]): ResponsiblePerson[] {
   const byCode = new Map<string, ResponsiblePerson>();
   for (const p of list) if (!byCode.has(p.code)) byCode.set(p.code, { code: p.code, name: p.name, openId: p.openId });
   return [...byCode.values()].sort((a, b) => a.code.localeCompare(b.code));
-}
-
-/** drizzle's execute answers an array (postgres.js) or `{ rows }` (PGlite). */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }

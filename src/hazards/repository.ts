@@ -4,15 +4,8 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import {
-  departments,
-  enterprises,
-  hazardEvents,
-  hazards,
-  people,
-  regions,
-  roleAssignments,
-} from '../db/schema/index.js';
+import { rowsOf } from '../db/rows.js';
+import { hazardEvents, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
 import {
   type Hazard,
   type HazardEvent,
@@ -42,26 +35,36 @@ export interface DirectoryPerson extends PersonRecord {
 
 /** The active person with this Feishu open_id, with their role assignments (scopes as codes); null if unknown. */
 export async function findPersonByOpenId(db: Db, openId: string): Promise<DirectoryPerson | null> {
-  const [person] = await db
-    .select({ id: people.id, code: people.code, name: people.name, openId: people.openId })
-    .from(people)
-    .where(and(eq(people.openId, openId), eq(people.active, true)))
-    .limit(1);
+  // One round trip: every card click starts here.
+  const [person] = rowsOf<PersonRecord & { roles: RoleRow[] | null }>(
+    await db.execute(sql`
+      select p.id, p.code, p.name, p.open_id as "openId",
+        (select json_agg(json_build_object('role', ra.role, 'scope_kind', ra.scope_kind, 'code', ${scopeCode}))
+           from role_assignments ra where ra.person_id = p.id) as roles
+      from people p where p.open_id = ${openId} and p.active limit 1`),
+  );
   if (!person) return null;
-  return { ...person, roles: await roleAssignmentsOf(db, person.id) };
+  return {
+    id: Number(person.id),
+    code: person.code,
+    name: person.name,
+    openId: person.openId,
+    roles: toRoles(person.roles ?? []),
+  };
 }
 
-export async function roleAssignmentsOf(db: Db, personId: number): Promise<RoleAssignment[]> {
-  const rows = await db.execute<{ role: string; scope_kind: string; code: string | null }>(sql`
-    select ra.role, ra.scope_kind,
-      case ra.scope_kind
-        when 'region' then (select code from regions where id = ra.scope_id)
-        when 'department' then (select code from departments where id = ra.scope_id)
-        when 'enterprise' then (select code from enterprises where id = ra.scope_id)
-      end as code
-    from role_assignments ra where ra.person_id = ${personId}`);
+type RoleRow = { role: string; scope_kind: string; code: string | null };
+
+/** The code of a role assignment's scope (`ra`), for the queries that read assignments. */
+const scopeCode = sql`case ra.scope_kind
+  when 'region' then (select code from regions where id = ra.scope_id)
+  when 'department' then (select code from departments where id = ra.scope_id)
+  when 'enterprise' then (select code from enterprises where id = ra.scope_id)
+end`;
+
+function toRoles(rows: RoleRow[]): RoleAssignment[] {
   const roles: RoleAssignment[] = [];
-  for (const row of rowsOf<{ role: string; scope_kind: string; code: string | null }>(rows)) {
+  for (const row of rows) {
     let scope: Scope | null = null;
     if (row.scope_kind === 'county') scope = { kind: 'county' };
     else if (
@@ -72,6 +75,12 @@ export async function roleAssignmentsOf(db: Db, personId: number): Promise<RoleA
     if (scope) roles.push({ role: row.role as Role, scope });
   }
   return roles;
+}
+
+export async function roleAssignmentsOf(db: Db, personId: number): Promise<RoleAssignment[]> {
+  const rows = await db.execute(sql`
+    select ra.role, ra.scope_kind, ${scopeCode} as code from role_assignments ra where ra.person_id = ${personId}`);
+  return toRoles(rowsOf<RoleRow>(rows));
 }
 
 export function actorOf(person: DirectoryPerson): PersonActor {
@@ -91,39 +100,41 @@ export interface UnitRecord {
 
 /** Where an enterprise sits (township path, department) and who answers for it; null when there is no such unit. */
 export async function loadUnit(db: Db, where: { id: number } | { code: string }): Promise<UnitRecord | null> {
-  const [row] = await db
-    .select()
-    .from(enterprises)
-    .where('id' in where ? eq(enterprises.id, where.id) : eq(enterprises.code, where.code))
-    .limit(1);
-  if (!row) return null;
-  const up = rowsOf<{ id: number; code: string; name: string }>(
+  // One round trip (every hazard action loads its unit): the enterprise, its region path, department and key people.
+  const [row] = rowsOf<UnitRow>(
     await db.execute(sql`
-      with recursive up(id, code, name, parent_id, depth) as (
-        select id, code, name, parent_id, 0 from regions where id = ${row.regionId}
-        union all
-        select r.id, r.code, r.name, r.parent_id, up.depth + 1 from regions r join up on r.id = up.parent_id
-        where up.depth < 32
-      )
-      select id, code, name from up order by depth`),
-  ).map((r) => ({ ...r, id: Number(r.id) }));
-  const [department] = row.departmentId
-    ? await db
-        .select({ id: departments.id, code: departments.code, name: departments.name })
-        .from(departments)
-        .where(eq(departments.id, row.departmentId))
-    : [];
-  const keyPeople = await peopleByIds(
-    db,
-    [row.principalId, row.safetyOfficerId].filter((id): id is number => id !== null),
+      select e.id, e.code, e.name, e.verified, e.sectors, e.region_id,
+        (with recursive up(id, code, name, parent_id, depth) as (
+           select id, code, name, parent_id, 0 from regions where id = e.region_id
+           union all
+           select r.id, r.code, r.name, r.parent_id, up.depth + 1 from regions r join up on r.id = up.parent_id
+           where up.depth < 32)
+         select json_agg(json_build_object('id', id, 'code', code, 'name', name) order by depth) from up) as up,
+        case when d.id is null then null else json_build_object('id', d.id, 'code', d.code, 'name', d.name) end
+          as department,
+        case when pp.id is null then null
+          else json_build_object('id', pp.id, 'code', pp.code, 'name', pp.name, 'openId', pp.open_id) end as principal,
+        case when so.id is null then null
+          else json_build_object('id', so.id, 'code', so.code, 'name', so.name, 'openId', so.open_id) end
+          as safety_officer
+      from enterprises e
+      left join departments d on d.id = e.department_id
+      left join people pp on pp.id = e.principal_id
+      left join people so on so.id = e.safety_officer_id
+      where ${'id' in where ? sql`e.id = ${where.id}` : sql`e.code = ${where.code}`}
+      limit 1`),
   );
-  const principal = row.principalId ? (keyPeople.get(row.principalId) ?? null) : null;
-  const safetyOfficer = row.safetyOfficerId ? (keyPeople.get(row.safetyOfficerId) ?? null) : null;
-  const region = up[0] ?? { id: row.regionId, code: '', name: '' };
+  if (!row) return null;
+  const up = (row.up ?? []).map((r) => ({ ...r, id: Number(r.id) }));
+  const department = row.department ? { ...row.department, id: Number(row.department.id) } : null;
+  const person = (p: PersonRecord | null) => (p ? { ...p, id: Number(p.id) } : null);
+  const principal = person(row.principal);
+  const safetyOfficer = person(row.safety_officer);
+  const region = up[0] ?? { id: Number(row.region_id), code: '', name: '' };
   return {
-    enterprise: { id: row.id, code: row.code, name: row.name, verified: row.verified, sectors: row.sectors },
+    enterprise: { id: Number(row.id), code: row.code, name: row.name, verified: row.verified, sectors: row.sectors },
     region,
-    department: department ?? null,
+    department,
     regionIdsUp: up.map((r) => r.id),
     principal,
     safetyOfficer,
@@ -135,6 +146,19 @@ export async function loadUnit(db: Db, where: { id: number } | { code: string })
       safetyOfficer: safetyOfficer?.code ?? null,
     },
   };
+}
+
+interface UnitRow {
+  id: number;
+  code: string;
+  name: string;
+  verified: boolean;
+  sectors: string[];
+  region_id: number;
+  up: { id: number; code: string; name: string }[] | null;
+  department: { id: number; code: string; name: string } | null;
+  principal: PersonRecord | null;
+  safety_officer: PersonRecord | null;
 }
 
 export async function peopleByIds(db: Db, ids: number[]): Promise<Map<number, PersonRecord>> {
@@ -273,9 +297,4 @@ export async function localInspectors(db: Db, unit: UnitRecord): Promise<PersonR
 export async function regionByCode(db: Db, code: string) {
   const [row] = await db.select().from(regions).where(eq(regions.code, code)).limit(1);
   return row ?? null;
-}
-
-/** drizzle's execute answers an array (postgres.js) or `{ rows }` (PGlite). */
-export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }

@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import type { Role, ScopeKind } from '../directory/model.js';
 import { pickLeaders } from '../directory/responsibility.js';
 
@@ -38,11 +39,6 @@ export interface UnitKey {
 const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId ?? ''}`;
 
 const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
-
-/** drizzle's execute answers an array (postgres.js) or `{ rows }` (PGlite). */
-export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
 
 export const intArray = (ids: Iterable<number>) => `{${[...ids].join(',')}}`;
 

@@ -15,8 +15,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import type { Calendar } from '../domain/index.js';
-import { rowsOf } from './recipients.js';
 
 export type JobName = 'sweep' | 'digest';
 

@@ -13,6 +13,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import {
   type Calendar,
   compareSupervision,
@@ -29,7 +30,7 @@ import {
 } from '../domain/index.js';
 import { buildReminderCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
 import type { OutgoingMessage } from '../feishu/outbox.js';
-import { intArray, type Person, ResponsibilityCache, rowsOf, type UnitResponsibility } from './recipients.js';
+import { intArray, type Person, ResponsibilityCache, type UnitResponsibility } from './recipients.js';
 
 export interface SweepOptions {
   /** The sweep's "now": steps due up to this instant are sent. */
