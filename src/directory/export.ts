@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import type { Db } from '../db/client.js';
-import { formatScope, ROLE_LABELS, type Role, type ScopeKind } from './model.js';
+import { type EnterpriseEntry, formatScope, ROLE_LABELS, type Role, type ScopeKind } from './model.js';
 import { SHEETS, type SheetDef } from './sheets.js';
 import { escapeCell } from './spreadsheet-cells.js';
 import { loadDirectoryState } from './state.js';
@@ -17,19 +17,8 @@ export interface DirectoryJson {
     openId: string | null;
     roles: { role: Role; scope: string }[];
   }[];
-  enterprises: {
-    code: string;
-    name: string;
-    creditCode: string | null;
-    region: string;
-    sectors: string[];
-    department: string | null;
-    principal: string | null;
-    safetyOfficer: string | null;
-    address: string | null;
-    chatId: string | null;
-    verified: boolean;
-  }[];
+  /** An enterprise as the import reads it, without where in the file it came from. */
+  enterprises: Omit<EnterpriseEntry, 'at' | 'columns'>[];
 }
 
 /** The active directory, references as codes; importing it again in full changes nothing. */
