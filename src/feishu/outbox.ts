@@ -83,31 +83,64 @@ export async function enqueueReply(
  * if it has, a patch is queued and any older queued patch of the same message is dropped (only the newest state
  * matters, and Feishu allows 5 updates per second per message).
  */
-export async function enqueueCardUpdate(
-  db: Db,
-  input: { outboxId: string; card: unknown },
-): Promise<'replaced' | 'patch' | 'gone'> {
-  const [original] = await db
-    .select({ status: outbox.status, messageId: outbox.messageId, topic: outbox.topic })
+export async function enqueueCardUpdate(db: Db, input: CardUpdate): Promise<CardUpdateOutcome> {
+  const [outcome] = await enqueueCardUpdates(db, [input]);
+  return outcome!;
+}
+
+export interface CardUpdate {
+  outboxId: string;
+  card: unknown;
+}
+export type CardUpdateOutcome = 'replaced' | 'patch' | 'gone';
+
+/**
+ * The same for every card showing one thing (a hazard's cards after each change): a few statements however many
+ * cards there are, since this runs inside the transaction a user's click is waiting on.
+ */
+export async function enqueueCardUpdates(db: Db, updates: CardUpdate[]): Promise<CardUpdateOutcome[]> {
+  if (updates.length === 0) return [];
+  const originals = await db
+    .select({ id: outbox.id, status: outbox.status, messageId: outbox.messageId, topic: outbox.topic })
     .from(outbox)
-    .where(eq(outbox.id, input.outboxId))
+    .where(
+      inArray(
+        outbox.id,
+        updates.map((u) => u.outboxId),
+      ),
+    )
     .for('update');
-  if (!original) return 'gone';
-  if (original.status === 'pending' && !original.messageId) {
-    await db.update(outbox).set({ content: input.card }).where(eq(outbox.id, input.outboxId));
-    return 'replaced';
-  }
-  if (!original.messageId) return 'gone';
-  await db
-    .update(outbox)
-    .set({ status: 'superseded' })
-    .where(and(eq(outbox.kind, 'patch'), eq(outbox.target, original.messageId), inArray(outbox.status, ['pending'])));
-  await db.insert(outbox).values({
-    kind: 'patch',
-    target: original.messageId,
-    msgType: 'interactive',
-    content: input.card,
-    topic: original.topic,
+  const byId = new Map(originals.map((o) => [o.id, o]));
+  // One patch per message: if a message appears twice, its last state wins.
+  const patches = new Map<string, { topic: string | null; card: unknown }>();
+  const outcomes = updates.map((update): CardUpdateOutcome => {
+    const original = byId.get(update.outboxId);
+    if (!original) return 'gone';
+    if (original.status === 'pending' && !original.messageId) return 'replaced';
+    if (!original.messageId) return 'gone';
+    patches.set(original.messageId, { topic: original.topic, card: update.card });
+    return 'patch';
   });
-  return 'patch';
+  // Not sent yet (rare: the card changed within moments of being queued): send the new content instead.
+  for (const [i, update] of updates.entries()) {
+    if (outcomes[i] === 'replaced') {
+      await db.update(outbox).set({ content: update.card }).where(eq(outbox.id, update.outboxId));
+    }
+  }
+  if (patches.size > 0) {
+    await db
+      .update(outbox)
+      .set({ status: 'superseded' })
+      .where(and(eq(outbox.kind, 'patch'), inArray(outbox.target, [...patches.keys()]), eq(outbox.status, 'pending')));
+    await db.insert(outbox).values(
+      [...patches].map(([messageId, patch]) => ({
+        kind: 'patch',
+        target: messageId,
+        msgType: 'interactive',
+        content: patch.card,
+        topic: patch.topic,
+      })),
+    );
+  }
+  return outcomes;
 }

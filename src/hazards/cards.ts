@@ -6,7 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { hazardCards, outbox } from '../db/schema/index.js';
 import { buildHazardCard, type CardAudience, type HazardCardView } from '../feishu/cards/hazard-card.js';
-import { enqueueCardUpdate, enqueueMessage } from '../feishu/outbox.js';
+import { type CardUpdate, enqueueCardUpdates, enqueueMessage } from '../feishu/outbox.js';
 
 /** Why a card was sent; it keeps its title through updates. */
 export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
@@ -123,6 +123,7 @@ export async function refreshHazardCards(
     .from(hazardCards)
     .innerJoin(outbox, eq(outbox.id, hazardCards.outboxId))
     .where(and(eq(hazardCards.hazardId, hazard.id), eq(hazardCards.active, true)));
+  const updates: CardUpdate[] = [];
   for (const card of cards) {
     if (skipMessageId && card.messageId === skipMessageId) continue;
     const audience = card.audience as CardAudience;
@@ -140,6 +141,7 @@ export async function refreshHazardCards(
       await registerHazardCard(db, { hazardId: hazard.id, outboxId, recipient: card.recipient, audience, kind, now });
       continue;
     }
-    await enqueueCardUpdate(db, { outboxId: card.outboxId, card: content });
+    updates.push({ outboxId: card.outboxId, card: content });
   }
+  await enqueueCardUpdates(db, updates);
 }
