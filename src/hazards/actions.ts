@@ -20,6 +20,7 @@ import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.
 import {
   actorOf,
   findPersonByOpenId,
+  type HazardRecord,
   hazardColumns,
   insertEvents,
   loadHazard,
@@ -83,7 +84,7 @@ export async function performHazardAction(
     for (const p of record.people.values()) ids.set(p.code, p.id);
     for (const p of [record.unit.principal, record.unit.safetyOfficer]) if (p) ids.set(p.code, p.id);
     const idOf = (code: string | null) => (code === null ? null : (ids.get(code) ?? null));
-    await tx
+    const [row] = await tx
       .update(hazards)
       .set({
         ...hazardColumns(next, idOf),
@@ -91,10 +92,15 @@ export async function performHazardAction(
         version: sql`${hazards.version} + 1`,
         updatedAt: now,
       })
-      .where(eq(hazards.id, record.row.id));
+      .where(eq(hazards.id, record.row.id))
+      .returning();
     await insertEvents(tx, record.row.id, result.events, idOf);
 
-    const updated = (await loadHazard(tx, input.code))!;
+    // The hazard after the change, without reading it back: the row as updated, the domain state the action
+    // produced, and everyone it can now name (those it named before, the unit's officers, and the actor).
+    const people = new Map(record.people);
+    for (const p of [record.unit.principal, record.unit.safetyOfficer, person]) if (p) people.set(p.id, p);
+    const updated: HazardRecord = { row: row!, hazard: next, unit: record.unit, people };
     const view = await buildHazardView(tx, updated, now, calendar);
     const ref = { id: record.row.id, code: record.row.code };
     await refreshHazardCards(tx, ref, view, now, input.messageId);
