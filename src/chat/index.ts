@@ -26,9 +26,6 @@ export interface ChatDeps {
 /** Where an answer goes: a reply to the message that asked, or a new message to the person (menu clicks). */
 type AnswerTarget = { replyTo: string } | { openId: string };
 
-/** Commands whose features are still being built answer with the help card and say so, rather than nothing. */
-const COMING_SOON: Partial<Record<CommandName, string>> = {};
-
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {
   // Each handler writes through the dispatcher's transaction, so its answer and "event handled" commit together.
   dispatcher.onEvent('im.message.receive_v1', (event, { db }) => handleMessage(event, { ...deps, db }));
@@ -98,14 +95,7 @@ async function handleMenu(event: InboundEvent, deps: ChatDeps): Promise<void> {
 }
 
 async function answer(deps: ChatDeps, target: AnswerTarget, command: Command | null): Promise<void> {
-  const soon = command ? COMING_SOON[command.name] : undefined;
-  const note =
-    command === null
-      ? '没有识别到指令。可以发送以下指令：'
-      : soon
-        ? `「${soon}」功能正在上线中，敬请期待。当前可用：`
-        : undefined;
-  const card = buildHelpCard(note);
+  const card = buildHelpCard(command === null ? '没有识别到指令。可以发送以下指令：' : undefined);
   if ('replyTo' in target) {
     await enqueueReply(deps.db, { messageId: target.replyTo, msgType: 'interactive', content: card, topic: 'help' });
   } else {
