@@ -454,11 +454,20 @@ export class ReminderSweep {
           await options.afterBatch?.(batches);
         }
       };
-      try {
-        await Promise.all(Array.from({ length: concurrency }, loop));
-      } finally {
-        done = true;
-      }
+      // When one loop fails, the others stop after their current batch, and the sweep fails only once they have:
+      // a loop still running after the failure was reported would renew the slot's lease and delay the takeover.
+      const stopOthersOnFailure = async () => {
+        try {
+          await loop();
+        } catch (error) {
+          done = true;
+          throw error;
+        }
+      };
+      const outcomes = await Promise.allSettled(Array.from({ length: concurrency }, stopOthersOnFailure));
+      done = true;
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
     }
     result.durationMs = Math.round(performance.now() - started);
     result.slowestBatchMs = Math.round(result.slowestBatchMs * 10) / 10;
