@@ -381,7 +381,9 @@ describe('two replicas on one database', () => {
       rows<{ n: number }>(
         await db.execute(sql`select count(*)::int as n from reminder_steps where step_key = 'overdue-0d@2026-09-20'`),
       )[0]!.n;
-    expect(await sent()).toBe(8);
+    // Interrupted after two batches of 4; on PostgreSQL the second loop finishes the batch it had started, so 8 or 12.
+    const before = await sent();
+    expect([8, 12]).toContain(before);
     // The lease (30 s) runs out; the other replicas' takeover check picks the slot up.
     clock.advance(31_000);
     await eventually(async () => (await sent()) === 30, 10_000, 'the takeover to finish the sweep');
