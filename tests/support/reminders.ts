@@ -2,13 +2,12 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import type { Clock } from '../../src/clock.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
+import { rowsOf } from '../../src/db/rows.js';
 import { type Service, type StartOptions, startService } from '../../src/server.js';
 import type { TestService } from './service.js';
 
-/** drizzle's execute answers an array (postgres.js) or `{ rows }` (PGlite). */
-export function rows<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
+/** The rows of a drizzle `execute` answer, whichever driver (the service's own helper). */
+export const rows = rowsOf;
 
 /**
  * A second replica of `first` on the SAME database (its own connection pool on PostgreSQL; the same embedded
