@@ -365,27 +365,40 @@ export function createCalendar(overrides: Partial<CalendarSettings> = {}): Calen
     ? { start: minutesOf(settings.quietHours.start), end: minutesOf(settings.quietHours.end) }
     : null;
 
+  // A sweep asks the same few questions of hundreds of thousands of hazards (their deadlines fall on a few
+  // hundred dates): the answers are pure, so each is computed once. Quiet hours start and end on whole minutes.
+  const quietByMinute = new BoundedMemo<number, boolean>();
   const isQuietHour = (instant: Date): boolean => {
     if (!quiet || quiet.start === quiet.end) return false;
-    const minute = toLocal(instant, timeZone).minuteOfDay;
-    return quiet.start < quiet.end
-      ? minute >= quiet.start && minute < quiet.end
-      : minute >= quiet.start || minute < quiet.end;
+    return quietByMinute.get(Math.floor(instant.getTime() / 60_000), () => {
+      const minute = toLocal(instant, timeZone).minuteOfDay;
+      return quiet.start < quiet.end
+        ? minute >= quiet.start && minute < quiet.end
+        : minute >= quiet.start || minute < quiet.end;
+    });
   };
 
+  const shifts = new BoundedMemo<string, DayShift>();
   const addDays = (date: LocalDate, days: number): DayShift =>
-    settings.dayCounting === 'working'
-      ? addWorkingDays(date, days)
-      : { date: addCalendarDays(date, days), usedWeekdayFallback: false };
+    shifts.get(`${date}|${days}`, () =>
+      Object.freeze(
+        settings.dayCounting === 'working'
+          ? addWorkingDays(date, days)
+          : { date: addCalendarDays(date, days), usedWeekdayFallback: false },
+      ),
+    );
+  const instants = new BoundedMemo<string, number>();
+  const localInstant = (date: LocalDate, time: LocalTime): Date =>
+    new Date(instants.get(`${date}|${time}`, () => atLocalTime(date, time, timeZone).getTime()));
 
   const calendar: Calendar = {
     settings: Object.freeze(settings),
     timeZone,
     localDate: (instant) => toLocal(instant, timeZone).date,
     toLocal: (instant) => toLocal(instant, timeZone),
-    atLocalTime: (date, time) => atLocalTime(date, time, timeZone),
-    startOfLocalDay: (date) => atLocalTime(date, '00:00', timeZone),
-    endOfLocalDay: (date) => atLocalTime(addCalendarDays(date, 1), '00:00', timeZone),
+    atLocalTime: localInstant,
+    startOfLocalDay: (date) => localInstant(date, '00:00'),
+    endOfLocalDay: (date) => localInstant(addCalendarDays(date, 1), '00:00'),
     addDays,
     defaultDeadline: (grade, reportedAt) =>
       addDays(toLocal(reportedAt, timeZone).date, settings.defaultDeadlineDays[grade]),
@@ -413,10 +426,25 @@ export function createCalendar(overrides: Partial<CalendarSettings> = {}): Calen
       // Past the start on the evening side of midnight: the quiet period ends tomorrow morning.
       const endsTomorrow = quiet.start > quiet.end && local.minuteOfDay >= quiet.start;
       const endDate = endsTomorrow ? addCalendarDays(local.date, 1) : local.date;
-      return atLocalTime(endDate, settings.quietHours!.end, timeZone);
+      return localInstant(endDate, settings.quietHours!.end);
     },
   };
   return Object.freeze(calendar);
+}
+
+/** Answers of a pure function by key; forgets everything when full (a sweep's working set is small). */
+class BoundedMemo<K, V> {
+  private readonly answers = new Map<K, V>();
+  constructor(private readonly capacity = 50_000) {}
+
+  get(key: K, compute: () => V): V {
+    const known = this.answers.get(key);
+    if (known !== undefined) return known;
+    const value = compute();
+    if (this.answers.size >= this.capacity) this.answers.clear();
+    this.answers.set(key, value);
+    return value;
+  }
 }
 
 function minutesOf(time: LocalTime): number {

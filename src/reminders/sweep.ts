@@ -11,6 +11,7 @@
  *   → store each hazard's next due instant.
  * A replica that dies mid-batch rolls the batch back; the rows stay due and the next sweep (or a takeover) sends them.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
@@ -28,7 +29,7 @@ import {
   type Recipient,
   type SupervisionLevel,
 } from '../domain/index.js';
-import { buildReminderCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
+import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
 import type { OutgoingMessage } from '../feishu/outbox.js';
 import { intArray, type Person, ResponsibilityCache, type UnitResponsibility } from './recipients.js';
 
@@ -148,20 +149,31 @@ interface Loaded {
 
 const ms = (value: number | string | null): Date | null => (value === null ? null : new Date(Number(value)));
 
-/** Hazards by id with the domain view and the step keys already sent, in one query. */
-async function loadHazards(db: Db, ids: number[]): Promise<Loaded[]> {
-  // Two planner traps turn a big sweep quadratic: postgres.js prepares statements, and after five runs PostgreSQL
-  // may switch to a generic plan that cannot see how short the id array is (a scan of all hazards per batch); and
-  // reminder_steps grows by a row per step faster than autovacuum re-analyses it, so with an empty table's
-  // statistics it is scanned once per hazard. Every lookup here is by key: plan each batch for its own ids. And the
-  // pessimistic estimates of the step subquery push the cost past jit_above_cost: compiling takes longer than the
-  // query (tens to hundreds of ms a batch), so JIT is off too.
-  await db.execute(sql`set local plan_cache_mode = force_custom_plan`);
-  await db.execute(sql`set local enable_seqscan = off`);
-  await db.execute(sql`set local jit = off`);
-  const rows = rowsOf<HazardRow>(
+/**
+ * The due schedule rows (up to `limit`) with their hazards' domain view and the step keys already claimed, in one
+ * statement. `claim` locks the rows (FOR UPDATE SKIP LOCKED: replicas and parallel loops split the work); without
+ * it (dry run) the rows after `after` are read in id order. A schedule row whose hazard vanished comes back with
+ * `row` null so that the caller can park it.
+ */
+async function readDue(
+  db: Db,
+  at: string,
+  limit: number,
+  mode: { claim: true } | { claim: false; after: number },
+): Promise<{ ids: number[]; loaded: Loaded[] }> {
+  // The limit is our own integer, inlined so that the plan is the same every batch (an index range scan on
+  // next_due_at, then lookups by key); nothing here takes an array parameter whose length a generic plan misjudges.
+  const due = mode.claim
+    ? sql`select hazard_id, sent_keys from hazard_schedules where next_due_at <= ${at}::timestamptz
+        order by next_due_at, region_id, enterprise_id limit ${sql.raw(String(Math.trunc(limit)))}
+        for update skip locked`
+    : sql`select hazard_id, sent_keys from hazard_schedules where next_due_at <= ${at}::timestamptz
+        and hazard_id > ${mode.after} order by hazard_id limit ${sql.raw(String(Math.trunc(limit)))}`;
+  const rows = rowsOf<HazardRow & { hazard_id: number; code: string | null }>(
     await db.execute(sql`
-      select h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status, h.description,
+      with due as (${due})
+      select due.hazard_id, due.sent_keys as sent,
+        h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status, h.description,
         to_char(h.deadline, 'YYYY-MM-DD') as deadline,
         (extract(epoch from h.deadline_set_at) * 1000)::float8 as deadline_set_at,
         (extract(epoch from h.reported_at) * 1000)::float8 as reported_at,
@@ -170,44 +182,48 @@ async function loadHazards(db: Db, ids: number[]): Promise<Loaded[]> {
         h.supervision, e.code as enterprise_code, e.name as enterprise_name,
         rp.id as responsible_id, rp.code as responsible_code, rp.name as responsible_name,
         rp.open_id as responsible_open_id,
-        rep.id as reporter_id, rep.code as reporter_code, rep.name as reporter_name, rep.open_id as reporter_open_id,
-        (select array_agg(rs.step_key) from reminder_steps rs where rs.hazard_id = h.id) as sent
-      from hazards h
-      join enterprises e on e.id = h.enterprise_id
+        rep.id as reporter_id, rep.code as reporter_code, rep.name as reporter_name, rep.open_id as reporter_open_id
+      from due
+      left join hazards h on h.id = due.hazard_id
+      left join enterprises e on e.id = h.enterprise_id
       left join people rp on rp.id = h.responsible_id and rp.active
       left join people rep on rep.id = h.reporter_id
-      where h.id = any(${intArray(ids)}::int[])`),
+      order by due.hazard_id`),
   );
-  return rows.map((row) => {
-    row.id = Number(row.id);
-    row.enterprise_id = Number(row.enterprise_id);
-    row.region_id = Number(row.region_id);
-    row.department_id = row.department_id === null ? null : Number(row.department_id);
-    const hazard: Hazard = {
-      enterpriseCode: row.enterprise_code,
-      regionPath: [],
-      departmentCode: null,
-      principal: null,
-      safetyOfficer: null,
-      reporter: row.reporter_code ?? '',
-      responsible: row.responsible_code,
-      rectifiedBy: null,
-      grade: row.grade as HazardGrade,
-      status: row.status as HazardStatus,
-      reportedAt: ms(row.reported_at)!,
-      assignedAt: ms(row.assigned_at),
-      acknowledgedAt: ms(row.acknowledged_at),
-      deadline: row.deadline,
-      deadlineSetAt: ms(row.deadline_set_at)!,
-      supervision: row.supervision as SupervisionLevel,
-      suspended: false,
-      extensionRequest: null,
-      rectifiedAt: null,
-      closedAt: null,
-      closedBy: null,
-    };
-    return { row, hazard, sent: new Set(row.sent ?? []) };
-  });
+  const ids = rows.map((row) => Number(row.hazard_id));
+  const loaded = rows.filter((row) => row.code !== null).map(toLoaded);
+  return { ids, loaded };
+}
+
+function toLoaded(row: HazardRow): Loaded {
+  row.id = Number(row.id);
+  row.enterprise_id = Number(row.enterprise_id);
+  row.region_id = Number(row.region_id);
+  row.department_id = row.department_id === null ? null : Number(row.department_id);
+  const hazard: Hazard = {
+    enterpriseCode: row.enterprise_code,
+    regionPath: [],
+    departmentCode: null,
+    principal: null,
+    safetyOfficer: null,
+    reporter: row.reporter_code ?? '',
+    responsible: row.responsible_code,
+    rectifiedBy: null,
+    grade: row.grade as HazardGrade,
+    status: row.status as HazardStatus,
+    reportedAt: ms(row.reported_at)!,
+    assignedAt: ms(row.assigned_at),
+    acknowledgedAt: ms(row.acknowledged_at),
+    deadline: row.deadline,
+    deadlineSetAt: ms(row.deadline_set_at)!,
+    supervision: row.supervision as SupervisionLevel,
+    suspended: false,
+    extensionRequest: null,
+    rectifiedAt: null,
+    closedAt: null,
+    closedBy: null,
+  };
+  return { row, hazard, sent: new Set(row.sent ?? []) };
 }
 
 function recipientsOf(step: DueStep, loaded: Loaded, unit: UnitResponsibility | undefined) {
@@ -273,7 +289,10 @@ interface PlannedStep {
   loaded: Loaded;
   due: DueStep;
   swept: SweptStep;
-  messages: OutgoingMessage[];
+  /** What the step's card says; rendered once the batch knows who gets which steps. */
+  card: ReminderCardInput;
+  /** open_ids told directly (the reachable recipients). */
+  openIds: string[];
   unreachable: number;
 }
 
@@ -285,48 +304,31 @@ function planStep(
   calendar: Calendar,
 ): PlannedStep {
   const recipients = recipientsOf(due, loaded, unit);
-  const reachable = recipients.filter((r) => r.person.openId);
+  const openIds = recipients.flatMap((r) => (r.person.openId ? [r.person.openId] : []));
   const urgent = due.channel === 'urgent';
-  const mentions = due.channel !== 'card' && unit?.chatId && reachable.length > 0 ? unit.chatId : null;
+  const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
   const row = loaded.row;
   const overdueMs = at.getTime() - calendar.deadlineInstant(row.deadline).getTime();
   const today = calendar.localDate(at);
-  const card: ReminderCardInput = {
-    hazardCode: row.code,
-    enterpriseName: row.enterprise_name,
-    description: row.description,
-    deadline: row.deadline,
-    gradeLabel: GRADE_LABELS[loaded.hazard.grade] ?? row.grade,
-    overdueDays: overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
-    daysLeft: overdueMs < 0 ? Math.round((Date.parse(row.deadline) - Date.parse(today)) / 86_400_000) : null,
-    stepLabel: due.step.label ?? due.stepId,
-    channel: due.channel,
-    raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
-    responsibleName: row.responsible_name,
-    notified: recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`),
-  };
-  const content = buildReminderCard(card);
-  const topic = `reminder:${row.code}:${due.key}`;
-  const messages: OutgoingMessage[] = reachable.map(({ person }) => ({
-    to: { openId: person.openId! },
-    msgType: 'interactive',
-    content,
-    ...(urgent ? { urgentOpenIds: [person.openId!] } : {}),
-    topic,
-  }));
-  if (mentions) {
-    messages.push({
-      to: { chatId: mentions },
-      msgType: 'interactive',
-      content: buildReminderCard({ ...card, mentionOpenIds: reachable.map((r) => r.person.openId!) }),
-      topic,
-    });
-  }
   return {
     loaded,
     due,
-    messages,
-    unreachable: recipients.length - reachable.length,
+    openIds,
+    unreachable: recipients.length - openIds.length,
+    card: {
+      hazardCode: row.code,
+      enterpriseName: row.enterprise_name,
+      description: row.description,
+      deadline: row.deadline,
+      gradeLabel: GRADE_LABELS[loaded.hazard.grade] ?? row.grade,
+      overdueDays: overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
+      daysLeft: overdueMs < 0 ? Math.round((Date.parse(row.deadline) - Date.parse(today)) / 86_400_000) : null,
+      stepLabel: due.step.label ?? due.stepId,
+      channel: due.channel,
+      raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
+      responsibleName: row.responsible_name,
+      notified: recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`),
+    },
     swept: {
       hazard: row.code,
       step: due.stepId,
@@ -341,6 +343,93 @@ function planStep(
   };
 }
 
+/** A message ready for the outbox, its row id chosen here so that the step rows can name it. */
+interface ComposedMessage {
+  id: string;
+  message: OutgoingMessage;
+  steps: PlannedStep[];
+}
+
+/** Most pressing first: overdue longest, then nearest deadline. */
+function byPressure(a: PlannedStep, b: PlannedStep): number {
+  const overdue = (p: PlannedStep) => p.card.overdueDays ?? -1 - (p.card.daysLeft ?? 0);
+  return overdue(b) - overdue(a) || a.card.hazardCode.localeCompare(b.card.hazardCode);
+}
+
+/**
+ * The batch's messages: each person (and each township group) gets one card for all of their steps in the batch
+ * — the step's own card when there is one, a list card when there are several — buzzed (加急) when any step is
+ * urgent. A batch holds the hazards of few units (the claim order), so this is what keeps a backlog from
+ * becoming a flood.
+ */
+function composeMessages(steps: PlannedStep[], at: string): ComposedMessage[] {
+  const direct = new Map<string, PlannedStep[]>();
+  const groups = new Map<string, { steps: PlannedStep[]; mention: Set<string> }>();
+  for (const step of steps) {
+    for (const openId of step.openIds) {
+      const list = direct.get(openId);
+      if (list) list.push(step);
+      else direct.set(openId, [step]);
+    }
+    const chatId = step.swept.chatId;
+    if (chatId) {
+      const group = groups.get(chatId) ?? { steps: [], mention: new Set<string>() };
+      group.steps.push(step);
+      for (const openId of step.openIds) group.mention.add(openId);
+      groups.set(chatId, group);
+    }
+  }
+  const topicOf = (list: PlannedStep[]) =>
+    list.length === 1 ? `reminder:${list[0]!.card.hazardCode}:${list[0]!.due.key}` : `reminders:${at}`;
+  const render = (list: PlannedStep[], mentionOpenIds?: string[]) => {
+    if (list.length === 1)
+      return buildReminderCard({ ...list[0]!.card, ...(mentionOpenIds ? { mentionOpenIds } : {}) });
+    const items = [...list].sort(byPressure).map((p) => p.card);
+    return buildReminderListCard({ items, ...(mentionOpenIds ? { mentionOpenIds } : {}) });
+  };
+  const composed: ComposedMessage[] = [];
+  for (const [openId, list] of direct) {
+    const urgent = list.some((p) => p.swept.urgent);
+    composed.push({
+      id: randomUUID(),
+      steps: list,
+      message: {
+        to: { openId },
+        msgType: 'interactive',
+        content: render(list),
+        ...(urgent ? { urgentOpenIds: [openId] } : {}),
+        topic: topicOf(list),
+      },
+    });
+  }
+  for (const [chatId, group] of groups) {
+    composed.push({
+      id: randomUUID(),
+      steps: group.steps,
+      message: {
+        to: { chatId },
+        msgType: 'interactive',
+        content: render(group.steps, [...group.mention]),
+        topic: topicOf(group.steps),
+      },
+    });
+  }
+  return composed;
+}
+
+/** The step rows of `steps`, each naming the messages that carry it. */
+function stepRows(steps: PlannedStep[], composed: ComposedMessage[]) {
+  const carriers = new Map<PlannedStep, string[]>();
+  for (const { id, steps: carried } of composed) {
+    for (const step of carried) {
+      const ids = carriers.get(step);
+      if (ids) ids.push(id);
+      else carriers.set(step, [id]);
+    }
+  }
+  return steps.map((p) => ({ h: p.loaded.row.id, k: p.due.key, o: carriers.get(p) ?? [] }));
+}
+
 /** Steps whose effect would change the hazard (e.g. raise supervision that is still lower). */
 function effectsToApply(loaded: Loaded, due: DueStep): { level: 'township' | 'county' }[] {
   return due.effects.filter(
@@ -349,13 +438,15 @@ function effectsToApply(loaded: Loaded, due: DueStep): { level: 'township' | 'co
 }
 
 /**
- * The same rows as `enqueueMessages` (feishu/outbox.ts) writes, in one statement with one JSON parameter: with
- * hundreds of thousands of cards per sweep, binding seven parameters per row was most of the sweep's time.
+ * The insert of the same rows as `enqueueMessages` (feishu/outbox.ts) writes, in one statement with one JSON
+ * parameter (binding seven parameters per row was once most of a big sweep's time). `onlyIf` is a condition the
+ * insert waits on (see sweepBatch).
  */
-async function insertOutboxRows(tx: Db, messages: OutgoingMessage[]): Promise<void> {
-  const rows = messages.map((m) => {
+function outboxInsert(composed: ComposedMessage[], onlyIf = sql`true`) {
+  const rows = composed.map(({ id, message: m }) => {
     const to = m.to as { openId?: string; chatId?: string; email?: string };
     return {
+      i: id,
       t: to.openId ? 'open_id' : to.chatId ? 'chat_id' : 'email',
       r: to.openId ?? to.chatId ?? to.email,
       m: m.msgType,
@@ -364,10 +455,12 @@ async function insertOutboxRows(tx: Db, messages: OutgoingMessage[]): Promise<vo
       p: m.topic ?? null,
     };
   });
-  await tx.execute(sql`
-    insert into outbox (kind, receive_id_type, target, msg_type, content, urgent_open_ids, topic)
-    select 'send', x.t, x.r, x.m, x.c, x.u, x.p
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(t text, r text, m text, c jsonb, u text[], p text)`);
+  return sql`
+    insert into outbox (id, kind, receive_id_type, target, msg_type, content, urgent_open_ids, topic)
+    select x.i, 'send', x.t, x.r, x.m, x.c, x.u, x.p
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as x(i uuid, t text, r text, m text, c jsonb, u text[], p text)
+    where ${onlyIf}`;
 }
 
 export class ReminderSweep {
@@ -399,15 +492,22 @@ export class ReminderSweep {
       phases: {},
     };
     this.phases = result.phases;
-    const record = (planned: PlannedStep[], escalations: number, hazards: number, batchMs: number) => {
+    const record = (batch: {
+      planned: PlannedStep[];
+      messages: OutgoingMessage[];
+      escalations: number;
+      hazards: number;
+      ms: number;
+    }) => {
+      const { planned, messages } = batch;
       result.batches += 1;
-      result.slowestBatchMs = Math.max(result.slowestBatchMs, batchMs);
-      result.counts.hazards += hazards;
-      result.counts.escalations += escalations;
+      result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.ms);
+      result.counts.hazards += batch.hazards;
+      result.counts.escalations += batch.escalations;
+      result.counts.messages += messages.length;
+      result.counts.urgent += messages.filter((m) => m.urgentOpenIds?.length).length;
       for (const p of planned) {
         result.counts.steps += 1;
-        result.counts.messages += p.messages.length;
-        result.counts.urgent += p.messages.filter((m) => m.urgentOpenIds?.length).length;
         result.counts.unreachable += p.unreachable;
         if (result.steps.length < maxListed) result.steps.push(p.swept);
         else result.truncated = true;
@@ -419,20 +519,17 @@ export class ReminderSweep {
       let after = 0;
       for (;;) {
         const t0 = performance.now();
-        const ids = rowsOf<{ hazard_id: number }>(
-          await this.deps.db.execute(sql`
-            select hazard_id from hazard_schedules where next_due_at <= ${at.toISOString()}::timestamptz
-            and hazard_id > ${after} order by hazard_id limit ${batchSize}`),
-        ).map((r) => Number(r.hazard_id));
+        const { ids, loaded } = await readDue(this.deps.db, at.toISOString(), batchSize, { claim: false, after });
         if (ids.length === 0) break;
         after = ids[ids.length - 1]!;
-        const { planned } = await this.plan(this.deps.db, ids, at, cache);
-        record(
+        const { planned } = await this.plan(this.deps.db, loaded, at, cache);
+        record({
           planned,
-          planned.reduce((n, p) => n + effectsToApply(p.loaded, p.due).length, 0),
-          ids.length,
-          performance.now() - t0,
-        );
+          messages: composeMessages(planned, at.toISOString()).map((c) => c.message),
+          escalations: planned.reduce((n, p) => n + effectsToApply(p.loaded, p.due).length, 0),
+          hazards: ids.length,
+          ms: performance.now() - t0,
+        });
       }
     } else {
       const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
@@ -450,7 +547,7 @@ export class ReminderSweep {
             break;
           }
           batches += 1;
-          record(outcome.planned, outcome.escalations, outcome.claimed, performance.now() - t0);
+          record({ ...outcome, hazards: outcome.claimed, ms: performance.now() - t0 });
           await options.afterBatch?.(batches);
         }
       };
@@ -475,11 +572,9 @@ export class ReminderSweep {
   }
 
   /** Due steps and their messages for these hazards (no writes). */
-  private async plan(db: Db, ids: number[], at: Date, cache: ResponsibilityCache) {
+  private async plan(db: Db, loaded: Loaded[], at: Date, cache: ResponsibilityCache) {
     const { policy, calendar } = this.deps;
     let t = performance.now();
-    const loaded = await loadHazards(db, ids);
-    t = this.lap('load', t);
     const withSteps = loaded.map((l) => ({
       l,
       due: dueSteps(l.hazard, policy, at, calendar, { alreadySent: l.sent }),
@@ -500,22 +595,18 @@ export class ReminderSweep {
       });
       for (const step of due) planned.push(planStep(l, step, unit, at, calendar));
     }
-    this.lap('cards', t);
-    return { loaded, withSteps, planned };
+    this.lap('plan', t);
+    return { withSteps, planned };
   }
 
   private async sweepBatch(tx: Db, at: Date, batchSize: number, cache: ResponsibilityCache) {
     const { policy, calendar } = this.deps;
     const atIso = at.toISOString();
     let t = performance.now();
-    const ids = rowsOf<{ hazard_id: number }>(
-      await tx.execute(sql`
-        select hazard_id from hazard_schedules where next_due_at <= ${atIso}::timestamptz
-        order by next_due_at limit ${batchSize} for update skip locked`),
-    ).map((r) => Number(r.hazard_id));
+    const { ids, loaded } = await readDue(tx, atIso, batchSize, { claim: true });
     t = this.lap('claim', t);
-    if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], escalations: 0 };
-    const { loaded, withSteps, planned: allPlanned } = await this.plan(tx, ids, at, cache);
+    if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
+    const { withSteps, planned: allPlanned } = await this.plan(tx, loaded, at, cache);
     t = performance.now();
 
     // Effects change the hazard row: take it without waiting (a user's transaction may hold it and wait on our
@@ -536,25 +627,68 @@ export class ReminderSweep {
     }
     const planned = allPlanned.filter((p) => !deferred.has(p.loaded.row.id));
 
-    // The once-only guarantee: only steps whose row is new here are sent.
-    let fresh: PlannedStep[] = [];
-    if (planned.length > 0) {
-      const claimed = rowsOf<{ hazard_id: number; step_key: string }>(
-        await tx.execute(sql`
-          insert into reminder_steps (hazard_id, step_key, sent_at)
-          select x.h, x.k, ${atIso}::timestamptz
-          from jsonb_to_recordset(${JSON.stringify(planned.map((p) => ({ h: p.loaded.row.id, k: p.due.key })))}::jsonb)
-            as x(h int, k text)
-          on conflict (hazard_id, step_key) do nothing
-          returning hazard_id, step_key`),
-      );
-      const isNew = new Set(claimed.map((c) => `${Number(c.hazard_id)}\u0000${c.step_key}`));
-      fresh = planned.filter((p) => isNew.has(`${p.loaded.row.id}\u0000${p.due.key}`));
+    // Next due instant per hazard, counting the steps planned now; deferred ones come back shortly. Rows whose
+    // hazard vanished are parked (null) rather than claimed forever.
+    const sentNow = new Map<number, Set<string>>();
+    for (const p of planned) {
+      const set = sentNow.get(p.loaded.row.id) ?? new Set(p.loaded.sent);
+      set.add(p.due.key);
+      sentNow.set(p.loaded.row.id, set);
     }
+    const retryAt = new Date(at.getTime() + LOCKED_RETRY_MS).toISOString();
+    const schedule = withSteps.map(({ l }) => {
+      const sent = sentNow.get(l.row.id) ?? l.sent;
+      if (deferred.has(l.row.id)) return { h: l.row.id, n: retryAt, k: [...l.sent] };
+      const next = nextDueAt(l.hazard, policy, calendar, at, sent);
+      return { h: l.row.id, n: next ? next.toISOString() : null, k: [...sent] };
+    });
+    const seen = new Set(loaded.map((l) => l.row.id));
+    for (const id of ids) if (!seen.has(id)) schedule.push({ h: id, n: null, k: [] });
+    t = this.lap('schedule', t);
+    let composed = composeMessages(planned, atIso);
+    t = this.lap('cards', t);
 
-    t = this.lap('insertSteps', t);
-    // Side effects of the newly claimed steps: raise supervision, with an audit row.
-    let escalations = 0;
+    // One statement writes the batch. The step rows are the once-only guarantee (ON CONFLICT DO NOTHING: a step
+    // claimed before is not sent again); the messages were composed assuming every step is new here — as it is
+    // unless sent_keys missed one — and are inserted only if so. Otherwise they are composed again below for
+    // the new steps alone.
+    const written = rowsOf<{ hazard_id: number; step_key: string }>(
+      await tx.execute(sql`
+        with steps as (
+          insert into reminder_steps (hazard_id, step_key, sent_at, outbox_ids)
+          select x.h, x.k, ${atIso}::timestamptz, x.o
+          from jsonb_to_recordset(${JSON.stringify(stepRows(planned, composed))}::jsonb) as x(h int, k text, o uuid[])
+          on conflict (hazard_id, step_key) do nothing
+          returning hazard_id, step_key),
+        schedules as (
+          update hazard_schedules s set next_due_at = x.n, evaluated_at = ${atIso}::timestamptz, sent_keys = x.k
+          from jsonb_to_recordset(${JSON.stringify(schedule)}::jsonb) as x(h int, n timestamptz, k text[])
+          where s.hazard_id = x.h),
+        messages as (${outboxInsert(composed, sql`(select count(*) from steps) = ${planned.length}`)})
+        select hazard_id, step_key from steps`),
+    );
+    let fresh = planned;
+    if (written.length < planned.length) {
+      const isNew = new Set(written.map((c) => `${Number(c.hazard_id)}\u0000${c.step_key}`));
+      fresh = planned.filter((p) => isNew.has(`${p.loaded.row.id}\u0000${p.due.key}`));
+      composed = composeMessages(fresh, atIso);
+      if (composed.length > 0) {
+        await tx.execute(sql`
+          with carriers as (
+            update reminder_steps rs set outbox_ids = x.o
+            from jsonb_to_recordset(${JSON.stringify(stepRows(fresh, composed))}::jsonb) as x(h int, k text, o uuid[])
+            where rs.hazard_id = x.h and rs.step_key = x.k)
+          ${outboxInsert(composed)}`);
+      }
+    }
+    t = this.lap('write', t);
+    const escalations = await this.applyEffects(tx, fresh, atIso);
+    this.lap('effects', t);
+    return { claimed: ids.length, planned: fresh, messages: composed.map((c) => c.message), escalations };
+  }
+
+  /** Side effects of the newly claimed steps: raise supervision, with an audit row. Returns how many hazards. */
+  private async applyEffects(tx: Db, fresh: PlannedStep[], atIso: string): Promise<number> {
     const raises = new Map<number, { level: 'township' | 'county'; key: string; label: string }>();
     for (const p of fresh) {
       for (const effect of effectsToApply(p.loaded, p.due)) {
@@ -564,51 +698,22 @@ export class ReminderSweep {
         }
       }
     }
-    if (raises.size > 0) {
-      const list = [...raises].map(([id, r]) => ({ id, level: r.level, key: r.key, label: r.label }));
-      const changed = rowsOf<{ id: number }>(
-        await tx.execute(sql`
-          with x as (select * from jsonb_to_recordset(${JSON.stringify(list)}::jsonb) as x(id int, level text, key text, label text)),
-          old as (select h.id, h.supervision from hazards h join x on x.id = h.id),
-          upd as (
-            update hazards h set supervision = x.level, version = h.version + 1, updated_at = ${atIso}::timestamptz
-            from x where h.id = x.id returning h.id)
-          insert into hazard_events (hazard_id, type, actor_id, at, details)
-          select upd.id, 'supervision_raised', null, ${atIso}::timestamptz,
-            jsonb_build_object('from', old.supervision, 'to', x.level,
-              'reason', '督办规则：' || x.label, 'step', x.key)
-          from upd join old on old.id = upd.id join x on x.id = upd.id
-          returning hazard_id as id`),
-      );
-      escalations = changed.length;
-    }
-
-    t = this.lap('effects', t);
-    const messages = fresh.flatMap((p) => p.messages);
-    if (messages.length > 0) await insertOutboxRows(tx, messages);
-    t = this.lap('outbox', t);
-
-    // Next due instant per hazard, counting what was just sent; deferred ones come back shortly.
-    const sentNow = new Map<number, Set<string>>();
-    for (const p of planned) {
-      const set = sentNow.get(p.loaded.row.id) ?? new Set(p.loaded.sent);
-      set.add(p.due.key);
-      sentNow.set(p.loaded.row.id, set);
-    }
-    const retryAt = new Date(at.getTime() + LOCKED_RETRY_MS).toISOString();
-    const schedule = withSteps.map(({ l }) => {
-      if (deferred.has(l.row.id)) return { h: l.row.id, n: retryAt };
-      const next = nextDueAt(l.hazard, policy, calendar, at, sentNow.get(l.row.id) ?? l.sent);
-      return { h: l.row.id, n: next ? next.toISOString() : null };
-    });
-    // Rows whose hazard vanished are parked (null) rather than claimed forever.
-    const seen = new Set(loaded.map((l) => l.row.id));
-    for (const id of ids) if (!seen.has(id)) schedule.push({ h: id, n: null });
-    await tx.execute(sql`
-      update hazard_schedules s set next_due_at = x.n, evaluated_at = ${atIso}::timestamptz
-      from jsonb_to_recordset(${JSON.stringify(schedule)}::jsonb) as x(h int, n timestamptz)
-      where s.hazard_id = x.h`);
-    this.lap('schedule', t);
-    return { claimed: ids.length, planned: fresh, escalations };
+    if (raises.size === 0) return 0;
+    const list = [...raises].map(([id, r]) => ({ id, level: r.level, key: r.key, label: r.label }));
+    const changed = rowsOf<{ id: number }>(
+      await tx.execute(sql`
+        with x as (select * from jsonb_to_recordset(${JSON.stringify(list)}::jsonb) as x(id int, level text, key text, label text)),
+        old as (select h.id, h.supervision from hazards h join x on x.id = h.id),
+        upd as (
+          update hazards h set supervision = x.level, version = h.version + 1, updated_at = ${atIso}::timestamptz
+          from x where h.id = x.id returning h.id)
+        insert into hazard_events (hazard_id, type, actor_id, at, details)
+        select upd.id, 'supervision_raised', null, ${atIso}::timestamptz,
+          jsonb_build_object('from', old.supervision, 'to', x.level,
+            'reason', '督办规则：' || x.label, 'step', x.key)
+        from upd join old on old.id = upd.id join x on x.id = upd.id
+        returning hazard_id as id`),
+    );
+    return changed.length;
   }
 }

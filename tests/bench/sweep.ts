@@ -5,8 +5,9 @@
 // BENCH_SCENARIO: `unacknowledged` (default: assigned 2 days ago, not acknowledged → one card to the responsible
 // person) or `overdue` (deadline passed yesterday → card + @ to the responsible person and the township leader).
 import { sql } from 'drizzle-orm';
-import { openDatabase } from '../../src/db/client.js';
+import { type Db, openDatabase } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/rows.js';
 import { createCalendar, DEFAULT_POLICY } from '../../src/domain/index.js';
 import { ReminderSweep } from '../../src/reminders/sweep.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
@@ -19,6 +20,19 @@ const SCENARIO = process.env.BENCH_SCENARIO === 'overdue' ? 'overdue' : 'unackno
 const TOWNSHIPS = 20;
 const ENTERPRISES = 2000;
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The server's WAL insert position: what a sweep writes to WAL is most of what it costs. */
+async function walPosition(db: Db): Promise<string> {
+  const rows = rowsOf<{ lsn: string }>(await db.execute(sql`select pg_current_wal_insert_lsn()::text as lsn`));
+  return rows[0]!.lsn;
+}
+
+async function walBytesSince(db: Db, since: string): Promise<number> {
+  const rows = rowsOf<{ bytes: string }>(
+    await db.execute(sql`select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), ${since}::pg_lsn)::text as bytes`),
+  );
+  return Number(rows[0]!.bytes);
+}
 
 const at = new Date('2026-06-15T10:00:00+08:00');
 console.log(`bench:sweep on ${describeMachine()}`);
@@ -71,14 +85,18 @@ try {
     policy: DEFAULT_POLICY,
     calendar: createCalendar(),
   });
+  if (process.env.BENCH_PRE_SQL) await db.execute(sql.raw(process.env.BENCH_PRE_SQL));
+  const walBefore = await walPosition(db);
   const full = await sweep.run({ at, batchSize: BATCH, concurrency: CONCURRENCY, maxListed: 0 });
+  const walBytes = await walBytesSince(db, walBefore);
   const outbox = await db.execute<{ n: number }>(sql`select count(*)::int as n from outbox`);
   const steps = await db.execute<{ n: number }>(sql`select count(*)::int as n from reminder_steps`);
   console.log(
     `full sweep: ${(full.durationMs / 1000).toFixed(1)} s for ${full.counts.hazards.toLocaleString()} hazards → ` +
       `${full.counts.steps.toLocaleString()} steps, ${full.counts.messages.toLocaleString()} outbox rows ` +
       `(${Math.round(full.counts.hazards / (full.durationMs / 1000)).toLocaleString()} hazards/s); ` +
-      `${full.batches} batches, slowest ${full.slowestBatchMs} ms`,
+      `${full.batches} batches, slowest ${full.slowestBatchMs} ms; ` +
+      `WAL written ${(walBytes / 2 ** 20).toFixed(0)} MiB (${Math.round(walBytes / Math.max(1, full.counts.hazards))} bytes per hazard)`,
   );
   console.log(
     `  phases (ms, summed over batches and loops): ${Object.entries(full.phases)
@@ -111,5 +129,6 @@ try {
   );
 } finally {
   await database.close();
-  await fresh.drop();
+  if (!process.env.BENCH_KEEP_DB) await fresh.drop();
+  else console.log(`kept ${fresh.url}`);
 }

@@ -224,11 +224,54 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect(stepsOf(real, code)).toEqual({ 'unacknowledged-24h': ['ou_resp'] });
     expect(await count()).toBeGreaterThan(before);
     const [mine] = rows<{ steps: number; messages: number }>(
-      await db.execute(sql`select (select count(*) from reminder_steps rs join hazards h on h.id = rs.hazard_id
-          where h.code = ${code})::int as steps,
-        (select count(*) from outbox where topic like ${`reminder:${code}:%`})::int as messages`),
+      await db.execute(sql`select count(distinct rs.id)::int as steps, count(o.id)::int as messages
+        from reminder_steps rs join hazards h on h.id = rs.hazard_id left join outbox o on o.id = any(rs.outbox_ids)
+        where h.code = ${code}`),
     );
     expect(mine).toEqual({ steps: 1, messages: 1 });
+  });
+
+  it('tells each person once per batch: one list card for all of their hazards, not one card each', async () => {
+    const db = service.testDb.database.db;
+    const codes: string[] = [];
+    for (let n = 0; n < 12; n++) {
+      const h = await insertHazard(db, {
+        enterprise: 'e001',
+        deadline: '2026-07-28',
+        reportedAt: '2026-07-25T10:00:00+08:00',
+        acknowledgedAt: '2026-07-25T10:30:00+08:00',
+      });
+      codes.push(h.code);
+    }
+    const result = await sweep(service, { at: '2026-07-29T09:00:00+08:00' });
+    for (const code of codes) expect(Object.keys(stepsOf(result, code))).toEqual(['overdue-0d']);
+    const mine = `{${codes.join(',')}}`;
+    // (Hazards of earlier tests in this file may be due too, and share the cards.)
+    const sent = rows<{ target: string; content: Json; ours: number; all: number }>(
+      await db.execute(sql`select o.target, o.content,
+          (select count(*) from reminder_steps rs join hazards h on h.id = rs.hazard_id
+            where o.id = any(rs.outbox_ids) and h.code = any(${mine}::text[]))::int as ours,
+          (select count(*) from reminder_steps rs where o.id = any(rs.outbox_ids))::int as all
+        from outbox o where o.id in (select unnest(rs.outbox_ids) from reminder_steps rs
+          join hazards h on h.id = rs.hazard_id where h.code = any(${mine}::text[]))
+        order by o.target`),
+    );
+    // The responsible person, the township leader in charge and town-01's group chat: one card each.
+    expect(sent.map((m) => [m.target, m.ours])).toEqual([
+      [TOWN_CHAT, 12],
+      ['ou_resp', 12],
+      ['ou_tlc', 12],
+    ]);
+    const chat = sent[0]!;
+    const text = JSON.stringify(chat.content);
+    expect(text).toMatch(/督办升级：\d+ 项隐患已超期/);
+    expect(text).toContain(`本次督办共 **${chat.all}** 项`);
+    expect(text).toContain(`另有 ${chat.all - 10} 项`);
+    expect(text).toContain('<at id=ou_resp></at>');
+    expect(text).toContain('"action":"list","filter":"overdue"');
+    // Delivered as one message that names the first hazards.
+    await eventually(() => cardsAbout(service, 'ou_resp', codes[0]!).length === 1, 10_000, 'the list card delivered');
+    expect(cardsAbout(service, 'ou_resp', codes[0]!)[0]!.content.header.title.content).toMatch(/项隐患已超期/);
   });
 
   it('sends each leader one digest card for their scope, once a day', async () => {
@@ -353,16 +396,22 @@ describe('two replicas on one database', () => {
         where h.code = any(${`{${codes.join(',')}}`}::text[]) group by rs.step_key`),
     );
     expect(steps).toEqual([{ step_key: 'overdue-0d@2026-09-05', n: 60 }]);
-    // 60 × (responsible + township leader in charge) + 30 @mentions in town-01's group chat (town-02 has none).
-    const outbox = rows<{ topic: string; target: string; n: number }>(
-      await db.execute(sql`select topic, target, count(*)::int as n from outbox
-        where topic like 'reminder:%overdue-0d@2026-09-05' group by topic, target having count(*) > 1`),
+    // Each hazard reaches its responsible person and township leader in charge, and the 30 of town-01 are
+    // @mentioned in its group chat (town-02 has none): 60 × 2 + 30 (hazard, recipient) pairs, each once.
+    const told = rows<{ code: string; target: string; n: number }>(
+      await db.execute(sql`select h.code, o.target, count(*)::int as n
+        from reminder_steps rs join hazards h on h.id = rs.hazard_id join outbox o on o.id = any(rs.outbox_ids)
+        where h.code = any(${`{${codes.join(',')}}`}::text[]) and rs.step_key = 'overdue-0d@2026-09-05'
+        group by h.code, o.target`),
     );
-    expect(outbox).toEqual([]);
-    const total = rows<{ n: number }>(
-      await db.execute(sql`select count(*)::int as n from outbox where topic like 'reminder:%overdue-0d@2026-09-05'`),
+    expect(told).toHaveLength(60 * 2 + 30);
+    expect(told.filter((t) => t.n !== 1)).toEqual([]);
+    // …in list cards: however the sweeps split the hazards, far fewer messages than (hazard, recipient) pairs.
+    const messages = rows<{ n: number }>(
+      await db.execute(sql`select count(distinct o.id)::int as n from reminder_steps rs
+        join outbox o on o.id = any(rs.outbox_ids) where rs.step_key = 'overdue-0d@2026-09-05'`),
     )[0]!.n;
-    expect(total).toBe(60 * 2 + 30);
+    expect(messages).toBeLessThan(40);
   });
 
   it('finishes a sweep that a replica dropped mid-way, through the other replica, within the lease', async () => {

@@ -235,11 +235,13 @@ export const reminderSteps = pgTable(
   'reminder_steps',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    hazardId: integer('hazard_id')
-      .notNull()
-      .references(() => hazards.id),
+    // No foreign key on purpose: hazards are never deleted, and the check would lock every hazard row a sweep
+    // claims a step for (FOR KEY SHARE rewrites the row's header) — a third of a million-hazard sweep's writes.
+    hazardId: integer('hazard_id').notNull(),
     stepKey: text('step_key').notNull(),
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    /** The outbox messages that told people of the step (one person's card may carry several steps). */
+    outboxIds: uuid('outbox_ids').array().notNull().default(sql`'{}'::uuid[]`),
   },
   (t) => [uniqueIndex('reminder_steps_key').on(t.hazardId, t.stepKey)],
 );

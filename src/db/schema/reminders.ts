@@ -24,8 +24,24 @@ export const hazardSchedules = pgTable(
     nextDueAt: timestamp('next_due_at', { withTimezone: true }),
     /** When a sweep last evaluated the hazard (null: never, since its last change). */
     evaluatedAt: timestamp('evaluated_at', { withTimezone: true }),
+    /**
+     * The step keys already claimed for the hazard, as the sweep last stored them: a copy of its
+     * `reminder_steps` keys kept on the row the sweep claims anyway, so evaluating a hazard reads no other table.
+     * `reminder_steps` stays the guarantee: a step missing here is tried again, conflicts there, and is not sent.
+     */
+    sentKeys: text('sent_keys').array().notNull().default(sql`'{}'::text[]`),
+    /**
+     * The hazard's township and unit, copied by the trigger: a sweep claims due rows in this order so that one
+     * batch holds the hazards of few units, and each person gets one card per batch for all of theirs.
+     */
+    regionId: integer('region_id'),
+    enterpriseId: integer('enterprise_id'),
   },
-  (t) => [index('hazard_schedules_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} is not null`)],
+  (t) => [
+    index('hazard_schedules_due_idx')
+      .on(t.nextDueAt, t.regionId, t.enterpriseId)
+      .where(sql`${t.nextDueAt} is not null`),
+  ],
 );
 
 /**

@@ -92,6 +92,96 @@ export function buildReminderCard(input: ReminderCardInput): object {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Several reminders to one person (or one group) in one sweep batch
+
+/** Items listed on a reminder list card; the rest are counted and reached through the list buttons. */
+export const REMINDER_LIST_SHOWN = 10;
+
+export interface ReminderListCardInput {
+  /** Every reminder of the batch for this recipient, most urgent first (only the first few are listed). */
+  items: ReminderCardInput[];
+  /** open_ids to @mention (group chat card only). */
+  mentionOpenIds?: string[];
+}
+
+function itemLine(item: ReminderCardInput): string {
+  const timing =
+    item.overdueDays !== null
+      ? item.overdueDays === 0
+        ? '已超期'
+        : `超期 ${item.overdueDays} 天`
+      : item.daysLeft !== null
+        ? `剩余 ${item.daysLeft} 天`
+        : '';
+  const supervision = item.raisesSupervision ? '，列为县级挂牌督办' : '';
+  return `- ${item.hazardCode}（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
+    clip(item.description, 40),
+  )}｜期限 ${item.deadline}${timing ? `（${timing}）` : ''}｜${item.stepLabel}${supervision}`;
+}
+
+/**
+ * One card for all of a recipient's reminders in a sweep batch, instead of one card per hazard: a unit with
+ * fifty overdue hazards gets one message, not fifty (and Feishu allows five a second per person).
+ */
+export function buildReminderListCard(input: ReminderListCardInput): object {
+  const { items } = input;
+  const overdue = items.filter((i) => i.overdueDays !== null).length;
+  const major = items.some((i) => i.gradeLabel === '重大隐患');
+  const loud = items.some((i) => i.channel !== 'card');
+  const title = overdue > 0 ? `督办升级：${overdue} 项隐患已超期` : `督办提醒：${items.length} 项隐患待处理`;
+  const template = overdue > 0 && (loud || major) ? 'red' : 'orange';
+  const shown = items.slice(0, REMINDER_LIST_SHOWN);
+  const elements: object[] = [];
+  if (input.mentionOpenIds?.length) {
+    elements.push({
+      tag: 'markdown',
+      content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
+    });
+  }
+  elements.push({
+    tag: 'markdown',
+    content: [
+      `本次督办共 **${items.length}** 项隐患${overdue > 0 ? `，其中已超期 **${overdue}** 项` : ''}：`,
+      ...shown.map(itemLine),
+      ...(items.length > shown.length ? [`……另有 ${items.length - shown.length} 项，请点击下方按钮查看全部。`] : []),
+    ].join('\n'),
+  });
+  elements.push({
+    tag: 'markdown',
+    content:
+      overdue > 0
+        ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
+        : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',
+  });
+  elements.push({
+    tag: 'column_set',
+    columns: [
+      ...(overdue > 0
+        ? [{ tag: 'column', width: 'auto', elements: [listButton('查看超期', 'overdue', undefined, 'danger')] }]
+        : []),
+      { tag: 'column', width: 'auto', elements: [listButton('全部未闭环', 'open', undefined, 'primary')] },
+    ],
+  });
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: title } },
+    header: { title: { tag: 'plain_text', content: title }, template },
+    body: { elements },
+  };
+}
+
+/** A button that sends the clicker a list of hazards (chat/queries.ts); without a scope, the clicker's own. */
+function listButton(text: string, filter: string, scope: string | undefined, type = 'default') {
+  return {
+    tag: 'button',
+    text: { tag: 'plain_text', content: text },
+    type,
+    size: 'small',
+    behaviors: [{ type: 'callback', value: scope ? { action: 'list', filter, scope } : { action: 'list', filter } }],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Daily digest
 
 export interface DigestItem {
@@ -113,14 +203,6 @@ export interface DigestCardInput {
   dueSoon: DigestItem[];
   dueSoonDays: number;
 }
-
-const listButton = (text: string, filter: string, scope: string, type = 'default') => ({
-  tag: 'button',
-  text: { tag: 'plain_text', content: text },
-  type,
-  size: 'small',
-  behaviors: [{ type: 'callback', value: { action: 'list', filter, scope } }],
-});
 
 export function buildDigestCard(input: DigestCardInput, scopeKey: string): object {
   const c = input.counts;
