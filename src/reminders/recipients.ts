@@ -122,6 +122,8 @@ export class ResponsibilityCache {
       name: r.name,
       openId: r.open_id,
     });
+    const keyPerson = new Map<string, Person>();
+    for (const k of keyPeople) keyPerson.set(`${Number(k.enterprise_id)}:${k.kind}`, personOf(k));
     const byPersonCode = new Map<string, Person>();
     for (const a of assignments) byPersonCode.set(a.code, personOf(a));
 
@@ -146,13 +148,9 @@ export class ResponsibilityCache {
         }));
       const leaders = pickLeaders(covering, up);
       const withId = (list: { code: string }[]) => list.map((p) => byPersonCode.get(p.code)!).filter(Boolean);
-      const principal = keyPeople.find((k) => Number(k.enterprise_id) === key.enterpriseId && k.kind === 'principal');
-      const officer = keyPeople.find(
-        (k) => Number(k.enterprise_id) === key.enterpriseId && k.kind === 'safety_officer',
-      );
       this.units.set(mapKey, {
-        principal: principal ? personOf(principal) : null,
-        safetyOfficer: officer ? personOf(officer) : null,
+        principal: keyPerson.get(`${key.enterpriseId}:principal`) ?? null,
+        safetyOfficer: keyPerson.get(`${key.enterpriseId}:safety_officer`) ?? null,
         townshipLeaderInCharge: withId(leaders.townshipLeaderInCharge),
         townshipMainLeader: withId(leaders.townshipMainLeader),
         departmentLeader: withId(leaders.departmentLeader),
@@ -162,4 +160,29 @@ export class ResponsibilityCache {
       });
     }
   }
+}
+
+/** Units prefetched at most per sweep; the rest are loaded batch by batch. */
+const PREFETCH_UNITS = 10_000;
+
+/**
+ * The units of the hazards due at `at`, read before a sweep so that its batches find them cached: a batch holds
+ * the hazards of one or two units (the claim order), and loading each unit in its own batch would cost a round
+ * trip per batch. The department is the unit's current one, which is the hazard's in all but rare cases (those
+ * are loaded when met).
+ */
+export async function dueUnits(db: Db, at: Date): Promise<UnitKey[]> {
+  const rows = rowsOf<{ enterprise_id: number; region_id: number; department_id: number | null }>(
+    await db.execute(sql`
+      select u.enterprise_id, u.region_id, e.department_id
+      from (select distinct region_id, enterprise_id from hazard_schedules
+            where next_due_at <= ${at.toISOString()}::timestamptz) u
+      join enterprises e on e.id = u.enterprise_id
+      limit ${PREFETCH_UNITS}`),
+  );
+  return rows.map((r) => ({
+    enterpriseId: Number(r.enterprise_id),
+    regionId: Number(r.region_id),
+    departmentId: r.department_id === null ? null : Number(r.department_id),
+  }));
 }

@@ -31,7 +31,7 @@ import {
 } from '../domain/index.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
 import type { OutgoingMessage } from '../feishu/outbox.js';
-import { intArray, type Person, ResponsibilityCache, type UnitResponsibility } from './recipients.js';
+import { dueUnits, intArray, type Person, ResponsibilityCache, type UnitResponsibility } from './recipients.js';
 
 export interface SweepOptions {
   /** The sweep's "now": steps due up to this instant are sent. */
@@ -84,6 +84,8 @@ export interface SweepResult {
   batches: number;
   slowestBatchMs: number;
   durationMs: number;
+  /** Vacuuming after a big sweep (not part of durationMs: the sweep's work was committed by then). */
+  tidyMs?: number;
   /** Milliseconds spent per phase, summed over batches (for the bench). */
   phases: Record<string, number>;
 }
@@ -98,6 +100,8 @@ export interface SweepDeps {
 }
 
 const DEFAULT_BATCH = 500;
+/** A sweep that evaluated this many hazards vacuums its tables afterwards (see tidy). */
+const TIDY_AFTER_HAZARDS = 50_000;
 /** A hazard whose row another writer holds while an effect is due is retried this much later. */
 const LOCKED_RETRY_MS = 60_000;
 
@@ -149,30 +153,58 @@ interface Loaded {
 
 const ms = (value: number | string | null): Date | null => (value === null ? null : new Date(Number(value)));
 
+/** A place in the claim order (next_due_at, region, unit, hazard): where the previous batch ended. */
+export interface DuePosition {
+  /** next_due_at as PostgreSQL writes it (it may be -infinity, which a Date cannot hold). */
+  due: string;
+  region: number;
+  enterprise: number;
+  hazard: number;
+}
+
+/** Where the loops of one sweep are in the claim order; `rest` once the ordered pass is over. */
+interface ClaimCursor {
+  after: DuePosition | null;
+  rest: boolean;
+  /** A batch came back full: a big sweep. */
+  big: boolean;
+  /** The units of everything due in a big sweep, read once rather than batch by batch. */
+  prefetch?: Promise<void>;
+}
+
 /**
- * The due schedule rows (up to `limit`) with their hazards' domain view and the step keys already claimed, in one
- * statement. `claim` locks the rows (FOR UPDATE SKIP LOCKED: replicas and parallel loops split the work); without
- * it (dry run) the rows after `after` are read in id order. A schedule row whose hazard vanished comes back with
- * `row` null so that the caller can park it.
+ * The due schedule rows (up to `limit`) after `after` in the claim order, with their hazards' domain view and the
+ * step keys already claimed, in one statement. `lock` claims the rows (FOR UPDATE SKIP LOCKED: replicas and
+ * parallel loops split the work). A schedule row whose hazard vanished comes back with no hazard so that the
+ * caller can park it.
+ *
+ * Starting after the previous batch matters: every claimed row leaves a dead index entry behind (its next_due_at
+ * moved), and a scan from the start would step over all of them again in every batch.
  */
 async function readDue(
   db: Db,
   at: string,
   limit: number,
-  mode: { claim: true } | { claim: false; after: number },
-): Promise<{ ids: number[]; loaded: Loaded[] }> {
-  // The limit is our own integer, inlined so that the plan is the same every batch (an index range scan on
-  // next_due_at, then lookups by key); nothing here takes an array parameter whose length a generic plan misjudges.
-  const due = mode.claim
-    ? sql`select hazard_id, sent_keys from hazard_schedules where next_due_at <= ${at}::timestamptz
-        order by next_due_at, region_id, enterprise_id limit ${sql.raw(String(Math.trunc(limit)))}
-        for update skip locked`
-    : sql`select hazard_id, sent_keys from hazard_schedules where next_due_at <= ${at}::timestamptz
-        and hazard_id > ${mode.after} order by hazard_id limit ${sql.raw(String(Math.trunc(limit)))}`;
-  const rows = rowsOf<HazardRow & { hazard_id: number; code: string | null }>(
+  options: { lock: boolean; after: DuePosition | null },
+): Promise<{ ids: number[]; loaded: Loaded[]; last: DuePosition | null }> {
+  const { after } = options;
+  const from = after
+    ? sql`and (next_due_at, region_id, enterprise_id, hazard_id)
+        > (${after.due}::timestamptz, ${after.region}, ${after.enterprise}, ${after.hazard})`
+    : sql``;
+  // The limit is our own integer, inlined so that the plan is the same every batch (an index range scan, then
+  // lookups by key); nothing here takes an array parameter whose length a generic plan would misjudge.
+  const due = sql`select hazard_id, sent_keys, next_due_at, region_id, enterprise_id from hazard_schedules
+    where next_due_at <= ${at}::timestamptz ${from}
+    order by next_due_at, region_id, enterprise_id, hazard_id limit ${sql.raw(String(Math.trunc(limit)))}
+    ${options.lock ? sql`for update skip locked` : sql``}`;
+  const rows = rowsOf<
+    HazardRow & { hazard_id: number; code: string | null; due_at: string; due_region: number; due_enterprise: number }
+  >(
     await db.execute(sql`
       with due as (${due})
-      select due.hazard_id, due.sent_keys as sent,
+      select due.hazard_id, due.sent_keys as sent, due.next_due_at::text as due_at, due.region_id as due_region,
+        due.enterprise_id as due_enterprise,
         h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status, h.description,
         to_char(h.deadline, 'YYYY-MM-DD') as deadline,
         (extract(epoch from h.deadline_set_at) * 1000)::float8 as deadline_set_at,
@@ -188,11 +220,20 @@ async function readDue(
       left join enterprises e on e.id = h.enterprise_id
       left join people rp on rp.id = h.responsible_id and rp.active
       left join people rep on rep.id = h.reporter_id
-      order by due.hazard_id`),
+      order by due.next_due_at, due.region_id, due.enterprise_id, due.hazard_id`),
   );
   const ids = rows.map((row) => Number(row.hazard_id));
   const loaded = rows.filter((row) => row.code !== null).map(toLoaded);
-  return { ids, loaded };
+  const end = rows.at(-1);
+  const last = end
+    ? {
+        due: end.due_at,
+        region: Number(end.due_region),
+        enterprise: Number(end.due_enterprise),
+        hazard: Number(end.hazard_id),
+      }
+    : null;
+  return { ids, loaded, last };
 }
 
 function toLoaded(row: HazardRow): Loaded {
@@ -516,12 +557,12 @@ export class ReminderSweep {
     };
 
     if (dryRun) {
-      let after = 0;
+      let after: DuePosition | null = null;
       for (;;) {
         const t0 = performance.now();
-        const { ids, loaded } = await readDue(this.deps.db, at.toISOString(), batchSize, { claim: false, after });
+        const { ids, loaded, last } = await readDue(this.deps.db, at.toISOString(), batchSize, { lock: false, after });
         if (ids.length === 0) break;
-        after = ids[ids.length - 1]!;
+        after = last;
         const { planned } = await this.plan(this.deps.db, loaded, at, cache);
         record({
           planned,
@@ -533,6 +574,7 @@ export class ReminderSweep {
       }
     } else {
       const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
+      const cursor: ClaimCursor = { after: null, rest: false, big: false };
       let batches = 0;
       let done = false;
       const loop = async () => {
@@ -540,8 +582,14 @@ export class ReminderSweep {
           if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
             throw new Error(`sweep interrupted after ${batches} batches (fault injection)`);
           }
+          if (cursor.big) {
+            const prefetchStarted = performance.now();
+            cursor.prefetch ??= dueUnits(this.deps.db, at).then((units) => cache.load(this.deps.db, units));
+            await cursor.prefetch;
+            this.lap('prefetch', prefetchStarted);
+          }
           const t0 = performance.now();
-          const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, batchSize, cache));
+          const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, batchSize, cache, cursor));
           if (outcome.claimed === 0) {
             done = true;
             break;
@@ -568,7 +616,22 @@ export class ReminderSweep {
     }
     result.durationMs = Math.round(performance.now() - started);
     result.slowestBatchMs = Math.round(result.slowestBatchMs * 10) / 10;
+    if (!dryRun && result.counts.hazards >= TIDY_AFTER_HAZARDS) {
+      const tidyStarted = performance.now();
+      await this.tidy();
+      result.tidyMs = Math.round(performance.now() - tidyStarted);
+    }
     return result;
+  }
+
+  /**
+   * After a big sweep (a catch-up after downtime, a new policy), every schedule row it evaluated has left a dead
+   * version and a dead index entry behind. Until vacuum removes them, every later sweep steps over them at the
+   * start of the due index (an empty sweep over a million of them takes tens of ms instead of one), and the
+   * planner works from the table's size before the sweep. Autovacuum would get there; we do not wait for it.
+   */
+  private async tidy(): Promise<void> {
+    await this.deps.db.execute(sql`vacuum (analyze) hazard_schedules, reminder_steps`);
   }
 
   /** Due steps and their messages for these hazards (no writes). */
@@ -599,11 +662,21 @@ export class ReminderSweep {
     return { withSteps, planned };
   }
 
-  private async sweepBatch(tx: Db, at: Date, batchSize: number, cache: ResponsibilityCache) {
+  private async sweepBatch(tx: Db, at: Date, batchSize: number, cache: ResponsibilityCache, cursor: ClaimCursor) {
     const { policy, calendar } = this.deps;
     const atIso = at.toISOString();
     let t = performance.now();
-    const { ids, loaded } = await readDue(tx, atIso, batchSize, { claim: true });
+    let claimed = await readDue(tx, atIso, batchSize, { lock: true, after: cursor.rest ? null : cursor.after });
+    if (claimed.ids.length === 0 && !cursor.rest && cursor.after !== null) {
+      // The ordered pass is over; what it stepped past (rows another replica held, or re-armed meanwhile) is
+      // claimed from the start.
+      cursor.rest = true;
+      claimed = await readDue(tx, atIso, batchSize, { lock: true, after: null });
+    }
+    if (claimed.ids.length === batchSize) cursor.big = true;
+    // Last writer wins: a loop that moves the cursor back a little only re-reads rows that are no longer due.
+    if (!cursor.rest && claimed.last) cursor.after = claimed.last;
+    const { ids, loaded } = claimed;
     t = this.lap('claim', t);
     if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
     const { withSteps, planned: allPlanned } = await this.plan(tx, loaded, at, cache);

@@ -18,6 +18,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const SCENARIO = process.env.BENCH_SCENARIO === 'overdue' ? 'overdue' : 'unacknowledged';
 const TOWNSHIPS = 20;
+const VISIT = Number(process.env.BENCH_VISIT ?? 1);
 const ENTERPRISES = 2000;
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -73,7 +74,7 @@ try {
       'rectifying', '配电箱未接地，电缆老化', '车间', '更换电缆并接地', '验收合格', ${deadline}::date,
       '2026-06-01T10:00:00+08:00', e.principal_id, e.principal_id,
       '2026-06-01T10:00:00+08:00', '2026-06-13T09:00:00+08:00', ${acknowledged}
-    from generate_series(1, ${HAZARDS}) n join enterprises e on e.code = 'e' || (1 + n % ${ENTERPRISES})`);
+    from generate_series(1, ${HAZARDS}) n join enterprises e on e.code = 'e' || (1 + (n / ${VISIT}) % ${ENTERPRISES})`);
   await db.execute(sql`vacuum analyze`);
   console.log(
     `setup: ${Math.round((performance.now() - t0) / 1000)} s (hazards inserted set-based; schedules armed by the trigger)`,
@@ -95,7 +96,7 @@ try {
     `full sweep: ${(full.durationMs / 1000).toFixed(1)} s for ${full.counts.hazards.toLocaleString()} hazards → ` +
       `${full.counts.steps.toLocaleString()} steps, ${full.counts.messages.toLocaleString()} outbox rows ` +
       `(${Math.round(full.counts.hazards / (full.durationMs / 1000)).toLocaleString()} hazards/s); ` +
-      `${full.batches} batches, slowest ${full.slowestBatchMs} ms; ` +
+      `${full.batches} batches, slowest ${full.slowestBatchMs} ms; then vacuum ${((full.tidyMs ?? 0) / 1000).toFixed(1)} s; ` +
       `WAL written ${(walBytes / 2 ** 20).toFixed(0)} MiB (${Math.round(walBytes / Math.max(1, full.counts.hazards))} bytes per hazard)`,
   );
   console.log(

@@ -34,12 +34,12 @@ export const hazardSchedules = pgTable(
      * The hazard's township and unit, copied by the trigger: a sweep claims due rows in this order so that one
      * batch holds the hazards of few units, and each person gets one card per batch for all of theirs.
      */
-    regionId: integer('region_id'),
-    enterpriseId: integer('enterprise_id'),
+    regionId: integer('region_id').notNull(),
+    enterpriseId: integer('enterprise_id').notNull(),
   },
   (t) => [
     index('hazard_schedules_due_idx')
-      .on(t.nextDueAt, t.regionId, t.enterpriseId)
+      .on(t.nextDueAt, t.regionId, t.enterpriseId, t.hazardId)
       .where(sql`${t.nextDueAt} is not null`),
   ],
 );
