@@ -1,5 +1,9 @@
 ALTER TABLE "reminder_steps" DROP CONSTRAINT "reminder_steps_hazard_id_hazards_id_fk";
 --> statement-breakpoint
+-- reminder_steps: the (hazard, step) key becomes the primary key; the surrogate id and its index go.
+ALTER TABLE "reminder_steps" DROP COLUMN "id";--> statement-breakpoint
+DROP INDEX "reminder_steps_key";--> statement-breakpoint
+ALTER TABLE "reminder_steps" ADD CONSTRAINT "reminder_steps_pkey" PRIMARY KEY("hazard_id","step_key");--> statement-breakpoint
 DROP INDEX "hazard_schedules_due_idx";--> statement-breakpoint
 ALTER TABLE "reminder_steps" ADD COLUMN "outbox_ids" uuid[] DEFAULT '{}'::uuid[] NOT NULL;--> statement-breakpoint
 ALTER TABLE "hazard_schedules" ADD COLUMN "sent_keys" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint

@@ -224,7 +224,7 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect(stepsOf(real, code)).toEqual({ 'unacknowledged-24h': ['ou_resp'] });
     expect(await count()).toBeGreaterThan(before);
     const [mine] = rows<{ steps: number; messages: number }>(
-      await db.execute(sql`select count(distinct rs.id)::int as steps, count(o.id)::int as messages
+      await db.execute(sql`select count(distinct rs.step_key)::int as steps, count(o.id)::int as messages
         from reminder_steps rs join hazards h on h.id = rs.hazard_id left join outbox o on o.id = any(rs.outbox_ids)
         where h.code = ${code}`),
     );

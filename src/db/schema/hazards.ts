@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -234,7 +235,6 @@ export const hazardCards = pgTable(
 export const reminderSteps = pgTable(
   'reminder_steps',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
     // No foreign key on purpose: hazards are never deleted, and the check would lock every hazard row a sweep
     // claims a step for (FOR KEY SHARE rewrites the row's header) — a third of a million-hazard sweep's writes.
     hazardId: integer('hazard_id').notNull(),
@@ -243,5 +243,6 @@ export const reminderSteps = pgTable(
     /** The outbox messages that told people of the step (one person's card may carry several steps). */
     outboxIds: uuid('outbox_ids').array().notNull().default(sql`'{}'::uuid[]`),
   },
-  (t) => [uniqueIndex('reminder_steps_key').on(t.hazardId, t.stepKey)],
+  // The key is the guarantee; one index, no surrogate id (a sweep writes a row per step).
+  (t) => [primaryKey({ name: 'reminder_steps_pkey', columns: [t.hazardId, t.stepKey] })],
 );
