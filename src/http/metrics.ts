@@ -10,7 +10,7 @@ export function createMetrics() {
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route and status code',
       labelNames: ['method', 'route', 'status_code'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     inboundEvents: new Counter({
