@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { preparingStatements } from './prepared.js';
 import * as schema from './schema/index.js';
 
 /** One type for both drivers; transactions are of this type too, so repository functions take `Db` first. */
@@ -53,10 +54,10 @@ function openPostgres(url: string, poolSize: number): Database {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
-    // Keep the server's type for timestamps; drizzle maps them.
-    connection: { application_name: 'hazard-bot' },
+    // force_custom_plan: every execution of a prepared statement is planned for its own parameters (prepared.ts).
+    connection: { application_name: 'hazard-bot', plan_cache_mode: 'force_custom_plan' },
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(preparingStatements(client), { schema }) as unknown as Db;
   return {
     db,
     kind: 'postgres',
