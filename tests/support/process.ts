@@ -39,14 +39,27 @@ export async function spawnService(env: Record<string, string | undefined>): Pro
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
+  living.add(child);
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    child.on('exit', (code, signal) => {
+      living.delete(child);
+      resolve(code ?? signal ?? -1);
+    });
   });
   return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
 }
 
+/**
+ * Services still running when this process ends (a test failed before stopping its own) are killed with it: an
+ * orphan would keep a port, a database, or — once a test deletes its data dir — a whole core spinning.
+ */
+const living = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of living) child.kill('SIGKILL');
+});
+
 /** Polls `/readyz` until it answers 200; returns the milliseconds it took. */
-export async function waitUntilReady(proc: RunningProcess, timeoutMs = 20_000): Promise<number> {
+export async function waitUntilReady(proc: RunningProcess, timeoutMs = 45_000): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
     const status = await fetch(`${proc.url}/readyz`).then(
