@@ -39,8 +39,9 @@ describe('the service as a process', () => {
 
     const second = await spawnService({ DATA_DIR: dir });
     const readyMs = await waitUntilReady(second);
-    // The bar is 3 s on the dev machine; leave room for a loaded CI box.
-    expect(readyMs).toBeLessThan(6000);
+    // The bar is 3 s on an idle dev machine (README); this runs beside the rest of the suite on two cores, where
+    // loading the modules alone has taken 2.5–3 s, so it only catches a start-up that has gone badly wrong.
+    expect(readyMs).toBeLessThan(10_000);
     const stopStarted = performance.now();
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
