@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FeishuSim, startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
-import { type RunningProcess, spawnService, waitUntilReady } from '../support/process.js';
+import { killLeftoverServices, type RunningProcess, spawnService, waitUntilReady } from '../support/process.js';
 import { eventually } from '../support/service.js';
 
 /**
@@ -37,6 +37,7 @@ describe('outbox across a kill -9', () => {
     }
   });
   afterAll(async () => {
+    await killLeftoverServices();
     await sim.close();
     await cleanup();
   });

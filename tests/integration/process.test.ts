@@ -2,14 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { inboundEvents } from '../../src/db/schema/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
-import { spawnService, waitUntilReady } from '../support/process.js';
+import { killLeftoverServices, spawnService, waitUntilReady } from '../support/process.js';
 
 describe('the service as a process', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hazard-bot-data-'));
+  afterEach(killLeftoverServices);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('refuses an invalid environment naming every bad variable, without a stack trace', async () => {

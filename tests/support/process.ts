@@ -50,10 +50,17 @@ export async function spawnService(env: Record<string, string | undefined>): Pro
 }
 
 /**
- * Services still running when this process ends (a test failed before stopping its own) are killed with it: an
- * orphan would keep a port, a database, or — once a test deletes its data dir — a whole core spinning.
+ * Services a test left running (it failed before stopping its own). Test files kill them in afterEach: an orphan
+ * would keep a port and a database, and once the test deletes its data dir it spins on a whole core. (An 'exit'
+ * hook is not enough: the test runner ends its workers with a signal.)
  */
 const living = new Set<ChildProcess>();
+
+export async function killLeftoverServices(): Promise<void> {
+  const left = [...living];
+  for (const child of left) child.kill('SIGKILL');
+  await Promise.all(left.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+}
 process.once('exit', () => {
   for (const child of living) child.kill('SIGKILL');
 });
