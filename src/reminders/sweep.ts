@@ -3,12 +3,16 @@
  *
  * It never evaluates every open hazard: `hazard_schedules.next_due_at` says when each hazard next needs looking at
  * (a trigger re-arms it to -infinity on every change of the hazard), so a sweep reads only due rows. Each batch is
- * one transaction:
- *   claim due schedule rows (FOR UPDATE SKIP LOCKED: replicas and parallel loops split the work, never share it)
- *   → load those hazards and the steps already sent → `dueSteps` → resolve recipients (cached per unit)
- *   → insert `reminder_steps` ON CONFLICT DO NOTHING RETURNING (the unique row is the once-only guarantee)
- *   → outbox rows and side effects (county supervision) for the newly claimed steps only
- *   → store each hazard's next due instant.
+ * one transaction of two statements:
+ *   1. claim due schedule rows in the order (due time, township, unit), after where the previous batch ended
+ *      (FOR UPDATE SKIP LOCKED: replicas and parallel loops split the work, never share it), and read their hazards;
+ *      the schedule row carries the step keys already claimed
+ *   → `dueSteps` → resolve recipients (cached per unit) → one card per person (and township group) for all of their
+ *     steps in the batch
+ *   2. insert `reminder_steps` ON CONFLICT DO NOTHING (the unique row is the once-only guarantee), store each
+ *      hazard's next due instant and claimed keys, and queue the cards — only if every step was new; otherwise the
+ *      cards are composed again for the new steps alone.
+ *   Side effects (county supervision) follow for the new steps.
  * A replica that dies mid-batch rolls the batch back; the rows stay due and the next sweep (or a takeover) sends them.
  */
 import { randomUUID } from 'node:crypto';
