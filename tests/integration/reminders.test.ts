@@ -342,6 +342,47 @@ describe('working-day deadlines (法定工作日, 调休)', () => {
       'overdue-3d': ['ou_dl', 'ou_resp', 'ou_tlc', 'ou_tml'],
     });
   });
+
+  it('does not send a step claimed before, even when the schedule row missed it, and leaves it off the cards', async () => {
+    const db = service.testDb.database.db;
+    const overdue = {
+      deadline: '2026-12-30',
+      reportedAt: '2026-12-26T10:00:00+08:00',
+      acknowledgedAt: '2026-12-26T10:30:00+08:00',
+    };
+    const [a, b] = [
+      await insertHazard(db, { ...overdue, enterprise: 'e002' }),
+      await insertHazard(db, { ...overdue, enterprise: 'e002' }),
+    ];
+    // A's step row exists (another path claimed it) but its schedule row does not list it.
+    await db.execute(sql`insert into reminder_steps (hazard_id, step_key, sent_at)
+      values (${a!.id}, 'overdue-0d@2026-12-30', '2026-12-31T00:00:00+08:00')`);
+    const result = await sweep(service, { at: '2026-12-31T09:00:00+08:00' });
+    expect(stepsOf(result, a!.code)).toEqual({});
+    expect(Object.keys(stepsOf(result, b!.code))).toEqual(['overdue-0d']);
+    const [rowA, rowB] = [a!, b!].map(async (h) =>
+      rows<{ sent_at: string; outbox_ids: string[] }>(
+        await db.execute(sql`select sent_at::text, outbox_ids::text[] as outbox_ids from reminder_steps
+          where hazard_id = ${h.id} and step_key = 'overdue-0d@2026-12-30'`),
+      ),
+    );
+    expect((await rowA).map((r) => r.outbox_ids)).toEqual([[]]);
+    const carriers = (await rowB)[0]!.outbox_ids;
+    expect(carriers.length).toBeGreaterThan(0);
+    const contents = rows<{ content: Json }>(
+      await db.execute(sql`select content from outbox where id = any(${`{${carriers.join(',')}}`}::uuid[])`),
+    ).map((r) => JSON.stringify(r.content));
+    expect(contents).toHaveLength(carriers.length);
+    for (const content of contents) {
+      expect(content).toContain(b!.code);
+      expect(content).not.toContain(a!.code);
+    }
+    // The schedule row now knows the step, so the next sweep does not try it again.
+    const [schedule] = rows<{ sent_keys: string[] }>(
+      await db.execute(sql`select sent_keys from hazard_schedules where hazard_id = ${a!.id}`),
+    );
+    expect(schedule!.sent_keys).toContain('overdue-0d@2026-12-30');
+  });
 });
 
 describe('two replicas on one database', () => {
