@@ -423,3 +423,46 @@ export function nextDueAt(
   }
   return earliest === null ? null : new Date(earliest);
 }
+
+export interface StepEvaluation {
+  /** `dueSteps(hazard, policy, now, calendar, { alreadySent })`. */
+  due: DueStep[];
+  /** `nextDueAt(hazard, policy, calendar, now, alreadySent ∪ the keys of due)`: when to look again once these are sent. */
+  next: Date | null;
+}
+
+/**
+ * Both questions a sweep asks of a hazard, answered from one pass over the policy's steps: a sweep over a million
+ * hazards spent as long working out each occurrence a second time for `nextDueAt` as for `dueSteps`.
+ */
+export function evaluateSteps(
+  hazard: Hazard,
+  policy: EscalationPolicy,
+  now: Date,
+  calendar: Calendar,
+  alreadySent?: ReadonlySet<string>,
+): StepEvaluation {
+  const t = now.getTime();
+  const quietNow = calendar.isQuietHour(now);
+  const due: DueStep[] = [];
+  let earliest: number | null = null;
+  for (const step of policy.steps) {
+    const occurrence = occurrenceOf(hazard, step, calendar);
+    if (!occurrence || alreadySent?.has(occurrence.key)) continue;
+    const sendAt = occurrence.sendAt.getTime();
+    const expiresAt = occurrence.expiresAt?.getTime() ?? null;
+    const held = quietNow && !occurrence.breaksQuietHours;
+    if (sendAt <= t && (expiresAt === null || t < expiresAt) && !held) {
+      due.push(toDueStep(occurrence));
+      continue;
+    }
+    // Not due now: the same rule as nextDueAt.
+    let at: number | null = null;
+    if (sendAt > t) at = sendAt;
+    else if (held) at = calendar.nextSendTime(now).getTime();
+    if (at === null || (expiresAt !== null && at >= expiresAt)) continue;
+    if (earliest === null || at < earliest) earliest = at;
+  }
+  due.sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime());
+  return { due, next: earliest === null ? null : new Date(earliest) };
+}

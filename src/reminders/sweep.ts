@@ -23,13 +23,12 @@ import {
   type Calendar,
   compareSupervision,
   type DueStep,
-  dueSteps,
   type EscalationPolicy,
+  evaluateSteps,
   GRADE_LABELS,
   type Hazard,
   type HazardGrade,
   type HazardStatus,
-  nextDueAt,
   type Recipient,
   type SupervisionLevel,
 } from '../domain/index.js';
@@ -642,11 +641,8 @@ export class ReminderSweep {
   private async plan(db: Db, loaded: Loaded[], at: Date, cache: ResponsibilityCache) {
     const { policy, calendar } = this.deps;
     let t = performance.now();
-    const withSteps = loaded.map((l) => ({
-      l,
-      due: dueSteps(l.hazard, policy, at, calendar, { alreadySent: l.sent }),
-    }));
-    t = this.lap('dueSteps', t);
+    const withSteps = loaded.map((l) => ({ l, ...evaluateSteps(l.hazard, policy, at, calendar, l.sent) }));
+    t = this.lap('evaluate', t);
     const needUnits = withSteps.filter((x) => x.due.length > 0).map((x) => x.l.row);
     await cache.load(
       db,
@@ -667,7 +663,6 @@ export class ReminderSweep {
   }
 
   private async sweepBatch(tx: Db, at: Date, batchSize: number, cache: ResponsibilityCache, cursor: ClaimCursor) {
-    const { policy, calendar } = this.deps;
     const atIso = at.toISOString();
     let t = performance.now();
     let claimed = await readDue(tx, atIso, batchSize, { lock: true, after: cursor.rest ? null : cursor.after });
@@ -704,20 +699,12 @@ export class ReminderSweep {
     }
     const planned = allPlanned.filter((p) => !deferred.has(p.loaded.row.id));
 
-    // Next due instant per hazard, counting the steps planned now; deferred ones come back shortly. Rows whose
-    // hazard vanished are parked (null) rather than claimed forever.
-    const sentNow = new Map<number, Set<string>>();
-    for (const p of planned) {
-      const set = sentNow.get(p.loaded.row.id) ?? new Set(p.loaded.sent);
-      set.add(p.due.key);
-      sentNow.set(p.loaded.row.id, set);
-    }
+    // Next due instant per hazard once its due steps are claimed (evaluateSteps worked it out); deferred ones
+    // come back shortly. Rows whose hazard vanished are parked (null) rather than claimed forever.
     const retryAt = new Date(at.getTime() + LOCKED_RETRY_MS).toISOString();
-    const schedule = withSteps.map(({ l }) => {
-      const sent = sentNow.get(l.row.id) ?? l.sent;
+    const schedule = withSteps.map(({ l, due, next }) => {
       if (deferred.has(l.row.id)) return { h: l.row.id, n: retryAt, k: [...l.sent] };
-      const next = nextDueAt(l.hazard, policy, calendar, at, sent);
-      return { h: l.row.id, n: next ? next.toISOString() : null, k: [...sent] };
+      return { h: l.row.id, n: next ? next.toISOString() : null, k: [...l.sent, ...due.map((d) => d.key)] };
     });
     const seen = new Set(loaded.map((l) => l.row.id));
     for (const id of ids) if (!seen.has(id)) schedule.push({ h: id, n: null, k: [] });

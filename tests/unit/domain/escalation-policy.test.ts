@@ -5,6 +5,7 @@ import {
   DEFAULT_POLICY_JSON,
   dueSteps,
   type EscalationPolicy,
+  evaluateSteps,
   nextDueAt,
   parsePolicy,
   parsePolicyOrThrow,
@@ -443,6 +444,32 @@ describe('custom steps', () => {
       ['check-in@reported', '2026-05-13 10:00'],
       ['morning-after@2026-05-18', '2026-05-19 09:00'],
     ]);
+  });
+});
+
+describe('evaluateSteps', () => {
+  it('answers exactly what dueSteps and then nextDueAt answer, at every moment of a ladder', () => {
+    const working = createCalendar({ dayCounting: 'working' });
+    const cases: [string, Hazard, Calendar][] = [
+      ['general', reported(), calendar],
+      ['major', reported({ grade: 'major' }), calendar],
+      ['general, working days over National Day', reported({ at: '2026-09-28 10:00', deadline: '2026-10-09' }), working],
+    ];
+    for (const [label, hazard, cal] of cases) {
+      const sent = new Set<string>();
+      // Every 37 minutes for 40 days: inside and outside quiet hours, before, at and after every step.
+      for (let t = hazard.reportedAt.getTime(); t < hazard.reportedAt.getTime() + 40 * 86_400_000; t += 37 * 60_000) {
+        const now = new Date(t);
+        const due = dueSteps(hazard, DEFAULT_POLICY, now, cal, { alreadySent: sent });
+        const next = nextDueAt(hazard, DEFAULT_POLICY, cal, now, new Set([...sent, ...due.map((d) => d.key)]));
+        expect(evaluateSteps(hazard, DEFAULT_POLICY, now, cal, sent), `${label} at ${now.toISOString()}`).toEqual({
+          due,
+          next,
+        });
+        for (const step of due) sent.add(step.key);
+      }
+      expect(sent.size, label).toBeGreaterThan(3);
+    }
   });
 });
 
