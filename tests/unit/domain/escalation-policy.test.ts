@@ -453,7 +453,11 @@ describe('evaluateSteps', () => {
     const cases: [string, Hazard, Calendar][] = [
       ['general', reported(), calendar],
       ['major', reported({ grade: 'major' }), calendar],
-      ['general, working days over National Day', reported({ at: '2026-09-28 10:00', deadline: '2026-10-09' }), working],
+      [
+        'general, working days over National Day',
+        reported({ at: '2026-09-28 10:00', deadline: '2026-10-09' }),
+        working,
+      ],
     ];
     for (const [label, hazard, cal] of cases) {
       const sent = new Set<string>();
