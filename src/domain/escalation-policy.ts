@@ -382,18 +382,7 @@ export function dueSteps(
   calendar: Calendar,
   options: DueStepOptions = {},
 ): DueStep[] {
-  const t = now.getTime();
-  const quietNow = calendar.isQuietHour(now);
-  const due: DueStep[] = [];
-  for (const step of policy.steps) {
-    const occurrence = occurrenceOf(hazard, step, calendar);
-    if (!occurrence || options.alreadySent?.has(occurrence.key)) continue;
-    if (occurrence.sendAt.getTime() > t) continue;
-    if (occurrence.expiresAt && t >= occurrence.expiresAt.getTime()) continue;
-    if (quietNow && !occurrence.breaksQuietHours) continue;
-    due.push(toDueStep(occurrence));
-  }
-  return due.sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime());
+  return evaluateSteps(hazard, policy, now, calendar, options.alreadySent).due;
 }
 
 /**
@@ -425,7 +414,7 @@ export function nextDueAt(
 }
 
 export interface StepEvaluation {
-  /** `dueSteps(hazard, policy, now, calendar, { alreadySent })`. */
+  /** The steps due at `now` and not in `alreadySent`, earliest first (what `dueSteps` answers). */
   due: DueStep[];
   /** `nextDueAt(hazard, policy, calendar, now, alreadySent ∪ the keys of due)`: when to look again once these are sent. */
   next: Date | null;

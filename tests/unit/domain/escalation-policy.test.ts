@@ -448,7 +448,7 @@ describe('custom steps', () => {
 });
 
 describe('evaluateSteps', () => {
-  it('answers exactly what dueSteps and then nextDueAt answer, at every moment of a ladder', () => {
+  it('gives, with the due steps, the instant nextDueAt gives once they are sent, at every moment of a ladder', () => {
     const working = createCalendar({ dayCounting: 'working' });
     const cases: [string, Hazard, Calendar][] = [
       ['general', reported(), calendar],
@@ -466,10 +466,10 @@ describe('evaluateSteps', () => {
         const now = new Date(t);
         const due = dueSteps(hazard, DEFAULT_POLICY, now, cal, { alreadySent: sent });
         const next = nextDueAt(hazard, DEFAULT_POLICY, cal, now, new Set([...sent, ...due.map((d) => d.key)]));
-        expect(evaluateSteps(hazard, DEFAULT_POLICY, now, cal, sent), `${label} at ${now.toISOString()}`).toEqual({
-          due,
+        // (dueSteps is evaluateSteps' `due`; the ladders above check it against the table.)
+        expect(evaluateSteps(hazard, DEFAULT_POLICY, now, cal, sent).next, `${label} at ${now.toISOString()}`).toEqual(
           next,
-        });
+        );
         for (const step of due) sent.add(step.key);
       }
       expect(sent.size, label).toBeGreaterThan(3);
