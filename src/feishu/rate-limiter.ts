@@ -9,6 +9,11 @@
 export const APP_BUCKET_CAPACITY = 30;
 export const APP_RATE_PER_SECOND = 16;
 const RECIPIENT_LIMIT_PER_SECOND = 5;
+/**
+ * Feishu counts a person's messages by when they arrive, we by when we send them; a request that waits a little on
+ * the way can land in the same second as a later one that did not. Five per 1.25 s keeps a quarter second of slack.
+ */
+const RECIPIENT_WINDOW_MS = 1250;
 
 export class SendRateLimiter {
   private tokens: number;
@@ -31,10 +36,10 @@ export class SendRateLimiter {
   tryAcquire(recipient: string): { ok: true } | { ok: false; waitMs: number; reason: 'app' | 'recipient' } {
     const now = this.now();
     this.refill(now);
-    const sent = (this.recent.get(recipient) ?? []).filter((t) => now - t < 1000);
+    const sent = (this.recent.get(recipient) ?? []).filter((t) => now - t < RECIPIENT_WINDOW_MS);
     if (sent.length >= RECIPIENT_LIMIT_PER_SECOND) {
       this.recent.set(recipient, sent);
-      return { ok: false, waitMs: Math.ceil(1000 - (now - sent[0]!)) + 1, reason: 'recipient' };
+      return { ok: false, waitMs: Math.ceil(RECIPIENT_WINDOW_MS - (now - sent[0]!)) + 1, reason: 'recipient' };
     }
     if (this.tokens < 1) {
       return { ok: false, waitMs: Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000), reason: 'app' };
@@ -66,7 +71,7 @@ export class SendRateLimiter {
 
   private forgetIdle(now: number): void {
     for (const [recipient, times] of this.recent) {
-      if (times.every((t) => now - t >= 1000)) this.recent.delete(recipient);
+      if (times.every((t) => now - t >= RECIPIENT_WINDOW_MS)) this.recent.delete(recipient);
     }
   }
 }

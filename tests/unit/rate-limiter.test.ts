@@ -38,10 +38,11 @@ describe('SendRateLimiter', () => {
     expect(maxInWindow(sent, 1000)).toBeLessThanOrEqual(50);
   });
 
-  it('never sends more than 5 a second to one recipient', () => {
+  it('never sends more than 5 a second to one recipient, with a quarter second of slack for the way there', () => {
     const sent = simulate(20, 1);
     expect(maxInWindow(sent, 1000)).toBeLessThanOrEqual(5);
-    expect(sent.length).toBeGreaterThanOrEqual(95);
+    expect(maxInWindow(sent, 1250)).toBeLessThanOrEqual(5);
+    expect(sent.length).toBeGreaterThanOrEqual(79);
   });
 
   it('stops for as long as Feishu asks after a 429', () => {
