@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { spawnService, waitUntilReady } from '../support/process.js';
-import { describeMachine } from './machine.js';
+import { cpuSecondsOf, cpuSecondsOfPid, describeMachine } from './machine.js';
 import { runOpenLoop } from './open-loop.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 60);
@@ -61,6 +61,12 @@ async function run(label: string, rate: number, barMs: number, database: Record<
     });
   };
 
+  // CPU over the whole run, warm-up included: what each side of the socket costs per event.
+  const cpuBefore = {
+    service: cpuSecondsOfPid(proc.child.pid!),
+    postgres: cpuSecondsOf('postgres'),
+    bench: process.cpuUsage(),
+  };
   const result = await runOpenLoop({
     url: `${proc.url}/feishu/events`,
     rate,
@@ -68,6 +74,14 @@ async function run(label: string, rate: number, barMs: number, database: Record<
     warmupSeconds: 3,
     body: () => body(),
   });
+  const cpu = {
+    service: cpuSecondsOfPid(proc.child.pid!) - cpuBefore.service,
+    postgres: label === 'postgres' ? cpuSecondsOf('postgres') - cpuBefore.postgres : 0,
+    bench: (() => {
+      const used = process.cpuUsage(cpuBefore.bench);
+      return (used.user + used.system) / 1e6;
+    })(),
+  };
   const serverP99 = await serverSideP99(proc.url);
   proc.child.kill('SIGTERM');
   await proc.exited;
@@ -83,6 +97,13 @@ async function run(label: string, rate: number, barMs: number, database: Record<
       `p99 ${p99} ms, max ${max} ms, errors ${errors} (non-2xx ${result.non2xx}, timeouts ${result.timeouts}); ` +
       `the generator sent late by ≤ ${result.sendLagMs.p99} ms (p99) — ` +
       `bar p99 ≤ ${barMs} ms: ${p99 <= barMs && errors === 0 ? 'MET' : 'MISSED'}`,
+  );
+  const seconds = duration + 3;
+  const share = (s: number) => `${s.toFixed(1)} s (${Math.round((100 * s) / seconds)}% of a core)`;
+  console.log(
+    `${label.padEnd(10)} CPU over the run with warm-up: service ${share(cpu.service)}` +
+      (label === 'postgres' ? `, PostgreSQL ${share(cpu.postgres)}` : '') +
+      `, this generator and simulator ${share(cpu.bench)}; the box has 2 × ${seconds} s`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** One line naming the machine, so figures are read against the box they came from. */
@@ -9,4 +10,45 @@ export function describeMachine(): string {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU seconds used so far by one process (Linux /proc; 0 elsewhere or once it has ended). */
+export function cpuSecondsOfPid(pid: number): number {
+  return readProcessCpu(String(pid))?.seconds ?? 0;
+}
+
+/**
+ * CPU seconds used so far by every process with this command name on the box (Linux /proc; 0 elsewhere), e.g. the
+ * PostgreSQL server's backends when it runs on the same machine: beside the bench's own process.cpuUsage() it says
+ * which side of a database-bound benchmark is saturated.
+ */
+export function cpuSecondsOf(command: string): number {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  let seconds = 0;
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cpu = readProcessCpu(pid);
+    if (cpu?.command === command) seconds += cpu.seconds;
+  }
+  return seconds;
+}
+
+function readProcessCpu(pid: string): { command: string; seconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux); fields[0] is field 3.
+    return {
+      command: stat.slice(stat.indexOf('(') + 1, close),
+      seconds: (Number(fields[11]) + Number(fields[12])) / 100,
+    };
+  } catch {
+    return undefined; // not Linux, or the process ended while we looked
+  }
 }

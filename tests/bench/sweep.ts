@@ -11,7 +11,7 @@ import { rowsOf } from '../../src/db/rows.js';
 import { createCalendar, DEFAULT_POLICY } from '../../src/domain/index.js';
 import { ReminderSweep } from '../../src/reminders/sweep.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
-import { describeMachine, percentile } from './machine.js';
+import { cpuSecondsOf, describeMachine, percentile } from './machine.js';
 
 const HAZARDS = Number(process.env.BENCH_HAZARDS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
@@ -86,7 +86,11 @@ try {
     calendar: createCalendar(),
   });
   const walBefore = await walPosition(db);
+  const serverCpuBefore = cpuSecondsOf('postgres');
+  const nodeCpuBefore = process.cpuUsage();
   const full = await sweep.run({ at, batchSize: BATCH, concurrency: CONCURRENCY, maxListed: 0 });
+  const nodeCpu = process.cpuUsage(nodeCpuBefore);
+  const serverCpu = cpuSecondsOf('postgres') - serverCpuBefore;
   const walBytes = await walBytesSince(db, walBefore);
   const outbox = await db.execute<{ n: number }>(sql`select count(*)::int as n from outbox`);
   const steps = await db.execute<{ n: number }>(sql`select count(*)::int as n from reminder_steps`);
@@ -101,6 +105,10 @@ try {
     `  phases (ms, summed over batches and loops): ${Object.entries(full.phases)
       .map(([k, v]) => `${k} ${Math.round(v)}`)
       .join(', ')}`,
+  );
+  console.log(
+    `  CPU, sweep and vacuum: this process ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(1)} s, ` +
+      `PostgreSQL (its processes on this box) ${serverCpu.toFixed(1)} s`,
   );
   console.log(
     `  stored: ${(steps as unknown as { n: number }[])[0]?.n} reminder_steps, ${(outbox as unknown as { n: number }[])[0]?.n} outbox rows`,
