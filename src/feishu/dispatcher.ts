@@ -20,6 +20,7 @@ import {
   toCardAction,
 } from './events.js';
 import { InboundBatcher } from './inbound-batcher.js';
+import { withBufferedOutbox } from './outbox.js';
 
 /**
  * Handles one stored event. `context.db` is a transaction that also marks the event done: write through it, and the
@@ -183,11 +184,14 @@ export class FeishuDispatcher {
     try {
       handled = await db.transaction(async (tx) => {
         const rows = await lockPendingEvents(tx, clock.now(), limit);
-        for (const row of rows) {
-          await yieldToRequests();
-          const handler = this.eventHandlers.get(row.eventType);
-          if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
-        }
+        // The batch's answers go into the outbox with one INSERT at the end, not one each.
+        await withBufferedOutbox(tx, async () => {
+          for (const row of rows) {
+            await yieldToRequests();
+            const handler = this.eventHandlers.get(row.eventType);
+            if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
+          }
+        });
         await markEventsDone(
           tx,
           rows.map((r) => r.id),

@@ -1,4 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
 import type { ReceiveIdType } from './client.js';
@@ -22,60 +23,136 @@ function recipientColumns(to: Recipient): { receiveIdType: ReceiveIdType; target
   return { receiveIdType: 'email', target: to.email };
 }
 
+/** A new outbox row, its id chosen here: the id is also Feishu's `uuid` for the send, and callers may record it. */
+export interface NewOutboxRow {
+  id: string;
+  kind: 'send' | 'reply';
+  receiveIdType: ReceiveIdType | null;
+  target: string;
+  msgType: OutgoingMessage['msgType'];
+  content: unknown;
+  urgentOpenIds: string[] | null;
+  topic: string | null;
+}
+
+export function sendRow(message: OutgoingMessage, id: string = randomUUID()): NewOutboxRow {
+  const { receiveIdType, target } = recipientColumns(message.to);
+  return {
+    id,
+    kind: 'send',
+    receiveIdType,
+    target,
+    msgType: message.msgType,
+    content: message.content,
+    urgentOpenIds: message.urgentOpenIds?.length ? message.urgentOpenIds : null,
+    topic: message.topic ?? null,
+  };
+}
+
+function replyRow(reply: ReplyMessage): NewOutboxRow {
+  return {
+    id: randomUUID(),
+    kind: 'reply',
+    receiveIdType: null,
+    target: reply.messageId,
+    msgType: reply.msgType,
+    content: reply.content,
+    urgentOpenIds: null,
+    topic: reply.topic ?? null,
+  };
+}
+
+/**
+ * The INSERT of these rows: one statement text and one JSON parameter whatever their number, so that it is
+ * prepared and planned once (a query builder's multi-row VALUES is a new statement for every row count). With
+ * `onlyIf`, the rows are inserted only where that condition holds (the sweep's "only if every step was new").
+ */
+export function insertOutboxRows(rows: NewOutboxRow[], onlyIf: SQL = sql`true`): SQL {
+  const json = rows.map((r) => ({
+    i: r.id,
+    k: r.kind,
+    t: r.receiveIdType,
+    r: r.target,
+    m: r.msgType,
+    c: r.content,
+    u: r.urgentOpenIds,
+    p: r.topic,
+  }));
+  return sql`
+    insert into outbox (id, kind, receive_id_type, target, msg_type, content, urgent_open_ids, topic)
+    select x.i, x.k, x.t, x.r, x.m, x.c, x.u, x.p
+    from jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
+      as x(i uuid, k text, t text, r text, m text, c jsonb, u text[], p text)
+    where ${onlyIf}`;
+}
+
+/**
+ * Messages queued in a transaction that handles many events at once (the dispatcher's batches), keyed by the
+ * transaction the handlers write through: they go in with one INSERT when the batch is done rather than one
+ * each, which was most of the database work of answering a message. A transaction without a buffer inserts at
+ * once.
+ */
+const buffers = new WeakMap<Db, NewOutboxRow[]>();
+
+/**
+ * Runs `work` with the messages it queues through `tx` held back, then inserts them all with one statement, still
+ * inside `tx`: they commit, or roll back, with the rest of the work.
+ */
+export async function withBufferedOutbox<T>(tx: Db, work: () => Promise<T>): Promise<T> {
+  buffers.set(tx, []);
+  try {
+    const result = await work();
+    await flushOutbox(tx);
+    return result;
+  } finally {
+    buffers.delete(tx);
+  }
+}
+
+/** Inserts what `withBufferedOutbox` holds for `db` now (before reading the outbox in the same transaction). */
+async function flushOutbox(db: Db): Promise<void> {
+  const rows = buffers.get(db);
+  if (!rows || rows.length === 0) return;
+  buffers.set(db, []);
+  await db.execute(insertOutboxRows(rows));
+}
+
+async function queue(db: Db, rows: NewOutboxRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const buffer = buffers.get(db);
+  if (buffer) buffer.push(...rows);
+  else await db.execute(insertOutboxRows(rows));
+  return rows.map((r) => r.id);
+}
+
 /**
  * Queues a message. Call it with the transaction that makes the change the message is about: the message exists if
  * and only if the change does. Returns the row id, which is also Feishu's `uuid` for the send.
  */
 export async function enqueueMessage(db: Db, message: OutgoingMessage): Promise<string> {
-  const [row] = await db
-    .insert(outbox)
-    .values({
-      kind: 'send',
-      ...recipientColumns(message.to),
-      msgType: message.msgType,
-      content: message.content,
-      urgentOpenIds: message.urgentOpenIds?.length ? message.urgentOpenIds : null,
-      topic: message.topic ?? null,
-    })
-    .returning({ id: outbox.id });
-  return row!.id;
+  const [id] = await queue(db, [sendRow(message)]);
+  return id!;
 }
 
 /** Queues many messages in one statement (sweeps, digests). */
 export async function enqueueMessages(db: Db, messages: OutgoingMessage[]): Promise<string[]> {
-  if (messages.length === 0) return [];
-  const rows = await db
-    .insert(outbox)
-    .values(
-      messages.map((m) => ({
-        kind: 'send',
-        ...recipientColumns(m.to),
-        msgType: m.msgType,
-        content: m.content,
-        urgentOpenIds: m.urgentOpenIds?.length ? m.urgentOpenIds : null,
-        topic: m.topic ?? null,
-      })),
-    )
-    .returning({ id: outbox.id });
-  return rows.map((r) => r.id);
+  return queue(
+    db,
+    messages.map((m) => sendRow(m)),
+  );
+}
+
+export interface ReplyMessage {
+  messageId: string;
+  msgType: OutgoingMessage['msgType'];
+  content: unknown;
+  topic?: string;
 }
 
 /** Queues a reply in the thread of a received message (e.g. an answer to a command). */
-export async function enqueueReply(
-  db: Db,
-  reply: { messageId: string; msgType: OutgoingMessage['msgType']; content: unknown; topic?: string },
-): Promise<string> {
-  const [row] = await db
-    .insert(outbox)
-    .values({
-      kind: 'reply',
-      target: reply.messageId,
-      msgType: reply.msgType,
-      content: reply.content,
-      topic: reply.topic ?? null,
-    })
-    .returning({ id: outbox.id });
-  return row!.id;
+export async function enqueueReply(db: Db, reply: ReplyMessage): Promise<string> {
+  const [id] = await queue(db, [replyRow(reply)]);
+  return id!;
 }
 
 /**
@@ -100,6 +177,7 @@ export type CardUpdateOutcome = 'replaced' | 'patch' | 'gone';
  */
 export async function enqueueCardUpdates(db: Db, updates: CardUpdate[]): Promise<CardUpdateOutcome[]> {
   if (updates.length === 0) return [];
+  await flushOutbox(db); // the cards to update may have been queued in this very transaction
   const originals = await db
     .select({ id: outbox.id, status: outbox.status, messageId: outbox.messageId, topic: outbox.topic })
     .from(outbox)

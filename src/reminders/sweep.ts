@@ -33,7 +33,7 @@ import {
   type SupervisionLevel,
 } from '../domain/index.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
-import type { OutgoingMessage } from '../feishu/outbox.js';
+import { insertOutboxRows, type NewOutboxRow, type OutgoingMessage, sendRow } from '../feishu/outbox.js';
 import { dueUnits, intArray, type Person, ResponsibilityCache, type UnitResponsibility } from './recipients.js';
 
 export interface SweepOptions {
@@ -481,30 +481,9 @@ function effectsToApply(loaded: Loaded, due: DueStep): { level: 'township' | 'co
   );
 }
 
-/**
- * The insert of the same rows as `enqueueMessages` (feishu/outbox.ts) writes, in one statement with one JSON
- * parameter (binding seven parameters per row was once most of a big sweep's time). `onlyIf` is a condition the
- * insert waits on (see sweepBatch).
- */
-function outboxInsert(composed: ComposedMessage[], onlyIf = sql`true`) {
-  const rows = composed.map(({ id, message: m }) => {
-    const to = m.to as { openId?: string; chatId?: string; email?: string };
-    return {
-      i: id,
-      t: to.openId ? 'open_id' : to.chatId ? 'chat_id' : 'email',
-      r: to.openId ?? to.chatId ?? to.email,
-      m: m.msgType,
-      c: m.content,
-      u: m.urgentOpenIds?.length ? m.urgentOpenIds : null,
-      p: m.topic ?? null,
-    };
-  });
-  return sql`
-    insert into outbox (id, kind, receive_id_type, target, msg_type, content, urgent_open_ids, topic)
-    select x.i, 'send', x.t, x.r, x.m, x.c, x.u, x.p
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      as x(i uuid, t text, r text, m text, c jsonb, u text[], p text)
-    where ${onlyIf}`;
+/** The outbox rows of the composed messages, under the ids the step rows name. */
+function outboxRows(composed: ComposedMessage[]): NewOutboxRow[] {
+  return composed.map(({ id, message }) => sendRow(message, id));
 }
 
 export class ReminderSweep {
@@ -728,7 +707,7 @@ export class ReminderSweep {
           update hazard_schedules s set next_due_at = x.n, evaluated_at = ${atIso}::timestamptz, sent_keys = x.k
           from jsonb_to_recordset(${JSON.stringify(schedule)}::jsonb) as x(h int, n timestamptz, k text[])
           where s.hazard_id = x.h),
-        messages as (${outboxInsert(composed, sql`(select count(*) from steps) = ${planned.length}`)})
+        messages as (${insertOutboxRows(outboxRows(composed), sql`(select count(*) from steps) = ${planned.length}`)})
         select hazard_id, step_key from steps`),
     );
     let fresh = planned;
@@ -742,7 +721,7 @@ export class ReminderSweep {
             update reminder_steps rs set outbox_ids = x.o
             from jsonb_to_recordset(${JSON.stringify(stepRows(fresh, composed))}::jsonb) as x(h int, k text, o uuid[])
             where rs.hazard_id = x.h and rs.step_key = x.k)
-          ${outboxInsert(composed)}`);
+          ${insertOutboxRows(outboxRows(composed))}`);
       }
     }
     t = this.lap('write', t);

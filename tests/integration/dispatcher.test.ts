@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { inboundEvents, outbox } from '../../src/db/schema/index.js';
 import { FeishuDispatcher } from '../../src/feishu/dispatcher.js';
-import { enqueueMessage } from '../../src/feishu/outbox.js';
+import { enqueueCardUpdate, enqueueMessage } from '../../src/feishu/outbox.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -37,11 +37,24 @@ describe('the dispatcher handles stored events exactly once', () => {
       });
       if (event.event.fail) throw new Error(`cannot handle ${event.eventId}`);
     });
+    // A handler that queues a card and then changes it in the same transaction (a report's card, updated at once).
+    dispatcher.onEvent('test.card', async (event, { db }) => {
+      const id = await enqueueMessage(db, {
+        to: { openId: 'ou_y' },
+        msgType: 'interactive',
+        content: { version: 1, note: event.event.note },
+      });
+      cardOutcomes.push(await enqueueCardUpdate(db, { outboxId: id, card: { version: 2, note: event.event.note } }));
+    });
   });
+  const cardOutcomes: string[] = [];
   afterAll(async () => testDb.drop());
 
   const db = () => testDb.database.db;
-  const notes = async () => (await db().select().from(outbox)).map((r) => (r.content as { text: string }).text).sort();
+  const notes = async () =>
+    (await db().select().from(outbox).where(eq(outbox.target, 'ou_x')))
+      .map((r) => (r.content as { text: string }).text)
+      .sort();
   const statusOf = async (id: string) =>
     (await db().select().from(inboundEvents).where(eq(inboundEvents.eventId, id)))[0]!;
 
@@ -60,6 +73,27 @@ describe('the dispatcher handles stored events exactly once', () => {
     await dispatcher.receive(envelope('a'));
     await dispatcher.processPending();
     expect(await notes()).toEqual(['a', 'c']);
+  });
+
+  it('queues a batch’s answers together, and a card queued earlier in the batch can be changed before it goes', async () => {
+    const before = (await db().select().from(outbox)).length;
+    for (let i = 0; i < 12; i++) {
+      await dispatcher.receive({
+        schema: '2.0',
+        header: { event_id: `card-${i}`, event_type: 'test.card', token: 't' },
+        event: { note: `n${i}` },
+      });
+    }
+    while ((await dispatcher.processPending()) > 0) {}
+    const cards = await db().select().from(outbox).where(eq(outbox.target, 'ou_y'));
+    expect((await db().select().from(outbox)).length - before).toBe(12);
+    expect(cardOutcomes).toEqual(Array(12).fill('replaced'));
+    expect(
+      cards
+        .map((c) => c.content as { version: number; note: string })
+        .sort((a, b) => a.note.localeCompare(b.note, 'en', { numeric: true })),
+    ).toEqual(Array.from({ length: 12 }, (_, i) => ({ version: 2, note: `n${i}` })));
+    expect(new Set(cards.map((c) => c.id)).size).toBe(12);
   });
 
   it('retries a failing event with backoff and gives up after five attempts', async () => {
