@@ -19,6 +19,8 @@ export interface Person {
 }
 
 export interface UnitResponsibility {
+  enterpriseCode: string;
+  enterpriseName: string;
   principal: Person | null;
   safetyOfficer: Person | null;
   townshipLeaderInCharge: Person[];
@@ -41,6 +43,52 @@ const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId 
 const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
 
 export const intArray = (ids: Iterable<number>) => `{${[...ids].join(',')}}`;
+
+const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): Person => ({
+  id: Number(r.id),
+  code: r.code,
+  name: r.name,
+  openId: r.open_id,
+});
+
+/**
+ * A per-sweep cache of the people hazards name (responsible person, reporter), so that the claim reads ids only:
+ * a sweep meets the same few thousand people in hundreds of thousands of hazards.
+ */
+export class PeopleCache {
+  private readonly people = new Map<number, Person & { active: boolean }>();
+
+  /** The person, or null when unknown; `activeOnly` also answers null for a deactivated one. */
+  get(id: number | null, activeOnly = false): Person | null {
+    if (id === null) return null;
+    const person = this.people.get(id);
+    return person && (person.active || !activeOnly) ? person : null;
+  }
+
+  /**
+   * Reads the whole directory's people (up to a bound) before a big sweep: its batches then never wait for a
+   * lookup. A county's directory is a few thousand people; past the bound, the rest are read batch by batch.
+   */
+  async prefetch(db: Db): Promise<void> {
+    const rows = rowsOf<{ id: number; code: string; name: string; open_id: string | null; active: boolean }>(
+      await db.execute(sql`select id, code, name, open_id, active from people order by id limit ${PREFETCH_PEOPLE}`),
+    );
+    for (const row of rows) this.people.set(Number(row.id), { ...personOf(row), active: row.active });
+  }
+
+  /** Reads the ids not cached yet, in one query. */
+  async load(db: Db, ids: Iterable<number | null>): Promise<void> {
+    const missing = new Set<number>();
+    for (const id of ids) if (id !== null && !this.people.has(id)) missing.add(id);
+    if (missing.size === 0) return;
+    const rows = rowsOf<{ id: number; code: string; name: string; open_id: string | null; active: boolean }>(
+      await db.execute(
+        sql`select id, code, name, open_id, active from people where id = any(${intArray(missing)}::int[])`,
+      ),
+    );
+    for (const row of rows) this.people.set(Number(row.id), { ...personOf(row), active: row.active });
+  }
+}
 
 /** A per-sweep cache of unit responsibilities. */
 export class ResponsibilityCache {
@@ -116,12 +164,11 @@ export class ResponsibilityCache {
         join people p on p.id = k.person_id and p.active
         where e.id = any(${intArray(enterpriseIds)}::int[])`),
     );
-    const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): Person => ({
-      id: Number(r.id),
-      code: r.code,
-      name: r.name,
-      openId: r.open_id,
-    });
+    const enterprises = new Map(
+      rowsOf<{ id: number; code: string; name: string }>(
+        await db.execute(sql`select id, code, name from enterprises where id = any(${intArray(enterpriseIds)}::int[])`),
+      ).map((e) => [Number(e.id), e]),
+    );
     const keyPerson = new Map<string, Person>();
     for (const k of keyPeople) keyPerson.set(`${Number(k.enterprise_id)}:${k.kind}`, personOf(k));
     const byPersonCode = new Map<string, Person>();
@@ -148,7 +195,10 @@ export class ResponsibilityCache {
         }));
       const leaders = pickLeaders(covering, up);
       const withId = (list: { code: string }[]) => list.map((p) => byPersonCode.get(p.code)!).filter(Boolean);
+      const enterprise = enterprises.get(key.enterpriseId);
       this.units.set(mapKey, {
+        enterpriseCode: enterprise?.code ?? '',
+        enterpriseName: enterprise?.name ?? '',
         principal: keyPerson.get(`${key.enterpriseId}:principal`) ?? null,
         safetyOfficer: keyPerson.get(`${key.enterpriseId}:safety_officer`) ?? null,
         townshipLeaderInCharge: withId(leaders.townshipLeaderInCharge),
@@ -161,6 +211,9 @@ export class ResponsibilityCache {
     }
   }
 }
+
+/** People prefetched at most per sweep (see PeopleCache.prefetch). */
+const PREFETCH_PEOPLE = 100_000;
 
 /** Units prefetched at most per sweep; the rest are loaded batch by batch. */
 const PREFETCH_UNITS = 10_000;

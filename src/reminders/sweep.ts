@@ -34,7 +34,20 @@ import {
 } from '../domain/index.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
 import { insertOutboxRows, type NewOutboxRow, type OutgoingMessage, sendRow } from '../feishu/outbox.js';
-import { dueUnits, intArray, type Person, ResponsibilityCache, type UnitResponsibility } from './recipients.js';
+import {
+  dueUnits,
+  intArray,
+  PeopleCache,
+  type Person,
+  ResponsibilityCache,
+  type UnitResponsibility,
+} from './recipients.js';
+
+/** Looked up once per sweep, not per batch. */
+interface SweepCaches {
+  units: ResponsibilityCache;
+  people: PeopleCache;
+}
 
 export interface SweepOptions {
   /** The sweep's "now": steps due up to this instant are sent. */
@@ -135,16 +148,8 @@ interface HazardRow {
   assigned_at: number | null;
   acknowledged_at: number | null;
   supervision: string;
-  enterprise_code: string;
-  enterprise_name: string;
   responsible_id: number | null;
-  responsible_code: string | null;
-  responsible_name: string | null;
-  responsible_open_id: string | null;
   reporter_id: number | null;
-  reporter_code: string | null;
-  reporter_name: string | null;
-  reporter_open_id: string | null;
   sent: string[] | null;
 }
 
@@ -152,6 +157,14 @@ interface Loaded {
   row: HazardRow;
   hazard: Hazard;
   sent: Set<string>;
+}
+
+/** What a hazard's steps need beyond its row, from the sweep's caches. */
+interface Resolved {
+  unit: UnitResponsibility | undefined;
+  /** The responsible person if still active. */
+  responsible: Person | null;
+  reporter: Person | null;
 }
 
 const ms = (value: number | string | null): Date | null => (value === null ? null : new Date(Number(value)));
@@ -171,7 +184,7 @@ interface ClaimCursor {
   rest: boolean;
   /** A batch came back full: a big sweep. */
   big: boolean;
-  /** The units of everything due in a big sweep, read once rather than batch by batch. */
+  /** The units (and people) of everything due in a big sweep, read once rather than batch by batch. */
   prefetch?: Promise<void>;
 }
 
@@ -214,15 +227,9 @@ async function readDue(
         (extract(epoch from h.reported_at) * 1000)::float8 as reported_at,
         (extract(epoch from h.assigned_at) * 1000)::float8 as assigned_at,
         (extract(epoch from h.acknowledged_at) * 1000)::float8 as acknowledged_at,
-        h.supervision, e.code as enterprise_code, e.name as enterprise_name,
-        rp.id as responsible_id, rp.code as responsible_code, rp.name as responsible_name,
-        rp.open_id as responsible_open_id,
-        rep.id as reporter_id, rep.code as reporter_code, rep.name as reporter_name, rep.open_id as reporter_open_id
+        h.supervision, h.responsible_id, h.reporter_id
       from due
       left join hazards h on h.id = due.hazard_id
-      left join enterprises e on e.id = h.enterprise_id
-      left join people rp on rp.id = h.responsible_id and rp.active
-      left join people rep on rep.id = h.reporter_id
       order by due.next_due_at, due.region_id, due.enterprise_id, due.hazard_id`),
   );
   const ids = rows.map((row) => Number(row.hazard_id));
@@ -244,14 +251,17 @@ function toLoaded(row: HazardRow): Loaded {
   row.enterprise_id = Number(row.enterprise_id);
   row.region_id = Number(row.region_id);
   row.department_id = row.department_id === null ? null : Number(row.department_id);
+  row.responsible_id = row.responsible_id === null ? null : Number(row.responsible_id);
+  row.reporter_id = row.reporter_id === null ? null : Number(row.reporter_id);
+  // The policy reads neither the unit nor the people by code: the sweep resolves them by id (see Resolved).
   const hazard: Hazard = {
-    enterpriseCode: row.enterprise_code,
+    enterpriseCode: '',
     regionPath: [],
     departmentCode: null,
     principal: null,
     safetyOfficer: null,
-    reporter: row.reporter_code ?? '',
-    responsible: row.responsible_code,
+    reporter: '',
+    responsible: null,
     rectifiedBy: null,
     grade: row.grade as HazardGrade,
     status: row.status as HazardStatus,
@@ -270,32 +280,18 @@ function toLoaded(row: HazardRow): Loaded {
   return { row, hazard, sent: new Set(row.sent ?? []) };
 }
 
-function recipientsOf(step: DueStep, loaded: Loaded, unit: UnitResponsibility | undefined) {
+function recipientsOf(step: DueStep, { unit, responsible, reporter }: Resolved) {
   const people: { person: Person; role: Recipient }[] = [];
   const add = (role: Recipient, list: (Person | null)[]) => {
     for (const person of list) if (person) people.push({ person, role });
   };
-  const row = loaded.row;
   for (const who of step.who) {
     switch (who) {
       case 'responsible':
-        add(who, [
-          row.responsible_id === null
-            ? null
-            : {
-                id: row.responsible_id,
-                code: row.responsible_code!,
-                name: row.responsible_name!,
-                openId: row.responsible_open_id,
-              },
-        ]);
+        add(who, [responsible]);
         break;
       case 'reporter':
-        add(who, [
-          row.reporter_id === null
-            ? null
-            : { id: row.reporter_id, code: row.reporter_code!, name: row.reporter_name!, openId: row.reporter_open_id },
-        ]);
+        add(who, [reporter]);
         break;
       case 'inspectors':
         add(who, unit?.inspectors ?? []);
@@ -340,20 +336,22 @@ interface PlannedStep {
   unreachable: number;
 }
 
-function planStep(
-  loaded: Loaded,
-  due: DueStep,
-  unit: UnitResponsibility | undefined,
-  at: Date,
-  calendar: Calendar,
-): PlannedStep {
-  const recipients = recipientsOf(due, loaded, unit);
+/** What every step of one batch shares. */
+interface BatchContext {
+  at: number;
+  /** The local date at `at`. */
+  today: string;
+  calendar: Calendar;
+}
+
+function planStep(loaded: Loaded, due: DueStep, resolved: Resolved, batch: BatchContext): PlannedStep {
+  const recipients = recipientsOf(due, resolved);
   const openIds = recipients.flatMap((r) => (r.person.openId ? [r.person.openId] : []));
   const urgent = due.channel === 'urgent';
+  const unit = resolved.unit;
   const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
   const row = loaded.row;
-  const overdueMs = at.getTime() - calendar.deadlineInstant(row.deadline).getTime();
-  const today = calendar.localDate(at);
+  const overdueMs = batch.at - batch.calendar.deadlineInstant(row.deadline).getTime();
   return {
     loaded,
     due,
@@ -361,16 +359,16 @@ function planStep(
     unreachable: recipients.length - openIds.length,
     card: {
       hazardCode: row.code,
-      enterpriseName: row.enterprise_name,
+      enterpriseName: unit?.enterpriseName ?? '',
       description: row.description,
       deadline: row.deadline,
       gradeLabel: GRADE_LABELS[loaded.hazard.grade] ?? row.grade,
       overdueDays: overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
-      daysLeft: overdueMs < 0 ? Math.round((Date.parse(row.deadline) - Date.parse(today)) / 86_400_000) : null,
+      daysLeft: overdueMs < 0 ? Math.round((Date.parse(row.deadline) - Date.parse(batch.today)) / 86_400_000) : null,
       stepLabel: due.step.label ?? due.stepId,
       channel: due.channel,
       raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
-      responsibleName: row.responsible_name,
+      responsibleName: resolved.responsible?.name ?? null,
       notified: recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`),
     },
     swept: {
@@ -502,7 +500,7 @@ export class ReminderSweep {
     const dryRun = options.dryRun === true;
     const batchSize = options.batchSize ?? DEFAULT_BATCH;
     const maxListed = options.maxListed ?? 1000;
-    const cache = new ResponsibilityCache();
+    const caches: SweepCaches = { units: new ResponsibilityCache(), people: new PeopleCache() };
     const result: SweepResult = {
       at: at.toISOString(),
       dryRun,
@@ -545,7 +543,7 @@ export class ReminderSweep {
         const { ids, loaded, last } = await readDue(this.deps.db, at.toISOString(), batchSize, { lock: false, after });
         if (ids.length === 0) break;
         after = last;
-        const { planned } = await this.plan(this.deps.db, loaded, at, cache);
+        const { planned } = await this.plan(this.deps.db, loaded, at, caches);
         record({
           planned,
           messages: composeMessages(planned, at.toISOString()).map((c) => c.message),
@@ -566,12 +564,15 @@ export class ReminderSweep {
           }
           if (cursor.big) {
             const prefetchStarted = performance.now();
-            cursor.prefetch ??= dueUnits(this.deps.db, at).then((units) => cache.load(this.deps.db, units));
+            cursor.prefetch ??= Promise.all([
+              dueUnits(this.deps.db, at).then((units) => caches.units.load(this.deps.db, units)),
+              caches.people.prefetch(this.deps.db),
+            ]).then(() => {});
             await cursor.prefetch;
             this.lap('prefetch', prefetchStarted);
           }
           const t0 = performance.now();
-          const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, batchSize, cache, cursor));
+          const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, batchSize, caches, cursor));
           if (outcome.claimed === 0) {
             done = true;
             break;
@@ -617,31 +618,42 @@ export class ReminderSweep {
   }
 
   /** Due steps and their messages for these hazards (no writes). */
-  private async plan(db: Db, loaded: Loaded[], at: Date, cache: ResponsibilityCache) {
+  private async plan(db: Db, loaded: Loaded[], at: Date, caches: SweepCaches) {
     const { policy, calendar } = this.deps;
     let t = performance.now();
     const withSteps = loaded.map((l) => ({ l, ...evaluateSteps(l.hazard, policy, at, calendar, l.sent) }));
     t = this.lap('evaluate', t);
-    const needUnits = withSteps.filter((x) => x.due.length > 0).map((x) => x.l.row);
-    await cache.load(
+    const needed = withSteps.filter((x) => x.due.length > 0).map((x) => x.l.row);
+    await caches.units.load(
       db,
-      needUnits.map((r) => ({ enterpriseId: r.enterprise_id, regionId: r.region_id, departmentId: r.department_id })),
+      needed.map((r) => ({ enterpriseId: r.enterprise_id, regionId: r.region_id, departmentId: r.department_id })),
+    );
+    await caches.people.load(
+      db,
+      needed.flatMap((r) => [r.responsible_id, r.reporter_id]),
     );
     t = this.lap('recipients', t);
+    const batch: BatchContext = { at: at.getTime(), today: calendar.localDate(at), calendar };
     const planned: PlannedStep[] = [];
     for (const { l, due } of withSteps) {
-      const unit = cache.get({
-        enterpriseId: l.row.enterprise_id,
-        regionId: l.row.region_id,
-        departmentId: l.row.department_id,
-      });
-      for (const step of due) planned.push(planStep(l, step, unit, at, calendar));
+      if (due.length === 0) continue;
+      const row = l.row;
+      const resolved: Resolved = {
+        unit: caches.units.get({
+          enterpriseId: row.enterprise_id,
+          regionId: row.region_id,
+          departmentId: row.department_id,
+        }),
+        responsible: caches.people.get(row.responsible_id, true),
+        reporter: caches.people.get(row.reporter_id),
+      };
+      for (const step of due) planned.push(planStep(l, step, resolved, batch));
     }
     this.lap('plan', t);
     return { withSteps, planned };
   }
 
-  private async sweepBatch(tx: Db, at: Date, batchSize: number, cache: ResponsibilityCache, cursor: ClaimCursor) {
+  private async sweepBatch(tx: Db, at: Date, batchSize: number, caches: SweepCaches, cursor: ClaimCursor) {
     const atIso = at.toISOString();
     let t = performance.now();
     let claimed = await readDue(tx, atIso, batchSize, { lock: true, after: cursor.rest ? null : cursor.after });
@@ -657,7 +669,7 @@ export class ReminderSweep {
     const { ids, loaded } = claimed;
     t = this.lap('claim', t);
     if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
-    const { withSteps, planned: allPlanned } = await this.plan(tx, loaded, at, cache);
+    const { withSteps, planned: allPlanned } = await this.plan(tx, loaded, at, caches);
     t = performance.now();
 
     // Effects change the hazard row: take it without waiting (a user's transaction may hold it and wait on our

@@ -138,6 +138,10 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     const county = await eventually(() => cardsAbout(service, 'ou_cl', code).find((c) => c.urgents.length > 0));
     expect(county.content.header.title.content).toContain('已超期 7 天');
     expect(county.rawContent).toContain('县级挂牌督办');
+    // The card names the unit, the responsible person and who was told (read from the sweep's caches, not the claim).
+    expect(county.rawContent).toContain('**单位**：某某化工有限公司');
+    expect(county.rawContent).toContain('**整改责任人**：张责任');
+    expect(county.rawContent).toMatch(/\*\*通知对象\*\*：[^"]*张责任（整改责任人）/);
     expect(county.urgents[0]?.userIds).toEqual(['ou_cl']);
     const group = await eventually(() =>
       service.sim.messages({ to: TOWN_CHAT }).filter((m) => m.rawContent.includes(code)),
@@ -269,6 +273,7 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect(text).toContain(`另有 ${chat.all - 10} 项`);
     expect(text).toContain('<at id=ou_resp></at>');
     expect(text).toContain('"action":"list","filter":"overdue"');
+    expect(text).toContain('某某化工有限公司'); // each listed hazard names its unit
     // Delivered as one message that names the first hazards.
     await eventually(() => cardsAbout(service, 'ou_resp', codes[0]!).length === 1, 10_000, 'the list card delivered');
     expect(cardsAbout(service, 'ou_resp', codes[0]!)[0]!.content.header.title.content).toMatch(/项隐患已超期/);
