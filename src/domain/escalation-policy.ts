@@ -304,49 +304,102 @@ interface Occurrence extends DueStep {
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * When a deadline-relative step falls for one deadline date: the same for every hazard with that deadline, and a
+ * sweep meets the same few hundred dates in hundreds of thousands of hazards, so it is worked out once per
+ * (calendar, step, date). The Dates are shared: nothing may change them.
+ */
+interface DeadlineTiming {
+  key: string;
+  scheduledAt: Date;
+  /** scheduledAt moved out of quiet hours (for steps that may not break them). */
+  quietSendAt: Date;
+  expiresAt: Date | null;
+}
+
+const TIMINGS_PER_STEP = 10_000;
+const deadlineTimings = new WeakMap<Calendar, WeakMap<PolicyStep, Map<string, DeadlineTiming>>>();
+
+function deadlineTiming(
+  calendar: Calendar,
+  step: PolicyStep,
+  when: Extract<StepWhen, { days: number }>,
+  deadline: string,
+): DeadlineTiming {
+  let byStep = deadlineTimings.get(calendar);
+  if (!byStep) {
+    byStep = new WeakMap();
+    deadlineTimings.set(calendar, byStep);
+  }
+  let byDate = byStep.get(step);
+  if (!byDate) {
+    byDate = new Map();
+    byStep.set(step, byDate);
+  }
+  const known = byDate.get(deadline);
+  if (known) return known;
+  let scheduledAt: Date;
+  let expiresAt: Date | null = null;
+  if ('before' in when) {
+    const date = calendar.addDays(deadline, -when.days).date;
+    scheduledAt = calendar.atLocalTime(date, when.at);
+    expiresAt = calendar.deadlineInstant(deadline);
+  } else {
+    const date = calendar.addDays(deadline, when.days).date;
+    scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(date, 1), when.at) : calendar.endOfLocalDay(date);
+  }
+  const timing = {
+    key: `${step.id}@${deadline}`,
+    scheduledAt,
+    quietSendAt: calendar.nextSendTime(scheduledAt),
+    expiresAt,
+  };
+  if (byDate.size >= TIMINGS_PER_STEP) byDate.clear();
+  byDate.set(deadline, timing);
+  return timing;
+}
+
 /** The step's occurrence for this hazard as it stands, or null when the step does not apply. */
 function occurrenceOf(hazard: Hazard, step: PolicyStep, calendar: Calendar): Occurrence | null {
   if (hazard.status === 'closed' || !step.grades.includes(hazard.grade)) return null;
   const awaitingRectification = hazard.status === 'reported' || hazard.status === 'rectifying';
   const when = step.when;
-  let anchor: string;
+  const breaksQuietHours = step.breaksQuietHours && hazard.grade === 'major';
+  let key: string;
   let scheduledAt: Date;
+  let sendAt: Date;
   let expiresAt: Date | null = null;
 
   if ('on' in when) {
-    anchor = 'reported';
+    key = `${step.id}@reported`;
     scheduledAt = hazard.reportedAt;
+    sendAt = breaksQuietHours ? scheduledAt : calendar.nextSendTime(scheduledAt);
   } else if ('hours' in when) {
     if (when.after === 'reported') {
-      anchor = 'reported';
+      key = `${step.id}@reported`;
       scheduledAt = new Date(hazard.reportedAt.getTime() + when.hours * HOUR_MS);
     } else {
       if (hazard.status !== 'rectifying' || !hazard.assignedAt) return null;
       if (when.unless === 'acknowledged' && hazard.acknowledgedAt) return null;
-      anchor = hazard.assignedAt.toISOString();
+      key = `${step.id}@${hazard.assignedAt.toISOString()}`;
       scheduledAt = new Date(hazard.assignedAt.getTime() + when.hours * HOUR_MS);
     }
+    sendAt = breaksQuietHours ? scheduledAt : calendar.nextSendTime(scheduledAt);
   } else {
     // Deadline-relative: the clock runs only while the hazard waits on the responsible side.
     if (!awaitingRectification) return null;
-    anchor = hazard.deadline;
-    if ('before' in when) {
-      const date = calendar.addDays(hazard.deadline, -when.days).date;
-      scheduledAt = calendar.atLocalTime(date, when.at);
-      expiresAt = calendar.deadlineInstant(hazard.deadline);
-    } else {
-      const date = calendar.addDays(hazard.deadline, when.days).date;
-      scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(date, 1), when.at) : calendar.endOfLocalDay(date);
-    }
+    const timing = deadlineTiming(calendar, step, when, hazard.deadline);
     // A reminder that would have fallen before this deadline was set (late report, extension) is void.
-    if (scheduledAt.getTime() < hazard.deadlineSetAt.getTime()) return null;
+    if (timing.scheduledAt.getTime() < hazard.deadlineSetAt.getTime()) return null;
+    key = timing.key;
+    scheduledAt = timing.scheduledAt;
+    sendAt = breaksQuietHours ? scheduledAt : timing.quietSendAt;
+    expiresAt = timing.expiresAt;
   }
 
-  const breaksQuietHours = step.breaksQuietHours && hazard.grade === 'major';
-  const sendAt = breaksQuietHours ? scheduledAt : calendar.nextSendTime(scheduledAt);
   if (expiresAt && sendAt.getTime() >= expiresAt.getTime()) return null;
   return {
-    key: `${step.id}@${anchor}`,
+    key,
     stepId: step.id,
     step,
     who: step.who,

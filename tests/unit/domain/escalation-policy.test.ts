@@ -537,3 +537,38 @@ describe('parsePolicy', () => {
     );
   });
 });
+
+describe('deadline timings shared between hazards', () => {
+  it('voids a reminder for the hazard whose deadline was set after it, not for another with the same deadline', () => {
+    // Both hazards are due on 2026-05-20; one was reported a week earlier, the other after the 3-day reminder.
+    const early = reported({ at: '2026-05-11 10:00', deadline: '2026-05-20' });
+    const late = reported({ at: '2026-05-18 10:00', deadline: '2026-05-20' });
+    const at = local('2026-05-19 09:00');
+    // The deadline ladder alone (both are also waiting for an acknowledgement).
+    const ids = (hazard: Hazard) =>
+      dueSteps(hazard, DEFAULT_POLICY, at, calendar)
+        .map((d) => d.stepId)
+        .filter((id) => id.startsWith('due-in'));
+    expect(ids(early)).toEqual(['due-in-3d', 'due-in-1d']);
+    expect(ids(late)).toEqual(['due-in-1d']);
+    // The same answers again, in the other order (the first question must not decide the second's).
+    expect(ids(late)).toEqual(['due-in-1d']);
+    expect(ids(early)).toEqual(['due-in-3d', 'due-in-1d']);
+  });
+
+  it('keeps calendars apart: a working-day calendar moves the same step on the same deadline elsewhere', () => {
+    const working = createCalendar({ dayCounting: 'working' });
+    const hazard = reported({ at: '2026-09-21 10:00', deadline: '2026-10-09' });
+    const at = local('2026-10-06 09:00');
+    const ids = (cal: Calendar, when = at) =>
+      dueSteps(hazard, DEFAULT_POLICY, when, cal)
+        .map((d) => d.stepId)
+        .filter((id) => id.startsWith('due-in'));
+    // Calendar days: 3 days before 10-09 is 10-06, due at 09:00. Working days: 3 working days before 10-09 fall
+    // before the National Day holiday, in September (and the reminder stays due until the deadline).
+    expect(ids(calendar)).toEqual(['due-in-3d']);
+    expect(ids(working)).toEqual(['due-in-3d']);
+    expect(ids(working, local('2026-09-29 09:00'))).toEqual(['due-in-3d']);
+    expect(ids(calendar, local('2026-09-29 09:00'))).toEqual([]);
+  });
+});
