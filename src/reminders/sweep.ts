@@ -656,6 +656,10 @@ export class ReminderSweep {
   private async sweepBatch(tx: Db, at: Date, batchSize: number, caches: SweepCaches, cursor: ClaimCursor) {
     const atIso = at.toISOString();
     let t = performance.now();
+    // The batch's statements have the same shape every time (inlined limit, one JSON parameter per write), so one
+    // plan per connection serves every batch; connections otherwise plan each execution (see db/client.ts).
+    // Measured over 300,000 hazards: about 7% less PostgreSQL CPU.
+    if (this.deps.kind === 'postgres') await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
     let claimed = await readDue(tx, atIso, batchSize, { lock: true, after: cursor.rest ? null : cursor.after });
     if (claimed.ids.length === 0 && !cursor.rest && cursor.after !== null) {
       // The ordered pass is over; what it stepped past (rows another replica held, or re-armed meanwhile) is
