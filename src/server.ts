@@ -15,7 +15,7 @@ import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
 import { createReminders, type RemindersDeps } from './reminders/index.js';
-import { loadReminderSettings } from './reminders/settings.js';
+import { holidayCoverageWarning, loadReminderSettings } from './reminders/settings.js';
 
 /** Background work (outbox sender, scheduler…) that must stop before the database closes. */
 export interface Worker {
@@ -69,6 +69,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   }
   const metrics = createMetrics();
   const clock = options.clock ?? systemClock;
+  const holidayWarning = holidayCoverageWarning(reminderSettings.calendar, clock.now());
+  if (holidayWarning) logger.warn(holidayWarning);
   const feishu = createFeishuClient({
     appId: feishuApp.appId,
     appSecret: feishuApp.appSecret,

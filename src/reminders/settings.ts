@@ -5,7 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { type Calendar, createCalendar, DEFAULT_POLICY, type EscalationPolicy, parsePolicy } from '../domain/index.js';
+import {
+  type Calendar,
+  createCalendar,
+  DEFAULT_POLICY,
+  type EscalationPolicy,
+  HOLIDAY_DATA_YEARS,
+  parsePolicy,
+} from '../domain/index.js';
 
 export interface ReminderSettings {
   policy: EscalationPolicy;
@@ -47,4 +54,20 @@ export function loadReminderSettings(
     );
   }
   return { policy: parsed.policy, calendar, policySource: file };
+}
+
+/**
+ * With working-day deadlines, a warning for the start-up log when deadlines that may be set now reach past the years
+ * the holiday data covers: those days are counted Monday–Friday, with no holidays or make-up days, until the
+ * `chinese-days` package is upgraded. Null when nothing is affected.
+ */
+export function holidayCoverageWarning(calendar: Calendar, now: Date): string | null {
+  if (calendar.settings.dayCounting !== 'working') return null;
+  const latest = calendar.latestDeadline(now);
+  if (Number(latest.slice(0, 4)) <= HOLIDAY_DATA_YEARS.last) return null;
+  return (
+    `working-day deadlines: the holiday data (chinese-days) covers ${HOLIDAY_DATA_YEARS.first}–${HOLIDAY_DATA_YEARS.last}; ` +
+    `days after ${HOLIDAY_DATA_YEARS.last}-12-31 (deadlines may be set up to ${latest}) count Monday–Friday with no ` +
+    'holidays or make-up days. Upgrade chinese-days once the State Council publishes the next arrangement.'
+  );
 }

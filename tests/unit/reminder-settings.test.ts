@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_POLICY } from '../../src/domain/index.js';
-import { loadReminderSettings, PolicyFileError } from '../../src/reminders/settings.js';
+import { holidayCoverageWarning, loadReminderSettings, PolicyFileError } from '../../src/reminders/settings.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'policy-'));
 const file = (name: string, text: string) => {
@@ -78,5 +78,23 @@ describe('reminder settings from the environment', () => {
     expect(() => loadReminderSettings(loadConfig({ ESCALATION_POLICY_FILE: path.join(dir, 'missing.json') }))).toThrow(
       /cannot be read/,
     );
+  });
+});
+
+describe('the holiday data warning at start-up', () => {
+  const working = loadReminderSettings(loadConfig({ DEADLINE_DAY_COUNTING: 'working' })).calendar;
+  const calendarDays = loadReminderSettings(loadConfig({})).calendar;
+
+  it('says which years are covered once deadlines can reach past them, with working days only', () => {
+    // Deadlines may be set up to 365 days ahead: from 2026-11-28 that is 2027-11-28, past the data (2004–2026).
+    const warning = holidayCoverageWarning(working, new Date('2026-11-28T09:00:00+08:00'));
+    expect(warning).toContain('covers 2004–2026');
+    expect(warning).toContain('up to 2027-11-28');
+    expect(warning).toContain('Monday–Friday');
+    expect(holidayCoverageWarning(calendarDays, new Date('2026-11-28T09:00:00+08:00'))).toBeNull();
+  });
+
+  it('stays quiet while every deadline that can be set lies in covered years', () => {
+    expect(holidayCoverageWarning(working, new Date('2025-12-01T09:00:00+08:00'))).toBeNull();
   });
 });
