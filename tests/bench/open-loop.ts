@@ -24,6 +24,8 @@ export interface OpenLoopOptions {
   body: (n: number) => string;
   /** A request not answered within this many ms counts as a timeout. */
   timeoutMs?: number;
+  /** Called with the body of every 200 answer (warm-up included), e.g. to check what the service answered. */
+  onAnswer?: (body: string) => void;
 }
 
 export interface OpenLoopResult {
@@ -82,8 +84,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         },
         (response) => {
-          response.resume();
-          response.on('end', () => finish(response.statusCode === 200 ? 'ok' : 'non2xx'));
+          const chunks: Buffer[] = [];
+          if (options.onAnswer) response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          else response.resume();
+          response.on('end', () => {
+            if (response.statusCode === 200) options.onAnswer?.(Buffer.concat(chunks).toString('utf8'));
+            finish(response.statusCode === 200 ? 'ok' : 'non2xx');
+          });
         },
       );
       request.setTimeout(timeoutMs, () => {
