@@ -19,7 +19,7 @@ export interface Person {
 }
 
 export interface UnitResponsibility {
-  enterpriseCode: string;
+  /** The unit's name, for the cards. */
   enterpriseName: string;
   principal: Person | null;
   safetyOfficer: Person | null;
@@ -70,10 +70,9 @@ export class PeopleCache {
    * lookup. A county's directory is a few thousand people; past the bound, the rest are read batch by batch.
    */
   async prefetch(db: Db): Promise<void> {
-    const rows = rowsOf<{ id: number; code: string; name: string; open_id: string | null; active: boolean }>(
+    this.remember(
       await db.execute(sql`select id, code, name, open_id, active from people order by id limit ${PREFETCH_PEOPLE}`),
     );
-    for (const row of rows) this.people.set(Number(row.id), { ...personOf(row), active: row.active });
   }
 
   /** Reads the ids not cached yet, in one query. */
@@ -81,11 +80,15 @@ export class PeopleCache {
     const missing = new Set<number>();
     for (const id of ids) if (id !== null && !this.people.has(id)) missing.add(id);
     if (missing.size === 0) return;
-    const rows = rowsOf<{ id: number; code: string; name: string; open_id: string | null; active: boolean }>(
+    this.remember(
       await db.execute(
         sql`select id, code, name, open_id, active from people where id = any(${intArray(missing)}::int[])`,
       ),
     );
+  }
+
+  private remember(result: unknown): void {
+    const rows = rowsOf<{ id: number; code: string; name: string; open_id: string | null; active: boolean }>(result);
     for (const row of rows) this.people.set(Number(row.id), { ...personOf(row), active: row.active });
   }
 }
@@ -165,8 +168,8 @@ export class ResponsibilityCache {
         where e.id = any(${intArray(enterpriseIds)}::int[])`),
     );
     const enterprises = new Map(
-      rowsOf<{ id: number; code: string; name: string }>(
-        await db.execute(sql`select id, code, name from enterprises where id = any(${intArray(enterpriseIds)}::int[])`),
+      rowsOf<{ id: number; name: string }>(
+        await db.execute(sql`select id, name from enterprises where id = any(${intArray(enterpriseIds)}::int[])`),
       ).map((e) => [Number(e.id), e]),
     );
     const keyPerson = new Map<string, Person>();
@@ -197,7 +200,6 @@ export class ResponsibilityCache {
       const withId = (list: { code: string }[]) => list.map((p) => byPersonCode.get(p.code)!).filter(Boolean);
       const enterprise = enterprises.get(key.enterpriseId);
       this.units.set(mapKey, {
-        enterpriseCode: enterprise?.code ?? '',
         enterpriseName: enterprise?.name ?? '',
         principal: keyPerson.get(`${key.enterpriseId}:principal`) ?? null,
         safetyOfficer: keyPerson.get(`${key.enterpriseId}:safety_officer`) ?? null,
