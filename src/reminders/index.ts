@@ -50,14 +50,23 @@ export function createReminders(deps: RemindersDeps): Reminders {
     policy: settings.policy,
     calendar: settings.calendar,
     onStepsSent: (steps) => {
+      // Counted per batch and label set, not per step: a catch-up sweep sends hundreds of thousands.
+      const sent = new Map<string, { step: string; channel: string; n: number }>();
+      const raised = new Map<string, number>();
       for (const step of steps) {
-        metrics.reminderStepsSent.inc({ step: step.step, channel: step.channel });
+        const key = `${step.step}\u0000${step.channel}`;
+        const count = sent.get(key);
+        if (count) count.n += 1;
+        else sent.set(key, { step: step.step, channel: step.channel, n: 1 });
         for (const effect of step.effects) {
           if (effect.startsWith('raise_supervision:')) {
-            metrics.reminderEscalations.inc({ level: effect.slice('raise_supervision:'.length) });
+            const level = effect.slice('raise_supervision:'.length);
+            raised.set(level, (raised.get(level) ?? 0) + 1);
           }
         }
       }
+      for (const { step, channel, n } of sent.values()) metrics.reminderStepsSent.inc({ step, channel }, n);
+      for (const [level, n] of raised) metrics.reminderEscalations.inc({ level }, n);
     },
   });
 

@@ -393,7 +393,10 @@ interface ComposedMessage {
 /** Most pressing first: overdue longest, then nearest deadline. */
 function byPressure(a: PlannedStep, b: PlannedStep): number {
   const overdue = (p: PlannedStep) => p.card.overdueDays ?? -1 - (p.card.daysLeft ?? 0);
-  return overdue(b) - overdue(a) || a.card.hazardCode.localeCompare(b.card.hazardCode);
+  // Codes are ASCII (YH-2026-0000001): a plain comparison, not localeCompare, which is slow at this volume.
+  const x = a.card.hazardCode;
+  const y = b.card.hazardCode;
+  return overdue(b) - overdue(a) || (x < y ? -1 : x > y ? 1 : 0);
 }
 
 /**

@@ -103,6 +103,12 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect(stepsOf(seven, code)).toEqual({ 'overdue-7d': ['ou_cl', 'ou_dl', 'ou_resp', 'ou_tlc', 'ou_tml'] });
     expect(seven.counts.escalations).toBe(1);
     expect(stepsOf(await at('2026-03-20T07:30:00+08:00'), code)).toEqual({});
+    // Counted per step and channel (and escalations per level), as the ladder went.
+    const sent = await service.deps.metrics.registry.getSingleMetricAsString('reminder_steps_sent_total');
+    expect(sent).toMatch(/reminder_steps_sent_total\{step="overdue-0d",channel="mention"\} [1-9]/);
+    expect(sent).toMatch(/reminder_steps_sent_total\{step="overdue-7d",channel="urgent"\} [1-9]/);
+    const escalated = await service.deps.metrics.registry.getSingleMetricAsString('reminder_escalations_total');
+    expect(escalated).toMatch(/reminder_escalations_total\{level="county"\} [1-9]/);
 
     // The hazard came under county supervision, with an audit row by the system.
     const [hazard] = rows<{ supervision: string; version: number }>(
