@@ -144,12 +144,15 @@ export async function showHazard(deps: HazardChatDeps, input: { openId: string; 
   });
 }
 
-/** Image (or post with images) in one-to-one chat: store, then attach or offer a report. */
-export async function receivePhotos(
-  deps: HazardChatDeps,
-  input: { openId: string; messageId: string; imageKeys: string[] },
-): Promise<void> {
-  const { db, feishu } = deps;
+/**
+ * The photos of a message (at most 9), fetched from Feishu and uploaded again for the cards. Slow network work:
+ * the dispatcher runs it before the transaction that stores them (see storePhotos), never inside one.
+ */
+export async function downloadPhotos(
+  deps: Pick<HazardChatDeps, 'feishu' | 'logger'>,
+  input: { messageId: string; imageKeys: string[] },
+): Promise<IncomingPhoto[]> {
+  const { feishu } = deps;
   const photos: IncomingPhoto[] = [];
   for (const imageKey of input.imageKeys.slice(0, 9)) {
     const downloaded = await feishu.downloadResource({ messageId: input.messageId, fileKey: imageKey, type: 'image' });
@@ -166,6 +169,16 @@ export async function receivePhotos(
       uploadedImageKey: uploaded,
     });
   }
+  return photos;
+}
+
+/** Photos received in one-to-one chat (already downloaded): store, then attach or offer a report. */
+export async function storePhotos(
+  deps: HazardChatDeps,
+  input: { openId: string; messageId: string; photos: IncomingPhoto[] },
+): Promise<void> {
+  const { db } = deps;
+  const { photos } = input;
   if (photos.length === 0) return;
   const outcome = await attachPhotos(services(deps), { openId: input.openId, photos });
   const to: Answer = { replyTo: input.messageId };

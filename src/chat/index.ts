@@ -7,8 +7,9 @@ import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
 import type { InboundEvent } from '../feishu/events.js';
 import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
+import type { IncomingPhoto } from '../hazards/photos.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
-import { handleHazardCardAction, receivePhotos, showHazard, startReport } from './hazards.js';
+import { downloadPhotos, handleHazardCardAction, showHazard, startReport, storePhotos } from './hazards.js';
 import { answerListAction, answerQuery } from './queries.js';
 
 export interface ChatDeps {
@@ -28,7 +29,17 @@ type AnswerTarget = { replyTo: string } | { openId: string };
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {
   // Each handler writes through the dispatcher's transaction, so its answer and "event handled" commit together.
-  dispatcher.onEvent('im.message.receive_v1', (event, { db }) => handleMessage(event, { ...deps, db }));
+  // Photos are downloaded before the transaction that stores them (the dispatcher's preparation), never inside.
+  dispatcher.onEvent(
+    'im.message.receive_v1',
+    (event, { db, prepared }) => handleMessage(event, { ...deps, db }, prepared as IncomingPhoto[] | undefined),
+    {
+      prepare: (event) => {
+        const photos = photoMessage(event);
+        return photos ? () => downloadPhotos(deps, photos) : null;
+      },
+    },
+  );
   dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event, { ...deps, db }));
   // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
   dispatcher.onCardAction(async (action) => {
@@ -49,18 +60,27 @@ interface ReceivedMessage {
   message?: { message_id?: string; chat_id?: string; chat_type?: string; message_type?: string; content?: string };
 }
 
-async function handleMessage(event: InboundEvent, deps: ChatDeps): Promise<void> {
+/** The photos a received message carries, if it is an image (or a post with images) in one-to-one chat. */
+function photoMessage(event: InboundEvent): { openId: string; messageId: string; imageKeys: string[] } | null {
+  const { sender, message } = event.event as ReceivedMessage;
+  const openId = sender?.sender_id?.open_id;
+  if (!message?.message_id || sender?.sender_type === 'app' || !openId || message.chat_type === 'group') return null;
+  if (message.message_type !== 'image' && message.message_type !== 'post') return null;
+  const imageKeys = readImageKeys(message.content);
+  return imageKeys.length > 0 ? { openId, messageId: message.message_id, imageKeys } : null;
+}
+
+async function handleMessage(event: InboundEvent, deps: ChatDeps, downloaded?: IncomingPhoto[]): Promise<void> {
   const { sender, message } = event.event as ReceivedMessage;
   if (!message?.message_id || sender?.sender_type === 'app') return;
   const openId = sender?.sender_id?.open_id;
   const inGroup = message.chat_type === 'group';
-  // Photos (image, or a post with images) in one-to-one chat: evidence for a report or a rectification.
-  if (!inGroup && openId && (message.message_type === 'image' || message.message_type === 'post')) {
-    const imageKeys = readImageKeys(message.content);
-    if (imageKeys.length > 0) {
-      await receivePhotos(deps, { openId, messageId: message.message_id, imageKeys });
-      return;
-    }
+  // Photos in one-to-one chat: evidence for a report or a rectification (downloaded by the preparation).
+  const photos = photoMessage(event);
+  if (photos) {
+    const fetched = downloaded ?? (await downloadPhotos(deps, photos));
+    if (fetched.length > 0) await storePhotos(deps, { ...photos, photos: fetched });
+    return;
   }
   if (message.message_type !== 'text' && message.message_type !== 'post') return;
   const text = message.message_type === 'post' ? readPostText(message.content) : readText(message.content);

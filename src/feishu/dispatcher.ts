@@ -3,7 +3,9 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { Metrics } from '../http/metrics.js';
 import {
+  type ClaimedEvent,
   claimPendingEvents,
+  leaseEvent,
   lockPendingEvents,
   markEventFailed,
   markEventsDone,
@@ -25,9 +27,22 @@ import { withBufferedOutbox } from './outbox.js';
 /**
  * Handles one stored event. `context.db` is a transaction that also marks the event done: write through it, and the
  * handler's effects (state changes, outbox rows) and "handled" commit together — exactly once, even across a crash.
- * Slow external I/O (downloading a photo) belongs before the writes, or in a later event.
+ * `context.prepared` is what the event's preparation fetched (see EventPreparation).
  */
-export type EventHandler = (event: InboundEvent, context: { db: Db }) => Promise<void>;
+export type EventHandler = (event: InboundEvent, context: { db: Db; prepared?: unknown }) => Promise<void>;
+
+/**
+ * Slow external work an event needs before its writes (downloading a photo): a function that does it, or null when
+ * this event needs none. It runs outside any transaction — a batch of events waiting on one download would hold
+ * its transaction, its row locks and a connection for seconds — and may run again if the handling is retried,
+ * so it must not change anything that matters (fetching and re-uploading a photo is fine).
+ */
+export type EventPreparation = (event: InboundEvent) => (() => Promise<unknown>) | null;
+
+interface Registration {
+  handler: EventHandler;
+  prepare?: EventPreparation;
+}
 export type CardActionHandler = (action: CardAction) => Promise<CardActionResponse>;
 
 const CARD_ACTION = 'card.action.trigger';
@@ -53,7 +68,7 @@ export interface DispatcherDeps {
  * process left; card callbacks are answered in the same request, as Feishu requires.
  */
 export class FeishuDispatcher {
-  private readonly eventHandlers = new Map<string, EventHandler>();
+  private readonly eventHandlers = new Map<string, Registration>();
   private cardActionHandler: CardActionHandler | undefined;
   private running = false;
   private draining: Promise<void> | undefined;
@@ -61,13 +76,15 @@ export class FeishuDispatcher {
   private purgeTimer: NodeJS.Timeout | undefined;
   private kicked = false;
   private readonly batcher: InboundBatcher;
+  /** Events being prepared and handled beside the loop (see processPending). */
+  private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.batcher = new InboundBatcher(deps.db);
   }
 
-  onEvent(eventType: string, handler: EventHandler): this {
-    this.eventHandlers.set(eventType, handler);
+  onEvent(eventType: string, handler: EventHandler, options: { prepare?: EventPreparation } = {}): this {
+    this.eventHandlers.set(eventType, { handler, ...options });
     return this;
   }
 
@@ -149,6 +166,12 @@ export class FeishuDispatcher {
     clearInterval(this.pollTimer);
     clearInterval(this.purgeTimer);
     await this.draining;
+    await Promise.all(this.preparing);
+  }
+
+  /** Resolves once the events being prepared beside the loop are handled (tests). */
+  async settled(): Promise<void> {
+    await Promise.all(this.preparing);
   }
 
   private kick(): void {
@@ -176,63 +199,89 @@ export class FeishuDispatcher {
    * (FOR UPDATE SKIP LOCKED: other replicas pass them by; a crash releases them) and marks them done — a few
    * statements for the whole batch instead of several per event. If any handler fails, that transaction rolls back
    * whole and the same events go one by one, each in its own transaction, with retries and failure accounting.
+   * Events that need slow preparation are left out of the batch and handled one by one after it.
    * Returns how many events it handled.
    */
   async processPending(limit = 50): Promise<number> {
     const { db, clock } = this.deps;
     let handled = 0;
+    let slow: ClaimedEvent[] = [];
     try {
       handled = await db.transaction(async (tx) => {
+        slow = [];
         const rows = await lockPendingEvents(tx, clock.now(), limit);
+        const done: number[] = [];
         // The batch's answers go into the outbox with one INSERT at the end, not one each.
         await withBufferedOutbox(tx, async () => {
           for (const row of rows) {
             await yieldToRequests();
-            const handler = this.eventHandlers.get(row.eventType);
-            if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
+            const registration = this.eventHandlers.get(row.eventType);
+            const event = normaliseEnvelope(row.payload as FeishuEnvelope);
+            if (registration?.prepare?.(event)) {
+              slow.push(row);
+              continue;
+            }
+            if (registration) await registration.handler(event, { db: tx });
+            done.push(row.id);
           }
         });
-        await markEventsDone(
-          tx,
-          rows.map((r) => r.id),
-          clock.now(),
-        );
-        return rows.length;
+        await markEventsDone(tx, done, clock.now());
+        return done.length;
       });
     } catch (error) {
       this.deps.logger.debug({ err: error }, 'a batch of events failed; handling them one by one');
       handled = await this.processOneByOne(limit);
+      slow = [];
+    }
+    for (const row of slow) {
+      // Released by the batch's commit: lease it (another replica may have been quicker), then prepare and handle
+      // it beside the loop, which goes on with other events meanwhile (the lease keeps them from taking it again).
+      const leased = await leaseEvent(db, row.id, clock.now(), LEASE_MS);
+      if (!leased) continue;
+      handled += 1;
+      const task: Promise<void> = this.handleOne({ ...row, attempts: leased.attempts }).finally(() => {
+        this.preparing.delete(task);
+        this.deps.onHandled?.();
+      });
+      this.preparing.add(task);
     }
     if (handled > 0) this.deps.onHandled?.();
     return handled;
   }
 
   private async processOneByOne(limit: number): Promise<number> {
-    const { db, clock, logger } = this.deps;
-    const claimed = await claimPendingEvents(db, { now: clock.now(), leaseMs: LEASE_MS, limit });
+    const claimed = await claimPendingEvents(this.deps.db, { now: this.deps.clock.now(), leaseMs: LEASE_MS, limit });
     for (const row of claimed) {
       await yieldToRequests();
-      const handler = this.eventHandlers.get(row.eventType);
-      try {
-        await db.transaction(async (tx) => {
-          if (handler) await handler(normaliseEnvelope(row.payload as FeishuEnvelope), { db: tx });
-          await markEventsDone(tx, [row.id], clock.now());
-        });
-      } catch (error) {
-        const message = (error as Error).message ?? String(error);
-        const now = clock.now();
-        const giveUp = row.attempts >= MAX_ATTEMPTS;
-        logger[giveUp ? 'error' : 'warn']({ err: error, eventId: row.id, type: row.eventType }, 'event handler failed');
-        await markEventFailed(
-          db,
-          row.id,
-          message,
-          now,
-          giveUp ? undefined : new Date(now.getTime() + 1000 * 2 ** row.attempts),
-        );
-      }
+      await this.handleOne(row);
     }
     return claimed.length;
+  }
+
+  /** One leased event in its own transaction, prepared before it; a failure is retried later, then given up. */
+  private async handleOne(row: ClaimedEvent): Promise<void> {
+    const { db, clock, logger } = this.deps;
+    const registration = this.eventHandlers.get(row.eventType);
+    const event = normaliseEnvelope(row.payload as FeishuEnvelope);
+    try {
+      const prepared = await registration?.prepare?.(event)?.();
+      await db.transaction(async (tx) => {
+        if (registration) await registration.handler(event, { db: tx, prepared });
+        await markEventsDone(tx, [row.id], clock.now());
+      });
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      const now = clock.now();
+      const giveUp = row.attempts >= MAX_ATTEMPTS;
+      logger[giveUp ? 'error' : 'warn']({ err: error, eventId: row.id, type: row.eventType }, 'event handler failed');
+      await markEventFailed(
+        db,
+        row.id,
+        message,
+        now,
+        giveUp ? undefined : new Date(now.getTime() + 1000 * 2 ** row.attempts),
+      );
+    }
   }
 
   private async purge(): Promise<void> {

@@ -68,6 +68,25 @@ export async function claimPendingEvents(
 }
 
 /**
+ * Leases one pending event whose lease is free (never taken, or run out), counting an attempt; null when it is done
+ * or another replica holds it.
+ */
+export async function leaseEvent(db: Db, id: number, now: Date, leaseMs: number): Promise<{ attempts: number } | null> {
+  const [row] = await db
+    .update(inboundEvents)
+    .set({ leaseUntil: new Date(now.getTime() + leaseMs), attempts: sql`${inboundEvents.attempts} + 1` })
+    .where(
+      and(
+        eq(inboundEvents.id, id),
+        eq(inboundEvents.status, 'pending'),
+        or(sql`${inboundEvents.leaseUntil} is null`, lt(inboundEvents.leaseUntil, now)),
+      ),
+    )
+    .returning({ attempts: inboundEvents.attempts });
+  return row ?? null;
+}
+
+/**
  * Pending events whose lease is free, locked by the caller's transaction (SKIP LOCKED: a replica handling some
  * leaves them to it). For handling a batch within one transaction; the locks end with it, whatever happens.
  */

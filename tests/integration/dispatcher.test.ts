@@ -46,8 +46,35 @@ describe('the dispatcher handles stored events exactly once', () => {
       });
       cardOutcomes.push(await enqueueCardUpdate(db, { outboxId: id, card: { version: 2, note: event.event.note } }));
     });
+    dispatcher.onEvent(
+      'test.photo',
+      async (event, { db, prepared }) => {
+        preparedSeen.push(prepared);
+        await enqueueMessage(db, {
+          to: { openId: 'ou_z' },
+          msgType: 'text',
+          content: { text: String(event.event.note) },
+        });
+      },
+      {
+        prepare: (event) =>
+          event.event.slow
+            ? async () => {
+                preparations.push(String(event.event.note));
+                await new Promise<void>((resolve) => {
+                  release = resolve;
+                });
+                return { bytes: `photo of ${event.event.note}` };
+              }
+            : null,
+      },
+    );
   });
   const cardOutcomes: string[] = [];
+  // A handler whose events need slow preparation first (as photos do): it waits until the test lets it go.
+  let release: () => void = () => {};
+  const preparations: string[] = [];
+  const preparedSeen: unknown[] = [];
   afterAll(async () => testDb.drop());
 
   const db = () => testDb.database.db;
@@ -94,6 +121,29 @@ describe('the dispatcher handles stored events exactly once', () => {
         .sort((a, b) => a.note.localeCompare(b.note, 'en', { numeric: true })),
     ).toEqual(Array.from({ length: 12 }, (_, i) => ({ version: 2, note: `n${i}` })));
     expect(new Set(cards.map((c) => c.id)).size).toBe(12);
+  });
+
+  it('prepares a slow event outside the batch: the other events are handled meanwhile, then it is, once', async () => {
+    const post = (id: string, type: string, event: Record<string, unknown>) =>
+      dispatcher.receive({ schema: '2.0', header: { event_id: id, event_type: type, token: 't' }, event });
+    await post('slow-1', 'test.photo', { note: 'p1', slow: true });
+    await post('fast-1', 'test.photo', { note: 'p2', slow: false });
+    await post('fast-2', 'test.photo', { note: 'p3', slow: false });
+    await dispatcher.processPending();
+    // The batch committed the two quick events while the slow one is still being prepared.
+    expect(preparations).toEqual(['p1']);
+    expect((await statusOf('fast-1')).status).toBe('done');
+    expect((await statusOf('fast-2')).status).toBe('done');
+    expect((await statusOf('slow-1')).status).toBe('pending');
+    // Another pass does not take it again: it is leased to the preparation under way.
+    await dispatcher.processPending();
+    expect(preparations).toEqual(['p1']);
+    release();
+    await dispatcher.settled();
+    expect((await statusOf('slow-1')).status).toBe('done');
+    expect(preparedSeen).toEqual([undefined, undefined, { bytes: 'photo of p1' }]);
+    const toZ = await db().select().from(outbox).where(eq(outbox.target, 'ou_z'));
+    expect(toZ.map((r) => (r.content as { text: string }).text).sort()).toEqual(['p1', 'p2', 'p3']);
   });
 
   it('retries a failing event with backoff and gives up after five attempts', async () => {

@@ -562,6 +562,29 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     );
   });
 
+  it('answers other people while a photo is still downloading (photos are fetched outside the transaction)', async () => {
+    service.sim.faults.latency('message.resource', 2500);
+    try {
+      const bossTexts = texts('ou_boss').length;
+      const bossCards = cards('ou_boss').length;
+      const before = cards('ou_tinsp').length;
+      const started = Date.now();
+      await service.sim.sendImage('ou_boss', Buffer.from('fake-jpeg-bytes-over-a-slow-network'));
+      await service.sim.sendText('ou_tinsp', '帮助');
+      await nextCard('ou_tinsp', before, 'the help card while the photo downloads');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(texts('ou_boss').length + cards('ou_boss').length).toBe(bossTexts + bossCards);
+      // The photo is still stored and answered once its download is done.
+      await eventually(
+        () => texts('ou_boss').length + cards('ou_boss').length > bossTexts + bossCards,
+        10_000,
+        'the answer to the slow photo',
+      );
+    } finally {
+      service.sim.faults.latency('message.resource', 0);
+    }
+  });
+
   it('200 concurrent reports get 200 distinct consecutive numbers', async () => {
     const inspector = (await findPersonByOpenId(db(), 'ou_insp2'))!;
     const now = service.clock.now();
