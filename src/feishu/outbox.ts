@@ -90,7 +90,7 @@ export function insertOutboxRows(rows: NewOutboxRow[], onlyIf: SQL = sql`true`):
  * Messages queued in a transaction that handles many events at once (the dispatcher's batches), keyed by the
  * transaction the handlers write through: they go in with one INSERT when the batch is done rather than one
  * each, which was most of the database work of answering a message. A transaction without a buffer inserts at
- * once.
+ * once. Code that reads outbox rows it may have queued in the same transaction calls flushBufferedOutbox first.
  */
 const buffers = new WeakMap<Db, NewOutboxRow[]>();
 
@@ -102,7 +102,7 @@ export async function withBufferedOutbox<T>(tx: Db, work: () => Promise<T>): Pro
   buffers.set(tx, []);
   try {
     const result = await work();
-    await flushOutbox(tx);
+    await flushBufferedOutbox(tx);
     return result;
   } finally {
     buffers.delete(tx);
@@ -110,7 +110,7 @@ export async function withBufferedOutbox<T>(tx: Db, work: () => Promise<T>): Pro
 }
 
 /** Inserts what `withBufferedOutbox` holds for `db` now (before reading the outbox in the same transaction). */
-async function flushOutbox(db: Db): Promise<void> {
+export async function flushBufferedOutbox(db: Db): Promise<void> {
   const rows = buffers.get(db);
   if (!rows || rows.length === 0) return;
   buffers.set(db, []);
@@ -177,7 +177,7 @@ export type CardUpdateOutcome = 'replaced' | 'patch' | 'gone';
  */
 export async function enqueueCardUpdates(db: Db, updates: CardUpdate[]): Promise<CardUpdateOutcome[]> {
   if (updates.length === 0) return [];
-  await flushOutbox(db); // the cards to update may have been queued in this very transaction
+  await flushBufferedOutbox(db); // the cards to update may have been queued in this very transaction
   const originals = await db
     .select({ id: outbox.id, status: outbox.status, messageId: outbox.messageId, topic: outbox.topic })
     .from(outbox)

@@ -6,7 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { hazardCards, outbox } from '../db/schema/index.js';
 import { buildHazardCard, type CardAudience, type HazardCardView } from '../feishu/cards/hazard-card.js';
-import { type CardUpdate, enqueueCardUpdates, enqueueMessage } from '../feishu/outbox.js';
+import { type CardUpdate, enqueueCardUpdates, enqueueMessage, flushBufferedOutbox } from '../feishu/outbox.js';
 
 /** Why a card was sent; it keeps its title through updates. */
 export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
@@ -109,6 +109,7 @@ export async function refreshHazardCards(
   now: Date,
   skipMessageId?: string,
 ): Promise<void> {
+  await flushBufferedOutbox(db); // a card queued earlier in this transaction is one of them
   const cards = await db
     .select({
       id: hazardCards.id,

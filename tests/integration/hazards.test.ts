@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hazardEvents, hazardPhotos, hazards, reminderSteps, reportDrafts } from '../../src/db/schema/index.js';
+import { hazardEvents, hazardPhotos, hazards, outbox, reminderSteps, reportDrafts } from '../../src/db/schema/index.js';
 import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
+import { enqueueMessage, withBufferedOutbox } from '../../src/feishu/outbox.js';
+import { refreshHazardCards, registerHazardCard, renderHazardCard } from '../../src/hazards/cards.js';
 import { submitReportForm } from '../../src/hazards/report.js';
-import { findPersonByOpenId } from '../../src/hazards/repository.js';
+import { findPersonByOpenId, loadHazard } from '../../src/hazards/repository.js';
+import { buildHazardView } from '../../src/hazards/view.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'hazards-test-admin-token-0123456789';
@@ -583,6 +586,35 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     } finally {
       service.sim.faults.latency('message.resource', 0);
     }
+  });
+
+  it('updates a hazard card queued earlier in the same batch of events (held-back outbox rows go in first)', async () => {
+    const [row] = await db().select().from(hazards).limit(1);
+    const record = (await loadHazard(db(), row!.code))!;
+    const now = service.clock.now();
+    const view = await buildHazardView(db(), record, now, calendar);
+    const outboxId = await db().transaction((tx) =>
+      withBufferedOutbox(tx, async () => {
+        const id = await enqueueMessage(tx, {
+          to: { openId: 'ou_boss' },
+          msgType: 'interactive',
+          content: renderHazardCard({ ...view, code: 'STALE' }, 'rectifier', 'query'),
+        });
+        await registerHazardCard(tx, {
+          hazardId: row!.id,
+          outboxId: id,
+          recipient: 'ou_boss',
+          audience: 'rectifier',
+          kind: 'query',
+          now,
+        });
+        await refreshHazardCards(tx, { id: row!.id, code: row!.code }, view, now);
+        return id;
+      }),
+    );
+    const [queued] = await db().select().from(outbox).where(eq(outbox.id, outboxId));
+    expect(JSON.stringify(queued!.content)).toContain(row!.code);
+    expect(JSON.stringify(queued!.content)).not.toContain('STALE');
   });
 
   it('200 concurrent reports get 200 distinct consecutive numbers', async () => {
