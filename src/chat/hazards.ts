@@ -16,7 +16,7 @@ import type { FeishuClient } from '../feishu/client.js';
 import type { CardAction, CardActionResponse } from '../feishu/events.js';
 import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
 import { performHazardAction } from '../hazards/actions.js';
-import { type CardKind, cardByMessageId, registerHazardCard, renderHazardCard } from '../hazards/cards.js';
+import { type CardKind, registerHazardCard, renderHazardCard } from '../hazards/cards.js';
 import { attachPhotos, type IncomingPhoto } from '../hazards/photos.js';
 import {
   audienceFor,
@@ -331,8 +331,7 @@ async function handleHazardAction(deps: HazardChatDeps, action: CardAction, kind
     action: hazardAction,
     messageId: action.messageId,
   });
-  const clicked = action.messageId ? await cardByMessageId(deps.db, action.messageId) : null;
-  const cardKind: CardKind = clicked?.kind ?? 'query';
+  const cardKind: CardKind = outcome.clickedKind ?? 'query';
   if (outcome.ok) {
     return {
       toast: { type: 'success', content: outcome.message },

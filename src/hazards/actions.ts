@@ -15,7 +15,7 @@ import {
 } from '../domain/index.js';
 import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
 import { enqueueMessage } from '../feishu/outbox.js';
-import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards.js';
+import { type CardKind, type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import {
   actorOf,
@@ -31,7 +31,15 @@ import {
 import { buildHazardView } from './view.js';
 
 export type ActionOutcome =
-  | { ok: true; code: string; view: HazardCardView; audience: CardAudience; message: string }
+  | {
+      ok: true;
+      code: string;
+      view: HazardCardView;
+      audience: CardAudience;
+      message: string;
+      /** What the clicked card was (its buttons and title are redrawn as such); undefined when unknown. */
+      clickedKind?: CardKind;
+    }
   | {
       ok: false;
       code: HazardErrorCode | 'not_found' | 'not_in_directory';
@@ -40,6 +48,7 @@ export type ActionOutcome =
       /** The current state, to refresh a stale card (already_done / wrong_state only). */
       view?: HazardCardView;
       audience?: CardAudience;
+      clickedKind?: CardKind;
     };
 
 const DONE_MESSAGES: Record<HazardAction['type'], string> = {
@@ -77,7 +86,8 @@ export async function performHazardAction(
     if (!result.ok) {
       const { code, message, field } = result.error;
       if (code === 'forbidden' || code === 'invalid_input') return { ok: false, code, message, field };
-      return { ok: false, code, message, view: await buildHazardView(tx, record, now, calendar), audience };
+      const view = await buildHazardView(tx, record, now, calendar);
+      return { ok: false, code, message, view, audience, ...(clicked ? { clickedKind: clicked.kind } : {}) };
     }
     const next = result.hazard;
     const ids = new Map<string, number>([[person.code, person.id]]);
@@ -105,7 +115,14 @@ export async function performHazardAction(
     const ref = { id: record.row.id, code: record.row.code };
     await refreshHazardCards(tx, ref, view, now, input.messageId);
     await notifyAfter(tx, deps, { action: input.action, updated, view, actorCode: person.code, now });
-    return { ok: true, code: record.row.code, view, audience, message: DONE_MESSAGES[input.action.type] };
+    return {
+      ok: true,
+      code: record.row.code,
+      view,
+      audience,
+      message: DONE_MESSAGES[input.action.type],
+      ...(clicked ? { clickedKind: clicked.kind } : {}),
+    };
   });
 }
 
