@@ -78,8 +78,9 @@ async function handleMessage(event: InboundEvent, deps: ChatDeps, downloaded?: I
   // Photos in one-to-one chat: evidence for a report or a rectification (downloaded by the preparation).
   const photos = photoMessage(event);
   if (photos) {
-    const fetched = downloaded ?? (await downloadPhotos(deps, photos));
-    if (fetched.length > 0) await storePhotos(deps, { ...photos, photos: fetched });
+    // Never downloaded here: this runs inside the dispatcher's transaction (see the registration above).
+    if (!downloaded) throw new Error('photos reach the handler only after the dispatcher has prepared them');
+    if (downloaded.length > 0) await storePhotos(deps, { ...photos, photos: downloaded });
     return;
   }
   if (message.message_type !== 'text' && message.message_type !== 'post') return;
