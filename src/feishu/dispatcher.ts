@@ -80,7 +80,7 @@ export class FeishuDispatcher {
   private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.batcher = new InboundBatcher(deps.db);
+    this.batcher = new InboundBatcher(deps.db, { onFlush: (rows) => deps.metrics.inboundFlushRows.observe(rows) });
   }
 
   onEvent(eventType: string, handler: EventHandler, options: { prepare?: EventPreparation } = {}): this {

@@ -19,6 +19,12 @@ export function createMetrics() {
       labelNames: ['type', 'outcome'] as const,
       registers: [registry],
     }),
+    inboundFlushRows: new Histogram({
+      name: 'feishu_inbound_flush_rows',
+      help: 'Events stored per INSERT by the ack path (group commit: several per flush under load)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 200],
+      registers: [registry],
+    }),
     outboxSent: new Counter({
       name: 'feishu_outbox_sent_total',
       help: 'Outbox rows delivered to Feishu, by kind',

@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/rows.js';
+import { FLUSH_SPACING_MS, InboundBatcher, type InboundRecord } from '../../src/feishu/inbound-batcher.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+function record(eventId: string, messageId?: string): InboundRecord {
+  return {
+    eventId,
+    messageId,
+    eventType: 'im.message.receive_v1',
+    payload: { header: { event_id: eventId } },
+    status: 'pending',
+    receivedAt: new Date('2026-11-28T08:00:00Z'),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the ack path stores events by group commit', () => {
+  let testDb: TestDatabase;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+  });
+  afterAll(async () => testDb.drop());
+  const stored = async (prefix: string) =>
+    rowsOf<{ n: number }>(
+      await testDb.database.db.execute(
+        sql`select count(*)::int as n from inbound_events where event_id like ${`${prefix}%`}`,
+      ),
+    )[0]!.n;
+
+  it('stores a burst of events with few INSERTs, each told whether its event was new', async () => {
+    const flushes: number[] = [];
+    const batcher = new InboundBatcher(testDb.database.db, { onFlush: (rows) => flushes.push(rows) });
+    const ids = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    // A redelivery of burst-3 inside the same burst (same event_id), and one of burst-5's message under a new id.
+    const answers = await Promise.all([
+      ...ids.map((id) => batcher.record(record(id, `om-${id}`))),
+      batcher.record(record('burst-3', 'om-burst-3')),
+      batcher.record(record('burst-x', 'om-burst-5')),
+    ]);
+    expect(answers.slice(0, 40).every(Boolean)).toBe(true);
+    expect(answers.slice(40)).toEqual([false, false]);
+    expect(await stored('burst-')).toBe(40);
+    // The first event goes at once; the rest of the burst waits for the next flush and shares it. (On PGlite the
+    // very first INSERT works synchronously for a while, so the second event may find the spacing over already.)
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(42);
+    expect(flushes[0]).toBe(1);
+    expect(flushes.length).toBeLessThanOrEqual(3);
+  });
+
+  it('flushes an event that arrives after a quiet spell at once, and spaces flushes under a steady stream', async () => {
+    const flushes: number[] = [];
+    const batcher = new InboundBatcher(testDb.database.db, { onFlush: (rows) => flushes.push(rows) });
+    expect(await batcher.record(record('quiet-1'))).toBe(true);
+    await sleep(FLUSH_SPACING_MS * 4);
+    expect(await batcher.record(record('quiet-2'))).toBe(true);
+    expect(flushes).toEqual([1, 1]);
+
+    // An event every millisecond or so: without spacing nearly every one was its own INSERT. A flush starts at
+    // most once per spacing, however fast or slow this machine is.
+    await sleep(FLUSH_SPACING_MS * 4);
+    flushes.length = 0;
+    const pending: Promise<boolean>[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 60; i++) {
+      pending.push(batcher.record(record(`stream-${i}`)));
+      await sleep(1);
+    }
+    expect((await Promise.all(pending)).every(Boolean)).toBe(true);
+    const elapsed = performance.now() - started;
+    expect(await stored('stream-')).toBe(60);
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(flushes.length).toBeLessThanOrEqual(Math.ceil(elapsed / FLUSH_SPACING_MS) + 1);
+    expect(flushes.length).toBeLessThan(60);
+  });
+
+  it('passes a failed INSERT to every request of the batch, and goes on with the next', async () => {
+    const batcher = new InboundBatcher(testDb.database.db);
+    const bad = { ...record('bad-1'), receivedAt: new Date(Number.NaN) };
+    const outcome = await Promise.allSettled([batcher.record(record('before-bad')), batcher.record(bad)]);
+    expect(outcome[0]).toEqual({ status: 'fulfilled', value: true });
+    expect(outcome[1]!.status).toBe('rejected');
+    expect(await batcher.record(record('after-bad'))).toBe(true);
+  });
+});
