@@ -7,7 +7,7 @@ import { loadDirectoryState } from './state.js';
 
 /** The directory in the JSON format of interface.md (what PUT /api/admin/directory accepts). */
 export interface DirectoryJson {
-  regions: { code: string; name: string; parent: string | null }[];
+  regions: { code: string; name: string; parent: string | null; chatId: string | null }[];
   departments: { code: string; name: string; sectors: string[] }[];
   people: {
     code: string;
@@ -48,6 +48,7 @@ export async function exportDirectory(db: Db): Promise<DirectoryJson> {
       code: r.code,
       name: r.name,
       parent: code(codeOf.region, r.parentId),
+      chatId: r.chatId,
     })),
     departments: active(state.departments).map((d) => ({ code: d.code, name: d.name, sectors: d.sectors })),
     people: active(state.people).map((p) => ({
@@ -80,7 +81,7 @@ type Row = Record<string, string | null | undefined>;
 function rowsFor(def: SheetDef, directory: DirectoryJson): Row[] {
   switch (def.kind) {
     case 'regions':
-      return directory.regions.map((r) => ({ code: r.code, name: r.name, parent: r.parent }));
+      return directory.regions.map((r) => ({ code: r.code, name: r.name, parent: r.parent, chatId: r.chatId }));
     case 'departments':
       return directory.departments.map((d) => ({ code: d.code, name: d.name, sectors: d.sectors.join('、') }));
     case 'people':
@@ -100,7 +101,10 @@ function rowsFor(def: SheetDef, directory: DirectoryJson): Row[] {
 
 const NOTES = [
   ['填写说明', ''],
-  ['区域', '乡镇/街道等区域，一行一个；上级区域填写上级的区域编码（县级部署留空即可）。'],
+  [
+    '区域',
+    '乡镇/街道等区域，一行一个；上级区域填写上级的区域编码（县级部署留空即可）。群聊ID填乡镇安全生产工作群的 chat_id（以 oc_ 开头，机器人须在群内），超期督办会在群里 @ 相关责任人；不填则只发单聊。',
+  ],
   ['部门', '行业主管部门；监管行业可填多个，用顿号（、）分隔。'],
   ['人员', '一人多个角色时，每个角色一行，重复人员编码（其余列可留空）。没有飞书OpenID时，按手机号或邮箱自动查找。'],
   ['角色', Object.values(ROLE_LABELS).join('、')],

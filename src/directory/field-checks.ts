@@ -53,6 +53,16 @@ export function checkCode(text: string): Checked<string> {
   return ok(value);
 }
 
+/** A Feishu group chat id (`oc_…`, from the group's settings or the chat API), not the group's name. */
+export function checkChatId(text: string): Checked<string> {
+  const code = checkCode(text);
+  if (!code.ok) return code;
+  if (!/^oc_[0-9A-Za-z_-]+$/.test(code.value)) {
+    return fail(`群聊ID“${text}”应为飞书群的 chat_id（以 oc_ 开头），不是群名称`);
+  }
+  return code;
+}
+
 export function checkName(text: string, max = 200): Checked<string> {
   const value = text.trim();
   if (value.length > max) return fail(`内容过长（最多 ${max} 个字符）`);

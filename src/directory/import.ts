@@ -143,6 +143,7 @@ async function applyImport(
     const changed =
       stored !== undefined &&
       (stored.name !== region.name ||
+        stored.chatId !== region.chatId ||
         stored.level !== level ||
         (stored.parentId === null ? null : state.codeOf.region.get(stored.parentId)) !== region.parent);
     if (count(report.regions, stored, changed)) {
@@ -156,12 +157,20 @@ async function applyImport(
       code: r.code,
       name: r.name,
       parentId: r.parent === null ? null : ids.region.get(r.parent)!,
+      chatId: r.chatId,
       level,
       active: true,
       createdAt: now,
       updatedAt: now,
     }));
-    await upsert(tx, regions, regions.code, rows, ['name', 'parent_id', 'level', 'active', 'updated_at'], ids.region);
+    await upsert(
+      tx,
+      regions,
+      regions.code,
+      rows,
+      ['name', 'parent_id', 'chat_id', 'level', 'active', 'updated_at'],
+      ids.region,
+    );
   }
 
   const departmentRows = [];

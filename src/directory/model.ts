@@ -86,6 +86,8 @@ export interface RegionEntry {
   code: string;
   name: string;
   parent: string | null;
+  /** The township's group chat (oc_…): escalations @mention people there (and in sub-regions without their own). */
+  chatId: string | null;
 }
 
 export interface DepartmentEntry {

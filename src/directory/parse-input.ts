@@ -1,5 +1,6 @@
 import {
   type Checked,
+  checkChatId,
   checkCode,
   checkCreditCode,
   checkEmail,
@@ -88,8 +89,9 @@ function readRegion(src: RecordSource, issues: IssueList): RegionEntry | undefin
   const code = readCode(src, issues, '区域编码');
   const name = readName(src, issues, '区域名称');
   const parent = optionalCode(src, 'parent', issues);
-  if (code === undefined || name === undefined || parent === undefined) return undefined;
-  return { at: src.at, code, name, parent };
+  const chatId = checked(src, 'chatId', issues, checkChatId).value;
+  if (code === undefined || name === undefined || parent === undefined || chatId === undefined) return undefined;
+  return { at: src.at, code, name, parent, chatId };
 }
 
 function readDepartment(src: RecordSource, issues: IssueList): DepartmentEntry | undefined {
@@ -108,7 +110,7 @@ function readEnterprise(src: RecordSource, issues: IssueList): EnterpriseEntry |
   const principal = optionalCode(src, 'principal', issues);
   const safetyOfficer = optionalCode(src, 'safetyOfficer', issues);
   const address = checked(src, 'address', issues, (t) => checkName(t, 500)).value;
-  const chatId = checked(src, 'chatId', issues, checkCode).value;
+  const chatId = checked(src, 'chatId', issues, checkChatId).value;
   const verified = checked(src, 'verified', issues, checkYesNo);
   // Units reported in the field may be listed unverified and without a principal until an admin completes them.
   const isVerified = verified.value ?? true;

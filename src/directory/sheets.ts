@@ -41,6 +41,7 @@ export const SHEETS: readonly SheetDef[] = [
       col('code', '区域编码', ['code', '乡镇编码'], true, 'town-01'),
       col('name', '区域名称', ['name', '乡镇名称'], true, '城关镇'),
       col('parent', '上级区域', ['parent', '上级区域编码'], false, ''),
+      col('chatId', '群聊ID', ['chatId', 'chat_id', '乡镇群聊ID'], false, ''),
     ],
   },
   {

@@ -87,6 +87,11 @@ describe('the directory (组织名录) through the admin API', () => {
     expect((calls[0]!.body as { mobiles: string[] }).mobiles).toHaveLength(40);
 
     const stored = await directory();
+    expect(stored.regions.map((r) => [r.code, r.chatId])).toEqual([
+      ['town-01', 'oc_town01_safety'],
+      ['town-02', null],
+      ['town-03', null],
+    ]);
     const p001 = stored.people.find((p) => p.code === 'p001')!;
     expect(p001).toMatchObject({ name: '人员1', mobile: mobile(1), openId: 'ou_person_1' });
     expect(stored.people.find((p) => p.code === 'p040')!.openId).toBeNull();
@@ -132,10 +137,11 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(await resolveResponsibility(service.testDb.database.db, 'nope')).toBeNull();
   });
 
-  it('rejects a file with five different errors, listing all five with sheet and row, and applies nothing', async () => {
+  it('rejects a file with six different errors, listing all six with sheet and row, and applies nothing', async () => {
     const before = await directory();
     const county = sampleCounty();
-    county.区域.push(['town-02', '白鹤镇（重复）', '']); // row 5: duplicate code
+    county.区域.push(['town-02', '白鹤镇（重复）', '', '']); // row 5: duplicate code
+    county.区域[3]![3] = '石桥乡安全生产群'; // row 4: the group's name instead of its chat_id
     county.人员[2]![2] = '1380000'; // p002's first row (row 3): malformed mobile
     county.企业[2]![2] = `${creditCode(2).slice(0, 17)}${creditCode(2).endsWith('0') ? '1' : '0'}`; // row 3: bad check digit
     county.企业[5]![3] = 'town-09'; // row 6: unknown township
@@ -145,20 +151,22 @@ describe('the directory (组织名录) through the admin API', () => {
     const body = await json(response);
     expect(response.status).toBe(400);
     expect(body.error.code).toBe('invalid_directory');
-    expect(body.error.message).toContain('5 处问题');
+    expect(body.error.message).toContain('6 处问题');
     const details = body.error.details as { sheet: string; row: number; column?: string; reason: string }[];
     expect(details.map((d) => [d.sheet, d.row, d.column])).toEqual([
+      ['区域', 4, '群聊ID'],
       ['区域', 5, '区域编码'],
       ['人员', 3, '手机号'],
       ['企业', 3, '统一社会信用代码'],
       ['企业', 6, '所属乡镇'],
       ['企业', 9, '主要负责人'],
     ]);
-    expect(details[0]!.reason).toContain('town-02 重复');
-    expect(details[1]!.reason).toContain('11 位');
-    expect(details[2]!.reason).toContain('校验位');
-    expect(details[3]!.reason).toContain('town-09');
-    expect(details[4]!.reason).toContain('主要负责人');
+    expect(details[0]!.reason).toContain('以 oc_ 开头');
+    expect(details[1]!.reason).toContain('town-02 重复');
+    expect(details[2]!.reason).toContain('11 位');
+    expect(details[3]!.reason).toContain('校验位');
+    expect(details[4]!.reason).toContain('town-09');
+    expect(details[5]!.reason).toContain('主要负责人');
     expect(await directory()).toEqual(before);
   });
 

@@ -21,7 +21,6 @@ async function setUp(service: TestService): Promise<void> {
     body: JSON.stringify(COUNTY_DIRECTORY),
   });
   expect(response.status, await response.clone().text()).toBe(200);
-  await service.testDb.database.db.execute(sql`update regions set chat_id = ${TOWN_CHAT} where code = 'town-01'`);
 }
 
 async function sweep(service: { url: string }, body: object): Promise<Json> {

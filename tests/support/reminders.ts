@@ -32,7 +32,8 @@ export async function startReplica(
 export const COUNTY_DIRECTORY = {
   regions: [
     { code: 'cty', name: '某县', parent: null },
-    { code: 'town-01', name: '城关镇', parent: 'cty' },
+    // Escalations @mention people in 城关镇's group chat (a sub-region without its own would use this one too).
+    { code: 'town-01', name: '城关镇', parent: 'cty', chatId: 'oc_town01_safety' },
     { code: 'town-02', name: '河西镇', parent: 'cty' },
   ],
   departments: [

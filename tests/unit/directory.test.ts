@@ -118,10 +118,10 @@ describe('reference checks', () => {
       input({
         present: ['regions'],
         regions: [
-          { at: at(1), code: 'a', name: 'A', parent: 'c' },
-          { at: at(2), code: 'b', name: 'B', parent: 'a' },
-          { at: at(3), code: 'c', name: 'C', parent: 'b' },
-          { at: at(4), code: 'd', name: 'D', parent: 'd' },
+          { at: at(1), code: 'a', name: 'A', parent: 'c', chatId: null },
+          { at: at(2), code: 'b', name: 'B', parent: 'a', chatId: null },
+          { at: at(3), code: 'c', name: 'C', parent: 'b', chatId: null },
+          { at: at(4), code: 'd', name: 'D', parent: 'd', chatId: null },
         ],
       }),
       emptyState(),
@@ -149,7 +149,7 @@ describe('reference checks', () => {
     state.regions.set('town-09', stored);
     const file = input({
       present: ['regions'],
-      regions: [{ at: at(1), code: 'v1', name: '村', parent: 'town-09' }],
+      regions: [{ at: at(1), code: 'v1', name: '村', parent: 'town-09', chatId: null }],
     });
     expect(validateReferences(file, state, 'merge')).toEqual([]);
     expect(validateReferences(file, state, 'replace')[0]!.reason).toContain('未知区域 town-09');
