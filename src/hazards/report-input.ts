@@ -1,7 +1,8 @@
 /**
  * The report form's values (interface.md: enterprise, sector, level, description, location, measures, standard,
- * deadline, suspend, basis; plus the governance plan's funds and contingency for major hazards), checked field by
- * field so the form can come back with each error beside its field and every value kept.
+ * deadline, suspend, basis; plus the governance plan's funds and contingency for major hazards, and `responsible`:
+ * 定责任人, the unit's principal by default or its safety officer), checked field by field so the form can come back
+ * with each error beside its field and every value kept.
  */
 import { type Calendar, type HazardGrade, type LocalDate, MAX_DESCRIPTION_LENGTH } from '../domain/index.js';
 
@@ -16,11 +17,19 @@ export const REPORT_FIELDS = [
   'measures',
   'standard',
   'deadline',
+  'responsible',
   'suspend',
   'basis',
   'funds',
   'contingency',
 ] as const;
+
+/** Who rectifies (定责任人), as the form offers it: the unit's officers from the directory. */
+export type ResponsibleChoice = 'principal' | 'safety_officer';
+export const RESPONSIBLE_LABELS: Readonly<Record<ResponsibleChoice, string>> = {
+  principal: '单位主要负责人',
+  safety_officer: '单位安全管理员',
+};
 export type ReportField = (typeof REPORT_FIELDS)[number];
 
 /** What the reporter typed, as text (the form comes back with exactly these). */
@@ -35,6 +44,7 @@ export const FIELD_LIMITS: Readonly<Record<ReportField, number>> = {
   measures: 1000,
   standard: 1000,
   deadline: 30,
+  responsible: 20,
   suspend: 5,
   basis: 500,
   funds: 200,
@@ -50,6 +60,7 @@ export const FIELD_LABELS: Readonly<Record<ReportField, string>> = {
   measures: '整改措施',
   standard: '验收标准',
   deadline: '整改期限',
+  responsible: '整改责任人',
   suspend: '停产停业整改',
   basis: '依据条款',
   funds: '治理资金',
@@ -75,6 +86,7 @@ export interface ValidReport {
   measures: string;
   standard: string;
   deadline: LocalDate;
+  responsible: ResponsibleChoice;
   suspended: boolean;
   basis: string | null;
   funds: string | null;
@@ -123,6 +135,12 @@ export function checkReportForm(values: ReportFormValues, now: Date, calendar: C
   if (suspend && suspend !== 'yes' && suspend !== 'no') errors.suspend = '请选择是否责令停产停业整改';
   else if (suspended && level === 'general') errors.suspend = '只有重大隐患可以责令停产停业整改';
 
+  const responsibleText = text('responsible');
+  const responsible: ResponsibleChoice = responsibleText === 'safety_officer' ? 'safety_officer' : 'principal';
+  if (responsibleText && !errors.responsible && !Object.hasOwn(RESPONSIBLE_LABELS, responsibleText)) {
+    errors.responsible = '整改责任人请选择单位主要负责人或单位安全管理员';
+  }
+
   // "2026-03-01 +0800" from the date picker; a plain date is accepted too.
   const deadlineText = text('deadline');
   let deadline: LocalDate = calendar.defaultDeadline(grade, now).date;
@@ -147,6 +165,7 @@ export function checkReportForm(values: ReportFormValues, now: Date, calendar: C
       measures: text('measures'),
       standard: text('standard'),
       deadline,
+      responsible,
       suspended,
       basis: optional('basis'),
       funds: grade === 'major' ? optional('funds') : null,

@@ -35,6 +35,7 @@ import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.j
 import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards.js';
 import {
   checkReportForm,
+  RESPONSIBLE_LABELS,
   type ReportField,
   type ReportFormValues,
   readFormValues,
@@ -346,8 +347,29 @@ async function createReport(
   const unit = await loadUnit(tx, { code: input.enterpriseCode });
   if (!unit) return { kind: 'forbidden', message: `名录中没有单位 ${input.enterpriseCode}` };
   const actor = actorOf(person);
+  const formValues = () =>
+    ({
+      ...report,
+      level: report.grade,
+      suspend: report.suspended ? 'yes' : 'no',
+    }) as ReportFormValues;
+  // 定责任人: the principal unless the reporter chose the safety officer, who must then be in the directory.
+  if (report.responsible === 'safety_officer' && !unit.safetyOfficer) {
+    return {
+      kind: 'invalid',
+      draftId: input.draftId,
+      values: formValues(),
+      errors: { responsible: `名录中 ${unit.enterprise.name} 没有安全管理员：请选择单位主要负责人，或先补充名录` },
+    };
+  }
   const result = reportHazard(
-    { unit: unit.unit, grade: report.grade, deadline: report.deadline, suspended: report.suspended },
+    {
+      unit: unit.unit,
+      grade: report.grade,
+      deadline: report.deadline,
+      suspended: report.suspended,
+      ...(report.responsible === 'safety_officer' ? { responsible: unit.safetyOfficer!.code } : {}),
+    },
     actor,
     now,
     calendar,
@@ -357,7 +379,7 @@ async function createReport(
       return {
         kind: 'invalid',
         draftId: input.draftId,
-        values: { ...report, level: report.grade, suspend: report.suspended ? 'yes' : 'no' } as ReportFormValues,
+        values: formValues(),
         errors: { [result.error.field]: result.error.message },
       };
     }
@@ -394,7 +416,9 @@ async function createReport(
         report.grade === 'major'
           ? {
               measures: report.measures,
-              responsibility: responsible ? `${responsible.name}（单位主要负责人）` : '待指定',
+              responsibility: responsible
+                ? `${responsible.name}（${RESPONSIBLE_LABELS[report.responsible]}）`
+                : '待指定',
               funds: report.funds ?? '',
               deadline: hazard.deadline,
               contingency: report.contingency ?? '',

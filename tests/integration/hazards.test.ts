@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hazardEvents, hazardPhotos, hazards, outbox, reminderSteps, reportDrafts } from '../../src/db/schema/index.js';
+import {
+  hazardEvents,
+  hazardPhotos,
+  hazards,
+  outbox,
+  people,
+  reminderSteps,
+  reportDrafts,
+} from '../../src/db/schema/index.js';
 import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { enqueueMessage, withBufferedOutbox } from '../../src/feishu/outbox.js';
@@ -169,7 +177,9 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       .filter((e) => e.name && e.tag !== 'button')
       .map((e) => e.name);
     expect(formFields).toEqual(expect.arrayContaining(['enterprise', 'sector', 'level', 'description', 'location']));
-    expect(formFields).toEqual(expect.arrayContaining(['measures', 'standard', 'deadline', 'suspend', 'basis']));
+    expect(formFields).toEqual(
+      expect.arrayContaining(['measures', 'standard', 'deadline', 'responsible', 'suspend', 'basis']),
+    );
     expect(elementsOf(form.content).filter((e) => e.tag === 'form')).toHaveLength(1);
     expect(buttonTexts(form.content)).toContain('提交');
     // 四不两直: opening the form told nobody.
@@ -437,6 +447,33 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     expect(cardText(long.body.card.data)).toContain('隐患描述最多 2000 个字，当前 2001 个字');
     const generalSuspended = await submitForm('ou_insp', { ...baseForm, suspend: 'yes' });
     expect(cardText(generalSuspended.body.card.data)).toContain('只有重大隐患可以责令停产停业整改');
+    expect(await count()).toBe(before);
+  });
+
+  it('定责任人: the reporter may name the unit safety officer instead of its principal; a unit without one gets the form back', async () => {
+    const { code } = await report('ou_insp', { responsible: 'safety_officer' });
+    const notice = await cardAbout('ou_safe', code, '整改通知');
+    expect(buttonTexts(notice.content)).toEqual(expect.arrayContaining(['确认接收', '提交整改']));
+    const [safe] = await db().select().from(people).where(eq(people.code, 'safe'));
+    expect((await hazardRow(code)).responsibleId).toBe(safe!.id);
+    expect(cards('ou_boss').some((m) => titleOf(m.content).includes(code))).toBe(false);
+    // The safety officer, not the principal, may now acknowledge.
+    const ack = await click('ou_safe', notice.messageId, { action: 'hazard.acknowledge', code });
+    expect(ack.toast.type).toBe('success');
+
+    const count = async () => (await db().select({ n: sql<number>`count(*)::int` }).from(hazards))[0]!.n;
+    const before = await count();
+    const none = await submitForm('ou_insp', {
+      ...baseForm,
+      enterprise: '城关机械一厂',
+      responsible: 'safety_officer',
+    });
+    expect(none.body.toast.type).toBe('error');
+    expect(cardText(none.body.card.data)).toContain('城关机械一厂 没有安全管理员');
+    const kept = elementsOf(none.body.card.data).find((e) => e.name === 'responsible');
+    expect(kept.initial_option).toBe('safety_officer');
+    const bad = await submitForm('ou_insp', { ...baseForm, responsible: 'mayor' });
+    expect(cardText(bad.body.card.data)).toContain('整改责任人请选择单位主要负责人或单位安全管理员');
     expect(await count()).toBe(before);
   });
 

@@ -115,6 +115,7 @@ describe('report form', () => {
       expect(text).toContain(`"name":"${name}"`);
     }
     expect(text).toContain('"tag":"date_picker","name":"deadline"');
+    expect(text).toContain('"name":"responsible"');
     expect(text).toContain('"name":"suspend"');
     expect(text).toContain('"name":"basis"');
     expect(text).toContain('"content":"提交"');
@@ -125,6 +126,14 @@ describe('report form', () => {
     expect(result.ok && result.report.deadline).toBe('2026-03-09');
     const major = checkReportForm({ ...valid, level: 'major', deadline: '', suspend: 'yes' }, now, calendar);
     expect(major.ok && [major.report.deadline, major.report.suspended]).toEqual(['2026-04-01', true]);
+    // 定责任人: the principal unless the safety officer is chosen.
+    expect(result.ok && result.report.responsible).toBe('principal');
+    const officer = checkReportForm({ ...valid, responsible: 'safety_officer' }, now, calendar);
+    expect(officer.ok && officer.report.responsible).toBe('safety_officer');
+    for (const wrong of ['mayor', 'toString']) {
+      const bad = checkReportForm({ ...valid, responsible: wrong }, now, calendar);
+      expect(!bad.ok && bad.errors.responsible).toBe('整改责任人请选择单位主要负责人或单位安全管理员');
+    }
   });
 
   it('reports every problem beside its field', () => {

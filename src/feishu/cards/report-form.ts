@@ -75,6 +75,10 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
     initial_date: (v.deadline ?? '').slice(0, 10) || input.defaultDeadline,
   });
   error('deadline');
+  select('responsible', '定责任人：整改责任人（默认单位主要负责人）', [
+    { value: 'principal', text: '单位主要负责人' },
+    { value: 'safety_officer', text: '单位安全管理员' },
+  ]);
   select('suspend', '停产停业整改（仅重大隐患）', [
     { value: 'no', text: '否' },
     { value: 'yes', text: '是，责令停产停业整改' },
@@ -92,7 +96,7 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
   });
 
   const intro = [
-    '填写隐患信息后点「提交」。责任人默认为单位主要负责人。',
+    '填写隐患信息后点「提交」。整改责任人默认为单位主要负责人，也可选单位安全管理员（以名录为准）。',
     input.photoCount > 0
       ? `已收到 ${input.photoCount} 张照片，将随本次上报一起登记。`
       : '现场照片可直接发送给我，30 分钟内发送的照片会附在本次上报中。',
