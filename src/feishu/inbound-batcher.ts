@@ -27,7 +27,6 @@ const MAX_FLUSHES = 2;
 export const FLUSH_SPACING_MS = 3;
 
 export interface InboundBatcherOptions {
-  spacingMs?: number;
   /** Called with the number of rows of each flush (the metric of how well group commit groups). */
   onFlush?: (rows: number) => void;
 }
@@ -43,14 +42,11 @@ export class InboundBatcher {
   private flushing = 0;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
-  private readonly spacingMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly options: InboundBatcherOptions = {},
-  ) {
-    this.spacingMs = options.spacingMs ?? FLUSH_SPACING_MS;
-  }
+  ) {}
 
   /** Stores the event; resolves true when it was new, false for a redelivery (same event_id or message_id). */
   record(record: InboundRecord): Promise<boolean> {
@@ -63,7 +59,7 @@ export class InboundBatcher {
   /** Starts a flush now if one may start, or sets a timer for when one may. */
   private schedule(): void {
     if (this.queue.length === 0 || this.flushing >= MAX_FLUSHES || this.timer) return;
-    const wait = this.lastFlushAt + this.spacingMs - performance.now();
+    const wait = this.lastFlushAt + FLUSH_SPACING_MS - performance.now();
     if (wait <= 0) {
       void this.flush();
       return;

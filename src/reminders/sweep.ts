@@ -556,9 +556,11 @@ export class ReminderSweep {
     } else {
       const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
       const cursor: ClaimCursor = { after: null, rest: false };
-      // A big sweep (a catch-up after downtime, a new policy) reads the units and people of everything due once,
+      // Nothing due (most sweeps): one index-only look, no batch transactions. More than one batch due: a big
+      // sweep (a catch-up after downtime, a new policy), which reads the units and people of everything due once,
       // before its first batch: otherwise its first batches would each wait for their own lookups.
-      const big = await this.moreDueThan(at, batchSize);
+      const due = await this.countDue(at, batchSize + 1);
+      const big = due > batchSize;
       if (big) {
         const prefetchStarted = performance.now();
         await Promise.all([
@@ -599,7 +601,9 @@ export class ReminderSweep {
           throw error;
         }
       };
-      const outcomes = await Promise.allSettled(Array.from({ length: concurrency }, stopOthersOnFailure));
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: due === 0 ? 0 : concurrency }, stopOthersOnFailure),
+      );
       done = true;
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
@@ -614,14 +618,14 @@ export class ReminderSweep {
     return result;
   }
 
-  /** True when more than one batch is due at `at` (an index-only look at no more than `batch` + 1 entries). */
-  private async moreDueThan(at: Date, batch: number): Promise<boolean> {
+  /** How many schedule rows are due at `at`, counting no further than `limit` (an index-only look). */
+  private async countDue(at: Date, limit: number): Promise<number> {
     const rows = rowsOf<{ n: number }>(
       await this.deps.db.execute(sql`select count(*)::int as n from (
         select 1 from hazard_schedules where next_due_at <= ${at.toISOString()}::timestamptz
-        limit ${sql.raw(String(Math.trunc(batch) + 1))}) due`),
+        limit ${sql.raw(String(Math.trunc(limit)))}) due`),
     );
-    return Number(rows[0]?.n ?? 0) > batch;
+    return Number(rows[0]?.n ?? 0);
   }
 
   /**
