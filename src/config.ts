@@ -52,6 +52,8 @@ const envSchema = z
     DEADLINE_DAY_COUNTING: optional(
       z.enum(['calendar', 'working'], { message: 'must be "calendar" or "working"' }),
     ).default('calendar'),
+    /** A JSON file of holiday years (src/domain/holiday-file.ts) added to the chinese-days package's. */
+    HOLIDAYS_FILE: optional(z.string()),
     /** `HH:MM-HH:MM` (may cross midnight) or `off`. */
     QUIET_HOURS: optional(
       z

@@ -49,8 +49,15 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const startedAt = performance.now();
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const lifecycle: Lifecycle = { ready: false, shuttingDown: false };
-  // First, before anything is opened: a broken ESCALATION_POLICY_FILE stops the start, listing every problem.
+  // First, before anything is opened: a broken ESCALATION_POLICY_FILE or HOLIDAYS_FILE stops the start, listing
+  // every problem.
   const reminderSettings = loadReminderSettings(config);
+  if (reminderSettings.holidayYearsFromFile.length > 0) {
+    logger.info(
+      { file: config.HOLIDAYS_FILE, years: reminderSettings.holidayYearsFromFile },
+      'holiday arrangement: years from HOLIDAYS_FILE in use',
+    );
+  }
   const sandbox = isSandbox(config) ? await startSandbox(config, logger) : undefined;
   const feishuApp: FeishuApp = sandbox?.app ?? {
     appId: config.FEISHU_APP_ID!,

@@ -10,55 +10,93 @@ import holidayData from 'chinese-days/dist/chinese-days.json' with { type: 'json
 import type { HazardGrade, LocalDate, LocalTime } from './vocabulary.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Holiday data (chinese-days)
+// Holiday data (chinese-days, plus years an operator adds)
 
-const statutoryHolidays: Readonly<Record<string, string>> = holidayData.holidays;
-/** 调休 make-up working days: weekend days that are working days. */
-const makeUpWorkdays: Readonly<Record<string, string>> = holidayData.workdays;
+/**
+ * The State Council's holiday arrangement (放假安排) for some years: statutory holidays and 调休 make-up working days
+ * (weekend days that are working days), each with its holiday's name. Years the table does not cover fall back to
+ * Monday–Friday, and every working-day answer says so (`usedWeekdayFallback`).
+ */
+export interface HolidayTable {
+  holidays: Readonly<Record<LocalDate, string>>;
+  workdays: Readonly<Record<LocalDate, string>>;
+  /** The years covered, first to last (a table has no gaps: added years must follow on). */
+  years: Readonly<{ first: number; last: number }>;
+}
 
 function yearsIn(record: Readonly<Record<string, string>>): number[] {
   return Object.keys(record).map((date) => Number(date.slice(0, 4)));
 }
 
 /**
- * The years for which the `chinese-days` package knows the State Council's holiday arrangement (inclusive).
- * With chinese-days 1.5.7 this is 2004–2026. Past these years, working days fall back to Monday–Friday and
- * every working-day function says so (`usedWeekdayFallback`). Upgrade the package each winter, when the next
- * year's arrangement is published (usually November).
+ * The `chinese-days` package's table. With chinese-days 1.5.7 it covers 2004–2026. Upgrade the package each
+ * winter, when the next year's arrangement is published (usually November), or add the year with HOLIDAYS_FILE.
  */
-export const HOLIDAY_DATA_YEARS: Readonly<{ first: number; last: number }> = Object.freeze({
-  first: Math.min(...yearsIn(statutoryHolidays)),
-  last: Math.max(...yearsIn(statutoryHolidays)),
+export const PACKAGE_HOLIDAYS: HolidayTable = Object.freeze({
+  holidays: holidayData.holidays,
+  workdays: holidayData.workdays,
+  years: Object.freeze({
+    first: Math.min(...yearsIn(holidayData.holidays)),
+    last: Math.max(...yearsIn(holidayData.holidays)),
+  }),
 });
+
+/** The years the `chinese-days` package covers (inclusive). */
+export const HOLIDAY_DATA_YEARS = PACKAGE_HOLIDAYS.years;
+
+/** One year's arrangement as an operator writes it (see parseHolidayYears). */
+export interface HolidayYear {
+  holidays: Record<LocalDate, string>;
+  workdays: Record<LocalDate, string>;
+}
+
+/** `base` with whole years replaced or added (a year given here replaces that year of `base` entirely). */
+export function withHolidayYears(base: HolidayTable, years: Readonly<Record<number, HolidayYear>>): HolidayTable {
+  const replaced = new Set(Object.keys(years).map(Number));
+  const keep = (record: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(record).filter(([date]) => !replaced.has(Number(date.slice(0, 4)))));
+  const holidays = keep(base.holidays);
+  const workdays = keep(base.workdays);
+  for (const year of Object.values(years)) {
+    Object.assign(holidays, year.holidays);
+    Object.assign(workdays, year.workdays);
+  }
+  const all = [base.years.first, base.years.last, ...replaced];
+  return Object.freeze({
+    holidays: Object.freeze(holidays),
+    workdays: Object.freeze(workdays),
+    years: Object.freeze({ first: Math.min(...all), last: Math.max(...all) }),
+  });
+}
 
 export interface WorkingDayAnswer {
   working: boolean;
-  /** True when the date lies outside HOLIDAY_DATA_YEARS and the answer is plain Monday–Friday. */
+  /** True when the date lies outside the table's years and the answer is plain Monday–Friday. */
   usedWeekdayFallback: boolean;
   /** The holiday's Chinese name (e.g. 国庆节) when the date is a statutory holiday or a make-up working day. */
   holiday?: string;
 }
 
 /** Whether a local date is a statutory working day (法定工作日), including 调休 make-up days. */
-export function workingDayInfo(date: LocalDate): WorkingDayAnswer {
+export function workingDayInfo(date: LocalDate, table: HolidayTable = PACKAGE_HOLIDAYS): WorkingDayAnswer {
   const { year } = parseLocalDate(date);
   const weekday = weekdayOf(date);
   const isWeekday = weekday >= 1 && weekday <= 5;
-  if (year < HOLIDAY_DATA_YEARS.first || year > HOLIDAY_DATA_YEARS.last) {
+  if (year < table.years.first || year > table.years.last) {
     return { working: isWeekday, usedWeekdayFallback: true };
   }
-  const makeUp = makeUpWorkdays[date];
+  const makeUp = table.workdays[date];
   if (makeUp) return { working: true, usedWeekdayFallback: false, holiday: holidayName(makeUp) };
-  const holiday = statutoryHolidays[date];
+  const holiday = table.holidays[date];
   if (holiday) return { working: false, usedWeekdayFallback: false, holiday: holidayName(holiday) };
   return { working: isWeekday, usedWeekdayFallback: false };
 }
 
-export function isWorkingDay(date: LocalDate): boolean {
-  return workingDayInfo(date).working;
+export function isWorkingDay(date: LocalDate, table: HolidayTable = PACKAGE_HOLIDAYS): boolean {
+  return workingDayInfo(date, table).working;
 }
 
-/** The package stores "English,中文,n"; we show the Chinese name. */
+/** The package stores "English,中文,n" (an operator's file, just the name); we show the Chinese name. */
 function holidayName(entry: string): string {
   return entry.split(',')[1] ?? entry;
 }
@@ -163,7 +201,7 @@ export function daysBetween(from: LocalDate, to: LocalDate): number {
 
 export interface DayShift {
   date: LocalDate;
-  /** True when some day counted lay outside HOLIDAY_DATA_YEARS and was judged by Monday–Friday alone. */
+  /** True when some day counted lay outside the holiday table's years and was judged by Monday–Friday alone. */
   usedWeekdayFallback: boolean;
 }
 
@@ -171,7 +209,7 @@ export interface DayShift {
  * The `days`-th working day after `date` (before it when negative); `date` itself when 0.
  * E.g. 2026-09-30 + 1 working day = 2026-10-08 (National Day holiday 10-01…10-07).
  */
-export function addWorkingDays(date: LocalDate, days: number): DayShift {
+export function addWorkingDays(date: LocalDate, days: number, table: HolidayTable = PACKAGE_HOLIDAYS): DayShift {
   if (!Number.isInteger(days)) throw new RangeError(`working days must be a whole number, got ${days}`);
   let current = date;
   let remaining = Math.abs(days);
@@ -179,7 +217,7 @@ export function addWorkingDays(date: LocalDate, days: number): DayShift {
   let usedWeekdayFallback = false;
   while (remaining > 0) {
     current = addCalendarDays(current, step);
-    const info = workingDayInfo(current);
+    const info = workingDayInfo(current, table);
     usedWeekdayFallback ||= info.usedWeekdayFallback;
     if (info.working) remaining -= 1;
   }
@@ -307,6 +345,8 @@ export interface CalendarSettings {
   defaultDeadlineDays: Readonly<Record<HazardGrade, number>>;
   /** The latest allowed deadline (report or extension), in calendar days from today. */
   maxDeadlineDays: number;
+  /** Statutory holidays and make-up days for working-day counting. */
+  holidays: HolidayTable;
 }
 
 export const DEFAULT_CALENDAR_SETTINGS: Readonly<CalendarSettings> = Object.freeze({
@@ -315,6 +355,7 @@ export const DEFAULT_CALENDAR_SETTINGS: Readonly<CalendarSettings> = Object.free
   quietHours: Object.freeze({ start: '22:00', end: '07:30' }),
   defaultDeadlineDays: Object.freeze({ general: 7, major: 30 }),
   maxDeadlineDays: 365,
+  holidays: PACKAGE_HOLIDAYS,
 });
 
 export interface DeadlineProblem {
@@ -383,7 +424,7 @@ export function createCalendar(overrides: Partial<CalendarSettings> = {}): Calen
     shifts.get(`${date}|${days}`, () =>
       Object.freeze(
         settings.dayCounting === 'working'
-          ? addWorkingDays(date, days)
+          ? addWorkingDays(date, days, settings.holidays)
           : { date: addCalendarDays(date, days), usedWeekdayFallback: false },
       ),
     );

@@ -3,5 +3,6 @@ export * from './calendar.js';
 export * from './escalation-policy.js';
 export * from './hazard.js';
 export * from './hazard-code.js';
+export * from './holiday-file.js';
 export * from './permissions.js';
 export * from './vocabulary.js';

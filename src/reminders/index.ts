@@ -1,7 +1,7 @@
 /**
  * Reminders and escalation (督办提醒与升级): the sweep, the daily digest and their scheduler, wired to one
- * deployment's settings. `createReminders` throws PolicyFileError on a broken ESCALATION_POLICY_FILE, which stops
- * the start with the list of problems.
+ * deployment's settings. `createReminders` throws PolicyFileError on a broken ESCALATION_POLICY_FILE or
+ * HOLIDAYS_FILE, which stops the start with the list of problems.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';

@@ -1,7 +1,7 @@
 /**
  * The reminder settings of one deployment: the escalation policy (the default ladder, or a validated file) and the
- * calendar (time zone, calendar/working days, quiet hours), both from the environment. A broken policy file stops
- * the start with every problem listed (path + reason).
+ * calendar (time zone, calendar/working days with the holiday years of HOLIDAYS_FILE, quiet hours), both from the
+ * environment. A broken policy or holiday file stops the start with every problem listed (path + reason).
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
@@ -11,6 +11,9 @@ import {
   DEFAULT_POLICY,
   type EscalationPolicy,
   HOLIDAY_DATA_YEARS,
+  type HolidayTable,
+  PACKAGE_HOLIDAYS,
+  parseHolidayFile,
   parsePolicy,
 } from '../domain/index.js';
 
@@ -19,6 +22,8 @@ export interface ReminderSettings {
   calendar: Calendar;
   /** Where the policy came from, for the start-up log. */
   policySource: string;
+  /** The years HOLIDAYS_FILE added or replaced (empty without one), for the start-up log. */
+  holidayYearsFromFile: number[];
 }
 
 export class PolicyFileError extends Error {
@@ -29,31 +34,52 @@ export class PolicyFileError extends Error {
 }
 
 export function loadReminderSettings(
-  config: Pick<Config, 'ESCALATION_POLICY_FILE' | 'BOT_TIMEZONE' | 'DEADLINE_DAY_COUNTING' | 'QUIET_HOURS'>,
+  config: Pick<
+    Config,
+    'ESCALATION_POLICY_FILE' | 'HOLIDAYS_FILE' | 'BOT_TIMEZONE' | 'DEADLINE_DAY_COUNTING' | 'QUIET_HOURS'
+  >,
 ): ReminderSettings {
+  const holidays = loadHolidays(config.HOLIDAYS_FILE);
   const calendar = createCalendar({
     timeZone: config.BOT_TIMEZONE,
     dayCounting: config.DEADLINE_DAY_COUNTING,
     quietHours: config.QUIET_HOURS,
+    holidays: holidays.table,
   });
+  const holidayYearsFromFile = holidays.years;
   const file = config.ESCALATION_POLICY_FILE;
-  if (!file) return { policy: DEFAULT_POLICY, calendar, policySource: 'default' };
-  let text: string;
+  if (!file) return { policy: DEFAULT_POLICY, calendar, policySource: 'default', holidayYearsFromFile };
+  const parsed = parsePolicy(readSettingsFile('ESCALATION_POLICY_FILE', file, 'unset it to use the default ladder'));
+  if (!parsed.ok) throw invalidFile('ESCALATION_POLICY_FILE', file, parsed.errors);
+  return { policy: parsed.policy, calendar, policySource: file, holidayYearsFromFile };
+}
+
+/** The holiday table: the package's, with HOLIDAYS_FILE's years put in when it is set. */
+function loadHolidays(file: string | undefined): { table: HolidayTable; years: number[] } {
+  if (!file) return { table: PACKAGE_HOLIDAYS, years: [] };
+  const parsed = parseHolidayFile(
+    readSettingsFile('HOLIDAYS_FILE', file, "unset it to use the chinese-days package's years only"),
+    PACKAGE_HOLIDAYS,
+  );
+  if (!parsed.ok) throw invalidFile('HOLIDAYS_FILE', file, parsed.errors);
+  return { table: parsed.table, years: parsed.years };
+}
+
+function readSettingsFile(variable: string, file: string, otherwise: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     throw new PolicyFileError(
-      `ESCALATION_POLICY_FILE ${file} cannot be read: ${(error as Error).message}. Fix the path or unset it to use the default ladder.`,
+      `${variable} ${file} cannot be read: ${(error as Error).message}. Fix the path or ${otherwise}.`,
     );
   }
-  const parsed = parsePolicy(text);
-  if (!parsed.ok) {
-    const lines = parsed.errors.map((e) => `  - ${e.path || '(file)'}: ${e.reason}`);
-    throw new PolicyFileError(
-      `ESCALATION_POLICY_FILE ${file} is invalid (${parsed.errors.length} problem${parsed.errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
-    );
-  }
-  return { policy: parsed.policy, calendar, policySource: file };
+}
+
+function invalidFile(variable: string, file: string, errors: { path: string; reason: string }[]): PolicyFileError {
+  const lines = errors.map((e) => `  - ${e.path || '(file)'}: ${e.reason}`);
+  return new PolicyFileError(
+    `${variable} ${file} is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+  );
 }
 
 /**
@@ -64,10 +90,16 @@ export function loadReminderSettings(
 export function holidayCoverageWarning(calendar: Calendar, now: Date): string | null {
   if (calendar.settings.dayCounting !== 'working') return null;
   const latest = calendar.latestDeadline(now);
-  if (Number(latest.slice(0, 4)) <= HOLIDAY_DATA_YEARS.last) return null;
+  const { first, last } = calendar.settings.holidays.years;
+  if (Number(latest.slice(0, 4)) <= last) return null;
+  const source =
+    last > HOLIDAY_DATA_YEARS.last
+      ? 'chinese-days and HOLIDAYS_FILE'
+      : 'chinese-days, and no HOLIDAYS_FILE year after it';
   return (
-    `working-day deadlines: the holiday data (chinese-days) covers ${HOLIDAY_DATA_YEARS.first}–${HOLIDAY_DATA_YEARS.last}; ` +
-    `days after ${HOLIDAY_DATA_YEARS.last}-12-31 (deadlines may be set up to ${latest}) count Monday–Friday with no ` +
-    'holidays or make-up days. Upgrade chinese-days once the State Council publishes the next arrangement.'
+    `working-day deadlines: the holiday data (${source}) covers ${first}–${last}; ` +
+    `days after ${last}-12-31 (deadlines may be set up to ${latest}) count Monday–Friday with no ` +
+    'holidays or make-up days. Add the next year to HOLIDAYS_FILE once the State Council publishes its arrangement ' +
+    '(or upgrade chinese-days).'
   );
 }

@@ -98,3 +98,75 @@ describe('the holiday data warning at start-up', () => {
     expect(holidayCoverageWarning(working, new Date('2025-12-01T09:00:00+08:00'))).toBeNull();
   });
 });
+
+describe('holiday years from HOLIDAYS_FILE', () => {
+  // An illustrative 2027 arrangement (the real one is the State Council's, published late in 2026): 春节 from
+  // Saturday 02-06 to Sunday 02-14, worked back on Saturday 02-20.
+  const year2027 = {
+    holidays: {
+      '2027-01-01': '元旦',
+      ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`2027-02-${String(6 + i).padStart(2, '0')}`, '春节'])),
+    },
+    workdays: { '2027-02-20': '春节' },
+  };
+  const load = (content: unknown, extra: Record<string, string> = {}) =>
+    loadReminderSettings(
+      loadConfig({
+        DEADLINE_DAY_COUNTING: 'working',
+        HOLIDAYS_FILE: file(`holidays-${Math.random()}.json`, JSON.stringify(content)),
+        ...extra,
+      }),
+    );
+
+  it('counts working days across a year the package does not know, and the start-up warning moves on', () => {
+    const settings = load({ 2027: year2027 });
+    expect(settings.holidayYearsFromFile).toEqual([2027]);
+    const calendar = settings.calendar;
+    expect(calendar.addDays('2027-02-05', 1)).toEqual({ date: '2027-02-15', usedWeekdayFallback: false });
+    expect(calendar.addDays('2027-02-19', 1)).toEqual({ date: '2027-02-20', usedWeekdayFallback: false });
+    expect(calendar.addDays('2026-12-31', 1)).toEqual({ date: '2027-01-04', usedWeekdayFallback: false });
+    // Without the file the same count falls back to Monday–Friday and says so.
+    const plain = loadReminderSettings(loadConfig({ DEADLINE_DAY_COUNTING: 'working' })).calendar;
+    expect(plain.addDays('2027-02-05', 1)).toEqual({ date: '2027-02-08', usedWeekdayFallback: true });
+    // Deadlines set from 2026-11-28 reach 2027-11-28, which the file covers; a year later they would not.
+    expect(holidayCoverageWarning(calendar, new Date('2026-11-28T09:00:00+08:00'))).toBeNull();
+    const later = holidayCoverageWarning(calendar, new Date('2027-03-01T09:00:00+08:00'));
+    expect(later).toContain('covers 2004–2027');
+    expect(later).toContain('HOLIDAYS_FILE');
+  });
+
+  it('replaces a year the package knows, whole', () => {
+    const calendar = load({ 2026: { holidays: { '2026-01-01': '元旦' } } }).calendar;
+    // 2026-10-01 was 国庆节 in the package; the file's 2026 has no National Day, so it is a Thursday like any other.
+    expect(calendar.addDays('2026-09-30', 1).date).toBe('2026-10-01');
+  });
+
+  it('stops the start on a broken file, listing every problem by path', () => {
+    const attempt = () =>
+      load({
+        2027: {
+          holidays: { '2027-02-30': '春节', '2027-10-01': '', '2026-10-01': '国庆节' },
+          workdays: { '2027-02-17': '春节' },
+          extra: {},
+        },
+        2029: { holidays: { '2027-01-01': '元旦' } },
+        next: {},
+      });
+    expect(attempt).toThrow(PolicyFileError);
+    expect(attempt).toThrow(/HOLIDAYS_FILE .* is invalid \(8 problems\)/);
+    expect(attempt).toThrow(/2027\.extra: unknown field/);
+    expect(attempt).toThrow(/2027\.holidays\.2027-02-30: expected a date in 2027/);
+    expect(attempt).toThrow(/2027\.holidays\.2027-10-01: expected the holiday's name/);
+    expect(attempt).toThrow(/2027\.holidays\.2026-10-01: expected a date in 2027/);
+    expect(attempt).toThrow(/2027\.workdays\.2027-02-17: 2027-02-17 is a weekday/);
+    expect(attempt).toThrow(/2029\.holidays\.2027-01-01: expected a date in 2029/);
+    expect(attempt).toThrow(/next: a key must be a year/);
+    expect(attempt).toThrow(/2029: 2028 is missing/);
+    expect(() => load({ 2028: { holidays: { '2028-01-01': '元旦' } } })).toThrow(/2027 is missing/);
+    expect(() => load({ 2027: { workdays: {} } })).toThrow(/2027\.holidays: a year needs its holidays/);
+    expect(() => load([])).toThrow(/expected an object with one entry per year/);
+    expect(() => loadReminderSettings(loadConfig({ HOLIDAYS_FILE: file('broken-holidays.json', '{"2027":') }))).toThrow(
+      /HOLIDAYS_FILE .*\n {2}- \(file\): not valid JSON/,
+    );
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Years of the State Council's holiday arrangement (放假安排) that an operator adds or corrects with a file
+ * (`HOLIDAYS_FILE`), for working-day deadlines: the `chinese-days` package only knows the years published before
+ * its release, and a service inside a government network cannot wait for an upgrade. The file, one entry per year:
+ *
+ *   {"2027": {"holidays": {"2027-01-01": "元旦", "2027-02-06": "春节", …}, "workdays": {"2027-02-20": "春节"}}}
+ *
+ * `holidays` lists every day off (weekend days of a holiday included), `workdays` the 调休 make-up working days
+ * (weekend days worked). A year in the file replaces that year of the package's data entirely. Pure: no I/O here.
+ */
+import { type HolidayTable, type HolidayYear, isLocalDate, weekdayOf, withHolidayYears } from './calendar.js';
+
+export interface HolidayFileError {
+  /** Where in the file, e.g. `2027.workdays.2027-02-17`. */
+  path: string;
+  reason: string;
+}
+
+export type HolidayFileResult =
+  | { ok: true; table: HolidayTable; years: number[] }
+  | { ok: false; errors: HolidayFileError[] };
+
+const MAX_NAME_LENGTH = 20;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Checks the file's text against `base` (the package's table) and answers `base` with its years put in. */
+export function parseHolidayFile(text: string, base: HolidayTable): HolidayFileResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, errors: [{ path: '', reason: `not valid JSON: ${(error as Error).message}` }] };
+  }
+  const errors: HolidayFileError[] = [];
+  if (!isRecord(value) || Object.keys(value).length === 0) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: '',
+          reason: 'expected an object with one entry per year, e.g. {"2027": {"holidays": {…}, "workdays": {…}}}',
+        },
+      ],
+    };
+  }
+  const years: Record<number, HolidayYear> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    const year = Number(key);
+    if (!/^\d{4}$/.test(key)) {
+      errors.push({ path: key, reason: 'a key must be a year such as 2027' });
+      continue;
+    }
+    if (year < base.years.first) {
+      errors.push({ path: key, reason: `years before ${base.years.first} are not counted in working days` });
+      continue;
+    }
+    if (!isRecord(entry)) {
+      errors.push({ path: key, reason: 'expected {"holidays": {date: name}, "workdays": {date: name}}' });
+      continue;
+    }
+    for (const field of Object.keys(entry)) {
+      if (field !== 'holidays' && field !== 'workdays') {
+        errors.push({ path: `${key}.${field}`, reason: 'unknown field: only "holidays" and "workdays" are read' });
+      }
+    }
+    const holidays = readDays(key, 'holidays', entry.holidays, errors);
+    const workdays = readDays(key, 'workdays', entry.workdays, errors);
+    if (Object.keys(holidays).length === 0 && !errors.some((e) => e.path.startsWith(`${key}.holidays`))) {
+      errors.push({ path: `${key}.holidays`, reason: 'a year needs its holidays (at least 元旦 and 春节)' });
+    }
+    for (const date of Object.keys(workdays)) {
+      const weekday = weekdayOf(date);
+      if (weekday >= 1 && weekday <= 5) {
+        errors.push({
+          path: `${key}.workdays.${date}`,
+          reason: `${date} is a weekday: a make-up working day (调休上班) is a Saturday or Sunday`,
+        });
+      }
+      if (date in holidays) {
+        errors.push({
+          path: `${key}.workdays.${date}`,
+          reason: `${date} is listed both as a holiday and as a working day`,
+        });
+      }
+    }
+    years[year] = { holidays, workdays };
+  }
+  // The table has no gaps: a year after the package's last needs every year between.
+  const added = Object.keys(years).map(Number);
+  for (const year of added) {
+    if (year > base.years.last + 1 && !added.includes(year - 1)) {
+      errors.push({
+        path: String(year),
+        reason: `${year - 1} is missing: the data covers up to ${base.years.last}, and years must follow on without a gap`,
+      });
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, table: withHolidayYears(base, years), years: added.sort((a, b) => a - b) };
+}
+
+function readDays(year: string, field: string, value: unknown, errors: HolidayFileError[]): Record<string, string> {
+  const days: Record<string, string> = {};
+  if (value === undefined) return days;
+  if (!isRecord(value)) {
+    errors.push({
+      path: `${year}.${field}`,
+      reason: 'expected an object of date → holiday name, e.g. {"2027-10-01": "国庆节"}',
+    });
+    return days;
+  }
+  for (const [date, name] of Object.entries(value)) {
+    const path = `${year}.${field}.${date}`;
+    if (!isLocalDate(date) || !date.startsWith(`${year}-`)) {
+      errors.push({ path, reason: `expected a date in ${year} written YYYY-MM-DD` });
+    } else if (typeof name !== 'string' || name.trim() === '' || name.trim().length > MAX_NAME_LENGTH) {
+      errors.push({ path, reason: `expected the holiday's name (1–${MAX_NAME_LENGTH} characters), e.g. "春节"` });
+    } else {
+      days[date] = name.trim();
+    }
+  }
+  return days;
+}
