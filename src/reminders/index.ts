@@ -12,6 +12,7 @@ import { enqueueStatutoryReminders } from '../ledger/statutory.js';
 import { type DigestResult, sendDailyDigests } from './digest.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
 import { loadReminderSettings, type ReminderSettings } from './settings.js';
+import { rearmIfSettingsChanged, settingsFingerprint } from './settings-state.js';
 import { ReminderSweep, type SweepOptions, type SweepResult } from './sweep.js';
 
 export { PolicyFileError } from './settings.js';
@@ -112,6 +113,19 @@ export function createReminders(deps: RemindersDeps): Reminders {
     logger: deps.logger,
     calendar: settings.calendar,
     digestAt: settings.policy.digest.at,
+    onStart: async () => {
+      const { changed, rearmed } = await rearmIfSettingsChanged(
+        database.db,
+        settingsFingerprint(settings),
+        clock.now(),
+      );
+      if (changed && rearmed > 0) {
+        deps.logger.info(
+          { rearmed, policy: settings.policySource },
+          'reminder settings changed since the schedules were worked out: open hazards are evaluated again',
+        );
+      }
+    },
     ...deps.scheduler,
     run: (job, at, afterBatch) => (job === 'sweep' ? reminders.sweep({ at, afterBatch }) : reminders.digest({ at })),
   });

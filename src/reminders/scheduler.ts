@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   /** false: no cron tasks (tests drive slots by hand); the takeover check and the catch-up still run. */
   cron?: boolean;
   catchUpOnStart?: boolean;
+  /** Runs once at start, before the catch-up (the schedules are re-armed here when the settings changed). */
+  onStart?: () => Promise<void>;
   leaseMs?: number;
   takeoverIntervalMs?: number;
 }
@@ -79,7 +81,12 @@ export class ReminderScheduler {
       this.options.takeoverIntervalMs ?? DEFAULT_TAKEOVER_MS,
     );
     this.timer.unref();
-    if (this.options.catchUpOnStart !== false) this.track(this.catchUp());
+    this.track(
+      (async () => {
+        await this.options.onStart?.();
+        if (this.options.catchUpOnStart !== false) await this.catchUp();
+      })(),
+    );
   }
 
   async stop(): Promise<void> {

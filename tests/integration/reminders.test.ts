@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { Service } from '../../src/server.js';
+import { type Service, startService } from '../../src/server.js';
 import { COUNTY_DIRECTORY, COUNTY_OPEN_IDS, insertHazard, rows, startReplica } from '../support/reminders.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
@@ -310,6 +311,33 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     // A second run the same day sends nothing more.
     await service.deps.reminders.digest({ at: new Date('2026-08-03T09:00:00+08:00') });
     expect(digests('ou_cl')).toHaveLength(1);
+  });
+
+  it('works every open hazard out again when a start finds other reminder settings (here: no quiet hours)', async () => {
+    const db = service.testDb.database.db;
+    const { id } = await insertHazard(db, { deadline: '2026-09-20', reportedAt: '2026-09-10T10:00:00+08:00' });
+    await sweep(service, { at: '2026-09-11T10:00:00+08:00' });
+    const next = async () =>
+      rows<{ next_due_at: string }>(
+        await db.execute(sql`select next_due_at::text from hazard_schedules where hazard_id = ${id}`),
+      )[0]!.next_due_at;
+    expect(await next()).not.toBe('-infinity');
+    // Same settings: a start leaves the schedules alone.
+    const same = await startReplica(service, { reminders: { scheduler: { cron: false, catchUpOnStart: false } } });
+    await same.shutdown();
+    expect(await next()).not.toBe('-infinity');
+    // Quiet hours off: the start re-arms the hazard for the catch-up sweep (left off here, so it can be seen).
+    const other = await startService(
+      { ...service.config, QUIET_HOURS: null },
+      {
+        logger: pino({ level: 'silent' }),
+        clock: service.clock,
+        database: { ...service.testDb.database, close: async () => {} },
+        reminders: { scheduler: { cron: false, catchUpOnStart: false } },
+      },
+    );
+    await eventually(async () => (await next()) === '-infinity' || undefined, 10_000, 'the re-armed schedule');
+    await other.shutdown();
   });
 });
 

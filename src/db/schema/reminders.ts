@@ -77,3 +77,14 @@ export const digestDeliveries = pgTable(
   },
   (t) => [primaryKey({ columns: [t.day, t.personId] })],
 );
+
+/**
+ * The reminder settings the schedules were worked out under (one row): a fingerprint of the policy, time zone, day
+ * counting, quiet hours and, with working days, the holiday table. When a start finds other settings, every open
+ * hazard's schedule is re-armed so the catch-up sweep works its steps out again (src/reminders/settings-state.ts).
+ */
+export const reminderSettingsState = pgTable('reminder_settings_state', {
+  id: integer('id').primaryKey(),
+  fingerprint: text('fingerprint').notNull(),
+  appliedAt: timestamp('applied_at', { withTimezone: true }).notNull(),
+});

@@ -1,0 +1,79 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { rowsOf } from '../../src/db/rows.js';
+import { loadReminderSettings } from '../../src/reminders/settings.js';
+import { rearmIfSettingsChanged, settingsFingerprint } from '../../src/reminders/settings-state.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { insertHazard } from '../support/reminders.js';
+
+const now = new Date('2026-11-28T09:00:00+08:00');
+const LATER = '2026-12-20T09:00:00+08:00';
+
+describe('schedules follow the reminder settings in force', () => {
+  let testDb: TestDatabase;
+  const db = () => testDb.database.db;
+  const ids: number[] = [];
+  let closedId = 0;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    await db().execute(sql`insert into regions (code, name, level) values ('town-01', '城关镇', 1)`);
+    await db().execute(
+      sql`insert into people (code, name, open_id) values ('p-boss', '赵总', 'ou_boss'), ('p-insp', '王检查', 'ou_insp')`,
+    );
+    await db().execute(sql`
+      insert into enterprises (code, name, region_id, principal_id)
+      select 'e001', '某某化工有限公司', r.id, p.id from regions r, people p where r.code = 'town-01' and p.code = 'p-boss'`);
+    // 7 open hazards and one closed (one re-arm chunk; the loop ends on the next, empty one).
+    for (let i = 0; i < 7; i++) {
+      ids.push((await insertHazard(db(), { deadline: '2026-12-10', reportedAt: '2026-11-20T10:00:00+08:00' })).id);
+    }
+    closedId = (
+      await insertHazard(db(), { deadline: '2026-12-10', reportedAt: '2026-11-20T10:00:00+08:00', status: 'closed' })
+    ).id;
+  });
+  afterAll(async () => testDb.drop());
+
+  /** As a sweep leaves them: every schedule worked out, the next step far ahead (the closed one: nothing more). */
+  const sweptEverything = async () => {
+    await db().execute(sql`update hazard_schedules set next_due_at = ${LATER}::timestamptz, evaluated_at = now()`);
+    await db().execute(sql`update hazard_schedules set next_due_at = null where hazard_id = ${closedId}`);
+  };
+  const rearmedIds = async () =>
+    rowsOf<{ hazard_id: number }>(
+      await db().execute(
+        sql`select hazard_id from hazard_schedules where next_due_at = '-infinity' order by hazard_id`,
+      ),
+    ).map((r) => Number(r.hazard_id));
+
+  it('re-arms every open hazard when the settings differ from those stored, once', async () => {
+    await sweptEverything();
+    // A database from before the check has no fingerprint: re-armed once.
+    expect(await rearmIfSettingsChanged(db(), 'settings-a', now)).toEqual({ changed: true, rearmed: 7 });
+    expect(await rearmedIds()).toEqual(ids);
+
+    await sweptEverything();
+    expect(await rearmIfSettingsChanged(db(), 'settings-a', now)).toEqual({ changed: false, rearmed: 0 });
+    expect(await rearmedIds()).toEqual([]);
+
+    expect(await rearmIfSettingsChanged(db(), 'settings-b', now)).toEqual({ changed: true, rearmed: 7 });
+    expect(await rearmedIds()).toEqual(ids);
+    // The closed hazard stays finished; the steps already sent stay on the rows (nothing is sent twice).
+    const closed = rowsOf<{ next_due_at: string | null }>(
+      await db().execute(sql`select next_due_at from hazard_schedules where hazard_id = ${closedId}`),
+    );
+    expect(closed[0]!.next_due_at).toBeNull();
+  });
+
+  it('fingerprints what decides when steps fall due, and only that', () => {
+    const fingerprint = (env: Record<string, string>) => settingsFingerprint(loadReminderSettings(loadConfig(env)));
+    const base = fingerprint({});
+    expect(fingerprint({})).toBe(base);
+    expect(fingerprint({ QUIET_HOURS: '23:00-07:00' })).not.toBe(base);
+    expect(fingerprint({ DEADLINE_DAY_COUNTING: 'working' })).not.toBe(base);
+    expect(fingerprint({ BOT_TIMEZONE: 'Asia/Urumqi' })).not.toBe(base);
+    // The log level, say, moves no step.
+    expect(fingerprint({ LOG_LEVEL: 'debug' })).toBe(base);
+  });
+});
