@@ -204,8 +204,10 @@ export class OutboxSender {
                 uuid: row.id,
               });
         messageId = sent.messageId;
-        // Remember the message before buzzing: a failed buzz is retried without sending the message again.
-        await db.update(outbox).set({ messageId }).where(eq(outbox.id, row.id));
+        // Remember the message before buzzing: a failed buzz is retried without sending the message again. (A
+        // message without a buzz is marked sent with its id in one statement below; a crash in between sends it
+        // again under the same uuid, which Feishu drops.)
+        if (row.urgentOpenIds?.length) await db.update(outbox).set({ messageId }).where(eq(outbox.id, row.id));
       }
       if (row.urgentOpenIds?.length && !row.urgentDoneAt && messageId) {
         await this.waitForAppPermit(row.target);
@@ -217,6 +219,7 @@ export class OutboxSender {
         .update(outbox)
         .set({
           status: 'sent',
+          ...(messageId ? { messageId } : {}),
           sentAt: sql`now()`,
           leaseUntil: null,
           lastError: null,
