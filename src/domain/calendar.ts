@@ -44,7 +44,7 @@ export const PACKAGE_HOLIDAYS: HolidayTable = Object.freeze({
 /** The years the `chinese-days` package covers (inclusive). */
 export const HOLIDAY_DATA_YEARS = PACKAGE_HOLIDAYS.years;
 
-/** One year's arrangement as an operator writes it (see parseHolidayYears). */
+/** One year's arrangement as an operator writes it (see parseHolidayFile in holiday-file.ts). */
 export interface HolidayYear {
   holidays: Record<LocalDate, string>;
   workdays: Record<LocalDate, string>;

@@ -83,7 +83,11 @@ export class ReminderScheduler {
     this.timer.unref();
     this.track(
       (async () => {
-        await this.options.onStart?.();
+        try {
+          await this.options.onStart?.();
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'reminder start-up step failed; catching up anyway');
+        }
         if (this.options.catchUpOnStart !== false) await this.catchUp();
       })(),
     );
