@@ -25,7 +25,8 @@ export async function startReplica(
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock: options.clock ?? first.clock,
     database,
-    reminders: options.reminders,
+    // No cron tasks, as in startTestService: tests drive the sweeps.
+    reminders: { ...options.reminders, scheduler: { cron: false, ...options.reminders?.scheduler } },
   });
 }
 

@@ -45,6 +45,9 @@ export async function startTestService(
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock,
     ...options,
+    // No cron tasks: tests drive sweeps themselves, and a real-time tick (every 5 minutes) in the middle of a test
+    // would sweep beside it and split its batches. The catch-up at start and the takeover check still run.
+    reminders: { ...options.reminders, scheduler: { cron: false, ...options.reminders?.scheduler } },
     database: testDb.database,
   });
   sim.setBotUrl(`${service.url}/feishu/events`);
