@@ -1,5 +1,8 @@
-/** The chat commands of interface.md, in Chinese and English, with their menu event keys. */
-export type CommandName = 'report' | 'mine' | 'show' | 'ledger' | 'stats' | 'help';
+/**
+ * The chat commands of interface.md, in Chinese and English, with their menu event keys; plus 绑定 (bind), which
+ * makes a group chat a township's escalation group (src/chat/bind-group.ts).
+ */
+export type CommandName = 'report' | 'mine' | 'show' | 'ledger' | 'stats' | 'help' | 'bind';
 
 export interface Command {
   name: CommandName;
@@ -20,6 +23,8 @@ const WORDS: Record<string, CommandName> = {
   stats: 'stats',
   帮助: 'help',
   help: 'help',
+  绑定: 'bind',
+  bind: 'bind',
 };
 
 export const MENU_KEYS: ReadonlySet<string> = new Set(['report', 'mine', 'ledger', 'stats', 'help']);

@@ -8,6 +8,7 @@ import type { FeishuDispatcher } from '../feishu/dispatcher.js';
 import type { InboundEvent } from '../feishu/events.js';
 import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
 import type { IncomingPhoto } from '../hazards/photos.js';
+import { bindGroup } from './bind-group.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
 import { downloadPhotos, handleHazardCardAction, showHazard, startReport, storePhotos } from './hazards.js';
 import { answerListAction, answerQuery } from './queries.js';
@@ -88,6 +89,16 @@ async function handleMessage(event: InboundEvent, deps: ChatDeps, downloaded?: I
   const command = text === undefined ? null : parseCommand(text);
   if (command?.name === 'report' && openId) {
     await startReport(deps, { openId, replyTo: message.message_id, inGroup });
+    return;
+  }
+  if (command?.name === 'bind' && openId && message.chat_id) {
+    await bindGroup(deps, {
+      openId,
+      chatId: message.chat_id,
+      inGroup,
+      argument: command.argument,
+      replyTo: message.message_id,
+    });
     return;
   }
   if (command?.name === 'show' && openId) {

@@ -339,6 +339,46 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     await eventually(async () => (await next()) === '-infinity' || undefined, 10_000, 'the re-armed schedule');
     await other.shutdown();
   });
+
+  it('绑定: a township leader makes a group its escalation group from inside it; others are told who may', async () => {
+    const GROUP = 'oc_town02_new';
+    service.sim.addChat({ chatId: GROUP, name: '河西镇安全生产群', memberOpenIds: COUNTY_OPEN_IDS });
+    const db = service.testDb.database.db;
+    const chatOf = async (code: string) =>
+      rows<{ chat_id: string | null }>(await db.execute(sql`select chat_id from regions where code = ${code}`))[0]!
+        .chat_id;
+    const answer = async (openId: string, text: string, chatId?: string) => {
+      const delivery = await service.sim.sendText(openId, text, chatId ? { chatId } : {});
+      return eventually(
+        () => service.sim.messages({ msgType: 'text' }).find((m) => m.parentId === delivery.messageId),
+        10_000,
+        `the answer to ${text}`,
+      );
+    };
+    expect((await answer('ou_resp', '绑定 河西镇', GROUP)).content.text).toContain('只有管理员或河西镇的乡镇领导');
+    expect((await answer('ou_tlc2', '绑定 不存在镇', GROUP)).content.text).toContain('没有“不存在镇”');
+    expect((await answer('ou_tlc2', '绑定 河西镇')).content.text).toContain('请在乡镇安全生产工作群里 @我');
+    expect(await chatOf('town-02')).toBeNull();
+    // 城关镇's leader may not bind 河西镇 either.
+    expect((await answer('ou_tlc', '绑定 town-02', GROUP)).content.text).toContain('只有管理员或河西镇');
+    expect((await answer('ou_tlc2', '绑定 河西镇', GROUP)).content.text).toContain('已将本群设为河西镇的督办群');
+    expect(await chatOf('town-02')).toBe(GROUP);
+    expect((await answer('ou_tlc2', '绑定 town-02', GROUP)).content.text).toContain('本群已是河西镇的督办群');
+
+    // The next overdue step of a 河西镇 unit @mentions its leader in that group.
+    const { code } = await insertHazard(db, {
+      enterprise: 'e002',
+      deadline: '2026-10-12',
+      reportedAt: '2026-10-08T10:00:00+08:00',
+      acknowledgedAt: '2026-10-08T11:00:00+08:00',
+    });
+    const overdue = await sweep(service, { at: '2026-10-13T09:00:00+08:00' });
+    expect(overdue.steps.find((s: Json) => s.hazard === code)).toMatchObject({ channel: 'mention', chatId: GROUP });
+    const posted = await eventually(() =>
+      service.sim.messages({ to: GROUP, msgType: 'interactive' }).find((m) => m.rawContent.includes(code)),
+    );
+    expect(posted.rawContent).toContain('<at id=ou_tlc2></at>');
+  });
 });
 
 describe('working-day deadlines (法定工作日, 调休)', () => {

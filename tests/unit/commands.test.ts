@@ -14,6 +14,9 @@ describe('parseCommand', () => {
     ['show yh-2026-000001', 'show', 'yh-2026-000001'],
     ['/stats', 'stats', ''],
     ['台账\u3000', 'ledger', ''],
+    ['@_user_1 绑定 城关镇', 'bind', '城关镇'],
+    ['@_user_1 绑定城关镇', 'bind', '城关镇'],
+    ['bind town-01', 'bind', 'town-01'],
   ])('reads %j as %s', (text, name, argument) => {
     expect(parseCommand(text)).toEqual({ name, argument });
   });
