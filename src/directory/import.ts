@@ -143,7 +143,7 @@ async function applyImport(
     const changed =
       stored !== undefined &&
       (stored.name !== region.name ||
-        stored.chatId !== region.chatId ||
+        (region.chatId !== undefined && stored.chatId !== region.chatId) ||
         stored.level !== level ||
         (stored.parentId === null ? null : state.codeOf.region.get(stored.parentId)) !== region.parent);
     if (count(report.regions, stored, changed)) {
@@ -157,7 +157,8 @@ async function applyImport(
       code: r.code,
       name: r.name,
       parentId: r.parent === null ? null : ids.region.get(r.parent)!,
-      chatId: r.chatId,
+      // No chat in the file keeps the one set before (by 绑定 in the group, or an earlier import).
+      chatId: r.chatId === undefined ? (state.regions.get(r.code)?.chatId ?? null) : r.chatId,
       level,
       active: true,
       createdAt: now,

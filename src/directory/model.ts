@@ -86,8 +86,12 @@ export interface RegionEntry {
   code: string;
   name: string;
   parent: string | null;
-  /** The township's group chat (oc_…): escalations @mention people there (and in sub-regions without their own). */
-  chatId: string | null;
+  /**
+   * The township's group chat (oc_…): escalations @mention people there (and in sub-regions without their own).
+   * Undefined (an empty cell, no column, no key) keeps the chat already set, e.g. by `绑定` in the group; null
+   * (written 无 or none) removes it.
+   */
+  chatId: string | null | undefined;
 }
 
 export interface DepartmentEntry {

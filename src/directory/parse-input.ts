@@ -89,8 +89,19 @@ function readRegion(src: RecordSource, issues: IssueList): RegionEntry | undefin
   const code = readCode(src, issues, '区域编码');
   const name = readName(src, issues, '区域名称');
   const parent = optionalCode(src, 'parent', issues);
-  const chatId = checked(src, 'chatId', issues, checkChatId).value;
-  if (code === undefined || name === undefined || parent === undefined || chatId === undefined) return undefined;
+  const chatText = src.get('chatId');
+  let chatId: string | null | undefined;
+  let chatOk = true;
+  if (chatText !== undefined && /^(无|none)$/i.test(chatText.trim())) chatId = null;
+  else if (chatText !== undefined) {
+    const checkedChat = checkChatId(chatText);
+    if (checkedChat.ok) chatId = checkedChat.value;
+    else {
+      issues.add(src.at, src.column('chatId'), checkedChat.reason);
+      chatOk = false;
+    }
+  }
+  if (code === undefined || name === undefined || parent === undefined || !chatOk) return undefined;
   return { at: src.at, code, name, parent, chatId };
 }
 

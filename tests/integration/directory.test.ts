@@ -124,6 +124,26 @@ describe('the directory (组织名录) through the admin API', () => {
     expect((batchGetIdCalls()[0]!.body as { mobiles: string[] }).mobiles).toEqual([36, 37, 38, 39, 40].map(mobile));
   });
 
+  it('keeps a township group set before when a file leaves it empty; 无 removes it', async () => {
+    const chatOf = async (code: string) => (await directory()).regions.find((r) => r.code === code)?.chatId;
+    expect(await chatOf('town-01')).toBe('oc_town01_safety');
+    // An admin's own sheet without the column (or with the cell empty) does not undo a 绑定 made in the group.
+    const kept = await putJson({ regions: [{ code: 'town-01', name: '城关镇', parent: null }] }, '?mode=merge');
+    expect(kept.status).toBe(200);
+    expect(await chatOf('town-01')).toBe('oc_town01_safety');
+    const removed = await putJson(
+      { regions: [{ code: 'town-01', name: '城关镇', parent: null, chatId: '无' }] },
+      '?mode=merge',
+    );
+    expect((await json(removed)).regions).toMatchObject({ updated: 1 });
+    expect(await chatOf('town-01')).toBeNull();
+    await putJson(
+      { regions: [{ code: 'town-01', name: '城关镇', parent: null, chatId: 'oc_town01_safety' }] },
+      '?mode=merge',
+    );
+    expect(await chatOf('town-01')).toBe('oc_town01_safety');
+  });
+
   it('resolves who answers for an enterprise along the chain of responsibility', async () => {
     const chain = await resolveResponsibility(service.testDb.database.db, 'e003');
     expect(chain?.responsible).toEqual({ code: 'p013', name: '人员13', openId: 'ou_person_13' });

@@ -364,6 +364,14 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect((await answer('ou_tlc2', '绑定 河西镇', GROUP)).content.text).toContain('已将本群设为河西镇的督办群');
     expect(await chatOf('town-02')).toBe(GROUP);
     expect((await answer('ou_tlc2', '绑定 town-02', GROUP)).content.text).toContain('本群已是河西镇的督办群');
+    // Importing the directory again (河西镇 without a 群聊ID) keeps the group bound in chat.
+    const reimport = await fetch(`${service.url}/api/admin/directory`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify(COUNTY_DIRECTORY),
+    });
+    expect(reimport.status).toBe(200);
+    expect(await chatOf('town-02')).toBe(GROUP);
 
     // The next overdue step of a 河西镇 unit @mentions its leader in that group.
     const { code } = await insertHazard(db, {
