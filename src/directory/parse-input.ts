@@ -89,20 +89,20 @@ function readRegion(src: RecordSource, issues: IssueList): RegionEntry | undefin
   const code = readCode(src, issues, '区域编码');
   const name = readName(src, issues, '区域名称');
   const parent = optionalCode(src, 'parent', issues);
-  const chatText = src.get('chatId');
-  let chatId: string | null | undefined;
-  let chatOk = true;
-  if (chatText !== undefined && /^(无|none)$/i.test(chatText.trim())) chatId = null;
-  else if (chatText !== undefined) {
-    const checkedChat = checkChatId(chatText);
-    if (checkedChat.ok) chatId = checkedChat.value;
-    else {
-      issues.add(src.at, src.column('chatId'), checkedChat.reason);
-      chatOk = false;
-    }
-  }
-  if (code === undefined || name === undefined || parent === undefined || !chatOk) return undefined;
-  return { at: src.at, code, name, parent, chatId };
+  const chat = readTownshipChat(src, issues);
+  if (code === undefined || name === undefined || parent === undefined || !chat.ok) return undefined;
+  return { at: src.at, code, name, parent, chatId: chat.chatId };
+}
+
+/** A region's 群聊ID: empty keeps the chat set before (undefined), 无/none removes it (null), else a chat_id. */
+function readTownshipChat(src: RecordSource, issues: IssueList): { ok: boolean; chatId?: string | null } {
+  const text = src.get('chatId');
+  if (text === undefined) return { ok: true, chatId: undefined };
+  if (/^(无|none)$/i.test(text.trim())) return { ok: true, chatId: null };
+  const checkedChat = checkChatId(text);
+  if (checkedChat.ok) return { ok: true, chatId: checkedChat.value };
+  issues.add(src.at, src.column('chatId'), checkedChat.reason);
+  return { ok: false };
 }
 
 function readDepartment(src: RecordSource, issues: IssueList): DepartmentEntry | undefined {

@@ -23,6 +23,7 @@ export const REPORT_FIELDS = [
   'funds',
   'contingency',
 ] as const;
+export type ReportField = (typeof REPORT_FIELDS)[number];
 
 /** Who rectifies (定责任人), as the form offers it: the unit's officers from the directory. */
 export type ResponsibleChoice = 'principal' | 'safety_officer';
@@ -30,7 +31,6 @@ export const RESPONSIBLE_LABELS: Readonly<Record<ResponsibleChoice, string>> = {
   principal: '单位主要负责人',
   safety_officer: '单位安全管理员',
 };
-export type ReportField = (typeof REPORT_FIELDS)[number];
 
 /** What the reporter typed, as text (the form comes back with exactly these). */
 export type ReportFormValues = Partial<Record<ReportField, string>>;
