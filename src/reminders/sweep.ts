@@ -601,9 +601,10 @@ export class ReminderSweep {
           throw error;
         }
       };
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: due === 0 ? 0 : concurrency }, stopOthersOnFailure),
-      );
+      // Parallel loops only for a big sweep: two loops claiming one batch's worth at once split it between them
+      // (each skips the rows the other has locked so far), and a person got two cards where one was meant.
+      const loops = due === 0 ? 0 : big ? concurrency : 1;
+      const outcomes = await Promise.allSettled(Array.from({ length: loops }, stopOthersOnFailure));
       done = true;
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
