@@ -8,8 +8,10 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, ConfigError, isSandbox, loadConfig, loadDotEnv } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
+import { unbindTownshipChat } from './directory/township-chat.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
+import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import { createMetrics } from './http/metrics.js';
@@ -85,7 +87,21 @@ export async function startService(config: Config, options: StartOptions = {}): 
     logger,
     timeoutMs: options.feishuTimeoutMs,
   });
-  const outboxSender = new OutboxSender({ database, client: feishu, logger, metrics });
+  const outboxSender: OutboxSender = new OutboxSender({
+    database,
+    client: feishu,
+    logger,
+    metrics,
+    // A township group the bot is not in (a 群聊ID imported before the bot was added) would fail every escalation:
+    // unbind it at the first refusal and tell that township's leaders how to bind it properly.
+    onGivenUp: async ({ receiveIdType, target, code }) => {
+      if (receiveIdType !== 'chat_id' || code !== BOT_NOT_IN_CHAT) return;
+      const regions = await unbindTownshipChat(database.db, { chatId: target, why: 'bot_not_member' });
+      if (regions.length === 0) return;
+      logger.warn({ chatId: target, regions }, 'the bot is not in a township group; unbound');
+      outboxSender.kick();
+    },
+  });
   const dispatcher = new FeishuDispatcher({
     db: database.db,
     logger,

@@ -10,6 +10,7 @@ import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
 import type { IncomingPhoto } from '../hazards/photos.js';
 import { bindGroup } from './bind-group.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
+import { unbindRemovedGroup, welcomeGroup } from './group-membership.js';
 import { downloadPhotos, handleHazardCardAction, showHazard, startReport, storePhotos } from './hazards.js';
 import { answerListAction, answerQuery } from './queries.js';
 
@@ -42,6 +43,8 @@ export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDep
     },
   );
   dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event, { ...deps, db }));
+  dispatcher.onEvent('im.chat.member.bot.added_v1', (event, { db }) => welcomeGroup({ ...deps, db }, event));
+  dispatcher.onEvent('im.chat.member.bot.deleted_v1', (event, { db }) => unbindRemovedGroup({ ...deps, db }, event));
   // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
   dispatcher.onCardAction(async (action) => {
     const listAnswer = await answerListAction(deps, action);

@@ -1,7 +1,10 @@
+/** Sending to a group the bot is not a member of (never added, or removed). */
+export const BOT_NOT_IN_CHAT = 230002;
+
 /** Feishu's business codes that no retry will fix: the message is given up on and the reason recorded. */
 const PERMANENT_CODES: Record<number, string> = {
   230001: '参数错误',
-  230002: '机器人不在该群中',
+  [BOT_NOT_IN_CHAT]: '机器人不在该群中',
   230006: '机器人能力未开启',
   230013: '用户不在应用可用范围内',
   230017: '用户已离职或不存在',

@@ -25,6 +25,15 @@ export interface OutboxSenderOptions {
   pollIntervalMs?: number;
   leaderCheckIntervalMs?: number;
   limiter?: SendRateLimiter;
+  /** Told of every message given up for good (e.g. to unbind a group chat the bot is not in). */
+  onGivenUp?: (failure: GivenUp) => Promise<void>;
+}
+
+export interface GivenUp {
+  receiveIdType: ReceiveIdType | null;
+  target: string;
+  /** Feishu's business code, when it gave one. */
+  code: number | undefined;
 }
 
 type OutboxRow = typeof outbox.$inferSelect;
@@ -247,6 +256,9 @@ export class OutboxSender {
         { outboxId: row.id, kind: row.kind, target: row.target, code: error.code, attempts, reason: error.message },
         'outbox message given up',
       );
+      await this.options
+        .onGivenUp?.({ receiveIdType: row.receiveIdType as ReceiveIdType | null, target: row.target, code: error.code })
+        .catch((hookError) => logger.error({ err: hookError, outboxId: row.id }, 'handling a given-up message failed'));
       return;
     }
     let delayMs: number;

@@ -44,6 +44,13 @@ function stepsOf(answer: Json, code: string): Record<string, string[]> {
   return out;
 }
 
+/** The township group a region is bound to (`regions.chat_id`). */
+async function chatOf(service: TestService, code: string): Promise<string | null> {
+  const db = service.testDb.database.db;
+  return rows<{ chat_id: string | null }>(await db.execute(sql`select chat_id from regions where code = ${code}`))[0]!
+    .chat_id;
+}
+
 /** Cards the bot delivered to `openId` about hazard `code`. */
 const cardsAbout = (service: TestService, openId: string, code: string) =>
   service.sim.messages({ to: openId }).filter((m) => m.rawContent.includes(code));
@@ -344,9 +351,6 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     const GROUP = 'oc_town02_new';
     service.sim.addChat({ chatId: GROUP, name: '河西镇安全生产群', memberOpenIds: COUNTY_OPEN_IDS });
     const db = service.testDb.database.db;
-    const chatOf = async (code: string) =>
-      rows<{ chat_id: string | null }>(await db.execute(sql`select chat_id from regions where code = ${code}`))[0]!
-        .chat_id;
     const answer = async (openId: string, text: string, chatId?: string) => {
       const delivery = await service.sim.sendText(openId, text, chatId ? { chatId } : {});
       return eventually(
@@ -358,11 +362,11 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect((await answer('ou_resp', '绑定 河西镇', GROUP)).content.text).toContain('只有管理员或河西镇的乡镇领导');
     expect((await answer('ou_tlc2', '绑定 不存在镇', GROUP)).content.text).toContain('没有“不存在镇”');
     expect((await answer('ou_tlc2', '绑定 河西镇')).content.text).toContain('请在乡镇安全生产工作群里 @我');
-    expect(await chatOf('town-02')).toBeNull();
+    expect(await chatOf(service, 'town-02')).toBeNull();
     // 城关镇's leader may not bind 河西镇 either.
     expect((await answer('ou_tlc', '绑定 town-02', GROUP)).content.text).toContain('只有管理员或河西镇');
     expect((await answer('ou_tlc2', '绑定 河西镇', GROUP)).content.text).toContain('已将本群设为河西镇的督办群');
-    expect(await chatOf('town-02')).toBe(GROUP);
+    expect(await chatOf(service, 'town-02')).toBe(GROUP);
     expect((await answer('ou_tlc2', '绑定 town-02', GROUP)).content.text).toContain('本群已是河西镇的督办群');
     // Importing the directory again (河西镇 without a 群聊ID) keeps the group bound in chat.
     const reimport = await fetch(`${service.url}/api/admin/directory`, {
@@ -371,7 +375,7 @@ describe('reminders and escalation (督办提醒与升级)', () => {
       body: JSON.stringify(COUNTY_DIRECTORY),
     });
     expect(reimport.status).toBe(200);
-    expect(await chatOf('town-02')).toBe(GROUP);
+    expect(await chatOf(service, 'town-02')).toBe(GROUP);
 
     // The next overdue step of a 河西镇 unit @mentions its leader in that group.
     const { code } = await insertHazard(db, {
@@ -386,6 +390,86 @@ describe('reminders and escalation (督办提醒与升级)', () => {
       service.sim.messages({ to: GROUP, msgType: 'interactive' }).find((m) => m.rawContent.includes(code)),
     );
     expect(posted.rawContent).toContain('<at id=ou_tlc2></at>');
+  });
+
+  it('a bot removed from a township group unbinds it and tells that township; added to a group, it says how to bind', async () => {
+    const GROUP = 'oc_town02_new'; // bound to 河西镇 by the test before
+    const db = service.testDb.database.db;
+    const textsTo = (to: string) => service.sim.messages({ to, msgType: 'text' }).map((m) => m.content.text as string);
+    expect(await chatOf(service, 'town-02')).toBe(GROUP);
+    const toldBefore = { tlc2: textsTo('ou_tlc2').length, tlc: textsTo('ou_tlc').length };
+
+    await service.sim.changeBotMembership(GROUP, 'ou_tlc2', false);
+    await eventually(async () => (await chatOf(service, 'town-02')) === null || undefined, 10_000, '河西镇 unbound');
+    const told = await eventually(() => textsTo('ou_tlc2').slice(toldBefore.tlc2).at(0), 10_000, 'the leader told');
+    expect(told).toContain('机器人已被移出「河西镇安全生产群」');
+    expect(told).toContain('绑定 河西镇');
+    // Another township's group and leaders are not touched.
+    expect(await chatOf(service, 'town-01')).toBe(TOWN_CHAT);
+    expect(textsTo('ou_tlc').length).toBe(toldBefore.tlc);
+
+    // Escalations still reach the people, just not that group.
+    const groupPosts = service.sim.messages({ to: GROUP }).length;
+    const { code } = await insertHazard(db, {
+      enterprise: 'e002',
+      deadline: '2026-10-20',
+      reportedAt: '2026-10-16T10:00:00+08:00',
+      acknowledgedAt: '2026-10-16T11:00:00+08:00',
+    });
+    const overdue = await sweep(service, { at: '2026-10-21T09:00:00+08:00' });
+    expect(overdue.steps.find((s: Json) => s.hazard === code)).toMatchObject({ channel: 'mention', chatId: null });
+    await eventually(() => cardsAbout(service, 'ou_tlc2', code).length === 1, 10_000, 'the card to the leader');
+    expect(service.sim.messages({ to: GROUP }).length).toBe(groupPosts);
+
+    // Added back, the bot says how to bind; in a group the directory already binds, it says whose group it is.
+    const before = textsTo(GROUP).length;
+    await service.sim.changeBotMembership(GROUP, 'ou_tlc2', true);
+    const welcome = await eventually(() => textsTo(GROUP).at(before), 10_000, 'the welcome');
+    expect(welcome).toContain('@我 发送「绑定 乡镇名称」');
+    const bound = textsTo(TOWN_CHAT).length;
+    await service.sim.changeBotMembership(TOWN_CHAT, 'ou_tlc', true);
+    const known = await eventually(() => textsTo(TOWN_CHAT).at(bound), 10_000, 'the welcome in a bound group');
+    expect(known).toContain('本群是城关镇的督办群');
+  });
+
+  it('a 群聊ID imported for a group the bot is not in is unbound at the first refused send, and the leaders told', async () => {
+    const NO_BOT = 'oc_town02_without_bot';
+    service.sim.addChat({ chatId: NO_BOT, name: '河西镇工作群', memberOpenIds: COUNTY_OPEN_IDS, botIsMember: false });
+    const db = service.testDb.database.db;
+    const directory = {
+      ...COUNTY_DIRECTORY,
+      regions: COUNTY_DIRECTORY.regions.map((r) => (r.code === 'town-02' ? { ...r, chatId: NO_BOT } : r)),
+    };
+    const imported = await fetch(`${service.url}/api/admin/directory`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify(directory),
+    });
+    expect(imported.status).toBe(200);
+    expect(await chatOf(service, 'town-02')).toBe(NO_BOT);
+    const toldBefore = service.sim.messages({ to: 'ou_tlc2', msgType: 'text' }).length;
+
+    const { code } = await insertHazard(db, {
+      enterprise: 'e002',
+      deadline: '2026-10-26',
+      reportedAt: '2026-10-22T10:00:00+08:00',
+      acknowledgedAt: '2026-10-22T11:00:00+08:00',
+    });
+    const overdue = await sweep(service, { at: '2026-10-27T09:00:00+08:00' });
+    expect(overdue.steps.find((s: Json) => s.hazard === code)).toMatchObject({ chatId: NO_BOT });
+    await eventually(async () => (await chatOf(service, 'town-02')) === null || undefined, 10_000, '河西镇 unbound');
+    const told = await eventually(
+      () => service.sim.messages({ to: 'ou_tlc2', msgType: 'text' }).at(toldBefore)?.content.text as string,
+      10_000,
+      'the leader told',
+    );
+    expect(told).toContain(`机器人不在河西镇的督办群（群聊ID ${NO_BOT}）中`);
+    expect(told).toContain('绑定 河西镇');
+    // The person still got the step's card one-to-one; nothing reached the group.
+    expect(cardsAbout(service, 'ou_tlc2', code)).toHaveLength(1);
+    expect(service.sim.messages({ to: NO_BOT })).toHaveLength(0);
+    const failed = await service.deps.metrics.registry.getSingleMetricAsString('feishu_outbox_failed_total');
+    expect(failed).toMatch(/code="230002"\} [1-9]/);
   });
 });
 

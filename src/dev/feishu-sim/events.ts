@@ -102,6 +102,26 @@ export function menuClicked(ctx: EnvelopeContext, operator: SimUser, eventKey: s
   });
 }
 
+/**
+ * `im.chat.member.bot.added_v1` / `im.chat.member.bot.deleted_v1`: someone added the bot to a group, or removed it
+ * (the same body for both).
+ */
+export function botMembershipChanged(
+  ctx: EnvelopeContext,
+  change: 'added' | 'deleted',
+  operator: SimUser,
+  chat: { chatId: string; name: string },
+): V2Envelope {
+  return envelope(ctx, `im.chat.member.bot.${change}_v1`, {
+    chat_id: chat.chatId,
+    operator_id: userIds(operator),
+    external: false,
+    operator_tenant_key: TENANT_KEY,
+    name: chat.name,
+    i18n_names: { zh_cn: chat.name },
+  });
+}
+
 export interface CardAction {
   value?: Record<string, unknown>;
   formValue?: Record<string, string | string[]>;

@@ -9,6 +9,7 @@ import { validateCard } from './card-validator.js';
 import { CONTROL_PREFIX, handleControl } from './control.js';
 import { encryptEvent, randomHex, signEvent } from './crypto.js';
 import {
+  botMembershipChanged,
   type CardAction,
   cardClicked,
   type EnvelopeContext,
@@ -83,6 +84,8 @@ export interface FeishuSim {
   blockBot(openId: string, blocked?: boolean): void;
   addChat(chat: { chatId: string; name: string; memberOpenIds: string[]; botIsMember?: boolean }): void;
   setBotInChat(chatId: string, isMember: boolean): void;
+  /** A user adds the bot to a group (or, with false, removes it): membership changes and the bot gets the event. */
+  changeBotMembership(chatId: string, operatorOpenId: string, isMember: boolean): Promise<Delivery>;
   /** Every call received, in order (clear with `calls.length = 0`). */
   readonly calls: RecordedCall[];
   /** Messages the bot sent, with their current content (after patches / card-callback updates). */
@@ -227,6 +230,13 @@ class Simulator implements FeishuSim {
     const chat = this.state.chats.get(chatId);
     if (!chat) throw new Error(`sim.setBotInChat: unknown chat ${chatId}`);
     chat.botIsMember = isMember;
+  }
+  changeBotMembership(chatId: string, operatorOpenId: string, isMember: boolean): Promise<Delivery> {
+    const operator = this.requireUser(operatorOpenId);
+    const chat = this.state.chats.get(chatId);
+    if (!chat) throw new Error(`sim.changeBotMembership: unknown chat ${chatId}`);
+    chat.botIsMember = isMember;
+    return this.deliver(botMembershipChanged(this.envelopeContext(), isMember ? 'added' : 'deleted', operator, chat));
   }
 
   messages(filter: { to?: string; msgType?: string } = {}): SimMessage[] {
