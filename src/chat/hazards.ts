@@ -316,6 +316,8 @@ function toHazardAction(action: CardAction, kind: string): HazardAction | null {
       return { type: 'accept' };
     case 'hazard.reject':
       return { type: 'reject', reason: field(action, 'reject_reason') };
+    case 'hazard.comment':
+      return { type: 'comment', text: field(action, 'comment') };
     default:
       return null;
   }

@@ -19,6 +19,7 @@ import { type Calendar, createCalendar, isLocalDate } from './calendar.js';
 import {
   type Actor,
   canAssign,
+  canComment,
   canDecideExtension,
   canEscalateSupervision,
   canRectify,
@@ -84,7 +85,9 @@ export type HazardAction =
   | { type: 'refuseExtension'; reason?: string }
   | { type: 'accept'; note?: string }
   | { type: 'reject'; reason: string }
-  | { type: 'escalateSupervision'; level: Exclude<SupervisionLevel, 'none'>; reason?: string };
+  | { type: 'escalateSupervision'; level: Exclude<SupervisionLevel, 'none'>; reason?: string }
+  /** 督办意见: a remark on the record by anyone who may view it (leaders' way to act); the state does not change. */
+  | { type: 'comment'; text: string };
 
 export type HazardActionType = HazardAction['type'];
 
@@ -103,6 +106,7 @@ export const hazardActionSchema: z.ZodType<HazardAction> = z.discriminatedUnion(
   z.object({ type: z.literal('accept'), note: text.optional() }),
   z.object({ type: z.literal('reject'), reason: text }),
   z.object({ type: z.literal('escalateSupervision'), level: z.enum(['township', 'county']), reason: text.optional() }),
+  z.object({ type: z.literal('comment'), text }),
 ]);
 
 /** Who did it: a person code, or 'system' for the service (escalation policy). */
@@ -124,6 +128,7 @@ export type HazardEvent = { at: Date; by: EventActor } & (
   | { type: 'supervision_raised'; from: SupervisionLevel; to: SupervisionLevel; reason: string | null }
   | { type: 'supervision_lifted'; from: SupervisionLevel }
   | { type: 'closed' }
+  | { type: 'commented'; text: string }
 );
 
 export type HazardEventType = HazardEvent['type'];
@@ -290,6 +295,8 @@ export function applyAction(
       return reject(hazard, action.reason, actor, now);
     case 'escalateSupervision':
       return escalateSupervision(hazard, action.level, action.reason, actor, now);
+    case 'comment':
+      return comment(hazard, action.text, actor, now);
     default: {
       const unknown: never = action;
       return fail('invalid_input', `未知操作：${(unknown as { type?: string }).type}`);
@@ -497,6 +504,16 @@ function reject(hazard: Hazard, reason: string, actor: Actor, now: Date): Hazard
     hazard: { ...hazard, status: 'rectifying' },
     events: [{ type: 'rejected', at: now, by: eventActor(actor), reason: checked.text }],
   };
+}
+
+function comment(hazard: Hazard, text: string, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canComment(actor, hazard));
+  if (denied) return denied;
+  // After 销号 nobody is left to act on a remark.
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  const checked = checkText(text, '督办意见', 'comment', MAX_REASON_LENGTH);
+  if ('error' in checked) return checked.error;
+  return { ok: true, hazard, events: [{ type: 'commented', at: now, by: eventActor(actor), text: checked.text }] };
 }
 
 function escalateSupervision(

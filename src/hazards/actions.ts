@@ -61,6 +61,7 @@ const DONE_MESSAGES: Record<HazardAction['type'], string> = {
   accept: '验收通过，隐患已销号',
   reject: '已驳回，退回整改',
   escalateSupervision: '已挂牌督办',
+  comment: '督办意见已记录，并已告知整改责任人和上报人',
 };
 
 /**
@@ -114,7 +115,14 @@ export async function performHazardAction(
     const view = await buildHazardView(tx, updated, now, calendar);
     const ref = { id: record.row.id, code: record.row.code };
     await refreshHazardCards(tx, ref, view, now, input.messageId);
-    await notifyAfter(tx, deps, { action: input.action, updated, view, actorCode: person.code, now });
+    await notifyAfter(tx, deps, {
+      action: input.action,
+      updated,
+      view,
+      actorCode: person.code,
+      actorName: person.name,
+      now,
+    });
     return {
       ok: true,
       code: record.row.code,
@@ -135,10 +143,11 @@ async function notifyAfter(
     updated: NonNullable<Awaited<ReturnType<typeof loadHazard>>>;
     view: HazardCardView;
     actorCode: string;
+    actorName: string;
     now: Date;
   },
 ): Promise<void> {
-  const { action, updated, view, actorCode, now } = input;
+  const { action, updated, view, actorCode, actorName, now } = input;
   const ref = { id: updated.row.id, code: updated.row.code };
   const reporter = updated.people.get(updated.row.reporterId) ?? null;
   const responsible = updated.row.responsibleId ? (updated.people.get(updated.row.responsibleId) ?? null) : null;
@@ -209,6 +218,13 @@ async function notifyAfter(
         `${ref.code}：整改已验收通过，隐患销号${updated.row.grade === 'major' ? '，摘牌并解除停产停业' : ''}。`,
       );
       break;
+    case 'comment': {
+      // Whoever acts on the hazard hears the remark: the responsible person, and the inspector who follows it.
+      const remark = `${ref.code}：${actorName}的督办意见——${action.text.trim()}`;
+      await textTo(responsible, remark);
+      if (reporter?.code !== responsible?.code) await textTo(reporter, remark);
+      break;
+    }
     default:
       break;
   }

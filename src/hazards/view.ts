@@ -29,6 +29,7 @@ const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
     `挂牌督办（${SUPERVISION_LABELS[d.to as 'county'] ?? String(d.to)}）${d.reason ? `：${String(d.reason)}` : ''}`,
   supervision_lifted: () => '摘牌',
   closed: () => '销号',
+  commented: (d) => `督办意见：${String(d.text ?? '')}`,
   photo_added: (d) => `添加${d.stage === 'rectification' ? '整改' : '隐患'}照片`,
 };
 

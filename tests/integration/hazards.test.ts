@@ -155,6 +155,34 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       `a card about ${code} to ${openId}`,
     );
 
+  /** A click on a card forwarded to someone else: the simulator's own chats would not show it to them. */
+  const forwardedClick = async (
+    openId: string,
+    card: { messageId: string; chatId: string },
+    value: Json,
+    formValue?: Json,
+  ) => {
+    const delivery = await service.sim.deliver({
+      schema: '2.0',
+      header: {
+        event_id: randomUUID(),
+        event_type: 'card.action.trigger',
+        create_time: String(Date.now() * 1000),
+        token: service.sim.verificationToken,
+        app_id: service.sim.appId,
+        tenant_key: 'tenant',
+      },
+      event: {
+        operator: { tenant_key: 'tenant', open_id: openId },
+        token: `c-${randomUUID()}`,
+        action: { value, tag: 'button', ...(formValue ? { form_value: formValue } : {}) },
+        host: 'im_message',
+        context: { open_message_id: card.messageId, open_chat_id: card.chatId },
+      },
+    });
+    return delivery.body as Json;
+  };
+
   beforeAll(async () => {
     service = await startTestService({ ADMIN_TOKEN: TOKEN });
     for (const p of PEOPLE) service.sim.addUser({ openId: p.openId, name: p.name });
@@ -234,7 +262,8 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     const { code } = await report('ou_insp', { level: 'major', suspend: 'yes', funds: '50 万元', contingency: '停产' });
     for (const leader of ['ou_cl', 'ou_dl', 'ou_tml']) {
       const card = await cardAbout(leader, code, '重大隐患挂牌督办');
-      expect(buttonTexts(card.content)).toEqual([]);
+      // Leaders act on a listed hazard by remarking on it (督办意见).
+      expect(buttonTexts(card.content)).toEqual(['发表意见']);
       await eventually(() => service.sim.message(card.messageId)!.urgents.length > 0 || undefined, 10_000, '加急');
     }
     let row = await hazardRow(code);
@@ -358,34 +387,12 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     const { code } = await report('ou_insp');
     const notice = await cardAbout('ou_boss', code, '整改通知');
     const before = await eventCount(code);
-    /** A click on a card forwarded to someone else: the simulator's own chats would not show it to them. */
-    const forwardedClick = async (openId: string, value: Json, formValue?: Json) => {
-      const delivery = await service.sim.deliver({
-        schema: '2.0',
-        header: {
-          event_id: randomUUID(),
-          event_type: 'card.action.trigger',
-          create_time: String(Date.now() * 1000),
-          token: service.sim.verificationToken,
-          app_id: service.sim.appId,
-          tenant_key: 'tenant',
-        },
-        event: {
-          operator: { tenant_key: 'tenant', open_id: openId },
-          token: `c-${randomUUID()}`,
-          action: { value, tag: 'button', ...(formValue ? { form_value: formValue } : {}) },
-          host: 'im_message',
-          context: { open_message_id: notice.messageId, open_chat_id: notice.chatId },
-        },
-      });
-      return delivery.body as Json;
-    };
     const refusals = [
-      await forwardedClick('ou_stranger', { action: 'hazard.acknowledge', code }),
-      await forwardedClick('ou_nobody', { action: 'hazard.acknowledge', code }),
-      await forwardedClick('ou_oinsp', { action: 'hazard.acknowledge', code }),
-      await forwardedClick('ou_tinsp', { action: 'hazard.submitRectification', code }, { rectification: 'x' }),
-      await forwardedClick('ou_oinsp', { action: 'hazard.requestExtension', code }, { new_deadline: deadline }),
+      await forwardedClick('ou_stranger', notice, { action: 'hazard.acknowledge', code }),
+      await forwardedClick('ou_nobody', notice, { action: 'hazard.acknowledge', code }),
+      await forwardedClick('ou_oinsp', notice, { action: 'hazard.acknowledge', code }),
+      await forwardedClick('ou_tinsp', notice, { action: 'hazard.submitRectification', code }, { rectification: 'x' }),
+      await forwardedClick('ou_oinsp', notice, { action: 'hazard.requestExtension', code }, { new_deadline: deadline }),
     ];
     for (const answer of refusals) {
       expect(answer.toast.type, JSON.stringify(answer)).toBe('error');
@@ -398,11 +405,11 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       { action: 'hazard.submitRectification', code },
       { rectification: '已整改' },
     );
-    expect((await forwardedClick('ou_boss', { action: 'hazard.accept', code })).toast.type).toBe('error');
-    expect((await forwardedClick('ou_oinsp', { action: 'hazard.accept', code })).toast.type).toBe('error');
-    expect((await forwardedClick('ou_cl', { action: 'hazard.reject', code }, { reject_reason: 'x' })).toast.type).toBe(
-      'error',
-    );
+    expect((await forwardedClick('ou_boss', notice, { action: 'hazard.accept', code })).toast.type).toBe('error');
+    expect((await forwardedClick('ou_oinsp', notice, { action: 'hazard.accept', code })).toast.type).toBe('error');
+    expect(
+      (await forwardedClick('ou_cl', notice, { action: 'hazard.reject', code }, { reject_reason: 'x' })).toast.type,
+    ).toBe('error');
     expect((await hazardRow(code)).status).toBe('pending_verification');
     // Only the submission itself (acknowledged + submitted) was added to the trail.
     expect(await eventCount(code)).toBe(before + 2);
@@ -559,6 +566,43 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     await service.sim.sendText('ou_oinsp', `查询 ${code}`);
     const refused = await eventually(() => texts('ou_oinsp')[textsBefore]);
     expect(refused.content.text).toBe(`没有找到您可以查看的隐患 ${code}`);
+  });
+
+  it('督办意见: a leader remarks from the 查询 card; the responsible person and the reporter hear it, others are refused', async () => {
+    const { code } = await report('ou_insp');
+    const notice = await cardAbout('ou_boss', code, '整改通知');
+    const before = cards('ou_tml').length;
+    await service.sim.sendText('ou_tml', `查询 ${code}`);
+    const shown = await nextCard('ou_tml', before, 'the 查询 card');
+    expect(buttonTexts(shown.content)).toEqual(['发表意见']);
+    const comment = (text: string) =>
+      click('ou_tml', shown.messageId, { action: 'hazard.comment', code }, { comment: text });
+    const events = await eventCount(code);
+
+    const empty = await comment('  ');
+    expect(empty.toast).toEqual({ type: 'error', content: '请填写督办意见' });
+    expect(await eventCount(code)).toBe(events);
+
+    const toldBoss = texts('ou_boss').length;
+    const toldReporter = texts('ou_insp').length;
+    const answer = await comment('请三日内完成静电接地整改，并发送整改照片');
+    expect(answer.toast.type).toBe('success');
+    expect(cardText(answer.card.data)).toContain('镇书记 督办意见：请三日内完成静电接地整改');
+    const remark = `${code}：镇书记的督办意见——请三日内完成静电接地整改，并发送整改照片`;
+    expect((await eventually(() => texts('ou_boss')[toldBoss])).content.text).toBe(remark);
+    expect((await eventually(() => texts('ou_insp')[toldReporter])).content.text).toBe(remark);
+    // The responsible person's notice shows it too, and keeps its buttons.
+    await eventually(() => cardText(service.sim.message(notice.messageId)?.content).includes('督办意见') || undefined);
+    expect(buttonTexts(service.sim.message(notice.messageId)?.content)).toContain('提交整改');
+    expect((await hazardRow(code)).status).toBe('rectifying');
+
+    // Someone outside the township, and a forwarded card in a stranger's hands: refused, nothing stored.
+    const count = await eventCount(code);
+    for (const openId of ['ou_oinsp', 'ou_stranger']) {
+      const refused = await forwardedClick(openId, shown, { action: 'hazard.comment', code }, { comment: '看看' });
+      expect(refused.toast.type).toBe('error');
+    }
+    expect(await eventCount(code)).toBe(count);
   });
 
   it('photos: one sent first offers a report and is attached to it; one sent while rectifying is evidence', async () => {

@@ -58,22 +58,23 @@ describe('the ack path stores events by group commit', () => {
     expect(await batcher.record(record('quiet-2'))).toBe(true);
     expect(flushes).toEqual([1, 1]);
 
-    // An event every millisecond or so: without spacing nearly every one was its own INSERT. A flush starts at
-    // most once per spacing, however fast or slow this machine is.
+    // Three events every millisecond or so: without spacing nearly every one was its own INSERT. A flush starts at
+    // most once per spacing, however fast or slow this machine is, so at most the first of each three goes alone.
+    // (A timer of 1 ms may take longer than the spacing on a busy machine: the threes keep the test meaningful.)
     await sleep(FLUSH_SPACING_MS * 4);
     flushes.length = 0;
     const pending: Promise<boolean>[] = [];
     const started = performance.now();
     for (let i = 0; i < 60; i++) {
       pending.push(batcher.record(record(`stream-${i}`)));
-      await sleep(1);
+      if (i % 3 === 2) await sleep(1);
     }
     expect((await Promise.all(pending)).every(Boolean)).toBe(true);
     const elapsed = performance.now() - started;
     expect(await stored('stream-')).toBe(60);
     expect(flushes.reduce((a, b) => a + b, 0)).toBe(60);
     expect(flushes.length).toBeLessThanOrEqual(Math.ceil(elapsed / FLUSH_SPACING_MS) + 1);
-    expect(flushes.length).toBeLessThan(60);
+    expect(flushes.length).toBeLessThanOrEqual(40);
   });
 
   it('passes a failed INSERT to every request of the batch, and goes on with the next', async () => {

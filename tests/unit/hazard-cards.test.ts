@@ -56,6 +56,11 @@ describe('hazard card', () => {
     expect(buttons(buildHazardCard(extension, { audience: 'verifier' }))).toEqual(['同意延期', '不同意延期']);
     expect(buttons(buildHazardCard(extension, { audience: 'rectifier' }))).toEqual(['确认接收', '提交整改']);
     expect(buttons(buildHazardCard(view({ status: 'closed' }), { audience: 'rectifier' }))).toEqual([]);
+    // Leaders (viewers) remark on an open hazard: 督办意见.
+    const leaders = buildHazardCard(view(), { audience: 'viewer' });
+    expect(buttons(leaders)).toEqual(['发表意见']);
+    expect(validateCard(leaders)).toBeNull();
+    expect(buttons(buildHazardCard(view({ status: 'closed' }), { audience: 'viewer' }))).toEqual([]);
   });
 
   it('stays valid JSON 2.0 under 30 KB with the longest texts, a long trail and photos', () => {

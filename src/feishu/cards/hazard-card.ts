@@ -10,6 +10,7 @@
  *   {action:'hazard.accept'}                              验收通过 (button)
  *   {action:'hazard.reject'}                              驳回 (form: reject_reason)
  *   {action:'hazard.approveExtension'|'hazard.refuseExtension'}  同意延期 / 不同意延期 (form: decision_reason)
+ *   {action:'hazard.comment'}                             发表意见 (form: comment; viewers — leaders — of an open hazard)
  */
 export type CardAudience = 'rectifier' | 'verifier' | 'viewer';
 
@@ -221,6 +222,13 @@ const input = (name: string, label: string, placeholder: string, required: boole
   required,
 });
 
+/** A form of one text field and its submit buttons (驳回, 审批意见, 督办意见). */
+const textForm = (name: string, field: ReturnType<typeof input>, ...buttons: object[]) => ({
+  tag: 'form',
+  name,
+  elements: [field, ...buttons],
+});
+
 function actionElements(view: HazardCardView, audience: CardAudience): object[] {
   const code = view.code;
   const out: object[] = [];
@@ -253,25 +261,32 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
   }
   if (audience === 'verifier' && view.status === 'pending_verification') {
     out.push(button('验收通过', 'primary_filled', { action: 'hazard.accept', code }));
-    out.push({
-      tag: 'form',
-      name: 'reject_form',
-      elements: [
+    out.push(
+      textForm(
+        'reject_form',
         input('reject_reason', '驳回理由', '未通过验收的原因（驳回时必填）', false, 500),
         submit('驳回', 'danger', 'reject', { action: 'hazard.reject', code }),
-      ],
-    });
+      ),
+    );
   }
   if (audience === 'verifier' && view.extension && view.status !== 'closed') {
-    out.push({
-      tag: 'form',
-      name: 'extension_decision',
-      elements: [
+    out.push(
+      textForm(
+        'extension_decision',
         input('decision_reason', '审批意见', '不同意时可说明理由（选填）', false, 500),
         submit('同意延期', 'primary', 'approve_extension', { action: 'hazard.approveExtension', code }),
         submit('不同意延期', 'danger', 'refuse_extension', { action: 'hazard.refuseExtension', code }),
-      ],
-    });
+      ),
+    );
+  }
+  if (audience === 'viewer' && view.status !== 'closed') {
+    out.push(
+      textForm(
+        'comment_form',
+        input('comment', '督办意见', '对整改的要求或意见，将告知整改责任人和上报人', true, 500),
+        submit('发表意见', 'primary', 'submit_comment', { action: 'hazard.comment', code }),
+      ),
+    );
   }
   return out;
 }

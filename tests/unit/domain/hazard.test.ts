@@ -590,6 +590,54 @@ describe('supervision (挂牌督办)', () => {
   });
 });
 
+describe('督办意见 (comment)', () => {
+  it('records a leader remark in the trail and leaves the state alone', () => {
+    const hazard = reported();
+    const result = applyAction(
+      hazard,
+      { type: 'comment', text: '  请三日内完成接地整改  ' },
+      people.townMainLeader,
+      local('2026-05-12 10:00'),
+    );
+    expect(result.ok && result.hazard).toEqual(hazard);
+    expect(result.ok && result.events).toEqual([
+      { type: 'commented', text: '请三日内完成接地整改', by: 'main-town', at: local('2026-05-12 10:00') },
+    ]);
+  });
+
+  it('is for whoever may view: others, the system, an empty or overlong remark and a closed hazard are refused', () => {
+    const at = local('2026-05-12 10:00');
+    const comment = (text: string) => ({ type: 'comment', text }) as const;
+    expect(failure(applyAction(reported(), comment('x'), people.otherTownLeader, at)).code).toBe('forbidden');
+    expect(failure(applyAction(reported(), comment('x'), people.stranger, at)).code).toBe('forbidden');
+    expect(failure(applyAction(reported(), comment('x'), SYSTEM_ACTOR, at)).code).toBe('forbidden');
+    expect(failure(applyAction(reported(), comment('   '), people.countyLeader, at))).toEqual({
+      code: 'invalid_input',
+      message: '请填写督办意见',
+      field: 'comment',
+    });
+    expect(failure(applyAction(reported(), comment('长'.repeat(501)), people.deptLeader, at)).message).toBe(
+      '督办意见最多 500 个字，当前 501 个字',
+    );
+    // The responsible person and the inspector may remark too.
+    expect(applyAction(reported(), comment('已联系电工'), people.boss, at).ok).toBe(true);
+    expect(applyAction(reported(), comment('下周复查'), people.townInspector, at).ok).toBe(true);
+    const submitted = must(
+      reported(),
+      { type: 'submitRectification', description: '已整改' },
+      people.boss,
+      '2026-05-12 11:00',
+    );
+    const closed = must(submitted, { type: 'accept' }, people.countyInspector, '2026-05-12 12:00');
+    expect(failure(applyAction(closed, comment('好'), people.countyLeader, at)).code).toBe('already_done');
+  });
+
+  it('parses from a card or API body', () => {
+    expect(hazardActionSchema.parse({ type: 'comment', text: '请尽快' })).toEqual({ type: 'comment', text: '请尽快' });
+    expect(hazardActionSchema.safeParse({ type: 'comment' }).success).toBe(false);
+  });
+});
+
 describe('derived flags', () => {
   it('is overdue from the end of the deadline day while waiting on the responsible side', () => {
     const hazard = reported(); // deadline 2026-05-18
