@@ -214,6 +214,14 @@ const major = await reportHazard({
   funds: '80 万元',
   contingency: '停产，储罐倒空，专人值守',
 });
+await step(`${nameOf.get('ou_zheng')} 在「重大隐患挂牌督办」卡片上发表督办意见`, () =>
+  click(
+    'ou_zheng',
+    cardFor('ou_zheng', major).messageId,
+    { action: 'hazard.comment', code: major },
+    { comment: '停产整改期间专人值守，整改完成后立即申请复产验收' },
+  ),
+);
 const majorNotice = cardFor('ou_zhao', major);
 await step(`${nameOf.get('ou_zhao')} 提交整改`, () =>
   click(
