@@ -105,24 +105,30 @@ function reportForm(
 }
 
 /** 查询 <编号>: the hazard's card with its full trail, for people who may view it. */
-export async function showHazard(deps: HazardChatDeps, input: { openId: string; argument: string; to: Answer }) {
+/** What 查询 did: sent the card, or told the person why not (by message). */
+export type ShowOutcome = 'shown' | 'usage' | 'not_in_directory' | 'not_found';
+
+export async function showHazard(
+  deps: HazardChatDeps,
+  input: { openId: string; argument: string; to: Answer },
+): Promise<ShowOutcome> {
   const { db, clock, calendar } = deps;
   const parsed = parseHazardCode(input.argument);
   if (!parsed) {
     await text(db, input.to, '请在「查询」后写隐患编号，例如：查询 YH-2026-000123', 'show:usage');
-    return;
+    return 'usage';
   }
   const person = await findPersonByOpenId(db, input.openId);
   if (!person) {
     await text(db, input.to, NOT_IN_DIRECTORY, 'show:refused');
-    return;
+    return 'not_in_directory';
   }
   const record = await loadHazard(db, parsed.code);
   const actor = actorOf(person);
   // A stranger learns nothing, not even whether the number exists.
   if (!record || !canView(actor, record.hazard).allowed) {
     await text(db, input.to, `没有找到您可以查看的隐患 ${parsed.code}`, 'show:none');
-    return;
+    return 'not_found';
   }
   const now = clock.now();
   const view = await buildHazardView(db, record, now, calendar);
@@ -142,6 +148,22 @@ export async function showHazard(deps: HazardChatDeps, input: { openId: string; 
     kind: 'query',
     now,
   });
+  return 'shown';
+}
+
+/**
+ * 查看详情 on a reminder card: the hazard's living card, sent to whoever clicked (in a group, each clicker gets their
+ * own, with the buttons of their part — 提交整改 for the responsible person, 发表意见 for a leader).
+ */
+async function showFromCard(deps: HazardChatDeps, action: CardAction): Promise<CardActionResponse> {
+  const code = str(action.value.code);
+  const to: Answer = { openId: action.operatorOpenId };
+  const outcome = await deps.db.transaction((tx) =>
+    showHazard({ ...deps, db: tx }, { openId: action.operatorOpenId, argument: code, to }),
+  );
+  if (outcome === 'shown') return { toast: { type: 'success', content: '隐患详情已发给您，请在与我的单聊中查看' } };
+  if (outcome === 'not_in_directory') return { toast: { type: 'error', content: NOT_IN_DIRECTORY } };
+  return { toast: { type: 'error', content: `没有找到您可以查看的隐患 ${code}` } };
 }
 
 /**
@@ -231,6 +253,7 @@ export async function handleHazardCardAction(
 ): Promise<CardActionResponse | null> {
   const kind = str(action.value.action);
   if (kind.startsWith('report.')) return handleReportAction(deps, action, kind);
+  if (kind === 'hazard.show') return showFromCard(deps, action);
   if (kind.startsWith('hazard.')) return handleHazardAction(deps, action, kind);
   return null;
 }

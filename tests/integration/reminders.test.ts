@@ -347,6 +347,41 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     await other.shutdown();
   });
 
+  it('查看详情 on a reminder sends each clicker the living card of their part: 提交整改 to the responsible, 发表意见 to a leader', async () => {
+    const { code } = await insertHazard(service.testDb.database.db, {
+      deadline: '2026-07-20',
+      reportedAt: '2026-07-15T10:00:00+08:00',
+      acknowledgedAt: '2026-07-15T11:00:00+08:00',
+    });
+    const overdue = await sweep(service, { at: '2026-07-21T09:00:00+08:00' });
+    expect(stepsOf(overdue, code)).toEqual({ 'overdue-0d': ['ou_resp', 'ou_tlc'] });
+    const reminderTo = (openId: string) =>
+      eventually(() => cardsAbout(service, openId, code).find((m) => m.rawContent.includes('"hazard.show"')));
+    const living = async (openId: string, messageId: string) => {
+      const before = cardsAbout(service, openId, code).length;
+      const answer = (await service.sim.clickCard(openId, messageId, { value: { action: 'hazard.show', code } }))
+        .body as Json;
+      expect(answer.toast.type).toBe('success');
+      const card = await eventually(() => cardsAbout(service, openId, code)[before], 10_000, `the card to ${openId}`);
+      expect(card.content.header.title.content).toContain(code);
+      return JSON.stringify(card.content);
+    };
+    expect(await living('ou_resp', (await reminderTo('ou_resp')).messageId)).toContain('"提交整改"');
+    // In the township group, the leader clicking gets a card of their own, one-to-one.
+    const inGroup = await eventually(() =>
+      service.sim.messages({ to: TOWN_CHAT, msgType: 'interactive' }).find((m) => m.rawContent.includes(code)),
+    );
+    const leaders = await living('ou_tlc', inGroup.messageId);
+    expect(leaders).toContain('"发表意见"');
+    expect(leaders).not.toContain('"提交整改"');
+    // Someone who may not see the hazard (a leader of another township, in the same group) learns nothing.
+    const refused = (
+      await service.sim.clickCard('ou_tlc2', inGroup.messageId, { value: { action: 'hazard.show', code } })
+    ).body as Json;
+    expect(refused.toast).toEqual({ type: 'error', content: `没有找到您可以查看的隐患 ${code}` });
+    expect(cardsAbout(service, 'ou_tlc2', code)).toHaveLength(0);
+  });
+
   it('绑定: a township leader makes a group its escalation group from inside it; others are told who may', async () => {
     const GROUP = 'oc_town02_new';
     service.sim.addChat({ chatId: GROUP, name: '河西镇安全生产群', memberOpenIds: COUNTY_OPEN_IDS });

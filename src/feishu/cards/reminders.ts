@@ -82,7 +82,17 @@ export function buildReminderCard(input: ReminderCardInput): object {
       content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
     });
   }
-  elements.push({ tag: 'markdown', content: lines.join('\n') }, { tag: 'markdown', content: act });
+  elements.push(
+    { tag: 'markdown', content: lines.join('\n') },
+    { tag: 'markdown', content: act },
+    // The hazard's living card, sent to whoever clicks: the responsible person acts there, a leader remarks.
+    {
+      tag: 'button',
+      text: { tag: 'plain_text', content: '查看详情' },
+      type: 'primary',
+      behaviors: [{ type: 'callback', value: { action: 'hazard.show', code: input.hazardCode } }],
+    },
+  );
   return {
     schema: '2.0',
     config: { update_multi: true, summary: { content: `${title}｜${input.hazardCode}` } },
