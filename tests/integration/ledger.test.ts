@@ -565,12 +565,22 @@ describe('the ledger, statistics and the read API', () => {
         const text = cardText(service.sim.message(first.messageId)!);
         return text.includes('第 2 页') ? text : undefined;
       });
-      const firstCodes = firstText.match(/YH-2026-\d{6}/g)!;
-      const secondCodes = updated.match(/YH-2026-\d{6}/g)!;
+      // Each item names its code twice: in its text and in the tap that opens it.
+      const firstCodes = [...new Set(firstText.match(/YH-2026-\d{6}/g))];
+      const secondCodes = [...new Set(updated.match(/YH-2026-\d{6}/g))];
       expect(firstCodes).toHaveLength(8);
       expect(secondCodes).toHaveLength(5);
       expect(new Set([...firstCodes, ...secondCodes]).size).toBe(13);
       expect(updated).not.toContain('下一页');
+      // Tapping an item sends its living card.
+      const item = service.sim
+        .message(first.messageId)!
+        .content.body.elements.find((e: Json) => e.tag === 'interactive_container');
+      const cardsBefore = service.sim.messages({ to: 'ou_town2', msgType: 'interactive' }).length;
+      const tapped = await service.sim.clickCard('ou_town2', first.messageId, { value: item.behaviors[0].value });
+      expect((tapped.body as Json).toast.type).toBe('success');
+      const living = await eventually(() => service.sim.messages({ to: 'ou_town2', msgType: 'interactive' })[cardsBefore]);
+      expect(living.content.header.title.content).toContain(item.behaviors[0].value.code);
     });
   });
 });

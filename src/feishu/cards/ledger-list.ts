@@ -1,5 +1,6 @@
 /** The `我的` list card (and the digest's list buttons): open hazards, colour-coded, paged with 下一页. JSON 2.0. */
 import type { TrafficLight } from '../../domain/hazard.js';
+import { tappableHazard } from './hazard-link.js';
 
 export interface ListCardItem {
   code: string;
@@ -41,19 +42,19 @@ export function buildListCard(input: ListCardInput): object {
   if (input.items.length === 0) {
     elements.push({ tag: 'markdown', content: input.emptyText });
   } else {
-    elements.push({
-      tag: 'markdown',
-      content: input.items
-        .map(
-          (i) =>
-            `${DOT[i.light]} **${i.code}** ${plain(clip(i.enterpriseName, 24))}（${plain(i.townshipName)}）` +
+    // Each item is one tap target that sends the reader its living card.
+    for (const i of input.items) {
+      elements.push(
+        tappableHazard(
+          i.code,
+          `${DOT[i.light]} **${i.code}** ${plain(clip(i.enterpriseName, 24))}（${plain(i.townshipName)}）` +
             `${i.major ? ' **重大**' : ''}\n　${plain(clip(i.description, 40))}\n　期限 ${i.deadline} · ${i.statusLabel}`,
-        )
-        .join('\n'),
-    });
+        ),
+      );
+    }
     elements.push({
       tag: 'markdown',
-      content: `🔴 超期　🟡 3 天内到期　🟢 正常　｜　第 ${input.page} 页。发送「查询 编号」看详情。`,
+      content: `🔴 超期　🟡 3 天内到期　🟢 正常　｜　第 ${input.page} 页。点一条隐患看详情。`,
       text_size: 'notation',
     });
   }

@@ -2,6 +2,7 @@
  * Reminder, escalation and daily digest cards (督办提醒 / 升级 / 每日简报). JSON 2.0, `update_multi: true`.
  * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
  */
+import { showHazardValue, tappableHazard } from './hazard-link.js';
 
 export type ReminderChannel = 'card' | 'mention' | 'urgent';
 
@@ -90,7 +91,7 @@ export function buildReminderCard(input: ReminderCardInput): object {
       tag: 'button',
       text: { tag: 'plain_text', content: '查看详情' },
       type: 'primary',
-      behaviors: [{ type: 'callback', value: { action: 'hazard.show', code: input.hazardCode } }],
+      behaviors: [{ type: 'callback', value: showHazardValue(input.hazardCode) }],
     },
   );
   return {
@@ -114,6 +115,7 @@ export interface ReminderListCardInput {
   mentionOpenIds?: string[];
 }
 
+/** One listed reminder; tapping it sends the hazard's living card. */
 function itemLine(item: ReminderCardInput): string {
   const timing =
     item.overdueDays !== null
@@ -124,7 +126,7 @@ function itemLine(item: ReminderCardInput): string {
         ? `剩余 ${item.daysLeft} 天`
         : '';
   const supervision = item.raisesSupervision ? '，列为县级挂牌督办' : '';
-  return `- ${item.hazardCode}（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
+  return `**${item.hazardCode}**（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
     clip(item.description, 40),
   )}｜期限 ${item.deadline}${timing ? `（${timing}）` : ''}｜${item.stepLabel}${supervision}`;
 }
@@ -148,14 +150,16 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
       content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
     });
   }
-  elements.push({
-    tag: 'markdown',
-    content: [
-      `本次督办共 **${items.length}** 项隐患${overdue > 0 ? `，其中已超期 **${overdue}** 项` : ''}：`,
-      ...shown.map(itemLine),
-      ...(items.length > shown.length ? [`……另有 ${items.length - shown.length} 项，请点击下方按钮查看全部。`] : []),
-    ].join('\n'),
-  });
+  elements.push(
+    {
+      tag: 'markdown',
+      content: `本次督办共 **${items.length}** 项隐患${overdue > 0 ? `，其中已超期 **${overdue}** 项` : ''}（点一项看详情）：`,
+    },
+    ...shown.map((item) => tappableHazard(item.hazardCode, itemLine(item))),
+  );
+  if (items.length > shown.length) {
+    elements.push({ tag: 'markdown', content: `……另有 ${items.length - shown.length} 项，请点击下方按钮查看全部。` });
+  }
   elements.push({
     tag: 'markdown',
     content:
@@ -222,27 +226,22 @@ export function buildDigestCard(input: DigestCardInput, scopeKey: string): objec
     `🔴 已超期 **${c.overdue}** 条　🟡 ${input.dueSoonDays} 天内到期 **${c.dueSoon}** 条　🟢 正常 **${c.onTrack}** 条`,
   ];
   const elements: object[] = [{ tag: 'markdown', content: summary.join('\n') }];
+  // The items a leader most needs to see, each one tap from its living card (where they can remark: 督办意见).
   if (input.overdue.length) {
-    elements.push({
-      tag: 'markdown',
-      content: [
-        '**🔴 超期最久**',
-        ...input.overdue.map(
-          (i) => `- ${i.code} ${plain(clip(i.enterpriseName, 30))}，期限 ${i.deadline}，超期 ${i.days} 天`,
-        ),
-      ].join('\n'),
-    });
+    elements.push(
+      { tag: 'markdown', content: '**🔴 超期最久**' },
+      ...input.overdue.map((i) =>
+        tappableHazard(i.code, `${i.code} ${plain(clip(i.enterpriseName, 30))}，期限 ${i.deadline}，超期 ${i.days} 天`),
+      ),
+    );
   }
   if (input.dueSoon.length) {
-    elements.push({
-      tag: 'markdown',
-      content: [
-        '**🟡 即将到期**',
-        ...input.dueSoon.map(
-          (i) => `- ${i.code} ${plain(clip(i.enterpriseName, 30))}，期限 ${i.deadline}，剩余 ${i.days} 天`,
-        ),
-      ].join('\n'),
-    });
+    elements.push(
+      { tag: 'markdown', content: '**🟡 即将到期**' },
+      ...input.dueSoon.map((i) =>
+        tappableHazard(i.code, `${i.code} ${plain(clip(i.enterpriseName, 30))}，期限 ${i.deadline}，剩余 ${i.days} 天`),
+      ),
+    );
   }
   if (c.new + c.closed + c.open === 0) elements.push({ tag: 'markdown', content: '辖区内暂无隐患记录。' });
   elements.push({
