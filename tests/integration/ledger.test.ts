@@ -579,7 +579,9 @@ describe('the ledger, statistics and the read API', () => {
       const cardsBefore = service.sim.messages({ to: 'ou_town2', msgType: 'interactive' }).length;
       const tapped = await service.sim.clickCard('ou_town2', first.messageId, { value: item.behaviors[0].value });
       expect((tapped.body as Json).toast.type).toBe('success');
-      const living = await eventually(() => service.sim.messages({ to: 'ou_town2', msgType: 'interactive' })[cardsBefore]);
+      const living = await eventually(
+        () => service.sim.messages({ to: 'ou_town2', msgType: 'interactive' })[cardsBefore],
+      );
       expect(living.content.header.title.content).toContain(item.behaviors[0].value.code);
     });
   });
