@@ -42,10 +42,16 @@ export async function welcomeGroup(deps: GroupMembershipDeps, event: InboundEven
   const bound = rowsOf<{ name: string }>(
     await deps.db.execute(sql`select name from regions where chat_id = ${chat.chatId} and active order by code`),
   );
-  const text =
-    bound.length > 0
-      ? `大家好，我是隐患排查治理机器人。本群是${bound.map((r) => r.name).join('、')}的督办群：隐患超期后，督办消息会发到本群并 @ 相关责任人。${HELP}`
-      : `大家好，我是隐患排查治理机器人。乡镇领导或管理员在本群 @我 发送「绑定 乡镇名称」，即可把本群设为该乡镇的督办群：隐患超期后，督办消息会发到本群并 @ 相关责任人。${HELP}`;
+  const hello = '大家好，我是隐患排查治理机器人。';
+  let text: string;
+  if (bound.length > 0) {
+    text = `${hello}本群是${bound.map((r) => r.name).join('、')}的督办群：隐患超期后，督办消息会发到本群并 @ 相关责任人。${HELP}`;
+  } else {
+    // Added by the leader of one township (the usual case): name the exact command for them.
+    const own = chat.operator ? await townshipsLedBy(deps.db, chat.operator) : [];
+    const command = own.length === 1 ? `「绑定 ${own[0]}」` : '「绑定 乡镇名称」';
+    text = `${hello}乡镇领导或管理员在本群 @我 发送${command}，即可把本群设为该乡镇的督办群：隐患超期后，督办消息会发到本群并 @ 相关责任人。${HELP}`;
+  }
   await enqueueMessage(deps.db, {
     to: { chatId: chat.chatId },
     msgType: 'text',
@@ -53,6 +59,17 @@ export async function welcomeGroup(deps: GroupMembershipDeps, event: InboundEven
     topic: 'group:welcome',
   });
   deps.notifyOutbox();
+}
+
+/** The townships whose leader (主要领导 / 分管领导) this person is. */
+async function townshipsLedBy(db: Db, openId: string): Promise<string[]> {
+  return rowsOf<{ name: string }>(
+    await db.execute(sql`select distinct r.name from people p
+      join role_assignments ra on ra.person_id = p.id
+      join regions r on r.id = ra.scope_id and ra.scope_kind = 'region'
+      where p.open_id = ${openId} and p.active and r.active
+        and ra.role in ('township_main_leader', 'township_leader_in_charge')`),
+  ).map((r) => r.name);
 }
 
 export async function unbindRemovedGroup(deps: GroupMembershipDeps, event: InboundEvent): Promise<void> {

@@ -460,7 +460,8 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     const before = textsTo(GROUP).length;
     await service.sim.changeBotMembership(GROUP, 'ou_tlc2', true);
     const welcome = await eventually(() => textsTo(GROUP).at(before), 10_000, 'the welcome');
-    expect(welcome).toContain('@我 发送「绑定 乡镇名称」');
+    // Added by 河西镇's leader: the exact command for their township.
+    expect(welcome).toContain('@我 发送「绑定 河西镇」');
     const bound = textsTo(TOWN_CHAT).length;
     await service.sim.changeBotMembership(TOWN_CHAT, 'ou_tlc', true);
     const known = await eventually(() => textsTo(TOWN_CHAT).at(bound), 10_000, 'the welcome in a bound group');
