@@ -105,41 +105,41 @@ function reportForm(
 }
 
 /** 查询 <编号>: the hazard's card with its full trail, for people who may view it. */
-/** What 查询 did: sent the card, or told the person why not (by message). */
-export type ShowOutcome = 'shown' | 'usage' | 'not_in_directory' | 'not_found';
-
-export async function showHazard(
-  deps: HazardChatDeps,
-  input: { openId: string; argument: string; to: Answer },
-): Promise<ShowOutcome> {
-  const { db, clock, calendar } = deps;
-  const parsed = parseHazardCode(input.argument);
-  if (!parsed) {
-    await text(db, input.to, '请在「查询」后写隐患编号，例如：查询 YH-2026-000123', 'show:usage');
-    return 'usage';
-  }
-  const person = await findPersonByOpenId(db, input.openId);
-  if (!person) {
-    await text(db, input.to, NOT_IN_DIRECTORY, 'show:refused');
-    return 'not_in_directory';
-  }
+/** The hazard `argument` names, if this person may view it; otherwise why not, in words for them. */
+async function findViewable(
+  db: Db,
+  openId: string,
+  argument: string,
+): Promise<
+  | { ok: true; record: NonNullable<Awaited<ReturnType<typeof loadHazard>>>; actor: ReturnType<typeof actorOf> }
+  | { ok: false; topic: string; reason: string }
+> {
+  const parsed = parseHazardCode(argument);
+  if (!parsed) return { ok: false, topic: 'show:usage', reason: '请在「查询」后写隐患编号，例如：查询 YH-2026-000123' };
+  const person = await findPersonByOpenId(db, openId);
+  if (!person) return { ok: false, topic: 'show:refused', reason: NOT_IN_DIRECTORY };
   const record = await loadHazard(db, parsed.code);
   const actor = actorOf(person);
   // A stranger learns nothing, not even whether the number exists.
   if (!record || !canView(actor, record.hazard).allowed) {
-    await text(db, input.to, `没有找到您可以查看的隐患 ${parsed.code}`, 'show:none');
-    return 'not_found';
+    return { ok: false, topic: 'show:none', reason: `没有找到您可以查看的隐患 ${parsed.code}` };
   }
+  return { ok: true, record, actor };
+}
+
+/** The hazard's living card with the buttons of the reader's part, registered so that every change updates it. */
+async function sendLivingCard(
+  deps: HazardChatDeps,
+  found: Extract<Awaited<ReturnType<typeof findViewable>>, { ok: true }>,
+  input: { openId: string; to: Answer },
+): Promise<void> {
+  const { db, clock, calendar } = deps;
+  const { record, actor } = found;
   const now = clock.now();
   const view = await buildHazardView(db, record, now, calendar);
   const audience = audienceFor(actor, record.hazard);
-  const outboxId = await send(
-    db,
-    input.to,
-    renderHazardCard(view, audience, 'query'),
-    'interactive',
-    `hazard:${parsed.code}:query`,
-  );
+  const content = renderHazardCard(view, audience, 'query');
+  const outboxId = await send(db, input.to, content, 'interactive', `hazard:${record.row.code}:query`);
   await registerHazardCard(db, {
     hazardId: record.row.id,
     outboxId,
@@ -148,22 +148,30 @@ export async function showHazard(
     kind: 'query',
     now,
   });
-  return 'shown';
+}
+
+/** 查询 <编号>: the living card, or a message saying why not. */
+export async function showHazard(deps: HazardChatDeps, input: { openId: string; argument: string; to: Answer }) {
+  const found = await findViewable(deps.db, input.openId, input.argument);
+  if (!found.ok) await text(deps.db, input.to, found.reason, found.topic);
+  else await sendLivingCard(deps, found, input);
 }
 
 /**
- * 查看详情 on a reminder card: the hazard's living card, sent to whoever clicked (in a group, each clicker gets their
- * own, with the buttons of their part — 提交整改 for the responsible person, 发表意见 for a leader).
+ * 查看详情 on a reminder card, or a tap on a listed hazard: the living card, sent one-to-one to whoever clicked (in a
+ * group, each clicker gets their own, with the buttons of their part — 提交整改 for the responsible person, 发表意见
+ * for a leader). A refusal is only a toast.
  */
 async function showFromCard(deps: HazardChatDeps, action: CardAction): Promise<CardActionResponse> {
-  const code = str(action.value.code);
-  const to: Answer = { openId: action.operatorOpenId };
-  const outcome = await deps.db.transaction((tx) =>
-    showHazard({ ...deps, db: tx }, { openId: action.operatorOpenId, argument: code, to }),
-  );
-  if (outcome === 'shown') return { toast: { type: 'success', content: '隐患详情已发给您，请在与我的单聊中查看' } };
-  if (outcome === 'not_in_directory') return { toast: { type: 'error', content: NOT_IN_DIRECTORY } };
-  return { toast: { type: 'error', content: `没有找到您可以查看的隐患 ${code}` } };
+  const openId = action.operatorOpenId;
+  const refusal = await deps.db.transaction(async (tx) => {
+    const found = await findViewable(tx, openId, str(action.value.code));
+    if (!found.ok) return found.reason;
+    await sendLivingCard({ ...deps, db: tx }, found, { openId, to: { openId } });
+    return null;
+  });
+  if (refusal) return { toast: { type: 'error', content: refusal } };
+  return { toast: { type: 'success', content: '隐患详情已发给您，请在与我的单聊中查看' } };
 }
 
 /**

@@ -379,7 +379,13 @@ describe('reminders and escalation (督办提醒与升级)', () => {
       await service.sim.clickCard('ou_tlc2', inGroup.messageId, { value: { action: 'hazard.show', code } })
     ).body as Json;
     expect(refused.toast).toEqual({ type: 'error', content: `没有找到您可以查看的隐患 ${code}` });
-    expect(cardsAbout(service, 'ou_tlc2', code)).toHaveLength(0);
+    // Nothing was queued for them (the toast is the whole answer), so nothing can arrive later either.
+    const queued = rows<{ n: number }>(
+      await service.testDb.database.db.execute(
+        sql`select count(*)::int as n from outbox where target = 'ou_tlc2' and content::text like ${`%${code}%`}`,
+      ),
+    );
+    expect(queued[0]!.n).toBe(0);
   });
 
   it('绑定: a township leader makes a group its escalation group from inside it; others are told who may', async () => {
