@@ -104,7 +104,6 @@ function reportForm(
   });
 }
 
-/** 查询 <编号>: the hazard's card with its full trail, for people who may view it. */
 /** The hazard `argument` names, if this person may view it; otherwise why not, in words for them. */
 async function findViewable(
   db: Db,
