@@ -434,9 +434,12 @@ describe('reminders and escalation (督办提醒与升级)', () => {
   });
 
   it('a bot removed from a township group unbinds it and tells that township; added to a group, it says how to bind', async () => {
-    const GROUP = 'oc_town02_new'; // bound to 河西镇 by the test before
+    const GROUP = 'oc_town02_removed';
+    service.sim.addChat({ chatId: GROUP, name: '河西镇安全生产群', memberOpenIds: COUNTY_OPEN_IDS });
     const db = service.testDb.database.db;
     const textsTo = (to: string) => service.sim.messages({ to, msgType: 'text' }).map((m) => m.content.text as string);
+    const bind = await service.sim.sendText('ou_tlc2', '绑定 河西镇', { chatId: GROUP });
+    await eventually(() => service.sim.messages({ msgType: 'text' }).find((m) => m.parentId === bind.messageId));
     expect(await chatOf(service, 'town-02')).toBe(GROUP);
     const toldBefore = { tlc2: textsTo('ou_tlc2').length, tlc: textsTo('ou_tlc').length };
 
