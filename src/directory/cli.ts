@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createFeishuClient } from '../feishu/client.js';
+import type { IsBotInChat } from './check-chats.js';
 import { type ImportCounts, type ImportReport, importDirectory } from './import.js';
 import type { DirectoryIssue } from './model.js';
 import { parseDirectoryFiles } from './parse-files.js';
@@ -31,6 +32,10 @@ export function formatReport(report: ImportReport): string {
       lines.push(`  ${u.code} ${u.name} ${u.mobile ?? u.email ?? ''}：${u.reason}`);
     }
     if (report.unresolved.length > 50) lines.push(`  …另有 ${report.unresolved.length - 50} 人（--json 可列出全部）`);
+  }
+  if (report.unreachableChats.length > 0) {
+    lines.push(`机器人发不进去的乡镇督办群（${report.unreachableChats.length} 个，绑定已保存）：`);
+    for (const c of report.unreachableChats) lines.push(`  ${c.region} ${c.name} ${c.chatId}：${c.reason}`);
   }
   return lines.join('\n');
 }
@@ -73,6 +78,7 @@ async function main(args: string[]): Promise<number> {
   }
   const parsed = await parseDirectoryFiles(uploads);
   let resolveUserIds: ResolveUserIds | undefined;
+  let isBotInChat: IsBotInChat | undefined;
   if (config.FEISHU_APP_ID && config.FEISHU_APP_SECRET) {
     const client = createFeishuClient({
       appId: config.FEISHU_APP_ID,
@@ -80,6 +86,7 @@ async function main(args: string[]): Promise<number> {
       baseUrl: config.FEISHU_BASE_URL,
     });
     resolveUserIds = (query) => client.resolveUserIds(query);
+    isBotInChat = (chatId) => client.isBotInChat(chatId);
   }
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   try {
@@ -87,6 +94,7 @@ async function main(args: string[]): Promise<number> {
     const result = await importDirectory(database.db, parsed, {
       mode: merge ? 'merge' : 'replace',
       resolveUserIds,
+      isBotInChat,
       now: new Date(),
     });
     if (!result.ok) {

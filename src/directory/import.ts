@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { departments, enterprises, people, regions, roleAssignments } from '../db/schema/index.js';
+import { checkTownshipChats, type IsBotInChat, type UnreachableChat } from './check-chats.js';
 import type { DirectoryInput, DirectoryIssue, ImportMode, ListName, ScopeKind } from './model.js';
 import type { ParsedInput } from './parse-input.js';
 import {
@@ -29,6 +30,8 @@ export interface ImportReport {
   roles: { created: number; removed: number; unchanged: number };
   /** People listed without an open_id that could not be found in Feishu's contacts (not fatal). */
   unresolved: UnresolvedPerson[];
+  /** Township groups (群聊ID) set by this import that the bot is not in, or could not be checked (not fatal). */
+  unreachableChats: UnreachableChat[];
   /** false when the import changed nothing (e.g. the same file imported twice). */
   changed: boolean;
 }
@@ -38,6 +41,7 @@ export type ImportResult = { ok: true; report: ImportReport } | { ok: false; iss
 export interface ImportOptions {
   mode: ImportMode;
   resolveUserIds?: ResolveUserIds | undefined;
+  isBotInChat?: IsBotInChat | undefined;
   now: Date;
 }
 
@@ -67,6 +71,7 @@ export async function importDirectory(db: Db, parsed: ParsedInput, options: Impo
 
   // The contact API is called before the transaction: no lock is held across network calls.
   const resolution = await resolveOpenIds(input.people, before, options.resolveUserIds);
+  const unreachableChats = await checkTownshipChats(input.regions, before, options.isBotInChat);
 
   try {
     const report = await db.transaction(async (tx) => {
@@ -76,7 +81,7 @@ export async function importDirectory(db: Db, parsed: ParsedInput, options: Impo
       if (again.length > 0) throw new RejectedImport(again);
       return applyImport(tx, input, state, resolution, options);
     });
-    return { ok: true, report };
+    return { ok: true, report: { ...report, unreachableChats } };
   } catch (error) {
     if (error instanceof RejectedImport) return { ok: false, issues: sortIssues(error.issues, parsed.sheets) };
     throw error;
@@ -110,6 +115,7 @@ async function applyImport(
     enterprises: zero(),
     roles: { created: 0, removed: 0, unchanged: 0 },
     unresolved: resolution.unresolved,
+    unreachableChats: [],
     changed: false,
   };
   const ids = {

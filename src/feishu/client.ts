@@ -30,6 +30,8 @@ export interface FeishuClient {
     byMobile: Map<string, string>;
     byEmail: Map<string, string>;
   }>;
+  /** Whether the bot is a member of this group (it can post there only if it is). */
+  isBotInChat(chatId: string): Promise<boolean>;
   uploadImage(image: Buffer): Promise<string>;
   uploadFile(input: { file: Buffer; fileName: string; fileType: 'xls' | 'pdf' | 'doc' | 'stream' }): Promise<string>;
   downloadResource(input: {
@@ -205,6 +207,13 @@ export function createFeishuClient(options: FeishuClientOptions): FeishuClient {
         }
       }
       return { byMobile, byEmail };
+    },
+
+    async isBotInChat(chatId) {
+      const data = await call<{ is_in_chat?: boolean }>('im.chat_members.is_in_chat', () =>
+        sdk.im.v1.chatMembers.isInChat({ path: { chat_id: chatId } }),
+      );
+      return data.is_in_chat === true;
     },
 
     async uploadImage(image) {

@@ -41,6 +41,7 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AppDeps): vo
       const result = await importDirectory(deps.database.db, parsed, {
         mode,
         resolveUserIds: (query) => deps.feishu.resolveUserIds(query),
+        isBotInChat: (chatId) => deps.feishu.isBotInChat(chatId),
         now: deps.clock.now(),
       });
       if (!result.ok) {
@@ -52,7 +53,13 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AppDeps): vo
         );
       }
       request.log.info(
-        { report: { ...result.report, unresolved: result.report.unresolved.length } },
+        {
+          report: {
+            ...result.report,
+            unresolved: result.report.unresolved.length,
+            unreachableChats: result.report.unreachableChats.length,
+          },
+        },
         'directory imported',
       );
       return reply.send(result.report);

@@ -491,6 +491,11 @@ describe('reminders and escalation (督办提醒与升级)', () => {
       body: JSON.stringify(directory),
     });
     expect(imported.status).toBe(200);
+    // The import says so at once (the binding is kept: the admin may add the bot next).
+    const report = (await imported.json()) as Json;
+    expect(report.unreachableChats).toEqual([
+      { region: 'town-02', name: '河西镇', chatId: NO_BOT, reason: expect.stringContaining('机器人不在该群中') },
+    ]);
     expect(await chatOf(service, 'town-02')).toBe(NO_BOT);
     const toldBefore = service.sim.messages({ to: 'ou_tlc2', msgType: 'text' }).length;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BOT_NOT_IN_GROUP, checkTownshipChats } from '../../src/directory/check-chats.js';
 import { checkCreditCode, checkMobile } from '../../src/directory/field-checks.js';
 import type { DirectoryInput } from '../../src/directory/model.js';
 import { parseJson, parseTables } from '../../src/directory/parse-input.js';
@@ -153,6 +154,57 @@ describe('reference checks', () => {
     });
     expect(validateReferences(file, state, 'merge')).toEqual([]);
     expect(validateReferences(file, state, 'replace')[0]!.reason).toContain('未知区域 town-09');
+  });
+});
+
+describe('township groups set by an import (群聊ID)', () => {
+  const region = (code: string, chatId: string | null | undefined) => ({
+    at: { sheet: '区域', row: 2 },
+    code,
+    name: code,
+    parent: null,
+    chatId,
+  });
+
+  it('asks Feishu once per new group, and names the ones the bot is not in or that could not be checked', async () => {
+    const state = emptyState();
+    state.regions.set('kept', {
+      id: 1,
+      code: 'kept',
+      name: 'kept',
+      parentId: null,
+      level: 1,
+      chatId: 'oc_kept',
+      active: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    const asked: string[] = [];
+    const isBotInChat = async (chatId: string) => {
+      asked.push(chatId);
+      if (chatId === 'oc_down') throw new Error('飞书暂时不可用');
+      return chatId === 'oc_member';
+    };
+    const regions = [
+      region('kept', 'oc_kept'), // unchanged: not asked
+      region('a', 'oc_member'),
+      region('b', 'oc_stranger'),
+      region('c', 'oc_stranger'), // the same group twice: asked once
+      region('d', 'oc_down'),
+      region('e', undefined), // keeps its group
+      region('f', null), // removes it
+    ];
+    const found = await checkTownshipChats(regions, state, isBotInChat);
+    expect(asked).toEqual(['oc_member', 'oc_stranger', 'oc_down']);
+    expect(found.map((c) => [c.region, c.chatId])).toEqual([
+      ['b', 'oc_stranger'],
+      ['c', 'oc_stranger'],
+      ['d', 'oc_down'],
+    ]);
+    expect(found[0]!.reason).toBe(BOT_NOT_IN_GROUP);
+    expect(found[2]!.reason).toContain('无法确认机器人是否在该群中（飞书暂时不可用）');
+    // Without a Feishu app there is nobody to ask: nothing is reported.
+    expect(await checkTownshipChats(regions, state, undefined)).toEqual([]);
   });
 });
 

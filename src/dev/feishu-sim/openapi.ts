@@ -119,6 +119,7 @@ const ROUTES: [string, RegExp, string, string[]][] = [
     ['messageId', 'kind'],
   ],
   ['GET', /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/, 'message.resource', ['messageId', 'key']],
+  ['GET', /^\/open-apis\/im\/v1\/chats\/([^/]+)\/members\/is_in_chat$/, 'chat_members.is_in_chat', ['chatId']],
 ];
 
 function route(method: string, path: string): Route | null {
@@ -267,6 +268,8 @@ function handle(ctx: ApiContext, req: Request): Result {
       return uploadFile(ctx, req);
     case 'card.update':
       return delayedCardUpdate(ctx, req);
+    case 'chat_members.is_in_chat':
+      return isInChat(ctx, req);
     default:
       throw new ApiError(404, 404, `404 page not found: ${api}`);
   }
@@ -454,6 +457,14 @@ function resource(ctx: ApiContext, req: Request): Result {
     return { status: 200, binary: file.bytes, contentType: 'application/octet-stream', fileName: file.fileName };
   }
   throw bad(234003, `resource ${key} not found`);
+}
+
+// --- chats -------------------------------------------------------------------------------------------------------
+
+/** Whether the caller (the bot, with a tenant token) is in the group. A chat the simulator does not know: not in it. */
+function isInChat(ctx: ApiContext, req: Request): Result {
+  const chat = ctx.state.chats.get(req.route.params.chatId ?? '');
+  return ok({ code: 0, msg: 'success', data: { is_in_chat: chat?.botIsMember === true } });
 }
 
 // --- contact, uploads, delayed card update -------------------------------------------------------------------
