@@ -508,3 +508,74 @@ export function evaluateSteps(
   due.sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime());
   return { due, next: earliest === null ? null : new Date(earliest) };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where a stretch of time's occurrences lie
+
+/**
+ * The hazards whose occurrence of `step` is scheduled in the stretch (after, upTo], named by the column the step
+ * is anchored to: an instant range of `reported_at` / `assigned_at` (lower bound exclusive, upper inclusive; no
+ * lower bound for a null `after`), or an inclusive range of deadline dates. The sweep reads these ranges by index
+ * as time passes, instead of storing a next-due instant per hazard.
+ *
+ * The answer is a superset: whether each hazard's occurrence applies (grade, status, acknowledgement, a reminder
+ * void before its deadline was set, quiet hours) is still `evaluateSteps`'s question. Quiet hours need no care
+ * here as long as `after` and `upTo` lie outside them for steps that may not break them — the sweep does not
+ * advance such a step's stretch while quiet hours last — because an occurrence held back by quiet hours is then
+ * scheduled inside the stretch exactly when it may be sent at its end.
+ */
+export type StepAnchorRange =
+  | { anchor: 'reported_at' | 'assigned_at'; after: Date | null; upTo: Date }
+  | { anchor: 'deadline'; from: string | null; to: string };
+
+export function stepAnchorRange(
+  step: PolicyStep,
+  calendar: Calendar,
+  after: Date | null,
+  upTo: Date,
+): StepAnchorRange | null {
+  if (after && after.getTime() >= upTo.getTime()) return null;
+  const when = step.when;
+  if ('on' in when) return { anchor: 'reported_at', after, upTo };
+  if ('hours' in when) {
+    const shift = (d: Date) => new Date(d.getTime() - when.hours * HOUR_MS);
+    return {
+      anchor: when.after === 'reported' ? 'reported_at' : 'assigned_at',
+      after: after ? shift(after) : null,
+      upTo: shift(upTo),
+    };
+  }
+  const to = lastDeadlineScheduledBy(calendar, step, when, upTo);
+  const from = after ? addCalendarDays(lastDeadlineScheduledBy(calendar, step, when, after), 1) : null;
+  if (from !== null && from > to) return null;
+  return { anchor: 'deadline', from, to };
+}
+
+/**
+ * The latest deadline date whose occurrence of a deadline-relative step is scheduled at or before `instant`. The
+ * occurrence moves with the deadline (never back), so a binary search over a window of dates around the instant's
+ * own date finds it; the window widens until it brackets the answer (working days across long holidays).
+ */
+function lastDeadlineScheduledBy(
+  calendar: Calendar,
+  step: PolicyStep,
+  when: Extract<StepWhen, { days: number }>,
+  instant: Date,
+): string {
+  const t = instant.getTime();
+  const base = calendar.localDate(instant);
+  const scheduledBy = (offset: number) =>
+    deadlineTiming(calendar, step, when, addCalendarDays(base, offset)).scheduledAt.getTime() <= t;
+  let reach = 2 * when.days + 40;
+  let lo = -reach;
+  let hi = reach;
+  while (!scheduledBy(lo)) lo -= reach *= 2;
+  while (scheduledBy(hi)) hi += reach *= 2;
+  // scheduledBy(lo) holds, scheduledBy(hi) does not.
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (scheduledBy(mid)) lo = mid;
+    else hi = mid;
+  }
+  return addCalendarDays(base, lo);
+}

@@ -11,7 +11,6 @@ import {
   enterprises,
   hazardCounters,
   hazardPhotos,
-  hazardSchedules,
   hazards,
   outbox,
   regions,
@@ -487,11 +486,6 @@ async function createReport(
       .insert(reminderSteps)
       .values({ hazardId, stepKey: MAJOR_REPORTED_STEP, sentAt: now })
       .onConflictDoNothing();
-    // The sweep reads claimed steps from the schedule row (the hazard's insert trigger has just made it).
-    await tx
-      .update(hazardSchedules)
-      .set({ sentKeys: sql`array_append(${hazardSchedules.sentKeys}, ${MAJOR_REPORTED_STEP})` })
-      .where(eq(hazardSchedules.hazardId, hazardId));
   }
   await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
   return { kind: 'reported', code: number.code, view, audience: reporterAudience };

@@ -5,7 +5,7 @@
  * Keyed by (enterprise, region, department) as the hazard recorded them at report time: the township and the
  * supervising department of the hazard, the principal and safety officer of the unit.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import type { Role, ScopeKind } from '../directory/model.js';
@@ -221,17 +221,20 @@ const PREFETCH_PEOPLE = 100_000;
 const PREFETCH_UNITS = 10_000;
 
 /**
- * The units of the hazards due at `at`, read before a sweep so that its batches find them cached: a batch holds
- * the hazards of one or two units (the claim order), and loading each unit in its own batch would cost a round
- * trip per batch. The department is the unit's current one, which is the hazard's in all but rare cases (those
- * are loaded when met).
+ * The units of the hazards a sweep will read (its sources' conditions on `hazards h`), read before the sweep so that
+ * its batches find them cached: a batch holds the hazards of one or two units (the sources' order), and loading
+ * each unit in its own batch would cost a round trip per batch. The department is the unit's current one, which is
+ * the hazard's in all but rare cases (those are loaded when met).
  */
-export async function dueUnits(db: Db, at: Date): Promise<UnitKey[]> {
+export async function dueUnits(db: Db, sources: SQL[]): Promise<UnitKey[]> {
+  const units = sql.join(
+    sources.map((where) => sql`(select h.region_id, h.enterprise_id from hazards h where ${where})`),
+    sql` union `,
+  );
   const rows = rowsOf<{ enterprise_id: number; region_id: number; department_id: number | null }>(
     await db.execute(sql`
       select u.enterprise_id, u.region_id, e.department_id
-      from (select distinct region_id, enterprise_id from hazard_schedules
-            where next_due_at <= ${at.toISOString()}::timestamptz) u
+      from (${units}) u
       join enterprises e on e.id = u.enterprise_id
       limit ${PREFETCH_UNITS}`),
   );

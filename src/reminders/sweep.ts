@@ -1,22 +1,28 @@
 /**
  * The reminder and escalation sweep (督办提醒与升级): sends every step of the escalation policy that has come due, once.
  *
- * It never evaluates every open hazard: `hazard_schedules.next_due_at` says when each hazard next needs looking at
- * (a trigger re-arms it to -infinity on every change of the hazard), so a sweep reads only due rows. Each batch is
- * one transaction of two statements:
- *   1. claim due schedule rows in the order (due time, township, unit), after where the previous batch ended
- *      (FOR UPDATE SKIP LOCKED: replicas and parallel loops split the work, never share it), and read their hazards;
- *      the schedule row carries the step keys already claimed
- *   → `dueSteps` → resolve recipients (cached per unit) → one card per person (and township group) for all of their
- *     steps in the batch
- *   2. insert `reminder_steps` ON CONFLICT DO NOTHING (the unique row is the once-only guarantee), store each
- *      hazard's next due instant and claimed keys, and queue the cards — only if every step was new; otherwise the
- *      cards are composed again for the new steps alone.
- *   Side effects (county supervision) follow for the new steps.
- * A replica that dies mid-batch rolls the batch back; the rows stay due and the next sweep (or a takeover) sends them.
+ * It never evaluates every open hazard, and it writes nothing per hazard but the steps it sends. Where it has got
+ * to is one row (`reminder_sweep_state`): the transaction horizon below which every changed hazard was evaluated,
+ * and, per step, the instant up to which its occurrences were sent. A sweep at `at` reads two kinds of source, each
+ * an index range of `hazards` in keyset batches:
+ *   - the hazards changed since the horizon (`hazards.changed_xid`: a new hazard, a new deadline, a regression to
+ *     rectifying…), each evaluated as it stands;
+ *   - per step, the hazards whose occurrence is scheduled in the time that passed since the step's instant
+ *     (`stepAnchorRange`: a range of deadlines, assignment or report instants), leaving out those the first
+ *     source covers.
+ * Each batch is one transaction: read the batch's hazards with the step keys already sent → `evaluateSteps` →
+ * resolve recipients (cached per unit) → one card per person (and township group) for all of their steps in the
+ * batch → insert `reminder_steps` ON CONFLICT DO NOTHING (the unique row is the once-only guarantee) and queue the
+ * cards, only if every step was new (otherwise the cards are composed again for the new steps alone). Side effects
+ * (county supervision) follow. The sweep's row moves on only when every batch has committed: a replica that dies
+ * mid-sweep leaves it where it was, and the next sweep reads the same ranges again, sending only what is missing.
+ *
+ * Quiet hours: while they last, a step that may not break them is not read and its instant does not move, nor does
+ * the horizon (the changed hazards are evaluated again each sweep until they end), so what they held back is read
+ * at their end. Replicas may sweep at once: they read the same ranges, and the step rows let one of them send.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import {
@@ -26,11 +32,15 @@ import {
   type EscalationPolicy,
   evaluateSteps,
   GRADE_LABELS,
+  HAZARD_GRADES,
   type Hazard,
   type HazardGrade,
   type HazardStatus,
+  type PolicyStep,
   type Recipient,
+  type StepAnchorRange,
   type SupervisionLevel,
+  stepAnchorRange,
 } from '../domain/index.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
 import { insertOutboxRows, type NewOutboxRow, type OutgoingMessage, sendRow } from '../feishu/outbox.js';
@@ -120,8 +130,8 @@ const DEFAULT_BATCH = 500;
 const FIRST_BATCH_OF_BIG_SWEEP = 125;
 /** A sweep that evaluated this many hazards vacuums its tables afterwards (see tidy). */
 const TIDY_AFTER_HAZARDS = 50_000;
-/** A hazard whose row another writer holds while an effect is due is retried this much later. */
-const LOCKED_RETRY_MS = 60_000;
+/** How long a batch waits for a hazard row a user holds before the sweep gives up and retries at its next slot. */
+const EFFECT_LOCK_TIMEOUT = '10s';
 
 const ROLE_LABELS: Record<Recipient, string> = {
   responsible: '整改责任人',
@@ -153,6 +163,8 @@ interface HazardRow {
   responsible_id: number | null;
   reporter_id: number | null;
   sent: string[] | null;
+  /** The source's order key as text (where the next batch continues). */
+  k: string;
 }
 
 interface Loaded {
@@ -171,77 +183,59 @@ interface Resolved {
 
 const ms = (value: number | string | null): Date | null => (value === null ? null : new Date(Number(value)));
 
-/** A place in the claim order (next_due_at, region, unit, hazard): where the previous batch ended. */
-export interface DuePosition {
-  /** next_due_at as PostgreSQL writes it (it may be -infinity, which a Date cannot hold). */
-  due: string;
+/** Where a source's next batch starts: after this row in the source's order. */
+interface Position {
+  /** The order key as text (a transaction id, a date or an instant). */
+  key: string;
   region: number;
   enterprise: number;
-  hazard: number;
-}
-
-/** Where the loops of one sweep are in the claim order; `rest` once the ordered pass is over. */
-interface ClaimCursor {
-  after: DuePosition | null;
-  rest: boolean;
+  id: number;
 }
 
 /**
- * The due schedule rows (up to `limit`) after `after` in the claim order, with their hazards' domain view and the
- * step keys already claimed, in one statement. `lock` claims the rows (FOR UPDATE SKIP LOCKED: replicas and
- * parallel loops split the work). A schedule row whose hazard vanished comes back with no hazard so that the
- * caller can park it.
- *
- * Starting after the previous batch matters: every claimed row leaves a dead index entry behind (its next_due_at
- * moved), and a scan from the start would step over all of them again in every batch.
+ * A source of hazards to evaluate: an index range of `hazards` read in keyset batches. `unit` order puts the
+ * hazards of one unit together (the changed hazards and the deadline ranges, where many share a key), so that
+ * a batch holds few units and each person gets one card for all of their steps in it.
  */
-async function readDue(
-  db: Db,
-  at: string,
-  limit: number,
-  options: { lock: boolean; after: DuePosition | null },
-): Promise<{ ids: number[]; loaded: Loaded[]; last: DuePosition | null }> {
-  const { after } = options;
-  const from = after
-    ? sql`and (next_due_at, region_id, enterprise_id, hazard_id)
-        > (${after.due}::timestamptz, ${after.region}, ${after.enterprise}, ${after.hazard})`
-    : sql``;
-  // The limit is our own integer, inlined so that the plan is the same every batch (an index range scan, then
-  // lookups by key); nothing here takes an array parameter whose length a generic plan would misjudge.
-  const due = sql`select hazard_id, sent_keys, next_due_at, region_id, enterprise_id from hazard_schedules
-    where next_due_at <= ${at}::timestamptz ${from}
-    order by next_due_at, region_id, enterprise_id, hazard_id limit ${sql.raw(String(Math.trunc(limit)))}
-    ${options.lock ? sql`for update skip locked` : sql``}`;
-  const rows = rowsOf<
-    HazardRow & { hazard_id: number; code: string | null; due_at: string; due_region: number; due_enterprise: number }
-  >(
-    await db.execute(sql`
-      with due as (${due})
-      select due.hazard_id, due.sent_keys as sent, due.next_due_at::text as due_at, due.region_id as due_region,
-        due.enterprise_id as due_enterprise,
-        h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status, h.description,
-        to_char(h.deadline, 'YYYY-MM-DD') as deadline,
-        (extract(epoch from h.deadline_set_at) * 1000)::float8 as deadline_set_at,
-        (extract(epoch from h.reported_at) * 1000)::float8 as reported_at,
-        (extract(epoch from h.assigned_at) * 1000)::float8 as assigned_at,
-        (extract(epoch from h.acknowledged_at) * 1000)::float8 as acknowledged_at,
-        h.supervision, h.responsible_id, h.reporter_id
-      from due
-      left join hazards h on h.id = due.hazard_id
-      order by due.next_due_at, due.region_id, due.enterprise_id, due.hazard_id`),
+interface Source {
+  name: string;
+  /** The order key (an indexed column) and its SQL type. */
+  key: 'changed_xid' | 'deadline' | 'assigned_at' | 'reported_at';
+  keyType: 'xid8' | 'date' | 'timestamptz';
+  order: 'unit' | 'key';
+  where: SQL;
+}
+
+const HAZARD_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status,
+  h.description, to_char(h.deadline, 'YYYY-MM-DD') as deadline,
+  (extract(epoch from h.deadline_set_at) * 1000)::float8 as deadline_set_at,
+  (extract(epoch from h.reported_at) * 1000)::float8 as reported_at,
+  (extract(epoch from h.assigned_at) * 1000)::float8 as assigned_at,
+  (extract(epoch from h.acknowledged_at) * 1000)::float8 as acknowledged_at,
+  h.supervision, h.responsible_id, h.reporter_id,
+  array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent`;
+
+/** Up to `limit` hazards of `source` after `after`, with the step keys already sent, in one statement. */
+async function readSource(db: Db, source: Source, after: Position | null, limit: number) {
+  const type = sql.raw(source.keyType);
+  const key = sql.raw(`h.${source.key}`);
+  const unit = source.order === 'unit';
+  const from = !after
+    ? sql``
+    : unit
+      ? sql`and (${key}, h.region_id, h.enterprise_id, h.id)
+          > (${after.key}::${type}, ${after.region}, ${after.enterprise}, ${after.id})`
+      : sql`and (${key}, h.id) > (${after.key}::${type}, ${after.id})`;
+  const order = unit ? sql`${key}, h.region_id, h.enterprise_id, h.id` : sql`${key}, h.id`;
+  // The limit is our own integer, inlined so that the plan is the same every batch (an index range scan).
+  const rows = rowsOf<HazardRow>(
+    await db.execute(sql`select ${HAZARD_COLUMNS}, ${key}::text as k from hazards h
+      where ${source.where} ${from} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`),
   );
-  const ids = rows.map((row) => Number(row.hazard_id));
-  const loaded = rows.filter((row) => row.code !== null).map(toLoaded);
-  const end = rows.at(-1);
-  const last = end
-    ? {
-        due: end.due_at,
-        region: Number(end.due_region),
-        enterprise: Number(end.due_enterprise),
-        hazard: Number(end.hazard_id),
-      }
-    : null;
-  return { ids, loaded, last };
+  const loaded = rows.map(toLoaded);
+  const end = loaded.at(-1)?.row;
+  const last = end ? { key: end.k, region: end.region_id, enterprise: end.enterprise_id, id: end.id } : null;
+  return { loaded, last };
 }
 
 function toLoaded(row: HazardRow): Loaded {
@@ -276,6 +270,130 @@ function toLoaded(row: HazardRow): Loaded {
     closedBy: null,
   };
   return { row, hazard, sent: new Set(row.sent ?? []) };
+}
+
+/** The sweep's row, and the transaction horizon now: what committed below it is visible to every later read. */
+interface SweepState {
+  changedSince: string;
+  steps: Record<string, string>;
+  horizon: string;
+}
+
+async function readState(db: Db): Promise<SweepState> {
+  const row = rowsOf<{ changed_since: string | null; steps: Record<string, string> | null; horizon: string }>(
+    await db.execute(sql`
+      select s.changed_since::text as changed_since, s.steps_swept_until as steps,
+        pg_snapshot_xmin(pg_current_snapshot())::text as horizon
+      from (select 1) one left join reminder_sweep_state s on s.id = 1`),
+  )[0]!;
+  return { changedSince: row.changed_since ?? '0', steps: row.steps ?? {}, horizon: String(row.horizon) };
+}
+
+async function writeState(db: Db, state: { changedSince: string; steps: Record<string, string> }, at: Date) {
+  await db.execute(sql`
+    insert into reminder_sweep_state (id, changed_since, steps_swept_until, swept_at)
+    values (1, ${state.changedSince}::xid8, ${JSON.stringify(state.steps)}::jsonb, ${at.toISOString()}::timestamptz)
+    on conflict (id) do update set changed_since = excluded.changed_since,
+      steps_swept_until = excluded.steps_swept_until, swept_at = excluded.swept_at`);
+}
+
+/**
+ * What a sweep at `at` reads, and where it leaves the sweep's row once done. Every step's instant moves to `at`
+ * (back too, if `at` is earlier: the next sweep then reads that stretch again, which sends nothing twice), except
+ * in quiet hours for steps that may not break them; the horizon moves to the one read at the start, except in quiet
+ * hours (see the header).
+ */
+function planSources(policy: EscalationPolicy, calendar: Calendar, state: SweepState, at: Date) {
+  const quiet = calendar.isQuietHour(at);
+  const since = state.changedSince;
+  const sources: Source[] = [
+    {
+      name: 'changed',
+      key: 'changed_xid',
+      keyType: 'xid8',
+      order: 'unit',
+      where: sql`h.status <> 'closed' and h.changed_xid >= ${since}::xid8`,
+    },
+  ];
+  const steps: Record<string, string> = {};
+  for (const step of policy.steps) {
+    const was = state.steps[step.id];
+    if (quiet && !step.breaksQuietHours) {
+      if (was) steps[step.id] = was;
+      continue;
+    }
+    steps[step.id] = at.toISOString();
+    const range = stepAnchorRange(step, calendar, was ? new Date(was) : null, at);
+    if (range) sources.push(stepSource(step, range, since));
+  }
+  return { sources, next: { changedSince: quiet ? since : state.horizon, steps } };
+}
+
+/** The hazards of `range` that the changed source does not cover, narrowed by what the step asks of them. */
+function stepSource(step: PolicyStep, range: StepAnchorRange, since: string): Source {
+  const grades =
+    step.grades.length < HAZARD_GRADES.length
+      ? sql` and h.grade in (${sql.join(
+          step.grades.map((g) => sql`${g}`),
+          sql`, `,
+        )})`
+      : sql``;
+  const unchanged = sql` and h.changed_xid < ${since}::xid8`;
+  if (range.anchor === 'deadline') {
+    const from = range.from ? sql` and h.deadline >= ${range.from}::date` : sql``;
+    return {
+      name: step.id,
+      key: 'deadline',
+      keyType: 'date',
+      order: 'unit',
+      where: sql`h.status in ('reported', 'rectifying')${from} and h.deadline <= ${range.to}::date${grades}${unchanged}`,
+    };
+  }
+  const column = sql.raw(`h.${range.anchor}`);
+  // The partial indexes' own conditions (schema/hazards.ts), so that the planner uses them.
+  const status = range.anchor === 'assigned_at' ? sql`h.status = 'rectifying'` : sql`h.status <> 'closed'`;
+  const after = range.after ? sql` and ${column} > ${range.after.toISOString()}::timestamptz` : sql``;
+  const unacknowledged =
+    'unless' in step.when && step.when.unless === 'acknowledged' ? sql` and h.acknowledged_at is null` : sql``;
+  return {
+    name: step.id,
+    key: range.anchor,
+    keyType: 'timestamptz',
+    order: 'key',
+    where: sql`${status}${after} and ${column} <= ${range.upTo.toISOString()}::timestamptz${grades}${unacknowledged}${unchanged}`,
+  };
+}
+
+/**
+ * The sweep's sources read batch after batch, shared by its loops: each batch is read by one loop (the reads are
+ * serialized; the work on them is not), so the loops split the work and never share a hazard within a source.
+ */
+class SourceCursor {
+  private index = 0;
+  private after: Position | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  constructor(private readonly sources: Source[]) {}
+
+  /** The next batch; empty once every source is read. */
+  next(db: Db, limit: number): Promise<Loaded[]> {
+    const read = this.chain.then(() => this.read(db, limit));
+    this.chain = read.catch(() => undefined);
+    return read;
+  }
+
+  private async read(db: Db, limit: number): Promise<Loaded[]> {
+    while (this.index < this.sources.length) {
+      const { loaded, last } = await readSource(db, this.sources[this.index]!, this.after, limit);
+      if (loaded.length < limit) {
+        this.index += 1;
+        this.after = null;
+      } else {
+        this.after = last;
+      }
+      if (loaded.length > 0) return loaded;
+    }
+    return [];
+  }
 }
 
 function recipientsOf(step: DueStep, { unit, responsible, reporter }: Resolved) {
@@ -470,7 +588,9 @@ function stepRows(steps: PlannedStep[], composed: ComposedMessage[]) {
       else carriers.set(step, [id]);
     }
   }
-  return steps.map((p) => ({ h: p.loaded.row.id, k: p.due.key, o: carriers.get(p) ?? [] }));
+  return steps
+    .map((p) => ({ h: p.loaded.row.id, k: p.due.key, o: carriers.get(p) ?? [] }))
+    .sort((a, b) => a.h - b.h || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
 }
 
 /** Steps whose effect would change the hazard (e.g. raise supervision that is still lower). */
@@ -537,34 +657,38 @@ export class ReminderSweep {
       if (!dryRun) this.deps.onStepsSent?.(planned.map((p) => p.swept));
     };
 
+    const state = await readState(this.deps.db);
+    const { sources, next } = planSources(this.deps.policy, this.deps.calendar, state, at);
+    const cursor = new SourceCursor(sources);
     if (dryRun) {
-      let after: DuePosition | null = null;
       for (;;) {
         const t0 = performance.now();
-        const { ids, loaded, last } = await readDue(this.deps.db, at.toISOString(), batchSize, { lock: false, after });
-        if (ids.length === 0) break;
-        after = last;
+        const loaded = await cursor.next(this.deps.db, batchSize);
+        if (loaded.length === 0) break;
         const { planned } = await this.plan(this.deps.db, loaded, at, caches);
         record({
           planned,
           messages: composeMessages(planned, at.toISOString()).map((c) => c.message),
           escalations: planned.reduce((n, p) => n + effectsToApply(p.loaded, p.due).length, 0),
-          hazards: ids.length,
+          hazards: loaded.length,
           ms: performance.now() - t0,
         });
       }
     } else {
       const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
-      const cursor: ClaimCursor = { after: null, rest: false };
-      // Nothing due (most sweeps): one index-only look, no batch transactions. More than one batch due: a big
-      // sweep (a catch-up after downtime, a new policy), which reads the units and people of everything due once,
-      // before its first batch: otherwise its first batches would each wait for their own lookups.
-      const due = await this.countDue(at, batchSize + 1);
+      // Nothing to read (most sweeps): one look at the sources' index ranges, no batch transactions. More than one
+      // batch: a big sweep (a catch-up after downtime, a new policy), which reads the units and people of
+      // everything to read once, before its first batch: otherwise its first batches would each wait for their own
+      // lookups.
+      const due = await this.countToRead(sources, batchSize + 1);
       const big = due > batchSize;
       if (big) {
         const prefetchStarted = performance.now();
         await Promise.all([
-          dueUnits(this.deps.db, at).then((units) => caches.units.load(this.deps.db, units)),
+          dueUnits(
+            this.deps.db,
+            sources.map((source) => source.where),
+          ).then((units) => caches.units.load(this.deps.db, units)),
           caches.people.prefetch(this.deps.db),
         ]);
         this.lap('prefetch', prefetchStarted);
@@ -601,13 +725,15 @@ export class ReminderSweep {
           throw error;
         }
       };
-      // Parallel loops only for a big sweep: two loops claiming one batch's worth at once split it between them
-      // (each skips the rows the other has locked so far), and a person got two cards where one was meant.
+      // Parallel loops only for a big sweep: two loops reading one batch's worth at once would split it between
+      // them, and a person would get two cards where one was meant.
       const loops = due === 0 ? 0 : big ? concurrency : 1;
       const outcomes = await Promise.allSettled(Array.from({ length: loops }, stopOthersOnFailure));
       done = true;
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
+      // Every batch committed: the next sweep starts where this one ends.
+      await writeState(this.deps.db, next, at);
     }
     result.durationMs = Math.round(performance.now() - started);
     result.slowestBatchMs = Math.round(result.slowestBatchMs * 10) / 10;
@@ -619,31 +745,32 @@ export class ReminderSweep {
     return result;
   }
 
-  /** How many schedule rows are due at `at`, counting no further than `limit` (an index-only look). */
-  private async countDue(at: Date, limit: number): Promise<number> {
+  /** How many hazards the sources hold, counting no further than `limit` in each (index range looks). */
+  private async countToRead(sources: Source[], limit: number): Promise<number> {
+    const counts = sources.map(
+      (source) =>
+        sql`(select count(*) from (select 1 from hazards h where ${source.where}
+          limit ${sql.raw(String(Math.trunc(limit)))}) x)`,
+    );
     const rows = rowsOf<{ n: number }>(
-      await this.deps.db.execute(sql`select count(*)::int as n from (
-        select 1 from hazard_schedules where next_due_at <= ${at.toISOString()}::timestamptz
-        limit ${sql.raw(String(Math.trunc(limit)))}) due`),
+      await this.deps.db.execute(sql`select (${sql.join(counts, sql` + `)})::int as n`),
     );
     return Number(rows[0]?.n ?? 0);
   }
 
   /**
-   * After a big sweep (a catch-up after downtime, a new policy), every schedule row it evaluated has left a dead
-   * version and a dead index entry behind. Until vacuum removes them, every later sweep steps over them at the
-   * start of the due index (an empty sweep over a million of them takes tens of ms instead of one), and the
-   * planner works from the table's size before the sweep. Autovacuum would get there; we do not wait for it.
+   * After a big sweep (a catch-up after downtime, a new policy) `reminder_steps` has grown by as many rows as it
+   * sent; analyze it now rather than wait for autovacuum, so that the planner sees its size.
    */
   private async tidy(): Promise<void> {
-    await this.deps.db.execute(sql`vacuum (analyze) hazard_schedules, reminder_steps`);
+    await this.deps.db.execute(sql`vacuum (analyze) reminder_steps`);
   }
 
   /** Due steps and their messages for these hazards (no writes). */
   private async plan(db: Db, loaded: Loaded[], at: Date, caches: SweepCaches) {
     const { policy, calendar } = this.deps;
     let t = performance.now();
-    const withSteps = loaded.map((l) => ({ l, ...evaluateSteps(l.hazard, policy, at, calendar, l.sent) }));
+    const withSteps = loaded.map((l) => ({ l, due: evaluateSteps(l.hazard, policy, at, calendar, l.sent).due }));
     t = this.lap('evaluate', t);
     const needed = withSteps.filter((x) => x.due.length > 0).map((x) => x.l.row);
     await caches.units.load(
@@ -672,66 +799,37 @@ export class ReminderSweep {
       for (const step of due) planned.push(planStep(l, step, resolved, batch));
     }
     this.lap('plan', t);
-    return { withSteps, planned };
+    return { planned };
   }
 
-  private async sweepBatch(tx: Db, at: Date, batchSize: number, caches: SweepCaches, cursor: ClaimCursor) {
+  private async sweepBatch(tx: Db, at: Date, batchSize: number, caches: SweepCaches, cursor: SourceCursor) {
     const atIso = at.toISOString();
     let t = performance.now();
     // The batch's statements have the same shape every time (inlined limit, one JSON parameter per write), so one
     // plan per connection serves every batch; connections otherwise plan each execution (see db/client.ts).
-    // Measured over 300,000 hazards: about 7% less PostgreSQL CPU.
     if (this.deps.kind === 'postgres') await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
-    let claimed = await readDue(tx, atIso, batchSize, { lock: true, after: cursor.rest ? null : cursor.after });
-    if (claimed.ids.length === 0 && !cursor.rest && cursor.after !== null) {
-      // The ordered pass is over; what it stepped past (rows another replica held, or re-armed meanwhile) is
-      // claimed from the start.
-      cursor.rest = true;
-      claimed = await readDue(tx, atIso, batchSize, { lock: true, after: null });
-    }
-    // Last writer wins: a loop that moves the cursor back a little only re-reads rows that are no longer due.
-    if (!cursor.rest && claimed.last) cursor.after = claimed.last;
-    const { ids, loaded } = claimed;
-    t = this.lap('claim', t);
-    if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
-    const { withSteps, planned: allPlanned } = await this.plan(tx, loaded, at, caches);
+    const loaded = await cursor.next(tx, batchSize);
+    t = this.lap('read', t);
+    if (loaded.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
+    const { planned } = await this.plan(tx, loaded, at, caches);
     t = performance.now();
 
-    // Effects change the hazard row: take it without waiting (a user's transaction may hold it and wait on our
-    // schedule row through the trigger); a hazard we cannot take now is retried shortly, steps and all.
-    const needLock = new Set(
-      allPlanned.filter((p) => effectsToApply(p.loaded, p.due).length > 0).map((p) => p.loaded.row.id),
-    );
-    const deferred = new Set<number>();
-    if (needLock.size > 0) {
-      const locked = new Set(
-        rowsOf<{ id: number }>(
-          await tx.execute(
-            sql`select id from hazards where id = any(${intArray(needLock)}::int[]) for update skip locked`,
-          ),
-        ).map((r) => Number(r.id)),
-      );
-      for (const id of needLock) if (!locked.has(id)) deferred.add(id);
+    // Effects change the hazard row: take those rows first, in id order, so that two loops or replicas never wait
+    // on each other in a circle; a user's transaction holding one makes the batch wait, not fail, up to a limit.
+    const toLock = [
+      ...new Set(planned.filter((p) => effectsToApply(p.loaded, p.due).length > 0).map((p) => p.loaded.row.id)),
+    ].sort((a, b) => a - b);
+    if (toLock.length > 0) {
+      await tx.execute(sql`set local lock_timeout = ${sql.raw(`'${EFFECT_LOCK_TIMEOUT}'`)}`);
+      await tx.execute(sql`select id from hazards where id = any(${intArray(toLock)}::int[]) order by id for update`);
     }
-    const planned = allPlanned.filter((p) => !deferred.has(p.loaded.row.id));
-
-    // Next due instant per hazard once its due steps are claimed (evaluateSteps worked it out); deferred ones
-    // come back shortly. Rows whose hazard vanished are parked (null) rather than claimed forever.
-    const retryAt = new Date(at.getTime() + LOCKED_RETRY_MS).toISOString();
-    const schedule = withSteps.map(({ l, due, next }) => {
-      if (deferred.has(l.row.id)) return { h: l.row.id, n: retryAt, k: [...l.sent] };
-      return { h: l.row.id, n: next ? next.toISOString() : null, k: [...l.sent, ...due.map((d) => d.key)] };
-    });
-    const seen = new Set(loaded.map((l) => l.row.id));
-    for (const id of ids) if (!seen.has(id)) schedule.push({ h: id, n: null, k: [] });
-    t = this.lap('schedule', t);
     let composed = composeMessages(planned, atIso);
     t = this.lap('cards', t);
 
     // One statement writes the batch. The step rows are the once-only guarantee (ON CONFLICT DO NOTHING: a step
-    // claimed before is not sent again); the messages were composed assuming every step is new here — as it is
-    // unless sent_keys missed one — and are inserted only if so. Otherwise they are composed again below for
-    // the new steps alone.
+    // another sweep sent is not sent again), inserted in (hazard, key) order so that concurrent sweeps take them
+    // in the same order; the messages were composed assuming every step is new here — as it is unless another
+    // sweep got there first — and are inserted only if so. Otherwise they are composed again for the new steps.
     const written = rowsOf<{ hazard_id: number; step_key: string }>(
       await tx.execute(sql`
         with steps as (
@@ -740,10 +838,6 @@ export class ReminderSweep {
           from jsonb_to_recordset(${JSON.stringify(stepRows(planned, composed))}::jsonb) as x(h int, k text, o uuid[])
           on conflict (hazard_id, step_key) do nothing
           returning hazard_id, step_key),
-        schedules as (
-          update hazard_schedules s set next_due_at = x.n, evaluated_at = ${atIso}::timestamptz, sent_keys = x.k
-          from jsonb_to_recordset(${JSON.stringify(schedule)}::jsonb) as x(h int, n timestamptz, k text[])
-          where s.hazard_id = x.h),
         messages as (${insertOutboxRows(outboxRows(composed), sql`(select count(*) from steps) = ${planned.length}`)})
         select hazard_id, step_key from steps`),
     );
@@ -764,7 +858,7 @@ export class ReminderSweep {
     t = this.lap('write', t);
     const escalations = await this.applyEffects(tx, fresh, atIso);
     this.lap('effects', t);
-    return { claimed: ids.length, planned: fresh, messages: composed.map((c) => c.message), escalations };
+    return { claimed: loaded.length, planned: fresh, messages: composed.map((c) => c.message), escalations };
   }
 
   /** Side effects of the newly claimed steps: raise supervision, with an audit row. Returns how many hazards. */

@@ -219,7 +219,6 @@ describe('the ledger, statistics and the read API', () => {
       expect(during).toEqual(seqs(6, 5, 3, 4, 2, 1, 7));
       expect(await walk('sort=-reported_at')).toEqual(seqs(50, 6, 5, 3, 4, 2, 1, 7));
       await db.execute(sql`delete from hazard_events where hazard_id = ${added!}`);
-      await db.execute(sql`delete from hazard_schedules where hazard_id = ${added!}`);
       await db.execute(sql`delete from hazards where id = ${added!}`);
       expect(await walk('sort=reported_at')).toEqual(seqs(7, 1, 2, 4, 3, 5, 6));
       expect(await walk('sort=code')).toEqual(seqs(1, 2, 3, 4, 5, 6, 7));

@@ -10,7 +10,7 @@ import { insertHazard } from '../support/reminders.js';
 const now = new Date('2026-11-28T09:00:00+08:00');
 const LATER = '2026-12-20T09:00:00+08:00';
 
-describe('schedules follow the reminder settings in force', () => {
+describe('the sweep follows the reminder settings in force', () => {
   let testDb: TestDatabase;
   const db = () => testDb.database.db;
   const ids: number[] = [];
@@ -25,7 +25,7 @@ describe('schedules follow the reminder settings in force', () => {
     await db().execute(sql`
       insert into enterprises (code, name, region_id, principal_id)
       select 'e001', '某某化工有限公司', r.id, p.id from regions r, people p where r.code = 'town-01' and p.code = 'p-boss'`);
-    // 7 open hazards and one closed (one re-arm chunk; the loop ends on the next, empty one).
+    // 7 open hazards and one closed.
     for (let i = 0; i < 7; i++) {
       ids.push((await insertHazard(db(), { deadline: '2026-12-10', reportedAt: '2026-11-20T10:00:00+08:00' })).id);
     }
@@ -35,20 +35,20 @@ describe('schedules follow the reminder settings in force', () => {
   });
   afterAll(async () => testDb.drop());
 
-  /** As a sweep leaves them: every schedule worked out, the next step far ahead (the closed one: nothing more). */
+  /** As a sweep leaves it: every hazard changed so far evaluated (the horizon at the current transaction). */
   const sweptEverything = async () => {
-    await db().execute(sql`update hazard_schedules set next_due_at = ${LATER}::timestamptz, evaluated_at = now()`);
-    await db().execute(sql`update hazard_schedules set next_due_at = null where hazard_id = ${closedId}`);
+    await db().execute(sql`update reminder_sweep_state set changed_since = pg_current_xact_id(), swept_at = now()`);
   };
+  /** The open hazards the next sweep evaluates again: those changed at or after the sweep's horizon. */
   const rearmedIds = async () =>
-    rowsOf<{ hazard_id: number }>(
-      await db().execute(
-        sql`select hazard_id from hazard_schedules where next_due_at = '-infinity' order by hazard_id`,
-      ),
-    ).map((r) => Number(r.hazard_id));
+    rowsOf<{ id: number }>(
+      await db().execute(sql`select h.id from hazards h, reminder_sweep_state s
+        where h.status <> 'closed' and h.changed_xid >= s.changed_since order by h.id`),
+    ).map((r) => Number(r.id));
 
   it('re-arms every open hazard when the settings differ from those stored, once', async () => {
     await sweptEverything();
+    expect(await rearmedIds()).toEqual([]);
     // A database from before the check has no fingerprint: re-armed once.
     expect(await rearmIfSettingsChanged(db(), 'settings-a', now)).toEqual({ changed: true, rearmed: 7 });
     expect(await rearmedIds()).toEqual(ids);
@@ -57,13 +57,10 @@ describe('schedules follow the reminder settings in force', () => {
     expect(await rearmIfSettingsChanged(db(), 'settings-a', now)).toEqual({ changed: false, rearmed: 0 });
     expect(await rearmedIds()).toEqual([]);
 
+    // The closed hazard stays finished; the steps already sent stay in reminder_steps (nothing is sent twice).
     expect(await rearmIfSettingsChanged(db(), 'settings-b', now)).toEqual({ changed: true, rearmed: 7 });
     expect(await rearmedIds()).toEqual(ids);
-    // The closed hazard stays finished; the steps already sent stay on the rows (nothing is sent twice).
-    const closed = rowsOf<{ next_due_at: string | null }>(
-      await db().execute(sql`select next_due_at from hazard_schedules where hazard_id = ${closedId}`),
-    );
-    expect(closed[0]!.next_due_at).toBeNull();
+    expect(ids).not.toContain(closedId);
   });
 
   it('fingerprints what decides when steps fall due, and only that', () => {

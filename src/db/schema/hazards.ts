@@ -29,6 +29,9 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
 });
 
+/** A transaction id (PostgreSQL's 64-bit xid8), as text: compared only in SQL. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
 /**
  * One row per year: the last hazard sequence number handed out. Taken with `UPDATE … RETURNING` (after an
  * `INSERT … ON CONFLICT DO NOTHING` for a new year) in the report's own transaction, so numbers have no gaps and no
@@ -112,6 +115,12 @@ export const hazards = pgTable(
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The transaction that last inserted or updated the row (the default on insert, a trigger on update: migration
+     * 0009). The reminder sweep re-evaluates every hazard changed since its last pass by reading this index range
+     * — nothing is written per hazard to queue it (src/reminders/sweep.ts).
+     */
+    changedXid: xid8('changed_xid').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     uniqueIndex('hazards_code_key').on(t.code),
@@ -124,6 +133,15 @@ export const hazards = pgTable(
     index('hazards_reported_at_idx').on(t.reportedAt),
     /** The reminder sweep reads open hazards by deadline. */
     index('hazards_open_deadline_idx').on(t.deadline).where(sql`${t.status} <> 'closed'`),
+    // The reminder sweep's sources (src/reminders/sweep.ts): hazards changed since its last pass, and the hazards
+    // whose step falls in the time that passed, by the step's anchor. Township and unit follow the anchor so that
+    // a batch holds the hazards of few units (one card per person per batch).
+    index('hazards_changed_idx').on(t.changedXid, t.regionId, t.enterpriseId, t.id).where(sql`${t.status} <> 'closed'`),
+    index('hazards_awaiting_deadline_idx')
+      .on(t.deadline, t.regionId, t.enterpriseId, t.id)
+      .where(sql`${t.status} in ('reported', 'rectifying')`),
+    index('hazards_assigned_idx').on(t.assignedAt, t.id).where(sql`${t.status} = 'rectifying'`),
+    index('hazards_open_reported_idx').on(t.reportedAt, t.id).where(sql`${t.status} <> 'closed'`),
   ],
 );
 

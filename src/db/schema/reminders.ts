@@ -1,48 +1,28 @@
 import { sql } from 'drizzle-orm';
-import { date, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { people } from './directory.js';
-import { hazards } from './hazards.js';
+
+/** PostgreSQL's 64-bit transaction id, as text: compared only in SQL. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /*
  * The reminder sweep's own bookkeeping (src/reminders/). Which steps were sent lives in `reminder_steps`
- * (schema/hazards.ts); here: when each hazard next needs looking at, which cron slots were claimed, and which
- * daily digests went out.
+ * (schema/hazards.ts); here: how far the sweep has got, which cron slots were claimed, and which daily digests
+ * went out.
  */
 
 /**
- * When each open hazard next has a reminder or escalation step due, so a sweep reads only the due rows (an index
- * range scan) instead of evaluating every open hazard. A trigger on `hazards` (migration 0003) sets `next_due_at`
- * to -infinity whenever a hazard is inserted or updated, so the next sweep re-evaluates it and stores the real
- * instant; null means nothing more will ever be due (closed, or the ladder is finished).
+ * Where the reminder sweep has got to (one row): every hazard changed by a transaction older than `changedSince`
+ * has been evaluated, and each step's occurrences up to its instant in `stepsSweptUntil` (step id → ISO instant)
+ * have been sent. The next sweep reads only what lies beyond: the changed hazards by `hazards_changed_idx`, each
+ * step's new stretch of time by its anchor's index (src/reminders/sweep.ts).
  */
-export const hazardSchedules = pgTable(
-  'hazard_schedules',
-  {
-    hazardId: integer('hazard_id')
-      .primaryKey()
-      .references(() => hazards.id),
-    nextDueAt: timestamp('next_due_at', { withTimezone: true }),
-    /** When a sweep last evaluated the hazard (null: never, since its last change). */
-    evaluatedAt: timestamp('evaluated_at', { withTimezone: true }),
-    /**
-     * The step keys already claimed for the hazard, as the sweep last stored them: a copy of its
-     * `reminder_steps` keys kept on the row the sweep claims anyway, so evaluating a hazard reads no other table.
-     * `reminder_steps` stays the guarantee: a step missing here is tried again, conflicts there, and is not sent.
-     */
-    sentKeys: text('sent_keys').array().notNull().default(sql`'{}'::text[]`),
-    /**
-     * The hazard's township and unit, copied by the trigger: a sweep claims due rows in this order so that one
-     * batch holds the hazards of few units, and each person gets one card per batch for all of theirs.
-     */
-    regionId: integer('region_id').notNull(),
-    enterpriseId: integer('enterprise_id').notNull(),
-  },
-  (t) => [
-    index('hazard_schedules_due_idx')
-      .on(t.nextDueAt, t.regionId, t.enterpriseId, t.hazardId)
-      .where(sql`${t.nextDueAt} is not null`),
-  ],
-);
+export const reminderSweepState = pgTable('reminder_sweep_state', {
+  id: integer('id').primaryKey(),
+  changedSince: xid8('changed_since').notNull(),
+  stepsSweptUntil: jsonb('steps_swept_until').$type<Record<string, string>>().notNull().default({}),
+  sweptAt: timestamp('swept_at', { withTimezone: true }).notNull(),
+});
 
 /**
  * One row per cron slot (job + scheduled instant): inserting it claims the slot for one replica. The claimer holds

@@ -9,6 +9,7 @@ import {
   nextDueAt,
   parsePolicy,
   parsePolicyOrThrow,
+  stepAnchorRange,
 } from '../../../src/domain/escalation-policy.js';
 import { applyAction, type Hazard, type HazardAction } from '../../../src/domain/hazard.js';
 import type { Actor } from '../../../src/domain/permissions.js';
@@ -570,5 +571,79 @@ describe('deadline timings shared between hazards', () => {
     expect(ids(working)).toEqual(['due-in-3d']);
     expect(ids(working, local('2026-09-29 09:00'))).toEqual(['due-in-3d']);
     expect(ids(calendar, local('2026-09-29 09:00'))).toEqual([]);
+  });
+});
+
+describe('stepAnchorRange: where a stretch of time’s occurrences lie', () => {
+  const working = createCalendar({ dayCounting: 'working' });
+  const step = (id: string) => DEFAULT_POLICY.steps.find((s) => s.id === id)!;
+  const addDays = (date: string, n: number) => {
+    const d = new Date(`${date}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  };
+  /** The oracle: the step's instant for one deadline date, worked out from the policy's wording. */
+  const scheduled = (cal: Calendar, id: string, deadline: string): number => {
+    const when = step(id).when as { before?: 'deadline'; days: number; at?: string };
+    if (when.before) return cal.atLocalTime(cal.addDays(deadline, -when.days).date, when.at!).getTime();
+    return cal.endOfLocalDay(cal.addDays(deadline, when.days).date).getTime();
+  };
+
+  it('names exactly the deadline dates whose occurrence falls in the stretch, across holidays and make-up days', () => {
+    // Stretches of a few minutes to several weeks, around the 2026 Spring Festival and National Day.
+    const stretches: [Date, Date][] = [
+      [local('2026-02-13 08:55'), local('2026-02-13 09:05')],
+      [local('2026-02-14 00:00'), local('2026-02-24 07:30')],
+      [local('2026-09-30 21:00'), local('2026-10-12 00:00')],
+      [local('2026-10-09 09:00'), new Date(local('2026-10-09 09:00').getTime() + 1000)],
+      [new Date(local('2026-10-09 09:00').getTime() - 1), local('2026-10-09 09:00')],
+      [local('2026-09-01 07:30'), local('2026-11-01 07:30')],
+    ];
+    for (const cal of [calendar, working]) {
+      for (const id of ['due-in-3d', 'due-in-1d', 'overdue-0d', 'overdue-3d', 'overdue-7d']) {
+        for (const [after, upTo] of stretches) {
+          const range = stepAnchorRange(step(id), cal, after, upTo);
+          const expected: string[] = [];
+          for (let d = '2025-12-01'; d <= '2027-01-31'; d = addDays(d, 1)) {
+            const t = scheduled(cal, id, d);
+            if (t > after.getTime() && t <= upTo.getTime()) expected.push(d);
+          }
+          const got: string[] = [];
+          if (range) {
+            expect(range.anchor).toBe('deadline');
+            if (range.anchor !== 'deadline') continue;
+            for (let d = range.from!; d <= range.to; d = addDays(d, 1)) got.push(d);
+          }
+          expect(got, `${cal.settings.dayCounting} ${id} (${after.toISOString()}, ${upTo.toISOString()}]`).toEqual(
+            expected,
+          );
+        }
+      }
+    }
+  });
+
+  it('shifts instant anchors by the step’s hours, and has no lower bound before the first sweep', () => {
+    const upTo = local('2026-05-12 10:00');
+    expect(stepAnchorRange(step('unacknowledged-24h'), calendar, local('2026-05-12 09:55'), upTo)).toEqual({
+      anchor: 'assigned_at',
+      after: local('2026-05-11 09:55'),
+      upTo: local('2026-05-11 10:00'),
+    });
+    expect(stepAnchorRange(step('major-reported'), calendar, null, upTo)).toEqual({
+      anchor: 'reported_at',
+      after: null,
+      upTo,
+    });
+    const deadline = stepAnchorRange(step('overdue-0d'), calendar, null, upTo);
+    // 2026-05-11's deadline ended at midnight; 05-12's is still running.
+    expect(deadline).toEqual({ anchor: 'deadline', from: null, to: '2026-05-11' });
+  });
+
+  it('is empty when no time passed, or the clock went back', () => {
+    const at = local('2026-05-12 10:00');
+    expect(stepAnchorRange(step('overdue-0d'), calendar, at, at)).toBeNull();
+    expect(stepAnchorRange(step('overdue-0d'), calendar, at, local('2026-05-11 10:00'))).toBeNull();
+    // Minutes that no deadline's occurrence falls in.
+    expect(stepAnchorRange(step('overdue-0d'), calendar, local('2026-05-12 09:00'), at)).toBeNull();
   });
 });
