@@ -806,8 +806,16 @@ export class ReminderSweep {
     const atIso = at.toISOString();
     let t = performance.now();
     // The batch's statements have the same shape every time (inlined limit, one JSON parameter per write), so one
-    // plan per connection serves every batch; connections otherwise plan each execution (see db/client.ts).
-    if (this.deps.kind === 'postgres') await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+    // plan per connection serves every batch; connections otherwise plan each execution (see db/client.ts). Every
+    // read here is by key: `reminder_steps` grows by a row per step faster than autovacuum re-analyses it, and a
+    // plan made while it looked empty would scan it whole once per hazard.
+    await tx.execute(
+      sql`select set_config('enable_seqscan', 'off', true)${
+        this.deps.kind === 'postgres'
+          ? sql`, set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`
+          : sql``
+      }`,
+    );
     const loaded = await cursor.next(tx, batchSize);
     t = this.lap('read', t);
     if (loaded.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
