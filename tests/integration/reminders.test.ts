@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import type { SweepResult } from '../../src/reminders/sweep.js';
 import { type Service, startService } from '../../src/server.js';
 import { COUNTY_DIRECTORY, COUNTY_OPEN_IDS, insertHazard, rows, startReplica } from '../support/reminders.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
@@ -223,6 +224,25 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect(stepsOf(await sweep(service, { at: '2026-07-01T07:30:00+08:00' }), code)).toEqual({
       'overdue-0d': ['ou_resp', 'ou_tlc'],
     });
+  });
+
+  it('sends what a change in quiet hours made due once they end (a rectification sent back at night)', async () => {
+    const db = service.testDb.database.db;
+    // Rectified before its deadline passed, so no overdue step while it waited for verification.
+    const { id, code } = await insertHazard(db, {
+      deadline: '2026-10-20',
+      reportedAt: '2026-10-12T10:00:00+08:00',
+      acknowledgedAt: '2026-10-12T10:30:00+08:00',
+      status: 'pending_verification',
+    });
+    expect(stepsOf(await sweep(service, { at: '2026-10-21T10:00:00+08:00' }), code)).toEqual({});
+    // Sent back at 23:00: overdue since the 21st, but quiet hours hold the step until 07:30.
+    await db.execute(sql`update hazards set status = 'rectifying', version = version + 1 where id = ${id}`);
+    expect(stepsOf(await sweep(service, { at: '2026-10-21T23:30:00+08:00' }), code)).toEqual({});
+    expect(stepsOf(await sweep(service, { at: '2026-10-22T07:30:00+08:00' }), code)).toEqual({
+      'overdue-0d': ['ou_resp', 'ou_tlc'],
+    });
+    expect(stepsOf(await sweep(service, { at: '2026-10-22T07:35:00+08:00' }), code)).toEqual({});
   });
 
   it('answers a dry run without changing anything', async () => {
@@ -706,5 +726,33 @@ describe('two replicas on one database', () => {
       );
       return slot?.finished_at !== null && slot?.attempts === 2;
     });
+  });
+
+  it('evaluates a hazard whose transaction committed only after a sweep had read its range', async () => {
+    const db = first.testDb.database.db;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted: { id: number; code: string } | undefined;
+    // Overdue since 2026-09-26 00:00, inside the stretch the next sweep reads: but not yet committed.
+    const writer = db.transaction(async (tx) => {
+      inserted = await insertHazard(tx as unknown as typeof db, {
+        deadline: '2026-09-25',
+        reportedAt: '2026-09-20T10:00:00+08:00',
+        acknowledgedAt: '2026-09-20T10:30:00+08:00',
+      });
+      await held;
+    });
+    const { code } = await eventually(() => inserted, 10_000, 'the insert');
+    const stepsFor = (result: SweepResult) => result.steps.filter((s) => s.hazard === code).map((s) => s.step);
+    const unseen = await first.deps.reminders.sweep({ at: new Date('2026-09-26T09:00:00+08:00') });
+    expect(stepsFor(unseen)).toEqual([]);
+    release();
+    await writer;
+    // The next sweep reads a stretch of five minutes, which the hazard's step is not in; the hazard counts as
+    // changed since the first sweep's horizon, so it is evaluated as it stands.
+    const next = await first.deps.reminders.sweep({ at: new Date('2026-09-26T09:05:00+08:00') });
+    expect(stepsFor(next)).toEqual(['overdue-0d']);
   });
 });
