@@ -163,8 +163,6 @@ interface HazardRow {
   responsible_id: number | null;
   reporter_id: number | null;
   sent: string[] | null;
-  /** The source's order key as text (where the next batch continues). */
-  k: string;
 }
 
 interface Loaded {
@@ -215,8 +213,20 @@ const HAZARD_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.departm
   h.supervision, h.responsible_id, h.reporter_id,
   array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent`;
 
-/** Up to `limit` hazards of `source` after `after`, with the step keys already sent, in one statement. */
-async function readSource(db: Db, source: Source, after: Position | null, limit: number) {
+/** A hazard's place in a source: its order key, township, unit and id. */
+interface Place {
+  k: string;
+  region_id: number;
+  enterprise_id: number;
+  id: number;
+}
+
+/**
+ * The next `limit` places of `source` after `after`, in the source's order: keys only, from the index alone. A
+ * window holds many batches; the cursor regroups it by unit before cutting it into batches, since the source's own
+ * order (a transaction id, an instant) need not keep a unit's hazards together.
+ */
+async function readWindow(db: Db, source: Source, after: Position | null, limit: number): Promise<Place[]> {
   const type = sql.raw(source.keyType);
   const key = sql.raw(`h.${source.key}`);
   const unit = source.order === 'unit';
@@ -227,15 +237,23 @@ async function readSource(db: Db, source: Source, after: Position | null, limit:
           > (${after.key}::${type}, ${after.region}, ${after.enterprise}, ${after.id})`
       : sql`and (${key}, h.id) > (${after.key}::${type}, ${after.id})`;
   const order = unit ? sql`${key}, h.region_id, h.enterprise_id, h.id` : sql`${key}, h.id`;
-  // The limit is our own integer, inlined so that the plan is the same every batch (an index range scan).
-  const rows = rowsOf<HazardRow>(
-    await db.execute(sql`select ${HAZARD_COLUMNS}, ${key}::text as k from hazards h
+  // The limit is our own integer, inlined so that the plan is the same every window (an index range scan).
+  return rowsOf<Place>(
+    await db.execute(sql`select ${key}::text as k, h.region_id, h.enterprise_id, h.id from hazards h
       where ${source.where} ${from} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`),
+  ).map((p) => ({ k: p.k, region_id: Number(p.region_id), enterprise_id: Number(p.enterprise_id), id: Number(p.id) }));
+}
+
+/** The hazards of one batch as they stand, with the step keys already sent, in the batch's order. */
+async function readHazards(db: Db, ids: number[]): Promise<Loaded[]> {
+  const rows = rowsOf<HazardRow>(
+    await db.execute(sql`select ${HAZARD_COLUMNS} from hazards h where h.id = any(${intArray(ids)}::int[])`),
   );
-  const loaded = rows.map(toLoaded);
-  const end = loaded.at(-1)?.row;
-  const last = end ? { key: end.k, region: end.region_id, enterprise: end.enterprise_id, id: end.id } : null;
-  return { loaded, last };
+  const byId = new Map(rows.map((row) => [Number(row.id), row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [toLoaded(row)] : [];
+  });
 }
 
 function toLoaded(row: HazardRow): Loaded {
@@ -279,22 +297,68 @@ interface SweepState {
   horizon: string;
 }
 
-async function readState(db: Db): Promise<SweepState> {
-  const row = rowsOf<{ changed_since: string | null; steps: Record<string, string> | null; horizon: string }>(
-    await db.execute(sql`
-      select s.changed_since::text as changed_since, s.steps_swept_until as steps,
-        pg_snapshot_xmin(pg_current_snapshot())::text as horizon
-      from (select 1) one left join reminder_sweep_state s on s.id = 1`),
-  )[0]!;
+const STATE_COLUMNS = sql`changed_since::text as changed_since, steps_swept_until as steps,
+  pg_snapshot_xmin(pg_current_snapshot())::text as horizon`;
+
+function toState(row: { changed_since: string | null; steps: Record<string, string> | null; horizon: string }) {
   return { changedSince: row.changed_since ?? '0', steps: row.steps ?? {}, horizon: String(row.horizon) };
 }
 
-async function writeState(db: Db, state: { changedSince: string; steps: Record<string, string> }, at: Date) {
-  await db.execute(sql`
-    insert into reminder_sweep_state (id, changed_since, steps_swept_until, swept_at)
-    values (1, ${state.changedSince}::xid8, ${JSON.stringify(state.steps)}::jsonb, ${at.toISOString()}::timestamptz)
-    on conflict (id) do update set changed_since = excluded.changed_since,
-      steps_swept_until = excluded.steps_swept_until, swept_at = excluded.swept_at`);
+/** A dry run reads the sweep's row without taking it. */
+async function readState(db: Db): Promise<SweepState> {
+  const row = rowsOf<{ changed_since: string | null; steps: Record<string, string> | null; horizon: string }>(
+    await db.execute(sql`select ${STATE_COLUMNS} from (select 1) one left join reminder_sweep_state s on s.id = 1`),
+  )[0]!;
+  return toState(row);
+}
+
+/** How long a sweep holds the sweep's row without renewing it; a sweep waiting for it looks again this often. */
+const SWEEP_LEASE_SECONDS = 30;
+const SWEEP_WAIT_MS = 200;
+/** A sweep renews its lease after a batch when this long has passed since it last did. */
+const RENEW_AFTER_MS = 10_000;
+
+/**
+ * The sweep's row, taken for one sweep: sweeps run one at a time. Two at once would read the same ranges and race
+ * each other to every step (each would send what it won, in more, smaller cards); the second now waits, then
+ * finds little left. The lease is in database time and runs out if its sweep dies, so a takeover waits at most
+ * that long. Taking the row reads it, with the horizon (a transaction of ours in progress only lowers it).
+ */
+async function takeState(db: Db, owner: string, whileWaiting: () => Promise<void>): Promise<SweepState> {
+  for (;;) {
+    const row = rowsOf<{ changed_since: string | null; steps: Record<string, string> | null; horizon: string }>(
+      await db.execute(sql`
+        insert into reminder_sweep_state as s (id, changed_since, swept_at, running_owner, running_until)
+        values (1, '0', now(), ${owner}, now() + ${sql.raw(`interval '${SWEEP_LEASE_SECONDS} seconds'`)})
+        on conflict (id) do update
+          set running_owner = excluded.running_owner, running_until = excluded.running_until
+          where s.running_until is null or s.running_until < now()
+        returning ${STATE_COLUMNS}`),
+    )[0];
+    if (row) return toState(row);
+    await whileWaiting();
+    await new Promise((resolve) => setTimeout(resolve, SWEEP_WAIT_MS));
+  }
+}
+
+async function renewState(db: Db, owner: string): Promise<void> {
+  await db.execute(sql`update reminder_sweep_state
+    set running_until = now() + ${sql.raw(`interval '${SWEEP_LEASE_SECONDS} seconds'`)}
+    where id = 1 and running_owner = ${owner}`);
+}
+
+/** Gives the row back: moved on to where the sweep ended when it finished, as it was when it failed. */
+async function releaseState(
+  db: Db,
+  owner: string,
+  done: { state: { changedSince: string; steps: Record<string, string> }; at: Date } | null,
+) {
+  const progress = done
+    ? sql`changed_since = ${done.state.changedSince}::xid8, steps_swept_until = ${JSON.stringify(done.state.steps)}::jsonb,
+        swept_at = ${done.at.toISOString()}::timestamptz,`
+    : sql``;
+  await db.execute(sql`update reminder_sweep_state set ${progress} running_owner = null, running_until = null
+    where id = 1 and running_owner = ${owner}`);
 }
 
 /**
@@ -324,75 +388,83 @@ function planSources(policy: EscalationPolicy, calendar: Calendar, state: SweepS
     }
     steps[step.id] = at.toISOString();
     const range = stepAnchorRange(step, calendar, was ? new Date(was) : null, at);
-    if (range) sources.push(stepSource(step, range, since));
+    if (range) sources.push(...stepSources(step, range, since));
   }
   return { sources, next: { changedSince: quiet ? since : state.horizon, steps } };
 }
 
-/** The hazards of `range` that the changed source does not cover, narrowed by what the step asks of them. */
-function stepSource(step: PolicyStep, range: StepAnchorRange, since: string): Source {
-  const grades =
-    step.grades.length < HAZARD_GRADES.length
-      ? sql` and h.grade in (${sql.join(
-          step.grades.map((g) => sql`${g}`),
-          sql`, `,
-        )})`
-      : sql``;
+/**
+ * The hazards of `range` that the changed source does not cover, one source per grade the step applies to (each an
+ * index range led by the grade: a step for major hazards reads only those), narrowed by what the step asks of them.
+ */
+function stepSources(step: PolicyStep, range: StepAnchorRange, since: string): Source[] {
   const unchanged = sql` and h.changed_xid < ${since}::xid8`;
-  if (range.anchor === 'deadline') {
-    const from = range.from ? sql` and h.deadline >= ${range.from}::date` : sql``;
+  return step.grades.map((grade): Source => {
+    if (range.anchor === 'deadline') {
+      const from = range.from ? sql` and h.deadline >= ${range.from}::date` : sql``;
+      return {
+        name: `${step.id}:${grade}`,
+        key: 'deadline',
+        keyType: 'date',
+        order: 'unit',
+        where: sql`h.status in ('reported', 'rectifying') and h.grade = ${grade}${from}
+          and h.deadline <= ${range.to}::date${unchanged}`,
+      };
+    }
+    const column = sql.raw(`h.${range.anchor}`);
+    // The partial indexes' own conditions (schema/hazards.ts), so that the planner uses them.
+    const status = range.anchor === 'assigned_at' ? sql`h.status = 'rectifying'` : sql`h.status <> 'closed'`;
+    const after = range.after ? sql` and ${column} > ${range.after.toISOString()}::timestamptz` : sql``;
+    const unacknowledged =
+      'unless' in step.when && step.when.unless === 'acknowledged' ? sql` and h.acknowledged_at is null` : sql``;
     return {
-      name: step.id,
-      key: 'deadline',
-      keyType: 'date',
-      order: 'unit',
-      where: sql`h.status in ('reported', 'rectifying')${from} and h.deadline <= ${range.to}::date${grades}${unchanged}`,
+      name: `${step.id}:${grade}`,
+      key: range.anchor,
+      keyType: 'timestamptz',
+      order: 'key',
+      where: sql`${status} and h.grade = ${grade}${after}
+        and ${column} <= ${range.upTo.toISOString()}::timestamptz${unacknowledged}${unchanged}`,
     };
-  }
-  const column = sql.raw(`h.${range.anchor}`);
-  // The partial indexes' own conditions (schema/hazards.ts), so that the planner uses them.
-  const status = range.anchor === 'assigned_at' ? sql`h.status = 'rectifying'` : sql`h.status <> 'closed'`;
-  const after = range.after ? sql` and ${column} > ${range.after.toISOString()}::timestamptz` : sql``;
-  const unacknowledged =
-    'unless' in step.when && step.when.unless === 'acknowledged' ? sql` and h.acknowledged_at is null` : sql``;
-  return {
-    name: step.id,
-    key: range.anchor,
-    keyType: 'timestamptz',
-    order: 'key',
-    where: sql`${status}${after} and ${column} <= ${range.upTo.toISOString()}::timestamptz${grades}${unacknowledged}${unchanged}`,
-  };
+  });
 }
 
+/** Batches per window a source is read in (see readWindow). */
+const WINDOW_BATCHES = 10;
+
 /**
- * The sweep's sources read batch after batch, shared by its loops: each batch is read by one loop (the reads are
- * serialized; the work on them is not), so the loops split the work and never share a hazard within a source.
+ * The sweep's sources read window after window, cut into batches, shared by the sweep's loops: each batch goes to
+ * one loop (the reads are serialized; the work on them is not), so the loops split the work and never share a
+ * hazard within a source.
  */
 class SourceCursor {
   private index = 0;
   private after: Position | null = null;
+  private pending: number[][] = [];
   private chain: Promise<unknown> = Promise.resolve();
   constructor(private readonly sources: Source[]) {}
 
-  /** The next batch; empty once every source is read. */
-  next(db: Db, limit: number): Promise<Loaded[]> {
+  /** The ids of the next batch; empty once every source is read. */
+  next(db: Db, limit: number): Promise<number[]> {
     const read = this.chain.then(() => this.read(db, limit));
     this.chain = read.catch(() => undefined);
     return read;
   }
 
-  private async read(db: Db, limit: number): Promise<Loaded[]> {
-    while (this.index < this.sources.length) {
-      const { loaded, last } = await readSource(db, this.sources[this.index]!, this.after, limit);
-      if (loaded.length < limit) {
+  private async read(db: Db, limit: number): Promise<number[]> {
+    while (this.pending.length === 0 && this.index < this.sources.length) {
+      const size = limit * WINDOW_BATCHES;
+      const window = await readWindow(db, this.sources[this.index]!, this.after, size);
+      const end = window.at(-1);
+      if (window.length < size || !end) {
         this.index += 1;
         this.after = null;
       } else {
-        this.after = last;
+        this.after = { key: end.k, region: end.region_id, enterprise: end.enterprise_id, id: end.id };
       }
-      if (loaded.length > 0) return loaded;
+      window.sort((a, b) => a.region_id - b.region_id || a.enterprise_id - b.enterprise_id || a.id - b.id);
+      for (let i = 0; i < window.length; i += limit) this.pending.push(window.slice(i, i + limit).map((p) => p.id));
     }
-    return [];
+    return this.pending.shift() ?? [];
   }
 }
 
@@ -450,6 +522,15 @@ interface PlannedStep {
   /** open_ids told directly (the reachable recipients). */
   openIds: string[];
   unreachable: number;
+}
+
+/** What a committed (or, in a dry run, computed) batch adds to the sweep's answer. */
+interface RecordedBatch {
+  planned: PlannedStep[];
+  messages: OutgoingMessage[];
+  escalations: number;
+  hazards: number;
+  ms: number;
 }
 
 /** What every step of one batch shares. */
@@ -634,13 +715,7 @@ export class ReminderSweep {
       phases: {},
     };
     this.phases = result.phases;
-    const record = (batch: {
-      planned: PlannedStep[];
-      messages: OutgoingMessage[];
-      escalations: number;
-      hazards: number;
-      ms: number;
-    }) => {
+    const record = (batch: RecordedBatch) => {
       const { planned, messages } = batch;
       result.batches += 1;
       result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.ms);
@@ -657,83 +732,39 @@ export class ReminderSweep {
       if (!dryRun) this.deps.onStepsSent?.(planned.map((p) => p.swept));
     };
 
-    const state = await readState(this.deps.db);
+    const owner = randomUUID();
+    const state = dryRun
+      ? await readState(this.deps.db)
+      : await takeState(this.deps.db, owner, async () => {
+          // Waiting for another sweep is still working on this one's slot (the scheduler renews its lease).
+          await options.afterBatch?.(0);
+        });
     const { sources, next } = planSources(this.deps.policy, this.deps.calendar, state, at);
-    const cursor = new SourceCursor(sources);
     if (dryRun) {
+      const cursor = new SourceCursor(sources);
       for (;;) {
         const t0 = performance.now();
-        const loaded = await cursor.next(this.deps.db, batchSize);
-        if (loaded.length === 0) break;
+        const ids = await cursor.next(this.deps.db, batchSize);
+        if (ids.length === 0) break;
+        const loaded = await readHazards(this.deps.db, ids);
         const { planned } = await this.plan(this.deps.db, loaded, at, caches);
         record({
           planned,
           messages: composeMessages(planned, at.toISOString()).map((c) => c.message),
           escalations: planned.reduce((n, p) => n + effectsToApply(p.loaded, p.due).length, 0),
-          hazards: loaded.length,
+          hazards: ids.length,
           ms: performance.now() - t0,
         });
       }
     } else {
-      const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
-      // Nothing to read (most sweeps): one look at the sources' index ranges, no batch transactions. More than one
-      // batch: a big sweep (a catch-up after downtime, a new policy), which reads the units and people of
-      // everything to read once, before its first batch: otherwise its first batches would each wait for their own
-      // lookups.
-      const due = await this.countToRead(sources, batchSize + 1);
-      const big = due > batchSize;
-      if (big) {
-        const prefetchStarted = performance.now();
-        await Promise.all([
-          dueUnits(
-            this.deps.db,
-            sources.map((source) => source.where),
-          ).then((units) => caches.units.load(this.deps.db, units)),
-          caches.people.prefetch(this.deps.db),
-        ]);
-        this.lap('prefetch', prefetchStarted);
+      let finished = false;
+      try {
+        await this.sweepAll(options, { at, batchSize, caches, sources, record, owner });
+        finished = true;
+      } finally {
+        // Every batch committed: the next sweep starts where this one ends; otherwise where this one started.
+        await releaseState(this.deps.db, owner, finished ? { state: next, at } : null);
       }
-      let batches = 0;
-      let done = false;
-      const loop = async () => {
-        // In a big sweep, a loop's first batch is small: it meets cold caches and plans, and every batch is a
-        // transaction that must stay short. (A small sweep stays one batch: one card per person.)
-        let size = big ? Math.min(batchSize, FIRST_BATCH_OF_BIG_SWEEP) : batchSize;
-        while (!done) {
-          if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
-            throw new Error(`sweep interrupted after ${batches} batches (fault injection)`);
-          }
-          const t0 = performance.now();
-          const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, size, caches, cursor));
-          size = batchSize;
-          if (outcome.claimed === 0) {
-            done = true;
-            break;
-          }
-          batches += 1;
-          record({ ...outcome, hazards: outcome.claimed, ms: performance.now() - t0 });
-          await options.afterBatch?.(batches);
-        }
-      };
-      // When one loop fails, the others stop after their current batch, and the sweep fails only once they have:
-      // a loop still running after the failure was reported would renew the slot's lease and delay the takeover.
-      const stopOthersOnFailure = async () => {
-        try {
-          await loop();
-        } catch (error) {
-          done = true;
-          throw error;
-        }
-      };
-      // Parallel loops only for a big sweep: two loops reading one batch's worth at once would split it between
-      // them, and a person would get two cards where one was meant.
-      const loops = due === 0 ? 0 : big ? concurrency : 1;
-      const outcomes = await Promise.allSettled(Array.from({ length: loops }, stopOthersOnFailure));
-      done = true;
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw failed.reason;
-      // Every batch committed: the next sweep starts where this one ends.
-      await writeState(this.deps.db, next, at);
     }
     result.durationMs = Math.round(performance.now() - started);
     result.slowestBatchMs = Math.round(result.slowestBatchMs * 10) / 10;
@@ -743,6 +774,85 @@ export class ReminderSweep {
       result.tidyMs = Math.round(performance.now() - tidyStarted);
     }
     return result;
+  }
+
+  /** A sweep's batches, in parallel loops for a big one; throws when a batch fails (once the other loops stop). */
+  private async sweepAll(
+    options: SweepOptions,
+    sweep: {
+      at: Date;
+      batchSize: number;
+      caches: SweepCaches;
+      sources: Source[];
+      record: (batch: RecordedBatch) => void;
+      owner: string;
+    },
+  ): Promise<void> {
+    const { at, batchSize, caches, sources, record, owner } = sweep;
+    const cursor = new SourceCursor(sources);
+    let renewed = performance.now();
+    const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
+    // Nothing to read (most sweeps): one look at the sources' index ranges, no batch transactions. More than one
+    // batch: a big sweep (a catch-up after downtime, a new policy), which reads the units and people of
+    // everything to read once, before its first batch: otherwise its first batches would each wait for their own
+    // lookups.
+    const due = await this.countToRead(sources, batchSize + 1);
+    const big = due > batchSize;
+    if (big) {
+      const prefetchStarted = performance.now();
+      await Promise.all([
+        dueUnits(
+          this.deps.db,
+          sources.map((source) => source.where),
+        ).then((units) => caches.units.load(this.deps.db, units)),
+        caches.people.prefetch(this.deps.db),
+      ]);
+      this.lap('prefetch', prefetchStarted);
+    }
+    let batches = 0;
+    let done = false;
+    const loop = async () => {
+      // In a big sweep, a loop's first batch is small: it meets cold caches and plans, and every batch is a
+      // transaction that must stay short. (A small sweep stays one batch: one card per person.)
+      let size = big ? Math.min(batchSize, FIRST_BATCH_OF_BIG_SWEEP) : batchSize;
+      while (!done) {
+        if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
+          throw new Error(`sweep interrupted after ${batches} batches (fault injection)`);
+        }
+        const t0 = performance.now();
+        const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, size, caches, cursor));
+        size = batchSize;
+        if (outcome.claimed === 0) {
+          done = true;
+          break;
+        }
+        batches += 1;
+        record({ ...outcome, hazards: outcome.claimed, ms: performance.now() - t0 });
+        if (performance.now() - renewed > RENEW_AFTER_MS) {
+          renewed = performance.now();
+          await renewState(this.deps.db, owner);
+        }
+        await options.afterBatch?.(batches);
+      }
+    };
+    // When one loop fails, the others stop after their current batch, and the sweep fails only once they have:
+    // a loop still running after the failure was reported would renew the slot's lease and delay the takeover.
+    const stopOthersOnFailure = async () => {
+      try {
+        await loop();
+      } catch (error) {
+        done = true;
+        throw error;
+      }
+    };
+    // Parallel loops only for a big sweep: two loops reading one batch's worth at once would split it between
+    // them, and a person would get two cards where one was meant.
+    const loops = due === 0 ? 0 : big ? concurrency : 1;
+    const outcomes = await Promise.allSettled(Array.from({ length: loops }, stopOthersOnFailure));
+    done = true;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Every batch committed: the next sweep starts where this one ends.
   }
 
   /** How many hazards the sources hold, counting no further than `limit` in each (index range looks). */
@@ -807,18 +917,17 @@ export class ReminderSweep {
     let t = performance.now();
     // The batch's statements have the same shape every time (inlined limit, one JSON parameter per write), so one
     // plan per connection serves every batch; connections otherwise plan each execution (see db/client.ts). Every
-    // read here is by key: `reminder_steps` grows by a row per step faster than autovacuum re-analyses it, and a
-    // plan made while it looked empty would scan it whole once per hazard.
-    await tx.execute(
-      sql`select set_config('enable_seqscan', 'off', true)${
-        this.deps.kind === 'postgres'
-          ? sql`, set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`
-          : sql``
-      }`,
-    );
-    const loaded = await cursor.next(tx, batchSize);
+    // read here is by key and in index order: `reminder_steps` grows by a row per step faster than autovacuum
+    // re-analyses it, so a plan made while it looked empty would scan it whole once per hazard; and a generic plan
+    // misjudges how many hazards a range holds, so it would read a source by another index and sort all of the
+    // range for each batch.
+    const postgresOnly = sql`, set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`;
+    await tx.execute(sql`select set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+      set_config('enable_incremental_sort', 'off', true)${this.deps.kind === 'postgres' ? postgresOnly : sql``}`);
+    const ids = await cursor.next(tx, batchSize);
+    if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
+    const loaded = await readHazards(tx, ids);
     t = this.lap('read', t);
-    if (loaded.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
     const { planned } = await this.plan(tx, loaded, at, caches);
     t = performance.now();
 

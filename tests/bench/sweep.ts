@@ -3,7 +3,9 @@
 // Bar (engineering.md): all claimed and written to the outbox in ≤ 30 s, batches ≤ 250 ms; an empty sweep ≤ 10 ms.
 // BENCH_HAZARDS (default 1000000), BENCH_BATCH (hazards per batch, default 500), BENCH_CONCURRENCY (default 2),
 // BENCH_SCENARIO: `unacknowledged` (default: assigned 2 days ago, not acknowledged → one card to the responsible
-// person) or `overdue` (deadline passed yesterday → card + @ to the responsible person and the township leader).
+// person) or `overdue` (deadline passed yesterday → card + @ to the responsible person and the township leader);
+// BENCH_SOURCE: `changed` (default: the hazards are new to the sweep, read as changed ones) or `catchup` (a sweep
+// saw them all the evening before their step fell due: read by the step's range, as after downtime).
 import { sql } from 'drizzle-orm';
 import { type Db, openDatabase } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate.js';
@@ -17,6 +19,7 @@ const HAZARDS = Number(process.env.BENCH_HAZARDS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const SCENARIO = process.env.BENCH_SCENARIO === 'overdue' ? 'overdue' : 'unacknowledged';
+const SOURCE = process.env.BENCH_SOURCE === 'catchup' ? 'catchup' : 'changed';
 const TOWNSHIPS = 20;
 const ENTERPRISES = 2000;
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -37,7 +40,7 @@ async function walBytesSince(db: Db, since: string): Promise<number> {
 const at = new Date('2026-06-15T10:00:00+08:00');
 console.log(`bench:sweep on ${describeMachine()}`);
 console.log(
-  `${HAZARDS.toLocaleString()} open hazards, scenario ${SCENARIO}, batches of ${BATCH}, ${CONCURRENCY} in flight`,
+  `${HAZARDS.toLocaleString()} open hazards, scenario ${SCENARIO}, read as ${SOURCE}, batches of ${BATCH}, ${CONCURRENCY} in flight`,
 );
 
 const fresh = await createFreshPostgresDatabase(serverUrl);
@@ -74,10 +77,15 @@ try {
       '2026-06-01T10:00:00+08:00', e.principal_id, e.principal_id,
       '2026-06-01T10:00:00+08:00', '2026-06-13T09:00:00+08:00', ${acknowledged}
     from generate_series(1, ${HAZARDS}) n join enterprises e on e.code = 'e' || (1 + n % ${ENTERPRISES})`);
+  if (SOURCE === 'catchup') {
+    // As a sweep at 23:00 the day before leaves it: every hazard evaluated, every step swept up to then.
+    const before = '2026-06-13T23:00:00+08:00';
+    await db.execute(sql`update reminder_sweep_state set changed_since = pg_snapshot_xmin(pg_current_snapshot()),
+      swept_at = ${before}::timestamptz,
+      steps_swept_until = (select jsonb_object_agg(id, ${before}::timestamptz) from unnest(${`{${DEFAULT_POLICY.steps.map((s) => s.id).join(',')}}`}::text[]) id)`);
+  }
   await db.execute(sql`vacuum analyze`);
-  console.log(
-    `setup: ${Math.round((performance.now() - t0) / 1000)} s (hazards inserted set-based; schedules armed by the trigger)`,
-  );
+  console.log(`setup: ${Math.round((performance.now() - t0) / 1000)} s (hazards inserted set-based)`);
 
   const sweep = new ReminderSweep({
     db,

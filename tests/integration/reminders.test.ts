@@ -686,14 +686,12 @@ describe('two replicas on one database', () => {
     );
     expect(told).toHaveLength(60 * 2 + 30);
     expect(told.filter((t) => t.n !== 1)).toEqual([]);
-    // …in list cards: however the sweeps split the hazards, far fewer messages than (hazard, recipient) pairs. (The
-    // five sweeps read the same hazards, in batches of 5 and 7; a batch that finds some of its steps sent by
-    // another composes its cards again for the rest, so the cards split more than one sweep's would.)
+    // …in list cards: however the sweeps split the hazards, far fewer messages than (hazard, recipient) pairs.
     const messages = rows<{ n: number }>(
       await db.execute(sql`select count(distinct o.id)::int as n from reminder_steps rs
         join outbox o on o.id = any(rs.outbox_ids) where rs.step_key = 'overdue-0d@2026-09-05'`),
     )[0]!.n;
-    expect(messages).toBeLessThan(60);
+    expect(messages).toBeLessThan(40);
   });
 
   it('finishes a sweep that a replica dropped mid-way, through the other replica, within the lease', async () => {
@@ -728,31 +726,35 @@ describe('two replicas on one database', () => {
     });
   });
 
-  it('evaluates a hazard whose transaction committed only after a sweep had read its range', async () => {
-    const db = first.testDb.database.db;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let inserted: { id: number; code: string } | undefined;
-    // Overdue since 2026-09-26 00:00, inside the stretch the next sweep reads: but not yet committed.
-    const writer = db.transaction(async (tx) => {
-      inserted = await insertHazard(tx as unknown as typeof db, {
-        deadline: '2026-09-25',
-        reportedAt: '2026-09-20T10:00:00+08:00',
-        acknowledgedAt: '2026-09-20T10:30:00+08:00',
+  // Two connections: PGlite has one, and a sweep would wait for the open transaction.
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'evaluates a hazard whose transaction committed only after a sweep had read its range',
+    async () => {
+      const db = first.testDb.database.db;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
       });
-      await held;
-    });
-    const { code } = await eventually(() => inserted, 10_000, 'the insert');
-    const stepsFor = (result: SweepResult) => result.steps.filter((s) => s.hazard === code).map((s) => s.step);
-    const unseen = await first.deps.reminders.sweep({ at: new Date('2026-09-26T09:00:00+08:00') });
-    expect(stepsFor(unseen)).toEqual([]);
-    release();
-    await writer;
-    // The next sweep reads a stretch of five minutes, which the hazard's step is not in; the hazard counts as
-    // changed since the first sweep's horizon, so it is evaluated as it stands.
-    const next = await first.deps.reminders.sweep({ at: new Date('2026-09-26T09:05:00+08:00') });
-    expect(stepsFor(next)).toEqual(['overdue-0d']);
-  });
+      let inserted: { id: number; code: string } | undefined;
+      // Overdue since 2026-09-26 00:00, inside the stretch the next sweep reads: but not yet committed.
+      const writer = db.transaction(async (tx) => {
+        inserted = await insertHazard(tx as unknown as typeof db, {
+          deadline: '2026-09-25',
+          reportedAt: '2026-09-20T10:00:00+08:00',
+          acknowledgedAt: '2026-09-20T10:30:00+08:00',
+        });
+        await held;
+      });
+      const { code } = await eventually(() => inserted, 10_000, 'the insert');
+      const stepsFor = (result: SweepResult) => result.steps.filter((s) => s.hazard === code).map((s) => s.step);
+      const unseen = await first.deps.reminders.sweep({ at: new Date('2026-09-26T09:00:00+08:00') });
+      expect(stepsFor(unseen)).toEqual([]);
+      release();
+      await writer;
+      // The next sweep reads a stretch of five minutes, which the hazard's step is not in; the hazard counts as
+      // changed since the first sweep's horizon, so it is evaluated as it stands.
+      const next = await first.deps.reminders.sweep({ at: new Date('2026-09-26T09:05:00+08:00') });
+      expect(stepsFor(next)).toEqual(['overdue-0d']);
+    },
+  );
 });

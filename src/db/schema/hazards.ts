@@ -133,15 +133,20 @@ export const hazards = pgTable(
     index('hazards_reported_at_idx').on(t.reportedAt),
     /** The reminder sweep reads open hazards by deadline. */
     index('hazards_open_deadline_idx').on(t.deadline).where(sql`${t.status} <> 'closed'`),
-    // The reminder sweep's sources (src/reminders/sweep.ts): hazards changed since its last pass, and the hazards
-    // whose step falls in the time that passed, by the step's anchor. Township and unit follow the anchor so that
-    // a batch holds the hazards of few units (one card per person per batch).
+    // The reminder sweep's sources (src/reminders/sweep.ts): hazards changed since its last pass, and per step and
+    // grade the hazards whose step falls in the time that passed, by the step's anchor (a step for major hazards
+    // reads only those). Township and unit are in each, so that a window of them is read from the index alone and
+    // regrouped by unit: a batch holds the hazards of few units (one card per person per batch).
     index('hazards_changed_idx').on(t.changedXid, t.regionId, t.enterpriseId, t.id).where(sql`${t.status} <> 'closed'`),
     index('hazards_awaiting_deadline_idx')
-      .on(t.deadline, t.regionId, t.enterpriseId, t.id)
+      .on(t.grade, t.deadline, t.regionId, t.enterpriseId, t.id)
       .where(sql`${t.status} in ('reported', 'rectifying')`),
-    index('hazards_assigned_idx').on(t.assignedAt, t.id).where(sql`${t.status} = 'rectifying'`),
-    index('hazards_open_reported_idx').on(t.reportedAt, t.id).where(sql`${t.status} <> 'closed'`),
+    index('hazards_assigned_idx')
+      .on(t.grade, t.assignedAt, t.id, t.regionId, t.enterpriseId)
+      .where(sql`${t.status} = 'rectifying'`),
+    index('hazards_open_reported_idx')
+      .on(t.grade, t.reportedAt, t.id, t.regionId, t.enterpriseId)
+      .where(sql`${t.status} <> 'closed'`),
   ],
 );
 

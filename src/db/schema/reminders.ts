@@ -22,6 +22,12 @@ export const reminderSweepState = pgTable('reminder_sweep_state', {
   changedSince: xid8('changed_since').notNull(),
   stepsSweptUntil: jsonb('steps_swept_until').$type<Record<string, string>>().notNull().default({}),
   sweptAt: timestamp('swept_at', { withTimezone: true }).notNull(),
+  /**
+   * The sweep running now, if any, and until when its lease holds (database time; renewed as it works): sweeps run
+   * one at a time, since two would read the same ranges and race each other to every step.
+   */
+  runningOwner: text('running_owner'),
+  runningUntil: timestamp('running_until', { withTimezone: true }),
 });
 
 /**
