@@ -213,20 +213,12 @@ const HAZARD_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.departm
   h.supervision, h.responsible_id, h.reporter_id,
   array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent`;
 
-/** A hazard's place in a source: its order key, township, unit and id. */
-interface Place {
-  k: string;
-  region_id: number;
-  enterprise_id: number;
-  id: number;
-}
-
 /**
- * The next `limit` places of `source` after `after`, in the source's order: keys only, from the index alone. A
- * window holds many batches; the cursor regroups it by unit before cutting it into batches, since the source's own
- * order (a transaction id, an instant) need not keep a unit's hazards together.
+ * The next `limit` hazards of `source` after `after`, in the source's order, with the step keys already sent, and
+ * where the next window starts. A window holds many batches; the cursor regroups it by unit before cutting it into
+ * batches, since the source's own order (a transaction id, an instant) need not keep a unit's hazards together.
  */
-async function readWindow(db: Db, source: Source, after: Position | null, limit: number): Promise<Place[]> {
+async function readWindow(db: Db, source: Source, after: Position | null, limit: number) {
   const type = sql.raw(source.keyType);
   const key = sql.raw(`h.${source.key}`);
   const unit = source.order === 'unit';
@@ -238,22 +230,14 @@ async function readWindow(db: Db, source: Source, after: Position | null, limit:
       : sql`and (${key}, h.id) > (${after.key}::${type}, ${after.id})`;
   const order = unit ? sql`${key}, h.region_id, h.enterprise_id, h.id` : sql`${key}, h.id`;
   // The limit is our own integer, inlined so that the plan is the same every window (an index range scan).
-  return rowsOf<Place>(
-    await db.execute(sql`select ${key}::text as k, h.region_id, h.enterprise_id, h.id from hazards h
+  const rows = rowsOf<HazardRow & { k: string }>(
+    await db.execute(sql`select ${HAZARD_COLUMNS}, ${key}::text as k from hazards h
       where ${source.where} ${from} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`),
-  ).map((p) => ({ k: p.k, region_id: Number(p.region_id), enterprise_id: Number(p.enterprise_id), id: Number(p.id) }));
-}
-
-/** The hazards of one batch as they stand, with the step keys already sent, in the batch's order. */
-async function readHazards(db: Db, ids: number[]): Promise<Loaded[]> {
-  const rows = rowsOf<HazardRow>(
-    await db.execute(sql`select ${HAZARD_COLUMNS} from hazards h where h.id = any(${intArray(ids)}::int[])`),
   );
-  const byId = new Map(rows.map((row) => [Number(row.id), row]));
-  return ids.flatMap((id) => {
-    const row = byId.get(id);
-    return row ? [toLoaded(row)] : [];
-  });
+  const end = rows.at(-1);
+  const loaded = rows.map(toLoaded);
+  const last = end ? { key: end.k, region: end.region_id, enterprise: end.enterprise_id, id: end.id } : null;
+  return { loaded, last };
 }
 
 function toLoaded(row: HazardRow): Loaded {
@@ -428,41 +412,68 @@ function stepSources(step: PolicyStep, range: StepAnchorRange, since: string): S
   });
 }
 
+/**
+ * The planner settings of the sweep's transactions. Their statements have the same shape every time (inlined
+ * limits, one JSON parameter per write), so one plan per connection serves every batch; connections otherwise plan
+ * each execution (see db/client.ts). Every read is by key and in index order: `reminder_steps` grows by a row per
+ * step faster than autovacuum re-analyses it, so a plan made while it looked empty would scan it whole once per
+ * hazard; and a generic plan misjudges how many hazards a range holds, so it would read a source by another index
+ * and sort all of the range for each window.
+ */
+async function usePlannerSettings(tx: Db, kind: SweepDeps['kind']): Promise<void> {
+  const postgresOnly = sql`, set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`;
+  await tx.execute(sql`select set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+    set_config('enable_incremental_sort', 'off', true)${kind === 'postgres' ? postgresOnly : sql``}`);
+}
+
 /** Batches per window a source is read in (see readWindow). */
 const WINDOW_BATCHES = 10;
+
+const byUnit = (a: Loaded, b: Loaded) =>
+  a.row.region_id - b.row.region_id || a.row.enterprise_id - b.row.enterprise_id || a.row.id - b.row.id;
 
 /**
  * The sweep's sources read window after window, cut into batches, shared by the sweep's loops: each batch goes to
  * one loop (the reads are serialized; the work on them is not), so the loops split the work and never share a
- * hazard within a source.
+ * hazard. A window is read outside the batches' transactions: a hazard that changes meanwhile is read again by the
+ * next sweep (its change moves it past the horizon), as one changing between a read and a write in one
+ * transaction would be.
  */
 class SourceCursor {
   private index = 0;
   private after: Position | null = null;
-  private pending: number[][] = [];
+  private pending: Loaded[][] = [];
   private chain: Promise<unknown> = Promise.resolve();
-  constructor(private readonly sources: Source[]) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: SweepDeps['kind'],
+    private readonly sources: Source[],
+  ) {}
 
-  /** The ids of the next batch; empty once every source is read. */
-  next(db: Db, limit: number): Promise<number[]> {
-    const read = this.chain.then(() => this.read(db, limit));
+  /** The next batch; empty once every source is read. */
+  next(limit: number): Promise<Loaded[]> {
+    const read = this.chain.then(() => this.read(limit));
     this.chain = read.catch(() => undefined);
     return read;
   }
 
-  private async read(db: Db, limit: number): Promise<number[]> {
+  private async read(limit: number): Promise<Loaded[]> {
     while (this.pending.length === 0 && this.index < this.sources.length) {
       const size = limit * WINDOW_BATCHES;
-      const window = await readWindow(db, this.sources[this.index]!, this.after, size);
-      const end = window.at(-1);
-      if (window.length < size || !end) {
+      const source = this.sources[this.index]!;
+      const after = this.after;
+      const { loaded, last } = await this.db.transaction(async (tx) => {
+        await usePlannerSettings(tx, this.kind);
+        return readWindow(tx, source, after, size);
+      });
+      if (loaded.length < size) {
         this.index += 1;
         this.after = null;
       } else {
-        this.after = { key: end.k, region: end.region_id, enterprise: end.enterprise_id, id: end.id };
+        this.after = last;
       }
-      window.sort((a, b) => a.region_id - b.region_id || a.enterprise_id - b.enterprise_id || a.id - b.id);
-      for (let i = 0; i < window.length; i += limit) this.pending.push(window.slice(i, i + limit).map((p) => p.id));
+      loaded.sort(byUnit);
+      for (let i = 0; i < loaded.length; i += limit) this.pending.push(loaded.slice(i, i + limit));
     }
     return this.pending.shift() ?? [];
   }
@@ -518,7 +529,9 @@ interface PlannedStep {
   due: DueStep;
   swept: SweptStep;
   /** What the step's card says; rendered once the batch knows who gets which steps. */
-  card: ReminderCardInput;
+  card: Omit<ReminderCardInput, 'notified'>;
+  /** Who is told, by role: named on the step's own card (a list card does not name them). */
+  recipients: { person: Person; role: Recipient }[];
   /** open_ids told directly (the reachable recipients). */
   openIds: string[];
   unreachable: number;
@@ -553,6 +566,7 @@ function planStep(loaded: Loaded, due: DueStep, resolved: Resolved, batch: Batch
     loaded,
     due,
     openIds,
+    recipients,
     unreachable: recipients.length - openIds.length,
     card: {
       hazardCode: row.code,
@@ -566,7 +580,6 @@ function planStep(loaded: Loaded, due: DueStep, resolved: Resolved, batch: Batch
       channel: due.channel,
       raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
       responsibleName: resolved.responsible?.name ?? null,
-      notified: recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`),
     },
     swept: {
       hazard: row.code,
@@ -624,8 +637,11 @@ function composeMessages(steps: PlannedStep[], at: string): ComposedMessage[] {
   const topicOf = (list: PlannedStep[]) =>
     list.length === 1 ? `reminder:${list[0]!.card.hazardCode}:${list[0]!.due.key}` : `reminders:${at}`;
   const render = (list: PlannedStep[], mentionOpenIds?: string[]) => {
-    if (list.length === 1)
-      return buildReminderCard({ ...list[0]!.card, ...(mentionOpenIds ? { mentionOpenIds } : {}) });
+    if (list.length === 1) {
+      const [step] = list as [PlannedStep];
+      const notified = step.recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`);
+      return buildReminderCard({ ...step.card, notified, ...(mentionOpenIds ? { mentionOpenIds } : {}) });
+    }
     const items = [...list].sort(byPressure).map((p) => p.card);
     return buildReminderListCard({ items, ...(mentionOpenIds ? { mentionOpenIds } : {}) });
   };
@@ -659,7 +675,11 @@ function composeMessages(steps: PlannedStep[], at: string): ComposedMessage[] {
   return composed;
 }
 
-/** The step rows of `steps`, each naming the messages that carry it. */
+/**
+ * The step rows of `steps`, each naming the messages that carry it, grouped by (step key, messages): a batch's
+ * steps share a few keys and messages, and a million-step sweep sent 100 bytes of JSON per step row otherwise.
+ * Written with `stepRowsFrom`.
+ */
 function stepRows(steps: PlannedStep[], composed: ComposedMessage[]) {
   const carriers = new Map<PlannedStep, string[]>();
   for (const { id, steps: carried } of composed) {
@@ -669,10 +689,25 @@ function stepRows(steps: PlannedStep[], composed: ComposedMessage[]) {
       else carriers.set(step, [id]);
     }
   }
-  return steps
-    .map((p) => ({ h: p.loaded.row.id, k: p.due.key, o: carriers.get(p) ?? [] }))
-    .sort((a, b) => a.h - b.h || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  const groups = new Map<string, { k: string; o: string[]; h: number[] }>();
+  for (const p of steps) {
+    const o = carriers.get(p) ?? [];
+    const group = `${p.due.key} ${o.join(',')}`;
+    const found = groups.get(group);
+    if (found) found.h.push(p.loaded.row.id);
+    else groups.set(group, { k: p.due.key, o, h: [p.loaded.row.id] });
+  }
+  return JSON.stringify([...groups.values()]);
 }
+
+/**
+ * The rows of a `stepRows` parameter as (hazard_id, step_key, outbox_ids), in (hazard, key) order: concurrent
+ * writers then take the step rows in the same order and never wait on each other in a circle.
+ */
+const stepRowsFrom = (json: string) => sql`(
+  select hid as hazard_id, x.k as step_key, x.o as outbox_ids
+  from jsonb_to_recordset(${json}::jsonb) as x(h int[], k text, o uuid[]), unnest(x.h) as hid
+  order by hid, x.k)`;
 
 /** Steps whose effect would change the hazard (e.g. raise supervision that is still lower). */
 function effectsToApply(loaded: Loaded, due: DueStep): { level: 'township' | 'county' }[] {
@@ -741,18 +776,17 @@ export class ReminderSweep {
         });
     const { sources, next } = planSources(this.deps.policy, this.deps.calendar, state, at);
     if (dryRun) {
-      const cursor = new SourceCursor(sources);
+      const cursor = new SourceCursor(this.deps.db, this.deps.kind, sources);
       for (;;) {
         const t0 = performance.now();
-        const ids = await cursor.next(this.deps.db, batchSize);
-        if (ids.length === 0) break;
-        const loaded = await readHazards(this.deps.db, ids);
+        const loaded = await cursor.next(batchSize);
+        if (loaded.length === 0) break;
         const { planned } = await this.plan(this.deps.db, loaded, at, caches);
         record({
           planned,
           messages: composeMessages(planned, at.toISOString()).map((c) => c.message),
           escalations: planned.reduce((n, p) => n + effectsToApply(p.loaded, p.due).length, 0),
-          hazards: ids.length,
+          hazards: loaded.length,
           ms: performance.now() - t0,
         });
       }
@@ -789,7 +823,7 @@ export class ReminderSweep {
     },
   ): Promise<void> {
     const { at, batchSize, caches, sources, record, owner } = sweep;
-    const cursor = new SourceCursor(sources);
+    const cursor = new SourceCursor(this.deps.db, this.deps.kind, sources);
     let renewed = performance.now();
     const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
     // Nothing to read (most sweeps): one look at the sources' index ranges, no batch transactions. More than one
@@ -819,13 +853,16 @@ export class ReminderSweep {
         if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
           throw new Error(`sweep interrupted after ${batches} batches (fault injection)`);
         }
+        // A batch's time includes its share of reading: now and then the read of a whole window.
         const t0 = performance.now();
-        const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, size, caches, cursor));
+        const loaded = await cursor.next(size);
+        this.lap('read', t0);
         size = batchSize;
-        if (outcome.claimed === 0) {
+        if (loaded.length === 0) {
           done = true;
           break;
         }
+        const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, loaded, caches));
         batches += 1;
         record({ ...outcome, hazards: outcome.claimed, ms: performance.now() - t0 });
         if (performance.now() - renewed > RENEW_AFTER_MS) {
@@ -912,24 +949,11 @@ export class ReminderSweep {
     return { planned };
   }
 
-  private async sweepBatch(tx: Db, at: Date, batchSize: number, caches: SweepCaches, cursor: SourceCursor) {
+  private async sweepBatch(tx: Db, at: Date, loaded: Loaded[], caches: SweepCaches) {
     const atIso = at.toISOString();
-    let t = performance.now();
-    // The batch's statements have the same shape every time (inlined limit, one JSON parameter per write), so one
-    // plan per connection serves every batch; connections otherwise plan each execution (see db/client.ts). Every
-    // read here is by key and in index order: `reminder_steps` grows by a row per step faster than autovacuum
-    // re-analyses it, so a plan made while it looked empty would scan it whole once per hazard; and a generic plan
-    // misjudges how many hazards a range holds, so it would read a source by another index and sort all of the
-    // range for each batch.
-    const postgresOnly = sql`, set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`;
-    await tx.execute(sql`select set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
-      set_config('enable_incremental_sort', 'off', true)${this.deps.kind === 'postgres' ? postgresOnly : sql``}`);
-    const ids = await cursor.next(tx, batchSize);
-    if (ids.length === 0) return { claimed: 0, planned: [] as PlannedStep[], messages: [], escalations: 0 };
-    const loaded = await readHazards(tx, ids);
-    t = this.lap('read', t);
+    await usePlannerSettings(tx, this.deps.kind);
     const { planned } = await this.plan(tx, loaded, at, caches);
-    t = performance.now();
+    let t = performance.now();
 
     // Effects change the hazard row: take those rows first, in id order, so that two loops or replicas never wait
     // on each other in a circle; a user's transaction holding one makes the batch wait, not fail, up to a limit.
@@ -951,8 +975,8 @@ export class ReminderSweep {
       await tx.execute(sql`
         with steps as (
           insert into reminder_steps (hazard_id, step_key, sent_at, outbox_ids)
-          select x.h, x.k, ${atIso}::timestamptz, x.o
-          from jsonb_to_recordset(${JSON.stringify(stepRows(planned, composed))}::jsonb) as x(h int, k text, o uuid[])
+          select x.hazard_id, x.step_key, ${atIso}::timestamptz, x.outbox_ids
+          from ${stepRowsFrom(stepRows(planned, composed))} x
           on conflict (hazard_id, step_key) do nothing
           returning hazard_id, step_key),
         messages as (${insertOutboxRows(outboxRows(composed), sql`(select count(*) from steps) = ${planned.length}`)})
@@ -966,9 +990,9 @@ export class ReminderSweep {
       if (composed.length > 0) {
         await tx.execute(sql`
           with carriers as (
-            update reminder_steps rs set outbox_ids = x.o
-            from jsonb_to_recordset(${JSON.stringify(stepRows(fresh, composed))}::jsonb) as x(h int, k text, o uuid[])
-            where rs.hazard_id = x.h and rs.step_key = x.k)
+            update reminder_steps rs set outbox_ids = x.outbox_ids
+            from ${stepRowsFrom(stepRows(fresh, composed))} x
+            where rs.hazard_id = x.hazard_id and rs.step_key = x.step_key)
           ${insertOutboxRows(outboxRows(composed))}`);
       }
     }

@@ -108,15 +108,18 @@ export function buildReminderCard(input: ReminderCardInput): object {
 /** Items listed on a reminder list card; the rest are counted and reached through the list buttons. */
 export const REMINDER_LIST_SHOWN = 10;
 
+/** A reminder as a list card shows it: who was told is on each step's own card only. */
+export type ReminderListItem = Omit<ReminderCardInput, 'notified' | 'mentionOpenIds'>;
+
 export interface ReminderListCardInput {
   /** Every reminder of the batch for this recipient, most urgent first (only the first few are listed). */
-  items: ReminderCardInput[];
+  items: ReminderListItem[];
   /** open_ids to @mention (group chat card only). */
   mentionOpenIds?: string[];
 }
 
 /** One listed reminder; tapping it sends the hazard's living card. */
-function itemLine(item: ReminderCardInput): string {
+function itemLine(item: ReminderListItem): string {
   const timing =
     item.overdueDays !== null
       ? item.overdueDays === 0
