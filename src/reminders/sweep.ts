@@ -428,21 +428,25 @@ async function usePlannerSettings(tx: Db, kind: SweepDeps['kind']): Promise<void
 
 /** Batches per window a source is read in (see readWindow). */
 const WINDOW_BATCHES = 10;
+/** The next window is read once fewer batches than this are left of the last one. */
+const READ_AHEAD_BATCHES = 3;
 
 const byUnit = (a: Loaded, b: Loaded) =>
   a.row.region_id - b.row.region_id || a.row.enterprise_id - b.row.enterprise_id || a.row.id - b.row.id;
 
 /**
  * The sweep's sources read window after window, cut into batches, shared by the sweep's loops: each batch goes to
- * one loop (the reads are serialized; the work on them is not), so the loops split the work and never share a
- * hazard. A window is read outside the batches' transactions: a hazard that changes meanwhile is read again by the
- * next sweep (its change moves it past the horizon), as one changing between a read and a write in one
- * transaction would be.
+ * one loop, so the loops split the work and never share a hazard. The next window is read ahead, while the loops
+ * work on the last batches of the current one. A window is read in its own transaction, outside the batches': a
+ * hazard that changes meanwhile is read again by the next sweep (its change moves it past the horizon), as one
+ * changing between a read and a write in one transaction would be.
  */
 class SourceCursor {
   private index = 0;
   private after: Position | null = null;
   private pending: Loaded[][] = [];
+  private reading: Promise<void> | null = null;
+  private failure: unknown = null;
   private chain: Promise<unknown> = Promise.resolve();
   constructor(
     private readonly db: Db,
@@ -458,8 +462,36 @@ class SourceCursor {
   }
 
   private async read(limit: number): Promise<Loaded[]> {
-    while (this.pending.length === 0 && this.index < this.sources.length) {
-      const size = limit * WINDOW_BATCHES;
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const batch = this.pending.shift();
+      if (batch) {
+        // The next window is read while the loops work on the last batches of this one.
+        if (this.pending.length < READ_AHEAD_BATCHES) this.readAhead(limit);
+        return batch;
+      }
+      if (this.index >= this.sources.length && !this.reading) return [];
+      this.readAhead(limit);
+      await this.reading;
+    }
+  }
+
+  /** Starts reading the next window, unless one is being read or every source is read. */
+  private readAhead(limit: number): void {
+    if (this.reading || this.index >= this.sources.length) return;
+    this.reading = this.readWindow(limit)
+      .catch((error) => {
+        this.failure = error;
+      })
+      .finally(() => {
+        this.reading = null;
+      });
+  }
+
+  /** The next window with hazards in it (sources that have none left are passed), cut into batches. */
+  private async readWindow(limit: number): Promise<void> {
+    const size = limit * WINDOW_BATCHES;
+    while (this.index < this.sources.length) {
       const source = this.sources[this.index]!;
       const after = this.after;
       const { loaded, last } = await this.db.transaction(async (tx) => {
@@ -472,10 +504,11 @@ class SourceCursor {
       } else {
         this.after = last;
       }
+      if (loaded.length === 0) continue;
       loaded.sort(byUnit);
       for (let i = 0; i < loaded.length; i += limit) this.pending.push(loaded.slice(i, i + limit));
+      return;
     }
-    return this.pending.shift() ?? [];
   }
 }
 
