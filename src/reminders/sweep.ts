@@ -74,6 +74,8 @@ export interface SweepOptions {
   afterBatch?: (batch: number) => void | Promise<void>;
   /** Fault injection for tests: throw after this many committed batches, as a crash would. */
   failAfterBatches?: number;
+  /** For tests: called when a batch's steps are worked out, before they are written (another path may send one). */
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface SweptStep {
@@ -130,6 +132,15 @@ const DEFAULT_BATCH = 500;
 const FIRST_BATCH_OF_BIG_SWEEP = 125;
 /** A sweep that evaluated this many hazards vacuums its tables afterwards (see tidy). */
 const TIDY_AFTER_HAZARDS = 50_000;
+/** The error of a step row whose (hazard, key) is taken: the step was sent already (unique_violation). */
+function isStepAlreadySent(error: unknown): boolean {
+  for (let e = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const { code, constraint_name: name, constraint } = e as Record<string, unknown>;
+    if (code === '23505' && (name ?? constraint) === 'reminder_steps_pkey') return true;
+  }
+  return false;
+}
+
 /** How long a batch waits for a hazard row a user holds before the sweep gives up and retries at its next slot. */
 const EFFECT_LOCK_TIMEOUT = '10s';
 
@@ -895,7 +906,7 @@ export class ReminderSweep {
           done = true;
           break;
         }
-        const outcome = await this.deps.db.transaction((tx) => this.sweepBatch(tx, at, loaded, caches));
+        const outcome = await this.sweepBatch(at, loaded, caches, options);
         batches += 1;
         record({ ...outcome, hazards: outcome.claimed, ms: performance.now() - t0 });
         if (performance.now() - renewed > RENEW_AFTER_MS) {
@@ -982,14 +993,51 @@ export class ReminderSweep {
     return { planned };
   }
 
-  private async sweepBatch(tx: Db, at: Date, loaded: Loaded[], caches: SweepCaches) {
+  /**
+   * One batch: its steps worked out, then written. Most batches are one statement, with no transaction around it:
+   * the step rows (inserted in (hazard, key) order) and the cards, which were composed assuming every step is new
+   * — as it is unless another path sent one since the window was read. If one was, its step row's key makes the
+   * statement fail as a whole (nothing of it is kept), and the batch is written again in a transaction that sends
+   * only the new steps. A batch whose steps change hazards (effects) takes the transaction at once.
+   */
+  private async sweepBatch(at: Date, loaded: Loaded[], caches: SweepCaches, options: SweepOptions) {
     const atIso = at.toISOString();
-    await usePlannerSettings(tx, this.deps.kind);
-    const { planned } = await this.plan(tx, loaded, at, caches);
+    const { planned } = await this.plan(this.deps.db, loaded, at, caches);
+    await options.beforeWrite?.();
     let t = performance.now();
+    const composed = composeMessages(planned, atIso);
+    t = this.lap('cards', t);
+    const changesHazards = planned.some((p) => effectsToApply(p.loaded, p.due).length > 0);
+    if (!changesHazards && (await this.writeAllNew(planned, composed, atIso))) {
+      this.lap('write', t);
+      return { claimed: loaded.length, planned, messages: composed.map((c) => c.message), escalations: 0 };
+    }
+    const outcome = await this.deps.db.transaction((tx) => this.writeBatch(tx, planned, atIso));
+    this.lap('write', t);
+    return { claimed: loaded.length, ...outcome };
+  }
 
-    // Effects change the hazard row: take those rows first, in id order, so that two loops or replicas never wait
-    // on each other in a circle; a user's transaction holding one makes the batch wait, not fail, up to a limit.
+  /** The batch in one statement, if every step in it is new; false (having written nothing) if one is not. */
+  private async writeAllNew(planned: PlannedStep[], composed: ComposedMessage[], atIso: string): Promise<boolean> {
+    try {
+      await this.deps.db.execute(sql`
+        with steps as (
+          insert into reminder_steps (hazard_id, step_key, sent_at, outbox_ids)
+          select x.hazard_id, x.step_key, ${atIso}::timestamptz, x.outbox_ids
+          from ${stepRowsFrom(stepRows(planned, composed))} x),
+        messages as (${insertOutboxRows(outboxRows(composed))})
+        select 1`);
+      return true;
+    } catch (error) {
+      if (isStepAlreadySent(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The batch in a transaction: only its new steps are sent, and their effects applied. */
+  private async writeBatch(tx: Db, planned: PlannedStep[], atIso: string) {
+    // Effects change the hazard row: take those rows first, in id order, so that the sweep's loops never wait on
+    // each other in a circle; a user's transaction holding one makes the batch wait, not fail, up to a limit.
     const toLock = [
       ...new Set(planned.filter((p) => effectsToApply(p.loaded, p.due).length > 0).map((p) => p.loaded.row.id)),
     ].sort((a, b) => a - b);
@@ -997,42 +1045,28 @@ export class ReminderSweep {
       await tx.execute(sql`set local lock_timeout = ${sql.raw(`'${EFFECT_LOCK_TIMEOUT}'`)}`);
       await tx.execute(sql`select id from hazards where id = any(${intArray(toLock)}::int[]) order by id for update`);
     }
-    let composed = composeMessages(planned, atIso);
-    t = this.lap('cards', t);
-
-    // One statement writes the batch. The step rows are the once-only guarantee (ON CONFLICT DO NOTHING: a step
-    // another sweep sent is not sent again), inserted in (hazard, key) order so that concurrent sweeps take them
-    // in the same order; the messages were composed assuming every step is new here — as it is unless another
-    // sweep got there first — and are inserted only if so. Otherwise they are composed again for the new steps.
+    // The step rows are the once-only guarantee: ON CONFLICT DO NOTHING leaves out a step sent before; the cards
+    // are composed for the steps that are new.
     const written = rowsOf<{ hazard_id: number; step_key: string }>(
       await tx.execute(sql`
-        with steps as (
-          insert into reminder_steps (hazard_id, step_key, sent_at, outbox_ids)
-          select x.hazard_id, x.step_key, ${atIso}::timestamptz, x.outbox_ids
-          from ${stepRowsFrom(stepRows(planned, composed))} x
-          on conflict (hazard_id, step_key) do nothing
-          returning hazard_id, step_key),
-        messages as (${insertOutboxRows(outboxRows(composed), sql`(select count(*) from steps) = ${planned.length}`)})
-        select hazard_id, step_key from steps`),
+        insert into reminder_steps (hazard_id, step_key, sent_at)
+        select x.hazard_id, x.step_key, ${atIso}::timestamptz from ${stepRowsFrom(stepRows(planned, []))} x
+        on conflict (hazard_id, step_key) do nothing
+        returning hazard_id, step_key`),
     );
-    let fresh = planned;
-    if (written.length < planned.length) {
-      const isNew = new Set(written.map((c) => `${Number(c.hazard_id)}\u0000${c.step_key}`));
-      fresh = planned.filter((p) => isNew.has(`${p.loaded.row.id}\u0000${p.due.key}`));
-      composed = composeMessages(fresh, atIso);
-      if (composed.length > 0) {
-        await tx.execute(sql`
-          with carriers as (
-            update reminder_steps rs set outbox_ids = x.outbox_ids
-            from ${stepRowsFrom(stepRows(fresh, composed))} x
-            where rs.hazard_id = x.hazard_id and rs.step_key = x.step_key)
-          ${insertOutboxRows(outboxRows(composed))}`);
-      }
+    const isNew = new Set(written.map((c) => `${Number(c.hazard_id)}\u0000${c.step_key}`));
+    const fresh = planned.filter((p) => isNew.has(`${p.loaded.row.id}\u0000${p.due.key}`));
+    const composed = composeMessages(fresh, atIso);
+    if (composed.length > 0) {
+      await tx.execute(sql`
+        with carriers as (
+          update reminder_steps rs set outbox_ids = x.outbox_ids
+          from ${stepRowsFrom(stepRows(fresh, composed))} x
+          where rs.hazard_id = x.hazard_id and rs.step_key = x.step_key)
+        ${insertOutboxRows(outboxRows(composed))}`);
     }
-    t = this.lap('write', t);
     const escalations = await this.applyEffects(tx, fresh, atIso);
-    this.lap('effects', t);
-    return { claimed: loaded.length, planned: fresh, messages: composed.map((c) => c.message), escalations };
+    return { planned: fresh, messages: composed.map((c) => c.message), escalations };
   }
 
   /** Side effects of the newly claimed steps: raise supervision, with an audit row. Returns how many hazards. */

@@ -588,7 +588,7 @@ describe('working-day deadlines (法定工作日, 调休)', () => {
     });
   });
 
-  it('does not send a step claimed before (by another path), and leaves it off the cards', async () => {
+  it('does not send a step that another path sent while the batch was worked out, and leaves it off the cards', async () => {
     const db = service.testDb.database.db;
     const overdue = {
       deadline: '2026-12-30',
@@ -599,10 +599,15 @@ describe('working-day deadlines (法定工作日, 调休)', () => {
       await insertHazard(db, { ...overdue, enterprise: 'e002' }),
       await insertHazard(db, { ...overdue, enterprise: 'e002' }),
     ];
-    // A's step row exists: another path claimed it.
-    await db.execute(sql`insert into reminder_steps (hazard_id, step_key, sent_at)
-      values (${a!.id}, 'overdue-0d@2026-12-30', '2026-12-31T00:00:00+08:00')`);
-    const result = await sweep(service, { at: '2026-12-31T09:00:00+08:00' });
+    // A's step row appears after the sweep read A (another path sent it): the batch's one-statement write fails on
+    // its key, and the batch is written again, without A's step.
+    const result = await service.deps.reminders.sweep({
+      at: new Date('2026-12-31T09:00:00+08:00'),
+      beforeWrite: async () => {
+        await db.execute(sql`insert into reminder_steps (hazard_id, step_key, sent_at)
+          values (${a!.id}, 'overdue-0d@2026-12-30', '2026-12-31T00:00:00+08:00') on conflict do nothing`);
+      },
+    });
     expect(stepsOf(result, a!.code)).toEqual({});
     expect(Object.keys(stepsOf(result, b!.code))).toEqual(['overdue-0d']);
     const carriersOf = async (id: number) =>
