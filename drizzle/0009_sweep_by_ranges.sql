@@ -11,6 +11,7 @@ ALTER TABLE "hazards" ADD COLUMN "changed_xid" "xid8" DEFAULT pg_current_xact_id
 CREATE INDEX "hazards_changed_idx" ON "hazards" USING btree ("changed_xid","region_id","enterprise_id","id") WHERE "hazards"."status" <> 'closed';--> statement-breakpoint
 CREATE INDEX "hazards_awaiting_deadline_idx" ON "hazards" USING btree ("grade","deadline","region_id","enterprise_id","id") WHERE "hazards"."status" in ('reported', 'rectifying');--> statement-breakpoint
 CREATE INDEX "hazards_assigned_idx" ON "hazards" USING btree ("grade","assigned_at","id","region_id","enterprise_id") WHERE "hazards"."status" = 'rectifying';--> statement-breakpoint
+CREATE INDEX "hazards_unacknowledged_idx" ON "hazards" USING btree ("grade","assigned_at","id","region_id","enterprise_id") WHERE "hazards"."status" = 'rectifying' and "hazards"."acknowledged_at" is null;--> statement-breakpoint
 CREATE INDEX "hazards_open_reported_idx" ON "hazards" USING btree ("grade","reported_at","id","region_id","enterprise_id") WHERE "hazards"."status" <> 'closed';--> statement-breakpoint
 -- Every update of a hazard records its transaction (an insert takes the column's default), so the next reminder
 -- sweep evaluates the hazard again: a range of hazards_changed_idx, not a queue row written per change.

@@ -144,6 +144,10 @@ export const hazards = pgTable(
     index('hazards_assigned_idx')
       .on(t.grade, t.assignedAt, t.id, t.regionId, t.enterpriseId)
       .where(sql`${t.status} = 'rectifying'`),
+    // A step "unless acknowledged" reads only the hazards not acknowledged, not every one assigned in its range.
+    index('hazards_unacknowledged_idx')
+      .on(t.grade, t.assignedAt, t.id, t.regionId, t.enterpriseId)
+      .where(sql`${t.status} = 'rectifying' and ${t.acknowledgedAt} is null`),
     index('hazards_open_reported_idx')
       .on(t.grade, t.reportedAt, t.id, t.regionId, t.enterpriseId)
       .where(sql`${t.status} <> 'closed'`),
