@@ -439,8 +439,6 @@ async function usePlannerSettings(tx: Db, kind: SweepDeps['kind']): Promise<void
 
 /** Batches per window a source is read in (see readWindow). */
 const WINDOW_BATCHES = 10;
-/** The next window is read once fewer batches than this are left of the last one. */
-const READ_AHEAD_BATCHES = 3;
 
 const byUnit = (a: Loaded, b: Loaded) =>
   a.row.region_id - b.row.region_id || a.row.enterprise_id - b.row.enterprise_id || a.row.id - b.row.id;
@@ -448,7 +446,7 @@ const byUnit = (a: Loaded, b: Loaded) =>
 /**
  * The sweep's sources read window after window, cut into batches, shared by the sweep's loops: each batch goes to
  * one loop, so the loops split the work and never share a hazard. The next window is read ahead, while the loops
- * work on the last batches of the current one. A window is read in its own transaction, outside the batches': a
+ * work on the current one. A window is read in its own transaction, outside the batches': a
  * hazard that changes meanwhile is read again by the next sweep (its change moves it past the horizon), as one
  * changing between a read and a write in one transaction would be.
  */
@@ -477,8 +475,8 @@ class SourceCursor {
       if (this.failure) throw this.failure;
       const batch = this.pending.shift();
       if (batch) {
-        // The next window is read while the loops work on the last batches of this one.
-        if (this.pending.length < READ_AHEAD_BATCHES) this.readAhead(limit);
+        // The next window is read while the loops work on this one.
+        this.readAhead(limit);
         return batch;
       }
       if (this.index >= this.sources.length && !this.reading) return [];
