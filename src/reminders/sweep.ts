@@ -32,7 +32,6 @@ import {
   type EscalationPolicy,
   evaluateSteps,
   GRADE_LABELS,
-  HAZARD_GRADES,
   type Hazard,
   type HazardGrade,
   type HazardStatus,
