@@ -440,8 +440,8 @@ export function dueSteps(
 
 /**
  * The earliest instant after `after` at which a step becomes due for this hazard as it stands, or null when none
- * will (closed, or nothing left). A sweep stores it as the hazard's "next due" and re-computes it after every
- * change and every sweep of the hazard. Steps held back by quiet hours at `after` count as due at the end of quiet
+ * will (closed, or nothing left): when a scheduler that woke per hazard would look again. (The sweep reads index
+ * ranges as time passes instead: see `stepAnchorRange`.) Steps held back by quiet hours at `after` count as due at the end of quiet
  * hours; pass `alreadySent` so that steps sent before then do not cause a needless wake-up.
  */
 export function nextDueAt(
@@ -474,8 +474,8 @@ export interface StepEvaluation {
 }
 
 /**
- * Both questions a sweep asks of a hazard, answered from one pass over the policy's steps: a sweep over a million
- * hazards spent as long working out each occurrence a second time for `nextDueAt` as for `dueSteps`.
+ * Which steps are due now and when the next one will be, answered from one pass over the policy's steps (working
+ * each occurrence out twice, for `dueSteps` and `nextDueAt`, doubled the cost over a million hazards).
  */
 export function evaluateSteps(
   hazard: Hazard,

@@ -4,22 +4,23 @@
  * It never evaluates every open hazard, and it writes nothing per hazard but the steps it sends. Where it has got
  * to is one row (`reminder_sweep_state`): the transaction horizon below which every changed hazard was evaluated,
  * and, per step, the instant up to which its occurrences were sent. A sweep at `at` reads two kinds of source, each
- * an index range of `hazards` in keyset batches:
+ * an index range of `hazards` read in windows:
  *   - the hazards changed since the horizon (`hazards.changed_xid`: a new hazard, a new deadline, a regression to
  *     rectifying…), each evaluated as it stands;
- *   - per step, the hazards whose occurrence is scheduled in the time that passed since the step's instant
+ *   - per step and grade, the hazards whose occurrence is scheduled in the time that passed since the step's instant
  *     (`stepAnchorRange`: a range of deadlines, assignment or report instants), leaving out those the first
  *     source covers.
- * Each batch is one transaction: read the batch's hazards with the step keys already sent → `evaluateSteps` →
- * resolve recipients (cached per unit) → one card per person (and township group) for all of their steps in the
- * batch → insert `reminder_steps` ON CONFLICT DO NOTHING (the unique row is the once-only guarantee) and queue the
- * cards, only if every step was new (otherwise the cards are composed again for the new steps alone). Side effects
- * (county supervision) follow. The sweep's row moves on only when every batch has committed: a replica that dies
- * mid-sweep leaves it where it was, and the next sweep reads the same ranges again, sending only what is missing.
+ * A window (with the step keys already sent) is regrouped by unit and cut into batches → `evaluateSteps` → resolve
+ * recipients (cached per unit) → one card per person (and township group) for all of their steps in the batch →
+ * one statement inserts the `reminder_steps` rows (the unique key is the once-only guarantee) and queues the cards.
+ * If another path sent one of the steps meanwhile, its key fails that statement, and the batch is written again in a
+ * transaction that sends only the new steps; side effects (county supervision) are applied in that transaction too.
+ * The sweep's row moves on only when every batch is written: a replica that dies mid-sweep leaves it where it was,
+ * and the next sweep reads the same ranges again, sending only what is missing. Sweeps take the row one at a time.
  *
  * Quiet hours: while they last, a step that may not break them is not read and its instant does not move, nor does
  * the horizon (the changed hazards are evaluated again each sweep until they end), so what they held back is read
- * at their end. Replicas may sweep at once: they read the same ranges, and the step rows let one of them send.
+ * at their end. Replicas take turns: a sweep waits while another holds the row (see takeState).
  */
 import { randomUUID } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
@@ -91,7 +92,7 @@ export interface SweptStep {
 }
 
 export interface SweepCounts {
-  /** Hazards evaluated (due schedule rows claimed). */
+  /** Hazards evaluated (read from the sweep's sources). */
   hazards: number;
   steps: number;
   messages: number;
@@ -348,8 +349,8 @@ async function releaseState(
   done: { state: { changedSince: string; steps: Record<string, string> }; at: Date } | null,
 ) {
   const progress = done
-    ? sql`changed_since = ${done.state.changedSince}::xid8, steps_swept_until = ${JSON.stringify(done.state.steps)}::jsonb,
-        swept_at = ${done.at.toISOString()}::timestamptz,`
+    ? sql`changed_since = ${done.state.changedSince}::xid8,
+        steps_swept_until = ${JSON.stringify(done.state.steps)}::jsonb, swept_at = ${done.at.toISOString()}::timestamptz,`
     : sql``;
   await db.execute(sql`update reminder_sweep_state set ${progress} running_owner = null, running_until = null
     where id = 1 and running_owner = ${owner}`);
@@ -655,8 +656,8 @@ function byPressure(a: PlannedStep, b: PlannedStep): number {
 /**
  * The batch's messages: each person (and each township group) gets one card for all of their steps in the batch
  * — the step's own card when there is one, a list card when there are several — buzzed (加急) when any step is
- * urgent. A batch holds the hazards of few units (the claim order), so this is what keeps a backlog from
- * becoming a flood.
+ * urgent. A batch holds the hazards of few units (windows are regrouped by unit), so this is what keeps a backlog
+ * from becoming a flood.
  */
 function composeMessages(steps: PlannedStep[], at: string): ComposedMessage[] {
   const direct = new Map<string, PlannedStep[]>();
@@ -905,7 +906,7 @@ export class ReminderSweep {
         }
         const outcome = await this.sweepBatch(at, loaded, caches, options);
         batches += 1;
-        record({ ...outcome, hazards: outcome.claimed, ms: performance.now() - t0 });
+        record({ ...outcome, hazards: outcome.read, ms: performance.now() - t0 });
         if (performance.now() - renewed > RENEW_AFTER_MS) {
           renewed = performance.now();
           await renewState(this.deps.db, owner);
@@ -1007,11 +1008,11 @@ export class ReminderSweep {
     const changesHazards = planned.some((p) => effectsToApply(p.loaded, p.due).length > 0);
     if (!changesHazards && (await this.writeAllNew(planned, composed, atIso))) {
       this.lap('write', t);
-      return { claimed: loaded.length, planned, messages: composed.map((c) => c.message), escalations: 0 };
+      return { read: loaded.length, planned, messages: composed.map((c) => c.message), escalations: 0 };
     }
     const outcome = await this.deps.db.transaction((tx) => this.writeBatch(tx, planned, atIso));
     this.lap('write', t);
-    return { claimed: loaded.length, ...outcome };
+    return { read: loaded.length, ...outcome };
   }
 
   /** The batch in one statement, if every step in it is new; false (having written nothing) if one is not. */

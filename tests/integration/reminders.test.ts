@@ -245,6 +245,26 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     expect(stepsOf(await sweep(service, { at: '2026-10-22T07:35:00+08:00' }), code)).toEqual({});
   });
 
+  it("waits for a sweep that holds the row, and takes it over once that sweep's lease has run out", async () => {
+    const db = service.testDb.database.db;
+    const { code } = await insertHazard(db, {
+      deadline: '2026-11-10',
+      reportedAt: '2026-11-02T10:00:00+08:00',
+      acknowledgedAt: '2026-11-02T10:30:00+08:00',
+    });
+    // A sweep that died holding the row: its lease (database time) runs out in 2 s.
+    await db.execute(sql`update reminder_sweep_state
+      set running_owner = 'a-dead-replica', running_until = now() + interval '2 seconds'`);
+    const started = Date.now();
+    const result = await sweep(service, { at: '2026-11-11T09:00:00+08:00' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(stepsOf(result, code)).toEqual({ 'overdue-0d': ['ou_resp', 'ou_tlc'] });
+    const [row] = rows<{ running_owner: string | null }>(
+      await db.execute(sql`select running_owner from reminder_sweep_state`),
+    );
+    expect(row!.running_owner).toBeNull();
+  });
+
   it('answers a dry run without changing anything', async () => {
     const db = service.testDb.database.db;
     const { code } = await insertHazard(db, { deadline: '2026-07-20', reportedAt: '2026-07-10T10:00:00+08:00' });
@@ -342,19 +362,18 @@ describe('reminders and escalation (督办提醒与升级)', () => {
 
   it('works every open hazard out again when a start finds other reminder settings (here: no quiet hours)', async () => {
     const db = service.testDb.database.db;
-    const { id } = await insertHazard(db, { deadline: '2026-09-20', reportedAt: '2026-09-10T10:00:00+08:00' });
+    await insertHazard(db, { deadline: '2026-09-20', reportedAt: '2026-09-10T10:00:00+08:00' });
     await sweep(service, { at: '2026-09-11T10:00:00+08:00' });
-    // Whether the next sweep evaluates the hazard again (changed at or after the sweep's horizon).
-    const rearmed = async () =>
-      rows<{ again: boolean }>(
-        await db.execute(sql`select h.changed_xid >= s.changed_since as again
-          from hazards h, reminder_sweep_state s where h.id = ${id}`),
-      )[0]!.again;
-    expect(await rearmed()).toBe(false);
+    // The sweep's horizon: every hazard changed at or after it is evaluated again by the next sweep ('0': all).
+    const horizon = async () =>
+      rows<{ since: string }>(await db.execute(sql`select changed_since::text as since from reminder_sweep_state`))[0]!
+        .since;
+    const swept = await horizon();
+    expect(swept).not.toBe('0');
     // Same settings: a start leaves the sweep's progress alone.
     const same = await startReplica(service, { reminders: { scheduler: { cron: false, catchUpOnStart: false } } });
     await same.shutdown();
-    expect(await rearmed()).toBe(false);
+    expect(await horizon()).toBe(swept);
     // Quiet hours off: the start re-arms the hazard for the catch-up sweep (left off here, so it can be seen).
     const other = await startService(
       { ...service.config, QUIET_HOURS: null },
@@ -365,7 +384,7 @@ describe('reminders and escalation (督办提醒与升级)', () => {
         reminders: { scheduler: { cron: false, catchUpOnStart: false } },
       },
     );
-    await eventually(async () => (await rearmed()) || undefined, 10_000, 'the re-armed hazard');
+    await eventually(async () => (await horizon()) === '0' || undefined, 10_000, 'the re-armed hazards');
     await other.shutdown();
   });
 
