@@ -440,9 +440,9 @@ export function dueSteps(
 
 /**
  * The earliest instant after `after` at which a step becomes due for this hazard as it stands, or null when none
- * will (closed, or nothing left): when a scheduler that woke per hazard would look again. (The sweep reads index
- * ranges as time passes instead: see `stepAnchorRange`.) Steps held back by quiet hours at `after` count as due at the end of quiet
- * hours; pass `alreadySent` so that steps sent before then do not cause a needless wake-up.
+ * will (closed, or nothing left): when a scheduler that woke per hazard would look again (the sweep reads index
+ * ranges as time passes instead: see `stepAnchorRange`). Steps held back by quiet hours at `after` count as due at
+ * the end of quiet hours; pass `alreadySent` so that steps sent before then do not cause a needless wake-up.
  */
 export function nextDueAt(
   hazard: Hazard,

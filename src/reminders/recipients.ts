@@ -222,9 +222,9 @@ const PREFETCH_UNITS = 10_000;
 
 /**
  * The units of the hazards a sweep will read (its sources' conditions on `hazards h`), read before the sweep so that
- * its batches find them cached: a batch holds the hazards of one or two units (the sources' order), and loading
- * each unit in its own batch would cost a round trip per batch. The department is the unit's current one, which is
- * the hazard's in all but rare cases (those are loaded when met).
+ * its batches find them cached: a batch holds the hazards of one or two units (windows are regrouped by unit), and
+ * loading each unit in its own batch would cost a round trip per batch. The department is the unit's current one,
+ * which is the hazard's in all but rare cases (those are loaded when met).
  */
 export async function dueUnits(db: Db, sources: SQL[]): Promise<UnitKey[]> {
   const units = sql.join(

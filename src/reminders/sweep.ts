@@ -382,6 +382,8 @@ function planSources(policy: EscalationPolicy, calendar: Calendar, state: SweepS
       continue;
     }
     steps[step.id] = at.toISOString();
+    // From horizon 0 (a new database, new settings) every open hazard is read as changed: no range to add.
+    if (since === '0') continue;
     const range = stepAnchorRange(step, calendar, was ? new Date(was) : null, at);
     if (range) sources.push(...stepSources(step, range, since));
   }
@@ -446,9 +448,9 @@ const byUnit = (a: Loaded, b: Loaded) =>
 /**
  * The sweep's sources read window after window, cut into batches, shared by the sweep's loops: each batch goes to
  * one loop, so the loops split the work and never share a hazard. The next window is read ahead, while the loops
- * work on the current one. A window is read in its own transaction, outside the batches': a
- * hazard that changes meanwhile is read again by the next sweep (its change moves it past the horizon), as one
- * changing between a read and a write in one transaction would be.
+ * work on the current one. A window is read in its own transaction, outside the batches': a hazard that changes
+ * meanwhile is read again by the next sweep (its change moves it past the horizon), as one changing between a read
+ * and a write in one transaction would be.
  */
 class SourceCursor {
   private index = 0;
