@@ -64,15 +64,15 @@ export interface SweepOptions {
   at: Date;
   /** Compute and answer what would be sent; change nothing. */
   dryRun?: boolean;
-  /** Hazards per batch (one transaction each). */
+  /** Hazards per batch (one statement each, or a transaction when it must sort out a step sent meanwhile). */
   batchSize?: number;
   /** Batches in flight at once (PostgreSQL only; PGlite has one connection). */
   concurrency?: number;
   /** At most this many steps are listed in the answer (all are counted). */
   maxListed?: number;
-  /** Called after each committed batch (the scheduler renews its lease here). */
+  /** Called after each written batch, and while waiting for another sweep (0): the scheduler renews its lease here. */
   afterBatch?: (batch: number) => void | Promise<void>;
-  /** Fault injection for tests: throw after this many committed batches, as a crash would. */
+  /** Fault injection for tests: throw after this many written batches, as a crash would. */
   failAfterBatches?: number;
   /** For tests: called when a batch's steps are worked out, before they are written (another path may send one). */
   beforeWrite?: () => Promise<void>;
@@ -112,7 +112,7 @@ export interface SweepResult {
   batches: number;
   slowestBatchMs: number;
   durationMs: number;
-  /** Vacuuming after a big sweep (not part of durationMs: the sweep's work was committed by then). */
+  /** Vacuuming after a big sweep (not part of durationMs: the sweep's work was written by then). */
   tidyMs?: number;
   /** Milliseconds spent per phase, summed over batches (for the bench). */
   phases: Record<string, number>;
@@ -130,8 +130,9 @@ export interface SweepDeps {
 const DEFAULT_BATCH = 500;
 /** A loop's first batch in a big sweep: 500 hazards on cold caches took 250–310 ms, against 40–50 ms warm. */
 const FIRST_BATCH_OF_BIG_SWEEP = 125;
-/** A sweep that evaluated this many hazards vacuums its tables afterwards (see tidy). */
+/** A sweep that evaluated this many hazards analyzes `reminder_steps` afterwards (see tidy). */
 const TIDY_AFTER_HAZARDS = 50_000;
+
 /** The error of a step row whose (hazard, key) is taken: the step was sent already (unique_violation). */
 function isStepAlreadySent(error: unknown): boolean {
   for (let e = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -202,9 +203,9 @@ interface Position {
 }
 
 /**
- * A source of hazards to evaluate: an index range of `hazards` read in keyset batches. `unit` order puts the
- * hazards of one unit together (the changed hazards and the deadline ranges, where many share a key), so that
- * a batch holds few units and each person gets one card for all of their steps in it.
+ * A source of hazards to evaluate: an index range of `hazards`, read in keyset windows in the index's order — by
+ * key, township, unit and id where many hazards share a key (the changed ones, deadlines), by key and id otherwise.
+ * Either way a window is regrouped by unit before it is cut into batches (see SourceCursor).
  */
 interface Source {
   name: string;
