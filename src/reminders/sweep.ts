@@ -309,10 +309,10 @@ async function readState(db: Db): Promise<SweepState> {
 }
 
 /** How long a sweep holds the sweep's row without renewing it; a sweep waiting for it looks again this often. */
-const SWEEP_LEASE_SECONDS = 30;
+const SWEEP_LEASE_SECONDS = 15;
 const SWEEP_WAIT_MS = 200;
 /** A sweep renews its lease after a batch when this long has passed since it last did. */
-const RENEW_AFTER_MS = 10_000;
+const RENEW_AFTER_MS = 5_000;
 
 /**
  * The sweep's row, taken for one sweep: sweeps run one at a time. Two at once would read the same ranges and race

@@ -4,6 +4,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
+import { applyMigrations } from '../../src/db/migrate.js';
 import { inboundEvents } from '../../src/db/schema/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { killLeftoverServices, spawnService, waitUntilReady } from '../support/process.js';
@@ -92,5 +93,68 @@ describe('the service as a process', () => {
       }
     },
     60_000,
+  );
+
+  it.skipIf(!serverUrl)(
+    'a replica killed in the middle of a sweep: its restart finishes the sweep within 60 s, every step once',
+    async () => {
+      const { url, drop } = await createFreshPostgresDatabase(serverUrl as string);
+      const hazards = 60_000;
+      try {
+        const client = postgres(url, { max: 1, onnotice: () => {} });
+        const setup = await openDatabase({ databaseUrl: url, dataDir: '' });
+        await applyMigrations(setup);
+        await setup.close();
+        // 60,000 hazards of 600 units, overdue since last midnight (local), acknowledged: one step each (overdue-0d).
+        await client.unsafe(`
+          insert into regions (code, name, level) values ('town-01', '城关镇', 1);
+          insert into people (code, name, open_id) select 'p' || n, '负责人' || n, 'ou_p' || n from generate_series(1, 600) n;
+          insert into enterprises (code, name, region_id, principal_id)
+          select 'e' || n, '企业' || n, (select id from regions), (select id from people where code = 'p' || n)
+          from generate_series(1, 600) n;
+          insert into hazards (code, year, sequence, enterprise_id, region_id, sector, grade, status, description,
+            location, measures, standard, deadline, deadline_set_at, responsible_id, reporter_id, reported_at,
+            assigned_at, acknowledged_at)
+          select 'YH-2026-' || lpad(n::text, 7, '0'), 2026, n, e.id, e.region_id, '工贸', 'general', 'rectifying',
+            '配电箱未接地', '车间', '接地', '验收合格', (now() at time zone 'Asia/Shanghai')::date - 1,
+            now() - interval '3 days', e.principal_id, e.principal_id, now() - interval '3 days',
+            now() - interval '3 days', now() - interval '3 days'
+          from generate_series(1, ${hazards}) n join enterprises e on e.code = 'e' || (1 + n % 600);
+          analyze;`);
+        const sent = async () => (await client`select count(*)::int as n from reminder_steps`)[0]!.n as number;
+        // Quiet hours off: the test may run at any hour. The start's catch-up sweep sends the steps.
+        const env = { DATABASE_URL: url, QUIET_HOURS: 'off' };
+        const first = await spawnService(env);
+        const deadline = performance.now() + 45_000;
+        while ((await sent()) === 0) {
+          if (performance.now() > deadline) throw new Error(`no step sent within 45 s:\n${first.output()}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        first.child.kill('SIGKILL');
+        await first.exited;
+        const killed = performance.now();
+        const atKill = await sent();
+        expect(atKill).toBeLessThan(hazards);
+        // The dead sweep still holds the sweep's row; the restart waits its lease out, then finishes.
+        const [state] = await client`select running_owner from reminder_sweep_state`;
+        expect(state!.running_owner).not.toBeNull();
+        const second = await spawnService(env);
+        while ((await sent()) < hazards) {
+          if (performance.now() - killed > 60_000) throw new Error(`${await sent()} of ${hazards} steps within 60 s`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(performance.now() - killed).toBeLessThan(60_000);
+        // Each hazard's step once (the key), each carried by a message to its responsible person.
+        const [steps] = await client`select count(*)::int as n, count(distinct hazard_id)::int as hazards,
+          count(*) filter (where outbox_ids = '{}')::int as untold from reminder_steps`;
+        expect(steps).toEqual({ n: hazards, hazards, untold: 0 });
+        second.child.kill('SIGTERM');
+        expect(await second.exited).toBe(0);
+        await client.end();
+      } finally {
+        await drop();
+      }
+    },
+    150_000,
   );
 });
