@@ -871,7 +871,7 @@ export class ReminderSweep {
     const cursor = new SourceCursor(this.deps.db, this.deps.kind, sources);
     let renewed = performance.now();
     const concurrency = this.deps.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
-    // Nothing to read (most sweeps): one look at the sources' index ranges, no batch transactions. More than one
+    // Nothing to read (most sweeps): one look at the sources' index ranges, no batches. More than one
     // batch: a big sweep (a catch-up after downtime, a new policy), which reads the units and people of
     // everything to read once, before its first batch: otherwise its first batches would each wait for their own
     // lookups.
@@ -891,8 +891,8 @@ export class ReminderSweep {
     let batches = 0;
     let done = false;
     const loop = async () => {
-      // In a big sweep, a loop's first batch is small: it meets cold caches and plans, and every batch is a
-      // transaction that must stay short. (A small sweep stays one batch: one card per person.)
+      // In a big sweep, a loop's first batch is small: it meets cold caches and plans, and every batch must stay
+      // short. (A small sweep stays one batch: one card per person.)
       let size = big ? Math.min(batchSize, FIRST_BATCH_OF_BIG_SWEEP) : batchSize;
       while (!done) {
         if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
@@ -934,7 +934,6 @@ export class ReminderSweep {
     done = true;
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
-    // Every batch committed: the next sweep starts where this one ends.
   }
 
   /** How many hazards the sources hold, counting no further than `limit` in each (index range looks). */
