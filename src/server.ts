@@ -116,6 +116,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     clock,
     // One calendar for deadlines everywhere: the form's default and maximum deadline count days as the sweep does.
     calendar: reminderSettings.calendar,
+    policy: reminderSettings.policy,
     feishu,
   });
   const reminders = createReminders({

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { type Calendar, canView, type HazardAction, parseHazardCode } from '../domain/index.js';
+import { type Calendar, canView, type EscalationPolicy, type HazardAction, parseHazardCode } from '../domain/index.js';
 import {
   buildEnterprisePickCard,
   buildNoticeCard,
@@ -37,6 +37,7 @@ export interface HazardChatDeps {
   logger: Logger;
   clock: Clock;
   calendar: Calendar;
+  policy: EscalationPolicy;
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
 }
 
@@ -55,6 +56,7 @@ const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   db: deps.db,
   clock: deps.clock,
   calendar: deps.calendar,
+  policy: deps.policy,
   logger: deps.logger,
 });
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import type { Calendar } from '../domain/index.js';
+import type { Calendar, EscalationPolicy } from '../domain/index.js';
 import { buildHelpCard } from '../feishu/cards/help.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
@@ -22,6 +22,8 @@ export interface ChatDeps {
   clock: Clock;
   /** Deadlines, in BOT_TIMEZONE. */
   calendar: Calendar;
+  /** The escalation policy (its steps on report go out with the report). */
+  policy: EscalationPolicy;
   /** Photo download and upload. */
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage' | 'uploadFile'>;
 }

@@ -282,6 +282,12 @@ export const DEFAULT_POLICY: EscalationPolicy = parsePolicyOrThrow(DEFAULT_POLIC
 // ---------------------------------------------------------------------------------------------------------------
 // Due steps
 
+/** What the policy reads of a hazard: its grade, where it stands in the loop, and the instants steps hang on. */
+export type StepSubject = Pick<
+  Hazard,
+  'grade' | 'status' | 'reportedAt' | 'assignedAt' | 'acknowledgedAt' | 'deadline' | 'deadlineSetAt'
+>;
+
 export interface DueStep {
   /** Unique per (hazard, step occurrence): store (hazard, key) once to send once. */
   key: string;
@@ -360,7 +366,7 @@ function deadlineTiming(
 }
 
 /** The step's occurrence for this hazard as it stands, or null when the step does not apply. */
-function occurrenceOf(hazard: Hazard, step: PolicyStep, calendar: Calendar): Occurrence | null {
+function occurrenceOf(hazard: StepSubject, step: PolicyStep, calendar: Calendar): Occurrence | null {
   if (hazard.status === 'closed' || !step.grades.includes(hazard.grade)) return null;
   const awaitingRectification = hazard.status === 'reported' || hazard.status === 'rectifying';
   const when = step.when;
@@ -417,96 +423,38 @@ function toDueStep(occurrence: Occurrence): DueStep {
   return due;
 }
 
-export interface DueStepOptions {
-  /** Keys already sent for this hazard: left out of the answer. */
-  alreadySent?: ReadonlySet<string>;
-}
-
 /**
- * The steps due for `hazard` at `now`: every applicable step whose send time has come (however long ago, so a
+ * The steps due for this hazard at `now`: every applicable step whose send time has come (however long ago, so a
  * sweep that missed its time catches up), except those already sent, expired before-deadline reminders, and —
  * while `now` is in quiet hours — steps that may not break them. Ordered by send time, then policy order.
  * Closed hazards have none; acknowledgement cancels `unless: 'acknowledged'` steps.
  */
-export function dueSteps(
-  hazard: Hazard,
-  policy: EscalationPolicy,
-  now: Date,
-  calendar: Calendar,
-  options: DueStepOptions = {},
-): DueStep[] {
-  return evaluateSteps(hazard, policy, now, calendar, options.alreadySent).due;
-}
-
-/**
- * The earliest instant after `after` at which a step becomes due for this hazard as it stands, or null when none
- * will (closed, or nothing left): when a scheduler that woke per hazard would look again (the sweep reads index
- * ranges as time passes instead: see `stepAnchorRange`). Steps held back by quiet hours at `after` count as due at
- * the end of quiet hours; pass `alreadySent` so that steps sent before then do not cause a needless wake-up.
- */
-export function nextDueAt(
-  hazard: Hazard,
-  policy: EscalationPolicy,
-  calendar: Calendar,
-  after: Date,
-  alreadySent?: ReadonlySet<string>,
-): Date | null {
-  const t = after.getTime();
-  let earliest: number | null = null;
-  for (const step of policy.steps) {
-    const occurrence = occurrenceOf(hazard, step, calendar);
-    if (!occurrence || alreadySent?.has(occurrence.key)) continue;
-    let at: number | null = null;
-    if (occurrence.sendAt.getTime() > t) at = occurrence.sendAt.getTime();
-    else if (!occurrence.breaksQuietHours && calendar.isQuietHour(after)) at = calendar.nextSendTime(after).getTime();
-    if (at === null) continue;
-    if (occurrence.expiresAt && at >= occurrence.expiresAt.getTime()) continue;
-    if (earliest === null || at < earliest) earliest = at;
-  }
-  return earliest === null ? null : new Date(earliest);
-}
-
-export interface StepEvaluation {
-  /** The steps due at `now` and not in `alreadySent`, earliest first (what `dueSteps` answers). */
-  due: DueStep[];
-  /** `nextDueAt(hazard, policy, calendar, now, alreadySent ∪ the keys of due)`: when to look again once these are sent. */
-  next: Date | null;
-}
-
-/**
- * Which steps are due now and when the next one will be, answered from one pass over the policy's steps (working
- * each occurrence out twice, for `dueSteps` and `nextDueAt`, doubled the cost over a million hazards).
- */
 export function evaluateSteps(
-  hazard: Hazard,
+  hazard: StepSubject,
   policy: EscalationPolicy,
   now: Date,
   calendar: Calendar,
   alreadySent?: ReadonlySet<string>,
-): StepEvaluation {
+): DueStep[] {
   const t = now.getTime();
   const quietNow = calendar.isQuietHour(now);
   const due: DueStep[] = [];
-  let earliest: number | null = null;
   for (const step of policy.steps) {
     const occurrence = occurrenceOf(hazard, step, calendar);
     if (!occurrence || alreadySent?.has(occurrence.key)) continue;
-    const sendAt = occurrence.sendAt.getTime();
     const expiresAt = occurrence.expiresAt?.getTime() ?? null;
     const held = quietNow && !occurrence.breaksQuietHours;
-    if (sendAt <= t && (expiresAt === null || t < expiresAt) && !held) {
+    if (occurrence.sendAt.getTime() <= t && (expiresAt === null || t < expiresAt) && !held) {
       due.push(toDueStep(occurrence));
-      continue;
     }
-    // Not due now: the same rule as nextDueAt.
-    let at: number | null = null;
-    if (sendAt > t) at = sendAt;
-    else if (held) at = calendar.nextSendTime(now).getTime();
-    if (at === null || (expiresAt !== null && at >= expiresAt)) continue;
-    if (earliest === null || at < earliest) earliest = at;
   }
   due.sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime());
-  return { due, next: earliest === null ? null : new Date(earliest) };
+  return due;
+}
+
+/** The steps of `policy` that fire the moment a hazard is reported (`{on: 'reported'}`). */
+export function stepsOnReport(policy: EscalationPolicy): PolicyStep[] {
+  return policy.steps.filter((step) => 'on' in step.when);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

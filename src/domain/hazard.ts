@@ -125,7 +125,14 @@ export type HazardEvent = { at: Date; by: EventActor } & (
   | { type: 'rejected'; reason: string }
   | { type: 'suspended' }
   | { type: 'suspension_lifted' }
-  | { type: 'supervision_raised'; from: SupervisionLevel; to: SupervisionLevel; reason: string | null }
+  | {
+      type: 'supervision_raised';
+      from: SupervisionLevel;
+      to: SupervisionLevel;
+      reason: string | null;
+      /** The escalation policy's step (its key) that raised it, when the service did. */
+      step?: string;
+    }
   | { type: 'supervision_lifted'; from: SupervisionLevel }
   | { type: 'closed' }
   | { type: 'commented'; text: string }

@@ -7,22 +7,12 @@ import { and, asc, desc, eq, gte, ilike, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import {
-  enterprises,
-  hazardCounters,
-  hazardPhotos,
-  hazards,
-  outbox,
-  regions,
-  reminderSteps,
-  reportDrafts,
-} from '../db/schema/index.js';
-import { resolveResponsibility } from '../directory/responsibility.js';
+import { enterprises, hazardPhotos, hazards, outbox, regions, reportDrafts } from '../db/schema/index.js';
 import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
 import {
   type Calendar,
   canReport,
-  formatHazardCode,
+  type EscalationPolicy,
   type HazardContext,
   hasRoleOver,
   isUnitOfficer,
@@ -31,6 +21,7 @@ import {
   reportHazard,
 } from '../domain/index.js';
 import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
+import { sendStepsOnReport } from '../reminders/sweep/index.js';
 import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards.js';
 import {
   checkReportForm,
@@ -44,11 +35,11 @@ import {
   actorOf,
   type DirectoryPerson,
   findPersonByOpenId,
-  hazardColumns,
-  insertEvents,
+  insertHazard,
   loadHazard,
   loadUnit,
   localInspectors,
+  nextHazardNumber,
   type PersonRecord,
 } from './repository.js';
 import { buildHazardView } from './view.js';
@@ -57,14 +48,13 @@ export interface HazardServiceDeps {
   db: Db;
   clock: Clock;
   calendar: Calendar;
+  /** The escalation policy: its steps `on: reported` are sent in the report's transaction. */
+  policy: EscalationPolicy;
   logger?: Logger;
 }
 
 /** Photos and drafts within this window belong to the report or rectification in progress. */
 export const SESSION_WINDOW_MS = 30 * 60 * 1000;
-
-/** Step key of the major-hazard notice sent at report time (escalation-policy.ts `major-reported`). */
-export const MAJOR_REPORTED_STEP = 'major-reported@reported';
 
 export const NOT_IN_DIRECTORY =
   '您还不在本系统的组织名录中，暂时不能使用隐患上报与整改功能。请联系管理员把您（手机号）加入名录并分配角色。';
@@ -320,21 +310,6 @@ async function townshipsFor(db: Db, actor: PersonActor): Promise<{ code: string;
     .map((r) => ({ code: r.code, name: r.name }));
 }
 
-/** Takes the next number of `year`: no gaps (a rolled-back report gives it back), no duplicates (row lock). */
-export async function nextHazardNumber(
-  db: Db,
-  year: number,
-): Promise<{ year: number; sequence: number; code: string }> {
-  await db.insert(hazardCounters).values({ year, lastSequence: 0 }).onConflictDoNothing();
-  const [row] = await db
-    .update(hazardCounters)
-    .set({ lastSequence: sql`${hazardCounters.lastSequence} + 1` })
-    .where(eq(hazardCounters.year, year))
-    .returning({ sequence: hazardCounters.lastSequence });
-  const sequence = row!.sequence;
-  return { year, sequence, code: formatHazardCode(year, sequence) };
-}
-
 async function createReport(
   tx: Db,
   deps: HazardServiceDeps,
@@ -393,24 +368,21 @@ async function createReport(
   const responsible = hazard.responsible
     ? [unit.principal, unit.safetyOfficer].find((p) => p?.code === hazard.responsible)
     : null;
-  const [row] = await tx
-    .insert(hazards)
-    .values({
-      code: number.code,
-      year: number.year,
-      sequence: number.sequence,
-      enterpriseId: unit.enterprise.id,
-      regionId: unit.region.id,
-      departmentId: unit.department?.id ?? null,
+  const hazardId = await insertHazard(tx, {
+    number,
+    unit,
+    reporterId: person.id,
+    hazard,
+    events: result.events,
+    idOf,
+    now,
+    details: {
       sector: report.sector,
-      grade: report.grade,
       description: report.description,
       location: report.location,
       measures: report.measures,
       standard: report.standard,
       basis: report.basis,
-      reporterId: person.id,
-      reportedAt: now,
       governancePlan:
         report.grade === 'major'
           ? {
@@ -423,13 +395,8 @@ async function createReport(
               contingency: report.contingency ?? '',
             }
           : null,
-      ...hazardColumns(hazard, idOf),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning({ id: hazards.id });
-  const hazardId = row!.id;
-  await insertEvents(tx, hazardId, result.events, idOf);
+    },
+  });
   await tx.update(hazardPhotos).set({ hazardId }).where(eq(hazardPhotos.draftId, input.draftId));
   await tx
     .update(reportDrafts)
@@ -472,22 +439,9 @@ async function createReport(
   };
   if (responsible) add(responsible, { audience: 'rectifier', kind: 'notice' });
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
-  if (hazard.grade === 'major') {
-    const chain = await resolveResponsibility(tx, unit.enterprise.code);
-    const leaders = [
-      ...(chain?.countyLeaders ?? []),
-      ...(chain?.departmentLeader ?? []),
-      ...(chain?.townshipMainLeader ?? []),
-    ];
-    for (const leader of leaders) {
-      add({ id: 0, ...leader }, { audience: 'viewer', kind: 'major', urgent: true });
-    }
-    await tx
-      .insert(reminderSteps)
-      .values({ hazardId, stepKey: MAJOR_REPORTED_STEP, sentAt: now })
-      .onConflictDoNothing();
-  }
   await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
+  // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
+  await sendStepsOnReport(tx, { policy: deps.policy, calendar }, hazardId, now);
   return { kind: 'reported', code: number.code, view, audience: reporterAudience };
 }
 

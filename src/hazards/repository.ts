@@ -1,12 +1,14 @@
 /**
- * Rows ↔ the domain's Hazard: who a Feishu user is in the directory (with role scopes as codes), where a unit sits,
- * and loading/saving a hazard. Every function takes `db` or a transaction first.
+ * The hazards' repository: the one writer of `hazards`, `hazard_events` and `hazard_counters` — their columns,
+ * versions and trail — and rows ↔ the domain's Hazard. Every function takes `db` or a transaction first.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
-import { hazardEvents, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
+import { hazardCounters, hazardEvents, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
 import {
+  type EventActor,
+  formatHazardCode,
   type Hazard,
   type HazardEvent,
   type HazardGrade,
@@ -262,20 +264,188 @@ export function hazardColumns(hazard: Hazard, idOf: (code: string | null) => num
   };
 }
 
-/** Appends domain events to the audit trail. */
+/** A trail entry: a domain event, or one the trail keeps beyond the state machine (evidence added). */
+export type TrailEvent =
+  | HazardEvent
+  | { type: 'photo_added'; at: Date; by: EventActor; stage: 'report' | 'rectification'; count: number };
+
+/** A trail entry as its `hazard_events` row: the one serialiser of the trail. */
+function trailRow(hazardId: number, event: TrailEvent, idOf: (code: string | null) => number | null) {
+  const { type, at, by, ...details } = event;
+  return { hazardId, type, at, actorId: by === 'system' ? null : idOf(by), details };
+}
+
+/** Appends events to the audit trail. */
 export async function insertEvents(
   db: Db,
   hazardId: number,
-  events: HazardEvent[],
+  events: TrailEvent[],
   idOf: (code: string | null) => number | null,
 ): Promise<void> {
   if (events.length === 0) return;
-  await db.insert(hazardEvents).values(
-    events.map((event) => {
-      const { type, at, by, ...details } = event;
-      return { hazardId, type, at, actorId: by === 'system' ? null : idOf(by), details };
-    }),
+  await db.insert(hazardEvents).values(events.map((event) => trailRow(hazardId, event, idOf)));
+}
+
+/** Takes the next number of `year`: no gaps (a rolled-back report gives it back), no duplicates (row lock). */
+export async function nextHazardNumber(
+  db: Db,
+  year: number,
+): Promise<{ year: number; sequence: number; code: string }> {
+  await db.insert(hazardCounters).values({ year, lastSequence: 0 }).onConflictDoNothing();
+  const [row] = await db
+    .update(hazardCounters)
+    .set({ lastSequence: sql`${hazardCounters.lastSequence} + 1` })
+    .where(eq(hazardCounters.year, year))
+    .returning({ sequence: hazardCounters.lastSequence });
+  const sequence = row!.sequence;
+  return { year, sequence, code: formatHazardCode(year, sequence) };
+}
+
+/** What a report records beyond the domain state: where, what, and the four 定 as typed. */
+export interface ReportedDetails {
+  sector: string;
+  description: string;
+  location: string;
+  measures: string;
+  standard: string;
+  basis: string | null;
+  governancePlan: HazardRow['governancePlan'];
+}
+
+/** Registers a reported hazard (登记建档) with its trail; returns its id. */
+export async function insertHazard(
+  tx: Db,
+  input: {
+    number: { code: string; year: number; sequence: number };
+    unit: UnitRecord;
+    reporterId: number;
+    details: ReportedDetails;
+    hazard: Hazard;
+    events: HazardEvent[];
+    idOf: (code: string | null) => number | null;
+    now: Date;
+  },
+): Promise<number> {
+  const { number, unit, hazard, now } = input;
+  const [row] = await tx
+    .insert(hazards)
+    .values({
+      code: number.code,
+      year: number.year,
+      sequence: number.sequence,
+      enterpriseId: unit.enterprise.id,
+      regionId: unit.region.id,
+      departmentId: unit.department?.id ?? null,
+      ...input.details,
+      grade: hazard.grade,
+      reporterId: input.reporterId,
+      reportedAt: hazard.reportedAt,
+      ...hazardColumns(hazard, input.idOf),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning({ id: hazards.id });
+  await insertEvents(tx, row!.id, input.events, input.idOf);
+  return row!.id;
+}
+
+/**
+ * Stores the hazard's new domain state (a new version) and the events that led to it; `rectification` is what the
+ * rectifier wrote, when the change is a submission. Returns the row as stored.
+ */
+export async function saveHazard(
+  tx: Db,
+  input: {
+    id: number;
+    hazard: Hazard;
+    events: HazardEvent[];
+    idOf: (code: string | null) => number | null;
+    now: Date;
+    rectification?: string;
+  },
+): Promise<HazardRow> {
+  const [row] = await tx
+    .update(hazards)
+    .set({
+      ...hazardColumns(input.hazard, input.idOf),
+      ...(input.rectification !== undefined ? { rectification: input.rectification } : {}),
+      version: sql`${hazards.version} + 1`,
+      updatedAt: input.now,
+    })
+    .where(eq(hazards.id, input.id))
+    .returning();
+  await insertEvents(tx, input.id, input.events, input.idOf);
+  return row!;
+}
+
+/**
+ * Locks these hazards' rows (in id order, so that concurrent lockers never wait on each other in a circle), waiting
+ * at most `lockTimeout` for a row someone holds; answers each one's supervision as it is now.
+ */
+export async function lockHazardsForUpdate(
+  tx: Db,
+  ids: number[],
+  lockTimeout: string,
+): Promise<Map<number, SupervisionLevel>> {
+  if (!/^\d+(ms|s)$/.test(lockTimeout)) throw new Error(`not a lock timeout: ${lockTimeout}`);
+  await tx.execute(sql`set local lock_timeout = ${sql.raw(`'${lockTimeout}'`)}`);
+  const rows = rowsOf<{ id: number; supervision: string }>(
+    await tx.execute(sql`select id, supervision from hazards where id = any(${`{${ids.join(',')}}`}::int[])
+      order by id for update`),
   );
+  return new Map(rows.map((r) => [Number(r.id), r.supervision as SupervisionLevel]));
+}
+
+/** A raise of supervision by the escalation policy (督办): the hazard, the levels, and the step that asked for it. */
+export interface SupervisionRaise {
+  hazardId: number;
+  from: SupervisionLevel;
+  to: 'township' | 'county';
+  reason: string;
+  step: string;
+}
+
+/**
+ * Raises the supervision of many hazards at once, as the service, each with its trail event (set-based: a sweep
+ * after downtime raises thousands). The caller holds the rows (lockHazardsForUpdate). Returns how many changed.
+ */
+export async function raiseSupervisionOfMany(tx: Db, raises: SupervisionRaise[], at: Date): Promise<number> {
+  const rows = raises.map((r) => {
+    const event: HazardEvent = {
+      type: 'supervision_raised',
+      at,
+      by: 'system',
+      from: r.from,
+      to: r.to,
+      reason: r.reason,
+      step: r.step,
+    };
+    const row = trailRow(r.hazardId, event, () => null);
+    return { hazard_id: r.hazardId, level: r.to, type: row.type, details: row.details };
+  });
+  const changed = rowsOf<{ id: number }>(
+    await tx.execute(sql`
+      with x as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as x(hazard_id int, level text, type text, details jsonb)),
+      upd as (
+        update hazards h set supervision = x.level, version = h.version + 1, updated_at = ${at.toISOString()}::timestamptz
+        from x where h.id = x.hazard_id returning h.id)
+      insert into hazard_events (hazard_id, type, actor_id, at, details)
+      select x.hazard_id, x.type, null, ${at.toISOString()}::timestamptz, x.details from x join upd on upd.id = x.hazard_id
+      returning hazard_id as id`),
+  );
+  return changed.length;
+}
+
+/** Moves every hazard of unit `fromId` to unit `toId` (a merged unit); region and department stay as reported. */
+export async function moveHazardsToEnterprise(tx: Db, fromId: number, toId: number): Promise<number> {
+  const moved = await tx
+    .update(hazards)
+    .set({ enterpriseId: toId, version: sql`${hazards.version} + 1` })
+    .where(eq(hazards.enterpriseId, fromId))
+    .returning({ id: hazards.id });
+  return moved.length;
 }
 
 /** Person ids of every inspector of the unit's township (any region up the tree) or of its supervising department. */

@@ -13,7 +13,7 @@ import { type DigestResult, sendDailyDigests } from './digest.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
 import { loadReminderSettings, type ReminderSettings } from './settings.js';
 import { rearmIfSettingsChanged, settingsFingerprint } from './settings-state.js';
-import { ReminderSweep, type SweepOptions, type SweepResult } from './sweep.js';
+import { ReminderSweep, type SweepOptions, type SweepResult } from './sweep/index.js';
 
 export { PolicyFileError } from './settings.js';
 export type { DigestResult, SweepResult };

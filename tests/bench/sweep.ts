@@ -11,7 +11,7 @@ import { type Db, openDatabase } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { createCalendar, DEFAULT_POLICY } from '../../src/domain/index.js';
-import { ReminderSweep } from '../../src/reminders/sweep.js';
+import { ReminderSweep } from '../../src/reminders/sweep/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { cpuSecondsOf, describeMachine, percentile } from './machine.js';
 

@@ -12,6 +12,7 @@ import {
 } from '../../src/db/schema/index.js';
 import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
+import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
 import { enqueueMessage, withBufferedOutbox } from '../../src/feishu/outbox.js';
 import { refreshHazardCards, registerHazardCard, renderHazardCard } from '../../src/hazards/cards.js';
 import { submitReportForm } from '../../src/hazards/report.js';
@@ -261,10 +262,22 @@ describe('the hazard loop in chat (隐患闭环)', () => {
   it('major hazard with suspension: urgent to county, department and township leaders at once; closing lifts it', async () => {
     const { code } = await report('ou_insp', { level: 'major', suspend: 'yes', funds: '50 万元', contingency: '停产' });
     for (const leader of ['ou_cl', 'ou_dl', 'ou_tml']) {
-      const card = await cardAbout(leader, code, '重大隐患挂牌督办');
-      // Leaders act on a listed hazard by remarking on it (督办意见).
-      expect(buttonTexts(card.content)).toEqual(['发表意见']);
+      // The policy's step `major-reported`: its card, buzzed (加急).
+      const card = await eventually(
+        () =>
+          cards(leader)
+            .filter((m) => titleOf(m.content) === '重大事故隐患挂牌督办' && cardText(m.content).includes(code))
+            .at(-1),
+        10_000,
+        `the major-hazard card to ${leader}`,
+      );
+      expect(cardText(card.content)).toContain('重大隐患挂牌督办');
+      expect(buttonTexts(card.content)).toEqual(['查看详情']);
       await eventually(() => service.sim.message(card.messageId)!.urgents.length > 0 || undefined, 10_000, '加急');
+      // 查看详情 brings the hazard's own card, where leaders act on a listed hazard by remarking on it (督办意见).
+      await click(leader, card.messageId, { action: 'hazard.show', code });
+      const living = await cardAbout(leader, code);
+      expect(buttonTexts(living.content)).toEqual(['发表意见']);
     }
     let row = await hazardRow(code);
     expect(row.supervision).toBe('county');
@@ -705,7 +718,7 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       .insert(reportDrafts)
       .values(Array.from({ length: 200 }, () => ({ personId: inspector.id, openedAt: now, updatedAt: now })))
       .returning({ id: reportDrafts.id });
-    const deps = { db: db(), clock: service.clock, calendar };
+    const deps = { db: db(), clock: service.clock, calendar, policy: DEFAULT_POLICY };
     const outcomes = await Promise.all(
       drafts.map((d) => submitReportForm(deps, { openId: 'ou_insp2', draftId: d.id, formValue: baseForm })),
     );

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { SweepResult } from '../../src/reminders/sweep.js';
+import type { SweepResult } from '../../src/reminders/sweep/index.js';
 import { type Service, startService } from '../../src/server.js';
 import { COUNTY_DIRECTORY, COUNTY_OPEN_IDS, insertHazard, rows, startReplica } from '../support/reminders.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';

@@ -1,0 +1,290 @@
+/**
+ * From due steps to messages, with no I/O: who each step tells (through the chain of responsibility resolved for the
+ * hazard's unit), what its card says, and how a batch's steps are bundled so that each person (and each township
+ * group) gets one card for all of their steps in the batch.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Calendar,
+  compareSupervision,
+  type DueStep,
+  type EscalationPolicy,
+  evaluateSteps,
+  GRADE_LABELS,
+  type Recipient,
+} from '../../domain/index.js';
+import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../../feishu/cards/reminders.js';
+import { type NewOutboxRow, type OutgoingMessage, sendRow } from '../../feishu/outbox.js';
+import type { Person, UnitResponsibility } from '../recipients.js';
+import type { ScheduledHazard } from './sources.js';
+
+/** A step as the sweep's answer lists it (`POST /api/admin/sweep`, logs, metrics). */
+export interface SweptStep {
+  hazard: string;
+  step: string;
+  key: string;
+  label: string;
+  channel: DueStep['channel'];
+  to: { name: string; openId: string | null }[];
+  /** The township group chat the step was @mentioned in, if any. */
+  chatId: string | null;
+  urgent: boolean;
+  effects: string[];
+}
+
+export const ROLE_LABELS: Record<Recipient, string> = {
+  responsible: '整改责任人',
+  reporter: '检查人员',
+  inspectors: '属地检查人员',
+  enterprise_principal: '企业主要负责人',
+  enterprise_safety_officer: '企业安全管理员',
+  township_leader_in_charge: '乡镇分管领导',
+  township_main_leader: '乡镇主要领导',
+  department_leader: '行业主管部门负责人',
+  county_leader: '县领导',
+};
+
+/** What a hazard's steps need beyond its row: its unit's chain of responsibility and the people it names. */
+export interface Resolved {
+  unit: UnitResponsibility | undefined;
+  /** The responsible person if still active. */
+  responsible: Person | null;
+  reporter: Person | null;
+}
+
+/** The people a step tells, once each however many of the step's roles they hold (the first role names them). */
+export function recipientsOf(
+  step: Pick<DueStep, 'who'>,
+  { unit, responsible, reporter }: Resolved,
+): { person: Person; role: Recipient }[] {
+  const byRole: Record<Recipient, (Person | null)[]> = {
+    responsible: [responsible],
+    reporter: [reporter],
+    inspectors: unit?.inspectors ?? [],
+    enterprise_principal: [unit?.principal ?? null],
+    enterprise_safety_officer: [unit?.safetyOfficer ?? null],
+    township_leader_in_charge: unit?.townshipLeaderInCharge ?? [],
+    township_main_leader: unit?.townshipMainLeader ?? [],
+    department_leader: unit?.departmentLeader ?? [],
+    county_leader: unit?.countyLeaders ?? [],
+  };
+  const seen = new Set<string>();
+  const people: { person: Person; role: Recipient }[] = [];
+  for (const role of step.who) {
+    for (const person of byRole[role]) {
+      if (!person || seen.has(person.code)) continue;
+      seen.add(person.code);
+      people.push({ person, role });
+    }
+  }
+  return people;
+}
+
+/** A due step of one hazard, with whom it tells and what its card says. */
+export interface PlannedStep {
+  hazard: ScheduledHazard;
+  due: DueStep;
+  swept: SweptStep;
+  /** What the step's card says; rendered once the batch knows who gets which steps. */
+  card: Omit<ReminderCardInput, 'notified'>;
+  /** Who is told, by role: named on the step's own card (a list card does not name them). */
+  recipients: { person: Person; role: Recipient }[];
+  /** open_ids told directly (the reachable recipients). */
+  openIds: string[];
+  unreachable: number;
+}
+
+/** What the steps of one batch are worked out against. */
+export interface PlanContext {
+  policy: EscalationPolicy;
+  calendar: Calendar;
+  at: Date;
+}
+
+/** The hazards that have steps due at `context.at`, each with its due steps (not yet resolved to people). */
+export function dueStepsOf(hazards: ScheduledHazard[], context: PlanContext) {
+  const out: { hazard: ScheduledHazard; due: DueStep[] }[] = [];
+  for (const hazard of hazards) {
+    const due = evaluateSteps(hazard, context.policy, context.at, context.calendar, hazard.sent);
+    if (due.length > 0) out.push({ hazard, due });
+  }
+  return out;
+}
+
+/** Every due step planned: its recipients (through `resolve`), its card and its line in the sweep's answer. */
+export function planSteps(
+  withDue: { hazard: ScheduledHazard; due: DueStep[] }[],
+  resolve: (hazard: ScheduledHazard) => Resolved,
+  context: Pick<PlanContext, 'calendar' | 'at'>,
+): PlannedStep[] {
+  const today = context.calendar.localDate(context.at);
+  const planned: PlannedStep[] = [];
+  for (const { hazard, due } of withDue) {
+    const resolved = resolve(hazard);
+    for (const step of due) planned.push(planStep(hazard, step, resolved, context, today));
+  }
+  return planned;
+}
+
+function planStep(
+  hazard: ScheduledHazard,
+  due: DueStep,
+  resolved: Resolved,
+  { calendar, at }: Pick<PlanContext, 'calendar' | 'at'>,
+  today: string,
+): PlannedStep {
+  const recipients = recipientsOf(due, resolved);
+  const openIds = recipients.flatMap((r) => (r.person.openId ? [r.person.openId] : []));
+  const unit = resolved.unit;
+  const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
+  const overdueMs = at.getTime() - calendar.deadlineInstant(hazard.deadline).getTime();
+  const label = due.step.label ?? due.stepId;
+  return {
+    hazard,
+    due,
+    openIds,
+    recipients,
+    unreachable: recipients.length - openIds.length,
+    card: {
+      hazardCode: hazard.code,
+      enterpriseName: unit?.enterpriseName ?? '',
+      description: hazard.description,
+      deadline: hazard.deadline,
+      gradeLabel: GRADE_LABELS[hazard.grade] ?? hazard.grade,
+      overdueDays: overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
+      daysLeft: overdueMs < 0 ? Math.round((Date.parse(hazard.deadline) - Date.parse(today)) / 86_400_000) : null,
+      stepLabel: label,
+      channel: due.channel,
+      raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
+      responsibleName: resolved.responsible?.name ?? null,
+    },
+    swept: {
+      hazard: hazard.code,
+      step: due.stepId,
+      key: due.key,
+      label,
+      channel: due.channel,
+      to: recipients.map(({ person }) => ({ name: person.name, openId: person.openId })),
+      chatId: mentions,
+      urgent: due.channel === 'urgent',
+      effects: due.effects.map((e) => `${e.type}:${e.level}`),
+    },
+  };
+}
+
+/** A message ready for the outbox, its row id chosen here so that the step rows can name it. */
+export interface ComposedMessage {
+  id: string;
+  message: OutgoingMessage;
+  steps: PlannedStep[];
+}
+
+/** Most pressing first: overdue longest, then nearest deadline. */
+function byPressure(a: PlannedStep, b: PlannedStep): number {
+  const overdue = (p: PlannedStep) => p.card.overdueDays ?? -1 - (p.card.daysLeft ?? 0);
+  // Codes are ASCII (YH-2026-0000001): a plain comparison, not localeCompare, which is slow at this volume.
+  const x = a.card.hazardCode;
+  const y = b.card.hazardCode;
+  return overdue(b) - overdue(a) || (x < y ? -1 : x > y ? 1 : 0);
+}
+
+/**
+ * The batch's messages: each person (and each township group) gets one card for all of their steps in the batch
+ * — the step's own card when there is one, a list card when there are several — buzzed (加急) when any step is
+ * urgent. A batch holds the hazards of few units (windows are regrouped by unit), so this is what keeps a backlog
+ * from becoming a flood.
+ */
+export function composeMessages(steps: PlannedStep[], at: string, newId: () => string = randomUUID): ComposedMessage[] {
+  const direct = new Map<string, PlannedStep[]>();
+  const groups = new Map<string, { steps: PlannedStep[]; mention: Set<string> }>();
+  for (const step of steps) {
+    for (const openId of step.openIds) {
+      const list = direct.get(openId);
+      if (list) list.push(step);
+      else direct.set(openId, [step]);
+    }
+    const chatId = step.swept.chatId;
+    if (chatId) {
+      const group = groups.get(chatId) ?? { steps: [], mention: new Set<string>() };
+      group.steps.push(step);
+      for (const openId of step.openIds) group.mention.add(openId);
+      groups.set(chatId, group);
+    }
+  }
+  const topicOf = (list: PlannedStep[]) =>
+    list.length === 1 ? `reminder:${list[0]!.card.hazardCode}:${list[0]!.due.key}` : `reminders:${at}`;
+  const render = (list: PlannedStep[], mentionOpenIds?: string[]) => {
+    const mention = mentionOpenIds ? { mentionOpenIds } : {};
+    if (list.length === 1) {
+      const [step] = list as [PlannedStep];
+      const notified = step.recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`);
+      return buildReminderCard({ ...step.card, notified, ...mention });
+    }
+    return buildReminderListCard({ items: [...list].sort(byPressure).map((p) => p.card), ...mention });
+  };
+  const composed: ComposedMessage[] = [];
+  for (const [openId, list] of direct) {
+    const urgent = list.some((p) => p.swept.urgent);
+    composed.push({
+      id: newId(),
+      steps: list,
+      message: {
+        to: { openId },
+        msgType: 'interactive',
+        content: render(list),
+        ...(urgent ? { urgentOpenIds: [openId] } : {}),
+        topic: topicOf(list),
+      },
+    });
+  }
+  for (const [chatId, group] of groups) {
+    composed.push({
+      id: newId(),
+      steps: group.steps,
+      message: {
+        to: { chatId },
+        msgType: 'interactive',
+        content: render(group.steps, [...group.mention]),
+        topic: topicOf(group.steps),
+      },
+    });
+  }
+  return composed;
+}
+
+/** The outbox rows of the composed messages, under the ids the step rows name. */
+export function outboxRows(composed: ComposedMessage[]): NewOutboxRow[] {
+  return composed.map(({ id, message }) => sendRow(message, id));
+}
+
+/**
+ * The step rows of `steps`, each naming the messages that carry it, grouped by (step key, messages) as JSON
+ * `[{k: key, o: outbox ids, h: hazard ids}]`: a batch's steps share a few keys and messages, and a big sweep would
+ * otherwise send a hundred bytes of JSON per step row. Read back by write.ts's `stepRowsFrom`.
+ */
+export function stepRows(steps: PlannedStep[], composed: ComposedMessage[]): string {
+  const carriers = new Map<PlannedStep, string[]>();
+  for (const { id, steps: carried } of composed) {
+    for (const step of carried) {
+      const ids = carriers.get(step);
+      if (ids) ids.push(id);
+      else carriers.set(step, [id]);
+    }
+  }
+  const groups = new Map<string, { k: string; o: string[]; h: number[] }>();
+  for (const p of steps) {
+    const o = carriers.get(p) ?? [];
+    const group = `${p.due.key} ${o.join(',')}`;
+    const found = groups.get(group);
+    if (found) found.h.push(p.hazard.id);
+    else groups.set(group, { k: p.due.key, o, h: [p.hazard.id] });
+  }
+  return JSON.stringify([...groups.values()]);
+}
+
+/** The supervision raises a step asks for that would change the hazard as read (a level still lower). */
+export function effectsToApply(step: PlannedStep): { level: 'township' | 'county' }[] {
+  return step.due.effects.filter(
+    (e) => e.type === 'raise_supervision' && compareSupervision(step.hazard.supervision, e.level) < 0,
+  );
+}
