@@ -3,8 +3,8 @@
  *
  * drizzle runs every query through postgres.js's `unsafe(text, params, { prepare: false })`, and postgres.js sends an
  * unprepared query that has parameters in two round trips: Parse + Describe, wait for the parameter types, then
- * Bind + Execute. On the ack path that doubled the socket writes to PostgreSQL — a third of the service's CPU under
- * load went into them — and every execution was parsed again. A prepared statement goes in one round trip once
+ * Bind + Execute. On the ack path that doubles the socket writes to PostgreSQL — a large share of the service's CPU
+ * under load — and every execution is parsed again. A prepared statement goes in one round trip once
  * postgres.js has seen its text on that connection.
  *
  * Plans stay per execution: the connection runs with `plan_cache_mode = force_custom_plan` (see client.ts), so a

@@ -5,7 +5,7 @@
  * month after the quarter, the annual one by 31 January.
  *
  * Reminders: `statutoryReportsDue(now)` says which tables are in their reminder window (from `leadDays` before the
- * due date to the due date). The reminder scheduler (issue 6) calls `enqueueStatutoryReminders(db, now)` once a day
+ * due date to the due date). The reminder scheduler (src/reminders/index.ts) calls `enqueueStatutoryReminders(db, now)` once a day
  * (e.g. with the 08:30 digest); it is idempotent: one message per (table, leader), whatever the number of calls.
  */
 import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';

@@ -112,8 +112,8 @@ type Outcome = { kind: 'answer'; status: number; body: string } | { kind: 'error
 
 /**
  * Keep-alive HTTP/1.1 connections driven by hand: one request at a time on each, a new connection when all are
- * busy. node:http's client cost about 0.3 ms of CPU per request, on the same two cores as the service it measured;
- * this costs a fraction of that, so the figures are the service's, not the generator's. It speaks only what the
+ * busy. node:http's client spends enough CPU per request to show in the figures when it shares the cores of the
+ * service it measures; this costs a fraction of that, so the figures are the service's, not the generator's. It speaks only what the
  * bot answers: a status line, headers with Content-Length, a body.
  */
 class ConnectionPool {

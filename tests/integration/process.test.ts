@@ -41,8 +41,8 @@ describe('the service as a process', () => {
 
     const second = await spawnService({ DATA_DIR: dir });
     const readyMs = await waitUntilReady(second);
-    // The bar is 3 s on an idle dev machine (README); this runs beside the rest of the suite on two cores, where
-    // loading the modules alone has taken 2.5–3 s, so it only catches a start-up that has gone badly wrong.
+    // The start-up bar is for an idle machine; this runs beside the rest of the suite on shared cores, where loading
+    // the modules alone can take seconds, so the limit is loose: it only catches a start-up that has gone badly wrong.
     expect(readyMs).toBeLessThan(10_000);
     const stopStarted = performance.now();
     second.child.kill('SIGTERM');

@@ -13,8 +13,8 @@ declare module 'vitest' {
 }
 
 /**
- * Migrating a fresh PGlite costs ~3 s; doing it once and giving every test file a copy of the result costs ~0.7 s
- * per file. Each file still gets a database of its own.
+ * Migrating a fresh PGlite takes seconds; doing it once and giving every test file a copy of the result costs a
+ * fraction of that per file. Each file still gets a database of its own.
  */
 export default async function setup(project: TestProject) {
   const pglite = await PGlite.create();
