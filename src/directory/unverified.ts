@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { enterprises, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
+import { moveHazardsToEnterprise } from '../hazards/repository.js';
 
 /** A directory operation refused: `not_found` (404) or `conflict` (409); the message says what to do. */
 export class DirectoryError extends Error {
@@ -163,10 +164,6 @@ export async function moveEnterpriseReferences(tx: Db, fromId: number, toId: num
     .set({ mergedIntoId: toId })
     .where(eq(enterprises.mergedIntoId, fromId))
     .returning({ id: enterprises.id });
-  const movedHazards = await tx
-    .update(hazards)
-    .set({ enterpriseId: toId, version: sql`${hazards.version} + 1` })
-    .where(eq(hazards.enterpriseId, fromId))
-    .returning({ id: hazards.id });
-  return { roleAssignments: roles.length, mergedEnterprises: merged.length, hazards: movedHazards.length };
+  const movedHazards = await moveHazardsToEnterprise(tx, fromId, toId);
+  return { roleAssignments: roles.length, mergedEnterprises: merged.length, hazards: movedHazards };
 }

@@ -3,8 +3,6 @@
  * supervision), 驳回. One transaction each: lock the hazard, check the operator through the domain rules, store the
  * new state and the audit rows, queue the notices, update every card that shows the hazard.
  */
-import { eq, sql } from 'drizzle-orm';
-import { hazards } from '../db/schema/index.js';
 import {
   applyAction,
   canDecideExtension,
@@ -21,12 +19,11 @@ import {
   actorOf,
   findPersonByOpenId,
   type HazardRecord,
-  hazardColumns,
-  insertEvents,
   loadHazard,
   localInspectors,
   type PersonRecord,
   roleAssignmentsOf,
+  saveHazard,
 } from './repository.js';
 import { buildHazardView } from './view.js';
 
@@ -95,23 +92,20 @@ export async function performHazardAction(
     for (const p of record.people.values()) ids.set(p.code, p.id);
     for (const p of [record.unit.principal, record.unit.safetyOfficer]) if (p) ids.set(p.code, p.id);
     const idOf = (code: string | null) => (code === null ? null : (ids.get(code) ?? null));
-    const [row] = await tx
-      .update(hazards)
-      .set({
-        ...hazardColumns(next, idOf),
-        ...(input.action.type === 'submitRectification' ? { rectification: input.action.description.trim() } : {}),
-        version: sql`${hazards.version} + 1`,
-        updatedAt: now,
-      })
-      .where(eq(hazards.id, record.row.id))
-      .returning();
-    await insertEvents(tx, record.row.id, result.events, idOf);
+    const row = await saveHazard(tx, {
+      id: record.row.id,
+      hazard: next,
+      events: result.events,
+      idOf,
+      now,
+      ...(input.action.type === 'submitRectification' ? { rectification: input.action.description.trim() } : {}),
+    });
 
     // The hazard after the change, without reading it back: the row as updated, the domain state the action
     // produced, and everyone it can now name (those it named before, the unit's officers, and the actor).
     const people = new Map(record.people);
     for (const p of [record.unit.principal, record.unit.safetyOfficer, person]) if (p) people.set(p.id, p);
-    const updated: HazardRecord = { row: row!, hazard: next, unit: record.unit, people };
+    const updated: HazardRecord = { row, hazard: next, unit: record.unit, people };
     const view = await buildHazardView(tx, updated, now, calendar);
     const ref = { id: record.row.id, code: record.row.code };
     await refreshHazardCards(tx, ref, view, now, input.messageId);

@@ -3,25 +3,17 @@
  * to show on cards, and attached to what the sender is doing — an open report draft, a report just submitted, or a
  * rectification in progress (within 30 minutes); otherwise they start a new draft and the bot offers a report.
  */
-import { createHash } from 'node:crypto';
-import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
-import { hazardEvents, hazardPhotos, hazards, reportDrafts } from '../db/schema/index.js';
+import { eq } from 'drizzle-orm';
+import { hazards } from '../db/schema/index.js';
 import { canRectify } from '../domain/index.js';
 import { refreshHazardCards } from './cards.js';
+import type { IncomingPhoto } from './drafts.js';
+import { createDraft, latestDraft, type PhotoStage, photoCount, storePhotos, touchDraft } from './drafts.js';
 import { type HazardServiceDeps, NOT_IN_DIRECTORY, SESSION_WINDOW_MS } from './report.js';
-import { actorOf, findPersonByOpenId, loadHazard } from './repository.js';
+import { actorOf, findPersonByOpenId, insertEvents, loadHazard, rectifyingHazardsTouchedBy } from './repository.js';
 import { buildHazardView } from './view.js';
 
-export interface IncomingPhoto {
-  /** The user's message carrying it. */
-  messageId: string;
-  /** The user's image key (to download). */
-  imageKey: string;
-  data: Buffer;
-  contentType: string;
-  /** Our own upload for cards. */
-  uploadedImageKey: string | null;
-}
+export type { IncomingPhoto };
 
 export type PhotoOutcome =
   | { kind: 'not_in_directory'; message: string }
@@ -39,55 +31,26 @@ export async function attachPhotos(
   return db.transaction(async (tx): Promise<PhotoOutcome> => {
     const now = clock.now();
     const since = new Date(now.getTime() - SESSION_WINDOW_MS);
-    const rows = (target: { hazardId?: number; draftId?: number }, stage: 'report' | 'rectification') =>
-      input.photos.map((p) => ({
-        hazardId: target.hazardId ?? null,
-        draftId: target.draftId ?? null,
-        stage,
-        uploadedById: person.id,
-        content: p.data,
-        contentType: p.contentType,
-        size: p.data.length,
-        sha256: createHash('sha256').update(p.data).digest('hex'),
-        sourceMessageId: p.messageId,
-        sourceImageKey: p.imageKey,
-        imageKey: p.uploadedImageKey,
-        createdAt: now,
-      }));
+    const store = (target: { draftId: number } | { hazardId: number }, stage: PhotoStage) =>
+      storePhotos(tx, { target, stage, uploadedById: person.id, photos: input.photos, now });
 
     // 1. An open report draft.
-    const [draft] = await tx
-      .select()
-      .from(reportDrafts)
-      .where(and(eq(reportDrafts.personId, person.id), gte(reportDrafts.updatedAt, since)))
-      .orderBy(desc(reportDrafts.updatedAt))
-      .limit(1);
+    const draft = await latestDraft(tx, person.id, since);
     if (draft && draft.status === 'open') {
-      await tx
-        .insert(hazardPhotos)
-        .values(rows({ draftId: draft.id }, 'report'))
-        .onConflictDoNothing();
-      await tx.update(reportDrafts).set({ updatedAt: now }).where(eq(reportDrafts.id, draft.id));
-      const count = await tx.$count(hazardPhotos, eq(hazardPhotos.draftId, draft.id));
-      return { kind: 'draft', draftId: draft.id, photoCount: count, isNew: false };
+      await store({ draftId: draft.id }, 'report');
+      await touchDraft(tx, draft.id, now);
+      return {
+        kind: 'draft',
+        draftId: draft.id,
+        photoCount: await photoCount(tx, { draftId: draft.id }),
+        isNew: false,
+      };
     }
 
     // 2. A rectification in progress: a hazard this person rectifies, touched by them in the last 30 minutes.
     // Most recently touched first (the latest audit row by this person), so the photo goes with what they just did.
-    const recent = await tx
-      .select({ hazardId: hazardEvents.hazardId, last: sql<number>`max(${hazardEvents.id})` })
-      .from(hazardEvents)
-      .where(and(eq(hazardEvents.actorId, person.id), gte(hazardEvents.at, since)))
-      .groupBy(hazardEvents.hazardId)
-      .orderBy(desc(sql`max(${hazardEvents.id})`))
-      .limit(20);
-    for (const { hazardId } of recent) {
-      const [candidate] = await tx
-        .select({ code: hazards.code })
-        .from(hazards)
-        .where(and(eq(hazards.id, hazardId), inArray(hazards.status, ['rectifying', 'pending_verification'])));
-      if (!candidate) continue;
-      const record = await loadHazard(tx, candidate.code, { forUpdate: true });
+    for (const code of await rectifyingHazardsTouchedBy(tx, person.id, since)) {
+      const record = await loadHazard(tx, code, { forUpdate: true });
       if (!record || !canRectify(actor, record.hazard).allowed) continue;
       return attachToHazard(record, 'rectification');
     }
@@ -100,39 +63,32 @@ export async function attachPhotos(
     }
 
     // 4. Nothing open: a new draft, and the chat offers a report.
-    const [created] = await tx
-      .insert(reportDrafts)
-      .values({ personId: person.id, openedAt: now, updatedAt: now })
-      .returning({ id: reportDrafts.id });
-    await tx
-      .insert(hazardPhotos)
-      .values(rows({ draftId: created!.id }, 'report'))
-      .onConflictDoNothing();
-    const count = await tx.$count(hazardPhotos, eq(hazardPhotos.draftId, created!.id));
-    return { kind: 'draft', draftId: created!.id, photoCount: count, isNew: true };
+    const draftId = await createDraft(tx, person.id, now);
+    await store({ draftId }, 'report');
+    return { kind: 'draft', draftId, photoCount: await photoCount(tx, { draftId }), isNew: true };
 
     async function attachToHazard(
       record: NonNullable<Awaited<ReturnType<typeof loadHazard>>>,
-      stage: 'report' | 'rectification',
+      stage: PhotoStage,
     ): Promise<PhotoOutcome> {
-      const inserted = await tx
-        .insert(hazardPhotos)
-        .values(rows({ hazardId: record.row.id }, stage))
-        .onConflictDoNothing()
-        .returning({ id: hazardPhotos.id });
-      if (inserted.length > 0) {
-        await tx.insert(hazardEvents).values({
-          hazardId: record.row.id,
-          type: 'photo_added',
-          actorId: person!.id,
-          at: now,
-          details: { stage, count: inserted.length },
-        });
+      const inserted = await store({ hazardId: record.row.id }, stage);
+      if (inserted > 0) {
+        const uploader = person!;
+        await insertEvents(
+          tx,
+          record.row.id,
+          [{ type: 'photo_added', at: now, by: uploader.code, stage, count: inserted }],
+          (code) => (code === uploader.code ? uploader.id : null),
+        );
         const view = await buildHazardView(tx, record, now, calendar);
         await refreshHazardCards(tx, { id: record.row.id, code: record.row.code }, view, now);
       }
-      const count = await tx.$count(hazardPhotos, eq(hazardPhotos.hazardId, record.row.id));
-      return { kind: 'hazard', code: record.row.code, stage, photoCount: count };
+      return {
+        kind: 'hazard',
+        code: record.row.code,
+        stage,
+        photoCount: await photoCount(tx, { hazardId: record.row.id }),
+      };
     }
   });
 }

@@ -23,6 +23,7 @@ import {
 import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
 import { sendStepsOnReport } from '../reminders/sweep/index.js';
 import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards.js';
+import { createDraft, lockOwnDraft, reopenDraft, saveDraftForm, submitDraft } from './drafts.js';
 import {
   checkReportForm,
   RESPONSIBLE_LABELS,
@@ -93,24 +94,8 @@ export async function openReportDraft(
   now: Date,
 ): Promise<{ id: number; photoCount: number }> {
   const since = new Date(now.getTime() - SESSION_WINDOW_MS);
-  const [open] = await db
-    .select({ id: reportDrafts.id })
-    .from(reportDrafts)
-    .where(
-      and(eq(reportDrafts.personId, personId), eq(reportDrafts.status, 'open'), gte(reportDrafts.updatedAt, since)),
-    )
-    .orderBy(desc(reportDrafts.updatedAt))
-    .limit(1);
-  if (open) {
-    await db.update(reportDrafts).set({ updatedAt: now }).where(eq(reportDrafts.id, open.id));
-    const photos = await db.select({ id: hazardPhotos.id }).from(hazardPhotos).where(eq(hazardPhotos.draftId, open.id));
-    return { id: open.id, photoCount: photos.length };
-  }
-  const [row] = await db
-    .insert(reportDrafts)
-    .values({ personId, openedAt: now, updatedAt: now })
-    .returning({ id: reportDrafts.id });
-  return { id: row!.id, photoCount: 0 };
+  const open = await reopenDraft(db, personId, since, now);
+  return open ?? { id: await createDraft(db, personId, now), photoCount: 0 };
 }
 
 export type ReportOutcome =
@@ -149,13 +134,10 @@ export async function submitReportForm(
   const checked = checkReportForm(values, now, calendar);
   if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: input.draftId };
   return db.transaction(async (tx) => {
-    const draft = await lockDraft(tx, input.draftId, person.id);
+    const draft = await lockOwnDraft(tx, input.draftId, person.id);
     if (!draft) return { kind: 'forbidden', message: '这张上报表单不是您的，请发送「上报」打开自己的表单' } as const;
     if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
-    await tx
-      .update(reportDrafts)
-      .set({ form: { values } satisfies DraftForm, updatedAt: now })
-      .where(eq(reportDrafts.id, draft.id));
+    await saveDraftForm(tx, draft.id, { values } satisfies DraftForm, now);
     const actor = actorOf(person);
     const found = await findEnterprise(tx, checked.report.enterprise, actor);
     if (found.kind === 'one') {
@@ -188,7 +170,7 @@ export async function completeReport(
   const person = await findPersonByOpenId(db, input.openId);
   if (!person) return { kind: 'not_in_directory', message: NOT_IN_DIRECTORY };
   return db.transaction(async (tx) => {
-    const draft = await lockDraft(tx, input.draftId, person.id);
+    const draft = await lockOwnDraft(tx, input.draftId, person.id);
     if (!draft) return { kind: 'forbidden', message: '这张卡片不是您的上报，请发送「上报」重新开始' } as const;
     if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
     const values = (draft.form as DraftForm | null)?.values;
@@ -222,12 +204,6 @@ export async function completeReport(
       messageId: input.messageId,
     });
   });
-}
-
-async function lockDraft(db: Db, draftId: number, personId: number) {
-  if (!Number.isSafeInteger(draftId)) return null;
-  const [draft] = await db.select().from(reportDrafts).where(eq(reportDrafts.id, draftId)).for('update');
-  return draft && draft.personId === personId ? draft : null;
 }
 
 async function alreadyReported(
@@ -397,11 +373,7 @@ async function createReport(
           : null,
     },
   });
-  await tx.update(hazardPhotos).set({ hazardId }).where(eq(hazardPhotos.draftId, input.draftId));
-  await tx
-    .update(reportDrafts)
-    .set({ status: 'submitted', hazardId, updatedAt: now })
-    .where(eq(reportDrafts.id, input.draftId));
+  await submitDraft(tx, input.draftId, hazardId, now);
 
   const record = (await loadHazard(tx, number.code))!;
   const view = await buildHazardView(tx, record, now, calendar);

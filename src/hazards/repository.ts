@@ -242,6 +242,24 @@ export async function loadHazard(
   return { row, hazard, unit, people: map };
 }
 
+/**
+ * Codes of the hazards still being rectified (or awaiting verification) that this person's own trail entries touched
+ * since `since`, most recently touched first: where a photo they send now belongs.
+ */
+export async function rectifyingHazardsTouchedBy(db: Db, personId: number, since: Date): Promise<string[]> {
+  const rows = rowsOf<{ code: string }>(
+    await db.execute(sql`
+      select h.code from (
+        select hazard_id, max(id) as last from hazard_events
+        where actor_id = ${personId} and at >= ${since.toISOString()}::timestamptz
+        group by hazard_id order by max(id) desc limit 20) recent
+      join hazards h on h.id = recent.hazard_id
+      where h.status in ('rectifying', 'pending_verification')
+      order by recent.last desc`),
+  );
+  return rows.map((r) => r.code);
+}
+
 /** The columns a domain Hazard changes, resolved back to person ids through `idOf`. */
 export function hazardColumns(hazard: Hazard, idOf: (code: string | null) => number | null) {
   return {

@@ -1,0 +1,128 @@
+/**
+ * Report drafts and photos: the one writer of `report_drafts` and `hazard_photos`. A draft is a report being prepared
+ * in chat; photos sent before its form is submitted hang on it and move to the hazard when it is registered.
+ */
+import { createHash } from 'node:crypto';
+import { and, desc, eq, gte } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { hazardPhotos, reportDrafts } from '../db/schema/index.js';
+
+export type ReportDraft = typeof reportDrafts.$inferSelect;
+
+/** A photo as received: the bytes, and the keys that name it in Feishu. */
+export interface IncomingPhoto {
+  /** The user's message carrying it. */
+  messageId: string;
+  /** The user's image key (to download). */
+  imageKey: string;
+  data: Buffer;
+  contentType: string;
+  /** Our own upload for cards. */
+  uploadedImageKey: string | null;
+}
+
+export type PhotoStage = 'report' | 'rectification';
+
+/** The person's open draft touched since `since` (kept open: its time moves to `now`), with its photo count. */
+export async function reopenDraft(db: Db, personId: number, since: Date, now: Date) {
+  const [open] = await db
+    .select({ id: reportDrafts.id })
+    .from(reportDrafts)
+    .where(
+      and(eq(reportDrafts.personId, personId), eq(reportDrafts.status, 'open'), gte(reportDrafts.updatedAt, since)),
+    )
+    .orderBy(desc(reportDrafts.updatedAt))
+    .limit(1);
+  if (!open) return null;
+  await touchDraft(db, open.id, now);
+  return { id: open.id, photoCount: await photoCount(db, { draftId: open.id }) };
+}
+
+/** The person's most recently touched draft since `since`, open or submitted. */
+export async function latestDraft(db: Db, personId: number, since: Date): Promise<ReportDraft | null> {
+  const [draft] = await db
+    .select()
+    .from(reportDrafts)
+    .where(and(eq(reportDrafts.personId, personId), gte(reportDrafts.updatedAt, since)))
+    .orderBy(desc(reportDrafts.updatedAt))
+    .limit(1);
+  return draft ?? null;
+}
+
+export async function createDraft(db: Db, personId: number, now: Date): Promise<number> {
+  const [row] = await db
+    .insert(reportDrafts)
+    .values({ personId, openedAt: now, updatedAt: now })
+    .returning({ id: reportDrafts.id });
+  return row!.id;
+}
+
+export async function touchDraft(db: Db, draftId: number, now: Date): Promise<void> {
+  await db.update(reportDrafts).set({ updatedAt: now }).where(eq(reportDrafts.id, draftId));
+}
+
+/** The draft, locked for this transaction, if it is `personId`'s; null otherwise. */
+export async function lockOwnDraft(db: Db, draftId: number, personId: number): Promise<ReportDraft | null> {
+  if (!Number.isSafeInteger(draftId)) return null;
+  const [draft] = await db.select().from(reportDrafts).where(eq(reportDrafts.id, draftId)).for('update');
+  return draft && draft.personId === personId ? draft : null;
+}
+
+/** Keeps the checked form values while the reporter picks the unit. */
+export async function saveDraftForm(db: Db, draftId: number, form: unknown, now: Date): Promise<void> {
+  await db.update(reportDrafts).set({ form, updatedAt: now }).where(eq(reportDrafts.id, draftId));
+}
+
+/** The draft became hazard `hazardId`: its photos move to the hazard, and it is closed. */
+export async function submitDraft(db: Db, draftId: number, hazardId: number, now: Date): Promise<void> {
+  await db.update(hazardPhotos).set({ hazardId }).where(eq(hazardPhotos.draftId, draftId));
+  await db
+    .update(reportDrafts)
+    .set({ status: 'submitted', hazardId, updatedAt: now })
+    .where(eq(reportDrafts.id, draftId));
+}
+
+/**
+ * Stores photos on a draft or a hazard (a photo already stored from the same message is skipped); answers how many
+ * were new.
+ */
+export async function storePhotos(
+  db: Db,
+  input: {
+    target: { draftId: number } | { hazardId: number };
+    stage: PhotoStage;
+    uploadedById: number;
+    photos: IncomingPhoto[];
+    now: Date;
+  },
+): Promise<number> {
+  const { target } = input;
+  const inserted = await db
+    .insert(hazardPhotos)
+    .values(
+      input.photos.map((p) => ({
+        hazardId: 'hazardId' in target ? target.hazardId : null,
+        draftId: 'draftId' in target ? target.draftId : null,
+        stage: input.stage,
+        uploadedById: input.uploadedById,
+        content: p.data,
+        contentType: p.contentType,
+        size: p.data.length,
+        sha256: createHash('sha256').update(p.data).digest('hex'),
+        sourceMessageId: p.messageId,
+        sourceImageKey: p.imageKey,
+        imageKey: p.uploadedImageKey,
+        createdAt: input.now,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ id: hazardPhotos.id });
+  return inserted.length;
+}
+
+export async function photoCount(db: Db, of: { draftId: number } | { hazardId: number }): Promise<number> {
+  return db.$count(
+    hazardPhotos,
+    'draftId' in of ? eq(hazardPhotos.draftId, of.draftId) : eq(hazardPhotos.hazardId, of.hazardId),
+  );
+}
