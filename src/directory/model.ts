@@ -81,6 +81,22 @@ export interface DirectoryIssue {
   reason: string;
 }
 
+/**
+ * How many problems an answer lists: the first 100, in file order, and a count of the rest. A file with thousands of
+ * bad rows (a wrong column mapping) would otherwise make an answer nobody reads; the first ones show what to fix.
+ */
+export const LISTED_ISSUES = 100;
+
+/** The problems to list, how many more there are, and the sentence saying so (empty when all are listed). */
+export function listIssues(issues: DirectoryIssue[]): { listed: DirectoryIssue[]; more: number; moreText: string } {
+  const more = Math.max(0, issues.length - LISTED_ISSUES);
+  return {
+    listed: issues.slice(0, LISTED_ISSUES),
+    more,
+    moreText: more > 0 ? `另有 ${more} 处问题未列出` : '',
+  };
+}
+
 export interface RegionEntry {
   at: Position;
   code: string;

@@ -6,19 +6,9 @@ import { parseJson, parseTables } from '../../src/directory/parse-input.js';
 import { resolveOpenIds } from '../../src/directory/resolve-open-ids.js';
 import { pickLeaders } from '../../src/directory/responsibility.js';
 import { escapeCell, type RawTable, unescapeCell } from '../../src/directory/spreadsheet-cells.js';
-import type { DirectoryState, StoredPerson, StoredRegion } from '../../src/directory/state.js';
+import type { StoredPerson, StoredRegion } from '../../src/directory/state.js';
 import { validateReferences } from '../../src/directory/validate.js';
-
-function emptyState(): DirectoryState {
-  return {
-    regions: new Map(),
-    departments: new Map(),
-    people: new Map(),
-    enterprises: new Map(),
-    roles: [],
-    codeOf: { region: new Map(), department: new Map(), person: new Map(), enterprise: new Map() },
-  };
-}
+import { emptyDirectoryState as emptyState } from '../support/directory-state.js';
 
 const table = (name: string, rows: string[][]): RawTable => ({
   name,
