@@ -89,18 +89,8 @@ export function parseTables(tables: RawTable[]): ParsedInput {
     if (def.kind === 'people') readPeopleRows(def, table, rowIssues, input, flawed);
     else {
       for (const row of table.rows) {
-        const src = tableSource(def, table, row);
         const before = rowIssues.count;
-        if (def.kind === 'regions') {
-          const draft = readRegion(src, rowIssues);
-          fileDraft(draft, flawed(before, row.row), input.regions, input.rejected.regions);
-        } else if (def.kind === 'departments') {
-          const draft = readDepartment(src, rowIssues);
-          fileDraft(draft, flawed(before, row.row), input.departments, input.rejected.departments);
-        } else {
-          const draft = readEnterprise(src, rowIssues);
-          fileDraft(draft, flawed(before, row.row), input.enterprises, input.rejected.enterprises);
-        }
+        readListRecord(def.kind, tableSource(def, table, row), rowIssues, input, () => flawed(before, row.row));
       }
     }
     const missingHeaders = new Set(missing.map((c) => c.header));
@@ -110,6 +100,20 @@ export function parseTables(tables: RawTable[]): ParsedInput {
   }
   noListIssue(input, issues);
   return { input, issues: issues.items, sheets: tables.map((t) => t.name) };
+}
+
+/** Reads a region, department or enterprise record and files it among the entries or, when flawed, the rejected. */
+function readListRecord(
+  kind: Exclude<ListKind, 'people'>,
+  src: RecordSource,
+  issues: IssueList,
+  input: DirectoryInput,
+  flawed: () => boolean,
+): void {
+  if (kind === 'regions') fileDraft(readRegion(src, issues), flawed(), input.regions, input.rejected.regions);
+  else if (kind === 'departments') {
+    fileDraft(readDepartment(src, issues), flawed(), input.departments, input.rejected.departments);
+  } else fileDraft(readEnterprise(src, issues), flawed(), input.enterprises, input.rejected.enterprises);
 }
 
 function noListIssue(input: DirectoryInput, issues: IssueList): void {
@@ -226,19 +230,9 @@ export function parseJson(body: unknown): ParsedInput {
       const fields = item as Record<string, unknown>;
       const src = jsonSource(list, index, fields, issues);
       const before = issues.count;
-      if (list === 'regions') {
-        const draft = readRegion(src, issues);
-        fileDraft(draft, issues.count > before, input.regions, input.rejected.regions);
-      } else if (list === 'departments') {
-        const draft = readDepartment(src, issues);
-        fileDraft(draft, issues.count > before, input.departments, input.rejected.departments);
-      } else if (list === 'enterprises') {
-        const draft = readEnterprise(src, issues);
-        fileDraft(draft, issues.count > before, input.enterprises, input.rejected.enterprises);
-      } else {
-        const draft = readJsonPerson(src, fields, issues);
-        fileDraft(draft, issues.count > before, input.people, input.rejected.people);
-      }
+      const flawed = () => issues.count > before;
+      if (list !== 'people') readListRecord(list, src, issues, input, flawed);
+      else fileDraft(readJsonPerson(src, fields, issues), flawed(), input.people, input.rejected.people);
     });
   }
   noListIssue(input, issues);
