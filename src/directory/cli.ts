@@ -9,7 +9,7 @@ import { applyMigrations } from '../db/migrate.js';
 import { createFeishuClient } from '../feishu/client.js';
 import type { IsBotInChat } from './check-chats.js';
 import { type ImportCounts, type ImportReport, importDirectory } from './import.js';
-import type { DirectoryIssue } from './model.js';
+import { type DirectoryIssue, listIssues } from './model.js';
 import { parseDirectoryFiles } from './parse-files.js';
 import type { ResolveUserIds } from './resolve-open-ids.js';
 
@@ -41,11 +41,13 @@ export function formatReport(report: ImportReport): string {
 }
 
 export function formatIssues(issues: DirectoryIssue[]): string {
+  const { listed, moreText } = listIssues(issues);
   return [
     `名录有 ${issues.length} 处问题，未导入任何内容：`,
-    ...issues.map(
+    ...listed.map(
       (i) => `  ${i.sheet || '文件'}${i.row ? ` 第 ${i.row} 行` : ''}${i.column ? `【${i.column}】` : ''}：${i.reason}`,
     ),
+    ...(moreText ? [`  …${moreText}（--json 可列出全部）`] : []),
   ].join('\n');
 }
 

@@ -81,6 +81,22 @@ export interface DirectoryIssue {
   reason: string;
 }
 
+/**
+ * How many problems an answer lists: the first 100, in file order, and a count of the rest. A file with thousands of
+ * bad rows (a wrong column mapping) would otherwise make an answer nobody reads; the first ones show what to fix.
+ */
+export const LISTED_ISSUES = 100;
+
+/** The problems to list, how many more there are, and the sentence saying so (empty when all are listed). */
+export function listIssues(issues: DirectoryIssue[]): { listed: DirectoryIssue[]; more: number; moreText: string } {
+  const more = Math.max(0, issues.length - LISTED_ISSUES);
+  return {
+    listed: issues.slice(0, LISTED_ISSUES),
+    more,
+    moreText: more > 0 ? `另有 ${more} 处问题未列出` : '',
+  };
+}
+
 export interface RegionEntry {
   at: Position;
   code: string;
@@ -137,16 +153,38 @@ export interface EnterpriseEntry {
   verified: boolean;
 }
 
+/**
+ * What could be read of a row that failed a field check: the values that passed, undefined where a check failed or
+ * a required value is missing. Such rows are never applied, but their codes and references are still checked against
+ * the rest of the import, so that every problem of a row is reported at once (a bad mobile and an unknown role scope).
+ */
+export type Draft<T extends { at: Position }, Kept extends keyof T = never> = Pick<T, 'at' | Kept> &
+  Partial<Omit<T, 'at' | Kept>>;
+export type RegionDraft = Draft<RegionEntry>;
+export type DepartmentDraft = Draft<DepartmentEntry>;
+export type EnterpriseDraft = Draft<EnterpriseEntry, 'columns'>;
+export type RoleDraft = Draft<RoleEntry, 'roleColumn' | 'scopeColumn'>;
+export type PersonDraft = Draft<Omit<PersonEntry, 'roles'>> & { roles: RoleDraft[] };
+
 /** A whole import, parsed and checked field by field (references are checked later, against the database too). */
 export interface DirectoryInput {
   /** The lists the import contains. A full import replaces these lists only; the others stay as they are. */
   present: ListName[];
-  /** Codes of rows rejected field by field: references to them are not reported a second time as unknown. */
-  unparsed: Record<ListName, Set<string>>;
+  /** Rows that passed every field check: the ones an import applies. */
   regions: RegionEntry[];
   departments: DepartmentEntry[];
   people: PersonEntry[];
   enterprises: EnterpriseEntry[];
+  /**
+   * Rows with a field problem (already reported). Their codes count as listed, so references to them are not
+   * reported a second time as unknown; their own references and codes are checked like the others'.
+   */
+  rejected: {
+    regions: RegionDraft[];
+    departments: DepartmentDraft[];
+    people: PersonDraft[];
+    enterprises: EnterpriseDraft[];
+  };
 }
 
 export type ListName = 'regions' | 'departments' | 'people' | 'enterprises';
@@ -154,11 +192,11 @@ export type ListName = 'regions' | 'departments' | 'people' | 'enterprises';
 export function emptyInput(): DirectoryInput {
   return {
     present: [],
-    unparsed: { regions: new Set(), departments: new Set(), people: new Set(), enterprises: new Set() },
     regions: [],
     departments: [],
     people: [],
     enterprises: [],
+    rejected: { regions: [], departments: [], people: [], enterprises: [] },
   };
 }
 

@@ -1,68 +1,84 @@
-import type { DirectoryInput, DirectoryIssue, ImportMode, ListName, Position, ScopeKind } from './model.js';
+import type {
+  DepartmentDraft,
+  DirectoryInput,
+  DirectoryIssue,
+  EnterpriseDraft,
+  ImportMode,
+  ListName,
+  PersonDraft,
+  Position,
+  RegionDraft,
+  ScopeKind,
+} from './model.js';
 import type { DirectoryState } from './state.js';
 
 /**
  * Cross-entry checks: duplicate codes, references to regions / departments / people / enterprises that will not
  * exist after the import, and cycles in the region tree. "Will exist" depends on the mode: a full import (replace)
  * leaves only what the file lists (plus units reported in the field and not yet verified); a merge keeps everything
- * already active as well.
+ * already active as well. Rows rejected field by field are checked too, with what could be read of them, so that a
+ * row's field problems and its reference problems are reported together.
  */
 export function validateReferences(input: DirectoryInput, state: DirectoryState, mode: ImportMode): DirectoryIssue[] {
   const issues: DirectoryIssue[] = [];
   const add = (at: Position, column: string | undefined, reason: string) =>
     issues.push(column === undefined ? { ...at, reason } : { ...at, column, reason });
 
-  const checkDuplicates = <T extends { at: Position; code: string }>(entries: T[], label: string) => {
+  const regions: RegionDraft[] = [...input.regions, ...input.rejected.regions];
+  const departments: DepartmentDraft[] = [...input.departments, ...input.rejected.departments];
+  const people: PersonDraft[] = [...input.people, ...input.rejected.people];
+  const enterprises: EnterpriseDraft[] = [...input.enterprises, ...input.rejected.enterprises];
+
+  const checkDuplicates = <T extends { at: Position; code?: string }>(entries: T[], label: string) => {
     const first = new Map<string, T>();
     for (const entry of entries) {
+      if (entry.code === undefined) continue;
       const earlier = first.get(entry.code);
       if (earlier) add(entry.at, label, `${label} ${entry.code} 重复（${where(earlier.at, entry.at)}已有）`);
       else first.set(entry.code, entry);
     }
   };
-  checkDuplicates(input.regions, '区域编码');
-  checkDuplicates(input.departments, '部门编码');
-  checkDuplicates(input.people, '人员编码');
-  checkDuplicates(input.enterprises, '企业编码');
+  checkDuplicates(regions, '区域编码');
+  checkDuplicates(departments, '部门编码');
+  checkDuplicates(people, '人员编码');
+  checkDuplicates(enterprises, '企业编码');
 
-  const duplicateValues = <T extends { at: Position; code: string }>(
+  const duplicateValues = <T extends { at: Position; code?: string }>(
     entries: T[],
-    value: (entry: T) => string | null,
+    value: (entry: T) => string | null | undefined,
     column: string,
     label: string,
   ) => {
     const first = new Map<string, T>();
     for (const entry of entries) {
       const v = value(entry);
-      if (v === null) continue;
+      if (v === null || v === undefined) continue;
       const earlier = first.get(v);
       if (earlier && earlier.code !== entry.code) {
         add(entry.at, column, `${label} ${v} 与 ${earlier.code}（${where(earlier.at, entry.at)}）相同`);
       } else if (!earlier) first.set(v, entry);
     }
   };
-  duplicateValues(input.people, (p) => p.openId, 'openId', '飞书OpenID');
-  duplicateValues(input.enterprises, (e) => e.creditCode, 'creditCode', '统一社会信用代码');
+  duplicateValues(people, (p) => p.openId, 'openId', '飞书OpenID');
+  duplicateValues(enterprises, (e) => e.creditCode, 'creditCode', '统一社会信用代码');
 
   // A merge keeps what is stored; so does a full import for the lists it does not contain.
   const keep = (list: ListName) => mode === 'merge' || !input.present.includes(list);
-  const finalSet = <T extends { code: string }>(
-    list: ListName,
+  const finalSet = <T extends { code?: string }>(
     listed: T[],
     stored: Map<string, { active: boolean }>,
     keep: (code: string) => boolean,
   ) => {
-    const codes = new Set(listed.map((e) => e.code));
-    for (const code of input.unparsed[list]) codes.add(code);
+    const codes = new Set<string>();
+    for (const entry of listed) if (entry.code !== undefined) codes.add(entry.code);
     for (const [code, row] of stored) if (row.active && keep(code)) codes.add(code);
     return codes;
   };
-  const regionCodes = finalSet('regions', input.regions, state.regions, () => keep('regions'));
-  const departmentCodes = finalSet('departments', input.departments, state.departments, () => keep('departments'));
-  const personCodes = finalSet('people', input.people, state.people, () => keep('people'));
+  const regionCodes = finalSet(regions, state.regions, () => keep('regions'));
+  const departmentCodes = finalSet(departments, state.departments, () => keep('departments'));
+  const personCodes = finalSet(people, state.people, () => keep('people'));
   const enterpriseCodes = finalSet(
-    'enterprises',
-    input.enterprises,
+    enterprises,
     state.enterprises,
     (code) => keep('enterprises') || state.enterprises.get(code)?.verified === false,
   );
@@ -77,19 +93,21 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
   const missing = (kind: Exclude<ScopeKind, 'county'>, code: string) =>
     `未知${known[kind].label} ${code}：${notFound(kind, known[kind].label)}`;
 
-  for (const region of input.regions) {
-    if (region.parent === null) continue;
+  for (const region of regions) {
+    if (region.parent === null || region.parent === undefined) continue;
     if (region.parent === region.code) add(region.at, '上级区域', `区域 ${region.code} 的上级区域不能是它自己`);
     else if (!regionCodes.has(region.parent))
       add(region.at, '上级区域', `上级区域：${missing('region', region.parent)}`);
   }
-  for (const cycle of findRegionCycles(input, state, regionCodes)) {
+  for (const cycle of findRegionCycles(regions, state, regionCodes)) {
     add(cycle.at, '上级区域', `区域的上下级关系成环：${cycle.path.join(' → ')}`);
   }
 
-  for (const e of input.enterprises) {
-    if (!regionCodes.has(e.region)) add(e.at, e.columns.region, `所属乡镇：${missing('region', e.region)}`);
-    if (e.department !== null && !departmentCodes.has(e.department)) {
+  for (const e of enterprises) {
+    if (e.region !== undefined && !regionCodes.has(e.region)) {
+      add(e.at, e.columns.region, `所属乡镇：${missing('region', e.region)}`);
+    }
+    if (e.department !== null && e.department !== undefined && !departmentCodes.has(e.department)) {
       add(e.at, e.columns.department, `主管部门：${missing('department', e.department)}`);
     }
     for (const [field, label] of [
@@ -97,18 +115,20 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
       ['safetyOfficer', '安全管理员'],
     ] as const) {
       const code = e[field];
-      if (code !== null && !personCodes.has(code)) {
+      if (code !== null && code !== undefined && !personCodes.has(code)) {
         add(e.at, e.columns[field], `${label}是未知人员 ${code}：${notFound('person', '人员')}`);
       }
     }
   }
 
-  for (const person of input.people) {
+  for (const person of people) {
     const seen = new Set<string>();
     for (const role of person.roles) {
+      // A role or scope that failed its own check is reported already; what is left of it is still looked up.
+      if (role.scope === undefined) continue;
       const key = `${role.role}|${role.scope.kind}|${role.scope.code ?? ''}`;
-      if (seen.has(key)) {
-        add(role.at, role.roleColumn, `人员 ${person.code} 的角色重复列出`);
+      if (role.role !== undefined && seen.has(key)) {
+        add(role.at, role.roleColumn, `人员 ${person.code ?? ''} 的角色重复列出`);
         continue;
       }
       seen.add(key);
@@ -126,7 +146,7 @@ function where(earlier: Position, later: Position): string {
 
 /** Each cycle in the region tree after the import, once, cited at the row of its first member in the file. */
 function findRegionCycles(
-  input: DirectoryInput,
+  listedRegions: RegionDraft[],
   state: DirectoryState,
   regionCodes: Set<string>,
 ): { at: Position; path: string[] }[] {
@@ -136,12 +156,17 @@ function findRegionCycles(
       parentOf.set(code, row.parentId === null ? null : (state.codeOf.region.get(row.parentId) ?? null));
     }
   }
-  for (const region of input.regions) parentOf.set(region.code, region.parent);
-  const listed = new Map(input.regions.map((r) => [r.code, r]));
+  const listed = new Map<string, RegionDraft>();
+  for (const region of listedRegions) {
+    if (region.code === undefined) continue;
+    // A parent that failed its check is reported already; the row is read as having none.
+    parentOf.set(region.code, region.parent ?? null);
+    listed.set(region.code, region);
+  }
 
   const reported = new Set<string>();
   const cycles: { at: Position; path: string[] }[] = [];
-  for (const region of input.regions) {
+  for (const region of listed.values()) {
     const path: string[] = [];
     const index = new Map<string, number>();
     let current: string | null | undefined = region.code;

@@ -113,13 +113,14 @@ function readDays(year: string, field: string, value: unknown, errors: HolidayFi
   }
   for (const [date, name] of Object.entries(value)) {
     const path = `${year}.${field}.${date}`;
-    if (!isLocalDate(date) || !date.startsWith(`${year}-`)) {
-      errors.push({ path, reason: `expected a date in ${year} written YYYY-MM-DD` });
-    } else if (typeof name !== 'string' || name.trim() === '' || name.trim().length > MAX_NAME_LENGTH) {
+    // The date and the name are checked apart: an entry wrong in both is reported with both problems.
+    const dateOk = isLocalDate(date) && date.startsWith(`${year}-`);
+    const nameOk = typeof name === 'string' && name.trim() !== '' && name.trim().length <= MAX_NAME_LENGTH;
+    if (!dateOk) errors.push({ path, reason: `expected a date in ${year} written YYYY-MM-DD` });
+    if (!nameOk) {
       errors.push({ path, reason: `expected the holiday's name (1–${MAX_NAME_LENGTH} characters), e.g. "春节"` });
-    } else {
-      days[date] = name.trim();
     }
+    if (dateOk && nameOk) days[date] = (name as string).trim();
   }
   return days;
 }

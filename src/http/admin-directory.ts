@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { directoryWorkbook, exportDirectory, workbookBuffer } from '../directory/export.js';
 import { importDirectory } from '../directory/import.js';
-import type { ImportMode } from '../directory/model.js';
+import { type ImportMode, listIssues } from '../directory/model.js';
 import { parseDirectoryFiles, type UploadedFile } from '../directory/parse-files.js';
 import { parseJson } from '../directory/parse-input.js';
 import {
@@ -45,11 +45,13 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AppDeps): vo
         now: deps.clock.now(),
       });
       if (!result.ok) {
+        const { listed, moreText } = listIssues(result.issues);
         throw new HttpError(
           400,
           'invalid_directory',
-          `名录有 ${result.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入`,
-          result.issues,
+          `名录有 ${result.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
+            (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
+          listed,
         );
       }
       request.log.info(

@@ -39,47 +39,63 @@ export function loadReminderSettings(
     'ESCALATION_POLICY_FILE' | 'HOLIDAYS_FILE' | 'BOT_TIMEZONE' | 'DEADLINE_DAY_COUNTING' | 'QUIET_HOURS'
   >,
 ): ReminderSettings {
+  // Both files are read before either is refused, so that one start names the problems of both.
   const holidays = loadHolidays(config.HOLIDAYS_FILE);
+  const policy = loadPolicy(config.ESCALATION_POLICY_FILE);
+  if (!holidays.ok || !policy.ok) {
+    const problems = [holidays, policy].flatMap((loaded) => (loaded.ok ? [] : [loaded.problem]));
+    throw new PolicyFileError(problems.join('\n'));
+  }
   const calendar = createCalendar({
     timeZone: config.BOT_TIMEZONE,
     dayCounting: config.DEADLINE_DAY_COUNTING,
     quietHours: config.QUIET_HOURS,
-    holidays: holidays.table,
+    holidays: holidays.value.table,
   });
-  const holidayYearsFromFile = holidays.years;
-  const file = config.ESCALATION_POLICY_FILE;
-  if (!file) return { policy: DEFAULT_POLICY, calendar, policySource: 'default', holidayYearsFromFile };
-  const parsed = parsePolicy(readSettingsFile('ESCALATION_POLICY_FILE', file, 'unset it to use the default ladder'));
-  if (!parsed.ok) throw invalidFile('ESCALATION_POLICY_FILE', file, parsed.errors);
-  return { policy: parsed.policy, calendar, policySource: file, holidayYearsFromFile };
+  return {
+    policy: policy.value.policy,
+    calendar,
+    policySource: policy.value.source,
+    holidayYearsFromFile: holidays.value.years,
+  };
+}
+
+/** A settings file's content, or the message listing every problem of the file. */
+type Loaded<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+function loadPolicy(file: string | undefined): Loaded<{ policy: EscalationPolicy; source: string }> {
+  if (!file) return { ok: true, value: { policy: DEFAULT_POLICY, source: 'default' } };
+  const text = readSettingsFile('ESCALATION_POLICY_FILE', file, 'unset it to use the default ladder');
+  if (!text.ok) return text;
+  const parsed = parsePolicy(text.value);
+  if (!parsed.ok) return { ok: false, problem: invalidFile('ESCALATION_POLICY_FILE', file, parsed.errors) };
+  return { ok: true, value: { policy: parsed.policy, source: file } };
 }
 
 /** The holiday table: the package's, with HOLIDAYS_FILE's years put in when it is set. */
-function loadHolidays(file: string | undefined): { table: HolidayTable; years: number[] } {
-  if (!file) return { table: PACKAGE_HOLIDAYS, years: [] };
-  const parsed = parseHolidayFile(
-    readSettingsFile('HOLIDAYS_FILE', file, "unset it to use the chinese-days package's years only"),
-    PACKAGE_HOLIDAYS,
-  );
-  if (!parsed.ok) throw invalidFile('HOLIDAYS_FILE', file, parsed.errors);
-  return { table: parsed.table, years: parsed.years };
+function loadHolidays(file: string | undefined): Loaded<{ table: HolidayTable; years: number[] }> {
+  if (!file) return { ok: true, value: { table: PACKAGE_HOLIDAYS, years: [] } };
+  const text = readSettingsFile('HOLIDAYS_FILE', file, "unset it to use the chinese-days package's years only");
+  if (!text.ok) return text;
+  const parsed = parseHolidayFile(text.value, PACKAGE_HOLIDAYS);
+  if (!parsed.ok) return { ok: false, problem: invalidFile('HOLIDAYS_FILE', file, parsed.errors) };
+  return { ok: true, value: { table: parsed.table, years: parsed.years } };
 }
 
-function readSettingsFile(variable: string, file: string, otherwise: string): string {
+function readSettingsFile(variable: string, file: string, otherwise: string): Loaded<string> {
   try {
-    return readFileSync(file, 'utf8');
+    return { ok: true, value: readFileSync(file, 'utf8') };
   } catch (error) {
-    throw new PolicyFileError(
-      `${variable} ${file} cannot be read: ${(error as Error).message}. Fix the path or ${otherwise}.`,
-    );
+    return {
+      ok: false,
+      problem: `${variable} ${file} cannot be read: ${(error as Error).message}. Fix the path or ${otherwise}.`,
+    };
   }
 }
 
-function invalidFile(variable: string, file: string, errors: { path: string; reason: string }[]): PolicyFileError {
+function invalidFile(variable: string, file: string, errors: { path: string; reason: string }[]): string {
   const lines = errors.map((e) => `  - ${e.path || '(file)'}: ${e.reason}`);
-  return new PolicyFileError(
-    `${variable} ${file} is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
-  );
+  return `${variable} ${file} is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
 }
 
 /**

@@ -222,6 +222,64 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(reasons.some((r) => r.includes('的范围应为 region:<编码>'))).toBe(true);
   });
 
+  it('names every problem of a row, in JSON and in an XLSX, and applies nothing (issue 17 point 7)', async () => {
+    const before = await directory();
+    type Detail = { sheet: string; row: number; column?: string; reason: string };
+    const where = (details: Detail[]) => details.map((d) => `${d.sheet} ${d.row} ${d.column}`);
+    const badCredit = `${creditCode(1).slice(0, 17)}${creditCode(1).endsWith('0') ? '1' : '0'}`;
+
+    const fromJson = await putJson(
+      {
+        people: [
+          { code: 'p001', name: '人员1', mobile: '1380000', roles: [{ role: 'inspector', scope: 'region:nowhere' }] },
+        ],
+        enterprises: [
+          { code: 'e001', name: '企业1有限公司', region: 'town-09', department: 'nodept', principal: 'p404' },
+        ],
+      },
+      '?mode=merge',
+    );
+    const jsonBody = await json(fromJson);
+    expect(fromJson.status).toBe(400);
+    const jsonDetails = jsonBody.error.details as Detail[];
+    expect(where(jsonDetails)).toEqual([
+      'people 1 mobile',
+      'people 1 roles[0].scope',
+      'enterprises 1 region',
+      'enterprises 1 department',
+      'enterprises 1 principal',
+    ]);
+    expect(jsonDetails[1]!.reason).toBe('角色范围中的未知区域 nowhere：名录和本文件中都没有');
+
+    const county = sampleCounty();
+    county.人员[1] = ['p001', '人员1', '1380000', '', '', '县领导', 'region:nowhere'];
+    county.企业[1] = ['e001', '企业1有限公司', badCredit, 'town-09', '工贸', 'nodept', 'p404', '', '工业园1号'];
+    const fromXlsx = await upload([{ name: '名录.xlsx', data: await buildXlsx(county) }]);
+    const xlsxBody = await json(fromXlsx);
+    expect(fromXlsx.status).toBe(400);
+    expect(xlsxBody.error.message).toContain('6 处问题');
+    expect(where(xlsxBody.error.details)).toEqual([
+      '人员 2 手机号',
+      '人员 2 范围',
+      '企业 2 统一社会信用代码',
+      '企业 2 所属乡镇',
+      '企业 2 主管部门',
+      '企业 2 主要负责人',
+    ]);
+    expect(await directory()).toEqual(before);
+  });
+
+  it('lists the first 100 problems of a bad file and counts the rest', async () => {
+    const people = Array.from({ length: 130 }, (_, i) => ({ code: `q${i}`, name: `某${i}`, mobile: '123' }));
+    const response = await putJson({ people }, '?mode=merge');
+    const body = await json(response);
+    expect(response.status).toBe(400);
+    expect(body.error.message).toContain('名录有 130 处问题');
+    expect(body.error.message).toContain('details 列出前 100 处，另有 30 处问题未列出');
+    expect(body.error.details).toHaveLength(100);
+    expect(body.error.details[99]).toMatchObject({ sheet: 'people', row: 100, column: 'mobile' });
+  });
+
   it('reads formula-looking cells as text, never as formulas, and escapes them on export', async () => {
     const county = sampleCounty();
     county.企业[1]![1] = '=HYPERLINK("http://evil.example","点我")';

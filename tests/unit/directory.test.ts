@@ -6,19 +6,9 @@ import { parseJson, parseTables } from '../../src/directory/parse-input.js';
 import { resolveOpenIds } from '../../src/directory/resolve-open-ids.js';
 import { pickLeaders } from '../../src/directory/responsibility.js';
 import { escapeCell, type RawTable, unescapeCell } from '../../src/directory/spreadsheet-cells.js';
-import type { DirectoryState, StoredPerson, StoredRegion } from '../../src/directory/state.js';
+import type { StoredPerson, StoredRegion } from '../../src/directory/state.js';
 import { validateReferences } from '../../src/directory/validate.js';
-
-function emptyState(): DirectoryState {
-  return {
-    regions: new Map(),
-    departments: new Map(),
-    people: new Map(),
-    enterprises: new Map(),
-    roles: [],
-    codeOf: { region: new Map(), department: new Map(), person: new Map(), enterprise: new Map() },
-  };
-}
+import { emptyDirectoryState as emptyState } from '../support/directory-state.js';
 
 const table = (name: string, rows: string[][]): RawTable => ({
   name,
@@ -94,11 +84,16 @@ describe('reading the spreadsheet form', () => {
     expect(issues.map((i) => [i.sheet, i.row, i.column])).toEqual([
       ['人员', 2, '手机号'],
       ['人员', 2, '角色'],
+      // p1's first row is rejected, but its further row is still compared with what could be read of it.
+      ['人员', 3, '姓名'],
       ['人员', 4, '范围'],
+      // A missing column is named once; the rows are still read for their other problems.
       ['企业', 1, '所属乡镇'],
+      ['企业', 2, '主要负责人'],
     ]);
     expect(issues[1]!.reason).toContain('未知角色“队长”');
-    expect(issues[2]!.reason).toContain('region:<编码>');
+    expect(issues[2]!.reason).toContain('与第 2 行的信息不一致（“李四” ≠ “张三”）');
+    expect(issues[3]!.reason).toContain('region:<编码>');
   });
 
   it('refuses a JSON body that is not the directory', () => {
