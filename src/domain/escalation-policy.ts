@@ -135,28 +135,38 @@ const digestSchema = z.strictObject({
   dueSoonDays: wholeDays.default(3),
 });
 
-export const escalationPolicySchema = z
-  .strictObject({
-    version: z.literal(1, { message: 'must be 1' }),
-    steps: z.array(stepSchema).min(1, 'must list at least one step'),
-    digest: digestSchema.prefault({}),
-  })
-  .superRefine((policy, ctx) => {
-    const seen = new Set<string>();
-    policy.steps.forEach((step, index) => {
-      if (seen.has(step.id)) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `duplicate step id "${step.id}"` });
-      }
-      seen.add(step.id);
-      if (step.breaksQuietHours && step.grades.some((grade) => grade !== 'major')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', index, 'breaksQuietHours'],
-          message: 'only steps limited to major hazards ("grades": ["major"]) may break quiet hours',
-        });
-      }
-    });
+export const escalationPolicySchema = z.strictObject({
+  version: z.literal(1, { message: 'must be 1' }),
+  steps: z.array(stepSchema).min(1, 'must list at least one step'),
+  digest: digestSchema.prefault({}),
+});
+
+/**
+ * The rules across steps (ids unique; only major-only steps break quiet hours), checked on the file as written so
+ * that they are reported together with every field's own problems, not only once the fields are right.
+ */
+function crossStepProblems(value: unknown): PolicyError[] {
+  const steps = (value as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return [];
+  const problems: PolicyError[] = [];
+  const seen = new Set<string>();
+  steps.forEach((step: unknown, index) => {
+    if (typeof step !== 'object' || step === null) return;
+    const { id, breaksQuietHours, grades } = step as Record<string, unknown>;
+    if (typeof id === 'string') {
+      if (seen.has(id)) problems.push({ path: `steps[${index}].id`, reason: `duplicate step id "${id}"` });
+      seen.add(id);
+    }
+    const majorOnly = Array.isArray(grades) && grades.length > 0 && grades.every((grade) => grade === 'major');
+    if (breaksQuietHours === true && !majorOnly) {
+      problems.push({
+        path: `steps[${index}].breaksQuietHours`,
+        reason: 'only steps limited to major hazards ("grades": ["major"]) may break quiet hours',
+      });
+    }
   });
+  return problems;
+}
 
 export type EscalationPolicy = z.output<typeof escalationPolicySchema>;
 export type DigestSettings = EscalationPolicy['digest'];
@@ -180,11 +190,24 @@ export function parsePolicy(input: unknown): PolicyParseResult {
     }
   }
   const parsed = escalationPolicySchema.safeParse(value);
-  if (parsed.success) return { ok: true, policy: parsed.data };
-  return {
-    ok: false,
-    errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })),
-  };
+  const errors = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: formatPath(i.path), reason: i.message }))),
+    ...crossStepProblems(value),
+  ];
+  if (parsed.success && errors.length === 0) return { ok: true, policy: parsed.data };
+  return { ok: false, errors: errors.sort(byPlaceInFile) };
+}
+
+/** Problems in the order of the file: `steps[2]…` before `steps[10]…` (a stable sort keeps a place's own order). */
+function byPlaceInFile(a: PolicyError, b: PolicyError): number {
+  const parts = (path: string) => path.split(/[.[\]]+/).filter(Boolean);
+  const [x, y] = [parts(a.path), parts(b.path)];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] === y[i]) continue;
+    const [m, n] = [Number(x[i]), Number(y[i])];
+    return Number.isInteger(m) && Number.isInteger(n) ? m - n : 0;
+  }
+  return 0;
 }
 
 /** Throws an Error listing every problem, for start-up ("a broken file stops the start with a clear message"). */

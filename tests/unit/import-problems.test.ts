@@ -154,7 +154,7 @@ describe('the other imports name every problem too', () => {
 
   // Known gap, reported to the lead rather than fixed here (escalation-policy.ts is being changed elsewhere): the
   // cross-step checks run in a superRefine, which zod skips while any field is wrong. Flip to `it` once fixed.
-  it.fails('the escalation policy: a duplicate step id is named along with a bad field of another step', () => {
+  it('the escalation policy: a duplicate step id is named along with a bad field of another step', () => {
     const step = (id: string, channel = 'card') => ({ id, who: ['responsible'], when: { on: 'reported' }, channel });
     const result = parsePolicy({ version: 1, steps: [step('a'), step('a'), step('b', 'sms')] });
     expect(!result.ok && result.errors.map((e) => e.path)).toEqual(['steps[1].id', 'steps[2].channel']);
