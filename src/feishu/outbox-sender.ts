@@ -1,10 +1,19 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database, Leadership } from '../db/client.js';
-import { outbox } from '../db/schema/index.js';
 import type { Metrics } from '../http/metrics.js';
 import type { FeishuClient, ReceiveIdType } from './client.js';
 import { type FeishuApiError, toFeishuError } from './errors.js';
+import {
+  claimDueRows,
+  countPending,
+  deferRows,
+  markGivenUp,
+  markSent,
+  type OutboxRow,
+  releaseLeases,
+  rememberMessageId,
+  scheduleRetry,
+} from './outbox.js';
 import { SendRateLimiter } from './rate-limiter.js';
 
 /** The advisory lock key of the sender leader: one process sends, so one rate limit covers every replica. */
@@ -35,8 +44,6 @@ export interface GivenUp {
   /** Feishu's business code, when it gave one. */
   code: number | undefined;
 }
-
-type OutboxRow = typeof outbox.$inferSelect;
 
 /**
  * Sends outbox rows to Feishu: at least once, made effectively once by the row id being Feishu's `uuid`.
@@ -113,12 +120,8 @@ export class OutboxSender {
     // Only the leader sends, so leases still held are the previous leader's, and it is gone: take them over now
     // rather than waiting for them to run out. Should it still be sending, Feishu drops the repeat by its uuid.
     const { db } = this.options.database;
-    const released = await db
-      .update(outbox)
-      .set({ leaseUntil: null })
-      .where(and(eq(outbox.status, 'pending'), sql`${outbox.leaseUntil} is not null`))
-      .returning({ id: outbox.id });
-    this.options.logger.info({ takenOver: released.length }, 'outbox sender is the leader: sending for every replica');
+    const released = await releaseLeases(db);
+    this.options.logger.info({ takenOver: released }, 'outbox sender is the leader: sending for every replica');
     return true;
   }
 
@@ -137,27 +140,7 @@ export class OutboxSender {
       return true;
     }
     const capacity = Math.min(room, permits);
-    const due = db
-      .select({ id: outbox.id })
-      .from(outbox)
-      .where(
-        and(
-          eq(outbox.status, 'pending'),
-          lte(outbox.nextAttemptAt, sql`now()`),
-          or(isNull(outbox.leaseUntil), lte(outbox.leaseUntil, sql`now()`)),
-        ),
-      )
-      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt))
-      .limit(Math.min(BATCH_SIZE, capacity))
-      .for('update', { skipLocked: true });
-    const claimed = await db
-      .update(outbox)
-      .set({ leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
-      .where(inArray(outbox.id, due))
-      .returning();
-    claimed.sort(
-      (a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime(),
-    );
+    const claimed = await claimDueRows(db, Math.min(BATCH_SIZE, capacity), LEASE_SECONDS);
     if (claimed.length > 0 || Date.now() - this.backlogMeasuredAt > 5000) this.updateBacklog();
 
     const deferred: { id: string; waitMs: number }[] = [];
@@ -174,15 +157,11 @@ export class OutboxSender {
     // Not sent because one person or chat had its 5 a second: back to the queue, without counting an attempt.
     if (deferred.length > 0) {
       const waitMs = Math.max(...deferred.map((d) => d.waitMs));
-      await db
-        .update(outbox)
-        .set({ leaseUntil: null, nextAttemptAt: sql`now() + make_interval(secs => ${waitMs / 1000})` })
-        .where(
-          inArray(
-            outbox.id,
-            deferred.map((d) => d.id),
-          ),
-        );
+      await deferRows(
+        db,
+        deferred.map((d) => d.id),
+        waitMs,
+      );
     }
     if (claimed.length === 0) return false;
     if (deferred.length === claimed.length) await this.sleep(Math.min(...deferred.map((d) => d.waitMs)));
@@ -216,7 +195,7 @@ export class OutboxSender {
         // Remember the message before buzzing: a failed buzz is retried without sending the message again. (A
         // message without a buzz is marked sent with its id in one statement below; a crash in between sends it
         // again under the same uuid, which Feishu drops.)
-        if (row.urgentOpenIds?.length) await db.update(outbox).set({ messageId }).where(eq(outbox.id, row.id));
+        if (row.urgentOpenIds?.length) await rememberMessageId(db, row.id, messageId);
       }
       if (row.urgentOpenIds?.length && !row.urgentDoneAt && messageId) {
         await this.waitForAppPermit(row.target);
@@ -224,17 +203,7 @@ export class OutboxSender {
         if (invalidOpenIds.length)
           logger.warn({ outboxId: row.id, invalidOpenIds }, 'some recipients could not be buzzed');
       }
-      await db
-        .update(outbox)
-        .set({
-          status: 'sent',
-          ...(messageId ? { messageId } : {}),
-          sentAt: sql`now()`,
-          leaseUntil: null,
-          lastError: null,
-          urgentDoneAt: row.urgentOpenIds?.length ? sql`now()` : null,
-        })
-        .where(eq(outbox.id, row.id));
+      await markSent(db, row, messageId);
       metrics.outboxSent.inc({ kind: row.kind });
     } catch (raw) {
       await this.recordFailure(row, toFeishuError(raw));
@@ -247,10 +216,7 @@ export class OutboxSender {
     const attempts = row.attempts + 1;
     const giveUp = error.kind === 'permanent' || attempts >= MAX_TRANSIENT_ATTEMPTS;
     if (giveUp) {
-      await db
-        .update(outbox)
-        .set({ status: 'failed', attempts, lastError: error.message, leaseUntil: null })
-        .where(eq(outbox.id, row.id));
+      await markGivenUp(db, row.id, attempts, error.message);
       metrics.outboxFailed.inc({ code: String(error.code ?? error.httpStatus ?? error.kind) });
       logger.error(
         { outboxId: row.id, kind: row.kind, target: row.target, code: error.code, attempts, reason: error.message },
@@ -274,15 +240,7 @@ export class OutboxSender {
       { outboxId: row.id, attempts, delayMs: Math.round(delayMs), reason: error.message },
       'outbox send will be retried',
     );
-    await db
-      .update(outbox)
-      .set({
-        attempts,
-        lastError: error.message,
-        leaseUntil: null,
-        nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})`,
-      })
-      .where(eq(outbox.id, row.id));
+    await scheduleRetry(db, row.id, attempts, error.message, delayMs);
   }
 
   private async waitForAppPermit(recipient: string): Promise<void> {
@@ -299,10 +257,8 @@ export class OutboxSender {
     if (Date.now() - this.backlogMeasuredAt < 1000) return;
     this.backlogMeasuredAt = Date.now();
     const { db } = this.options.database;
-    db.select({ n: sql<number>`count(*)::int` })
-      .from(outbox)
-      .where(eq(outbox.status, 'pending'))
-      .then(([row]) => this.options.metrics.outboxBacklog.set(row?.n ?? 0))
+    countPending(db)
+      .then((n) => this.options.metrics.outboxBacklog.set(n))
       .catch(() => {});
   }
 

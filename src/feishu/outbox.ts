@@ -1,5 +1,9 @@
+/**
+ * The outbox: the one writer of `outbox`. Every outgoing message is a row first, written in the transaction of the
+ * change that caused it (enqueue*), then claimed, sent, retried or given up by the sender (the delivery part below).
+ */
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
 import type { ReceiveIdType } from './client.js';
@@ -221,4 +225,95 @@ export async function enqueueCardUpdates(db: Db, updates: CardUpdate[]): Promise
     );
   }
   return outcomes;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Delivery: the sender's side of a row (claimed under a lease, sent, retried or given up)
+
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** Clears every pending row's lease: the sender that held them is gone (a new leader takes over at once). */
+export async function releaseLeases(db: Db): Promise<number> {
+  const released = await db
+    .update(outbox)
+    .set({ leaseUntil: null })
+    .where(and(eq(outbox.status, 'pending'), sql`${outbox.leaseUntil} is not null`))
+    .returning({ id: outbox.id });
+  return released.length;
+}
+
+/** Claims up to `limit` due rows for `leaseSeconds` (rows another sender holds are skipped), oldest due first. */
+export async function claimDueRows(db: Db, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
+  const due = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.status, 'pending'),
+        lte(outbox.nextAttemptAt, sql`now()`),
+        or(isNull(outbox.leaseUntil), lte(outbox.leaseUntil, sql`now()`)),
+      ),
+    )
+    .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  const claimed = await db
+    .update(outbox)
+    .set({ leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(inArray(outbox.id, due))
+    .returning();
+  return claimed.sort(
+    (a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime(),
+  );
+}
+
+/** Claimed rows put back to wait `waitMs` (a rate limit), without counting an attempt. */
+export async function deferRows(db: Db, ids: string[], waitMs: number): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ leaseUntil: null, nextAttemptAt: sql`now() + make_interval(secs => ${waitMs / 1000})` })
+    .where(inArray(outbox.id, ids));
+}
+
+/** Remembers the message a row became before buzzing it, so that a failed buzz is retried without sending again. */
+export async function rememberMessageId(db: Db, id: string, messageId: string): Promise<void> {
+  await db.update(outbox).set({ messageId }).where(eq(outbox.id, id));
+}
+
+export async function markSent(db: Db, row: OutboxRow, messageId: string | null): Promise<void> {
+  await db
+    .update(outbox)
+    .set({
+      status: 'sent',
+      ...(messageId ? { messageId } : {}),
+      sentAt: sql`now()`,
+      leaseUntil: null,
+      lastError: null,
+      urgentDoneAt: row.urgentOpenIds?.length ? sql`now()` : null,
+    })
+    .where(eq(outbox.id, row.id));
+}
+
+export async function markGivenUp(db: Db, id: string, attempts: number, error: string): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ status: 'failed', attempts, lastError: error, leaseUntil: null })
+    .where(eq(outbox.id, id));
+}
+
+export async function scheduleRetry(db: Db, id: string, attempts: number, error: string, delayMs: number) {
+  await db
+    .update(outbox)
+    .set({
+      attempts,
+      lastError: error,
+      leaseUntil: null,
+      nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+    })
+    .where(eq(outbox.id, id));
+}
+
+export async function countPending(db: Db): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.status, 'pending'));
+  return row?.n ?? 0;
 }
