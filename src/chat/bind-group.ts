@@ -10,6 +10,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
+import { bindRegionChat } from '../directory/store.js';
 import { enqueueReply } from '../feishu/outbox.js';
 import { findPersonByOpenId } from '../hazards/repository.js';
 
@@ -57,9 +58,7 @@ async function bind(db: Db, request: BindRequest): Promise<string> {
   );
   if (!mayBind) return `只有管理员或${region.name}的乡镇领导可以绑定督办群。`;
   if (region.chat_id === request.chatId) return `本群已是${region.name}的督办群。`;
-  await db.execute(
-    sql`update regions set chat_id = ${request.chatId}, updated_at = now() where id = ${Number(region.id)}`,
-  );
+  await bindRegionChat(db, Number(region.id), request.chatId);
   const replaced = region.chat_id ? `（原督办群不再接收${region.name}的督办消息）` : '';
   return `已将本群设为${region.name}的督办群：隐患超期后，督办消息会发到本群并 @ 相关责任人。${replaced}`;
 }

@@ -2,3 +2,6 @@
 export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
+
+/** An `int[]` literal for `= any(…::int[])`: one parameter however many ids. */
+export const intArray = (ids: Iterable<number>) => `{${[...ids].join(',')}}`;

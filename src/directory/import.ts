@@ -1,7 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { departments, enterprises, people, regions, roleAssignments } from '../db/schema/index.js';
+import { departments, enterprises, people, regions, type roleAssignments } from '../db/schema/index.js';
 import { checkTownshipChats, type IsBotInChat, type UnreachableChat } from './check-chats.js';
 import type { DirectoryInput, DirectoryIssue, ImportMode, ListName, ScopeKind } from './model.js';
 import type { ParsedInput } from './parse-input.js';
@@ -12,6 +11,7 @@ import {
   type UnresolvedPerson,
 } from './resolve-open-ids.js';
 import { type DirectoryState, loadDirectoryState } from './state.js';
+import { changeRoleAssignments, deactivateUnlisted, upsertByCode } from './store.js';
 import { validateReferences } from './validate.js';
 
 export interface ImportCounts {
@@ -47,8 +47,6 @@ export interface ImportOptions {
 
 /** Imports serialise on this transaction-level advisory lock, so two admins' uploads cannot interleave. */
 const IMPORT_LOCK_KEY = 727_004;
-/** Rows per multi-row statement: well under PostgreSQL's 65,535 bind parameters for our widest table. */
-const CHUNK = 1000;
 
 /** Thrown inside the transaction when the directory changed under a validated import; it rolls everything back. */
 class RejectedImport extends Error {
@@ -170,7 +168,7 @@ async function applyImport(
       createdAt: now,
       updatedAt: now,
     }));
-    await upsert(
+    await upsertByCode(
       tx,
       regions,
       regions.code,
@@ -195,7 +193,7 @@ async function applyImport(
       });
     }
   }
-  await upsert(
+  await upsertByCode(
     tx,
     departments,
     departments.code,
@@ -227,7 +225,7 @@ async function applyImport(
       });
     }
   }
-  await upsert(
+  await upsertByCode(
     tx,
     people,
     people.code,
@@ -269,7 +267,7 @@ async function applyImport(
         stored.verified !== row.verified);
     if (count(report.enterprises, stored, changed)) enterpriseRows.push(row);
   }
-  await upsert(
+  await upsertByCode(
     tx,
     enterprises,
     enterprises.code,
@@ -297,10 +295,10 @@ async function applyImport(
     const listed = (entries: { code: string }[]) => new Set(entries.map((e) => e.code));
     const replaces = (list: ListName) => input.present.includes(list);
     if (replaces('regions')) {
-      report.regions.deactivated = await deactivate(tx, regions, state.regions, listed(input.regions), now);
+      report.regions.deactivated = await deactivateUnlisted(tx, regions, state.regions, listed(input.regions), now);
     }
     if (replaces('departments')) {
-      report.departments.deactivated = await deactivate(
+      report.departments.deactivated = await deactivateUnlisted(
         tx,
         departments,
         state.departments,
@@ -309,11 +307,11 @@ async function applyImport(
       );
     }
     if (replaces('people')) {
-      report.people.deactivated = await deactivate(tx, people, state.people, listed(input.people), now);
+      report.people.deactivated = await deactivateUnlisted(tx, people, state.people, listed(input.people), now);
     }
     // Units reported in the field and not yet verified are no spreadsheet's business: they stay until an admin acts.
     if (replaces('enterprises'))
-      report.enterprises.deactivated = await deactivate(
+      report.enterprises.deactivated = await deactivateUnlisted(
         tx,
         enterprises,
         new Map([...state.enterprises].filter(([, row]) => row.verified)),
@@ -359,62 +357,11 @@ async function applyRoles(
   const removals = state.roles.filter(
     (r) => listedPeople.has(r.personId) && !wanted.has(key(r.personId, r.role, r.scopeKind, r.scopeId)),
   );
-  for (const part of chunks(removals.map((r) => r.id))) {
-    await tx.delete(roleAssignments).where(inArray(roleAssignments.id, part));
-  }
-  for (const part of chunks(inserts)) await tx.insert(roleAssignments).values(part);
+  await changeRoleAssignments(
+    tx,
+    removals.map((r) => r.id),
+    inserts,
+  );
   report.roles.created = inserts.length;
   report.roles.removed = removals.length;
-}
-
-/**
- * `insert … on conflict (code) do update` in chunks; records each row's id (new or existing) under its code.
- * `columns` are the SQL names taken from the new row on conflict.
- */
-async function upsert<T extends PgTable>(
-  tx: Db,
-  table: T,
-  target: T['_']['columns'][string],
-  rows: T['$inferInsert'][],
-  columns: string[],
-  ids: Map<string, number>,
-): Promise<void> {
-  const set = Object.fromEntries(
-    columns.map((column) => [snakeToCamel(column), sql.raw(`excluded."${column}"`)]),
-  ) as Record<string, unknown>;
-  for (const part of chunks(rows)) {
-    const written = (await tx
-      .insert(table)
-      .values(part)
-      .onConflictDoUpdate({ target, set: set as never })
-      .returning()) as unknown as { id: number; code: string }[];
-    for (const row of written) ids.set(row.code, row.id);
-  }
-}
-
-function snakeToCamel(name: string): string {
-  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-async function deactivate(
-  tx: Db,
-  table: typeof regions | typeof departments | typeof people | typeof enterprises,
-  stored: Map<string, { id: number; active: boolean }>,
-  listed: Set<string>,
-  now: Date,
-): Promise<number> {
-  const gone = [...stored].filter(([code, row]) => row.active && !listed.has(code)).map(([, row]) => row.id);
-  for (const part of chunks(gone)) {
-    await tx
-      .update(table)
-      .set({ active: false, updatedAt: now })
-      .where(and(inArray(table.id, part), eq(table.active, true)));
-  }
-  return gone.length;
-}
-
-function chunks<T>(items: T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

@@ -8,9 +8,9 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { rowsOf } from '../db/rows.js';
+import { intArray, rowsOf } from '../db/rows.js';
 import { enqueueMessages, type OutgoingMessage } from '../feishu/outbox.js';
-import { intArray } from '../reminders/recipients.js';
+import { unbindChatFromRegions } from './store.js';
 
 export interface UnbindRequest {
   chatId: string;
@@ -27,10 +27,7 @@ interface UnboundRegion {
 
 /** Unbinds the chat from every township that has it and queues the notices. Returns the regions' codes. */
 export async function unbindTownshipChat(db: Db, request: UnbindRequest): Promise<string[]> {
-  const unbound = rowsOf<UnboundRegion>(
-    await db.execute(sql`update regions set chat_id = null, updated_at = now()
-      where chat_id = ${request.chatId} returning id, code, name`),
-  ).map((r) => ({ ...r, id: Number(r.id) }));
+  const unbound: UnboundRegion[] = await unbindChatFromRegions(db, request.chatId);
   if (unbound.length === 0) return [];
   // Each township's leaders hear about their own township, the admins about every one: one message per person.
   const told = rowsOf<{ open_id: string; region_id: number | null }>(

@@ -1,8 +1,9 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { enterprises, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
+import { enterprises, people, regions } from '../db/schema/index.js';
 import { moveHazardsToEnterprise } from '../hazards/repository.js';
+import { insertUnverifiedEnterprise, markEnterpriseVerified, mergeEnterpriseInto } from './store.js';
 
 /** A directory operation refused: `not_found` (404) or `conflict` (409); the message says what to do. */
 export class DirectoryError extends Error {
@@ -51,22 +52,13 @@ export async function createUnverifiedEnterprise(
       const [reporter] = await tx.select({ id: people.id }).from(people).where(eq(people.code, input.reportedBy));
       reportedById = reporter?.id ?? null;
     }
-    const now = input.now ?? new Date();
     // The code is derived from the row id (UV-000042): readable, unique, and never taken by a county's own codes.
-    const [row] = await tx
-      .insert(enterprises)
-      .values({
-        code: `UV-pending-${crypto.randomUUID()}`,
-        name,
-        regionId: region.id,
-        verified: false,
-        reportedById,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning({ id: enterprises.id });
-    const code = `UV-${String(row!.id).padStart(6, '0')}`;
-    await tx.update(enterprises).set({ code }).where(eq(enterprises.id, row!.id));
+    const code = await insertUnverifiedEnterprise(tx, {
+      name,
+      regionId: region.id,
+      reportedById,
+      now: input.now ?? new Date(),
+    });
     return { code, name, created: true };
   });
 }
@@ -112,7 +104,7 @@ export async function confirmUnverifiedEnterprise(
 ): Promise<{ code: string; name: string }> {
   return db.transaction(async (tx) => {
     const row = await findUnverified(tx, code);
-    await tx.update(enterprises).set({ verified: true, updatedAt: now }).where(eq(enterprises.id, row.id));
+    await markEnterpriseVerified(tx, row.id, now);
     return { code: row.code, name: row.name };
   });
 }
@@ -132,38 +124,23 @@ export async function mergeUnverifiedEnterprise(
     const source = await findUnverified(tx, code);
     const [target] = await tx.select().from(enterprises).where(eq(enterprises.code, into)).for('update');
     if (!target?.active) throw new DirectoryError('not_found', `没有要合并到的单位 ${into}`);
-    const moved = await moveEnterpriseReferences(tx, source.id, target.id);
-    await tx
-      .update(enterprises)
-      .set({ active: false, mergedIntoId: target.id, updatedAt: now })
-      .where(eq(enterprises.id, source.id));
+    const moved = await moveEnterpriseReferences(tx, source.id, target.id, now);
     return { code, into: { code: target.code, name: target.name }, moved };
   });
 }
 
 /**
- * Points every row that references enterprise `fromId` at `toId`, inside the caller's transaction, and says how many
- * moved per table. EVERY table that references enterprises must be handled here (a merged unit's hazards move with
- * it; their region and department stay as reported).
+ * Points every row that references enterprise `fromId` at `toId` and deactivates it, inside the caller's transaction,
+ * and says how many moved per table. EVERY table that references enterprises must be handled here (a merged unit's
+ * hazards move with it; their region and department stay as reported).
  */
-export async function moveEnterpriseReferences(tx: Db, fromId: number, toId: number): Promise<Record<string, number>> {
-  // Role assignments scoped to the unit: drop the ones the target already has, move the rest.
-  await tx.execute(sql`
-    delete from role_assignments r
-    where r.scope_kind = 'enterprise' and r.scope_id = ${fromId}
-      and exists (select 1 from role_assignments t
-                  where t.scope_kind = 'enterprise' and t.scope_id = ${toId}
-                    and t.person_id = r.person_id and t.role = r.role)`);
-  const roles = await tx
-    .update(roleAssignments)
-    .set({ scopeId: toId })
-    .where(and(eq(roleAssignments.scopeKind, 'enterprise'), eq(roleAssignments.scopeId, fromId)))
-    .returning({ id: roleAssignments.id });
-  const merged = await tx
-    .update(enterprises)
-    .set({ mergedIntoId: toId })
-    .where(eq(enterprises.mergedIntoId, fromId))
-    .returning({ id: enterprises.id });
-  const movedHazards = await moveHazardsToEnterprise(tx, fromId, toId);
-  return { roleAssignments: roles.length, mergedEnterprises: merged.length, hazards: movedHazards };
+export async function moveEnterpriseReferences(
+  tx: Db,
+  fromId: number,
+  toId: number,
+  now: Date,
+): Promise<Record<string, number>> {
+  const directory = await mergeEnterpriseInto(tx, fromId, toId, now);
+  const hazards = await moveHazardsToEnterprise(tx, fromId, toId);
+  return { ...directory, hazards };
 }

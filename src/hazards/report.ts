@@ -3,11 +3,11 @@
  * trail + photos + notifications, all or nothing). 四不两直: nothing is sent to the unit or the township before
  * the reporter submits.
  */
-import { and, asc, desc, eq, gte, ilike, sql } from 'drizzle-orm';
+import { and, asc, eq, ilike, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { enterprises, hazardPhotos, hazards, outbox, regions, reportDrafts } from '../db/schema/index.js';
+import { enterprises, hazards, outbox, regions } from '../db/schema/index.js';
 import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
 import {
   type Calendar,

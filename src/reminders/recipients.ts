@@ -7,7 +7,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { rowsOf } from '../db/rows.js';
+import { intArray, rowsOf } from '../db/rows.js';
 import type { Role, ScopeKind } from '../directory/model.js';
 import { pickLeaders } from '../directory/responsibility.js';
 
@@ -41,8 +41,6 @@ export interface UnitKey {
 const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId ?? ''}`;
 
 const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
-
-export const intArray = (ids: Iterable<number>) => `{${[...ids].join(',')}}`;
 
 const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): Person => ({
   id: Number(r.id),
