@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { createCalendar } from '../../src/domain/calendar.js';
+import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
+import type { Person, UnitResponsibility } from '../../src/reminders/recipients.js';
+import {
+  composeMessages,
+  dueStepsOf,
+  effectsToApply,
+  type PlannedStep,
+  planSteps,
+  type Resolved,
+  recipientsOf,
+  stepRows,
+} from '../../src/reminders/sweep/compose.js';
+import type { ScheduledHazard } from '../../src/reminders/sweep/sources.js';
+
+const calendar = createCalendar();
+const at = (local: string) => calendar.atLocalTime(local.slice(0, 10), local.slice(11));
+
+let nextId = 0;
+const person = (code: string, openId: string | null = `ou_${code}`): Person => ({
+  id: ++nextId,
+  code,
+  name: code,
+  openId,
+});
+
+const boss = person('boss');
+const tlc = person('tlc');
+const tml = person('tml');
+const dl = person('dl');
+const cl = person('cl');
+const offline = person('offline', null);
+
+const unit: UnitResponsibility = {
+  enterpriseName: '某某化工有限公司',
+  principal: boss,
+  safetyOfficer: null,
+  townshipLeaderInCharge: [tlc],
+  townshipMainLeader: [tml],
+  departmentLeader: [dl],
+  countyLeaders: [cl],
+  inspectors: [],
+  chatId: 'oc_town',
+};
+const resolved: Resolved = { unit, responsible: boss, reporter: null };
+
+function hazard(overrides: Partial<ScheduledHazard> = {}): ScheduledHazard {
+  return {
+    id: ++nextId,
+    code: `YH-2026-${String(nextId).padStart(6, '0')}`,
+    enterpriseId: 1,
+    regionId: 1,
+    departmentId: 1,
+    description: '储罐区可燃气体报警器失效',
+    grade: 'general',
+    status: 'rectifying',
+    reportedAt: at('2026-05-11 10:00'),
+    assignedAt: at('2026-05-11 10:00'),
+    acknowledgedAt: at('2026-05-11 11:00'),
+    deadline: '2026-05-18',
+    deadlineSetAt: at('2026-05-11 10:00'),
+    supervision: 'none',
+    responsibleId: boss.id,
+    reporterId: null,
+    sent: new Set(),
+    ...overrides,
+  };
+}
+
+const plan = (hazards: ScheduledHazard[], now: string, who: Resolved = resolved): PlannedStep[] => {
+  const context = { policy: DEFAULT_POLICY, calendar, at: at(now) };
+  return planSteps(dueStepsOf(hazards, context), () => who, context);
+};
+
+describe('recipientsOf', () => {
+  it('tells each person once, named by the first of their roles, in the order of the step', () => {
+    const both: UnitResponsibility = { ...unit, townshipMainLeader: [tlc, tml] };
+    const got = recipientsOf(
+      { who: ['responsible', 'township_leader_in_charge', 'township_main_leader'] },
+      {
+        ...resolved,
+        unit: both,
+      },
+    );
+    expect(got.map((r) => [r.person.code, r.role])).toEqual([
+      ['boss', 'responsible'],
+      ['tlc', 'township_leader_in_charge'],
+      ['tml', 'township_main_leader'],
+    ]);
+  });
+
+  it('skips roles that resolve to nobody', () => {
+    expect(recipientsOf({ who: ['enterprise_safety_officer', 'reporter'] }, resolved)).toEqual([]);
+  });
+});
+
+describe('planSteps', () => {
+  it('plans the 3-days-overdue step for the chain, its card counting the days, @ in the township group', () => {
+    const [step, ...rest] = plan([hazard({ sent: new Set(['overdue-0d@2026-05-18']) })], '2026-05-22 08:00');
+    expect(rest).toEqual([]);
+    expect(step!.swept).toMatchObject({
+      step: 'overdue-3d',
+      key: 'overdue-3d@2026-05-18',
+      channel: 'urgent',
+      urgent: true,
+      chatId: 'oc_town',
+      to: ['boss', 'tlc', 'tml', 'dl'].map((code) => ({ name: code, openId: `ou_${code}` })),
+    });
+    expect(step!.card).toMatchObject({ overdueDays: 3, daysLeft: null, enterpriseName: '某某化工有限公司' });
+  });
+
+  it('counts a recipient without a Feishu account as unreachable and never @s a group for nobody', () => {
+    const [step] = plan([hazard({ sent: new Set(['overdue-0d@2026-05-18']) })], '2026-05-22 08:00', {
+      unit: { ...unit, townshipLeaderInCharge: [], townshipMainLeader: [], departmentLeader: [] },
+      responsible: offline,
+      reporter: null,
+    });
+    expect(step!.unreachable).toBe(1);
+    expect(step!.openIds).toEqual([]);
+    expect(step!.swept.chatId).toBeNull();
+  });
+
+  it('asks for county supervision only where the hazard is below it', () => {
+    const sent = new Set(['overdue-0d@2026-05-18', 'overdue-3d@2026-05-18']);
+    const [below] = plan([hazard({ sent })], '2026-05-26 08:00');
+    const [already] = plan([hazard({ sent, supervision: 'county' })], '2026-05-26 08:00');
+    expect(below!.swept.step).toBe('overdue-7d');
+    expect(effectsToApply(below!)).toEqual([{ type: 'raise_supervision', level: 'county' }]);
+    expect(effectsToApply(already!)).toEqual([]);
+  });
+});
+
+describe('composeMessages', () => {
+  it('one card per person and one per group for all of their steps in a batch, buzzed when any is urgent', () => {
+    const sent = new Set(['overdue-0d@2026-05-18']);
+    const planned = plan([hazard({ sent }), hazard({ sent, deadline: '2026-05-19' })], '2026-05-22 08:00');
+    const ids = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'];
+    const composed = composeMessages(planned, '2026-05-22T00:00:00.000Z', () => ids.shift()!);
+    const byTarget = Object.fromEntries(
+      composed.map((c) => [
+        Object.values(c.message.to)[0],
+        { steps: c.steps.length, urgent: !!c.message.urgentOpenIds },
+      ]),
+    );
+    // The hazard due 05-19 is not yet 3 days overdue on 05-22: only its overdue-0d step (a mention) is due.
+    expect(planned.map((p) => p.swept.key)).toEqual(['overdue-3d@2026-05-18', 'overdue-0d@2026-05-19']);
+    expect(byTarget).toEqual({
+      ou_boss: { steps: 2, urgent: true },
+      ou_tlc: { steps: 2, urgent: true },
+      ou_tml: { steps: 1, urgent: true },
+      ou_dl: { steps: 1, urgent: true },
+      oc_town: { steps: 2, urgent: false },
+    });
+    const group = composed.find((c) => 'chatId' in c.message.to)!;
+    expect(JSON.stringify(group.message.content)).toContain('<at id=ou_boss></at>');
+  });
+
+  it('names the carriers of each step in its row, grouped by key and messages', () => {
+    const planned = plan([hazard({ sent: new Set(['overdue-0d@2026-05-18']) })], '2026-05-22 08:00');
+    const composed = composeMessages(
+      planned,
+      'x',
+      (() => {
+        let n = 0;
+        return () => `m${++n}`;
+      })(),
+    );
+    expect(JSON.parse(stepRows(planned, composed))).toEqual([
+      { k: 'overdue-3d@2026-05-18', o: ['m1', 'm2', 'm3', 'm4', 'm5'], h: [planned[0]!.hazard.id] },
+    ]);
+  });
+});
