@@ -5,4 +5,5 @@ export * from './hazard.js';
 export * from './hazard-code.js';
 export * from './holiday-file.js';
 export * from './permissions.js';
+export * from './policy-schedule.js';
 export * from './vocabulary.js';

@@ -4,13 +4,12 @@ import {
   DEFAULT_POLICY,
   DEFAULT_POLICY_JSON,
   type EscalationPolicy,
-  evaluateSteps,
   parsePolicy,
   parsePolicyOrThrow,
-  stepAnchorRange,
 } from '../../../src/domain/escalation-policy.js';
 import { applyAction, type Hazard, type HazardAction } from '../../../src/domain/hazard.js';
 import type { Actor } from '../../../src/domain/permissions.js';
+import { evaluateSteps, stepAnchorRange } from '../../../src/domain/policy-schedule.js';
 import { calendar, local, people, reported } from './fixtures.js';
 
 interface Sent {
