@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { departments, enterprises, hazards, regions } from '../db/schema/index.js';
 import { parseScope } from '../directory/model.js';
-import { addCalendarDays, type Calendar } from '../domain/calendar.js';
+import { addCalendarDays, type Calendar } from '../domain/index.js';
 import { STATUS_LABELS } from '../domain/vocabulary.js';
 import { buildListCard, type ListCardItem } from '../feishu/cards/ledger-list.js';
 import { buildStatsCard, buildStatutoryCard } from '../feishu/cards/ledger-stats.js';

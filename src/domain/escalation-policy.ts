@@ -8,7 +8,7 @@
 
  */
 import { z } from 'zod';
-import { isLocalTime } from './calendar.js';
+import { isLocalTime } from './local-time.js';
 import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
 
 /** Whom a step tells. The sweep resolves each through the hazard and the directory. */

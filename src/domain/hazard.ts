@@ -15,7 +15,8 @@
  * Nothing here mutates its arguments.
  */
 import { z } from 'zod';
-import { type Calendar, createCalendar, isLocalDate } from './calendar.js';
+import { type Calendar, createCalendar } from './calendar.js';
+import { isLocalDate } from './local-time.js';
 import {
   type Actor,
   canAssign,

@@ -8,7 +8,8 @@
  * `holidays` lists every day off (weekend days of a holiday included), `workdays` the 调休 make-up working days
  * (weekend days worked). A year in the file replaces that year of the package's data entirely. Pure: no I/O here.
  */
-import { type HolidayTable, type HolidayYear, isLocalDate, weekdayOf, withHolidayYears } from './calendar.js';
+import { type HolidayTable, type HolidayYear, withHolidayYears } from './holidays.js';
+import { isLocalDate, weekdayOf } from './local-time.js';
 
 export interface HolidayFileError {
   /** Where in the file, e.g. `2027.workdays.2027-02-17`. */

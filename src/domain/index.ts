@@ -4,6 +4,8 @@ export * from './escalation-policy.js';
 export * from './hazard.js';
 export * from './hazard-code.js';
 export * from './holiday-file.js';
+export * from './holidays.js';
+export * from './local-time.js';
 export * from './permissions.js';
 export * from './policy-schedule.js';
 export * from './vocabulary.js';

@@ -7,9 +7,10 @@
  * fresh keys and the reminders run again against the new deadline; keys of assignment-relative steps include the
  * assignment instant, so a re-assignment re-arms the "not acknowledged" reminder.
  */
-import { addCalendarDays, type Calendar } from './calendar.js';
+import type { Calendar } from './calendar.js';
 import type { Channel, EscalationPolicy, PolicyStep, Recipient, StepEffect, StepWhen } from './escalation-policy.js';
 import type { Hazard } from './hazard.js';
+import { addCalendarDays } from './local-time.js';
 
 /** What the policy reads of a hazard: its grade, where it stands in the loop, and the instants steps hang on. */
 export type StepSubject = Pick<

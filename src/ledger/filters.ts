@@ -5,7 +5,7 @@
 import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { hazards, regions } from '../db/schema/index.js';
-import { addCalendarDays, type Calendar, isLocalDate } from '../domain/calendar.js';
+import { addCalendarDays, type Calendar, isLocalDate } from '../domain/index.js';
 import {
   HAZARD_GRADES,
   HAZARD_STATUSES,

@@ -1,6 +1,7 @@
 /** Ledger rows as the read API and the cards show them: with the derived overdue flag and traffic light. */
-import { daysBetween } from '../domain/calendar.js';
+
 import type { TrafficLight } from '../domain/hazard.js';
+import { daysBetween } from '../domain/index.js';
 import type { LocalDate } from '../domain/vocabulary.js';
 import type { LedgerRow } from './query.js';
 

@@ -6,7 +6,7 @@
 import { and, asc, eq, ne, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { enterprises, hazards, regions } from '../db/schema/index.js';
-import { addCalendarDays, type Calendar, weekdayOf } from '../domain/calendar.js';
+import { addCalendarDays, type Calendar, weekdayOf } from '../domain/index.js';
 import {
   GRADE_LABELS,
   HAZARD_GRADES,

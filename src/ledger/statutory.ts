@@ -11,7 +11,7 @@
 import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { hazards, outbox, people, regions, roleAssignments } from '../db/schema/index.js';
-import { addCalendarDays, type Calendar, daysBetween } from '../domain/calendar.js';
+import { addCalendarDays, type Calendar, daysBetween } from '../domain/index.js';
 import type { LocalDate } from '../domain/vocabulary.js';
 import { enqueueMessages, type OutgoingMessage } from '../feishu/outbox.js';
 

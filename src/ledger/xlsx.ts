@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import type { Calendar } from '../domain/calendar.js';
+import type { Calendar } from '../domain/index.js';
 import { GRADE_LABELS, STATUS_LABELS } from '../domain/vocabulary.js';
 import type { LedgerRow } from './query.js';
 

@@ -8,7 +8,7 @@ import {
   HOLIDAY_DATA_YEARS,
   isLocalDate,
   workingDayInfo,
-} from '../../../src/domain/calendar.js';
+} from '../../../src/domain/index.js';
 import { local } from './fixtures.js';
 
 const shanghai = createCalendar();
