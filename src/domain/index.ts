@@ -3,6 +3,7 @@ export * from './calendar.js';
 export * from './escalation-policy.js';
 export * from './hazard.js';
 export * from './hazard-code.js';
+export * from './hazard-transitions.js';
 export * from './holiday-file.js';
 export * from './holidays.js';
 export * from './local-time.js';

@@ -7,7 +7,7 @@ import {
   parsePolicy,
   parsePolicyOrThrow,
 } from '../../../src/domain/escalation-policy.js';
-import { applyAction, type Hazard, type HazardAction } from '../../../src/domain/hazard.js';
+import { applyAction, type Hazard, type HazardAction } from '../../../src/domain/index.js';
 import type { Actor } from '../../../src/domain/permissions.js';
 import { evaluateSteps, stepAnchorRange } from '../../../src/domain/policy-schedule.js';
 import { calendar, local, people, reported } from './fixtures.js';

@@ -1,6 +1,6 @@
 /** A small directory and hazard builder shared by the domain unit tests. Times are Asia/Shanghai wall clock. */
 import { createCalendar } from '../../../src/domain/calendar.js';
-import { type Hazard, reportHazard } from '../../../src/domain/hazard.js';
+import { type Hazard, reportHazard } from '../../../src/domain/index.js';
 import { personActor, type RoleAssignment, type UnitContext } from '../../../src/domain/permissions.js';
 import type { HazardGrade, LocalDate } from '../../../src/domain/vocabulary.js';
 

@@ -11,7 +11,7 @@ import {
   isOverdue,
   reportHazard,
   trafficLight,
-} from '../../../src/domain/hazard.js';
+} from '../../../src/domain/index.js';
 import { type Actor, SYSTEM_ACTOR } from '../../../src/domain/permissions.js';
 import { calendar, local, people, reported, unit } from './fixtures.js';
 

@@ -1,0 +1,430 @@
+import { type Calendar, createCalendar } from './calendar.js';
+import {
+  type EventActor,
+  type ExtensionRequest,
+  type Hazard,
+  type HazardAction,
+  type HazardErrorCode,
+  type HazardEvent,
+  type HazardResult,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_REASON_LENGTH,
+} from './hazard.js';
+import { isLocalDate } from './local-time.js';
+import {
+  type Actor,
+  canAssign,
+  canComment,
+  canDecideExtension,
+  canEscalateSupervision,
+  canRectify,
+  canReport,
+  canVerify,
+  type PermissionDecision,
+  type UnitContext,
+} from './permissions.js';
+import {
+  compareSupervision,
+  type HazardGrade,
+  type LocalDate,
+  type PersonCode,
+  SUPERVISION_LABELS,
+  type SupervisionLevel,
+} from './vocabulary.js';
+
+const DEFAULT_CALENDAR = createCalendar();
+
+const fail = (code: HazardErrorCode, message: string, field?: string): HazardResult => ({
+  ok: false,
+  error: field ? { code, message, field } : { code, message },
+});
+
+const forbidden = (decision: PermissionDecision): HazardResult | null =>
+  decision.allowed ? null : fail('forbidden', decision.reason);
+
+const eventActor = (actor: Actor): EventActor => (actor.kind === 'person' ? actor.person : 'system');
+
+/** Trims; returns an error result when blank or too long. */
+function checkText(
+  value: string | undefined,
+  what: string,
+  field: string,
+  max: number,
+): { text: string } | { error: HazardResult } {
+  const text = (value ?? '').trim();
+  if (text === '') return { error: fail('invalid_input', `请填写${what}`, field) };
+  if (text.length > max) {
+    return { error: fail('invalid_input', `${what}最多 ${max} 个字，当前 ${text.length} 个字`, field) };
+  }
+  return { text };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Report
+
+export interface ReportInput {
+  unit: UnitContext;
+  grade: HazardGrade;
+  /** 定期限; defaults to `calendar.defaultDeadline(grade, now)`. */
+  deadline?: LocalDate;
+  /** 定责任人; defaults to the unit's principal. With nobody, the hazard stays `reported` until assigned. */
+  responsible?: PersonCode | null;
+  /** 停产停业整改 — major hazards only. */
+  suspended?: boolean;
+}
+
+/**
+ * 上报 → 登记: a new hazard from a report. A major hazard is under county supervision at once; with a
+ * responsible person (given or the unit's principal) it is assigned straight away (status `rectifying`).
+ * Events: reported, then supervision_raised / suspended / assigned as they apply.
+ */
+export function reportHazard(
+  input: ReportInput,
+  actor: Actor,
+  now: Date,
+  calendar: Calendar = DEFAULT_CALENDAR,
+): HazardResult {
+  const denied = forbidden(canReport(actor, input.unit));
+  if (denied) return denied;
+  if (actor.kind !== 'person') return fail('forbidden', '系统不能上报隐患');
+
+  const deadline = input.deadline ?? calendar.defaultDeadline(input.grade, now).date;
+  const problem = calendar.checkDeadline(deadline, now);
+  if (problem) return fail('invalid_input', problem.message, 'deadline');
+  if (input.suspended && input.grade !== 'major') {
+    return fail('invalid_input', '只有重大隐患可以责令停产停业整改', 'suspend');
+  }
+
+  const by = actor.person;
+  const responsible = input.responsible === undefined ? input.unit.principal : input.responsible;
+  const supervision: SupervisionLevel = input.grade === 'major' ? 'county' : 'none';
+  const hazard: Hazard = {
+    ...copyUnit(input.unit),
+    reporter: by,
+    responsible: null,
+    rectifiedBy: null,
+    grade: input.grade,
+    status: 'reported',
+    reportedAt: now,
+    assignedAt: null,
+    acknowledgedAt: null,
+    deadline,
+    deadlineSetAt: now,
+    supervision,
+    suspended: input.suspended === true,
+    extensionRequest: null,
+    rectifiedAt: null,
+    closedAt: null,
+    closedBy: null,
+  };
+  const events: HazardEvent[] = [{ type: 'reported', at: now, by, grade: input.grade, deadline }];
+  if (supervision !== 'none') {
+    events.push({ type: 'supervision_raised', at: now, by, from: 'none', to: supervision, reason: '重大事故隐患' });
+  }
+  if (hazard.suspended) events.push({ type: 'suspended', at: now, by });
+  if (responsible) {
+    hazard.status = 'rectifying';
+    hazard.responsible = responsible;
+    hazard.assignedAt = now;
+    events.push({ type: 'assigned', at: now, by, responsible, previous: null });
+  }
+  return { ok: true, hazard, events };
+}
+
+function copyUnit(unit: UnitContext): UnitContext {
+  return {
+    enterpriseCode: unit.enterpriseCode,
+    regionPath: [...unit.regionPath],
+    departmentCode: unit.departmentCode,
+    principal: unit.principal,
+    safetyOfficer: unit.safetyOfficer,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Transitions
+
+/**
+ * Applies one action at `now`. On success: the next hazard (a new object) and the events it caused.
+ * On failure: why, with a code that separates "not for you" (forbidden) from "already handled" (already_done),
+ * "not yet" (wrong_state) and bad input (invalid_input). `calendar` is used for date rules (extension deadlines).
+ */
+export function applyAction(
+  hazard: Hazard,
+  action: HazardAction,
+  actor: Actor,
+  now: Date,
+  calendar: Calendar = DEFAULT_CALENDAR,
+): HazardResult {
+  switch (action.type) {
+    case 'assign':
+      return assign(hazard, action.responsible, actor, now);
+    case 'acknowledge':
+      return acknowledge(hazard, actor, now);
+    case 'submitRectification':
+      return submitRectification(hazard, action.description, actor, now);
+    case 'requestExtension':
+      return requestExtension(hazard, action.newDeadline, action.reason, actor, now, calendar);
+    case 'approveExtension':
+      return decideExtension(hazard, true, undefined, actor, now);
+    case 'refuseExtension':
+      return decideExtension(hazard, false, action.reason, actor, now);
+    case 'accept':
+      return accept(hazard, action.note, actor, now);
+    case 'reject':
+      return reject(hazard, action.reason, actor, now);
+    case 'escalateSupervision':
+      return escalateSupervision(hazard, action.level, action.reason, actor, now);
+    case 'comment':
+      return comment(hazard, action.text, actor, now);
+    default: {
+      const unknown: never = action;
+      return fail('invalid_input', `未知操作：${(unknown as { type?: string }).type}`);
+    }
+  }
+}
+
+const CLOSED_MESSAGE = '该隐患已验收销号，无需再操作';
+
+function assign(hazard: Hazard, responsible: PersonCode, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canAssign(actor, hazard));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (hazard.status === 'pending_verification') {
+    return fail('wrong_state', '整改已提交、正在等待验收，不能更换责任人');
+  }
+  if (hazard.responsible === responsible) return fail('already_done', '已指定该责任人');
+  if (!responsible?.trim()) return fail('invalid_input', '请指定整改责任人', 'responsible');
+  const next: Hazard = {
+    ...hazard,
+    status: 'rectifying',
+    responsible,
+    assignedAt: now,
+    acknowledgedAt: null,
+  };
+  return {
+    ok: true,
+    hazard: next,
+    events: [{ type: 'assigned', at: now, by: eventActor(actor), responsible, previous: hazard.responsible }],
+  };
+}
+
+/** The states in which the responsible side can act; otherwise the matching error. */
+function rectifyingStateError(hazard: Hazard, pendingMessage: string): HazardResult | null {
+  switch (hazard.status) {
+    case 'closed':
+      return fail('already_done', CLOSED_MESSAGE);
+    case 'reported':
+      return fail('wrong_state', '该隐患尚未指定整改责任人');
+    case 'pending_verification':
+      return fail('already_done', pendingMessage);
+    case 'rectifying':
+      return null;
+  }
+}
+
+function acknowledge(hazard: Hazard, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canRectify(actor, hazard));
+  if (denied) return denied;
+  const stateError = rectifyingStateError(hazard, '已确认接收');
+  if (stateError) return stateError;
+  if (hazard.acknowledgedAt) return fail('already_done', '已确认接收');
+  return {
+    ok: true,
+    hazard: { ...hazard, acknowledgedAt: now },
+    events: [{ type: 'acknowledged', at: now, by: eventActor(actor) }],
+  };
+}
+
+function submitRectification(hazard: Hazard, description: string, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canRectify(actor, hazard));
+  if (denied) return denied;
+  if (actor.kind !== 'person') return fail('forbidden', '系统不能代为整改');
+  const stateError = rectifyingStateError(hazard, '整改已提交，正在等待验收');
+  if (stateError) return stateError;
+  const checked = checkText(description, '整改情况', 'description', MAX_DESCRIPTION_LENGTH);
+  if ('error' in checked) return checked.error;
+  const events: HazardEvent[] = [];
+  // Submitting is the strongest acknowledgement there is.
+  if (!hazard.acknowledgedAt) events.push({ type: 'acknowledged', at: now, by: actor.person });
+  events.push({ type: 'rectification_submitted', at: now, by: actor.person, description: checked.text });
+  return {
+    ok: true,
+    hazard: {
+      ...hazard,
+      status: 'pending_verification',
+      acknowledgedAt: hazard.acknowledgedAt ?? now,
+      rectifiedBy: actor.person,
+      rectifiedAt: now,
+    },
+    events,
+  };
+}
+
+function requestExtension(
+  hazard: Hazard,
+  newDeadline: LocalDate,
+  reason: string,
+  actor: Actor,
+  now: Date,
+  calendar: Calendar,
+): HazardResult {
+  const denied = forbidden(canRectify(actor, hazard));
+  if (denied) return denied;
+  if (actor.kind !== 'person') return fail('forbidden', '系统不能申请延期');
+  if (hazard.status === 'pending_verification') return fail('wrong_state', '整改已提交、正在等待验收，无需延期');
+  const stateError = rectifyingStateError(hazard, '');
+  if (stateError) return stateError;
+  if (hazard.extensionRequest) {
+    return fail('already_done', `已申请延期至 ${hazard.extensionRequest.newDeadline}，正在等待审批`);
+  }
+  if (!isLocalDate(newDeadline ?? '')) return fail('invalid_input', '请选择新的整改期限', 'newDeadline');
+  if (newDeadline <= hazard.deadline) {
+    return fail('invalid_input', `新的整改期限须晚于当前期限 ${hazard.deadline}`, 'newDeadline');
+  }
+  const problem = calendar.checkDeadline(newDeadline, now);
+  if (problem) return fail('invalid_input', problem.message, 'newDeadline');
+  const checked = checkText(reason, '延期理由', 'reason', MAX_REASON_LENGTH);
+  if ('error' in checked) return checked.error;
+  const request: ExtensionRequest = { requestedBy: actor.person, requestedAt: now, newDeadline, reason: checked.text };
+  return {
+    ok: true,
+    hazard: { ...hazard, extensionRequest: request },
+    events: [{ type: 'extension_requested', at: now, by: actor.person, newDeadline, reason: checked.text }],
+  };
+}
+
+function decideExtension(
+  hazard: Hazard,
+  approve: boolean,
+  reason: string | undefined,
+  actor: Actor,
+  now: Date,
+): HazardResult {
+  const denied = forbidden(canDecideExtension(actor, hazard, hazard.extensionRequest?.requestedBy ?? null));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  const request = hazard.extensionRequest;
+  if (!request) return fail('already_done', '该延期申请已处理（或没有待审批的延期申请）');
+  const by = eventActor(actor);
+  if (approve) {
+    return {
+      ok: true,
+      hazard: { ...hazard, deadline: request.newDeadline, deadlineSetAt: now, extensionRequest: null },
+      events: [{ type: 'extension_approved', at: now, by, from: hazard.deadline, to: request.newDeadline }],
+    };
+  }
+  const trimmed = reason?.trim() ?? '';
+  if (trimmed.length > MAX_REASON_LENGTH) {
+    return fail('invalid_input', `理由最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, 'reason');
+  }
+  return {
+    ok: true,
+    hazard: { ...hazard, extensionRequest: null },
+    events: [{ type: 'extension_refused', at: now, by, requested: request.newDeadline, reason: trimmed || null }],
+  };
+}
+
+/** The states in which a verifier can act; otherwise the matching error. */
+function verificationStateError(hazard: Hazard): HazardResult | null {
+  switch (hazard.status) {
+    case 'closed':
+      return fail('already_done', '该隐患已验收销号');
+    case 'rectifying':
+      // After a rejection the old submission has been handled; before any submission there is nothing to verify.
+      return hazard.rectifiedAt
+        ? fail('already_done', '该次整改已被驳回，正在重新整改')
+        : fail('wrong_state', '整改尚未提交，暂不能验收');
+    case 'reported':
+      return fail('wrong_state', '整改尚未提交，暂不能验收');
+    case 'pending_verification':
+      return null;
+  }
+}
+
+function accept(hazard: Hazard, note: string | undefined, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canVerify(actor, hazard));
+  if (denied) return denied;
+  const stateError = verificationStateError(hazard);
+  if (stateError) return stateError;
+  const trimmed = note?.trim() ?? '';
+  if (trimmed.length > MAX_REASON_LENGTH) {
+    return fail('invalid_input', `验收意见最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, 'note');
+  }
+  const by = eventActor(actor);
+  const events: HazardEvent[] = [{ type: 'accepted', at: now, by, note: trimmed || null }];
+  // 摘牌销号: acceptance is the resumption acceptance (复产验收) and ends the listing.
+  if (hazard.suspended) events.push({ type: 'suspension_lifted', at: now, by });
+  if (hazard.supervision !== 'none') events.push({ type: 'supervision_lifted', at: now, by, from: hazard.supervision });
+  events.push({ type: 'closed', at: now, by });
+  return {
+    ok: true,
+    hazard: {
+      ...hazard,
+      status: 'closed',
+      suspended: false,
+      supervision: 'none',
+      extensionRequest: null,
+      closedAt: now,
+      closedBy: actor.kind === 'person' ? actor.person : null,
+    },
+    events,
+  };
+}
+
+function reject(hazard: Hazard, reason: string, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canVerify(actor, hazard));
+  if (denied) return denied;
+  const stateError = verificationStateError(hazard);
+  if (stateError) return stateError;
+  const checked = checkText(reason, '驳回理由', 'reason', MAX_REASON_LENGTH);
+  if ('error' in checked) return checked.error;
+  return {
+    ok: true,
+    hazard: { ...hazard, status: 'rectifying' },
+    events: [{ type: 'rejected', at: now, by: eventActor(actor), reason: checked.text }],
+  };
+}
+
+function comment(hazard: Hazard, text: string, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canComment(actor, hazard));
+  if (denied) return denied;
+  // After 销号 nobody is left to act on a remark.
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  const checked = checkText(text, '督办意见', 'comment', MAX_REASON_LENGTH);
+  if ('error' in checked) return checked.error;
+  return { ok: true, hazard, events: [{ type: 'commented', at: now, by: eventActor(actor), text: checked.text }] };
+}
+
+function escalateSupervision(
+  hazard: Hazard,
+  level: Exclude<SupervisionLevel, 'none'>,
+  reason: string | undefined,
+  actor: Actor,
+  now: Date,
+): HazardResult {
+  const denied = forbidden(canEscalateSupervision(actor, hazard));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (level !== 'township' && level !== 'county') {
+    return fail('invalid_input', '督办级别只能是乡镇（township）或县级（county）', 'level');
+  }
+  if (compareSupervision(hazard.supervision, level) >= 0) {
+    return fail('already_done', `该隐患已是${SUPERVISION_LABELS[hazard.supervision]}`);
+  }
+  const trimmed = reason?.trim() ?? '';
+  return {
+    ok: true,
+    hazard: { ...hazard, supervision: level },
+    events: [
+      {
+        type: 'supervision_raised',
+        at: now,
+        by: eventActor(actor),
+        from: hazard.supervision,
+        to: level,
+        reason: trimmed || null,
+      },
+    ],
+  };
+}
