@@ -6,17 +6,17 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { type Calendar, canView, type HazardAction, parseHazardCode } from '../domain/index.js';
+import type { FeishuClient } from '../feishu/client.js';
+import type { CardAction, CardActionResponse } from '../feishu/events.js';
+import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
+import { performHazardAction } from '../hazards/actions.js';
+import { type CardKind, registerHazardCard, renderHazardCard } from '../hazards/cards/delivery.js';
 import {
   buildEnterprisePickCard,
   buildNoticeCard,
   buildPhotoOfferCard,
   buildReportFormCard,
-} from '../feishu/cards/report-form.js';
-import type { FeishuClient } from '../feishu/client.js';
-import type { CardAction, CardActionResponse } from '../feishu/events.js';
-import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
-import { performHazardAction } from '../hazards/actions.js';
-import { type CardKind, registerHazardCard, renderHazardCard } from '../hazards/cards.js';
+} from '../hazards/cards/report-form.js';
 import { attachPhotos, type IncomingPhoto } from '../hazards/photos.js';
 import {
   audienceFor,

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { Calendar } from '../domain/index.js';
-import { buildHelpCard } from '../feishu/cards/help.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
 import type { InboundEvent } from '../feishu/events.js';
@@ -12,6 +11,7 @@ import { bindGroup } from './bind-group.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
 import { unbindRemovedGroup, welcomeGroup } from './group-membership.js';
 import { downloadPhotos, handleHazardCardAction, showHazard, startReport, storePhotos } from './hazards.js';
+import { buildHelpCard } from './help-card.js';
 import { answerListAction, answerQuery } from './queries.js';
 
 export interface ChatDeps {

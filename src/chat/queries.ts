@@ -12,11 +12,11 @@ import { departments, enterprises, hazards, regions } from '../db/schema/index.j
 import { parseScope } from '../directory/model.js';
 import { addCalendarDays, type Calendar } from '../domain/calendar.js';
 import { STATUS_LABELS } from '../domain/vocabulary.js';
-import { buildListCard, type ListCardItem } from '../feishu/cards/ledger-list.js';
-import { buildStatsCard, buildStatutoryCard } from '../feishu/cards/ledger-stats.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { CardAction, CardActionResponse } from '../feishu/events.js';
 import { enqueueMessage, enqueueReply, type OutgoingMessage } from '../feishu/outbox.js';
+import { buildListCard, type ListCardItem } from '../ledger/cards/ledger-list.js';
+import { buildStatsCard, buildStatutoryCard } from '../ledger/cards/ledger-stats.js';
 import { overdueCondition } from '../ledger/filters.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';

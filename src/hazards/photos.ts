@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { hazardEvents, hazardPhotos, hazards, reportDrafts } from '../db/schema/index.js';
 import { canRectify } from '../domain/index.js';
-import { refreshHazardCards } from './cards.js';
+import { refreshHazardCards } from './cards/delivery.js';
 import { type HazardServiceDeps, NOT_IN_DIRECTORY, SESSION_WINDOW_MS } from './report.js';
 import { actorOf, findPersonByOpenId, loadHazard } from './repository.js';
 import { buildHazardView } from './view.js';

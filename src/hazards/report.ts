@@ -30,8 +30,8 @@ import {
   type PersonActor,
   reportHazard,
 } from '../domain/index.js';
-import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
-import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards.js';
+import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards/delivery.js';
+import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import {
   checkReportForm,
   RESPONSIBLE_LABELS,

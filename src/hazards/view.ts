@@ -10,7 +10,7 @@ import {
   SUPERVISION_LABELS,
   trafficLight,
 } from '../domain/index.js';
-import type { HazardCardView } from '../feishu/cards/hazard-card.js';
+import type { HazardCardView } from './cards/hazard-card.js';
 import { type HazardRecord, peopleByIds } from './repository.js';
 
 const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {

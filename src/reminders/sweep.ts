@@ -42,8 +42,8 @@ import {
   type SupervisionLevel,
   stepAnchorRange,
 } from '../domain/index.js';
-import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../feishu/cards/reminders.js';
 import { insertOutboxRows, type NewOutboxRow, type OutgoingMessage, sendRow } from '../feishu/outbox.js';
+import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from './cards.js';
 import {
   dueUnits,
   intArray,

@@ -13,7 +13,7 @@ import {
 import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { enqueueMessage, withBufferedOutbox } from '../../src/feishu/outbox.js';
-import { refreshHazardCards, registerHazardCard, renderHazardCard } from '../../src/hazards/cards.js';
+import { refreshHazardCards, registerHazardCard, renderHazardCard } from '../../src/hazards/cards/delivery.js';
 import { submitReportForm } from '../../src/hazards/report.js';
 import { findPersonByOpenId, loadHazard } from '../../src/hazards/repository.js';
 import { buildHazardView } from '../../src/hazards/view.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateCard } from '../../src/dev/feishu-sim/index.js';
 import { createCalendar } from '../../src/domain/calendar.js';
-import { buildHazardCard, byteLength, type HazardCardView } from '../../src/feishu/cards/hazard-card.js';
-import { buildEnterprisePickCard, buildReportFormCard } from '../../src/feishu/cards/report-form.js';
+import { buildHazardCard, byteLength, type HazardCardView } from '../../src/hazards/cards/hazard-card.js';
+import { buildEnterprisePickCard, buildReportFormCard } from '../../src/hazards/cards/report-form.js';
 import { checkReportForm, FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
 
 const calendar = createCalendar();

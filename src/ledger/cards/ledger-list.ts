@@ -1,6 +1,6 @@
 /** The `我的` list card (and the digest's list buttons): open hazards, colour-coded, paged with 下一页. JSON 2.0. */
 import type { TrafficLight } from '../../domain/hazard.js';
-import { tappableHazard } from './hazard-link.js';
+import { tappableHazard } from '../../hazards/cards/hazard-link.js';
 
 export interface ListCardItem {
   code: string;

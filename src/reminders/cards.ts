@@ -2,7 +2,7 @@
  * Reminder, escalation and daily digest cards (督办提醒 / 升级 / 每日简报). JSON 2.0, `update_multi: true`.
  * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
  */
-import { showHazardValue, tappableHazard } from './hazard-link.js';
+import { showHazardValue, tappableHazard } from '../hazards/cards/hazard-link.js';
 
 export type ReminderChannel = 'card' | 'mention' | 'urgent';
 

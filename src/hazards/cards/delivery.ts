@@ -3,10 +3,10 @@
  * one of them after a change — patched in place, or re-sent when older than Feishu's 14-day update limit.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { hazardCards, outbox } from '../db/schema/index.js';
-import { buildHazardCard, type CardAudience, type HazardCardView } from '../feishu/cards/hazard-card.js';
-import { type CardUpdate, enqueueCardUpdates, enqueueMessage, flushBufferedOutbox } from '../feishu/outbox.js';
+import type { Db } from '../../db/client.js';
+import { hazardCards, outbox } from '../../db/schema/index.js';
+import { type CardUpdate, enqueueCardUpdates, enqueueMessage, flushBufferedOutbox } from '../../feishu/outbox.js';
+import { buildHazardCard, type CardAudience, type HazardCardView } from './hazard-card.js';
 
 /** Why a card was sent; it keeps its title through updates. */
 export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
