@@ -2,6 +2,7 @@
  * Reminder, escalation and daily digest cards (督办提醒 / 升级 / 每日简报). JSON 2.0, `update_multi: true`.
  * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
  */
+import { cardValue, type ListFilter } from '../feishu/card-actions.js';
 import { showHazardValue, tappableHazard } from '../hazards/cards/hazard-link.js';
 
 export type ReminderChannel = 'card' | 'mention' | 'urgent';
@@ -188,13 +189,13 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
 }
 
 /** A button that sends the clicker a list of hazards (chat/queries.ts); without a scope, the clicker's own. */
-function listButton(text: string, filter: string, scope: string | undefined, type = 'default') {
+function listButton(text: string, filter: ListFilter, scope: string | undefined, type = 'default') {
   return {
     tag: 'button',
     text: { tag: 'plain_text', content: text },
     type,
     size: 'small',
-    behaviors: [{ type: 'callback', value: scope ? { action: 'list', filter, scope } : { action: 'list', filter } }],
+    behaviors: [{ type: 'callback', value: cardValue('list', scope ? { filter, scope } : { filter }) }],
   };
 }
 
