@@ -6,7 +6,7 @@ import { type HazardAction, parseHazardCode } from '../domain/index.js';
 import type { CardActionName } from '../feishu/card-actions.js';
 import type { CardActionResponse } from '../feishu/events.js';
 import { performHazardAction } from '../hazards/actions.js';
-import { renderHazardCard } from '../hazards/cards/delivery.js';
+import { renderHazardCard } from '../hazards/cards/living-card.js';
 import { buildEnterprisePickCard } from '../hazards/cards/report-form.js';
 import {
   completeReport,

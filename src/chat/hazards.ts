@@ -7,7 +7,8 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { type Calendar, canView, parseHazardCode } from '../domain/index.js';
 import type { FeishuClient } from '../feishu/client.js';
-import { registerHazardCard, renderHazardCard } from '../hazards/cards/delivery.js';
+import { registerHazardCard } from '../hazards/cards/delivery.js';
+import { renderHazardCard } from '../hazards/cards/living-card.js';
 import { buildNoticeCard, buildPhotoOfferCard, buildReportFormCard } from '../hazards/cards/report-form.js';
 import { attachPhotos, type IncomingPhoto } from '../hazards/photos.js';
 import {

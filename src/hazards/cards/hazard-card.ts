@@ -44,10 +44,23 @@ export interface HazardCardView {
     contingency: string;
   } | null;
   reportedAt: string;
+  /** The last step someone took (not a remark or a photo): what the cards' headline and status line tell. */
+  latestStep: LatestStep | null;
   /** Oldest first; each "MM-DD HH:mm 张三 提交整改：…". */
   trail: { at: string; who: string; text: string }[];
   photos: { stage: 'report' | 'rectification'; imageKey: string }[];
 }
+
+/** A step of the hazard's loop, as its cards tell it. `at`: "MM-DD HH:mm". */
+export type LatestStep = { who: string; at: string } & (
+  | { type: 'acknowledged' }
+  | { type: 'rectification_submitted' }
+  | { type: 'extension_requested'; newDeadline: string }
+  | { type: 'extension_approved'; newDeadline: string }
+  | { type: 'extension_refused'; reason: string | null }
+  | { type: 'accepted' }
+  | { type: 'rejected'; reason: string }
+);
 
 export interface HazardCardOptions {
   audience: CardAudience;
