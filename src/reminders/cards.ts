@@ -42,6 +42,12 @@ function plain(text: string): string {
   return text.replace(/[<>*_~`[\]]/g, (c) => `\\${c}`);
 }
 
+/** In a group: @ everyone told, above the hazards. */
+const mentionLine = (openIds: string[]) => ({
+  tag: 'markdown',
+  content: `${openIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
+});
+
 function headline(input: ReminderCardInput): { title: string; template: string } {
   if (input.overdueDays === null) {
     if (input.daysLeft !== null && input.stepLabel.includes('期限')) {
@@ -78,12 +84,7 @@ export function buildReminderCard(input: ReminderCardInput): object {
       ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
       : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
   const elements: object[] = [];
-  if (input.mentionOpenIds?.length) {
-    elements.push({
-      tag: 'markdown',
-      content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
-    });
-  }
+  if (input.mentionOpenIds?.length) elements.push(mentionLine(input.mentionOpenIds));
   elements.push(
     { tag: 'markdown', content: lines.join('\n') },
     { tag: 'markdown', content: act },
@@ -148,12 +149,7 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
   const template = overdue > 0 && (loud || major) ? 'red' : 'orange';
   const shown = items.slice(0, REMINDER_LIST_SHOWN);
   const elements: object[] = [];
-  if (input.mentionOpenIds?.length) {
-    elements.push({
-      tag: 'markdown',
-      content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
-    });
-  }
+  if (input.mentionOpenIds?.length) elements.push(mentionLine(input.mentionOpenIds));
   elements.push(
     {
       tag: 'markdown',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cardActionValueSchema, parseCardActionValue } from '../../src/feishu/card-actions.js';
-import { buildHazardCard, type HazardCardView } from '../../src/hazards/cards/hazard-card.js';
+import { buildHazardCard } from '../../src/hazards/cards/hazard-card.js';
 import {
   buildEnterprisePickCard,
   buildPhotoOfferCard,
@@ -9,6 +9,7 @@ import {
 import { FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
 import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
 import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
+import { hazardCardView } from '../support/hazard-card-view.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: cards are walked as JSON.
 type Json = any;
@@ -28,38 +29,7 @@ function callbacks(card: unknown): { values: unknown[]; fields: string[] } {
   return { values, fields };
 }
 
-const hazard = (overrides: Partial<HazardCardView>): HazardCardView => ({
-  code: 'YH-2026-000001',
-  status: 'rectifying',
-  statusLabel: '整改中',
-  grade: 'general',
-  flags: '一般隐患',
-  light: 'green',
-  overdue: false,
-  enterprise: { name: '某化工', verified: true },
-  regionName: '城关镇',
-  departmentName: null,
-  sector: '工贸',
-  description: '描述',
-  location: '位置',
-  measures: '措施',
-  standard: '标准',
-  deadline: '2026-03-10',
-  basis: null,
-  suspended: false,
-  supervisionLabel: null,
-  reporterName: '检查员',
-  responsibleName: '老板',
-  acknowledged: false,
-  rectification: null,
-  extension: null,
-  governancePlan: null,
-  reportedAt: '2026-03-02 10:00',
-  latestStep: null,
-  trail: [],
-  photos: [],
-  ...overrides,
-});
+const hazard = hazardCardView;
 
 describe('the schema of card actions', () => {
   it('parses every value the card builders emit, and names every form field they carry', () => {

@@ -5,42 +5,12 @@ import { buildHazardCard, byteLength, type HazardCardView } from '../../src/haza
 import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
 import { buildEnterprisePickCard, buildReportFormCard } from '../../src/hazards/cards/report-form.js';
 import { checkReportForm, FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
+import { hazardCardView } from '../support/hazard-card-view.js';
 
 const calendar = createCalendar();
 const now = new Date('2026-03-02T02:00:00Z');
 
-const view = (overrides: Partial<HazardCardView> = {}): HazardCardView => ({
-  code: 'YH-2026-000001',
-  status: 'rectifying',
-  statusLabel: '整改中',
-  grade: 'general',
-  flags: '一般隐患',
-  light: 'green',
-  overdue: false,
-  enterprise: { name: '某化工', verified: true },
-  regionName: '城关镇',
-  departmentName: '应急局',
-  sector: '危险化学品',
-  description: '描述',
-  location: '位置',
-  measures: '措施',
-  standard: '标准',
-  deadline: '2026-03-10',
-  basis: null,
-  suspended: false,
-  supervisionLabel: null,
-  reporterName: '检查员',
-  responsibleName: '老板',
-  acknowledged: false,
-  rectification: null,
-  extension: null,
-  governancePlan: null,
-  reportedAt: '2026-03-02 10:00',
-  latestStep: null,
-  trail: [],
-  photos: [],
-  ...overrides,
-});
+const view = hazardCardView;
 
 const buttons = (card: object) =>
   (JSON.stringify(card).match(/"tag":"button","text":\{"tag":"plain_text","content":"([^"]+)"/g) ?? []).map(
