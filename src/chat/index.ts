@@ -75,6 +75,7 @@ async function handleMessage(event: MessageReceivedEvent, deps: ChatDeps, downlo
   if (message.message_type !== 'text' && message.message_type !== 'post') return;
   const text = message.message_type === 'post' ? readPostText(message.content) : readText(message.content);
   const command = text === undefined ? null : parseCommand(text);
+  const reply: ChatTarget = { replyTo: message.message_id };
   if (command?.name === 'report' && openId) {
     await startReport(deps, { openId, replyTo: message.message_id, inGroup });
     return;
@@ -90,16 +91,16 @@ async function handleMessage(event: MessageReceivedEvent, deps: ChatDeps, downlo
     return;
   }
   if (command?.name === 'show' && openId) {
-    await showHazard(deps, { openId, argument: command.argument, to: { replyTo: message.message_id } });
+    await showHazard(deps, { openId, argument: command.argument, to: reply });
     return;
   }
-  if (command && openId && (await answerQuery(deps, command, openId, { replyTo: message.message_id }))) return;
+  if (command && openId && (await answerQuery(deps, command, openId, reply))) return;
   if (!command) {
     // In a group the bot only hears @mentions; an unknown one gets help. In one-to-one chat, too.
-    await answer(deps, { replyTo: message.message_id }, null);
+    await answer(deps, reply, null);
     return;
   }
-  await answer(deps, { replyTo: message.message_id }, command);
+  await answer(deps, reply, command);
 }
 
 async function handleMenu(event: BotMenuEvent, deps: ChatDeps): Promise<void> {
