@@ -11,8 +11,8 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { bindRegionChat } from '../directory/store.js';
-import { enqueueReply } from '../feishu/outbox.js';
 import { findPersonByOpenId } from '../hazards/repository.js';
+import { enqueueAnswer, textAnswer } from './answer.js';
 
 export interface BindRequest {
   openId: string;
@@ -28,7 +28,7 @@ const HOW = '请在乡镇安全生产工作群里 @我 发送「绑定 乡镇名
 
 export async function bindGroup(deps: { db: Db; notifyOutbox: () => void }, request: BindRequest): Promise<void> {
   const text = await bind(deps.db, request);
-  await enqueueReply(deps.db, { messageId: request.replyTo, msgType: 'text', content: { text }, topic: 'bind' });
+  await enqueueAnswer(deps.db, { replyTo: request.replyTo }, textAnswer(text, 'bind'));
   deps.notifyOutbox();
 }
 

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { unbindTownshipChat } from '../directory/township-chat.js';
-import type { InboundEvent } from '../feishu/events.js';
+import type { BotAddedToChatEvent, BotRemovedFromChatEvent } from '../feishu/events.js';
 import { enqueueMessage } from '../feishu/outbox.js';
 
 export interface GroupMembershipDeps {
@@ -22,21 +22,16 @@ export interface GroupMembershipDeps {
   notifyOutbox: () => void;
 }
 
-interface MembershipEvent {
-  chat_id?: string;
-  name?: string;
-  operator_id?: { open_id?: string };
-}
-
-function readEvent(event: InboundEvent): { chatId: string; name: string | undefined; operator: string | null } | null {
-  const body = event.event as MembershipEvent;
+function readEvent(
+  body: BotAddedToChatEvent | BotRemovedFromChatEvent,
+): { chatId: string; name: string | undefined; operator: string | null } | null {
   if (!body.chat_id) return null;
   return { chatId: body.chat_id, name: body.name?.trim() || undefined, operator: body.operator_id?.open_id ?? null };
 }
 
 const HELP = '发送「@我 帮助」查看我能做什么。';
 
-export async function welcomeGroup(deps: GroupMembershipDeps, event: InboundEvent): Promise<void> {
+export async function welcomeGroup(deps: GroupMembershipDeps, event: BotAddedToChatEvent): Promise<void> {
   const chat = readEvent(event);
   if (!chat) return;
   const bound = rowsOf<{ name: string }>(
@@ -72,7 +67,7 @@ async function townshipsLedBy(db: Db, openId: string): Promise<string[]> {
   ).map((r) => r.name);
 }
 
-export async function unbindRemovedGroup(deps: GroupMembershipDeps, event: InboundEvent): Promise<void> {
+export async function unbindRemovedGroup(deps: GroupMembershipDeps, event: BotRemovedFromChatEvent): Promise<void> {
   const chat = readEvent(event);
   if (!chat) return;
   const regions = await unbindTownshipChat(deps.db, { chatId: chat.chatId, chatName: chat.name, why: 'bot_removed' });

@@ -2,17 +2,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { Calendar, EscalationPolicy } from '../domain/index.js';
-import { buildHelpCard } from '../feishu/cards/help.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
-import type { InboundEvent } from '../feishu/events.js';
-import { enqueueMessage, enqueueReply } from '../feishu/outbox.js';
+import type { BotMenuEvent, MessageReceivedEvent } from '../feishu/events.js';
 import type { IncomingPhoto } from '../hazards/photos.js';
+import { type ChatTarget, cardAnswer, enqueueAnswer } from './answer.js';
 import { bindGroup } from './bind-group.js';
+import { answerCardAction } from './card-action-router.js';
 import { type Command, type CommandName, MENU_KEYS, parseCommand } from './commands.js';
 import { unbindRemovedGroup, welcomeGroup } from './group-membership.js';
-import { downloadPhotos, handleHazardCardAction, showHazard, startReport, storePhotos } from './hazards.js';
-import { answerListAction, answerQuery } from './queries.js';
+import { downloadPhotos, showHazard, startReport, storePhotos } from './hazards.js';
+import { buildHelpCard } from './help-card.js';
+import { answerQuery } from './queries.js';
 
 export interface ChatDeps {
   db: Db;
@@ -28,47 +29,31 @@ export interface ChatDeps {
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage' | 'uploadFile'>;
 }
 
-/** Where an answer goes: a reply to the message that asked, or a new message to the person (menu clicks). */
-type AnswerTarget = { replyTo: string } | { openId: string };
-
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {
   // Each handler writes through the dispatcher's transaction, so its answer and "event handled" commit together.
   // Photos are downloaded before the transaction that stores them (the dispatcher's preparation), never inside.
   dispatcher.onEvent(
     'im.message.receive_v1',
-    (event, { db, prepared }) => handleMessage(event, { ...deps, db }, prepared as IncomingPhoto[] | undefined),
+    (event, { db, prepared }) => handleMessage(event.event, { ...deps, db }, prepared as IncomingPhoto[] | undefined),
     {
       prepare: (event) => {
-        const photos = photoMessage(event);
+        const photos = photoMessage(event.event);
         return photos ? () => downloadPhotos(deps, photos) : null;
       },
     },
   );
-  dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event, { ...deps, db }));
-  dispatcher.onEvent('im.chat.member.bot.added_v1', (event, { db }) => welcomeGroup({ ...deps, db }, event));
-  dispatcher.onEvent('im.chat.member.bot.deleted_v1', (event, { db }) => unbindRemovedGroup({ ...deps, db }, event));
-  // Card buttons carry `value.action`; features register theirs as they land. Anything else is a stale or foreign card.
-  dispatcher.onCardAction(async (action) => {
-    const listAnswer = await answerListAction(deps, action);
-    if (listAnswer) return listAnswer;
-    const hazardAnswer = await handleHazardCardAction(deps, action);
-    if (hazardAnswer) {
-      deps.notifyOutbox();
-      return hazardAnswer;
-    }
-    deps.logger.info({ operator: action.operatorOpenId, value: action.value }, 'card action without a handler');
-    return { toast: { type: 'warning', content: '该卡片已过期或不支持此操作，请发送「帮助」查看可用功能' } };
-  });
-}
-
-interface ReceivedMessage {
-  sender?: { sender_id?: { open_id?: string }; sender_type?: string };
-  message?: { message_id?: string; chat_id?: string; chat_type?: string; message_type?: string; content?: string };
+  dispatcher.onEvent('application.bot.menu_v6', (event, { db }) => handleMenu(event.event, { ...deps, db }));
+  dispatcher.onEvent('im.chat.member.bot.added_v1', (event, { db }) => welcomeGroup({ ...deps, db }, event.event));
+  dispatcher.onEvent('im.chat.member.bot.deleted_v1', (event, { db }) =>
+    unbindRemovedGroup({ ...deps, db }, event.event),
+  );
+  // Card buttons carry `value.action`, one handler each (card-action-router.ts).
+  dispatcher.onCardAction((action) => answerCardAction(deps, action));
 }
 
 /** The photos a received message carries, if it is an image (or a post with images) in one-to-one chat. */
-function photoMessage(event: InboundEvent): { openId: string; messageId: string; imageKeys: string[] } | null {
-  const { sender, message } = event.event as ReceivedMessage;
+function photoMessage(event: MessageReceivedEvent): { openId: string; messageId: string; imageKeys: string[] } | null {
+  const { sender, message } = event;
   const openId = sender?.sender_id?.open_id;
   if (!message?.message_id || sender?.sender_type === 'app' || !openId || message.chat_type === 'group') return null;
   if (message.message_type !== 'image' && message.message_type !== 'post') return null;
@@ -76,8 +61,8 @@ function photoMessage(event: InboundEvent): { openId: string; messageId: string;
   return imageKeys.length > 0 ? { openId, messageId: message.message_id, imageKeys } : null;
 }
 
-async function handleMessage(event: InboundEvent, deps: ChatDeps, downloaded?: IncomingPhoto[]): Promise<void> {
-  const { sender, message } = event.event as ReceivedMessage;
+async function handleMessage(event: MessageReceivedEvent, deps: ChatDeps, downloaded?: IncomingPhoto[]): Promise<void> {
+  const { sender, message } = event;
   if (!message?.message_id || sender?.sender_type === 'app') return;
   const openId = sender?.sender_id?.open_id;
   const inGroup = message.chat_type === 'group';
@@ -92,6 +77,7 @@ async function handleMessage(event: InboundEvent, deps: ChatDeps, downloaded?: I
   if (message.message_type !== 'text' && message.message_type !== 'post') return;
   const text = message.message_type === 'post' ? readPostText(message.content) : readText(message.content);
   const command = text === undefined ? null : parseCommand(text);
+  const reply: ChatTarget = { replyTo: message.message_id };
   if (command?.name === 'report' && openId) {
     await startReport(deps, { openId, replyTo: message.message_id, inGroup });
     return;
@@ -107,42 +93,34 @@ async function handleMessage(event: InboundEvent, deps: ChatDeps, downloaded?: I
     return;
   }
   if (command?.name === 'show' && openId) {
-    await showHazard(deps, { openId, argument: command.argument, to: { replyTo: message.message_id } });
+    await showHazard(deps, { openId, argument: command.argument, to: reply });
     return;
   }
-  if (command && openId && (await answerQuery(deps, command, openId, { replyTo: message.message_id }))) return;
+  if (command && openId && (await answerQuery(deps, command, openId, reply))) return;
   if (!command) {
     // In a group the bot only hears @mentions; an unknown one gets help. In one-to-one chat, too.
-    await answer(deps, { replyTo: message.message_id }, null);
+    await answer(deps, reply, null);
     return;
   }
-  await answer(deps, { replyTo: message.message_id }, command);
+  await answer(deps, reply, command);
 }
 
-async function handleMenu(event: InboundEvent, deps: ChatDeps): Promise<void> {
-  const e = event.event as { operator?: { operator_id?: { open_id?: string } }; event_key?: string };
-  const openId = e.operator?.operator_id?.open_id;
-  if (!openId || !e.event_key || !MENU_KEYS.has(e.event_key)) return;
-  if (e.event_key === 'report') {
+async function handleMenu(event: BotMenuEvent, deps: ChatDeps): Promise<void> {
+  const openId = event.operator?.operator_id?.open_id;
+  const key = event.event_key;
+  if (!openId || !key || !MENU_KEYS.has(key)) return;
+  if (key === 'report') {
     await startReport(deps, { openId, inGroup: false });
     return;
   }
-  if (await answerQuery(deps, { name: e.event_key, argument: '' }, openId, { openId })) return;
-  await answer(deps, { openId }, { name: e.event_key as CommandName, argument: '' });
+  if (await answerQuery(deps, { name: key, argument: '' }, openId, { openId })) return;
+  await answer(deps, { openId }, { name: key as CommandName, argument: '' });
 }
 
-async function answer(deps: ChatDeps, target: AnswerTarget, command: Command | null): Promise<void> {
+/** The help card: asked for (帮助), or for a command it did not recognise (`command` null). */
+async function answer(deps: ChatDeps, target: ChatTarget, command: Command | null): Promise<void> {
   const card = buildHelpCard(command === null ? '没有识别到指令。可以发送以下指令：' : undefined);
-  if ('replyTo' in target) {
-    await enqueueReply(deps.db, { messageId: target.replyTo, msgType: 'interactive', content: card, topic: 'help' });
-  } else {
-    await enqueueMessage(deps.db, {
-      to: { openId: target.openId },
-      msgType: 'interactive',
-      content: card,
-      topic: 'help',
-    });
-  }
+  await enqueueAnswer(deps.db, target, cardAnswer(card, 'help'));
   deps.notifyOutbox();
 }
 

@@ -12,11 +12,11 @@ import { departments, enterprises, hazards, regions } from '../db/schema/index.j
 import { parseScope } from '../directory/model.js';
 import { addCalendarDays, type Calendar } from '../domain/index.js';
 import { STATUS_LABELS } from '../domain/vocabulary.js';
-import { buildListCard, type ListCardItem } from '../feishu/cards/ledger-list.js';
-import { buildStatsCard, buildStatutoryCard } from '../feishu/cards/ledger-stats.js';
+import { cardValue, type ListFilter } from '../feishu/card-actions.js';
 import type { FeishuClient } from '../feishu/client.js';
-import type { CardAction, CardActionResponse } from '../feishu/events.js';
-import { enqueueMessage, enqueueReply, type OutgoingMessage } from '../feishu/outbox.js';
+import type { CardActionResponse } from '../feishu/events.js';
+import { buildListCard, type ListCardItem } from '../ledger/cards/ledger-list.js';
+import { buildStatsCard, buildStatutoryCard } from '../ledger/cards/ledger-stats.js';
 import { overdueCondition } from '../ledger/filters.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
@@ -30,6 +30,8 @@ import {
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
+import { type ChatAnswer, type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
+import type { CardClick } from './card-click.js';
 
 export interface QueryDeps {
   db: Db;
@@ -40,16 +42,7 @@ export interface QueryDeps {
   feishu: Pick<FeishuClient, 'uploadFile'>;
 }
 
-/** A reply to the message that asked, or a new message to the person (menu clicks). */
-export type QueryTarget = { replyTo: string } | { openId: string };
-
 const PAGE_SIZE = 8;
-/** The card action that pages a list; the digest (issue 6) sends `list`. */
-export const LIST_PAGE_ACTION = 'ledger_page';
-
-/** The lists a button can ask for: 我的 shows `open`; the digest's buttons the others. */
-const LIST_FILTERS = ['open', 'overdue', 'due_soon', 'new'] as const;
-type ListFilter = (typeof LIST_FILTERS)[number];
 const LIST_TITLES: Record<ListFilter, string> = {
   open: '我的隐患（未闭环）',
   overdue: '超期隐患',
@@ -60,20 +53,13 @@ const LIST_TITLES: Record<ListFilter, string> = {
 const NOT_IN_DIRECTORY =
   '你还不在组织名录中，暂时无法查看隐患。请联系管理员把你加入名录（人员表中填写手机号或飞书 OpenID）。';
 
-async function send(
-  deps: QueryDeps,
-  target: QueryTarget,
-  msgType: OutgoingMessage['msgType'],
-  content: unknown,
-  topic: string,
-) {
-  if ('replyTo' in target) await enqueueReply(deps.db, { messageId: target.replyTo, msgType, content, topic });
-  else await enqueueMessage(deps.db, { to: { openId: target.openId }, msgType, content, topic });
+async function send(deps: QueryDeps, target: ChatTarget, answer: ChatAnswer) {
+  await enqueueAnswer(deps.db, target, answer);
   deps.notifyOutbox();
 }
 
-const sendText = (deps: QueryDeps, target: QueryTarget, text: string, topic: string) =>
-  send(deps, target, 'text', { text }, topic);
+const sendText = (deps: QueryDeps, target: ChatTarget, text: string, topic: string) =>
+  send(deps, target, textAnswer(text, topic));
 
 /** 全县, or the names of the regions/departments/units a scope covers, or 我负责和上报的. */
 export async function describeScope(db: Db, scope: ResolvedScope): Promise<string> {
@@ -167,28 +153,27 @@ async function listCard(
     items,
     page: input.page,
     next: page.nextCursor
-      ? {
-          action: LIST_PAGE_ACTION,
+      ? cardValue('ledger_page', {
           filter: input.filter,
           cursor: page.nextCursor,
           page: input.page + 1,
           ...(input.scopeKey ? { scope: input.scopeKey } : {}),
-        }
+        })
       : null,
     emptyText: input.filter === 'open' ? '没有未闭环的隐患。' : '没有符合条件的隐患。',
   });
 }
 
 /** `我的` */
-export async function answerMine(deps: QueryDeps, input: { openId: string; to: QueryTarget }): Promise<void> {
+export async function answerMine(deps: QueryDeps, input: { openId: string; to: ChatTarget }): Promise<void> {
   const viewer = await findViewerByOpenId(deps.db, input.openId);
   if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'mine');
   const card = await listCard(deps, viewer, { filter: 'open', page: 1 });
-  await send(deps, input.to, 'interactive', card, 'mine');
+  await send(deps, input.to, cardAnswer(card, 'mine'));
 }
 
 /** `台账`: the xlsx of the asker's scope, built and uploaded here (after the ack), then sent through the outbox. */
-export async function answerLedger(deps: QueryDeps, input: { openId: string; to: QueryTarget }): Promise<void> {
+export async function answerLedger(deps: QueryDeps, input: { openId: string; to: ChatTarget }): Promise<void> {
   const viewer = await findViewerByOpenId(deps.db, input.openId);
   if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'ledger');
   const now = deps.clock.now();
@@ -212,13 +197,13 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
   if (rows === 0) return sendText(deps, input.to, `${scopeName}范围内暂无隐患记录，台账为空。`, 'ledger');
   const fileName = `隐患台账-${scopeName.slice(0, 30)}-${deps.calendar.localDate(now)}.xlsx`;
   const fileKey = await deps.feishu.uploadFile({ file: Buffer.concat(chunks), fileName, fileType: 'xls' });
-  await send(deps, input.to, 'file', { file_key: fileKey }, 'ledger');
+  await send(deps, input.to, { msgType: 'file', content: { file_key: fileKey }, topic: 'ledger' });
 }
 
 /** `统计`, or `统计 2026Q3` / `统计 2026` for the statutory table. */
 export async function answerStats(
   deps: QueryDeps,
-  input: { openId: string; argument: string; to: QueryTarget },
+  input: { openId: string; argument: string; to: ChatTarget },
 ): Promise<void> {
   const viewer = await findViewerByOpenId(deps.db, input.openId);
   if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'stats');
@@ -236,44 +221,40 @@ export async function answerStats(
       );
     }
     const table = await statutoryTable(deps.db, { where, period, calendar: deps.calendar });
-    return send(deps, input.to, 'interactive', buildStatutoryCard({ scopeName, table }), 'stats');
+    return send(deps, input.to, cardAnswer(buildStatutoryCard({ scopeName, table }), 'stats'));
   }
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
-  await send(deps, input.to, 'interactive', buildStatsCard({ scopeName, stats }), 'stats');
+  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats }), 'stats'));
 }
 
-/**
- * Card actions of the lists: `下一页` (`ledger_page`) and the digest's buttons (`list`). Answers with the new card in
- * place of the clicked one; null when the action is not ours.
- */
-export async function answerListAction(deps: QueryDeps, action: CardAction): Promise<CardActionResponse | null> {
-  const value = action.value;
-  if (value.action !== LIST_PAGE_ACTION && value.action !== 'list') return null;
-  const filter = (LIST_FILTERS as readonly string[]).includes(String(value.filter))
-    ? (value.filter as ListFilter)
-    : 'open';
-  const viewer = await findViewerByOpenId(deps.db, action.operatorOpenId);
+/** 下一页 on a list card: the next page in place of the clicked one. */
+export async function nextListPage(deps: QueryDeps, click: CardClick<'ledger_page'>): Promise<CardActionResponse> {
+  const { filter, scope, cursor, page } = click.value;
+  return answerWithList(deps, click, { filter, scopeKey: scope, cursor, page }, async (card) => ({
+    card: { type: 'raw', data: card },
+  }));
+}
+
+/** A list button of the digest: the digest stays as it is, the list arrives as a new message to the clicker. */
+export async function sendListFromDigest(deps: QueryDeps, click: CardClick<'list'>): Promise<CardActionResponse> {
+  const { filter, scope } = click.value;
+  return answerWithList(deps, click, { filter, scopeKey: scope, page: 1 }, async (card) => {
+    await enqueueAnswer(deps.db, { openId: click.operatorOpenId }, cardAnswer(card, 'list'));
+    return { toast: { type: 'info', content: '已发送列表' } };
+  });
+}
+
+/** The list the *clicker* may see (never the scope of whoever got the card), handed to `answer`. */
+async function answerWithList<A extends 'ledger_page' | 'list'>(
+  deps: QueryDeps,
+  click: CardClick<A>,
+  input: Parameters<typeof listCard>[2],
+  answer: (card: object) => Promise<CardActionResponse>,
+): Promise<CardActionResponse> {
+  const viewer = await findViewerByOpenId(deps.db, click.operatorOpenId);
   if (!viewer) return { toast: { type: 'warning', content: NOT_IN_DIRECTORY } };
-  const page = Number.isSafeInteger(value.page) ? Number(value.page) : 1;
   try {
-    const card = await listCard(deps, viewer, {
-      filter,
-      scopeKey: typeof value.scope === 'string' ? value.scope : undefined,
-      cursor: value.action === LIST_PAGE_ACTION && typeof value.cursor === 'string' ? value.cursor : undefined,
-      page,
-    });
-    if (value.action === 'list') {
-      // The digest stays as it is: the list arrives as a new message.
-      await enqueueMessage(deps.db, {
-        to: { openId: action.operatorOpenId },
-        msgType: 'interactive',
-        content: card,
-        topic: 'list',
-      });
-      deps.notifyOutbox();
-      return { toast: { type: 'info', content: '已发送列表' } };
-    }
-    return { card: { type: 'raw', data: card } };
+    return await answer(await listCard(deps, viewer, input));
   } catch (error) {
     if (error instanceof CursorError)
       return { toast: { type: 'warning', content: '该列表已过期，请重新发送「我的」' } };
@@ -286,7 +267,7 @@ export async function answerQuery(
   deps: QueryDeps,
   command: { name: string; argument: string },
   openId: string,
-  to: QueryTarget,
+  to: ChatTarget,
 ): Promise<boolean> {
   if (command.name === 'mine') await answerMine(deps, { openId, to });
   else if (command.name === 'ledger') await answerLedger(deps, { openId, to });

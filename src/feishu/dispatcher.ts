@@ -29,7 +29,10 @@ import { withBufferedOutbox } from './outbox.js';
  * handler's effects (state changes, outbox rows) and "handled" commit together — exactly once, even across a crash.
  * `context.prepared` is what the event's preparation fetched (see EventPreparation).
  */
-export type EventHandler = (event: InboundEvent, context: { db: Db; prepared?: unknown }) => Promise<void>;
+export type EventHandler<K extends string = string> = (
+  event: InboundEvent<K>,
+  context: { db: Db; prepared?: unknown },
+) => Promise<void>;
 
 /**
  * Slow external work an event needs before its writes (downloading a photo): a function that does it, or null when
@@ -37,7 +40,7 @@ export type EventHandler = (event: InboundEvent, context: { db: Db; prepared?: u
  * its transaction, its row locks and a connection for seconds — and may run again if the handling is retried,
  * so it must not change anything that matters (fetching and re-uploading a photo is fine).
  */
-export type EventPreparation = (event: InboundEvent) => (() => Promise<unknown>) | null;
+export type EventPreparation<K extends string = string> = (event: InboundEvent<K>) => (() => Promise<unknown>) | null;
 
 interface Registration {
   handler: EventHandler;
@@ -83,8 +86,13 @@ export class FeishuDispatcher {
     this.batcher = new InboundBatcher(deps.db, { onFlush: (rows) => deps.metrics.inboundFlushRows.observe(rows) });
   }
 
-  onEvent(eventType: string, handler: EventHandler, options: { prepare?: EventPreparation } = {}): this {
-    this.eventHandlers.set(eventType, { handler, ...options });
+  onEvent<K extends string>(
+    eventType: K,
+    handler: EventHandler<K>,
+    options: { prepare?: EventPreparation<K> } = {},
+  ): this {
+    // Stored under its event type, so a handler is only ever given events of type K.
+    this.eventHandlers.set(eventType, { handler, ...options } as Registration);
     return this;
   }
 

@@ -1,4 +1,49 @@
-/** The shapes of what Feishu delivers, normalised across event schema 1.0 and 2.0. */
+/**
+ * The shapes of what Feishu delivers, normalised across event schema 1.0 and 2.0. Event bodies are typed from the
+ * SDK's own event handler types (the only place outside feishu/ that needs them is chat/, through the aliases here).
+ */
+import type { EventHandles, RawCardActionEvent } from '@larksuiteoapi/node-sdk';
+
+/**
+ * What arrived over the wire, as the platform documents it but with every field possibly missing: the body is
+ * untrusted JSON (an old schema, a malformed or forged event), so handlers check what they use.
+ */
+export type FromTheWire<T> = T extends readonly (infer U)[]
+  ? FromTheWire<U>[]
+  : T extends object
+    ? { [K in keyof T]?: FromTheWire<T[K]> }
+    : T;
+
+/** Event types the SDK knows (`im.message.receive_v1`, …). */
+export type FeishuEventType = keyof EventHandles & string;
+
+/** The envelope's fields, which the SDK's handler types mix into each body (InboundEvent keeps them apart). */
+type EnvelopeField =
+  | 'event_id'
+  | 'token'
+  | 'create_time'
+  | 'event_type'
+  | 'tenant_key'
+  | 'ts'
+  | 'uuid'
+  | 'type'
+  | 'app_id';
+
+/** The body (`event`) of a Feishu event of type `K`, from the SDK's types. */
+export type EventBody<K extends FeishuEventType> = FromTheWire<
+  Omit<Parameters<NonNullable<EventHandles[K]>>[0], EnvelopeField>
+>;
+
+export type MessageReceivedEvent = EventBody<'im.message.receive_v1'>;
+export type BotMenuEvent = EventBody<'application.bot.menu_v6'>;
+export type BotAddedToChatEvent = EventBody<'im.chat.member.bot.added_v1'>;
+export type BotRemovedFromChatEvent = EventBody<'im.chat.member.bot.deleted_v1'>;
+/** `card.action.trigger`: the SDK's type, plus what a form submit and an input carry (JSON 2.0 cards). */
+export type CardActionTriggerEvent = FromTheWire<
+  RawCardActionEvent & {
+    action?: { form_value?: Record<string, string | string[]>; input_value?: string };
+  }
+>;
 
 export interface FeishuEnvelope {
   schema?: string;
@@ -19,12 +64,13 @@ export interface FeishuEnvelope {
   challenge?: string;
 }
 
-export interface InboundEvent {
+/** An event of type `K`; its body is typed when the SDK knows `K`. */
+export interface InboundEvent<K extends string = string> {
   eventId: string;
-  eventType: string;
+  eventType: K;
   /** The verification token the event carries (v2: header.token; v1: token). */
   token: string | undefined;
-  event: Record<string, unknown>;
+  event: K extends FeishuEventType ? EventBody<K> : Record<string, unknown>;
 }
 
 export class MalformedEventError extends Error {
@@ -48,7 +94,7 @@ export function normaliseEnvelope(envelope: FeishuEnvelope): InboundEvent {
 /** The message id of a received message, the second deduplication key (Feishu may resend under a new event_id). */
 export function messageIdOf(event: InboundEvent): string | undefined {
   if (event.eventType !== 'im.message.receive_v1') return undefined;
-  const message = event.event.message as { message_id?: unknown } | undefined;
+  const { message } = event.event as MessageReceivedEvent;
   return typeof message?.message_id === 'string' ? message.message_id : undefined;
 }
 
@@ -69,19 +115,7 @@ export interface CardAction {
 }
 
 export function toCardAction(event: InboundEvent): CardAction {
-  const e = event.event as {
-    operator?: { open_id?: string };
-    token?: string;
-    action?: {
-      value?: unknown;
-      tag?: string;
-      name?: string;
-      form_value?: Record<string, string | string[]>;
-      input_value?: string;
-      option?: string;
-    };
-    context?: { open_message_id?: string; open_chat_id?: string };
-  };
+  const e = event.event as CardActionTriggerEvent;
   const operatorOpenId = e.operator?.open_id;
   if (!operatorOpenId) throw new MalformedEventError('card.action.trigger without operator.open_id');
   const value = e.action?.value;
@@ -94,7 +128,8 @@ export function toCardAction(event: InboundEvent): CardAction {
     value: value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {},
     tag: e.action?.tag,
     name: e.action?.name,
-    formValue: e.action?.form_value,
+    // Absent fields are left out of form_value rather than sent as null.
+    formValue: e.action?.form_value as CardAction['formValue'],
     inputValue: e.action?.input_value,
     option: e.action?.option,
   };

@@ -11,9 +11,10 @@ import {
   type HazardErrorCode,
   personActor,
 } from '../domain/index.js';
-import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
 import { enqueueMessage } from '../feishu/outbox.js';
-import { type CardKind, type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards.js';
+import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards/delivery.js';
+import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
+import type { CardKind } from './cards/living-card.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import {
   actorOf,

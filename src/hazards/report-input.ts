@@ -4,26 +4,15 @@
  * 定责任人, the unit's principal by default or its safety officer), checked field by field so the form can come back
  * with each error beside its field and every value kept.
  */
+
 import { type Calendar, type HazardGrade, type LocalDate, MAX_DESCRIPTION_LENGTH } from '../domain/index.js';
+import { REPORT_FORM_FIELDS, type ReportFormField } from '../feishu/card-actions.js';
 
 export const SECTORS = ['工贸', '危险化学品', '特种设备', '消防', '燃气', '建筑施工', '交通运输', '其他'] as const;
 
-export const REPORT_FIELDS = [
-  'enterprise',
-  'sector',
-  'level',
-  'description',
-  'location',
-  'measures',
-  'standard',
-  'deadline',
-  'responsible',
-  'suspend',
-  'basis',
-  'funds',
-  'contingency',
-] as const;
-export type ReportField = (typeof REPORT_FIELDS)[number];
+/** The form's field names belong to the chat boundary's schema (feishu/card-actions.ts), which the form card uses too. */
+export const REPORT_FIELDS = REPORT_FORM_FIELDS;
+export type ReportField = ReportFormField;
 
 /** Who rectifies (定责任人), as the form offers it: the unit's officers from the directory. */
 export type ResponsibleChoice = 'principal' | 'safety_officer';

@@ -20,9 +20,9 @@ import {
   type PersonActor,
   reportHazard,
 } from '../domain/index.js';
-import type { CardAudience, HazardCardView } from '../feishu/cards/hazard-card.js';
 import { sendStepsOnReport } from '../reminders/sweep/index.js';
-import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards.js';
+import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards/delivery.js';
+import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import { createDraft, lockOwnDraft, reopenDraft, saveDraftForm, submitDraft } from './drafts.js';
 import {
   checkReportForm,

@@ -10,7 +10,7 @@ import {
   SUPERVISION_LABELS,
   trafficLight,
 } from '../domain/index.js';
-import type { HazardCardView } from '../feishu/cards/hazard-card.js';
+import type { HazardCardView, LatestStep } from './cards/hazard-card.js';
 import { type HazardRecord, peopleByIds } from './repository.js';
 
 const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
@@ -35,6 +35,27 @@ const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
 
 export function describeEvent(type: string, details: Record<string, unknown>): string {
   return EVENT_TEXT[type]?.(details) ?? type;
+}
+
+/** The step a hazard event records, if it is one the cards announce (remarks, photos, flags are not). */
+function stepOf(type: string, d: Record<string, unknown>, who: string, at: string): LatestStep | null {
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null);
+  switch (type) {
+    case 'acknowledged':
+    case 'rectification_submitted':
+    case 'accepted':
+      return { type, who, at };
+    case 'extension_requested':
+      return { type, who, at, newDeadline: String(d.newDeadline) };
+    case 'extension_approved':
+      return { type, who, at, newDeadline: String(d.to) };
+    case 'extension_refused':
+      return { type, who, at, reason: text(d.reason) };
+    case 'rejected':
+      return { type, who, at, reason: text(d.reason) ?? '' };
+    default:
+      return null;
+  }
 }
 
 export async function buildHazardView(
@@ -64,6 +85,14 @@ export async function buildHazardView(
     const local = calendar.toLocal(at);
     return `${local.date} ${local.time}`;
   };
+  const trail = events.map((e) => ({
+    type: e.type,
+    details: (e.details ?? {}) as Record<string, unknown>,
+    at: stamp(e.at).slice(5),
+    who: e.actorId === null ? '系统' : (actors.get(e.actorId)?.name ?? '—'),
+  }));
+  let latestStep: LatestStep | null = null;
+  for (const e of trail) latestStep = stepOf(e.type, e.details, e.who, e.at) ?? latestStep;
   return {
     code: row.code,
     status: hazard.status,
@@ -98,11 +127,8 @@ export async function buildHazardView(
         : null,
     governancePlan: row.governancePlan ?? null,
     reportedAt: stamp(row.reportedAt),
-    trail: events.map((e) => ({
-      at: stamp(e.at).slice(5),
-      who: e.actorId === null ? '系统' : (actors.get(e.actorId)?.name ?? '—'),
-      text: describeEvent(e.type, (e.details ?? {}) as Record<string, unknown>),
-    })),
+    latestStep,
+    trail: trail.map((e) => ({ at: e.at, who: e.who, text: describeEvent(e.type, e.details) })),
     photos: photos
       .filter((p): p is { stage: string; imageKey: string } => p.imageKey !== null)
       .map((p) => ({ stage: p.stage === 'rectification' ? 'rectification' : 'report', imageKey: p.imageKey })),

@@ -7,8 +7,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { addCalendarDays, type Calendar, type DigestSettings } from '../domain/index.js';
-import { buildDigestCard, type DigestItem } from '../feishu/cards/reminders.js';
 import { enqueueMessages } from '../feishu/outbox.js';
+import { buildDigestCard, type DigestItem } from './cards.js';
 
 export interface DigestResult {
   day: string;

@@ -14,7 +14,8 @@ import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
 import { enqueueMessage, withBufferedOutbox } from '../../src/feishu/outbox.js';
-import { refreshHazardCards, registerHazardCard, renderHazardCard } from '../../src/hazards/cards.js';
+import { refreshHazardCards, registerHazardCard } from '../../src/hazards/cards/delivery.js';
+import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
 import { submitReportForm } from '../../src/hazards/report.js';
 import { findPersonByOpenId, loadHazard } from '../../src/hazards/repository.js';
 import { buildHazardView } from '../../src/hazards/view.js';
@@ -234,6 +235,9 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     expect(ack.toast.type).toBe('success');
     expect(buttonTexts(ack.card.data)).not.toContain('确认接收');
     expect(cardText(ack.card.data)).toContain('已确认接收');
+    // The notice now says what happened, and who did it.
+    expect(titleOf(ack.card.data)).toBe(`已确认接收，正在整改｜${code}`);
+    expect(cardText(ack.card.data)).toContain('最新进展：已确认接收，正在整改（企业老板，');
 
     const submitted = await click(
       'ou_boss',
@@ -242,14 +246,21 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       { rectification: '已重新连接接地线，检测 4 欧' },
     );
     expect(submitted.toast.content).toContain('整改已提交');
+    expect(titleOf(submitted.card.data)).toBe(`整改已提交，等待验收｜${code}`);
     // The reporting inspector is asked to verify.
     const verify = await cardAbout('ou_insp', code, '请验收');
     expect(buttonTexts(verify.content)).toEqual(expect.arrayContaining(['验收通过', '驳回']));
     // The reporter's original card (the form) was updated in place.
     await eventually(() => titleOf(service.sim.message(form.messageId)?.content).includes(code) || undefined);
 
+    expect(titleOf(verify.content)).toBe(`整改已提交，请验收｜${code}`);
     const accepted = await click('ou_insp', verify.messageId, { action: 'hazard.accept', code });
     expect(accepted.toast.content).toContain('销号');
+    // The verifier's card no longer asks for verification: it says the hazard was accepted, by whom, and when.
+    expect(titleOf(accepted.card.data)).toBe(`已验收通过，隐患已销号｜${code}`);
+    expect(cardText(accepted.card.data)).not.toContain('请验收');
+    expect(cardText(accepted.card.data)).toMatch(/最新进展：已验收通过，隐患已销号（县检查员，\d\d-\d\d \d\d:\d\d）/);
+    expect(buttonTexts(accepted.card.data)).toEqual([]);
     const row = await hazardRow(code);
     expect(row.status).toBe('closed');
     expect(row.closedAt).not.toBeNull();
@@ -257,6 +268,7 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     // Every card now shows it closed, without buttons.
     await eventually(() => cardText(service.sim.message(notice.messageId)?.content).includes('已销号') || undefined);
     expect(buttonTexts(service.sim.message(notice.messageId)?.content)).toEqual([]);
+    expect(titleOf(service.sim.message(notice.messageId)?.content)).toBe(`已验收通过，隐患已销号｜${code}`);
   });
 
   it('major hazard with suspension: urgent to county, department and township leaders at once; closing lifts it', async () => {
@@ -326,6 +338,8 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       { reject_reason: '接地电阻仍超标' },
     );
     expect(rejected.toast.type).toBe('success');
+    expect(titleOf(rejected.card.data)).toBe(`已驳回：接地电阻仍超标，退回整改｜${code}`);
+    expect(buttonTexts(rejected.card.data)).toEqual([]);
     expect((await hazardRow(code)).status).toBe('rectifying');
     const back = await cardAbout('ou_boss', code, '整改被驳回');
     expect(cardText(back.content)).toContain('接地电阻仍超标');
@@ -365,6 +379,8 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     expect(self.toast.type).toBe('error');
     const approved = await click('ou_insp', decide.messageId, { action: 'hazard.approveExtension', code });
     expect(approved.toast.type).toBe('success');
+    expect(titleOf(approved.card.data)).toBe(`已同意延期至 ${later}｜${code}`);
+    expect(buttonTexts(approved.card.data)).toEqual([]);
     expect((await hazardRow(code)).deadline).toBe(later);
     await eventually(() => texts('ou_boss').some((m) => m.content.text.includes(`新的整改期限为 ${later}`)));
 
@@ -390,6 +406,7 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       { decision_reason: '理由不充分' },
     );
     expect(refused.toast.type).toBe('success');
+    expect(titleOf(refused.card.data)).toBe(`不同意延期：理由不充分，整改期限仍为 ${later}｜${code}`);
     const row = await hazardRow(code);
     expect(row.deadline).toBe(later);
     expect(row.extensionDeadline).toBeNull();
@@ -426,6 +443,37 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     expect((await hazardRow(code)).status).toBe('pending_verification');
     // Only the submission itself (acknowledged + submitted) was added to the trail.
     expect(await eventCount(code)).toBe(before + 2);
+  });
+
+  it('a click whose value is not one the bot emits (an old card, a typo, a forged value) changes nothing', async () => {
+    const { code } = await report('ou_insp');
+    const notice = await cardAbout('ou_boss', code, '整改通知');
+    const before = await eventCount(code);
+    const { draft } = await openForm('ou_insp');
+    const hazardsBefore = (await db().select().from(hazards)).length;
+    const values = [
+      { action: 'hazard.acknowledged', code },
+      { action: 'hazard.acknowledge' },
+      { action: 'hazard.acknowledge', code: 42 },
+      { action: 'report.submit', draft: String(draft) },
+      { action: 'ledger_page', filter: 'everything', cursor: 'x', page: 2 },
+      { code },
+    ];
+    for (const value of values) {
+      const answer = await click('ou_boss', notice.messageId, value, baseForm);
+      expect(answer.toast, JSON.stringify(value)).toEqual({
+        type: 'warning',
+        content: '该卡片已过期或不支持此操作，请发送「帮助」查看可用功能',
+      });
+      expect(answer.card).toBeUndefined();
+    }
+    expect(await eventCount(code)).toBe(before);
+    expect((await hazardRow(code)).acknowledgedAt).toBeNull();
+    expect((await db().select().from(hazards)).length).toBe(hazardsBefore);
+    // The same click with the value the card carries works.
+    expect((await click('ou_boss', notice.messageId, { action: 'hazard.acknowledge', code })).toast.type).toBe(
+      'success',
+    );
   });
 
   it('double clicks: two at once make one transition; the other is told it was done', async () => {

@@ -1,44 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { validateCard } from '../../src/dev/feishu-sim/index.js';
 import { createCalendar } from '../../src/domain/calendar.js';
-import { buildHazardCard, byteLength, type HazardCardView } from '../../src/feishu/cards/hazard-card.js';
-import { buildEnterprisePickCard, buildReportFormCard } from '../../src/feishu/cards/report-form.js';
+import { buildHazardCard, byteLength, type HazardCardView } from '../../src/hazards/cards/hazard-card.js';
+import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
+import { buildEnterprisePickCard, buildReportFormCard } from '../../src/hazards/cards/report-form.js';
 import { checkReportForm, FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
+import { hazardCardView } from '../support/hazard-card-view.js';
 
 const calendar = createCalendar();
 const now = new Date('2026-03-02T02:00:00Z');
 
-const view = (overrides: Partial<HazardCardView> = {}): HazardCardView => ({
-  code: 'YH-2026-000001',
-  status: 'rectifying',
-  statusLabel: '整改中',
-  grade: 'general',
-  flags: '一般隐患',
-  light: 'green',
-  overdue: false,
-  enterprise: { name: '某化工', verified: true },
-  regionName: '城关镇',
-  departmentName: '应急局',
-  sector: '危险化学品',
-  description: '描述',
-  location: '位置',
-  measures: '措施',
-  standard: '标准',
-  deadline: '2026-03-10',
-  basis: null,
-  suspended: false,
-  supervisionLabel: null,
-  reporterName: '检查员',
-  responsibleName: '老板',
-  acknowledged: false,
-  rectification: null,
-  extension: null,
-  governancePlan: null,
-  reportedAt: '2026-03-02 10:00',
-  trail: [],
-  photos: [],
-  ...overrides,
-});
+const view = hazardCardView;
 
 const buttons = (card: object) =>
   (JSON.stringify(card).match(/"tag":"button","text":\{"tag":"plain_text","content":"([^"]+)"/g) ?? []).map(
@@ -89,6 +61,103 @@ describe('hazard card', () => {
     expect(byteLength(card)).toBeLessThanOrEqual(30 * 1024);
     expect(validateCard(card)).toBeNull();
     expect((card as { config: { update_multi: boolean } }).config.update_multi).toBe(true);
+  });
+});
+
+describe('a hazard card after a decision says what happened', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the card is read as JSON, as Feishu would show it.
+  const title = (card: any): string => card.header.title.content;
+  const at = '03-05 09:30';
+  const extension = { byName: '老板', newDeadline: '2026-03-20', reason: '等设备' };
+
+  it('asks for what it was sent for while that stands', () => {
+    const submitted = view({
+      status: 'pending_verification',
+      statusLabel: '待验收',
+      latestStep: { type: 'rectification_submitted', who: '老板', at },
+    });
+    expect(title(renderHazardCard(submitted, 'verifier', 'verify'))).toBe('整改已提交，请验收｜YH-2026-000001');
+    expect(title(renderHazardCard(view({ extension }), 'verifier', 'extension'))).toBe(
+      '延期申请待审批｜YH-2026-000001',
+    );
+    expect(title(renderHazardCard(view(), 'rectifier', 'notice'))).toBe('整改通知｜YH-2026-000001');
+    const rejected = view({ latestStep: { type: 'rejected', who: '检查员', at, reason: '仍超标' } });
+    expect(title(renderHazardCard(rejected, 'rectifier', 'rejected'))).toBe('整改被驳回｜YH-2026-000001');
+  });
+
+  it('验收通过: the verifier’s card no longer says 请验收', () => {
+    const closed = view({
+      status: 'closed',
+      statusLabel: '已销号',
+      latestStep: { type: 'accepted', who: '检查员', at },
+    });
+    const card = renderHazardCard(closed, 'verifier', 'verify');
+    expect(title(card)).toBe('已验收通过，隐患已销号｜YH-2026-000001');
+    expect(JSON.stringify(card)).not.toContain('请验收');
+    expect(JSON.stringify(card)).toContain('最新进展：已验收通过，隐患已销号（检查员，03-05 09:30）');
+    expect(buttons(card)).toEqual([]);
+    // The rectifier's notice and the reporter's card say the same.
+    expect(title(renderHazardCard(closed, 'rectifier', 'notice'))).toBe('已验收通过，隐患已销号｜YH-2026-000001');
+    expect(title(renderHazardCard(closed, 'viewer', 'report'))).toBe('已验收通过，隐患已销号｜YH-2026-000001');
+  });
+
+  it('驳回, 同意延期, 不同意延期, 确认接收, 提交整改: each in the title, with who and when below', () => {
+    const cases: [Partial<HazardCardView>, Parameters<typeof renderHazardCard>[2], string][] = [
+      [
+        { latestStep: { type: 'rejected', who: '检查员', at, reason: '接地电阻仍超标' } },
+        'verify',
+        '已驳回：接地电阻仍超标，退回整改',
+      ],
+      [
+        {
+          deadline: '2026-03-20',
+          latestStep: { type: 'extension_approved', who: '检查员', at, newDeadline: '2026-03-20' },
+        },
+        'extension',
+        '已同意延期至 2026-03-20',
+      ],
+      [
+        { latestStep: { type: 'extension_refused', who: '检查员', at, reason: '理由不充分' } },
+        'extension',
+        '不同意延期：理由不充分，整改期限仍为 2026-03-10',
+      ],
+      [
+        { latestStep: { type: 'extension_refused', who: '检查员', at, reason: null } },
+        'extension',
+        '不同意延期，整改期限仍为 2026-03-10',
+      ],
+      [{ acknowledged: true, latestStep: { type: 'acknowledged', who: '老板', at } }, 'notice', '已确认接收，正在整改'],
+      [
+        { status: 'pending_verification', latestStep: { type: 'rectification_submitted', who: '老板', at } },
+        'notice',
+        '整改已提交，等待验收',
+      ],
+      [
+        { extension, latestStep: { type: 'extension_requested', who: '老板', at, newDeadline: '2026-03-20' } },
+        'notice',
+        '已申请延期至 2026-03-20，等待审批',
+      ],
+    ];
+    for (const [overrides, kind, outcome] of cases) {
+      const card = renderHazardCard(view(overrides), 'verifier', kind);
+      expect(title(card)).toBe(`${outcome}｜YH-2026-000001`);
+      const who = overrides.latestStep!.who;
+      expect(JSON.stringify(card)).toContain(`最新进展：${outcome}（${who}，${at}）`);
+      expect(validateCard(card)).toBeNull();
+    }
+  });
+
+  it('a long reason is shortened in the title; the 查询 card keeps its title and shows the latest step', () => {
+    const reason = '驳'.repeat(300);
+    const card = renderHazardCard(
+      view({ latestStep: { type: 'rejected', who: '检查员', at, reason } }),
+      'verifier',
+      'verify',
+    );
+    expect(title(card)).toBe(`已驳回：${'驳'.repeat(40)}…，退回整改｜YH-2026-000001`);
+    const query = renderHazardCard(view({ latestStep: { type: 'acknowledged', who: '老板', at } }), 'viewer', 'query');
+    expect(title(query)).toBe('隐患详情｜YH-2026-000001');
+    expect(JSON.stringify(query)).toContain('最新进展：已确认接收，正在整改（老板，03-05 09:30）');
   });
 });
 

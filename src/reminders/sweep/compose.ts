@@ -13,8 +13,8 @@ import {
   GRADE_LABELS,
   type Recipient,
 } from '../../domain/index.js';
-import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../../feishu/cards/reminders.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow } from '../../feishu/outbox.js';
+import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
 import type { Person, UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
 

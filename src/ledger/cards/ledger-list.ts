@@ -1,6 +1,7 @@
 /** The `我的` list card (and the digest's list buttons): open hazards, colour-coded, paged with 下一页. JSON 2.0. */
 import type { TrafficLight } from '../../domain/hazard.js';
-import { tappableHazard } from './hazard-link.js';
+import type { CardActionValueOf } from '../../feishu/card-actions.js';
+import { tappableHazard } from '../../hazards/cards/hazard-link.js';
 
 export interface ListCardItem {
   code: string;
@@ -21,7 +22,7 @@ export interface ListCardInput {
   /** 1-based page number shown to the reader. */
   page: number;
   /** The callback value of 下一页, or null on the last page. */
-  next: Record<string, unknown> | null;
+  next: CardActionValueOf<'ledger_page'> | null;
   emptyText: string;
 }
 

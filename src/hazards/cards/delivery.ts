@@ -3,36 +3,14 @@
  * one of them after a change — patched in place, or re-sent when older than Feishu's 14-day update limit.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { hazardCards, outbox } from '../db/schema/index.js';
-import { buildHazardCard, type CardAudience, type HazardCardView } from '../feishu/cards/hazard-card.js';
-import { type CardUpdate, enqueueCardUpdates, enqueueMessage, flushBufferedOutbox } from '../feishu/outbox.js';
-
-/** Why a card was sent; it keeps its title through updates. */
-export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
-
-export const CARD_TITLES: Readonly<Record<CardKind, string>> = {
-  report: '已上报',
-  notice: '整改通知',
-  info: '隐患登记',
-  major: '重大隐患挂牌督办',
-  verify: '整改已提交，请验收',
-  extension: '延期申请待审批',
-  rejected: '整改被驳回',
-  query: '隐患详情',
-};
+import type { Db } from '../../db/client.js';
+import { hazardCards, outbox } from '../../db/schema/index.js';
+import { type CardUpdate, enqueueCardUpdates, enqueueMessage, flushBufferedOutbox } from '../../feishu/outbox.js';
+import type { CardAudience, HazardCardView } from './hazard-card.js';
+import { type CardKind, renderHazardCard } from './living-card.js';
 
 /** Feishu lets a JSON 2.0 card be updated for 14 days; past that (with a margin) a fresh card is sent. */
 const CARD_UPDATE_LIMIT_MS = 13.5 * 24 * 3600 * 1000;
-
-export function renderHazardCard(view: HazardCardView, audience: CardAudience, kind: CardKind): object {
-  return buildHazardCard(view, {
-    audience,
-    title: CARD_TITLES[kind],
-    trailLimit: kind === 'query' ? 50 : 5,
-    photoLimit: kind === 'query' ? 6 : 3,
-  });
-}
 
 export interface CardRecipient {
   openId: string;

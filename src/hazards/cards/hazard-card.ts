@@ -3,15 +3,11 @@
  * part allows. One builder for every card that shows a hazard, so an update renders the same card for everyone
  * of an audience.
  *
- * Card action values (all carry `code`, the hazard number):
- *   {action:'hazard.acknowledge'}                         确认接收 (button)
- *   {action:'hazard.submitRectification'}                 提交整改 (form: rectification)
- *   {action:'hazard.requestExtension'}                    申请延期 (form: new_deadline, extension_reason)
- *   {action:'hazard.accept'}                              验收通过 (button)
- *   {action:'hazard.reject'}                              驳回 (form: reject_reason)
- *   {action:'hazard.approveExtension'|'hazard.refuseExtension'}  同意延期 / 不同意延期 (form: decision_reason)
- *   {action:'hazard.comment'}                             发表意见 (form: comment; viewers — leaders — of an open hazard)
+ * Its buttons (values and form fields: feishu/card-actions.ts): 确认接收, 提交整改, 申请延期 for the rectifier;
+ * 验收通过, 驳回, 同意延期 / 不同意延期 for the verifier; 发表意见 for viewers (leaders) of an open hazard.
  */
+import { type CardActionValue, cardValue, type HazardFormField } from '../../feishu/card-actions.js';
+
 export type CardAudience = 'rectifier' | 'verifier' | 'viewer';
 
 export interface HazardCardView {
@@ -48,10 +44,23 @@ export interface HazardCardView {
     contingency: string;
   } | null;
   reportedAt: string;
+  /** The last step someone took (not a remark or a photo): what the cards' headline and status line tell. */
+  latestStep: LatestStep | null;
   /** Oldest first; each "MM-DD HH:mm 张三 提交整改：…". */
   trail: { at: string; who: string; text: string }[];
   photos: { stage: 'report' | 'rectification'; imageKey: string }[];
 }
+
+/** A step of the hazard's loop, as its cards tell it. `at`: "MM-DD HH:mm". */
+export type LatestStep = { who: string; at: string } & (
+  | { type: 'acknowledged' }
+  | { type: 'rectification_submitted' }
+  | { type: 'extension_requested'; newDeadline: string }
+  | { type: 'extension_approved'; newDeadline: string }
+  | { type: 'extension_refused'; reason: string | null }
+  | { type: 'accepted' }
+  | { type: 'rejected'; reason: string }
+);
 
 export interface HazardCardOptions {
   audience: CardAudience;
@@ -198,20 +207,20 @@ function render(
   };
 }
 
-const button = (text: string, type: string, value: Record<string, unknown>) => ({
+const button = (text: string, type: string, value: CardActionValue) => ({
   tag: 'button',
   text: { tag: 'plain_text', content: text },
   type,
   behaviors: [{ type: 'callback', value }],
 });
 
-const submit = (text: string, type: string, name: string, value: Record<string, unknown>) => ({
+const submit = (text: string, type: string, name: string, value: CardActionValue) => ({
   ...button(text, type, value),
   name,
   form_action_type: 'submit',
 });
 
-const input = (name: string, label: string, placeholder: string, required: boolean, maxLength: number) => ({
+const input = (name: HazardFormField, label: string, placeholder: string, required: boolean, maxLength: number) => ({
   tag: 'input',
   name,
   label: { tag: 'plain_text', content: label },
@@ -233,13 +242,13 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
   const code = view.code;
   const out: object[] = [];
   if (audience === 'rectifier' && view.status === 'rectifying') {
-    if (!view.acknowledged) out.push(button('确认接收', 'primary', { action: 'hazard.acknowledge', code }));
+    if (!view.acknowledged) out.push(button('确认接收', 'primary', cardValue('hazard.acknowledge', { code })));
     out.push({
       tag: 'form',
       name: 'rectify_form',
       elements: [
         input('rectification', '整改情况', '已采取的整改措施（可先发送整改照片给我）', true, 1000),
-        submit('提交整改', 'primary_filled', 'submit_rectification', { action: 'hazard.submitRectification', code }),
+        submit('提交整改', 'primary_filled', 'submit_rectification', cardValue('hazard.submitRectification', { code })),
       ],
     });
     if (!view.extension) {
@@ -249,23 +258,23 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
         elements: [
           {
             tag: 'date_picker',
-            name: 'new_deadline',
+            name: 'new_deadline' satisfies HazardFormField,
             placeholder: { tag: 'plain_text', content: '新的整改期限' },
             required: true,
           },
           input('extension_reason', '延期理由', '为什么需要延期', true, 500),
-          submit('申请延期', 'default', 'request_extension', { action: 'hazard.requestExtension', code }),
+          submit('申请延期', 'default', 'request_extension', cardValue('hazard.requestExtension', { code })),
         ],
       });
     }
   }
   if (audience === 'verifier' && view.status === 'pending_verification') {
-    out.push(button('验收通过', 'primary_filled', { action: 'hazard.accept', code }));
+    out.push(button('验收通过', 'primary_filled', cardValue('hazard.accept', { code })));
     out.push(
       textForm(
         'reject_form',
         input('reject_reason', '驳回理由', '未通过验收的原因（驳回时必填）', false, 500),
-        submit('驳回', 'danger', 'reject', { action: 'hazard.reject', code }),
+        submit('驳回', 'danger', 'reject', cardValue('hazard.reject', { code })),
       ),
     );
   }
@@ -274,8 +283,8 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
       textForm(
         'extension_decision',
         input('decision_reason', '审批意见', '不同意时可说明理由（选填）', false, 500),
-        submit('同意延期', 'primary', 'approve_extension', { action: 'hazard.approveExtension', code }),
-        submit('不同意延期', 'danger', 'refuse_extension', { action: 'hazard.refuseExtension', code }),
+        submit('同意延期', 'primary', 'approve_extension', cardValue('hazard.approveExtension', { code })),
+        submit('不同意延期', 'danger', 'refuse_extension', cardValue('hazard.refuseExtension', { code })),
       ),
     );
   }
@@ -284,7 +293,7 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
       textForm(
         'comment_form',
         input('comment', '督办意见', '对整改的要求或意见，将告知整改责任人和上报人', true, 500),
-        submit('发表意见', 'primary', 'submit_comment', { action: 'hazard.comment', code }),
+        submit('发表意见', 'primary', 'submit_comment', cardValue('hazard.comment', { code })),
       ),
     );
   }

@@ -1,6 +1,6 @@
 /** The `统计` card and the statutory table card (统计分析表). JSON 2.0, markdown tables. */
-import type { HazardStats } from '../../ledger/stats.js';
-import type { StatutoryTable } from '../../ledger/statutory.js';
+import type { HazardStats } from '../stats.js';
+import type { StatutoryTable } from '../statutory.js';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 

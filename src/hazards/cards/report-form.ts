@@ -1,24 +1,22 @@
 /**
  * Report cards (JSON 2.0): the report form (ONE form container; field names fixed by interface.md), the enterprise
  * pick card, and the offer to report with a photo.
- *
- * Card action values:
- *   {action:'report.submit', draft}                       提交 (the form)
- *   {action:'report.pick', draft, enterprise:<code>}      one of several candidate units
- *   {action:'report.newUnit', draft}                      register an unknown unit (form field `township`)
- *   {action:'report.open', draft}                         start a report with the photos already sent
+ * Their values and field names: feishu/card-actions.ts (report.submit 提交, report.pick one of several candidate
+ * units, report.newUnit register an unknown unit, report.open start a report with the photos already sent).
  */
+import { cardValue, type FormFieldOf, type ReportFormField } from '../../feishu/card-actions.js';
+
 export interface ReportFormCardInput {
   draft: number;
   /** Values to show (kept after a failed submit). */
-  values: Partial<Record<string, string>>;
+  values: Partial<Record<ReportFormField, string>>;
   /** Problems beside their fields. */
-  errors?: Partial<Record<string, string>>;
+  errors?: Partial<Record<ReportFormField, string>>;
   sectors: readonly string[];
   /** The default deadline shown in the date picker. */
   defaultDeadline: string;
   photoCount: number;
-  limits: Readonly<Record<string, number>>;
+  limits: Readonly<Record<ReportFormField, number>>;
 }
 
 const plain = (content: string) => ({ tag: 'plain_text', content });
@@ -27,11 +25,11 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
   const v = input.values;
   const errors = input.errors ?? {};
   const fields: object[] = [];
-  const error = (name: string) => {
+  const error = (name: ReportFormField) => {
     const message = errors[name];
     if (message) fields.push({ tag: 'markdown', content: `<font color='red'>⚠ ${message}</font>` });
   };
-  const text = (name: string, label: string, placeholder: string, required: boolean, multiline = false) => {
+  const text = (name: ReportFormField, label: string, placeholder: string, required: boolean, multiline = false) => {
     fields.push({
       tag: 'input',
       name,
@@ -43,7 +41,7 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
     });
     error(name);
   };
-  const select = (name: string, placeholder: string, options: { value: string; text: string }[]) => {
+  const select = (name: ReportFormField, placeholder: string, options: { value: string; text: string }[]) => {
     fields.push({
       tag: 'select_static',
       name,
@@ -70,7 +68,7 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
   text('standard', '定标准', '验收标准', true, true);
   fields.push({
     tag: 'date_picker',
-    name: 'deadline',
+    name: 'deadline' satisfies ReportFormField,
     placeholder: plain('定期限：整改期限'),
     initial_date: (v.deadline ?? '').slice(0, 10) || input.defaultDeadline,
   });
@@ -92,7 +90,7 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
     text: plain('提交'),
     type: 'primary_filled',
     form_action_type: 'submit',
-    behaviors: [{ type: 'callback', value: { action: 'report.submit', draft: input.draft } }],
+    behaviors: [{ type: 'callback', value: cardValue('report.submit', { draft: input.draft }) }],
   });
 
   const intro = [
@@ -139,7 +137,7 @@ export function buildEnterprisePickCard(input: PickCardInput): object {
         text: plain(`${c.name}（${c.regionName}）`),
         type: 'default',
         width: 'fill',
-        behaviors: [{ type: 'callback', value: { action: 'report.pick', draft: input.draft, enterprise: c.code } }],
+        behaviors: [{ type: 'callback', value: cardValue('report.pick', { draft: input.draft, enterprise: c.code }) }],
       });
     }
   } else {
@@ -153,7 +151,7 @@ export function buildEnterprisePickCard(input: PickCardInput): object {
         { tag: 'markdown', content: `都不是？登记为新单位“${input.typed}”（待管理员核实）：` },
         {
           tag: 'select_static',
-          name: 'township',
+          name: 'township' satisfies FormFieldOf<'report.newUnit'>,
           placeholder: plain('所属乡镇'),
           options: input.townships.map((t) => ({ text: plain(t.name), value: t.code })),
           ...(input.townships.length === 1 ? { initial_option: input.townships[0]!.code } : {}),
@@ -165,7 +163,7 @@ export function buildEnterprisePickCard(input: PickCardInput): object {
           text: plain('登记新单位并上报'),
           type: 'primary',
           form_action_type: 'submit',
-          behaviors: [{ type: 'callback', value: { action: 'report.newUnit', draft: input.draft } }],
+          behaviors: [{ type: 'callback', value: cardValue('report.newUnit', { draft: input.draft }) }],
         },
       ],
     });
@@ -194,7 +192,7 @@ export function buildPhotoOfferCard(input: { draft: number; photoCount: number }
           tag: 'button',
           text: plain('上报隐患'),
           type: 'primary',
-          behaviors: [{ type: 'callback', value: { action: 'report.open', draft: input.draft } }],
+          behaviors: [{ type: 'callback', value: cardValue('report.open', { draft: input.draft }) }],
         },
       ],
     },

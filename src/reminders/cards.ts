@@ -2,7 +2,8 @@
  * Reminder, escalation and daily digest cards (督办提醒 / 升级 / 每日简报). JSON 2.0, `update_multi: true`.
  * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
  */
-import { showHazardValue, tappableHazard } from './hazard-link.js';
+import { cardValue, type ListFilter } from '../feishu/card-actions.js';
+import { showHazardValue, tappableHazard } from '../hazards/cards/hazard-link.js';
 
 export type ReminderChannel = 'card' | 'mention' | 'urgent';
 
@@ -41,6 +42,12 @@ function plain(text: string): string {
   return text.replace(/[<>*_~`[\]]/g, (c) => `\\${c}`);
 }
 
+/** In a group: @ everyone told, above the hazards. */
+const mentionLine = (openIds: string[]) => ({
+  tag: 'markdown',
+  content: `${openIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
+});
+
 function headline(input: ReminderCardInput): { title: string; template: string } {
   if (input.overdueDays === null) {
     if (input.daysLeft !== null && input.stepLabel.includes('期限')) {
@@ -77,12 +84,7 @@ export function buildReminderCard(input: ReminderCardInput): object {
       ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
       : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
   const elements: object[] = [];
-  if (input.mentionOpenIds?.length) {
-    elements.push({
-      tag: 'markdown',
-      content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
-    });
-  }
+  if (input.mentionOpenIds?.length) elements.push(mentionLine(input.mentionOpenIds));
   elements.push(
     { tag: 'markdown', content: lines.join('\n') },
     { tag: 'markdown', content: act },
@@ -147,12 +149,7 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
   const template = overdue > 0 && (loud || major) ? 'red' : 'orange';
   const shown = items.slice(0, REMINDER_LIST_SHOWN);
   const elements: object[] = [];
-  if (input.mentionOpenIds?.length) {
-    elements.push({
-      tag: 'markdown',
-      content: `${input.mentionOpenIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
-    });
-  }
+  if (input.mentionOpenIds?.length) elements.push(mentionLine(input.mentionOpenIds));
   elements.push(
     {
       tag: 'markdown',
@@ -188,13 +185,13 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
 }
 
 /** A button that sends the clicker a list of hazards (chat/queries.ts); without a scope, the clicker's own. */
-function listButton(text: string, filter: string, scope: string | undefined, type = 'default') {
+function listButton(text: string, filter: ListFilter, scope: string | undefined, type = 'default') {
   return {
     tag: 'button',
     text: { tag: 'plain_text', content: text },
     type,
     size: 'small',
-    behaviors: [{ type: 'callback', value: scope ? { action: 'list', filter, scope } : { action: 'list', filter } }],
+    behaviors: [{ type: 'callback', value: cardValue('list', scope ? { filter, scope } : { filter }) }],
   };
 }
 

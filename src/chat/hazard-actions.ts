@@ -1,0 +1,187 @@
+/**
+ * The buttons of the report and hazard cards, one handler per card action (routed by card-action-router.ts). Each
+ * answers the click with a toast and, where the card changes, the new card in place of the clicked one.
+ */
+import { type HazardAction, parseHazardCode } from '../domain/index.js';
+import type { CardActionName } from '../feishu/card-actions.js';
+import type { CardActionResponse } from '../feishu/events.js';
+import { performHazardAction } from '../hazards/actions.js';
+import { renderHazardCard } from '../hazards/cards/living-card.js';
+import { buildEnterprisePickCard } from '../hazards/cards/report-form.js';
+import {
+  completeReport,
+  mayOpenReport,
+  NOT_IN_DIRECTORY,
+  openReportDraft,
+  type ReportOutcome,
+  submitReportForm,
+} from '../hazards/report.js';
+import { findPersonByOpenId } from '../hazards/repository.js';
+import { type CardClick, EXPIRED_CARD, formField } from './card-click.js';
+import { findViewable, type HazardChatDeps, reportForm, sendLivingCard, services } from './hazards.js';
+
+const rawCard = (data: object) => ({ type: 'raw' as const, data });
+
+/**
+ * 查看详情 on a reminder card, or a tap on a listed hazard: the living card, sent one-to-one to whoever clicked (in a
+ * group, each clicker gets their own, with the buttons of their part — 提交整改 for the responsible person, 发表意见
+ * for a leader). A refusal is only a toast.
+ */
+export async function showHazardFromCard(
+  deps: HazardChatDeps,
+  click: CardClick<'hazard.show'>,
+): Promise<CardActionResponse> {
+  const openId = click.operatorOpenId;
+  const refusal = await deps.db.transaction(async (tx) => {
+    const found = await findViewable(tx, openId, click.value.code);
+    if (!found.ok) return found.reason;
+    await sendLivingCard({ ...deps, db: tx }, found, { openId, to: { openId } });
+    return null;
+  });
+  if (refusal) return { toast: { type: 'error', content: refusal } };
+  return { toast: { type: 'success', content: '隐患详情已发给您，请在与我的单聊中查看' } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The report form and what follows it
+
+/** 上报隐患 on the photo offer: checks the reporter as 上报 does, then shows the form for the draft holding the photos. */
+export async function openReportWithPhotos(
+  deps: HazardChatDeps,
+  click: CardClick<'report.open'>,
+): Promise<CardActionResponse> {
+  const person = await findPersonByOpenId(deps.db, click.operatorOpenId);
+  if (!person) return { toast: { type: 'error', content: NOT_IN_DIRECTORY } };
+  const may = await mayOpenReport(deps.db, person);
+  if (!may.allowed) return { toast: { type: 'error', content: may.reason } };
+  const draft = await openReportDraft(deps.db, person.id, deps.clock.now());
+  return { card: rawCard(reportForm(deps, draft.id, {}, undefined, draft.photoCount)) };
+}
+
+const draftOf = <A extends 'report.submit' | 'report.pick' | 'report.newUnit'>(click: CardClick<A>) => ({
+  openId: click.operatorOpenId,
+  draftId: click.value.draft,
+  messageId: click.messageId,
+});
+
+/** 提交 on the report form. */
+export async function submitReport(deps: HazardChatDeps, click: CardClick<'report.submit'>) {
+  return reportAnswer(deps, await submitReportForm(services(deps), { ...draftOf(click), formValue: click.formValue }));
+}
+
+/** One of several units whose names match what the reporter typed. */
+export async function pickReportedUnit(deps: HazardChatDeps, click: CardClick<'report.pick'>) {
+  const input = { ...draftOf(click), enterpriseCode: click.value.enterprise };
+  return reportAnswer(deps, await completeReport(services(deps), input));
+}
+
+/** 登记新单位并上报: a unit the directory does not know yet, in the township chosen. */
+export async function reportNewUnit(deps: HazardChatDeps, click: CardClick<'report.newUnit'>) {
+  const input = { ...draftOf(click), townshipCode: formField(click, 'township') };
+  return reportAnswer(deps, await completeReport(services(deps), input));
+}
+
+function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): CardActionResponse {
+  switch (outcome.kind) {
+    case 'not_in_directory':
+    case 'forbidden':
+      return { toast: { type: 'error', content: outcome.message } };
+    case 'invalid':
+      return {
+        toast: { type: 'error', content: '有内容需要修改，请查看标红的提示' },
+        card: rawCard(reportForm(deps, outcome.draftId, outcome.values, outcome.errors, 0)),
+      };
+    case 'pick':
+      return {
+        toast: { type: 'info', content: outcome.candidates.length ? '请选择被检查单位' : '名录中没有该单位' },
+        card: rawCard(buildEnterprisePickCard({ ...outcome, draft: outcome.draftId })),
+      };
+    case 'already_reported':
+      return {
+        toast: { type: 'info', content: `已处理：该隐患已登记为 ${outcome.code}` },
+        card: rawCard(renderHazardCard(outcome.view, outcome.audience, 'report')),
+      };
+    case 'reported':
+      return {
+        toast: { type: 'success', content: `已登记 ${outcome.code}，已通知整改责任人和属地、主管部门` },
+        card: rawCard(renderHazardCard(outcome.view, outcome.audience, 'report')),
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decisions on a hazard
+
+type HazardDecision = Exclude<Extract<CardActionName, `hazard.${string}`>, 'hazard.show'>;
+
+/** Applies `action` to the hazard the clicked card shows, and answers with that card as it now stands. */
+async function decide<A extends HazardDecision>(
+  deps: HazardChatDeps,
+  click: CardClick<A>,
+  action: HazardAction,
+): Promise<CardActionResponse> {
+  const code = parseHazardCode(click.value.code)?.code;
+  if (!code) return { toast: { type: 'warning', content: EXPIRED_CARD } };
+  const outcome = await performHazardAction(services(deps), {
+    openId: click.operatorOpenId,
+    code,
+    action,
+    messageId: click.messageId,
+  });
+  const cardKind = outcome.clickedKind ?? 'query';
+  if (outcome.ok) {
+    return {
+      toast: { type: 'success', content: outcome.message },
+      card: rawCard(renderHazardCard(outcome.view, outcome.audience, cardKind)),
+    };
+  }
+  if (outcome.code === 'already_done' || outcome.code === 'wrong_state') {
+    const alreadyDone = outcome.code === 'already_done';
+    return {
+      toast: {
+        type: alreadyDone ? 'info' : 'warning',
+        content: alreadyDone ? `已处理：${outcome.message}` : outcome.message,
+      },
+      ...(outcome.view && outcome.audience
+        ? { card: rawCard(renderHazardCard(outcome.view, outcome.audience, cardKind)) }
+        : {}),
+    };
+  }
+  return { toast: { type: 'error', content: outcome.message } };
+}
+
+/** 确认接收 */
+export const acknowledgeHazard = (deps: HazardChatDeps, click: CardClick<'hazard.acknowledge'>) =>
+  decide(deps, click, { type: 'acknowledge' });
+
+/** 提交整改 */
+export const submitRectification = (deps: HazardChatDeps, click: CardClick<'hazard.submitRectification'>) =>
+  decide(deps, click, { type: 'submitRectification', description: formField(click, 'rectification') });
+
+/** 申请延期 */
+export const requestExtension = (deps: HazardChatDeps, click: CardClick<'hazard.requestExtension'>) =>
+  decide(deps, click, {
+    type: 'requestExtension',
+    newDeadline: formField(click, 'new_deadline').slice(0, 10),
+    reason: formField(click, 'extension_reason'),
+  });
+
+/** 同意延期 */
+export const approveExtension = (deps: HazardChatDeps, click: CardClick<'hazard.approveExtension'>) =>
+  decide(deps, click, { type: 'approveExtension' });
+
+/** 不同意延期 */
+export const refuseExtension = (deps: HazardChatDeps, click: CardClick<'hazard.refuseExtension'>) =>
+  decide(deps, click, { type: 'refuseExtension', reason: formField(click, 'decision_reason') });
+
+/** 验收通过 */
+export const acceptRectification = (deps: HazardChatDeps, click: CardClick<'hazard.accept'>) =>
+  decide(deps, click, { type: 'accept' });
+
+/** 驳回 */
+export const rejectRectification = (deps: HazardChatDeps, click: CardClick<'hazard.reject'>) =>
+  decide(deps, click, { type: 'reject', reason: formField(click, 'reject_reason') });
+
+/** 发表意见 */
+export const commentOnHazard = (deps: HazardChatDeps, click: CardClick<'hazard.comment'>) =>
+  decide(deps, click, { type: 'comment', text: formField(click, 'comment') });

@@ -1,0 +1,102 @@
+/**
+ * The chat boundary's vocabulary: every card button value the bot emits and every form field name its cards carry,
+ * as one schema. Card builders make values with `cardValue` and name fields with the constants below, so a typo is a
+ * compile error; the chat router reads clicks with `parseCardActionValue`, so a value that does not fit (a card from
+ * an older release, a forged click) is refused before any handler sees it.
+ *
+ * Cards already sent keep their values for weeks, and interface.md fixes the report form's field names: extend these
+ * names, never rename them. Nothing here imports a feature, so features (card builders) and chat (the router) both can.
+ */
+import { z } from 'zod';
+
+/** The report form's fields (interface.md, plus 定责任人 `responsible` and the governance plan's funds/contingency). */
+export const REPORT_FORM_FIELDS = [
+  'enterprise',
+  'sector',
+  'level',
+  'description',
+  'location',
+  'measures',
+  'standard',
+  'deadline',
+  'responsible',
+  'suspend',
+  'basis',
+  'funds',
+  'contingency',
+] as const;
+export type ReportFormField = (typeof REPORT_FORM_FIELDS)[number];
+
+/** The hazard lists a button can ask for: 我的 shows `open`; the digest's buttons the others. */
+export const LIST_FILTERS = ['open', 'overdue', 'due_soon', 'new'] as const;
+export type ListFilter = (typeof LIST_FILTERS)[number];
+
+const hazardCode = z.string().min(1).max(40);
+const draft = z.int().positive();
+const withCode = <A extends string>(action: A) => z.object({ action: z.literal(action), code: hazardCode });
+const withDraft = <A extends string>(action: A) => z.object({ action: z.literal(action), draft });
+
+export const cardActionValueSchema = z.discriminatedUnion('action', [
+  // The hazard's living card (hazards/cards/hazard-card.ts), and a tap on a listed hazard or 查看详情.
+  withCode('hazard.show'),
+  withCode('hazard.acknowledge'),
+  withCode('hazard.submitRectification'),
+  withCode('hazard.requestExtension'),
+  withCode('hazard.accept'),
+  withCode('hazard.reject'),
+  withCode('hazard.approveExtension'),
+  withCode('hazard.refuseExtension'),
+  withCode('hazard.comment'),
+  // The report form and what follows it (hazards/cards/report-form.ts).
+  withDraft('report.submit'),
+  withDraft('report.open'),
+  withDraft('report.newUnit'),
+  z.object({ action: z.literal('report.pick'), draft, enterprise: z.string().min(1) }),
+  // Lists: 下一页 on a list card, and the digest's list buttons (ledger/cards, reminders/cards.ts).
+  z.object({
+    action: z.literal('ledger_page'),
+    filter: z.enum(LIST_FILTERS),
+    cursor: z.string().min(1),
+    page: z.int().positive(),
+    scope: z.string().optional(),
+  }),
+  z.object({ action: z.literal('list'), filter: z.enum(LIST_FILTERS), scope: z.string().optional() }),
+]);
+
+export type CardActionValue = z.infer<typeof cardActionValueSchema>;
+export type CardActionName = CardActionValue['action'];
+type CardActionValues = { [V in CardActionValue as V['action']]: V };
+/** The value of action `A` (an indexed type rather than Extract, so that handlers of several actions type-check). */
+export type CardActionValueOf<A extends CardActionName> = CardActionValues[A];
+
+/** A button's callback value, checked against the schema at compile time. */
+export function cardValue<A extends CardActionName>(
+  action: A,
+  fields: Omit<CardActionValueOf<A>, 'action'>,
+): CardActionValueOf<A> {
+  return { action, ...fields } as CardActionValueOf<A>;
+}
+
+/** The value of a click, or null when it is no value this bot's cards carry. */
+export function parseCardActionValue(raw: unknown): CardActionValue | null {
+  const parsed = cardActionValueSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/** The fields of the form each submit button sends (besides its value). */
+export const FORM_FIELDS = {
+  'hazard.submitRectification': ['rectification'],
+  'hazard.requestExtension': ['new_deadline', 'extension_reason'],
+  'hazard.reject': ['reject_reason'],
+  'hazard.approveExtension': ['decision_reason'],
+  'hazard.refuseExtension': ['decision_reason'],
+  'hazard.comment': ['comment'],
+  'report.submit': REPORT_FORM_FIELDS,
+  'report.newUnit': ['township'],
+} as const satisfies Partial<Record<CardActionName, readonly string[]>>;
+
+type ActionWithForm = keyof typeof FORM_FIELDS;
+/** The form field names a submit button of `A` sends. */
+export type FormFieldOf<A extends CardActionName> = A extends ActionWithForm ? (typeof FORM_FIELDS)[A][number] : never;
+/** Every form field name of the hazard's living card. */
+export type HazardFormField = FormFieldOf<Extract<ActionWithForm, `hazard.${string}`>>;

@@ -1,0 +1,79 @@
+/**
+ * The hazard's card as each recipient keeps it: why it was sent (its kind) sets its title while that request stands;
+ * once someone has acted on it, the title says what happened (验收通过, 驳回, 同意延期…), and every card shows the
+ * latest step with who took it and when — so nobody is left looking at 请验收 on a hazard already closed.
+ */
+import { buildHazardCard, type CardAudience, type HazardCardView, type LatestStep } from './hazard-card.js';
+
+/** Why a card was sent. */
+export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
+
+/** The title of a card of each kind while what it was sent for still stands. */
+export const CARD_TITLES: Readonly<Record<CardKind, string>> = {
+  report: '已上报',
+  notice: '整改通知',
+  info: '隐患登记',
+  major: '重大隐患挂牌督办',
+  verify: '整改已提交，请验收',
+  extension: '延期申请待审批',
+  rejected: '整改被驳回',
+  query: '隐患详情',
+};
+
+/** A reason as a title shows it: the card's trail has it whole. */
+const brief = (reason: string) => (reason.length > 40 ? `${reason.slice(0, 40)}…` : reason);
+
+/** What a step did, in words for the card: "已验收通过，隐患已销号". */
+export function describeStep(step: LatestStep, view: Pick<HazardCardView, 'deadline'>): string {
+  switch (step.type) {
+    case 'acknowledged':
+      return '已确认接收，正在整改';
+    case 'rectification_submitted':
+      return '整改已提交，等待验收';
+    case 'extension_requested':
+      return `已申请延期至 ${step.newDeadline}，等待审批`;
+    case 'extension_approved':
+      return `已同意延期至 ${step.newDeadline}`;
+    case 'extension_refused':
+      return `不同意延期${step.reason ? `：${brief(step.reason)}` : ''}，整改期限仍为 ${view.deadline}`;
+    case 'accepted':
+      return '已验收通过，隐患已销号';
+    case 'rejected':
+      return `已驳回：${brief(step.reason)}，退回整改`;
+  }
+}
+
+/** Whether what a card of `kind` was sent for still stands (so its title still asks for it). */
+function requestStands(kind: CardKind, view: HazardCardView): boolean {
+  switch (kind) {
+    case 'query':
+      return true;
+    case 'verify':
+      return view.status === 'pending_verification';
+    case 'extension':
+      return view.extension !== null;
+    case 'rejected':
+      return view.status === 'rectifying' && view.latestStep?.type === 'rejected';
+    default:
+      // The report and the notices of a new hazard: until someone takes the first step.
+      return view.latestStep === null;
+  }
+}
+
+/** The title of a card of `kind` showing the hazard as `view` has it. */
+export function cardTitle(view: HazardCardView, kind: CardKind): string {
+  if (requestStands(kind, view) || !view.latestStep) return CARD_TITLES[kind];
+  return describeStep(view.latestStep, view);
+}
+
+/** The card of `kind` for `audience`, as the hazard now stands. */
+export function renderHazardCard(view: HazardCardView, audience: CardAudience, kind: CardKind): object {
+  const step = view.latestStep;
+  return buildHazardCard(view, {
+    audience,
+    title: cardTitle(view, kind),
+    ...(step ? { note: `最新进展：${describeStep(step, view)}（${step.who}，${step.at}）` } : {}),
+    trailLimit: kind === 'query' ? 50 : 5,
+    photoLimit: kind === 'query' ? 6 : 3,
+  });
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { cardActionValueSchema, parseCardActionValue } from '../../src/feishu/card-actions.js';
+import { buildHazardCard } from '../../src/hazards/cards/hazard-card.js';
+import {
+  buildEnterprisePickCard,
+  buildPhotoOfferCard,
+  buildReportFormCard,
+} from '../../src/hazards/cards/report-form.js';
+import { FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
+import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
+import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
+import { hazardCardView } from '../support/hazard-card-view.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: cards are walked as JSON.
+type Json = any;
+
+/** Every callback value on a card, and every named field of its forms. */
+function callbacks(card: unknown): { values: unknown[]; fields: string[] } {
+  const values: unknown[] = [];
+  const fields: string[] = [];
+  const walk = (node: Json) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    for (const b of node.behaviors ?? []) if (b.type === 'callback') values.push(b.value);
+    if (typeof node.name === 'string' && node.tag !== 'button' && node.tag !== 'form') fields.push(node.name);
+    for (const child of Object.values(node)) walk(child);
+  };
+  walk(card);
+  return { values, fields };
+}
+
+const hazard = hazardCardView;
+
+describe('the schema of card actions', () => {
+  it('parses every value the card builders emit, and names every form field they carry', () => {
+    const cards = [
+      buildHazardCard(hazard({}), { audience: 'rectifier' }),
+      buildHazardCard(hazard({ status: 'pending_verification' }), { audience: 'verifier' }),
+      buildHazardCard(hazard({ extension: { byName: '老板', newDeadline: '2026-03-20', reason: '等' } }), {
+        audience: 'verifier',
+      }),
+      buildHazardCard(hazard({}), { audience: 'viewer' }),
+      buildReportFormCard({
+        draft: 7,
+        values: {},
+        sectors: SECTORS,
+        defaultDeadline: '2026-03-09',
+        photoCount: 0,
+        limits: FIELD_LIMITS,
+      }),
+      buildEnterprisePickCard({
+        draft: 7,
+        typed: '机械',
+        candidates: [{ code: 'e1', name: '机械一厂', regionName: '城关镇' }],
+        townships: [{ code: 't1', name: '城关镇' }],
+      }),
+      buildPhotoOfferCard({ draft: 7, photoCount: 2 }),
+      buildListCard({
+        title: '我的',
+        subtitle: '全县',
+        items: [
+          {
+            code: 'YH-2026-000001',
+            enterpriseName: '某化工',
+            townshipName: '城关镇',
+            description: '描述',
+            deadline: '2026-03-10',
+            statusLabel: '整改中',
+            light: 'red',
+            major: false,
+          },
+        ],
+        page: 1,
+        next: { action: 'ledger_page', filter: 'open', cursor: 'c', page: 2 },
+        emptyText: '无',
+      }),
+      buildReminderCard({
+        hazardCode: 'YH-2026-000001',
+        enterpriseName: '某化工',
+        description: '描述',
+        deadline: '2026-03-10',
+        gradeLabel: '一般隐患',
+        overdueDays: 2,
+        daysLeft: null,
+        stepLabel: '超期 2 天',
+        channel: 'card',
+        raisesSupervision: false,
+        responsibleName: '老板',
+        notified: ['老板'],
+      }),
+      buildDigestCard(
+        {
+          day: '2026-03-05',
+          leaderName: '县长',
+          scopeName: '全县',
+          counts: { new: 1, dueSoon: 1, overdue: 1, onTrack: 0, closed: 0, open: 2 },
+          overdue: [{ code: 'YH-2026-000001', enterpriseName: '某化工', deadline: '2026-03-01', days: 4 }],
+          dueSoon: [{ code: 'YH-2026-000002', enterpriseName: '某机械', deadline: '2026-03-07', days: 2 }],
+          dueSoonDays: 3,
+        },
+        'region:town-01',
+      ),
+    ];
+    const actions = new Set<string>();
+    const fields = new Set<string>();
+    for (const card of cards) {
+      const found = callbacks(card);
+      for (const value of found.values) {
+        const parsed = parseCardActionValue(value);
+        expect(parsed, JSON.stringify(value)).not.toBeNull();
+        actions.add(parsed!.action);
+      }
+      for (const field of found.fields) fields.add(field);
+    }
+    const every = cardActionValueSchema.options.map((o) => o.shape.action.value);
+    expect([...actions].sort()).toEqual([...every].sort());
+    expect([...fields]).toEqual(
+      expect.arrayContaining(['enterprise', 'sector', 'level', 'description', 'location', 'measures', 'standard']),
+    );
+    expect([...fields]).toEqual(
+      expect.arrayContaining(['deadline', 'suspend', 'basis', 'rectification', 'new_deadline', 'reject_reason']),
+    );
+    expect([...fields]).toEqual(expect.arrayContaining(['extension_reason', 'decision_reason', 'comment', 'township']));
+  });
+
+  it('refuses what it does not know: a misspelt action, a missing or mistyped field, an unknown list', () => {
+    expect(parseCardActionValue({ action: 'hazard.accept', code: 'YH-2026-000001' })).toEqual({
+      action: 'hazard.accept',
+      code: 'YH-2026-000001',
+    });
+    expect(parseCardActionValue({ action: 'hazard.acept', code: 'YH-2026-000001' })).toBeNull();
+    expect(parseCardActionValue({ action: 'hazard.accept' })).toBeNull();
+    expect(parseCardActionValue({ action: 'report.submit', draft: '7' })).toBeNull();
+    expect(parseCardActionValue({ action: 'report.submit', draft: 1.5 })).toBeNull();
+    expect(parseCardActionValue({ action: 'list', filter: 'all' })).toBeNull();
+    expect(parseCardActionValue({ action: 'ledger_page', filter: 'open', cursor: 'c', page: 0 })).toBeNull();
+    expect(parseCardActionValue(null)).toBeNull();
+    expect(parseCardActionValue('hazard.accept')).toBeNull();
+  });
+});
