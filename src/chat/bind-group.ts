@@ -10,8 +10,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
+import { findPersonByOpenId } from '../directory/lookup.js';
 import { bindRegionChat } from '../directory/store.js';
-import { findPersonByOpenId } from '../hazards/repository.js';
 import { enqueueAnswer, textAnswer } from './answer.js';
 
 export interface BindRequest {

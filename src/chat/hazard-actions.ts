@@ -2,6 +2,8 @@
  * The buttons of the report and hazard cards, one handler per card action (routed by card-action-router.ts). Each
  * answers the click with a toast and, where the card changes, the new card in place of the clicked one.
  */
+
+import { findPersonByOpenId } from '../directory/lookup.js';
 import { type HazardAction, parseHazardCode } from '../domain/index.js';
 import type { CardActionName } from '../feishu/card-actions.js';
 import type { CardActionResponse } from '../feishu/events.js';
@@ -16,7 +18,6 @@ import {
   type ReportOutcome,
   submitReportForm,
 } from '../hazards/report.js';
-import { findPersonByOpenId } from '../hazards/repository.js';
 import { type CardClick, EXPIRED_CARD, formField } from './card-click.js';
 import { findViewable, type HazardChatDeps, reportForm, sendLivingCard, services } from './hazards.js';
 

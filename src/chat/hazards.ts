@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { actorOf, findPersonByOpenId } from '../directory/lookup.js';
 import { type Calendar, canView, type EscalationPolicy, parseHazardCode } from '../domain/index.js';
 import type { FeishuClient } from '../feishu/client.js';
 import { registerHazardCard } from '../hazards/cards/delivery.js';
@@ -19,7 +20,7 @@ import {
   openReportDraft,
 } from '../hazards/report.js';
 import { FIELD_LIMITS, SECTORS } from '../hazards/report-input.js';
-import { actorOf, findPersonByOpenId, loadHazard } from '../hazards/repository.js';
+import { loadHazard } from '../hazards/repository.js';
 import { buildHazardView } from '../hazards/view.js';
 import { type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
 

@@ -3,6 +3,14 @@
  * supervision), 驳回. One transaction each: lock the hazard, check the operator through the domain rules, store the
  * new state and the audit rows, queue the notices, update every card that shows the hazard.
  */
+
+import {
+  actorOf,
+  findPersonByOpenId,
+  localInspectors,
+  type PersonRecord,
+  roleAssignmentsOf,
+} from '../directory/lookup.js';
 import {
   applyAction,
   canDecideExtension,
@@ -16,16 +24,7 @@ import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCard
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
-import {
-  actorOf,
-  findPersonByOpenId,
-  type HazardRecord,
-  loadHazard,
-  localInspectors,
-  type PersonRecord,
-  roleAssignmentsOf,
-  saveHazard,
-} from './repository.js';
+import { type HazardRecord, loadHazard, saveHazard } from './repository.js';
 import { buildHazardView } from './view.js';
 
 export type ActionOutcome =

@@ -5,12 +5,13 @@
  */
 import { eq } from 'drizzle-orm';
 import { hazards } from '../db/schema/index.js';
+import { actorOf, findPersonByOpenId } from '../directory/lookup.js';
 import { canRectify } from '../domain/index.js';
 import { refreshHazardCards } from './cards/delivery.js';
 import type { IncomingPhoto } from './drafts.js';
 import { createDraft, latestDraft, type PhotoStage, photoCount, storePhotos, touchDraft } from './drafts.js';
 import { type HazardServiceDeps, NOT_IN_DIRECTORY, SESSION_WINDOW_MS } from './report.js';
-import { actorOf, findPersonByOpenId, insertEvents, loadHazard, rectifyingHazardsTouchedBy } from './repository.js';
+import { insertEvents, loadHazard, rectifyingHazardsTouchedBy } from './repository.js';
 import { buildHazardView } from './view.js';
 
 export type { IncomingPhoto };

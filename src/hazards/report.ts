@@ -3,15 +3,23 @@
  * trail + photos + notifications, all or nothing). 四不两直: nothing is sent to the unit or the township before
  * the reporter submits.
  */
-import { and, asc, eq, ilike, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { enterprises, hazards, outbox, regions } from '../db/schema/index.js';
+import { enterprises, hazards, outbox } from '../db/schema/index.js';
+import {
+  actorOf,
+  type DirectoryPerson,
+  findPersonByOpenId,
+  loadUnit,
+  localInspectors,
+  type PersonRecord,
+} from '../directory/lookup.js';
+import { findReportableUnits, townshipsInInspectorScope } from '../directory/unit-search.js';
 import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
 import {
   type Calendar,
-  canReport,
   type EscalationPolicy,
   type HazardContext,
   hasRoleOver,
@@ -32,17 +40,7 @@ import {
   readFormValues,
   type ValidReport,
 } from './report-input.js';
-import {
-  actorOf,
-  type DirectoryPerson,
-  findPersonByOpenId,
-  insertHazard,
-  loadHazard,
-  loadUnit,
-  localInspectors,
-  nextHazardNumber,
-  type PersonRecord,
-} from './repository.js';
+import { insertHazard, loadHazard, nextHazardNumber } from './repository.js';
 import { buildHazardView } from './view.js';
 
 export interface HazardServiceDeps {
@@ -139,7 +137,7 @@ export async function submitReportForm(
     if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
     await saveDraftForm(tx, draft.id, { values } satisfies DraftForm, now);
     const actor = actorOf(person);
-    const found = await findEnterprise(tx, checked.report.enterprise, actor);
+    const found = await findReportableUnits(tx, checked.report.enterprise, actor);
     if (found.kind === 'one') {
       return createReport(tx, deps, {
         person,
@@ -155,7 +153,7 @@ export async function submitReportForm(
       draftId: draft.id,
       typed: checked.report.enterprise,
       candidates: found.candidates,
-      townships: await townshipsFor(tx, actor),
+      townships: await townshipsInInspectorScope(tx, actor),
     } as const;
   });
 }
@@ -179,7 +177,7 @@ export async function completeReport(
     if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: draft.id } as const;
     let enterpriseCode = input.enterpriseCode;
     if (!enterpriseCode) {
-      const townships = await townshipsFor(tx, actorOf(person));
+      const townships = await townshipsInInspectorScope(tx, actorOf(person));
       if (!input.townshipCode || !townships.some((t) => t.code === input.townshipCode)) {
         return { kind: 'forbidden', message: '请选择您辖区内的乡镇' } as const;
       }
@@ -217,73 +215,6 @@ async function alreadyReported(
   const view = await buildHazardView(db, record!, deps.clock.now(), deps.calendar);
   const audience: CardAudience = record!.hazard.responsible === person.code ? 'rectifier' : 'verifier';
   return { kind: 'already_reported', code: row!.code, view, audience };
-}
-
-type EnterpriseMatch =
-  | { kind: 'one'; code: string }
-  | { kind: 'many'; candidates: { code: string; name: string; regionName: string }[] }
-  | { kind: 'forbidden'; message: string };
-
-/** Exact name first, then partial; only units the reporter may report on are offered. */
-async function findEnterprise(db: Db, typed: string, actor: PersonActor): Promise<EnterpriseMatch> {
-  const select = () =>
-    db
-      .select({ id: enterprises.id, code: enterprises.code, name: enterprises.name, regionName: regions.name })
-      .from(enterprises)
-      .innerJoin(regions, eq(regions.id, enterprises.regionId))
-      .$dynamic();
-  const exact = await select()
-    .where(and(eq(enterprises.active, true), eq(enterprises.name, typed)))
-    .orderBy(asc(enterprises.code));
-  const pattern = `%${typed.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows =
-    exact.length > 0
-      ? exact
-      : await select()
-          .where(and(eq(enterprises.active, true), ilike(enterprises.name, pattern)))
-          .orderBy(asc(enterprises.name))
-          .limit(50);
-  const allowed = [];
-  let refusal: string | null = null;
-  for (const row of rows) {
-    const unit = await loadUnit(db, { id: row.id });
-    const decision = unit ? canReport(actor, unit.unit) : { allowed: false as const, reason: '' };
-    if (decision.allowed) allowed.push(row);
-    else refusal ??= decision.reason;
-  }
-  if (allowed.length === 1) return { kind: 'one', code: allowed[0]!.code };
-  if (allowed.length === 0 && refusal && !actor.roles.some((r) => r.role === 'inspector')) {
-    return { kind: 'forbidden', message: refusal };
-  }
-  return {
-    kind: 'many',
-    candidates: allowed.slice(0, 10).map((r) => ({ code: r.code, name: r.name, regionName: r.regionName })),
-  };
-}
-
-/** Leaf regions (townships) inside the reporter's inspector scopes, where a new unit may be registered. */
-async function townshipsFor(db: Db, actor: PersonActor): Promise<{ code: string; name: string }[]> {
-  const scopes = actor.roles.filter((r) => r.role === 'inspector').map((r) => r.scope);
-  if (scopes.length === 0) return [];
-  const all = await db
-    .select({ id: regions.id, code: regions.code, name: regions.name, parentId: regions.parentId })
-    .from(regions)
-    .where(eq(regions.active, true))
-    .orderBy(asc(regions.code));
-  const byId = new Map(all.map((r) => [r.id, r]));
-  const parents = new Set(all.map((r) => r.parentId).filter((id) => id !== null));
-  const pathOf = (id: number) => {
-    const path: string[] = [];
-    for (let r = byId.get(id); r && path.length < 32; r = r.parentId ? byId.get(r.parentId) : undefined)
-      path.push(r.code);
-    return path;
-  };
-  const county = scopes.some((s) => s.kind === 'county');
-  const regionCodes = scopes.filter((s) => s.kind === 'region').map((s) => (s as { code: string }).code);
-  return all
-    .filter((r) => !parents.has(r.id))
-    .filter((r) => county || pathOf(r.id).some((code) => regionCodes.includes(code)))
-    .map((r) => ({ code: r.code, name: r.name }));
 }
 
 async function createReport(

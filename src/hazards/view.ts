@@ -2,6 +2,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { hazardEvents, hazardPhotos } from '../db/schema/index.js';
+import { peopleByIds } from '../directory/lookup.js';
 import {
   type Calendar,
   describeFlags,
@@ -11,7 +12,7 @@ import {
   trafficLight,
 } from '../domain/index.js';
 import type { HazardCardView, LatestStep } from './cards/hazard-card.js';
-import { type HazardRecord, peopleByIds } from './repository.js';
+import type { HazardRecord } from './repository.js';
 
 const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
   reported: (d) => `上报${d.grade === 'major' ? '重大' : '一般'}隐患，整改期限 ${String(d.deadline)}`,

@@ -8,26 +8,20 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { intArray, rowsOf } from '../db/rows.js';
+import type { PersonRecord } from '../directory/lookup.js';
 import type { Role, ScopeKind } from '../directory/model.js';
 import { pickLeaders } from '../directory/responsibility.js';
-
-export interface Person {
-  id: number;
-  code: string;
-  name: string;
-  openId: string | null;
-}
 
 export interface UnitResponsibility {
   /** The unit's name, for the cards. */
   enterpriseName: string;
-  principal: Person | null;
-  safetyOfficer: Person | null;
-  townshipLeaderInCharge: Person[];
-  townshipMainLeader: Person[];
-  departmentLeader: Person[];
-  countyLeaders: Person[];
-  inspectors: Person[];
+  principal: PersonRecord | null;
+  safetyOfficer: PersonRecord | null;
+  townshipLeaderInCharge: PersonRecord[];
+  townshipMainLeader: PersonRecord[];
+  departmentLeader: PersonRecord[];
+  countyLeaders: PersonRecord[];
+  inspectors: PersonRecord[];
   /** The group chat of the hazard's township (the nearest region up the tree that has one). */
   chatId: string | null;
 }
@@ -42,7 +36,7 @@ const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId 
 
 const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
 
-const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): Person => ({
+const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): PersonRecord => ({
   id: Number(r.id),
   code: r.code,
   name: r.name,
@@ -54,10 +48,10 @@ const personOf = (r: { id: number; code: string; name: string; open_id: string |
  * a sweep meets the same few thousand people in hundreds of thousands of hazards.
  */
 export class PeopleCache {
-  private readonly people = new Map<number, Person & { active: boolean }>();
+  private readonly people = new Map<number, PersonRecord & { active: boolean }>();
 
   /** The person, or null when unknown; `activeOnly` also answers null for a deactivated one. */
-  get(id: number | null, activeOnly = false): Person | null {
+  get(id: number | null, activeOnly = false): PersonRecord | null {
     if (id === null) return null;
     const person = this.people.get(id);
     return person && (person.active || !activeOnly) ? person : null;
@@ -170,9 +164,9 @@ export class ResponsibilityCache {
         await db.execute(sql`select id, name from enterprises where id = any(${intArray(enterpriseIds)}::int[])`),
       ).map((e) => [Number(e.id), e]),
     );
-    const keyPerson = new Map<string, Person>();
+    const keyPerson = new Map<string, PersonRecord>();
     for (const k of keyPeople) keyPerson.set(`${Number(k.enterprise_id)}:${k.kind}`, personOf(k));
-    const byPersonCode = new Map<string, Person>();
+    const byPersonCode = new Map<string, PersonRecord>();
     for (const a of assignments) byPersonCode.set(a.code, personOf(a));
 
     for (const [mapKey, key] of missing) {

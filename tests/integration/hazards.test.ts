@@ -10,6 +10,7 @@ import {
   reminderSteps,
   reportDrafts,
 } from '../../src/db/schema/index.js';
+import { findPersonByOpenId } from '../../src/directory/lookup.js';
 import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
@@ -17,7 +18,7 @@ import { enqueueMessage, withBufferedOutbox } from '../../src/feishu/outbox.js';
 import { refreshHazardCards, registerHazardCard } from '../../src/hazards/cards/delivery.js';
 import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
 import { submitReportForm } from '../../src/hazards/report.js';
-import { findPersonByOpenId, loadHazard } from '../../src/hazards/repository.js';
+import { loadHazard } from '../../src/hazards/repository.js';
 import { buildHazardView } from '../../src/hazards/view.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 

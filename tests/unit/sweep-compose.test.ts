@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { PersonRecord } from '../../src/directory/lookup.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
-import type { Person, UnitResponsibility } from '../../src/reminders/recipients.js';
+import type { UnitResponsibility } from '../../src/reminders/recipients.js';
 import {
   composeMessages,
   dueStepsOf,
@@ -18,7 +19,7 @@ const calendar = createCalendar();
 const at = (local: string) => calendar.atLocalTime(local.slice(0, 10), local.slice(11));
 
 let nextId = 0;
-const person = (code: string, openId: string | null = `ou_${code}`): Person => ({
+const person = (code: string, openId: string | null = `ou_${code}`): PersonRecord => ({
   id: ++nextId,
   code,
   name: code,

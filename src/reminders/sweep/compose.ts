@@ -4,6 +4,7 @@
  * group) gets one card for all of their steps in the batch.
  */
 import { randomUUID } from 'node:crypto';
+import type { PersonRecord } from '../../directory/lookup.js';
 import {
   type Calendar,
   compareSupervision,
@@ -15,7 +16,7 @@ import {
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow } from '../../feishu/outbox.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
-import type { Person, UnitResponsibility } from '../recipients.js';
+import type { UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
 
 /** A step as the sweep's answer lists it (`POST /api/admin/sweep`, logs, metrics). */
@@ -48,16 +49,16 @@ export const ROLE_LABELS: Record<Recipient, string> = {
 export interface Resolved {
   unit: UnitResponsibility | undefined;
   /** The responsible person if still active. */
-  responsible: Person | null;
-  reporter: Person | null;
+  responsible: PersonRecord | null;
+  reporter: PersonRecord | null;
 }
 
 /** The people a step tells, once each however many of the step's roles they hold (the first role names them). */
 export function recipientsOf(
   step: Pick<DueStep, 'who'>,
   { unit, responsible, reporter }: Resolved,
-): { person: Person; role: Recipient }[] {
-  const byRole: Record<Recipient, (Person | null)[]> = {
+): { person: PersonRecord; role: Recipient }[] {
+  const byRole: Record<Recipient, (PersonRecord | null)[]> = {
     responsible: [responsible],
     reporter: [reporter],
     inspectors: unit?.inspectors ?? [],
@@ -69,7 +70,7 @@ export function recipientsOf(
     county_leader: unit?.countyLeaders ?? [],
   };
   const seen = new Set<string>();
-  const people: { person: Person; role: Recipient }[] = [];
+  const people: { person: PersonRecord; role: Recipient }[] = [];
   for (const role of step.who) {
     for (const person of byRole[role]) {
       if (!person || seen.has(person.code)) continue;
@@ -88,7 +89,7 @@ export interface PlannedStep {
   /** What the step's card says; rendered once the batch knows who gets which steps. */
   card: Omit<ReminderCardInput, 'notified'>;
   /** Who is told, by role: named on the step's own card (a list card does not name them). */
-  recipients: { person: Person; role: Recipient }[];
+  recipients: { person: PersonRecord; role: Recipient }[];
   /** open_ids told directly (the reachable recipients). */
   openIds: string[];
   unreachable: number;
