@@ -1,15 +1,5 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { rowsOf } from '../db/rows.js';
-
-export interface InboundRecord {
-  eventId: string;
-  messageId: string | undefined;
-  eventType: string;
-  payload: unknown;
-  status: 'pending' | 'ignored';
-  receivedAt: Date;
-}
+import { type InboundRecord, insertInboundEvents } from './event-store.js';
 
 /** Rows a flush may carry; a burst of webhook requests shares one INSERT instead of one each. */
 const MAX_BATCH = 200;
@@ -19,10 +9,10 @@ const MAX_BATCH = 200;
  */
 const MAX_FLUSHES = 2;
 /**
- * A flush starts at most this often. Without it, events arriving evenly at 1,000 a second went out nearly one per
- * INSERT (a flush takes about as long as the gap between two events): 880 commits a second. With 3 ms they go about
- * three to a flush: 465 commits a second and a fifth less PostgreSQL CPU, for at most 3 ms more before an ack. An
- * event that arrives after a quiet spell is flushed at once.
+ * A flush starts at most this often. Without a spacing, events arriving evenly at a high rate go out nearly one per
+ * INSERT (a flush takes about as long as the gap between two events); a few milliseconds gather several events per
+ * flush, halving the commits and saving PostgreSQL CPU for at most that much more before an ack. An event that
+ * arrives after a quiet spell is flushed at once.
  */
 export const FLUSH_SPACING_MS = 3;
 
@@ -92,40 +82,7 @@ export class InboundBatcher {
   }
 
   /** Inserts the records; returns the event ids that were new. */
-  private async insert(records: InboundRecord[]): Promise<string[]> {
-    // In event_id order, so that two flushes under way together take that index's entries in the same order.
-    const rows = records
-      .map((record) => ({
-        e: record.eventId,
-        m: record.messageId ?? null,
-        t: record.eventType,
-        p: record.payload,
-        s: record.status,
-        r: record.receivedAt.toISOString(),
-      }))
-      .sort((a, b) => (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
-    // One statement text whatever the batch size (prepared once, planned once) with one JSON parameter: the
-    // per-size statements a query builder makes were each prepared and planned anew, and cost more than the rows.
-    const statement = sql`
-      insert into inbound_events (event_id, message_id, event_type, payload, status, received_at, processed_at)
-      select x.e, x.m, x.t, x.p, x.s, x.r, case when x.s = 'pending' then null else x.r end
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(e text, m text, t text, p jsonb, s text, r timestamptz)
-      on conflict do nothing
-      returning event_id`;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return rowsOf<{ event_id: string }>(await this.db.execute(statement)).map((row) => row.event_id);
-      } catch (error) {
-        // Redeliveries of one message under two event ids, in two flushes at once, can still cross on the
-        // message_id index; PostgreSQL breaks the tie by failing one of them, which simply goes again.
-        if (attempt >= 3 || !isDeadlock(error)) throw error;
-      }
-    }
+  private insert(records: InboundRecord[]): Promise<string[]> {
+    return insertInboundEvents(this.db, records);
   }
-}
-
-function isDeadlock(error: unknown): boolean {
-  const code = (e: unknown) => (e && typeof e === 'object' && 'code' in e ? (e as { code: unknown }).code : undefined);
-  return code(error) === '40P01' || code((error as { cause?: unknown })?.cause) === '40P01';
 }

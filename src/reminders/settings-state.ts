@@ -12,6 +12,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import type { ReminderSettings } from './settings.js';
+import { rearmSweep } from './sweep/lease.js';
 
 /** What decides when steps fall due: the policy, the wall clock, the day counting and (for working days) the holidays. */
 export function settingsFingerprint(settings: ReminderSettings): string {
@@ -39,12 +40,9 @@ export async function rearmIfSettingsChanged(db: Db, fingerprint: string, now: D
     await db.execute(sql`select fingerprint from reminder_settings_state where id = 1`),
   )[0];
   if (stored?.fingerprint === fingerprint) return { changed: false, rearmed: 0 };
+  await rearmSweep(db, now);
   const open = rowsOf<{ n: number }>(
-    await db.execute(sql`
-      with rearm as (
-        insert into reminder_sweep_state (id, changed_since, swept_at) values (1, '0', ${now.toISOString()})
-        on conflict (id) do update set changed_since = '0')
-      select count(*)::int as n from hazards where status <> 'closed'`),
+    await db.execute(sql`select count(*)::int as n from hazards where status <> 'closed'`),
   )[0];
   await db.execute(sql`
     insert into reminder_settings_state (id, fingerprint, applied_at) values (1, ${fingerprint}, ${now.toISOString()})

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/rows.js';
-import { FLUSH_SPACING_MS, InboundBatcher, type InboundRecord } from '../../src/feishu/inbound-batcher.js';
+import type { InboundRecord } from '../../src/feishu/event-store.js';
+import { FLUSH_SPACING_MS, InboundBatcher } from '../../src/feishu/inbound-batcher.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 function record(eventId: string, messageId?: string): InboundRecord {

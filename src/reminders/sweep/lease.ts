@@ -83,3 +83,13 @@ export async function releaseState(db: Db, owner: string, done: { state: NextSta
   await db.execute(sql`update reminder_sweep_state set ${progress} running_owner = null, running_until = null
     where id = 1 and running_owner = ${owner}`);
 }
+
+/**
+ * Sets the horizon back to 0: the next sweep reads every open hazard as changed and evaluates it under the settings
+ * in force (a new policy, time zone or calendar), sending only the steps not sent before.
+ */
+export async function rearmSweep(db: Db, now: Date): Promise<void> {
+  await db.execute(sql`
+    insert into reminder_sweep_state (id, changed_since, swept_at) values (1, '0', ${now.toISOString()})
+    on conflict (id) do update set changed_since = '0'`);
+}
