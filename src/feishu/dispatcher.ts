@@ -56,16 +56,11 @@ const PURGE_INTERVAL_MS = 3600_000;
  * While events keep coming, a handling pass starts at most this often and takes what arrived meanwhile. Started at
  * once after every pass, passes under a steady stream took a few events each — a transaction, a lock query, an
  * outbox INSERT and an UPDATE per handful of events — and their CPU, garbage and event-loop time went into the tail
- * of the acks beside them (bench:ack, 300 req/s on a loaded box: p99 60–110 ms spaced, 130–350 ms not).
+ * of the acks beside them (bench:ack, 300 req/s on a loaded box, six interleaved A/B pairs: p99 lower in each).
+ * Doubling the gap while the event loop ran late, to make answering yield further, was worse: fewer, bigger passes
+ * are bursts of work and garbage (docs/benchmarks-ack.md).
  */
 const PASS_SPACING_MS = 25;
-/**
- * When the timer between passes fires this late, the event loop is behind (the box is short of CPU): the next gap
- * doubles, up to MAX_PASS_SPACING_MS, so that answering yields to acknowledging — an ack has Feishu's deadline and
- * retries behind it, an answer waits in the outbox for the send rate limit anyway. Back to normal once it is not.
- */
-const LATE_TIMER_MS = 10;
-const MAX_PASS_SPACING_MS = 400;
 
 export interface DispatcherDeps {
   db: Db;
@@ -198,13 +193,11 @@ export class FeishuDispatcher {
       do {
         this.kicked = false;
         try {
-          let spacing = PASS_SPACING_MS;
           for (;;) {
             const passStarted = performance.now();
             if (!this.running || (await this.processPending()) === 0) break;
-            const wait = spacing - (performance.now() - passStarted);
-            const late = wait > 0 ? await lateBy(wait) : 0;
-            spacing = late > LATE_TIMER_MS ? Math.min(MAX_PASS_SPACING_MS, spacing * 2) : PASS_SPACING_MS;
+            const wait = PASS_SPACING_MS - (performance.now() - passStarted);
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           }
         } catch (error) {
           this.deps.logger.error({ err: error }, 'event handling loop failed; will retry');
@@ -313,13 +306,6 @@ export class FeishuDispatcher {
       this.deps.logger.warn({ err: error }, 'purging old inbound events failed');
     }
   }
-}
-
-/** Sleeps `ms`; resolves with how much later than that the timer fired. */
-async function lateBy(ms: number): Promise<number> {
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return performance.now() - started - ms;
 }
 
 /**
