@@ -55,6 +55,15 @@ const MAX_ATTEMPTS = 5;
 const LEASE_MS = 60_000;
 const POLL_INTERVAL_MS = 2000;
 const PURGE_INTERVAL_MS = 3600_000;
+/**
+ * While events keep coming, a handling pass starts at most this often and takes what arrived meanwhile. Started at
+ * once after every pass, passes under a steady stream took a few events each — a transaction, a lock query, an
+ * outbox INSERT and an UPDATE per handful of events — and their CPU, garbage and event-loop time went into the tail
+ * of the acks beside them (bench:ack, 300 req/s on a loaded box, six interleaved A/B pairs: p99 lower in each).
+ * Doubling the gap while the event loop ran late, to make answering yield further, was worse: fewer, bigger passes
+ * are bursts of work and garbage (docs/benchmarks-ack.md).
+ */
+const PASS_SPACING_MS = 25;
 
 export interface DispatcherDeps {
   db: Db;
@@ -192,7 +201,12 @@ export class FeishuDispatcher {
       do {
         this.kicked = false;
         try {
-          while (this.running && (await this.processPending()) > 0) {}
+          for (;;) {
+            const passStarted = performance.now();
+            if (!this.running || (await this.processPending()) === 0) break;
+            const wait = PASS_SPACING_MS - (performance.now() - passStarted);
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          }
         } catch (error) {
           this.deps.logger.error({ err: error }, 'event handling loop failed; will retry');
         }

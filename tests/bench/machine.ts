@@ -52,3 +52,39 @@ function readProcessCpu(pid: string): { command: string; seconds: number } | und
     return undefined; // not Linux, or the process ended while we looked
   }
 }
+
+/** The kernel's pressure stall figures (PSI): the share of time some task waited for a CPU, or for I/O. */
+export interface Pressure {
+  at: number;
+  cpuSomeUs: number;
+  ioSomeUs: number;
+  ioFullUs: number;
+}
+
+export function readPressure(): Pressure | undefined {
+  try {
+    const total = (file: string, kind: 'some' | 'full') =>
+      Number(new RegExp(`^${kind} .*total=(\\d+)`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? Number.NaN);
+    return {
+      at: performance.now(),
+      cpuSomeUs: total('/proc/pressure/cpu', 'some'),
+      ioSomeUs: total('/proc/pressure/io', 'some'),
+      ioFullUs: total('/proc/pressure/io', 'full'),
+    };
+  } catch {
+    return undefined; // not Linux, or a kernel without PSI
+  }
+}
+
+/**
+ * PSI over an interval, e.g. "CPU some 62%": for 62% of the time at least one runnable task waited for a core. On a
+ * shared box it says how loaded it was while a benchmark ran (the bench's own processes included).
+ */
+export function describePressure(before: Pressure | undefined, after: Pressure | undefined): string {
+  if (!before || !after) return 'PSI n/a';
+  const share = (us: number) => `${Math.round((100 * us) / 1000 / (after.at - before.at))}%`;
+  return (
+    `PSI CPU some ${share(after.cpuSomeUs - before.cpuSomeUs)}, I/O some ${share(after.ioSomeUs - before.ioSomeUs)}` +
+    ` full ${share(after.ioFullUs - before.ioFullUs)}`
+  );
+}
