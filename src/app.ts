@@ -7,19 +7,14 @@ import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
-import { registerDirectoryRoutes } from './http/admin-directory.js';
-import { registerSweepRoutes } from './http/admin-sweep.js';
+import { directoryAdminRoutes } from './http/admin-directory.js';
+import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
-import { registerHealthRoutes } from './http/health.js';
-import type { Metrics } from './http/metrics.js';
-import { registerReadRoutes } from './http/read-api.js';
+import { healthRoutes, type Lifecycle } from './http/health.js';
+import { metricsRoute } from './http/metrics.js';
+import { readApiRoutes } from './http/read-api.js';
+import type { Metrics } from './metrics.js';
 import type { Reminders } from './reminders/index.js';
-
-/** What the process knows about itself; `/readyz` reads it. */
-export interface Lifecycle {
-  ready: boolean;
-  shuttingDown: boolean;
-}
 
 export interface AppDeps {
   config: Config;
@@ -101,10 +96,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  registerHealthRoutes(app, deps);
-  registerDirectoryRoutes(app, deps);
-  registerSweepRoutes(app, deps);
-  registerReadRoutes(app, deps);
+  const { config, clock, feishu } = deps;
+  const { db } = deps.database;
+  await app.register(healthRoutes, { lifecycle: deps.lifecycle, database: deps.database });
+  await app.register(metricsRoute, { registry: deps.metrics.registry });
+  await app.register(directoryAdminRoutes, {
+    config,
+    db,
+    clock,
+    resolveUserIds: (query) => feishu.resolveUserIds(query),
+    isBotInChat: (chatId) => feishu.isBotInChat(chatId),
+  });
+  await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
+  await app.register(readApiRoutes, { config, db, clock });
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,
     verificationToken: deps.feishuApp.verificationToken,

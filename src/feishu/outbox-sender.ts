@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database, Leadership } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { FeishuClient, ReceiveIdType } from './client.js';
 import { type FeishuApiError, toFeishuError } from './errors.js';
 import { SendRateLimiter } from './rate-limiter.js';

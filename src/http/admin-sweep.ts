@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Reminders } from '../reminders/index.js';
@@ -17,29 +17,29 @@ const sweepBody = z.strictObject({
  * sweep at `at` (default now) and answers what it sent — or, with dryRun, would send — and to whom:
  * `{at, dryRun, steps: [{hazard, step, channel, to: [{name, openId}], urgent, …}], counts}`.
  */
-export function registerSweepRoutes(
-  app: FastifyInstance,
-  deps: { config: Pick<Config, 'ADMIN_TOKEN'>; reminders: Reminders },
-): void {
-  app.register(async (scope) => {
-    scope.addHook('onRequest', requireAdminToken(deps.config));
-    scope.post('/api/admin/sweep', async (request) => {
-      const parsed = sweepBody.safeParse(request.body ?? {});
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-        throw new HttpError(400, 'invalid_request', `请求体有误：${problems.join('; ')}`, parsed.error.issues);
-      }
-      const { at, dryRun } = parsed.data;
-      const result = await deps.reminders.sweep({ at: at ? new Date(at) : undefined, dryRun: dryRun === true });
-      return {
-        at: result.at,
-        dryRun: result.dryRun,
-        steps: result.steps,
-        truncated: result.truncated,
-        counts: result.counts,
-        batches: result.batches,
-        durationMs: result.durationMs,
-      };
-    });
-  });
+export interface SweepAdminRoutesOptions {
+  config: Pick<Config, 'ADMIN_TOKEN'>;
+  reminders: Pick<Reminders, 'sweep'>;
 }
+
+export const sweepAdminRoutes: FastifyPluginAsync<SweepAdminRoutesOptions> = async (app, { config, reminders }) => {
+  app.addHook('onRequest', requireAdminToken(config));
+  app.post('/api/admin/sweep', async (request) => {
+    const parsed = sweepBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+      throw new HttpError(400, 'invalid_request', `请求体有误：${problems.join('; ')}`, parsed.error.issues);
+    }
+    const { at, dryRun } = parsed.data;
+    const result = await reminders.sweep({ at: at ? new Date(at) : undefined, dryRun: dryRun === true });
+    return {
+      at: result.at,
+      dryRun: result.dryRun,
+      steps: result.steps,
+      truncated: result.truncated,
+      counts: result.counts,
+      batches: result.batches,
+      durationMs: result.durationMs,
+    };
+  });
+};
