@@ -57,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     if (!deps.lifecycle.ready && !ALWAYS_OPEN.has(request.url.split('?')[0] ?? '')) {
-      reply.code(503).send(errorBody('starting', 'the service is starting; try again in a few seconds'));
+      reply.code(503).send(errorBody('starting', '服务正在启动，请几秒后再试（the service is starting）'));
     }
   });
 
@@ -84,16 +84,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const fastifyError = error as { statusCode?: number; code?: string; message: string; validation?: unknown };
     const status = fastifyError.statusCode ?? 500;
     if (status < 500) {
-      return reply
-        .code(status)
-        .send(errorBody(clientErrorCode(status, fastifyError.code), fastifyError.message, fastifyError.validation));
+      const code = clientErrorCode(status, fastifyError.code);
+      // Fastify's own wording stays in brackets after ours: it names the exact limit or parse error.
+      const message = `${CLIENT_ERROR_MESSAGES[code] ?? '请求有误'}（${fastifyError.message}）`;
+      return reply.code(status).send(errorBody(code, message, fastifyError.validation));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send(errorBody('internal', 'internal error; the operator can find it in the log'));
+    return reply.code(500).send(errorBody('internal', '服务内部出错，运维人员可在日志中查看详情（internal error）'));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+    const route = `${request.method} ${request.url.split('?')[0]}`;
+    reply.code(404).send(errorBody('not_found', `没有这个接口：${route}（no route ${route}）`));
   });
 
   const { config, clock, feishu } = deps;
@@ -119,6 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   return app;
 }
+
+/** What each client error code means, said to the person who sent the request. */
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  body_too_large: '请求体过大',
+  unsupported_media_type: '不支持的请求内容类型',
+  invalid_json: '请求体不是有效的 JSON',
+  invalid_request: '请求不符合要求',
+  bad_request: '请求有误',
+};
 
 function clientErrorCode(status: number, fastifyCode?: string): string {
   switch (fastifyCode) {

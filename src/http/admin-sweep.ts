@@ -6,10 +6,8 @@ import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
 
 const sweepBody = z.strictObject({
-  at: z.iso
-    .datetime({ offset: true, message: 'must be an ISO-8601 instant with a time zone, e.g. 2026-03-01T09:00:00+08:00' })
-    .optional(),
-  dryRun: z.boolean({ message: 'must be true or false' }).optional(),
+  at: z.iso.datetime({ offset: true, message: '应为带时区的 ISO-8601 时间，如 2026-03-01T09:00:00+08:00' }).optional(),
+  dryRun: z.boolean({ message: '应为 true 或 false' }).optional(),
 });
 
 /**
@@ -25,10 +23,11 @@ export interface SweepAdminRoutesOptions {
 export const sweepAdminRoutes: FastifyPluginAsync<SweepAdminRoutesOptions> = async (app, { config, reminders }) => {
   app.addHook('onRequest', requireAdminToken(config));
   app.post('/api/admin/sweep', async (request) => {
-    const parsed = sweepBody.safeParse(request.body ?? {});
+    // zod's own messages (unknown keys, a body that is not an object) in Chinese too, for this parse only.
+    const parsed = sweepBody.safeParse(request.body ?? {}, { error: z.locales.zhCN().localeError });
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-      throw new HttpError(400, 'invalid_request', `请求体有误：${problems.join('; ')}`, parsed.error.issues);
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '请求体'}：${i.message}`);
+      throw new HttpError(400, 'invalid_request', `请求体有误：${problems.join('；')}`, parsed.error.issues);
     }
     const { at, dryRun } = parsed.data;
     const result = await reminders.sweep({ at: at ? new Date(at) : undefined, dryRun: dryRun === true });
