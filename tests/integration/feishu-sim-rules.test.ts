@@ -281,8 +281,8 @@ describe('the control API for sandbox mode', () => {
       expect(download.headers.get('content-type')).toBe(
         'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       );
-      expect(download.headers.get('content-disposition')).toContain(
-        `filename*=UTF-8''${encodeURIComponent('隐患台账-2026-03-01.xlsx')}`,
+      expect(download.headers.get('content-disposition')).toBe(
+        `attachment; filename="${fileKey}.xlsx"; filename*=UTF-8''${encodeURIComponent('隐患台账-2026-03-01.xlsx')}`,
       );
       expect(Buffer.from(await download.arrayBuffer()).equals(ledger)).toBe(true);
 

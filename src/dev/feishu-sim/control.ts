@@ -123,9 +123,16 @@ function sendFile(sim: FeishuSim, fileKey: string, res: ServerResponse): void {
   res.writeHead(200, {
     'content-type': CONTENT_TYPES[meta.fileName.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream',
     'content-length': String(bytes.length),
-    'content-disposition': `attachment; filename="${fileKey}"; filename*=UTF-8''${encodeURIComponent(meta.fileName)}`,
+    'content-disposition': `attachment; filename="${asciiName(meta.fileName, fileKey)}"; filename*=UTF-8''${encodeURIComponent(meta.fileName)}`,
   });
   res.end(bytes);
+}
+
+/** curl -OJ reads only `filename=`, which must be ASCII: the name itself when it is, else the key and extension. */
+function asciiName(fileName: string, fileKey: string): string {
+  if (/^[\x20-\x7e]+$/.test(fileName) && !fileName.includes('"')) return fileName;
+  const extension = /\.[A-Za-z0-9]{1,8}$/.exec(fileName)?.[0] ?? '';
+  return `${fileKey}${extension}`;
 }
 
 /** By the file name's extension (Feishu's file_type `xls` covers .xls and .xlsx alike); anything else is bytes. */
