@@ -112,6 +112,12 @@ export const SAMPLE_DIRECTORY = {
   ],
 };
 
+/** The sample people as simulator users, and 城关镇's group with the bot in it. */
+export function addSampleUsers(sim: Pick<FeishuSim, 'addUser' | 'addChat'>): void {
+  for (const person of SAMPLE_PEOPLE) sim.addUser({ openId: person.openId, name: person.name, mobile: person.mobile });
+  sim.addChat({ ...SAMPLE_TOWNSHIP_CHAT, memberOpenIds: ['ou_li', 'ou_sun', 'ou_zhou'], botIsMember: true });
+}
+
 export interface SampleCountyDeps {
   db: Db;
   sim: Pick<FeishuSim, 'addUser' | 'addChat' | 'url'>;
@@ -126,10 +132,7 @@ export interface SampleCountyDeps {
  * when the directory already had entries and was left alone.
  */
 export async function loadSampleCounty(deps: SampleCountyDeps): Promise<ImportReport | undefined> {
-  for (const person of SAMPLE_PEOPLE) {
-    deps.sim.addUser({ openId: person.openId, name: person.name, mobile: person.mobile });
-  }
-  deps.sim.addChat({ ...SAMPLE_TOWNSHIP_CHAT, memberOpenIds: ['ou_li', 'ou_sun', 'ou_zhou'], botIsMember: true });
+  addSampleUsers(deps.sim);
   if (!(await directoryIsEmpty(deps.db))) return undefined;
   const result = await importDirectory(deps.db, parseJson(SAMPLE_DIRECTORY), {
     mode: 'replace',
