@@ -135,6 +135,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   throw new ConfigError(problems);
 }
 
+/**
+ * For the command-line entry points (server, CLIs): `.env` and the environment, validated; on a problem prints every
+ * one of them to stderr (no stack trace: the operator needs the list, not our call stack) and answers undefined.
+ */
+export function loadConfigForCli(): Config | undefined {
+  loadDotEnv();
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
+}
+
 /** Sandbox mode: no Feishu credentials, so the service talks to a simulator running in the same process. */
 export function isSandbox(config: Config): boolean {
   return !config.FEISHU_APP_ID;

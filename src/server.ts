@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { type AppDeps, buildApp, type FeishuApp } from './app.js';
 import { registerChatHandlers } from './chat/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, ConfigError, isSandbox, loadConfig, loadDotEnv } from './config.js';
+import { type Config, isSandbox, loadConfigForCli } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import type { SampleCountyDeps } from './dev/sample-county.js';
@@ -250,17 +250,8 @@ async function startSandbox(config: Config, logger: Logger) {
 }
 
 async function main(): Promise<void> {
-  loadDotEnv();
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigForCli();
+  if (!config) process.exit(2);
   const logger = createLogger(config.LOG_LEVEL);
   let service: Service;
   try {

@@ -1,21 +1,12 @@
 // `npm run db:migrate`: applies the migrations in drizzle/ to DATABASE_URL (or the embedded database) and exits.
 // Exits 2 on a configuration error (every problem listed), 1 when the migrations fail.
-import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
+import { loadConfigForCli } from '../config.js';
 import { openDatabase } from './client.js';
 import { applyMigrations } from './migrate.js';
 
 async function main(): Promise<number> {
-  loadDotEnv();
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigForCli();
+  if (!config) return 2;
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   try {
     await applyMigrations(database);

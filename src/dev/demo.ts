@@ -10,7 +10,7 @@ import { inboundEvents, outbox } from '../db/schema/index.js';
 import { startService } from '../server.js';
 import { startFeishuSim } from './feishu-sim/index.js';
 import type { SimMessage } from './feishu-sim/types.js';
-import { addSampleUsers, SAMPLE_DIRECTORY, SAMPLE_PEOPLE } from './sample-county.js';
+import { addSampleUsers, SAMPLE_DIRECTORY, SAMPLE_PEOPLE, sampleReportForm } from './sample-county.js';
 
 const ADMIN_TOKEN = 'demo-admin-token-0123456789';
 
@@ -121,16 +121,7 @@ async function reportHazard(form: Json): Promise<string> {
 const deadline = new Date(Date.now() + 10 * 86400_000).toISOString().slice(0, 10);
 console.log('隐患闭环演示：本地飞书模拟器上的一次完整对话（一般隐患与重大隐患）');
 
-const general = await reportHazard({
-  enterprise: '城关化工有限公司',
-  sector: '危险化学品',
-  level: 'general',
-  description: '储罐区静电接地线断开',
-  location: '储罐区 2 号罐',
-  measures: '恢复静电接地并检测',
-  standard: '接地电阻不大于 10 欧',
-  deadline: `${deadline} +0800`,
-});
+const general = await reportHazard(sampleReportForm(deadline));
 const notice = cardFor('ou_zhao', general);
 await step(`${nameOf.get('ou_zhao')} 点击「确认接收」`, () =>
   click('ou_zhao', notice.messageId, { action: 'hazard.acknowledge', code: general }),

@@ -118,6 +118,20 @@ export function addSampleUsers(sim: Pick<FeishuSim, 'addUser' | 'addChat'>): voi
   sim.addChat({ ...SAMPLE_TOWNSHIP_CHAT, memberOpenIds: ['ou_li', 'ou_sun', 'ou_zhou'], botIsMember: true });
 }
 
+/** A general hazard at 城关化工有限公司, as the report form's fields (interface.md) for a submit by 王检查. */
+export function sampleReportForm(deadline: string): Record<string, string> {
+  return {
+    enterprise: '城关化工有限公司',
+    sector: '危险化学品',
+    level: 'general',
+    description: '储罐区静电接地线断开',
+    location: '储罐区 2 号罐',
+    measures: '恢复静电接地并检测',
+    standard: '接地电阻不大于 10 欧',
+    deadline: `${deadline} +0800`,
+  };
+}
+
 export interface SampleCountyDeps {
   db: Db;
   sim: Pick<FeishuSim, 'addUser' | 'addChat' | 'url'>;

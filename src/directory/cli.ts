@@ -3,7 +3,7 @@
 // exits 1 when the file is rejected (every problem is listed), 2 on a usage or configuration error.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
+import { loadConfigForCli } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createFeishuClient } from '../feishu/client.js';
@@ -62,17 +62,8 @@ async function main(args: string[]): Promise<number> {
     process.stderr.write(`${unknown.length ? `不认识的选项：${unknown.join(' ')}\n` : ''}${USAGE}\n`);
     return 2;
   }
-  loadDotEnv();
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigForCli();
+  if (!config) return 2;
   let uploads: { name: string; data: Buffer }[];
   try {
     uploads = files.map((file) => ({ name: path.basename(file), data: readFileSync(file) }));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { sampleReportForm } from '../../src/dev/sample-county.js';
 import { killLeftoverServices, type RunningProcess, spawnService, waitUntilReady } from '../support/process.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: cards and control-API answers are read from their JSON.
@@ -84,16 +85,7 @@ describe('sandbox mode (no Feishu credentials) on an empty database', () => {
       messageId: form.messageId,
       name: submit.name,
       value: submit.behaviors[0].value,
-      formValue: {
-        enterprise: '城关化工有限公司',
-        sector: '危险化学品',
-        level: 'general',
-        description: '储罐区静电接地线断开',
-        location: '储罐区 2 号罐',
-        measures: '恢复静电接地并检测',
-        standard: '接地电阻不大于 10 欧',
-        deadline: `${deadline} +0800`,
-      },
+      formValue: sampleReportForm(deadline),
     });
     expect(submitted.status).toBe(200);
     const code = /YH-\d{4}-\d{6}/.exec(submitted.body.toast.content)?.[0];
