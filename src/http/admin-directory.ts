@@ -23,11 +23,6 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 /** Large enough for a province's directory (30,000 entries is about 10 MB of JSON). */
 const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
-/**
- * The directory's admin routes, all behind the admin token:
- * PUT /api/admin/directory (JSON, multipart with .xlsx / .csv / .json files, or a raw .xlsx / .csv body),
- * GET /api/admin/directory (JSON), …/template.xlsx, …/export.xlsx, …/unverified, and confirm / merge.
- */
 export interface DirectoryAdminRoutesOptions {
   config: Pick<Config, 'ADMIN_TOKEN'>;
   db: Db;
@@ -38,6 +33,11 @@ export interface DirectoryAdminRoutesOptions {
   isBotInChat: IsBotInChat;
 }
 
+/**
+ * The directory's admin routes, all behind the admin token:
+ * PUT /api/admin/directory (JSON, multipart with .xlsx / .csv / .json files, or a raw .xlsx / .csv body),
+ * GET /api/admin/directory (JSON), …/template.xlsx, …/export.xlsx, …/unverified, and confirm / merge.
+ */
 export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOptions> = async (scope, options) => {
   const { db, clock } = options;
   await scope.register(multipart, { limits: { fileSize: IMPORT_BODY_LIMIT, files: 8, fields: 8 } });

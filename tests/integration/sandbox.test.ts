@@ -49,6 +49,11 @@ describe('sandbox mode (no Feishu credentials) on an empty database', () => {
   it('loads the sample county, plays a report through the control API, and loads it only once', async () => {
     const first = await spawnService({ DATA_DIR: dataDir, ADMIN_TOKEN });
     await waitUntilReady(first, 90_000);
+    // The log arrives through a pipe, which may lag behind the HTTP answer that said "ready".
+    await eventually(
+      async () => (first.output().includes('沙箱模式') ? true : undefined),
+      'the sandbox lines of the log',
+    );
     expect(first.output()).toContain('名录为空，已导入示例县：2 个乡镇、2 个部门、3 家企业、10 人');
     const sim = simulatorUrl(first);
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -119,6 +124,10 @@ describe('sandbox mode (no Feishu credentials) on an empty database', () => {
     // users of the new simulator, so they can go on acting.
     const second = await spawnService({ DATA_DIR: dataDir, ADMIN_TOKEN });
     await waitUntilReady(second, 90_000);
+    await eventually(
+      async () => (second.output().includes('沙箱模式') ? true : undefined),
+      'the sandbox lines of the log',
+    );
     expect(second.output()).not.toContain('已导入示例县');
     const again: Json = await (
       await fetch(`${second.url}/api/hazards/${code}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
