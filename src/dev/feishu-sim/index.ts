@@ -2,6 +2,9 @@
  * A local fake of Feishu's Open Platform on loopback, spoken to through the official node-sdk (domain = sim.url).
  * It serves the OpenAPI calls the bot makes, acts as users (messages, menu clicks, card clicks) by webhook or over
  * the long connection, records every call and can inject faults. See feishu-platform.md for the rules it mirrors.
+ *
+ * About 430 lines, one class on purpose: `Simulator` is the facade tests hold, and each method is a few lines handing
+ * off to the modules beside it (state, openapi, events, webhook, callback-card, long-connection).
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
