@@ -7,19 +7,14 @@ import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
-import { registerDirectoryRoutes } from './http/admin-directory.js';
-import { registerSweepRoutes } from './http/admin-sweep.js';
+import { directoryAdminRoutes } from './http/admin-directory.js';
+import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
-import { registerHealthRoutes } from './http/health.js';
-import type { Metrics } from './http/metrics.js';
-import { registerReadRoutes } from './http/read-api.js';
+import { healthRoutes, type Lifecycle } from './http/health.js';
+import { metricsRoute } from './http/metrics.js';
+import { readApiRoutes } from './http/read-api.js';
+import type { Metrics } from './metrics.js';
 import type { Reminders } from './reminders/index.js';
-
-/** What the process knows about itself; `/readyz` reads it. */
-export interface Lifecycle {
-  ready: boolean;
-  shuttingDown: boolean;
-}
 
 export interface AppDeps {
   config: Config;
@@ -62,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     if (!deps.lifecycle.ready && !ALWAYS_OPEN.has(request.url.split('?')[0] ?? '')) {
-      reply.code(503).send(errorBody('starting', 'the service is starting; try again in a few seconds'));
+      reply.code(503).send(errorBody('starting', '服务正在启动，请几秒后再试（the service is starting）'));
     }
   });
 
@@ -89,22 +84,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const fastifyError = error as { statusCode?: number; code?: string; message: string; validation?: unknown };
     const status = fastifyError.statusCode ?? 500;
     if (status < 500) {
-      return reply
-        .code(status)
-        .send(errorBody(clientErrorCode(status, fastifyError.code), fastifyError.message, fastifyError.validation));
+      const code = clientErrorCode(status, fastifyError.code);
+      // Fastify's own wording stays in brackets after ours: it names the exact limit or parse error.
+      const message = `${CLIENT_ERROR_MESSAGES[code] ?? '请求有误'}（${fastifyError.message}）`;
+      return reply.code(status).send(errorBody(code, message, fastifyError.validation));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send(errorBody('internal', 'internal error; the operator can find it in the log'));
+    return reply.code(500).send(errorBody('internal', '服务内部出错，运维人员可在日志中查看详情（internal error）'));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+    const route = `${request.method} ${request.url.split('?')[0]}`;
+    reply.code(404).send(errorBody('not_found', `没有这个接口：${route}（no route ${route}）`));
   });
 
-  registerHealthRoutes(app, deps);
-  registerDirectoryRoutes(app, deps);
-  registerSweepRoutes(app, deps);
-  registerReadRoutes(app, deps);
+  const { config, clock, feishu } = deps;
+  const { db } = deps.database;
+  await app.register(healthRoutes, { lifecycle: deps.lifecycle, database: deps.database });
+  await app.register(metricsRoute, { registry: deps.metrics.registry });
+  await app.register(directoryAdminRoutes, {
+    config,
+    db,
+    clock,
+    resolveUserIds: (query) => feishu.resolveUserIds(query),
+    isBotInChat: (chatId) => feishu.isBotInChat(chatId),
+  });
+  await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
+  await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,
     verificationToken: deps.feishuApp.verificationToken,
@@ -115,6 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   return app;
 }
+
+/** What each client error code means, said to the person who sent the request. */
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  body_too_large: '请求体过大',
+  unsupported_media_type: '不支持的请求内容类型',
+  invalid_json: '请求体不是有效的 JSON',
+  invalid_request: '请求不符合要求',
+  bad_request: '请求有误',
+};
 
 function clientErrorCode(status: number, fastifyCode?: string): string {
   switch (fastifyCode) {

@@ -4,11 +4,8 @@ import { z } from 'zod';
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
-const port = z.coerce
-  .number({ message: 'must be a whole number from 0 to 65535' })
-  .int('must be a whole number from 0 to 65535')
-  .min(0, 'must be a whole number from 0 to 65535')
-  .max(65535, 'must be a whole number from 0 to 65535');
+const PORT_RANGE = '应为 0 到 65535 的整数';
+const port = z.coerce.number({ message: PORT_RANGE }).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE);
 
 const timezone = z.string().refine(
   (tz) => {
@@ -19,7 +16,7 @@ const timezone = z.string().refine(
       return false;
     }
   },
-  { message: 'must be an IANA time zone such as Asia/Shanghai' },
+  { message: '应为 IANA 时区名，如 Asia/Shanghai' },
 );
 
 const envSchema = z
@@ -29,28 +26,25 @@ const envSchema = z
     DATABASE_URL: optional(
       z
         .string()
-        .regex(
-          /^postgres(ql)?:\/\/.+/,
-          'must be a postgres:// or postgresql:// URL (leave it unset for the embedded database)',
-        ),
+        .regex(/^postgres(ql)?:\/\/.+/, '应为 postgres:// 或 postgresql:// 开头的地址（用内置数据库时不要设置）'),
     ),
     DATA_DIR: optional(z.string()).default('./data'),
     FEISHU_APP_ID: optional(z.string()),
     FEISHU_APP_SECRET: optional(z.string()),
     FEISHU_ENCRYPT_KEY: optional(z.string()),
     FEISHU_VERIFICATION_TOKEN: optional(z.string()),
-    FEISHU_BASE_URL: optional(z.url({ message: 'must be an http(s) URL such as https://open.feishu.cn' }))
+    FEISHU_BASE_URL: optional(z.url({ message: '应为 http(s) 地址，如 https://open.feishu.cn' }))
       .default('https://open.feishu.cn')
       .transform((url) => url.replace(/\/+$/, '')),
     FEISHU_EVENT_MODE: optional(
-      z.enum(['webhook', 'websocket'], { message: 'must be "webhook" or "websocket"' }),
+      z.enum(['webhook', 'websocket'], { message: '应为 webhook（事件回调）或 websocket（长连接）' }),
     ).default('webhook'),
-    ADMIN_TOKEN: optional(z.string().min(16, 'must be at least 16 characters long')),
+    ADMIN_TOKEN: optional(z.string().min(16, '至少 16 个字符')),
     BOT_TIMEZONE: optional(timezone).default('Asia/Shanghai'),
     /** A JSON escalation policy (src/domain/escalation-policy.ts); unset = product.md's default ladder. */
     ESCALATION_POLICY_FILE: optional(z.string()),
     DEADLINE_DAY_COUNTING: optional(
-      z.enum(['calendar', 'working'], { message: 'must be "calendar" or "working"' }),
+      z.enum(['calendar', 'working'], { message: '应为 calendar（自然日）或 working（工作日）' }),
     ).default('calendar'),
     /** A JSON file of holiday years (src/domain/holiday-file.ts) added to the chinese-days package's. */
     HOLIDAYS_FILE: optional(z.string()),
@@ -60,7 +54,7 @@ const envSchema = z
         .string()
         .regex(
           /^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/,
-          'must be HH:MM-HH:MM such as 22:00-07:30, or "off"',
+          '应为 HH:MM-HH:MM（如 22:00-07:30），或 off（不设免打扰时段）',
         ),
     )
       .default('22:00-07:30')
@@ -71,7 +65,7 @@ const envSchema = z
       }),
     LOG_LEVEL: optional(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        message: '应为 fatal、error、warn、info、debug、trace、silent 之一',
       }),
     ).default('info'),
     /** Read API tokens: `name:token` pairs, comma-separated (e.g. `dashboard:…,bi:…`). */
@@ -80,7 +74,7 @@ const envSchema = z
         .string()
         .regex(
           /^\s*[\w.-]+:[^\s,]{16,}\s*(,\s*[\w.-]+:[^\s,]{16,}\s*)*$/,
-          'must be comma-separated name:token pairs, each token at least 16 characters (e.g. dashboard:0123456789abcdef)',
+          '应为逗号分隔的“名称:令牌”，每个令牌至少 16 个字符（如 dashboard:0123456789abcdef）',
         ),
     ).transform((value) =>
       (value ?? '')
@@ -95,10 +89,10 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.FEISHU_APP_ID && !env.FEISHU_APP_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_SECRET'], message: 'is required when FEISHU_APP_ID is set' });
+      ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_SECRET'], message: '必须填写（已设置 FEISHU_APP_ID）' });
     }
     if (env.FEISHU_APP_SECRET && !env.FEISHU_APP_ID) {
-      ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_ID'], message: 'is required when FEISHU_APP_SECRET is set' });
+      ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_ID'], message: '必须填写（已设置 FEISHU_APP_SECRET）' });
     }
     if (
       env.FEISHU_APP_ID &&
@@ -109,8 +103,7 @@ const envSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['FEISHU_VERIFICATION_TOKEN'],
-        message:
-          'FEISHU_ENCRYPT_KEY or FEISHU_VERIFICATION_TOKEN is required in webhook mode, or forged events could not be told apart',
+        message: 'webhook 模式下必须设置 FEISHU_ENCRYPT_KEY 或 FEISHU_VERIFICATION_TOKEN，否则无法识别伪造的事件',
       });
     }
   });
@@ -120,7 +113,7 @@ export type Config = z.output<typeof envSchema>;
 /** Thrown when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`配置有误（invalid configuration）：\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -128,7 +121,7 @@ export class ConfigError extends Error {
 function describeValue(env: Record<string, string | undefined>, key: string): string {
   if (/SECRET|TOKEN|KEY|DATABASE_URL/.test(key)) return '';
   const value = env[key];
-  return value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+  return value === undefined ? '' : `（当前值 ${JSON.stringify(value)}）`;
 }
 
 /** Validates the whole environment at once; a pure function of `env`, so tests can call it freely. */
@@ -137,9 +130,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? 'environment');
-    return `${key}: ${issue.message}${describeValue(env, key)}`;
+    return `${key}：${issue.message}${describeValue(env, key)}`;
   });
   throw new ConfigError(problems);
+}
+
+/**
+ * For the command-line entry points (server, CLIs): `.env` and the environment, validated; on a problem prints every
+ * one of them to stderr (no stack trace: the operator needs the list, not our call stack) and answers undefined.
+ */
+export function loadConfigForCli(): Config | undefined {
+  loadDotEnv();
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
 }
 
 /** Sandbox mode: no Feishu credentials, so the service talks to a simulator running in the same process. */

@@ -2,20 +2,22 @@ import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type AppDeps, buildApp, type FeishuApp, type Lifecycle } from './app.js';
+import { type AppDeps, buildApp, type FeishuApp } from './app.js';
 import { registerChatHandlers } from './chat/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, ConfigError, isSandbox, loadConfig, loadDotEnv } from './config.js';
+import { type Config, isSandbox, loadConfigForCli } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
+import type { SampleCountyDeps } from './dev/sample-county.js';
 import { unbindTownshipChat } from './directory/township-chat.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
-import { createMetrics } from './http/metrics.js';
+import type { Lifecycle } from './http/health.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { createReminders, type RemindersDeps } from './reminders/index.js';
 import { holidayCoverageWarning, loadReminderSettings } from './reminders/settings.js';
 
@@ -166,6 +168,11 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // Listen before migrating, so /healthz answers and /readyz says "starting" while migrations run.
     await app.listen({ port: config.PORT, host: config.HOST });
     await applyMigrations(database);
+    await sandbox?.loadSampleCounty({
+      db: database.db,
+      isBotInChat: (chatId) => feishu.isBotInChat(chatId),
+      now: clock.now(),
+    });
   } catch (error) {
     await database.close().catch(() => {});
     await sandbox?.close();
@@ -210,6 +217,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
  */
 async function startSandbox(config: Config, logger: Logger) {
   const { startFeishuSim } = await import('./dev/feishu-sim/index.js');
+  const sample = await import('./dev/sample-county.js');
   // Next to the service's port, so the address is predictable for curl; any free port if that one is taken.
   const preferred = config.PORT > 0 && config.PORT < 65535 ? config.PORT + 1 : 0;
   const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: preferred }).catch(
@@ -226,14 +234,16 @@ async function startSandbox(config: Config, logger: Logger) {
   return {
     app,
     sim,
+    /** The sample county's people as simulator users, and its directory when the database has none yet. */
+    loadSampleCounty: (deps: Omit<SampleCountyDeps, 'sim' | 'logger'>) =>
+      sample.loadSampleCounty({ ...deps, sim, logger }),
     connect(botUrl: string) {
       sim.setBotUrl(botUrl);
       logger.warn(
         { simulator: sim.url },
-        `SANDBOX MODE: FEISHU_APP_ID is not set, so a local Feishu simulator runs at ${sim.url} and nothing reaches real Feishu. ` +
-          `Act as a user with its control API, e.g. curl -XPOST ${sim.url}/__sim/users -d '{"openId":"ou_demo","name":"演示"}' ` +
-          `then curl -XPOST ${sim.url}/__sim/text -d '{"from":"ou_demo","text":"帮助"}'; GET ${sim.url}/__sim lists the rest. ` +
-          'Set FEISHU_APP_ID/FEISHU_APP_SECRET to connect a real app (README: "Sandbox mode").',
+        `沙箱模式（SANDBOX MODE）：未设置 FEISHU_APP_ID，本地飞书模拟器运行在 ${sim.url}，消息不会发到真实飞书。` +
+          `用模拟器的控制接口扮演用户，例如 curl -XPOST ${sim.url}/__sim/text -d '{"from":"ou_wang","text":"帮助"}'；` +
+          `GET ${sim.url}/__sim 列出全部接口。设置 FEISHU_APP_ID/FEISHU_APP_SECRET 即连接真实应用（见 README「沙箱模式」）。`,
       );
     },
     close: () => sim.close(),
@@ -241,17 +251,8 @@ async function startSandbox(config: Config, logger: Logger) {
 }
 
 async function main(): Promise<void> {
-  loadDotEnv();
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigForCli();
+  if (!config) process.exit(2);
   const logger = createLogger(config.LOG_LEVEL);
   let service: Service;
   try {

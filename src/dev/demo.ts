@@ -1,5 +1,6 @@
 // `npm run demo`: plays the whole hazard loop — a general hazard and a major one with suspension — against the local
-// Feishu simulator and prints the conversation as each person sees it. Nothing reaches real Feishu.
+// Feishu simulator, in the sample county of sandbox mode, and prints the conversation as each person sees it.
+// Nothing reaches real Feishu.
 import { PGlite } from '@electric-sql/pglite';
 import { count, eq, inArray } from 'drizzle-orm';
 import pino from 'pino';
@@ -9,69 +10,16 @@ import { inboundEvents, outbox } from '../db/schema/index.js';
 import { startService } from '../server.js';
 import { startFeishuSim } from './feishu-sim/index.js';
 import type { SimMessage } from './feishu-sim/types.js';
+import { addSampleUsers, SAMPLE_DIRECTORY, SAMPLE_PEOPLE, sampleReportForm } from './sample-county.js';
 
 const ADMIN_TOKEN = 'demo-admin-token-0123456789';
-const PEOPLE = [
-  {
-    code: 'wang',
-    name: '王检查（县应急局检查员）',
-    openId: 'ou_wang',
-    roles: [{ role: 'inspector', scope: 'county' }],
-  },
-  {
-    code: 'li',
-    name: '李站长（城关镇安监站）',
-    openId: 'ou_li',
-    roles: [{ role: 'inspector', scope: 'region:town-01' }],
-  },
-  { code: 'zhao', name: '赵总（企业主要负责人）', openId: 'ou_zhao', roles: [] },
-  { code: 'qian', name: '钱工（企业安全管理员）', openId: 'ou_qian', roles: [] },
-  {
-    code: 'sun',
-    name: '孙镇长（乡镇分管领导）',
-    openId: 'ou_sun',
-    roles: [{ role: 'township_leader_in_charge', scope: 'region:town-01' }],
-  },
-  {
-    code: 'zhou',
-    name: '周书记（乡镇主要领导）',
-    openId: 'ou_zhou',
-    roles: [{ role: 'township_main_leader', scope: 'region:town-01' }],
-  },
-  {
-    code: 'wu',
-    name: '吴局长（县应急管理局）',
-    openId: 'ou_wu',
-    roles: [{ role: 'department_leader', scope: 'department:yjj' }],
-  },
-  { code: 'zheng', name: '郑县长（县领导）', openId: 'ou_zheng', roles: [{ role: 'county_leader', scope: 'county' }] },
-];
-const DIRECTORY = {
-  regions: [
-    { code: 'county', name: '某某县', parent: null },
-    { code: 'town-01', name: '城关镇', parent: 'county' },
-  ],
-  departments: [{ code: 'yjj', name: '县应急管理局', sectors: ['工贸', '危险化学品'] }],
-  people: PEOPLE,
-  enterprises: [
-    {
-      code: 'e001',
-      name: '城关化工有限公司',
-      region: 'town-01',
-      sectors: ['危险化学品'],
-      department: 'yjj',
-      principal: 'zhao',
-      safetyOfficer: 'qian',
-    },
-  ],
-};
 
 // biome-ignore lint/suspicious/noExplicitAny: cards are printed from their JSON, element by element.
 type Json = any;
 
-const nameOf = new Map(PEOPLE.map((p) => [p.openId, p.name]));
+const nameOf = new Map(SAMPLE_PEOPLE.map((p) => [p.openId, p.name]));
 const sim = await startFeishuSim();
-for (const p of PEOPLE) sim.addUser({ openId: p.openId, name: p.name });
+addSampleUsers(sim);
 const pglite = await PGlite.create();
 const database = await openDatabase({ dataDir: '', pglite });
 const config = loadConfig({
@@ -89,7 +37,7 @@ sim.setBotUrl(`${service.url}/feishu/events`);
 await fetch(`${service.url}/api/admin/directory`, {
   method: 'PUT',
   headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-  body: JSON.stringify(DIRECTORY),
+  body: JSON.stringify(SAMPLE_DIRECTORY),
 });
 
 let shown = 0;
@@ -173,16 +121,7 @@ async function reportHazard(form: Json): Promise<string> {
 const deadline = new Date(Date.now() + 10 * 86400_000).toISOString().slice(0, 10);
 console.log('隐患闭环演示：本地飞书模拟器上的一次完整对话（一般隐患与重大隐患）');
 
-const general = await reportHazard({
-  enterprise: '城关化工有限公司',
-  sector: '危险化学品',
-  level: 'general',
-  description: '储罐区静电接地线断开',
-  location: '储罐区 2 号罐',
-  measures: '恢复静电接地并检测',
-  standard: '接地电阻不大于 10 欧',
-  deadline: `${deadline} +0800`,
-});
+const general = await reportHazard(sampleReportForm(deadline));
 const notice = cardFor('ou_zhao', general);
 await step(`${nameOf.get('ou_zhao')} 点击「确认接收」`, () =>
   click('ou_zhao', notice.messageId, { action: 'hazard.acknowledge', code: general }),

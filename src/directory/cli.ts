@@ -3,7 +3,7 @@
 // exits 1 when the file is rejected (every problem is listed), 2 on a usage or configuration error.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
+import { loadConfigForCli } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createFeishuClient } from '../feishu/client.js';
@@ -13,7 +13,11 @@ import { type DirectoryIssue, listIssues } from './model.js';
 import { parseDirectoryFiles } from './parse-files.js';
 import type { ResolveUserIds } from './resolve-open-ids.js';
 
-const USAGE = 'usage: npm run directory:import -- <名录.xlsx | 名录.json | 区域.csv 部门.csv …> [--merge] [--json]';
+const USAGE = [
+  '用法：npm run directory:import -- <名录.xlsx | 名录.json | 区域.csv 部门.csv …> [--merge] [--json]',
+  '  --merge  合并到现有名录（默认整表替换：名录里没有的条目会被停用）',
+  '  --json   以 JSON 输出导入报告或问题清单',
+].join('\n');
 
 export function formatReport(report: ImportReport): string {
   const counts = (label: string, c: ImportCounts) =>
@@ -57,25 +61,16 @@ async function main(args: string[]): Promise<number> {
   const files = args.filter((a) => !a.startsWith('--'));
   const unknown = args.filter((a) => a.startsWith('--') && a !== '--merge' && a !== '--json');
   if (files.length === 0 || unknown.length > 0) {
-    process.stderr.write(`${unknown.length ? `unknown option ${unknown.join(' ')}\n` : ''}${USAGE}\n`);
+    process.stderr.write(`${unknown.length ? `不认识的选项：${unknown.join(' ')}\n` : ''}${USAGE}\n`);
     return 2;
   }
-  loadDotEnv();
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigForCli();
+  if (!config) return 2;
   let uploads: { name: string; data: Buffer }[];
   try {
     uploads = files.map((file) => ({ name: path.basename(file), data: readFileSync(file) }));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    process.stderr.write(`读取文件失败：${(error as Error).message}\n`);
     return 2;
   }
   const parsed = await parseDirectoryFiles(uploads);

@@ -49,3 +49,13 @@ export async function loadDirectoryState(db: Db): Promise<DirectoryState> {
     },
   };
 }
+
+/** True before any import: no region, person or enterprise stored (sandbox mode then loads a sample county). */
+export async function directoryIsEmpty(db: Db): Promise<boolean> {
+  const found = await Promise.all([
+    db.select({ id: regions.id }).from(regions).limit(1),
+    db.select({ id: people.id }).from(people).limit(1),
+    db.select({ id: enterprises.id }).from(enterprises).limit(1),
+  ]);
+  return found.every((rows) => rows.length === 0);
+}

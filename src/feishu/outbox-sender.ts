@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database, Leadership } from '../db/client.js';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { FeishuClient, ReceiveIdType } from './client.js';
 import { type FeishuApiError, toFeishuError } from './errors.js';
 import {

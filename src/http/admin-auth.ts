@@ -16,7 +16,7 @@ export function requireAdminToken(config: Pick<Config, 'ADMIN_TOKEN'>) {
     if (expected === undefined) {
       return reply
         .code(503)
-        .send(errorBody('admin_disabled', 'the admin API is disabled: set ADMIN_TOKEN to enable it'));
+        .send(errorBody('admin_disabled', '管理接口未启用：设置 ADMIN_TOKEN 后可用（the admin API is disabled）'));
     }
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
@@ -24,7 +24,12 @@ export function requireAdminToken(config: Pick<Config, 'ADMIN_TOKEN'>) {
       reply.header('www-authenticate', 'Bearer');
       return reply
         .code(401)
-        .send(errorBody('unauthorized', 'missing or wrong admin token: send "Authorization: Bearer <ADMIN_TOKEN>"'));
+        .send(
+          errorBody(
+            'unauthorized',
+            '管理令牌缺失或不正确：请发送 "Authorization: Bearer <ADMIN_TOKEN>"（unauthorized）',
+          ),
+        );
     }
   };
 }

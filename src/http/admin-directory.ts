@@ -1,11 +1,15 @@
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { IsBotInChat } from '../directory/check-chats.js';
 import { directoryWorkbook, exportDirectory, workbookBuffer } from '../directory/export.js';
 import { importDirectory } from '../directory/import.js';
 import { type ImportMode, listIssues } from '../directory/model.js';
 import { parseDirectoryFiles, type UploadedFile } from '../directory/parse-files.js';
 import { parseJson } from '../directory/parse-input.js';
+import type { ResolveUserIds } from '../directory/resolve-open-ids.js';
 import {
   confirmUnverifiedEnterprise,
   DirectoryError,
@@ -19,87 +23,94 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 /** Large enough for a province's directory (30,000 entries is about 10 MB of JSON). */
 const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
+export interface DirectoryAdminRoutesOptions {
+  config: Pick<Config, 'ADMIN_TOKEN'>;
+  db: Db;
+  clock: Clock;
+  /** Finds open_ids by mobile or email through Feishu's contact API. */
+  resolveUserIds: ResolveUserIds;
+  /** Whether the bot is in a township group (a 群聊ID that it is not in would fail every escalation). */
+  isBotInChat: IsBotInChat;
+}
+
 /**
  * The directory's admin routes, all behind the admin token:
  * PUT /api/admin/directory (JSON, multipart with .xlsx / .csv / .json files, or a raw .xlsx / .csv body),
  * GET /api/admin/directory (JSON), …/template.xlsx, …/export.xlsx, …/unverified, and confirm / merge.
  */
-export function registerDirectoryRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.register(async (scope) => {
-    await scope.register(multipart, { limits: { fileSize: IMPORT_BODY_LIMIT, files: 8, fields: 8 } });
-    for (const type of [XLSX_TYPE, 'text/csv']) {
-      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>
-        done(null, body),
+export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOptions> = async (scope, options) => {
+  const { db, clock } = options;
+  await scope.register(multipart, { limits: { fileSize: IMPORT_BODY_LIMIT, files: 8, fields: 8 } });
+  for (const type of [XLSX_TYPE, 'text/csv']) {
+    scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>
+      done(null, body),
+    );
+  }
+  // onRequest, not preHandler: a stranger's upload is refused before its body is read.
+  scope.addHook('onRequest', requireAdminToken(options.config));
+
+  scope.put('/api/admin/directory', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
+    const mode = importMode(request);
+    const parsed = await parseRequest(request);
+    const result = await importDirectory(db, parsed, {
+      mode,
+      resolveUserIds: options.resolveUserIds,
+      isBotInChat: options.isBotInChat,
+      now: clock.now(),
+    });
+    if (!result.ok) {
+      const { listed, moreText } = listIssues(result.issues);
+      throw new HttpError(
+        400,
+        'invalid_directory',
+        `名录有 ${result.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
+          (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
+        listed,
       );
     }
-    // onRequest, not preHandler: a stranger's upload is refused before its body is read.
-    scope.addHook('onRequest', requireAdminToken(deps.config));
-
-    scope.put('/api/admin/directory', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
-      const mode = importMode(request);
-      const parsed = await parseRequest(request);
-      const result = await importDirectory(deps.database.db, parsed, {
-        mode,
-        resolveUserIds: (query) => deps.feishu.resolveUserIds(query),
-        isBotInChat: (chatId) => deps.feishu.isBotInChat(chatId),
-        now: deps.clock.now(),
-      });
-      if (!result.ok) {
-        const { listed, moreText } = listIssues(result.issues);
-        throw new HttpError(
-          400,
-          'invalid_directory',
-          `名录有 ${result.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
-            (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
-          listed,
-        );
-      }
-      request.log.info(
-        {
-          report: {
-            ...result.report,
-            unresolved: result.report.unresolved.length,
-            unreachableChats: result.report.unreachableChats.length,
-          },
+    request.log.info(
+      {
+        report: {
+          ...result.report,
+          unresolved: result.report.unresolved.length,
+          unreachableChats: result.report.unreachableChats.length,
         },
-        'directory imported',
-      );
-      return reply.send(result.report);
-    });
-
-    scope.get('/api/admin/directory', async () => exportDirectory(deps.database.db));
-
-    scope.get('/api/admin/directory/template.xlsx', async (_request, reply) => {
-      sendXlsx(reply, '组织名录模板.xlsx', await workbookBuffer(directoryWorkbook()));
-    });
-
-    scope.get('/api/admin/directory/export.xlsx', async (_request, reply) => {
-      const directory = await exportDirectory(deps.database.db);
-      sendXlsx(reply, '组织名录.xlsx', await workbookBuffer(directoryWorkbook(directory)));
-    });
-
-    scope.get('/api/admin/directory/unverified', async () => ({
-      enterprises: await listUnverifiedEnterprises(deps.database.db),
-    }));
-
-    scope.post<{ Params: { code: string } }>('/api/admin/directory/unverified/:code/confirm', async (request) =>
-      directoryCall(() => confirmUnverifiedEnterprise(deps.database.db, request.params.code, deps.clock.now())),
-    );
-
-    scope.post<{ Params: { code: string }; Body: unknown }>(
-      '/api/admin/directory/unverified/:code/merge',
-      async (request) => {
-        const into = (request.body as { into?: unknown } | undefined)?.into;
-        if (typeof into !== 'string' || into.trim() === '') {
-          throw new HttpError(400, 'invalid_request', '请求体应为 {"into": "<要合并到的企业编码>"}');
-        }
-        return directoryCall(() =>
-          mergeUnverifiedEnterprise(deps.database.db, request.params.code, into.trim(), deps.clock.now()),
-        );
       },
+      'directory imported',
     );
+    return reply.send(result.report);
   });
-}
+
+  scope.get('/api/admin/directory', async () => exportDirectory(db));
+
+  scope.get('/api/admin/directory/template.xlsx', async (_request, reply) => {
+    sendXlsx(reply, '组织名录模板.xlsx', await workbookBuffer(directoryWorkbook()));
+  });
+
+  scope.get('/api/admin/directory/export.xlsx', async (_request, reply) => {
+    const directory = await exportDirectory(db);
+    sendXlsx(reply, '组织名录.xlsx', await workbookBuffer(directoryWorkbook(directory)));
+  });
+
+  scope.get('/api/admin/directory/unverified', async () => ({
+    enterprises: await listUnverifiedEnterprises(db),
+  }));
+
+  scope.post<{ Params: { code: string } }>('/api/admin/directory/unverified/:code/confirm', async (request) =>
+    directoryCall(() => confirmUnverifiedEnterprise(db, request.params.code, clock.now())),
+  );
+
+  scope.post<{ Params: { code: string }; Body: unknown }>(
+    '/api/admin/directory/unverified/:code/merge',
+    async (request) => {
+      const into = (request.body as { into?: unknown } | undefined)?.into;
+      if (typeof into !== 'string' || into.trim() === '') {
+        throw new HttpError(400, 'invalid_request', '请求体应为 {"into": "<要合并到的企业编码>"}');
+      }
+      return directoryCall(() => mergeUnverifiedEnterprise(db, request.params.code, into.trim(), clock.now()));
+    },
+  );
+};
 
 function importMode(request: FastifyRequest): ImportMode {
   const query = request.query as { mode?: string; merge?: string };
@@ -143,7 +154,7 @@ async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function sendXlsx(reply: import('fastify').FastifyReply, fileName: string, data: Buffer): void {
+function sendXlsx(reply: FastifyReply, fileName: string, data: Buffer): void {
   reply
     .header('content-type', XLSX_TYPE)
     .header(

@@ -1,32 +1,38 @@
-import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Database } from '../db/client.js';
 
-export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void {
+/** What the process knows about itself: server.ts moves it along, `/readyz` and the app's start gate read it. */
+export interface Lifecycle {
+  ready: boolean;
+  shuttingDown: boolean;
+}
+
+export interface HealthRoutesOptions {
+  lifecycle: Lifecycle;
+  database: Pick<Database, 'ping' | 'kind'>;
+}
+
+/** GET /healthz (liveness) and GET /readyz (readiness). */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { lifecycle, database }) => {
   // Liveness: the event loop answers. No I/O, so a slow database never gets the process restarted.
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   // Readiness: migrations applied, the database answers, and we are not shutting down.
   app.get('/readyz', async (_request, reply) => {
-    const { lifecycle } = deps;
     if (lifecycle.shuttingDown) return reply.code(503).send({ status: 'shutting_down' });
     if (!lifecycle.ready) return reply.code(503).send({ status: 'starting' });
     try {
-      await withTimeout(deps.database.ping(), 2000);
-      return { status: 'ready', database: deps.database.kind };
+      await withTimeout(database.ping(), 2000);
+      return { status: 'ready', database: database.kind };
     } catch (error) {
       return reply.code(503).send({ status: 'database_unavailable', message: (error as Error).message });
     }
   });
-
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
-}
+};
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new Error(`${ms} 毫秒内没有应答（no answer within ${ms} ms）`)), ms);
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -6,11 +6,13 @@
 import { PassThrough } from 'node:stream';
 import type { SQL } from 'drizzle-orm';
 import { and } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
 import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
-import { createCalendar } from '../domain/index.js';
+import type { Calendar } from '../domain/index.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
 import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
 import { hazardJson } from '../ledger/present.js';
@@ -36,10 +38,16 @@ const MAX_LIMIT = 200;
 
 type Query = Record<string, unknown>;
 
-export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { db } = deps.database;
-  const calendar = createCalendar({ timeZone: deps.config.BOT_TIMEZONE });
-  const preHandler = requireReadToken(deps.config);
+export interface ReadApiRoutesOptions {
+  config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS'>;
+  db: Db;
+  clock: Clock;
+  /** The deployment's calendar (time zone, working days, holidays): overdue and due-soon mean what the sweep means. */
+  calendar: Calendar;
+}
+
+export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (app, { config, db, clock, calendar }) => {
+  const preHandler = requireReadToken(config);
 
   /** The scope (county unless `?scope=`) and filters as one condition; 400 for anything malformed. */
   async function condition(query: Query): Promise<SQL | undefined> {
@@ -65,7 +73,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
     try {
       const filters = parseFilters(query);
-      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, deps.clock.now()));
+      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, clock.now()));
     } catch (error) {
       if (error instanceof FilterError) {
         throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
@@ -92,7 +100,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
         limit,
         cursor: typeof query.cursor === 'string' ? query.cursor : undefined,
       });
-      const today = calendar.localDate(deps.clock.now());
+      const today = calendar.localDate(clock.now());
       return { items: page.rows.map((row) => hazardJson(row, today)), nextCursor: page.nextCursor };
     } catch (error) {
       if (error instanceof CursorError) throw new HttpError(400, 'invalid_cursor', error.message);
@@ -119,7 +127,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get<{ Params: { code: string } }>('/api/hazards/:code', { preHandler }, async (request) => {
     const row = await findVisible(request);
-    const today = calendar.localDate(deps.clock.now());
+    const today = calendar.localDate(clock.now());
     const photos = await hazardPhotoList(db, row.code);
     return {
       ...hazardJson(row, today),
@@ -159,13 +167,13 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
       }
       return statutoryTable(db, { where, period, calendar });
     }
-    return computeStats(db, { where, calendar, now: deps.clock.now() });
+    return computeStats(db, { where, calendar, now: clock.now() });
   });
 
   app.get('/api/ledger.xlsx', { preHandler }, async (request, reply) => {
     const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope']);
     const where = await condition(query);
-    const now = deps.clock.now();
+    const now = clock.now();
     const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
     const stream = new PassThrough();
     writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now }).catch((error: unknown) => {
@@ -183,7 +191,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/openapi.json', async () => openApiDocument());
-}
+};
 
 const COUNTY_SCOPE_SQL = scopeCondition(COUNTY_SCOPE);
 

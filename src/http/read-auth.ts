@@ -18,7 +18,12 @@ export function requireReadToken(config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKEN
     if (tokens.length === 0) {
       return reply
         .code(503)
-        .send(errorBody('read_api_disabled', 'the read API is disabled: set API_TOKENS (or ADMIN_TOKEN) to enable it'));
+        .send(
+          errorBody(
+            'read_api_disabled',
+            '读取接口未启用：设置 API_TOKENS（或 ADMIN_TOKEN）后可用（the read API is disabled）',
+          ),
+        );
     }
     const match = /^Bearer\s+(.+)$/i.exec((request.headers.authorization ?? '').trim());
     let name: string | undefined;
@@ -30,7 +35,12 @@ export function requireReadToken(config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKEN
       reply.header('www-authenticate', 'Bearer');
       return reply
         .code(401)
-        .send(errorBody('unauthorized', 'missing or wrong token: send "Authorization: Bearer <one of API_TOKENS>"'));
+        .send(
+          errorBody(
+            'unauthorized',
+            '令牌缺失或不正确：请发送 "Authorization: Bearer <API_TOKENS 中的一个令牌>"（unauthorized）',
+          ),
+        );
     }
     request.log = request.log.child({ reader: name });
   };

@@ -52,7 +52,10 @@ describe('the directory (组织名录) through the admin API', () => {
   it('refuses the admin routes without the right bearer token', async () => {
     const none = await fetch(`${service.url}/api/admin/directory`);
     expect(none.status).toBe(401);
-    expect((await json(none)).error.code).toBe('unauthorized');
+    expect((await json(none)).error).toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringMatching(/^管理令牌缺失或不正确/),
+    });
     const wrong = await fetch(`${service.url}/api/admin/directory/template.xlsx`, {
       headers: { authorization: `Bearer ${TOKEN}x` },
     });
@@ -441,6 +444,9 @@ describe('the admin API without ADMIN_TOKEN', () => {
       headers: { authorization: 'Bearer anything-at-all-1234' },
     });
     expect(response.status).toBe(503);
-    expect((await json(response)).error.code).toBe('admin_disabled');
+    expect((await json(response)).error).toMatchObject({
+      code: 'admin_disabled',
+      message: expect.stringMatching(/^管理接口未启用：设置 ADMIN_TOKEN 后可用/),
+    });
   });
 });

@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { inboundEvents, outbox } from '../../src/db/schema/index.js';
 import { FeishuDispatcher } from '../../src/feishu/dispatcher.js';
 import { enqueueCardUpdate, enqueueMessage } from '../../src/feishu/outbox.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 function envelope(id: string, fail = false) {

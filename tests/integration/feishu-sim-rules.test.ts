@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCard } from '../../src/dev/feishu-sim/card-validator.js';
 import { type FeishuSim, startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { RateLimiter } from '../../src/dev/feishu-sim/rate-limiter.js';
+import { createFeishuClient } from '../../src/feishu/client.js';
 
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
 
@@ -263,6 +264,33 @@ describe('the control API for sandbox mode', () => {
     } finally {
       await sim.close();
       await new Promise<void>((resolve) => bot.close(() => resolve()));
+    }
+  });
+
+  it('lists the files the bot uploaded and hands each one back byte for byte, under its name', async () => {
+    const sim = await startFeishuSim();
+    const client = createFeishuClient({ appId: sim.appId, appSecret: sim.appSecret, baseUrl: sim.url });
+    try {
+      const ledger = Buffer.from('PK\u0003\u0004 a ledger, as the bot would upload it');
+      const fileKey = await client.uploadFile({ file: ledger, fileName: '隐患台账-2026-03-01.xlsx', fileType: 'xls' });
+      const listed = (await (await fetch(`${sim.url}/__sim/files`)).json()) as unknown[];
+      expect(listed).toEqual([{ fileKey, fileName: '隐患台账-2026-03-01.xlsx', fileType: 'xls', size: ledger.length }]);
+
+      const download = await fetch(`${sim.url}/__sim/files/${fileKey}`);
+      expect(download.status).toBe(200);
+      expect(download.headers.get('content-type')).toBe(
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      );
+      expect(download.headers.get('content-disposition')).toBe(
+        `attachment; filename="${fileKey}.xlsx"; filename*=UTF-8''${encodeURIComponent('隐患台账-2026-03-01.xlsx')}`,
+      );
+      expect(Buffer.from(await download.arrayBuffer()).equals(ledger)).toBe(true);
+
+      const unknown = await fetch(`${sim.url}/__sim/files/file_v3_sim_nope`);
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { error: string }).error).toContain('file_v3_sim_nope');
+    } finally {
+      await sim.close();
     }
   });
 });

@@ -80,8 +80,19 @@ describe('reminders and escalation (督办提醒与升级)', () => {
       expect(response.status).toBe(400);
       const answer = (await response.json()) as Json;
       expect(answer.error.code).toBe('invalid_request');
+      expect(answer.error.message).toMatch(/^请求体有误：(at|dryRun|请求体)：/);
       expect(answer.error.message).toMatch(/at|dryRun|extra/);
     }
+    const notJson = await fetch(`${service.url}/api/admin/sweep`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"at":',
+    });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as Json).error).toMatchObject({
+      code: 'invalid_json',
+      message: expect.stringMatching(/^请求体不是有效的 JSON（.+）$/),
+    });
   });
 
   it('walks the whole default ladder of a general hazard, each step once, deferring quiet hours', async () => {

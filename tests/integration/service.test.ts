@@ -57,7 +57,9 @@ describe('the service foundation', () => {
   it('answers unknown routes with a 404 in the error format', async () => {
     const response = await fetch(`${service.url}/nope`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /nope' } });
+    expect(await response.json()).toEqual({
+      error: { code: 'not_found', message: '没有这个接口：GET /nope（no route GET /nope）' },
+    });
   });
 
   it('finishes in-flight requests on shutdown, then refuses new ones', async () => {

@@ -137,6 +137,15 @@ describe('imports', () => {
   });
 });
 
+describe('one calendar', () => {
+  it('is made from the settings alone: every feature and route uses the configured one', () => {
+    const makers = files
+      .filter(({ file, text }) => !file.startsWith('domain/') && /\bcreateCalendar\(/.test(text))
+      .map((f) => f.file);
+    expect(makers).toEqual(['reminders/settings.ts']);
+  });
+});
+
 describe('file size', () => {
   it('no file past ~400 lines without saying at its top why it stays whole', () => {
     const long = files

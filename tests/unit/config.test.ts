@@ -38,9 +38,10 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     for (const name of ['PORT', 'DATABASE_URL', 'FEISHU_EVENT_MODE', 'BOT_TIMEZONE', 'LOG_LEVEL', 'FEISHU_BASE_URL']) {
-      expect(problems).toContain(`${name}:`);
+      expect(problems).toContain(`${name}：应为`);
     }
-    expect((error as Error).message).toContain('PORT: must be a whole number from 0 to 65535 (got "abc")');
+    expect((error as Error).message).toMatch(/^配置有误（invalid configuration）：\n/);
+    expect((error as Error).message).toContain('  - PORT：应为 0 到 65535 的整数（当前值 "abc"）');
   });
 
   it('never echoes secret values in its messages', () => {
@@ -56,7 +57,9 @@ describe('loadConfig', () => {
 
   it('rejects ports out of range and half-configured Feishu credentials', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
-    expect(() => loadConfig({ FEISHU_APP_ID: 'cli_0123456789abcdef' })).toThrow(/FEISHU_APP_SECRET/);
+    expect(() => loadConfig({ FEISHU_APP_ID: 'cli_0123456789abcdef' })).toThrow(
+      'FEISHU_APP_SECRET：必须填写（已设置 FEISHU_APP_ID）',
+    );
     expect(() => loadConfig({ FEISHU_APP_ID: 'cli_0123456789abcdef', FEISHU_APP_SECRET: 's' })).toThrow(
       /FEISHU_VERIFICATION_TOKEN/,
     );

@@ -27,9 +27,9 @@ describe('reminder settings from the environment', () => {
     expect(working.calendar.settings.dayCounting).toBe('working');
     expect(working.calendar.isQuietHour(new Date('2026-03-02T23:00:00+08:00'))).toBe(false);
     expect(() => loadConfig({ DEADLINE_DAY_COUNTING: 'lunar' })).toThrow(
-      /DEADLINE_DAY_COUNTING: must be "calendar" or "working"/,
+      /DEADLINE_DAY_COUNTING：应为 calendar（自然日）或 working（工作日）/,
     );
-    expect(() => loadConfig({ QUIET_HOURS: '22-7' })).toThrow(/QUIET_HOURS: must be HH:MM-HH:MM/);
+    expect(() => loadConfig({ QUIET_HOURS: '22-7' })).toThrow(/QUIET_HOURS：应为 HH:MM-HH:MM/);
   });
 
   it('loads a valid policy file', () => {

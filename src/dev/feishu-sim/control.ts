@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FeishuSim } from './index.js';
+import type { FeishuSim } from './types.js';
 
 export const CONTROL_PREFIX = '/__sim';
 
@@ -14,6 +14,8 @@ const HELP = {
     'POST /__sim/menu': '{from, eventKey}',
     'POST /__sim/card': '{from, messageId, value?, formValue?, name?, tag?} → the bot’s answer (toast, card)',
     'GET /__sim/messages?to=&msgType=': 'messages the bot sent, with current content',
+    'GET /__sim/files': 'files the bot uploaded (im/v1/files): fileKey, fileName, fileType, size',
+    'GET /__sim/files/{fileKey}': 'a file the bot uploaded, as bytes (e.g. the ledger xlsx it sent)',
     'GET /__sim/calls?api=': 'OpenAPI calls received',
     'GET /__sim/stats': 'request and rate-limit counts',
   },
@@ -30,6 +32,8 @@ export async function handleControl(
   const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '') || '/';
   const method = (req.method ?? 'GET').toUpperCase();
   try {
+    const fileKey = method === 'GET' ? /^\/files\/([^/]+)$/.exec(path)?.[1] : undefined;
+    if (fileKey !== undefined) return sendFile(sim, decodeURIComponent(fileKey), res);
     const body = method === 'POST' ? await readJson(req) : {};
     const answer = await dispatch(sim, listUsersAndChats, method, path, url.searchParams, body);
     send(res, 200, answer);
@@ -70,6 +74,8 @@ async function dispatch(
       });
     case 'GET /messages':
       return sim.messages({ to: query.get('to') ?? undefined, msgType: query.get('msgType') ?? undefined });
+    case 'GET /files':
+      return sim.files();
     case 'GET /calls': {
       const api = query.get('api');
       return api ? sim.calls.filter((c) => c.api === api) : sim.calls;
@@ -105,6 +111,41 @@ function readJson(req: IncomingMessage): Promise<Record<string, any>> {
     req.on('error', reject);
   });
 }
+
+/** The bytes of an uploaded file, named as the bot named it, so a browser or `curl -OJ` saves it under that name. */
+function sendFile(sim: FeishuSim, fileKey: string, res: ServerResponse): void {
+  const bytes = sim.file(fileKey);
+  const meta = sim.files().find((f) => f.fileKey === fileKey);
+  if (!bytes || !meta) {
+    send(res, 404, { error: `no uploaded file ${fileKey}; GET ${CONTROL_PREFIX}/files lists them` });
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[meta.fileName.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream',
+    'content-length': String(bytes.length),
+    'content-disposition': `attachment; filename="${asciiName(meta.fileName, fileKey)}"; filename*=UTF-8''${encodeURIComponent(meta.fileName)}`,
+  });
+  res.end(bytes);
+}
+
+/** curl -OJ reads only `filename=`, which must be ASCII: the name itself when it is, else the key and extension. */
+function asciiName(fileName: string, fileKey: string): string {
+  if (/^[\x20-\x7e]+$/.test(fileName) && !fileName.includes('"')) return fileName;
+  const extension = /\.[A-Za-z0-9]{1,8}$/.exec(fileName)?.[0] ?? '';
+  return `${fileKey}${extension}`;
+}
+
+/** By the file name's extension (Feishu's file_type `xls` covers .xls and .xlsx alike); anything else is bytes. */
+const CONTENT_TYPES: Record<string, string> = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  xls: 'application/vnd.ms-excel',
+  pdf: 'application/pdf',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  doc: 'application/msword',
+  csv: 'text/csv; charset=utf-8',
+  mp4: 'video/mp4',
+  opus: 'audio/opus',
+};
 
 function send(res: ServerResponse, status: number, json: unknown): void {
   const text = JSON.stringify(json, null, 2);

@@ -1,7 +1,7 @@
 /** Builders for the v2 event envelopes Feishu sends (feishu-platform.md §2–§3). */
 import { randomHex } from './crypto.js';
 import { BOT_NAME, BOT_OPEN_ID, TENANT_KEY } from './state.js';
-import type { SimUser } from './types.js';
+import type { CardClickOptions, SimUser } from './types.js';
 
 export interface EnvelopeContext {
   appId: string;
@@ -122,18 +122,11 @@ export function botMembershipChanged(
   });
 }
 
-export interface CardAction {
-  value?: Record<string, unknown>;
-  formValue?: Record<string, string | string[]>;
-  name?: string;
-  tag?: string;
-}
-
 export function cardClicked(
   ctx: EnvelopeContext,
   operator: SimUser,
   card: { messageId: string; chatId: string; updateToken: string },
-  action: CardAction,
+  action: CardClickOptions,
 ): V2Envelope {
   const act: Record<string, unknown> = {
     value: action.value ?? {},

@@ -2,15 +2,17 @@
  * A local fake of Feishu's Open Platform on loopback, spoken to through the official node-sdk (domain = sim.url).
  * It serves the OpenAPI calls the bot makes, acts as users (messages, menu clicks, card clicks) by webhook or over
  * the long connection, records every call and can inject faults. See feishu-platform.md for the rules it mirrors.
+ *
+ * Kept whole because `Simulator` is the facade tests hold (about 430 lines, one class): and each method is a few lines handing
+ * off to the modules beside it (state, openapi, events, webhook, callback-card, long-connection).
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateCard } from './card-validator.js';
+import { applyCallbackCard } from './callback-card.js';
 import { CONTROL_PREFIX, handleControl } from './control.js';
-import { encryptEvent, randomHex, signEvent } from './crypto.js';
+import { encryptEvent, randomHex } from './crypto.js';
 import {
   botMembershipChanged,
-  type CardAction,
   cardClicked,
   type EnvelopeContext,
   menuClicked,
@@ -20,33 +22,38 @@ import {
 } from './events.js';
 import { FaultPlan } from './faults.js';
 import { CLIENT_CONFIG, LongConnectionServer } from './long-connection.js';
-import { type ApiContext, createApiHandler, replaceContent } from './openapi.js';
+import { type ApiContext, createApiHandler } from './openapi.js';
 import { RateLimiter } from './rate-limiter.js';
 import { BOT_OPEN_ID, CARD_UPDATE_DAYS, type ResolvedChat, SimState } from './state.js';
 import { TokenBook } from './tokens.js';
 import type {
+  CardClickOptions,
   DeliverOptions,
   Delivery,
   EventMode,
-  Faults,
+  FeishuSim,
   RecordedCall,
   SimChat,
+  SimFile,
   SimMessage,
   SimOptions,
   SimStats,
   SimUser,
 } from './types.js';
-import { postWebhook } from './webhook.js';
+import { postWebhook, signedWebhookRequest } from './webhook.js';
 
 export { validateCard } from './card-validator.js';
 export type {
+  CardClickOptions,
   DeliverOptions,
   Delivery,
   EventMode,
   FaultSpec,
   Faults,
+  FeishuSim,
   RecordedCall,
   SimChat,
+  SimFile,
   SimMessage,
   SimOptions,
   SimStats,
@@ -57,68 +64,6 @@ export type {
 export const DEFAULT_APP_ID = 'cli_a0b1c2d3e4f5a6b7';
 export const DEFAULT_APP_SECRET = 'sim-secret';
 export const DEFAULT_VERIFICATION_TOKEN = 'sim-verification-token';
-
-export interface CardClickOptions {
-  value?: Record<string, unknown>;
-  formValue?: Record<string, string | string[]>;
-  name?: string;
-  tag?: string;
-}
-
-export interface FeishuSim {
-  /** e.g. 'http://127.0.0.1:41234': use as FEISHU_BASE_URL / the SDK's domain (no trailing slash). */
-  readonly url: string;
-  readonly appId: string;
-  readonly appSecret: string;
-  readonly encryptKey?: string;
-  readonly verificationToken: string;
-  /** The bot's own open_id (as it appears in mentions). */
-  readonly botOpenId: string;
-  readonly eventMode: EventMode;
-  setBotUrl(url: string): void;
-  setEventMode(mode: EventMode): void;
-  /** Turns Feishu's rate limits on or off at run time. */
-  setRateLimits(on: boolean): void;
-  addUser(user: SimUser): SimUser;
-  /** The user blocks (or, with false, unblocks) the bot: messages to them fail with 230053. */
-  blockBot(openId: string, blocked?: boolean): void;
-  addChat(chat: { chatId: string; name: string; memberOpenIds: string[]; botIsMember?: boolean }): void;
-  setBotInChat(chatId: string, isMember: boolean): void;
-  /** A user adds the bot to a group (or, with false, removes it): membership changes and the bot gets the event. */
-  changeBotMembership(chatId: string, operatorOpenId: string, isMember: boolean): Promise<Delivery>;
-  /** Every call received, in order (clear with `calls.length = 0`). */
-  readonly calls: RecordedCall[];
-  /** Messages the bot sent, with their current content (after patches / card-callback updates). */
-  messages(filter?: { to?: string; msgType?: string }): SimMessage[];
-  /** Any message by id: the bot's, or one the simulator sent as a user. */
-  message(messageId: string): SimMessage | undefined;
-  image(imageKey: string): Buffer | undefined;
-  file(fileKey: string): Buffer | undefined;
-  /** The simulator's clock (message ages, uuid window, event times). Real time, shifted by setNow/advance. */
-  now(): Date;
-  setNow(at: Date | string | number): void;
-  advance(ms: number): void;
-  stats(): SimStats;
-  /** Number of long-connection clients connected right now. */
-  connectionCount(): number;
-  sendText(fromOpenId: string, text: string, opts?: { chatId?: string; mentionBot?: boolean }): Promise<Delivery>;
-  sendImage(fromOpenId: string, image: Buffer, opts?: { chatId?: string }): Promise<Delivery>;
-  sendPost(
-    fromOpenId: string,
-    post: { title?: string; text: string; images: Buffer[] },
-    opts?: { chatId?: string; mentionBot?: boolean },
-  ): Promise<Delivery>;
-  clickMenu(operatorOpenId: string, eventKey: string): Promise<Delivery>;
-  clickCard(operatorOpenId: string, messageId: string, action: CardClickOptions): Promise<Delivery>;
-  /** Low level: deliver any v2 envelope (header+event) the way the current mode does; options to forge. */
-  deliver(envelope: object, opts?: DeliverOptions): Promise<Delivery>;
-  /** Sends the URL check; `challenge` is what the bot must echo. */
-  urlVerification(opts?: { encrypt?: boolean; token?: string }): Promise<Delivery & { challenge: string }>;
-  readonly faults: Faults;
-  /** Make every issued tenant token invalid (the next call with one gets 99991663). */
-  invalidateTokens(): void;
-  close(): Promise<void>;
-}
 
 export async function startFeishuSim(options: SimOptions = {}): Promise<FeishuSim> {
   const sim = new Simulator(options);
@@ -259,6 +204,14 @@ class Simulator implements FeishuSim {
   file(fileKey: string): Buffer | undefined {
     return this.state.files.get(fileKey)?.bytes;
   }
+  files(): SimFile[] {
+    return [...this.state.files].map(([fileKey, f]) => ({
+      fileKey,
+      fileName: f.fileName,
+      fileType: f.fileType,
+      size: f.bytes.length,
+    }));
+  }
 
   now(): Date {
     return this.state.now();
@@ -322,7 +275,7 @@ class Simulator implements FeishuSim {
     return this.deliver(menuClicked(this.envelopeContext(), operator, eventKey));
   }
 
-  async clickCard(operatorOpenId: string, messageId: string, action: CardAction): Promise<Delivery> {
+  async clickCard(operatorOpenId: string, messageId: string, action: CardClickOptions): Promise<Delivery> {
     const operator = this.requireUser(operatorOpenId);
     const message = this.state.messages.get(messageId);
     if (message?.senderType !== 'app' || message.msgType !== 'interactive') {
@@ -344,7 +297,7 @@ class Simulator implements FeishuSim {
       action,
     );
     const delivery = await this.deliver(envelope);
-    if (delivery.status === 200) this.applyCallbackCard(message, delivery);
+    if (delivery.status === 200) applyCallbackCard(this.state, message, delivery);
     return delivery;
   }
 
@@ -370,22 +323,12 @@ class Simulator implements FeishuSim {
       };
     }
     const encrypt = opts.encrypt ?? this.encryptKey !== undefined;
-    const rawBody = encrypt
-      ? JSON.stringify({ encrypt: encryptEvent(this.requireEncryptKey(), plaintext) })
-      : plaintext;
-    const timestamp = String(Math.floor(this.state.now().getTime() / 1000) + (opts.timestampOffsetSeconds ?? 0));
-    const nonce = randomHex(8);
-    const headers: Record<string, string> = {
-      'X-Lark-Request-Timestamp': timestamp,
-      'X-Lark-Request-Nonce': nonce,
-    };
-    if (this.encryptKey !== undefined || opts.badSignature) {
-      const key = this.encryptKey ?? '';
-      const signature = signEvent(timestamp, nonce, key, rawBody);
-      headers['X-Lark-Signature'] = opts.badSignature
-        ? signEvent(timestamp, nonce, `${key}-forged`, rawBody)
-        : signature;
-    }
+    const { rawBody, headers } = signedWebhookRequest(plaintext, {
+      encryptKey: encrypt ? this.requireEncryptKey() : undefined,
+      signingKey: this.encryptKey,
+      now: this.state.now(),
+      options: opts,
+    });
     const answer = await postWebhook(this.requireBotUrl(), rawBody, headers);
     return { ...answer, eventId, via: 'webhook', durationMs: Date.now() - started };
   }
@@ -471,37 +414,6 @@ class Simulator implements FeishuSim {
     const key = this.state.newImageKey();
     this.state.images.set(key, Buffer.from(image));
     return key;
-  }
-
-  /** A callback answer with a card replaces the message for everyone, as Feishu does, if the card is valid. */
-  private applyCallbackCard(message: SimMessage, delivery: Delivery): void {
-    const body = delivery.body;
-    if (!body || typeof body !== 'object' || body.card === undefined) return;
-    const card = body.card;
-    if (!card || typeof card !== 'object' || (card.type !== 'raw' && card.type !== 'template')) {
-      delivery.cardUpdate = { applied: false, code: 200672, msg: 'card must be {type:"raw"|"template", data}' };
-      return;
-    }
-    if (card.type === 'template') {
-      replaceContent(this.state, message, card, JSON.stringify(card));
-      delivery.cardUpdate = { applied: true };
-      return;
-    }
-    const data = card.data;
-    const raw = JSON.stringify(data ?? null);
-    let problem = validateCard(data, { knownImageKey: (k) => this.state.images.has(k) });
-    if (!problem && Buffer.byteLength(raw) > 30 * 1024) problem = 'card content is over 30 KB';
-    if (problem) {
-      const is20 = typeof data === 'object' && data !== null && (data as { schema?: unknown }).schema === '2.0';
-      delivery.cardUpdate = {
-        applied: false,
-        code: is20 ? 200673 : 200830,
-        msg: is20 ? problem : `a JSON 2.0 card must be answered with a JSON 2.0 card: ${problem}`,
-      };
-      return;
-    }
-    replaceContent(this.state, message, data, raw);
-    delivery.cardUpdate = { applied: true };
   }
 
   private envelopeContext(): EnvelopeContext {

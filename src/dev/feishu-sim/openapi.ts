@@ -1,3 +1,7 @@
+/**
+ * The simulated Open Platform's OpenAPI routes. Kept whole because it is the one route table of every call the bot
+ * makes, each handler a few lines applying the platform's rules (feishu-platform.md), read best side by side.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CARD_MAX_BYTES, isUpdatableCard, validateCard } from './card-validator.js';
 import { randomHex } from './crypto.js';

@@ -148,3 +148,76 @@ export interface SimStats {
   rateLimited: number;
   byApi: Record<string, { requests: number; rateLimited: number; errors: number }>;
 }
+
+/** A file the bot uploaded through im/v1/files (e.g. a ledger xlsx it then sent as a file message). */
+export interface SimFile {
+  fileKey: string;
+  fileName: string;
+  /** Feishu's file_type: opus, mp4, pdf, doc, xls, ppt or stream. */
+  fileType: string;
+  size: number;
+}
+
+export interface CardClickOptions {
+  value?: Record<string, unknown>;
+  formValue?: Record<string, string | string[]>;
+  name?: string;
+  tag?: string;
+}
+
+export interface FeishuSim {
+  /** e.g. 'http://127.0.0.1:41234': use as FEISHU_BASE_URL / the SDK's domain (no trailing slash). */
+  readonly url: string;
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly encryptKey?: string;
+  readonly verificationToken: string;
+  /** The bot's own open_id (as it appears in mentions). */
+  readonly botOpenId: string;
+  readonly eventMode: EventMode;
+  setBotUrl(url: string): void;
+  setEventMode(mode: EventMode): void;
+  /** Turns Feishu's rate limits on or off at run time. */
+  setRateLimits(on: boolean): void;
+  addUser(user: SimUser): SimUser;
+  /** The user blocks (or, with false, unblocks) the bot: messages to them fail with 230053. */
+  blockBot(openId: string, blocked?: boolean): void;
+  addChat(chat: { chatId: string; name: string; memberOpenIds: string[]; botIsMember?: boolean }): void;
+  setBotInChat(chatId: string, isMember: boolean): void;
+  /** A user adds the bot to a group (or, with false, removes it): membership changes and the bot gets the event. */
+  changeBotMembership(chatId: string, operatorOpenId: string, isMember: boolean): Promise<Delivery>;
+  /** Every call received, in order (clear with `calls.length = 0`). */
+  readonly calls: RecordedCall[];
+  /** Messages the bot sent, with their current content (after patches / card-callback updates). */
+  messages(filter?: { to?: string; msgType?: string }): SimMessage[];
+  /** Any message by id: the bot's, or one the simulator sent as a user. */
+  message(messageId: string): SimMessage | undefined;
+  image(imageKey: string): Buffer | undefined;
+  file(fileKey: string): Buffer | undefined;
+  /** The files the bot uploaded (im/v1/files), oldest first, without their bytes. */
+  files(): SimFile[];
+  /** The simulator's clock (message ages, uuid window, event times). Real time, shifted by setNow/advance. */
+  now(): Date;
+  setNow(at: Date | string | number): void;
+  advance(ms: number): void;
+  stats(): SimStats;
+  /** Number of long-connection clients connected right now. */
+  connectionCount(): number;
+  sendText(fromOpenId: string, text: string, opts?: { chatId?: string; mentionBot?: boolean }): Promise<Delivery>;
+  sendImage(fromOpenId: string, image: Buffer, opts?: { chatId?: string }): Promise<Delivery>;
+  sendPost(
+    fromOpenId: string,
+    post: { title?: string; text: string; images: Buffer[] },
+    opts?: { chatId?: string; mentionBot?: boolean },
+  ): Promise<Delivery>;
+  clickMenu(operatorOpenId: string, eventKey: string): Promise<Delivery>;
+  clickCard(operatorOpenId: string, messageId: string, action: CardClickOptions): Promise<Delivery>;
+  /** Low level: deliver any v2 envelope (header+event) the way the current mode does; options to forge. */
+  deliver(envelope: object, opts?: DeliverOptions): Promise<Delivery>;
+  /** Sends the URL check; `challenge` is what the bot must echo. */
+  urlVerification(opts?: { encrypt?: boolean; token?: string }): Promise<Delivery & { challenge: string }>;
+  readonly faults: Faults;
+  /** Make every issued tenant token invalid (the next call with one gets 99991663). */
+  invalidateTokens(): void;
+  close(): Promise<void>;
+}

@@ -1,5 +1,7 @@
 import { request } from 'node:http';
 import { request as requestHttps } from 'node:https';
+import { encryptEvent, randomHex, signEvent } from './crypto.js';
+import type { DeliverOptions } from './types.js';
 
 export interface WebhookAnswer {
   status: number;
@@ -56,4 +58,32 @@ export function postWebhook(
     req.on('error', (error) => reject(new Error(`webhook delivery to ${url} failed: ${error.message}`)));
     req.end(rawBody);
   });
+}
+
+/**
+ * The body and headers Feishu sends with an event: encrypted when `encryptKey` is given, signed when the app has an
+ * Encrypt Key (`signingKey`), with the forgeries and clock skew tests ask for in `options`.
+ */
+export function signedWebhookRequest(
+  plaintext: string,
+  args: {
+    encryptKey: string | undefined;
+    signingKey: string | undefined;
+    now: Date;
+    options: Pick<DeliverOptions, 'badSignature' | 'timestampOffsetSeconds'>;
+  },
+): { rawBody: string; headers: Record<string, string> } {
+  const { encryptKey, signingKey, now, options } = args;
+  const rawBody = encryptKey ? JSON.stringify({ encrypt: encryptEvent(encryptKey, plaintext) }) : plaintext;
+  const timestamp = String(Math.floor(now.getTime() / 1000) + (options.timestampOffsetSeconds ?? 0));
+  const nonce = randomHex(8);
+  const headers: Record<string, string> = {
+    'X-Lark-Request-Timestamp': timestamp,
+    'X-Lark-Request-Nonce': nonce,
+  };
+  if (signingKey !== undefined || options.badSignature) {
+    const key = signingKey ?? '';
+    headers['X-Lark-Signature'] = signEvent(timestamp, nonce, options.badSignature ? `${key}-forged` : key, rawBody);
+  }
+  return { rawBody, headers };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody } from '../../http/errors.js';
-import type { Metrics } from '../../http/metrics.js';
+import type { Metrics } from '../../metrics.js';
 import { decryptEvent, isSignatureValid, safeEqual } from '../crypto.js';
 import type { FeishuDispatcher } from '../dispatcher.js';
 import { type FeishuEnvelope, MalformedEventError } from '../events.js';
