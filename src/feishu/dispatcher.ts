@@ -59,9 +59,8 @@ const PURGE_INTERVAL_MS = 3600_000;
  * While events keep coming, a handling pass starts at most this often and takes what arrived meanwhile. Started at
  * once after every pass, passes under a steady stream took a few events each — a transaction, a lock query, an
  * outbox INSERT and an UPDATE per handful of events — and their CPU, garbage and event-loop time went into the tail
- * of the acks beside them (bench:ack, 300 req/s on a loaded box, six interleaved A/B pairs: p99 lower in each).
- * Doubling the gap while the event loop ran late, to make answering yield further, was worse: fewer, bigger passes
- * are bursts of work and garbage (docs/benchmarks-ack.md).
+ * of the acks beside them. Doubling the gap while the event loop ran late was worse: fewer, bigger passes are bursts
+ * of work and garbage (docs/benchmarks.md, "事件入站与应答").
  */
 const PASS_SPACING_MS = 25;
 
