@@ -1,6 +1,7 @@
 // `npm run demo`: plays the whole hazard loop — a general hazard and a major one with suspension — against the local
 // Feishu simulator, in the sample county of sandbox mode, and prints the conversation as each person sees it.
 // Nothing reaches real Feishu.
+
 import { PGlite } from '@electric-sql/pglite';
 import { count, eq, inArray } from 'drizzle-orm';
 import pino from 'pino';
@@ -8,6 +9,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { inboundEvents, outbox } from '../db/schema/index.js';
 import { startService } from '../server.js';
+import { cardElements } from './feishu-sim/card-elements.js';
 import { startFeishuSim } from './feishu-sim/index.js';
 import type { SimMessage } from './feishu-sim/types.js';
 import { addSampleUsers, SAMPLE_DIRECTORY, SAMPLE_PEOPLE, sampleReportForm } from './sample-county.js';
@@ -58,26 +60,13 @@ async function settle(): Promise<void> {
   }
 }
 
-function elements(card: Json): Json[] {
-  const out: Json[] = [];
-  const walk = (list: Json[] | undefined) => {
-    for (const e of list ?? []) {
-      out.push(e);
-      walk(e.elements);
-      for (const c of e.columns ?? []) walk(c.elements);
-    }
-  };
-  walk(card?.body?.elements);
-  return out;
-}
-
 function describeMessage(m: SimMessage): string {
   const to = nameOf.get(m.recipientOpenId ?? '') ?? m.chatId;
   const buzz = m.urgents.length ? ' 🔔加急' : '';
   if (m.msgType === 'text') return `   → ${to}: 「${m.content.text}」${buzz}`;
   if (m.msgType !== 'interactive') return `   → ${to}: [${m.msgType}]${buzz}`;
   const title = m.content?.header?.title?.content ?? '';
-  const buttons = elements(m.content)
+  const buttons = cardElements(m.content)
     .filter((e) => e.tag === 'button')
     .map((e) => e.text?.content);
   return `   → ${to}: 卡片「${title}」${buttons.length ? ` 按钮 [${buttons.join(' | ')}]` : ''}${buzz}`;
@@ -110,7 +99,7 @@ async function reportHazard(form: Json): Promise<string> {
     return undefined;
   });
   const formCard = cardFor('ou_wang', '上报安全隐患');
-  const submit = elements(formCard.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
+  const submit = cardElements(formCard.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
   const answer = await step(
     `${nameOf.get('ou_wang')} 填写表单并点击「提交」（${form.level === 'major' ? '重大' : '一般'}隐患）`,
     () => click('ou_wang', formCard.messageId, submit.behaviors[0].value, form),

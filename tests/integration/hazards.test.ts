@@ -10,6 +10,7 @@ import {
   reminderSteps,
   reportDrafts,
 } from '../../src/db/schema/index.js';
+import { sampleReportForm } from '../../src/dev/sample-county.js';
 import { findPersonByOpenId } from '../../src/directory/lookup.js';
 import { mergeUnverifiedEnterprise } from '../../src/directory/unverified.js';
 import { createCalendar } from '../../src/domain/calendar.js';
@@ -20,6 +21,7 @@ import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
 import { submitReportForm } from '../../src/hazards/report.js';
 import { loadHazard } from '../../src/hazards/repository.js';
 import { buildHazardView } from '../../src/hazards/view.js';
+import { buttonTextsOf, elementsOf, type Json, openReportForm, reportThroughChat, titleOf } from '../support/chat.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'hazards-test-admin-token-0123456789';
@@ -61,42 +63,13 @@ const DIRECTORY = {
   ],
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: cards are read as JSON, element by element, as a user would see them.
-type Json = any;
-
-/** Every element of a card, depth first. */
-function elementsOf(card: Json): Json[] {
-  const out: Json[] = [];
-  const walk = (list: Json[] | undefined) => {
-    for (const e of list ?? []) {
-      out.push(e);
-      walk(e.elements);
-      for (const c of e.columns ?? []) walk(c.elements);
-    }
-  };
-  walk(card?.body?.elements);
-  return out;
-}
-const buttonTexts = (card: Json) =>
-  elementsOf(card)
-    .filter((e) => e.tag === 'button')
-    .map((e) => e.text.content);
-const titleOf = (card: Json): string => card?.header?.title?.content ?? '';
+const buttonTexts = buttonTextsOf;
 const cardText = (card: Json) => JSON.stringify(card);
 
 describe('the hazard loop in chat (隐患闭环)', () => {
   let service: TestService;
   const deadline = calendar.addDays(calendar.localDate(new Date()), 10).date;
-  const baseForm = {
-    enterprise: '城关化工有限公司',
-    sector: '危险化学品',
-    level: 'general',
-    description: '储罐区静电接地线断开',
-    location: '储罐区 2 号罐',
-    measures: '恢复静电接地并检测',
-    standard: '接地电阻不大于 10 欧',
-    deadline: `${deadline} +0800`,
-  };
+  const baseForm = sampleReportForm(deadline);
 
   const cards = (openId: string) => service.sim.messages({ to: openId, msgType: 'interactive' });
   const texts = (openId: string) => service.sim.messages({ to: openId, msgType: 'text' });
@@ -114,30 +87,9 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     ).length;
 
   /** 上报 in one-to-one chat; returns the form message and its draft id. */
-  async function openForm(openId: string) {
-    const before = cards(openId).length;
-    await service.sim.sendText(openId, '上报');
-    // Cards of earlier steps may still be arriving: take the first new one that is the form.
-    const form = await eventually(
-      () =>
-        cards(openId)
-          .slice(before)
-          .find((m) => titleOf(m.content) === '上报安全隐患'),
-      10_000,
-      'the report form',
-    );
-    const submit = elementsOf(form.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
-    return { form, draft: submit?.behaviors?.[0]?.value?.draft as number };
-  }
-  async function submitForm(openId: string, formValue: Record<string, string>) {
-    const { form, draft } = await openForm(openId);
-    const delivery = await service.sim.clickCard(openId, form.messageId, {
-      value: { action: 'report.submit', draft },
-      formValue,
-      name: 'submit',
-    });
-    return { form, draft, delivery, body: delivery.body as Json };
-  }
+  const openForm = (openId: string) => openReportForm(service.sim, openId);
+  const submitForm = (openId: string, formValue: Record<string, string>) =>
+    reportThroughChat(service.sim, openId, formValue);
   /** Reports and returns the hazard code. */
   async function report(openId: string, overrides: Record<string, string> = {}) {
     const result = await submitForm(openId, { ...baseForm, ...overrides });

@@ -1,3 +1,4 @@
+import { cardElements } from '../../src/dev/feishu-sim/card-elements.js';
 import type { FeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { eventually } from './service.js';
 
@@ -5,18 +6,7 @@ import { eventually } from './service.js';
 export type Json = any;
 
 /** Every element of a card, depth first. */
-export function elementsOf(card: Json): Json[] {
-  const out: Json[] = [];
-  const walk = (list: Json[] | undefined) => {
-    for (const e of list ?? []) {
-      out.push(e);
-      walk(e.elements);
-      for (const c of e.columns ?? []) walk(c.elements);
-    }
-  };
-  walk(card?.body?.elements);
-  return out;
-}
+export const elementsOf = cardElements;
 
 export const titleOf = (card: Json): string => card?.header?.title?.content ?? '';
 
@@ -25,11 +15,8 @@ export const buttonTextsOf = (card: Json): string[] =>
     .filter((e) => e.tag === 'button')
     .map((e) => e.text?.content as string);
 
-/**
- * 上报 in one-to-one chat as `openId` and submits the form with `formValue`, as the person would: answers the form's
- * message, its draft and the callback's answer.
- */
-export async function reportThroughChat(sim: FeishuSim, openId: string, formValue: Record<string, string>) {
+/** 上报 in one-to-one chat as `openId`: answers the form's message and its draft id. */
+export async function openReportForm(sim: FeishuSim, openId: string) {
   const cards = () => sim.messages({ to: openId, msgType: 'interactive' });
   const before = cards().length;
   await sim.sendText(openId, '上报');
@@ -43,7 +30,15 @@ export async function reportThroughChat(sim: FeishuSim, openId: string, formValu
     'the report form',
   );
   const submit = elementsOf(form.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
-  const draft = submit?.behaviors?.[0]?.value?.draft as number;
+  return { form, draft: submit?.behaviors?.[0]?.value?.draft as number };
+}
+
+/**
+ * Opens the report form as `openId` and submits it with `formValue`, as the person would: answers the form's message,
+ * its draft, the callback's answer and the hazard's code when it was registered.
+ */
+export async function reportThroughChat(sim: FeishuSim, openId: string, formValue: Record<string, string>) {
+  const { form, draft } = await openReportForm(sim, openId);
   const delivery = await sim.clickCard(openId, form.messageId, {
     value: { action: 'report.submit', draft },
     formValue,
