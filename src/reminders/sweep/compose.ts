@@ -13,6 +13,7 @@ import {
   evaluateSteps,
   GRADE_LABELS,
   type Recipient,
+  ROLE_LABELS,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow } from '../../feishu/outbox.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
@@ -33,16 +34,12 @@ export interface SweptStep {
   effects: string[];
 }
 
-export const ROLE_LABELS: Record<Recipient, string> = {
+/** How a card names why each person is told: the directory's role labels, and the parts people play on a hazard. */
+export const RECIPIENT_LABELS: Record<Recipient, string> = {
+  ...ROLE_LABELS,
   responsible: '整改责任人',
   reporter: '检查人员',
   inspectors: '属地检查人员',
-  enterprise_principal: '企业主要负责人',
-  enterprise_safety_officer: '企业安全管理员',
-  township_leader_in_charge: '乡镇分管领导',
-  township_main_leader: '乡镇主要领导',
-  department_leader: '行业主管部门负责人',
-  county_leader: '县领导',
 };
 
 /** What a hazard's steps need beyond its row: its unit's chain of responsibility and the people it names. */
@@ -218,7 +215,7 @@ export function composeMessages(steps: PlannedStep[], at: string, newId: () => s
     const mention = mentionOpenIds ? { mentionOpenIds } : {};
     if (list.length === 1) {
       const [step] = list as [PlannedStep];
-      const notified = step.recipients.map((r) => `${r.person.name}（${ROLE_LABELS[r.role]}）`);
+      const notified = step.recipients.map((r) => `${r.person.name}（${RECIPIENT_LABELS[r.role]}）`);
       return buildReminderCard({ ...step.card, notified, ...mention });
     }
     return buildReminderListCard({ items: [...list].sort(byPressure).map((p) => p.card), ...mention });
