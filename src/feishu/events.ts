@@ -82,12 +82,16 @@ export function normaliseEnvelope(envelope: FeishuEnvelope): InboundEvent {
   if (envelope.schema === '2.0' || envelope.header) {
     const eventId = envelope.header?.event_id;
     const eventType = envelope.header?.event_type;
-    if (!eventId || !eventType) throw new MalformedEventError('header.event_id and header.event_type are required');
+    if (!eventId || !eventType)
+      throw new MalformedEventError(
+        '事件缺少 header.event_id 或 header.event_type（header.event_id and header.event_type are required）',
+      );
     return { eventId, eventType, token: envelope.header?.token, event: envelope.event ?? {} };
   }
   const event = envelope.event ?? {};
   const eventType = typeof event.type === 'string' ? event.type : envelope.type;
-  if (!envelope.uuid || !eventType) throw new MalformedEventError('uuid and event.type are required (schema 1.0)');
+  if (!envelope.uuid || !eventType)
+    throw new MalformedEventError('1.0 版事件缺少 uuid 或 event.type（uuid and event.type are required）');
   return { eventId: envelope.uuid, eventType, token: envelope.token, event };
 }
 
@@ -117,7 +121,8 @@ export interface CardAction {
 export function toCardAction(event: InboundEvent): CardAction {
   const e = event.event as CardActionTriggerEvent;
   const operatorOpenId = e.operator?.open_id;
-  if (!operatorOpenId) throw new MalformedEventError('card.action.trigger without operator.open_id');
+  if (!operatorOpenId)
+    throw new MalformedEventError('卡片回调缺少 operator.open_id（card.action.trigger without operator.open_id）');
   const value = e.action?.value;
   return {
     eventId: event.eventId,

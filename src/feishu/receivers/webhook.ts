@@ -64,27 +64,43 @@ export async function registerWebhookRoutes(app: FastifyInstance, options: Webho
 async function receive(request: FastifyRequest, options: WebhookOptions): Promise<unknown> {
   const rawBody = request.body;
   if (typeof rawBody !== 'string' || rawBody.length === 0) {
-    throw new Rejected(400, 'invalid_json', 'the body must be a JSON object');
+    throw new Rejected(400, 'invalid_json', '请求体必须是 JSON 对象（the body must be a JSON object）');
   }
   let body = parseObject(rawBody);
   const encrypted = typeof body.encrypt === 'string' ? body.encrypt : undefined;
 
   if (encrypted !== undefined) {
     if (!options.encryptKey)
-      throw new Rejected(400, 'encryption_not_configured', 'encrypted body but no FEISHU_ENCRYPT_KEY is set');
+      throw new Rejected(
+        400,
+        'encryption_not_configured',
+        '请求体已加密，但服务未设置 FEISHU_ENCRYPT_KEY：请把开发者后台的 Encrypt Key 配置给服务（encrypted body but no FEISHU_ENCRYPT_KEY）',
+      );
     try {
       body = parseObject(decryptEvent(options.encryptKey, encrypted));
     } catch {
-      throw new Rejected(401, 'undecryptable', 'the body does not decrypt with the configured Encrypt Key');
+      throw new Rejected(
+        401,
+        'undecryptable',
+        '无法用所配置的 Encrypt Key 解密：请核对 FEISHU_ENCRYPT_KEY 与开发者后台一致（the body does not decrypt）',
+      );
     }
   }
 
   // The URL check carries no signature headers; answering it proves we hold the key (or the token).
   if (body.type === 'url_verification') {
     if (typeof body.challenge !== 'string')
-      throw new Rejected(400, 'malformed_event', 'url_verification without a challenge');
+      throw new Rejected(
+        400,
+        'malformed_event',
+        'url_verification 请求缺少 challenge（url_verification without a challenge）',
+      );
     if (encrypted === undefined && !tokenMatches(body.token, options)) {
-      throw new Rejected(401, 'invalid_token', 'the verification token does not match');
+      throw new Rejected(
+        401,
+        'invalid_token',
+        'Verification Token 不一致：请核对 FEISHU_VERIFICATION_TOKEN 与开发者后台一致（the verification token does not match）',
+      );
     }
     return { challenge: body.challenge };
   }
@@ -94,7 +110,11 @@ async function receive(request: FastifyRequest, options: WebhookOptions): Promis
   } else {
     const envelope = body as FeishuEnvelope;
     if (!tokenMatches(envelope.header?.token ?? envelope.token, options)) {
-      throw new Rejected(401, 'invalid_token', 'the verification token does not match');
+      throw new Rejected(
+        401,
+        'invalid_token',
+        'Verification Token 不一致：请核对 FEISHU_VERIFICATION_TOKEN 与开发者后台一致（the verification token does not match）',
+      );
     }
   }
   return options.dispatcher.receive(body as FeishuEnvelope);
@@ -114,13 +134,26 @@ function verifySignature(request: FastifyRequest, rawBody: string, encryptKey: s
   const timestamp = header('x-lark-request-timestamp');
   const nonce = header('x-lark-request-nonce');
   const signature = header('x-lark-signature');
-  if (!timestamp || !nonce || !signature) throw new Rejected(401, 'unsigned', 'X-Lark-Signature headers are missing');
+  if (!timestamp || !nonce || !signature)
+    throw new Rejected(
+      401,
+      'unsigned',
+      '缺少签名请求头 X-Lark-Signature / X-Lark-Request-Timestamp / X-Lark-Request-Nonce（signature headers are missing）',
+    );
   const sentAt = Number(timestamp) * 1000;
   if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_CLOCK_SKEW_MS) {
-    throw new Rejected(401, 'stale_timestamp', 'X-Lark-Request-Timestamp is more than 5 minutes off');
+    throw new Rejected(
+      401,
+      'stale_timestamp',
+      'X-Lark-Request-Timestamp 与服务器时间相差超过 5 分钟：请检查服务器时钟（timestamp more than 5 minutes off）',
+    );
   }
   if (!isSignatureValid({ timestamp, nonce, signature, encryptKey, rawBody })) {
-    throw new Rejected(401, 'invalid_signature', 'X-Lark-Signature does not match the body');
+    throw new Rejected(
+      401,
+      'invalid_signature',
+      '签名与请求体不符：请核对 FEISHU_ENCRYPT_KEY（X-Lark-Signature does not match the body）',
+    );
   }
 }
 
@@ -129,10 +162,10 @@ function parseObject(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Rejected(400, 'invalid_json', 'the body is not valid JSON');
+    throw new Rejected(400, 'invalid_json', '请求体不是合法的 JSON（the body is not valid JSON）');
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Rejected(400, 'invalid_json', 'the body must be a JSON object');
+    throw new Rejected(400, 'invalid_json', '请求体必须是 JSON 对象（the body must be a JSON object）');
   }
   return value as Record<string, unknown>;
 }
