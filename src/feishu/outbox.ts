@@ -227,6 +227,12 @@ export async function enqueueCardUpdates(db: Db, updates: CardUpdate[]): Promise
   return outcomes;
 }
 
+/** The outbox row that became Feishu message `messageId` (a card the bot sent), if any. */
+export async function outboxIdOfMessage(db: Db, messageId: string): Promise<string | null> {
+  const [row] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.messageId, messageId)).limit(1);
+  return row?.id ?? null;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Delivery: the sender's side of a row (claimed under a lease, sent, retried or given up)
 

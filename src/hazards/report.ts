@@ -7,7 +7,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { enterprises, hazards, outbox } from '../db/schema/index.js';
+import { enterprises, hazards } from '../db/schema/index.js';
 import {
   actorOf,
   type DirectoryPerson,
@@ -28,6 +28,7 @@ import {
   type PersonActor,
   reportHazard,
 } from '../domain/index.js';
+import { outboxIdOfMessage } from '../feishu/outbox.js';
 import { sendStepsOnReport } from '../reminders/sweep/index.js';
 import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
@@ -312,15 +313,11 @@ async function createReport(
 
   // The form the reporter filled in becomes the hazard's card (the callback answer shows it; updates patch it).
   if (input.messageId) {
-    const [formRow] = await tx
-      .select({ id: outbox.id })
-      .from(outbox)
-      .where(eq(outbox.messageId, input.messageId))
-      .limit(1);
-    if (formRow) {
+    const formRowId = await outboxIdOfMessage(tx, input.messageId);
+    if (formRowId) {
       await registerHazardCard(tx, {
         hazardId,
-        outboxId: formRow.id,
+        outboxId: formRowId,
         recipient: person.openId ?? '',
         audience: reporterAudience,
         kind: 'report',
