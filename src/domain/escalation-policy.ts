@@ -9,6 +9,9 @@
  */
 import { z } from 'zod';
 import { isLocalTime } from './local-time.js';
+
+/** zod's own messages (an unknown recipient, a missing field) in Chinese too, for the policy file. */
+const ZOD_IN_CHINESE = z.locales.zhCN().localeError;
 import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
 
 /** Whom a step tells. The sweep resolves each through the hazard and the directory. */
@@ -40,19 +43,19 @@ export type Channel = (typeof CHANNELS)[number];
 // Schema
 
 const hhmm = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required (a time HH:MM such as 09:00)' : undefined) })
-  .refine(isLocalTime, { message: 'must be a time HH:MM such as 09:00' });
-const wholeDays = z.number().int('must be a whole number of days').min(0, 'must be 0 or more days').max(366);
+  .string({ error: (issue) => (issue.input === undefined ? '必须填写（时刻 HH:MM，如 09:00）' : undefined) })
+  .refine(isLocalTime, { message: '应为时刻 HH:MM，如 09:00' });
+const wholeDays = z.number().int('应为整数天').min(0, '应为 0 或更多天').max(366);
 const positiveHours = z
   .number()
-  .positive('must be more than 0 hours')
+  .positive('应大于 0 小时')
   .max(24 * 366);
 
 const whenOnReported = z.strictObject({ on: z.literal('reported') });
 const whenAfterEvent = z.strictObject({
   after: z.enum(['reported', 'assigned']),
   hours: positiveHours,
-  unless: z.literal('acknowledged', { message: 'the only condition is "acknowledged"' }).optional(),
+  unless: z.literal('acknowledged', { message: '只能是 "acknowledged"（已确认接收）' }).optional(),
 });
 const whenBeforeDeadline = z.strictObject({ before: z.literal('deadline'), days: wholeDays, at: hhmm });
 const whenAfterDeadline = z.strictObject({ after: z.literal('deadline'), days: wholeDays, at: hhmm.optional() });
@@ -75,20 +78,20 @@ export type StepWhen =
  */
 const whenSchema = z.unknown().transform((value, ctx): StepWhen => {
   const pick = (): z.ZodType<StepWhen> | string => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return '应为对象';
     const when = value as Record<string, unknown>;
     if ('on' in when) return whenOnReported;
     if ('before' in when) return whenBeforeDeadline;
     if (when['after'] === 'deadline') return whenAfterDeadline;
     if ('after' in when) return whenAfterEvent;
-    return 'must name its anchor: {"on": "reported"}, {"after": "assigned"|"reported", "hours": n}, {"before": "deadline", "days": n, "at": "HH:MM"} or {"after": "deadline", "days": n}';
+    return '应写明锚点：{"on": "reported"}、{"after": "assigned"|"reported", "hours": n}、{"before": "deadline", "days": n, "at": "HH:MM"} 或 {"after": "deadline", "days": n}';
   };
   const schema = pick();
   if (typeof schema === 'string') {
     ctx.addIssue({ code: 'custom', message: schema });
     return z.NEVER;
   }
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { error: ZOD_IN_CHINESE });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
     return z.NEVER;
@@ -104,15 +107,15 @@ const effectSchema = z.strictObject({
 export type StepEffect = z.output<typeof effectSchema>;
 
 const stepSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1–64 characters: lower-case letters, digits, "-" or "_"'),
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, '应为 1–64 个字符：小写字母、数字、"-" 或 "_"'),
   /** A short Chinese label for logs and the admin sweep answer. */
   label: z.string().max(100).optional(),
-  who: z.array(z.enum(RECIPIENTS)).min(1, 'must name at least one recipient'),
+  who: z.array(z.enum(RECIPIENTS)).min(1, '至少写一个接收人'),
   when: whenSchema,
   channel: z.enum(CHANNELS),
   grades: z
     .array(hazardGradeSchema)
-    .min(1, 'must name at least one grade')
+    .min(1, '至少写一个隐患等级')
     .default([...HAZARD_GRADES]),
   effects: z.array(effectSchema).default([]),
   /** May go out in quiet hours. Only for steps limited to major hazards. */
@@ -131,8 +134,8 @@ const digestSchema = z.strictObject({
 });
 
 export const escalationPolicySchema = z.strictObject({
-  version: z.literal(1, { message: 'must be 1' }),
-  steps: z.array(stepSchema).min(1, 'must list at least one step'),
+  version: z.literal(1, { message: '应为 1' }),
+  steps: z.array(stepSchema).min(1, '至少列出一个步骤'),
   digest: digestSchema.prefault({}),
 });
 
@@ -149,14 +152,14 @@ function crossStepProblems(value: unknown): PolicyError[] {
     if (typeof step !== 'object' || step === null) return;
     const { id, breaksQuietHours, grades } = step as Record<string, unknown>;
     if (typeof id === 'string') {
-      if (seen.has(id)) problems.push({ path: `steps[${index}].id`, reason: `duplicate step id "${id}"` });
+      if (seen.has(id)) problems.push({ path: `steps[${index}].id`, reason: `步骤 id "${id}" 重复` });
       seen.add(id);
     }
     const majorOnly = Array.isArray(grades) && grades.length > 0 && grades.every((grade) => grade === 'major');
     if (breaksQuietHours === true && !majorOnly) {
       problems.push({
         path: `steps[${index}].breaksQuietHours`,
-        reason: 'only steps limited to major hazards ("grades": ["major"]) may break quiet hours',
+        reason: '只有限于重大隐患的步骤（"grades": ["major"]）才能在免打扰时段发送',
       });
     }
   });
@@ -181,10 +184,10 @@ export function parsePolicy(input: unknown): PolicyParseResult {
     try {
       value = JSON.parse(input);
     } catch (error) {
-      return { ok: false, errors: [{ path: '', reason: `not valid JSON: ${(error as Error).message}` }] };
+      return { ok: false, errors: [{ path: '', reason: `不是合法的 JSON：${(error as Error).message}` }] };
     }
   }
-  const parsed = escalationPolicySchema.safeParse(value);
+  const parsed = escalationPolicySchema.safeParse(value, { error: ZOD_IN_CHINESE });
   const errors = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: formatPath(i.path), reason: i.message }))),
     ...crossStepProblems(value),
@@ -209,8 +212,8 @@ function byPlaceInFile(a: PolicyError, b: PolicyError): number {
 export function parsePolicyOrThrow(input: unknown, source = 'escalation policy'): EscalationPolicy {
   const result = parsePolicy(input);
   if (result.ok) return result.policy;
-  const lines = result.errors.map((e) => `  - ${e.path || '(file)'}: ${e.reason}`);
-  throw new Error(`${source} is invalid:\n${lines.join('\n')}`);
+  const lines = result.errors.map((e) => `  - ${e.path || '（整个文件）'}：${e.reason}`);
+  throw new Error(`${source} 有问题（is invalid）：\n${lines.join('\n')}`);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

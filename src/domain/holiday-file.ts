@@ -32,7 +32,7 @@ export function parseHolidayFile(text: string, base: HolidayTable): HolidayFileR
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, errors: [{ path: '', reason: `not valid JSON: ${(error as Error).message}` }] };
+    return { ok: false, errors: [{ path: '', reason: `不是合法的 JSON：${(error as Error).message}` }] };
   }
   const errors: HolidayFileError[] = [];
   if (!isRecord(value) || Object.keys(value).length === 0) {
@@ -41,7 +41,7 @@ export function parseHolidayFile(text: string, base: HolidayTable): HolidayFileR
       errors: [
         {
           path: '',
-          reason: 'expected an object with one entry per year, e.g. {"2027": {"holidays": {…}, "workdays": {…}}}',
+          reason: '应为每年一项的对象，如 {"2027": {"holidays": {…}, "workdays": {…}}}',
         },
       ],
     };
@@ -50,39 +50,39 @@ export function parseHolidayFile(text: string, base: HolidayTable): HolidayFileR
   for (const [key, entry] of Object.entries(value)) {
     const year = Number(key);
     if (!/^\d{4}$/.test(key)) {
-      errors.push({ path: key, reason: 'a key must be a year such as 2027' });
+      errors.push({ path: key, reason: '键应为年份，如 2027' });
       continue;
     }
     if (year < base.years.first) {
-      errors.push({ path: key, reason: `years before ${base.years.first} are not counted in working days` });
+      errors.push({ path: key, reason: `${base.years.first} 年以前的年份不参与工作日计算` });
       continue;
     }
     if (!isRecord(entry)) {
-      errors.push({ path: key, reason: 'expected {"holidays": {date: name}, "workdays": {date: name}}' });
+      errors.push({ path: key, reason: '应为 {"holidays": {日期: 名称}, "workdays": {日期: 名称}}' });
       continue;
     }
     for (const field of Object.keys(entry)) {
       if (field !== 'holidays' && field !== 'workdays') {
-        errors.push({ path: `${key}.${field}`, reason: 'unknown field: only "holidays" and "workdays" are read' });
+        errors.push({ path: `${key}.${field}`, reason: '未知字段：只读取 "holidays" 和 "workdays"' });
       }
     }
     const holidays = readDays(key, 'holidays', entry.holidays, errors);
     const workdays = readDays(key, 'workdays', entry.workdays, errors);
     if (Object.keys(holidays).length === 0 && !errors.some((e) => e.path.startsWith(`${key}.holidays`))) {
-      errors.push({ path: `${key}.holidays`, reason: 'a year needs its holidays (at least 元旦 and 春节)' });
+      errors.push({ path: `${key}.holidays`, reason: '每年都要有放假日（至少元旦和春节）' });
     }
     for (const date of Object.keys(workdays)) {
       const weekday = weekdayOf(date);
       if (weekday >= 1 && weekday <= 5) {
         errors.push({
           path: `${key}.workdays.${date}`,
-          reason: `${date} is a weekday: a make-up working day (调休上班) is a Saturday or Sunday`,
+          reason: `${date} 是工作日：调休上班日只能是周六或周日`,
         });
       }
       if (date in holidays) {
         errors.push({
           path: `${key}.workdays.${date}`,
-          reason: `${date} is listed both as a holiday and as a working day`,
+          reason: `${date} 既列为放假日又列为上班日`,
         });
       }
     }
@@ -94,7 +94,7 @@ export function parseHolidayFile(text: string, base: HolidayTable): HolidayFileR
     if (year > base.years.last + 1 && !added.includes(year - 1)) {
       errors.push({
         path: String(year),
-        reason: `${year - 1} is missing: the data covers up to ${base.years.last}, and years must follow on without a gap`,
+        reason: `缺少 ${year - 1} 年：已有数据到 ${base.years.last} 年，年份必须连续`,
       });
     }
   }
@@ -108,7 +108,7 @@ function readDays(year: string, field: string, value: unknown, errors: HolidayFi
   if (!isRecord(value)) {
     errors.push({
       path: `${year}.${field}`,
-      reason: 'expected an object of date → holiday name, e.g. {"2027-10-01": "国庆节"}',
+      reason: '应为“日期 → 节日名称”的对象，如 {"2027-10-01": "国庆节"}',
     });
     return days;
   }
@@ -117,9 +117,9 @@ function readDays(year: string, field: string, value: unknown, errors: HolidayFi
     // The date and the name are checked apart: an entry wrong in both is reported with both problems.
     const dateOk = isLocalDate(date) && date.startsWith(`${year}-`);
     const nameOk = typeof name === 'string' && name.trim() !== '' && name.trim().length <= MAX_NAME_LENGTH;
-    if (!dateOk) errors.push({ path, reason: `expected a date in ${year} written YYYY-MM-DD` });
+    if (!dateOk) errors.push({ path, reason: `应为 ${year} 年内的日期，写成 YYYY-MM-DD` });
     if (!nameOk) {
-      errors.push({ path, reason: `expected the holiday's name (1–${MAX_NAME_LENGTH} characters), e.g. "春节"` });
+      errors.push({ path, reason: `应为节日名称（1–${MAX_NAME_LENGTH} 个字），如 "春节"` });
     }
     if (dateOk && nameOk) days[date] = (name as string).trim();
   }

@@ -65,7 +65,7 @@ type Loaded<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 function loadPolicy(file: string | undefined): Loaded<{ policy: EscalationPolicy; source: string }> {
   if (!file) return { ok: true, value: { policy: DEFAULT_POLICY, source: 'default' } };
-  const text = readSettingsFile('ESCALATION_POLICY_FILE', file, 'unset it to use the default ladder');
+  const text = readSettingsFile('ESCALATION_POLICY_FILE', file, '不设此变量以使用默认策略');
   if (!text.ok) return text;
   const parsed = parsePolicy(text.value);
   if (!parsed.ok) return { ok: false, problem: invalidFile('ESCALATION_POLICY_FILE', file, parsed.errors) };
@@ -75,7 +75,7 @@ function loadPolicy(file: string | undefined): Loaded<{ policy: EscalationPolicy
 /** The holiday table: the package's, with HOLIDAYS_FILE's years put in when it is set. */
 function loadHolidays(file: string | undefined): Loaded<{ table: HolidayTable; years: number[] }> {
   if (!file) return { ok: true, value: { table: PACKAGE_HOLIDAYS, years: [] } };
-  const text = readSettingsFile('HOLIDAYS_FILE', file, "unset it to use the chinese-days package's years only");
+  const text = readSettingsFile('HOLIDAYS_FILE', file, '不设此变量，只用 chinese-days 包自带的年份');
   if (!text.ok) return text;
   const parsed = parseHolidayFile(text.value, PACKAGE_HOLIDAYS);
   if (!parsed.ok) return { ok: false, problem: invalidFile('HOLIDAYS_FILE', file, parsed.errors) };
@@ -88,14 +88,14 @@ function readSettingsFile(variable: string, file: string, otherwise: string): Lo
   } catch (error) {
     return {
       ok: false,
-      problem: `${variable} ${file} cannot be read: ${(error as Error).message}. Fix the path or ${otherwise}.`,
+      problem: `${variable} ${file} 无法读取（cannot be read）：${(error as Error).message}。请改正路径，或${otherwise}。`,
     };
   }
 }
 
 function invalidFile(variable: string, file: string, errors: { path: string; reason: string }[]): string {
-  const lines = errors.map((e) => `  - ${e.path || '(file)'}: ${e.reason}`);
-  return `${variable} ${file} is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
+  const lines = errors.map((e) => `  - ${e.path || '（整个文件）'}：${e.reason}`);
+  return `${variable} ${file} 有 ${errors.length} 处问题（is invalid）：\n${lines.join('\n')}`;
 }
 
 /**

@@ -163,8 +163,8 @@ describe('the other imports name every problem too', () => {
   it('the holiday file: an entry with a bad date and a bad name names both', () => {
     const result = parseHolidayFile(JSON.stringify({ 2027: { holidays: { '2027-13-01': '' } } }), PACKAGE_HOLIDAYS);
     expect(!result.ok && result.errors).toEqual([
-      { path: '2027.holidays.2027-13-01', reason: 'expected a date in 2027 written YYYY-MM-DD' },
-      { path: '2027.holidays.2027-13-01', reason: expect.stringContaining("expected the holiday's name") },
+      { path: '2027.holidays.2027-13-01', reason: '应为 2027 年内的日期，写成 YYYY-MM-DD' },
+      { path: '2027.holidays.2027-13-01', reason: expect.stringContaining('应为节日名称') },
     ]);
   });
 
@@ -177,10 +177,10 @@ describe('the other imports name every problem too', () => {
     const attempt = () => loadReminderSettings(loadConfig({ HOLIDAYS_FILE: holidays, ESCALATION_POLICY_FILE: policy }));
     expect(attempt).toThrow(PolicyFileError);
     expect(attempt).toThrow(
-      /HOLIDAYS_FILE .* is invalid \(1 problem\):\n {2}- 2027\.holidays\.2027-02-30: expected a date/,
+      /HOLIDAYS_FILE .* 有 1 处问题（is invalid）：\n {2}- 2027\.holidays\.2027-02-30：应为 2027 年内的日期/,
     );
     expect(attempt).toThrow(
-      /ESCALATION_POLICY_FILE .* is invalid \(2 problems\):\n {2}- version: must be 1\n {2}- steps:/,
+      /ESCALATION_POLICY_FILE .* 有 2 处问题（is invalid）：\n {2}- version：应为 1\n {2}- steps：/,
     );
   });
 });

@@ -60,8 +60,8 @@ describe('reminder settings from the environment', () => {
     const attempt = () => loadReminderSettings(loadConfig({ ESCALATION_POLICY_FILE: p }));
     expect(attempt).toThrow(PolicyFileError);
     expect(attempt).toThrow(/steps\[0\]\.who\[0\]/);
-    expect(attempt).toThrow(/steps\[0\]\.when\.days: must be 0 or more days/);
-    expect(attempt).toThrow(/steps\[0\]\.when\.at: must be a time HH:MM/);
+    expect(attempt).toThrow(/steps\[0\]\.when\.days：应为 0 或更多天/);
+    expect(attempt).toThrow(/steps\[0\]\.when\.at：应为时刻 HH:MM/);
     const general = file(
       'quiet.json',
       JSON.stringify({
@@ -70,13 +70,13 @@ describe('reminder settings from the environment', () => {
       }),
     );
     expect(() => loadReminderSettings(loadConfig({ ESCALATION_POLICY_FILE: general }))).toThrow(
-      /steps\[0\]\.breaksQuietHours: only steps limited to major hazards/,
+      /steps\[0\]\.breaksQuietHours：只有限于重大隐患的步骤/,
     );
     expect(() => loadReminderSettings(loadConfig({ ESCALATION_POLICY_FILE: file('x.json', '{') }))).toThrow(
-      /\(file\): not valid JSON/,
+      /（整个文件）：不是合法的 JSON/,
     );
     expect(() => loadReminderSettings(loadConfig({ ESCALATION_POLICY_FILE: path.join(dir, 'missing.json') }))).toThrow(
-      /cannot be read/,
+      /无法读取/,
     );
   });
 });
@@ -153,20 +153,20 @@ describe('holiday years from HOLIDAYS_FILE', () => {
         next: {},
       });
     expect(attempt).toThrow(PolicyFileError);
-    expect(attempt).toThrow(/HOLIDAYS_FILE .* is invalid \(8 problems\)/);
-    expect(attempt).toThrow(/2027\.extra: unknown field/);
-    expect(attempt).toThrow(/2027\.holidays\.2027-02-30: expected a date in 2027/);
-    expect(attempt).toThrow(/2027\.holidays\.2027-10-01: expected the holiday's name/);
-    expect(attempt).toThrow(/2027\.holidays\.2026-10-01: expected a date in 2027/);
-    expect(attempt).toThrow(/2027\.workdays\.2027-02-17: 2027-02-17 is a weekday/);
-    expect(attempt).toThrow(/2029\.holidays\.2027-01-01: expected a date in 2029/);
-    expect(attempt).toThrow(/next: a key must be a year/);
-    expect(attempt).toThrow(/2029: 2028 is missing/);
-    expect(() => load({ 2028: { holidays: { '2028-01-01': '元旦' } } })).toThrow(/2027 is missing/);
-    expect(() => load({ 2027: { workdays: {} } })).toThrow(/2027\.holidays: a year needs its holidays/);
-    expect(() => load([])).toThrow(/expected an object with one entry per year/);
+    expect(attempt).toThrow(/HOLIDAYS_FILE .* 有 8 处问题/);
+    expect(attempt).toThrow(/2027\.extra：未知字段/);
+    expect(attempt).toThrow(/2027\.holidays\.2027-02-30：应为 2027 年内的日期/);
+    expect(attempt).toThrow(/2027\.holidays\.2027-10-01：应为节日名称/);
+    expect(attempt).toThrow(/2027\.holidays\.2026-10-01：应为 2027 年内的日期/);
+    expect(attempt).toThrow(/2027\.workdays\.2027-02-17：2027-02-17 是工作日/);
+    expect(attempt).toThrow(/2029\.holidays\.2027-01-01：应为 2029 年内的日期/);
+    expect(attempt).toThrow(/next：键应为年份/);
+    expect(attempt).toThrow(/2029：缺少 2028 年/);
+    expect(() => load({ 2028: { holidays: { '2028-01-01': '元旦' } } })).toThrow(/缺少 2027 年/);
+    expect(() => load({ 2027: { workdays: {} } })).toThrow(/2027\.holidays：每年都要有放假日/);
+    expect(() => load([])).toThrow(/应为每年一项的对象/);
     expect(() => loadReminderSettings(loadConfig({ HOLIDAYS_FILE: file('broken-holidays.json', '{"2027":') }))).toThrow(
-      /HOLIDAYS_FILE .*\n {2}- \(file\): not valid JSON/,
+      /HOLIDAYS_FILE .*\n {2}- （整个文件）：不是合法的 JSON/,
     );
   });
 });

@@ -464,13 +464,13 @@ describe('parsePolicy', () => {
     if (result.ok) return;
     const byPath = Object.fromEntries(result.errors.map((e) => [e.path, e.reason]));
     expect(byPath).toMatchObject({
-      'steps[0].id': 'must be 1–64 characters: lower-case letters, digits, "-" or "_"',
-      'steps[0].who': 'must name at least one recipient',
-      'steps[0].when.days': 'must be 0 or more days',
-      'steps[0].when.at': 'is required (a time HH:MM such as 09:00)',
-      'steps[1].when': expect.stringContaining('must name its anchor'),
-      'steps[2].when.hours': 'must be more than 0 hours',
-      'steps[2].when.unless': 'the only condition is "acknowledged"',
+      'steps[0].id': '应为 1–64 个字符：小写字母、数字、"-" 或 "_"',
+      'steps[0].who': '至少写一个接收人',
+      'steps[0].when.days': '应为 0 或更多天',
+      'steps[0].when.at': '必须填写（时刻 HH:MM，如 09:00）',
+      'steps[1].when': expect.stringContaining('应写明锚点'),
+      'steps[2].when.hours': '应大于 0 小时',
+      'steps[2].when.unless': '只能是 "acknowledged"（已确认接收）',
     });
     expect(Object.keys(byPath)).toEqual(expect.arrayContaining(['steps[0].channel', 'steps[1].who[0]', 'steps[1]']));
   });
@@ -488,9 +488,9 @@ describe('parsePolicy', () => {
       errors: [
         {
           path: 'steps[0].breaksQuietHours',
-          reason: 'only steps limited to major hazards ("grades": ["major"]) may break quiet hours',
+          reason: '只有限于重大隐患的步骤（"grades": ["major"]）才能在免打扰时段发送',
         },
-        { path: 'steps[1].id', reason: 'duplicate step id "a"' },
+        { path: 'steps[1].id', reason: '步骤 id "a" 重复' },
       ],
     });
   });
@@ -499,14 +499,14 @@ describe('parsePolicy', () => {
     expect(parsePolicy('{"version": 1,')).toMatchObject({ ok: false, errors: [{ path: '' }] });
     const wrong = parsePolicy({ version: 2, steps: [] });
     expect(wrong.ok === false && wrong.errors).toEqual([
-      { path: 'version', reason: 'must be 1' },
-      { path: 'steps', reason: 'must list at least one step' },
+      { path: 'version', reason: '应为 1' },
+      { path: 'steps', reason: '至少列出一个步骤' },
     ]);
   });
 
   it('throws one readable message for start-up', () => {
     expect(() => parsePolicyOrThrow({ version: 1, steps: [] }, 'policy.json')).toThrow(
-      'policy.json is invalid:\n  - steps: must list at least one step',
+      'policy.json 有问题（is invalid）：\n  - steps：至少列出一个步骤',
     );
   });
 });
