@@ -9,10 +9,10 @@
  */
 import { z } from 'zod';
 import { isLocalTime } from './local-time.js';
+import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
 
 /** zod's own messages (an unknown recipient, a missing field) in Chinese too, for the policy file. */
 const ZOD_IN_CHINESE = z.locales.zhCN().localeError;
-import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
 
 /** Whom a step tells. The sweep resolves each through the hazard and the directory. */
 export const RECIPIENTS = [
