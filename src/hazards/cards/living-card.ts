@@ -5,7 +5,10 @@
  */
 import { buildHazardCard, type CardAudience, type HazardCardView, type LatestStep } from './hazard-card.js';
 
-/** Why a card was sent. */
+/**
+ * Why a card was sent. `major` is the leaders' card that earlier releases sent at report time (the policy's on-report
+ * step sends a reminder card now); those cards are still stored and kept current, so the kind stays.
+ */
 export type CardKind = 'report' | 'notice' | 'info' | 'major' | 'verify' | 'extension' | 'rejected' | 'query';
 
 /** The title of a card of each kind while what it was sent for still stands. */
