@@ -11,7 +11,8 @@ import type { FeishuClient } from '../feishu/client.js';
 import { registerHazardCard } from '../hazards/cards/delivery.js';
 import { renderHazardCard } from '../hazards/cards/living-card.js';
 import { buildNoticeCard, buildPhotoOfferCard, buildReportFormCard } from '../hazards/cards/report-form.js';
-import { attachPhotos, type IncomingPhoto } from '../hazards/photos.js';
+import type { IncomingPhoto } from '../hazards/drafts.js';
+import { attachPhotos } from '../hazards/photos.js';
 import {
   audienceFor,
   type HazardServiceDeps,

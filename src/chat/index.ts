@@ -5,7 +5,7 @@ import type { Calendar, EscalationPolicy } from '../domain/index.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
 import type { BotMenuEvent, MessageReceivedEvent } from '../feishu/events.js';
-import type { IncomingPhoto } from '../hazards/photos.js';
+import type { IncomingPhoto } from '../hazards/drafts.js';
 import { type ChatTarget, cardAnswer, enqueueAnswer } from './answer.js';
 import { bindGroup } from './bind-group.js';
 import { answerCardAction } from './card-action-router.js';

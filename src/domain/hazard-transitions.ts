@@ -1,3 +1,11 @@
+/**
+ * The hazard state machine's transitions: a report (`reportHazard`) and every action after it (`applyAction`), each
+ * answering the new hazard and the events that led to it, or an error that says why not. hazard.ts has the states,
+ * the events and the order of checks: who acts, then the state, then the input.
+ *
+ * Kept whole because `applyAction` is one switch over the actions, each case checking in that same order; split
+ * across files, the order would be harder to see and to keep.
+ */
 import { type Calendar, createCalendar } from './calendar.js';
 import {
   type EventActor,

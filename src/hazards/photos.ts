@@ -14,8 +14,6 @@ import { type HazardServiceDeps, NOT_IN_DIRECTORY, SESSION_WINDOW_MS } from './r
 import { insertEvents, loadHazard, rectifyingHazardsTouchedBy } from './repository.js';
 import { buildHazardView } from './view.js';
 
-export type { IncomingPhoto };
-
 export type PhotoOutcome =
   | { kind: 'not_in_directory'; message: string }
   | { kind: 'draft'; draftId: number; photoCount: number; isNew: boolean }

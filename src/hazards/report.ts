@@ -326,18 +326,13 @@ async function createReport(
     }
   }
 
+  // The responsible person's notice first: one who is also a local inspector gets that card, not the information card.
   const recipients = new Map<string, CardRecipient>();
   const add = (p: PersonRecord | null | undefined, r: Omit<CardRecipient, 'openId'>) => {
-    if (!p?.openId || p.code === person.code) return;
-    const existing = recipients.get(p.openId);
-    const rank = { rectifier: 3, verifier: 2, viewer: 1 } as const;
-    if (!existing) recipients.set(p.openId, { openId: p.openId, ...r });
-    else {
-      if (rank[r.audience] > rank[existing.audience]) Object.assign(existing, { audience: r.audience, kind: r.kind });
-      existing.urgent = existing.urgent || r.urgent;
-    }
+    if (p?.openId && p.code !== person.code && !recipients.has(p.openId))
+      recipients.set(p.openId, { openId: p.openId, ...r });
   };
-  if (responsible) add(responsible, { audience: 'rectifier', kind: 'notice' });
+  add(responsible, { audience: 'rectifier', kind: 'notice' });
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
   await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).

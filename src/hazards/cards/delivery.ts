@@ -16,7 +16,6 @@ export interface CardRecipient {
   openId: string;
   audience: CardAudience;
   kind: CardKind;
-  urgent?: boolean;
 }
 
 /** Sends the hazard's card to each recipient and remembers it for later updates. */
@@ -32,7 +31,6 @@ export async function sendHazardCards(
       to: { openId: r.openId },
       msgType: 'interactive',
       content: renderHazardCard(view, r.audience, r.kind),
-      urgentOpenIds: r.urgent ? [r.openId] : undefined,
       topic: `hazard:${hazard.code}:${r.kind}`,
     });
     await registerHazardCard(db, {
