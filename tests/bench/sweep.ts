@@ -1,7 +1,7 @@
 // `npm run bench:sweep`: the reminder sweep over 1,000,000 open hazards, all due, on PostgreSQL.
 // A fresh database of its own (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres), dropped after.
 // Bar (engineering.md): all claimed and written to the outbox in ≤ 20 s, batches ≤ 250 ms; an empty sweep ≤ 10 ms.
-// BENCH_HAZARDS (default 1000000), BENCH_BATCH (hazards per batch, default 500), BENCH_CONCURRENCY (default 2),
+// BENCH_HAZARDS (default 1000000), BENCH_BATCH (hazards per batch, default: the sweep's own), BENCH_CONCURRENCY (default 2),
 // BENCH_SCENARIO: `unacknowledged` (default: assigned 2 days ago, not acknowledged → one card to the responsible
 // person) or `overdue` (deadline passed yesterday → card + @ to the responsible person and the township leader);
 // BENCH_SOURCE: `changed` (default: the hazards are new to the sweep, read as changed ones) or `catchup` (a sweep
@@ -13,12 +13,12 @@ import { type Db, openDatabase } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { createCalendar, DEFAULT_POLICY } from '../../src/domain/index.js';
-import { ReminderSweep } from '../../src/reminders/sweep/index.js';
+import { DEFAULT_BATCH, ReminderSweep } from '../../src/reminders/sweep/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { cpuSecondsOf, describeMachine, percentile } from './machine.js';
 
 const HAZARDS = Number(process.env.BENCH_HAZARDS ?? 1_000_000);
-const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const BATCH = Number(process.env.BENCH_BATCH ?? DEFAULT_BATCH);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const SCENARIO = process.env.BENCH_SCENARIO === 'overdue' ? 'overdue' : 'unacknowledged';
 const SOURCE = process.env.BENCH_SOURCE === 'catchup' ? 'catchup' : 'changed';
