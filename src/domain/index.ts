@@ -1,6 +1,7 @@
 /** The pure domain rules (no I/O). Import from here or from the individual modules. */
 export * from './calendar.js';
 export * from './escalation-policy.js';
+export * from './fallback-chain.js';
 export * from './hazard.js';
 export * from './hazard-code.js';
 export * from './hazard-transitions.js';
