@@ -49,6 +49,18 @@ export function createMetrics() {
       labelNames: ['step', 'channel'] as const,
       registers: [registry],
     }),
+    reminderFallbacks: new Counter({
+      name: 'reminder_fallbacks_total',
+      help: 'Roles of reminder steps nobody reachable held, told to the nearest role up the chain instead (told_role "none": nobody), by role',
+      labelNames: ['role', 'told_role'] as const,
+      registers: [registry],
+    }),
+    reminderStepsUndelivered: new Counter({
+      name: 'reminder_steps_undelivered_total',
+      help: 'Reminder steps nobody at all could be told of (not even the county leaders), by policy step',
+      labelNames: ['step'] as const,
+      registers: [registry],
+    }),
     reminderEscalations: new Counter({
       name: 'reminder_escalations_total',
       help: 'Hazards put under supervision (挂牌督办) by the escalation policy, by level',

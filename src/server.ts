@@ -120,6 +120,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     calendar: reminderSettings.calendar,
     policy: reminderSettings.policy,
     feishu,
+    // Created below: counted once reminders exist (nothing is reported before the service is ready).
+    onStepsSent: (steps) => reminders.countSteps(steps),
   });
   const reminders = createReminders({
     config,

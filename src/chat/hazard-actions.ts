@@ -102,11 +102,17 @@ function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): CardActionR
         toast: { type: 'info', content: `已处理：该隐患已登记为 ${outcome.code}` },
         card: rawCard(renderHazardCard(outcome.view, outcome.audience, 'report')),
       };
-    case 'reported':
+    case 'reported': {
+      // Whom the report could not reach is said at once, to the person who acted (not "已通知整改责任人").
+      const notes = outcome.fallbackNotes;
       return {
-        toast: { type: 'success', content: `已登记 ${outcome.code}，已通知整改责任人和属地、主管部门` },
+        toast:
+          notes.length > 0
+            ? { type: 'warning', content: `已登记 ${outcome.code}；${notes.join('；')}` }
+            : { type: 'success', content: `已登记 ${outcome.code}，已通知整改责任人和属地、主管部门` },
         card: rawCard(renderHazardCard(outcome.view, outcome.audience, 'report')),
       };
+    }
   }
 }
 

@@ -32,6 +32,7 @@ export interface HazardChatDeps {
   calendar: Calendar;
   policy: EscalationPolicy;
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
+  onStepsSent?: HazardServiceDeps['onStepsSent'];
 }
 
 export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
@@ -40,6 +41,7 @@ export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   calendar: deps.calendar,
   policy: deps.policy,
   logger: deps.logger,
+  onStepsSent: deps.onStepsSent,
 });
 
 /**

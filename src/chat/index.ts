@@ -6,6 +6,7 @@ import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
 import type { BotMenuEvent, MessageReceivedEvent } from '../feishu/events.js';
 import type { IncomingPhoto } from '../hazards/drafts.js';
+import type { HazardServiceDeps } from '../hazards/report.js';
 import { type ChatTarget, cardAnswer, enqueueAnswer } from './answer.js';
 import { bindGroup } from './bind-group.js';
 import { answerCardAction } from './card-action-router.js';
@@ -27,6 +28,8 @@ export interface ChatDeps {
   policy: EscalationPolicy;
   /** Photo download and upload. */
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage' | 'uploadFile'>;
+  /** Counts the escalation steps sent at report time in the metrics (the reminders' countSteps). */
+  onStepsSent?: HazardServiceDeps['onStepsSent'];
 }
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {

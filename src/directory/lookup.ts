@@ -87,8 +87,9 @@ export interface UnitRecord {
   department: { id: number; code: string; name: string } | null;
   /** Region ids from the unit's own region up to the root (nearest first). */
   regionIdsUp: number[];
-  principal: PersonRecord | null;
-  safetyOfficer: PersonRecord | null;
+  /** The unit's key people, deactivated ones too (`active` false): a report still names them, its notice falls back. */
+  principal: (PersonRecord & { active: boolean }) | null;
+  safetyOfficer: (PersonRecord & { active: boolean }) | null;
   unit: UnitContext;
 }
 
@@ -107,10 +108,11 @@ export async function loadUnit(db: Db, where: { id: number } | { code: string })
         case when d.id is null then null else json_build_object('id', d.id, 'code', d.code, 'name', d.name) end
           as department,
         case when pp.id is null then null
-          else json_build_object('id', pp.id, 'code', pp.code, 'name', pp.name, 'openId', pp.open_id) end as principal,
+          else json_build_object('id', pp.id, 'code', pp.code, 'name', pp.name, 'openId', pp.open_id, 'active', pp.active)
+          end as principal,
         case when so.id is null then null
-          else json_build_object('id', so.id, 'code', so.code, 'name', so.name, 'openId', so.open_id) end
-          as safety_officer
+          else json_build_object('id', so.id, 'code', so.code, 'name', so.name, 'openId', so.open_id,
+          'active', so.active) end as safety_officer
       from enterprises e
       left join departments d on d.id = e.department_id
       left join people pp on pp.id = e.principal_id
@@ -121,7 +123,7 @@ export async function loadUnit(db: Db, where: { id: number } | { code: string })
   if (!row) return null;
   const up = (row.up ?? []).map((r) => ({ ...r, id: Number(r.id) }));
   const department = row.department ? { ...row.department, id: Number(row.department.id) } : null;
-  const person = (p: PersonRecord | null) => (p ? { ...p, id: Number(p.id) } : null);
+  const person = (p: (PersonRecord & { active: boolean }) | null) => (p ? { ...p, id: Number(p.id) } : null);
   const principal = person(row.principal);
   const safetyOfficer = person(row.safety_officer);
   const region = up[0] ?? { id: Number(row.region_id), code: '', name: '' };
@@ -151,8 +153,8 @@ interface UnitRow {
   region_id: number;
   up: { id: number; code: string; name: string }[] | null;
   department: { id: number; code: string; name: string } | null;
-  principal: PersonRecord | null;
-  safety_officer: PersonRecord | null;
+  principal: (PersonRecord & { active: boolean }) | null;
+  safety_officer: (PersonRecord & { active: boolean }) | null;
 }
 
 export async function peopleByIds(db: Db, ids: number[]): Promise<Map<number, PersonRecord>> {

@@ -15,21 +15,27 @@ import {
   loadUnit,
   localInspectors,
   type PersonRecord,
+  type UnitRecord,
 } from '../directory/lookup.js';
 import { findReportableUnits, townshipsInInspectorScope } from '../directory/unit-search.js';
 import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
 import {
   type Calendar,
   type EscalationPolicy,
+  GRADE_LABELS,
   type HazardContext,
   hasRoleOver,
   isUnitOfficer,
+  isUnitSide,
   type PermissionDecision,
   type PersonActor,
   reportHazard,
 } from '../domain/index.js';
-import { outboxIdOfMessage } from '../feishu/outbox.js';
-import { sendStepsOnReport } from '../reminders/sweep/index.js';
+import { enqueueMessages, outboxIdOfMessage } from '../feishu/outbox.js';
+import { buildReminderCard } from '../reminders/cards.js';
+import { ResponsibilityCache } from '../reminders/recipients.js';
+import { fallbackNote, recipientLabel, recipientsOf, type StepPerson } from '../reminders/sweep/compose.js';
+import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
 import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import { createDraft, lockOwnDraft, reopenDraft, saveDraftForm, submitDraft } from './drafts.js';
@@ -50,6 +56,8 @@ export interface HazardServiceDeps {
   calendar: Calendar;
   /** The escalation policy: its steps `on: reported` are sent in the report's transaction. */
   policy: EscalationPolicy;
+  /** Counts the steps sent at report time in the metrics, as the sweep's are. */
+  onStepsSent?: (steps: SweptStep[]) => void;
   logger?: Logger;
 }
 
@@ -109,7 +117,14 @@ export type ReportOutcome =
       townships: { code: string; name: string }[];
     }
   | { kind: 'already_reported'; code: string; view: HazardCardView; audience: CardAudience }
-  | { kind: 'reported'; code: string; view: HazardCardView; audience: CardAudience };
+  | {
+      kind: 'reported';
+      code: string;
+      view: HazardCardView;
+      audience: CardAudience;
+      /** Whom the report could not reach and whom it told instead (fallbackNote), for the reporter's toast. */
+      fallbackNotes: string[];
+    };
 
 interface DraftForm {
   values: ReportFormValues;
@@ -327,17 +342,61 @@ async function createReport(
   }
 
   // The responsible person's notice first: one who is also a local inspector gets that card, not the information card.
+  // One the bot cannot reach (no Feishu account in the tenant, deactivated) falls back up the chain of responsibility
+  // like any reminder: to the unit's other key person, or to the township, asked to get the notice to the unit.
+  const notice = await noticeRecipients(tx, unit, responsible ?? null);
   const recipients = new Map<string, CardRecipient>();
   const add = (p: PersonRecord | null | undefined, r: Omit<CardRecipient, 'openId'>) => {
     if (p?.openId && p.code !== person.code && !recipients.has(p.openId))
       recipients.set(p.openId, { openId: p.openId, ...r });
   };
-  add(responsible, { audience: 'rectifier', kind: 'notice' });
+  for (const r of notice.recipients) if (isUnitSide(r.role)) add(r.person, { audience: 'rectifier', kind: 'notice' });
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
   await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
+  const notes = notice.fallbacks.map(fallbackNote);
+  const relays = notice.recipients.filter((r) => !isUnitSide(r.role) && r.person.code !== person.code);
+  if (relays.length > 0) {
+    await enqueueMessages(
+      tx,
+      relays.map((r) => ({
+        to: { openId: r.person.openId! },
+        msgType: 'interactive',
+        content: buildReminderCard({
+          hazardCode: number.code,
+          enterpriseName: unit.enterprise.name,
+          description: report.description,
+          deadline: hazard.deadline,
+          gradeLabel: GRADE_LABELS[hazard.grade],
+          overdueDays: null,
+          daysLeft: null,
+          stepLabel: '新登记隐患，请转告单位',
+          channel: 'card',
+          raisesSupervision: false,
+          responsibleName: responsible?.name ?? null,
+          notified: notice.recipients.map(recipientLabel),
+          fallbackNotes: notes,
+        }),
+        topic: `hazard:${number.code}:relay`,
+      })),
+    );
+  }
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
-  await sendStepsOnReport(tx, { policy: deps.policy, calendar }, hazardId, now);
-  return { kind: 'reported', code: number.code, view, audience: reporterAudience };
+  const steps = await sendStepsOnReport(
+    tx,
+    { policy: deps.policy, calendar, onStepsSent: deps.onStepsSent },
+    hazardId,
+    now,
+  );
+  for (const step of steps) notes.push(...step.fallbacks.map(fallbackNote));
+  return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
+}
+
+/** Who gets the responsible person's notice: the same chain resolution as every reminder's (sweep/compose.ts). */
+async function noticeRecipients(tx: Db, unit: UnitRecord, responsible: StepPerson | null) {
+  const chain = new ResponsibilityCache();
+  const key = { enterpriseId: unit.enterprise.id, regionId: unit.region.id, departmentId: unit.department?.id ?? null };
+  await chain.load(tx, [key]);
+  return recipientsOf({ who: ['responsible'] }, { unit: chain.get(key), responsible, reporter: null });
 }
 
 /** Which buttons a viewer's card gets: the rectifying side, an inspector over the unit, or none. */

@@ -27,6 +27,8 @@ export interface ReminderCardInput {
   responsibleName: string | null;
   /** Everyone told by this step, e.g. `李四（乡镇分管领导）`. */
   notified: string[];
+  /** Whom the step could not reach and whom it told instead (see compose.ts fallbackNote). */
+  fallbackNotes?: string[];
   /** open_ids to @mention (group chat card only). */
   mentionOpenIds?: string[];
 }
@@ -79,6 +81,7 @@ export function buildReminderCard(input: ReminderCardInput): object {
     `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级挂牌督办' : ''}`,
     `**通知对象**：${input.notified.map(plain).join('、') || '—'}`,
   ];
+  if (input.fallbackNotes?.length) lines.push(`**未能直接通知**：${input.fallbackNotes.map(plain).join('；')}`);
   const act =
     input.overdueDays !== null
       ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
@@ -131,9 +134,13 @@ function itemLine(item: ReminderListItem): string {
         ? `剩余 ${item.daysLeft} 天`
         : '';
   const supervision = item.raisesSupervision ? '，列为县级挂牌督办' : '';
+  // A fallback is said on the list too: whoever was told instead must learn it here, not only on the step's card.
+  const fallback = item.fallbackNotes?.length
+    ? `｜未能直接通知：${plain(clip(item.fallbackNotes.join('；'), 80))}`
+    : '';
   return `**${item.hazardCode}**（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
     clip(item.description, 40),
-  )}｜期限 ${item.deadline}${timing ? `（${timing}）` : ''}｜${item.stepLabel}${supervision}`;
+  )}｜期限 ${item.deadline}${timing ? `（${timing}）` : ''}｜${item.stepLabel}${supervision}${fallback}`;
 }
 
 /**

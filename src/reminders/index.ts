@@ -13,7 +13,7 @@ import { type DigestResult, sendDailyDigests } from './digest.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
 import { loadReminderSettings, type ReminderSettings } from './settings.js';
 import { rearmIfSettingsChanged, settingsFingerprint } from './settings-state.js';
-import { ReminderSweep, type SweepOptions, type SweepResult } from './sweep/index.js';
+import { ReminderSweep, type SweepOptions, type SweepResult, type SweptStep } from './sweep/index.js';
 
 export { PolicyFileError } from './settings.js';
 export type { DigestResult, SweepResult };
@@ -40,6 +40,53 @@ export interface Reminders {
   sweep(options: Omit<SweepOptions, 'at'> & { at?: Date }): Promise<SweepResult>;
   digest(options?: { at?: Date; dryRun?: boolean }): Promise<DigestResult>;
   scheduler: ReminderScheduler;
+  /** Counts steps sent outside the sweep (at report time) in the metrics, as the sweep counts its own. */
+  countSteps(steps: SweptStep[]): void;
+}
+
+/**
+ * Steps in the metrics: sent by step and channel, fallbacks by role, the undelivered ones also in the log (a county
+ * without any leader the bot can reach). Counted per label set, not per step: a catch-up sweep sends hundreds of
+ * thousands.
+ */
+function countSteps({ metrics, logger }: Pick<RemindersDeps, 'metrics' | 'logger'>, steps: SweptStep[]): void {
+  const sent = new Map<string, { step: string; channel: string; n: number }>();
+  const raised = new Map<string, number>();
+  const fallbacks = new Map<string, { role: string; told_role: string; n: number }>();
+  const undelivered = new Map<string, number>();
+  for (const step of steps) {
+    for (const f of step.fallbacks) {
+      const labels = { role: f.role, told_role: f.toldRole ?? 'none' };
+      const key = `${labels.role}\u0000${labels.told_role}`;
+      const count = fallbacks.get(key);
+      if (count) count.n += 1;
+      else fallbacks.set(key, { ...labels, n: 1 });
+    }
+    if (!step.delivered) {
+      undelivered.set(step.step, (undelivered.get(step.step) ?? 0) + 1);
+      continue;
+    }
+    const key = `${step.step}\u0000${step.channel}`;
+    const count = sent.get(key);
+    if (count) count.n += 1;
+    else sent.set(key, { step: step.step, channel: step.channel, n: 1 });
+    for (const effect of step.effects) {
+      if (effect.startsWith('raise_supervision:')) {
+        const level = effect.slice('raise_supervision:'.length);
+        raised.set(level, (raised.get(level) ?? 0) + 1);
+      }
+    }
+  }
+  for (const { step, channel, n } of sent.values()) metrics.reminderStepsSent.inc({ step, channel }, n);
+  for (const [level, n] of raised) metrics.reminderEscalations.inc({ level }, n);
+  for (const { role, told_role, n } of fallbacks.values()) metrics.reminderFallbacks.inc({ role, told_role }, n);
+  for (const [step, n] of undelivered) {
+    metrics.reminderStepsUndelivered.inc({ step }, n);
+    logger.error(
+      { step, hazards: n },
+      `督办步骤 ${step} 有 ${n} 条隐患无人可通知（上至县领导都不在名录或无法联系），请完善组织名录（steps told to nobody）`,
+    );
+  }
 }
 
 export function createReminders(deps: RemindersDeps): Reminders {
@@ -50,29 +97,12 @@ export function createReminders(deps: RemindersDeps): Reminders {
     kind: database.kind,
     policy: settings.policy,
     calendar: settings.calendar,
-    onStepsSent: (steps) => {
-      // Counted per batch and label set, not per step: a catch-up sweep sends hundreds of thousands.
-      const sent = new Map<string, { step: string; channel: string; n: number }>();
-      const raised = new Map<string, number>();
-      for (const step of steps) {
-        const key = `${step.step}\u0000${step.channel}`;
-        const count = sent.get(key);
-        if (count) count.n += 1;
-        else sent.set(key, { step: step.step, channel: step.channel, n: 1 });
-        for (const effect of step.effects) {
-          if (effect.startsWith('raise_supervision:')) {
-            const level = effect.slice('raise_supervision:'.length);
-            raised.set(level, (raised.get(level) ?? 0) + 1);
-          }
-        }
-      }
-      for (const { step, channel, n } of sent.values()) metrics.reminderStepsSent.inc({ step, channel }, n);
-      for (const [level, n] of raised) metrics.reminderEscalations.inc({ level }, n);
-    },
+    onStepsSent: (steps) => countSteps(deps, steps),
   });
 
   const reminders: Reminders = {
     settings,
+    countSteps: (steps) => countSteps(deps, steps),
     async sweep(options) {
       const stop = metrics.reminderSweepDuration.startTimer({ job: 'sweep' });
       const result = await sweeper.run({ ...deps.sweep, ...options, at: options.at ?? clock.now() });

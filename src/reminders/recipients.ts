@@ -50,8 +50,8 @@ const personOf = (r: { id: number; code: string; name: string; open_id: string |
 export class PeopleCache {
   private readonly people = new Map<number, PersonRecord & { active: boolean }>();
 
-  /** The person, or null when unknown; `activeOnly` also answers null for a deactivated one. */
-  get(id: number | null, activeOnly = false): PersonRecord | null {
+  /** The person (`active` false when deactivated), or null when unknown; `activeOnly` answers null for a deactivated one. */
+  get(id: number | null, activeOnly = false): (PersonRecord & { active: boolean }) | null {
     if (id === null) return null;
     const person = this.people.get(id);
     return person && (person.active || !activeOnly) ? person : null;

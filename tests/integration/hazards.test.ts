@@ -519,9 +519,21 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       { action: 'report.newUnit', draft: unknown.draft },
       { township: 'town-02' },
     );
-    expect(created.toast.type).toBe('success');
+    // A new unit has no principal yet, and 河西镇 no leaders: the notice goes up the chain to the county, and the
+    // reporter is told so at once.
+    expect(created.toast).toEqual({
+      type: 'warning',
+      content: expect.stringMatching(/^已登记 YH-\d{4}-\d{6}；整改责任人空缺，已改为通知县领导县长，请其转告单位$/),
+    });
     expect(cardText(created.card.data)).toContain('待核实单位');
     const code = /YH-\d{4}-\d{6}/.exec(titleOf(created.card.data))![0];
+    const relay = await eventually(
+      () => cards('ou_cl').find((m) => cardText(m.content).includes(code) && titleOf(m.content).includes('请转告单位')),
+      10_000,
+      'the relay card to the county leader',
+    );
+    expect(cardText(relay.content)).toContain('县长（县领导，代整改责任人）');
+    expect(cardText(relay.content)).toContain('整改责任人空缺，已改为通知县领导县长，请其转告单位');
     // The township's inspector hears of it; the unit has no principal yet, so it waits for assignment.
     await cardAbout('ou_oinsp', code, '隐患登记');
     expect((await hazardRow(code)).status).toBe('reported');

@@ -7,6 +7,7 @@ import {
   composeMessages,
   dueStepsOf,
   effectsToApply,
+  fallbackNote,
   type PlannedStep,
   planSteps,
   type Resolved,
@@ -75,24 +76,85 @@ const plan = (hazards: ScheduledHazard[], now: string, who: Resolved = resolved)
 };
 
 describe('recipientsOf', () => {
+  const roles = (got: ReturnType<typeof recipientsOf>) =>
+    got.recipients.map((r) => [r.person.code, r.role, ...(r.insteadOf ? [r.insteadOf] : [])]);
+
   it('tells each person once, named by the first of their roles, in the order of the step', () => {
     const both: UnitResponsibility = { ...unit, townshipMainLeader: [tlc, tml] };
     const got = recipientsOf(
       { who: ['responsible', 'township_leader_in_charge', 'township_main_leader'] },
-      {
-        ...resolved,
-        unit: both,
-      },
+      { ...resolved, unit: both },
     );
-    expect(got.map((r) => [r.person.code, r.role])).toEqual([
+    expect(roles(got)).toEqual([
       ['boss', 'responsible'],
       ['tlc', 'township_leader_in_charge'],
       ['tml', 'township_main_leader'],
     ]);
+    expect(got.fallbacks).toEqual([]);
   });
 
-  it('skips roles that resolve to nobody', () => {
-    expect(recipientsOf({ who: ['enterprise_safety_officer', 'reporter'] }, resolved)).toEqual([]);
+  it('falls back up the chain for a role nobody holds, and records it', () => {
+    const got = recipientsOf({ who: ['enterprise_safety_officer', 'reporter'] }, resolved);
+    expect(roles(got)).toEqual([
+      ['boss', 'enterprise_principal', 'enterprise_safety_officer'],
+      ['tlc', 'township_leader_in_charge', 'reporter'],
+    ]);
+    expect(got.fallbacks.map((f) => [f.role, f.missing.length, f.toldRole])).toEqual([
+      ['enterprise_safety_officer', 0, 'enterprise_principal'],
+      ['reporter', 0, 'township_leader_in_charge'],
+    ]);
+  });
+
+  it('a responsible person without Feishu or deactivated falls back to the unit, then to the township (属地)', () => {
+    const guo = person('guo', null);
+    const toUnit = recipientsOf({ who: ['responsible'] }, { ...resolved, responsible: guo });
+    expect(roles(toUnit)).toEqual([['boss', 'enterprise_principal', 'responsible']]);
+    expect(fallbackNote(toUnit.fallbacks[0]!)).toBe('整改责任人guo尚未加入飞书，已改为通知企业主要负责人boss');
+
+    const gone = { ...boss, active: false };
+    const toTownship = recipientsOf(
+      { who: ['responsible'] },
+      { unit: { ...unit, principal: offline }, responsible: gone, reporter: null },
+    );
+    expect(roles(toTownship)).toEqual([['tlc', 'township_leader_in_charge', 'responsible']]);
+    expect(fallbackNote(toTownship.fallbacks[0]!)).toBe(
+      '整改责任人boss已停用，已改为通知乡镇分管领导tlc，请其转告单位',
+    );
+  });
+
+  it('a township without leaders goes to the county; a department without a leader too', () => {
+    const bare: UnitResponsibility = {
+      ...unit,
+      townshipLeaderInCharge: [],
+      townshipMainLeader: [],
+      departmentLeader: [],
+    };
+    const got = recipientsOf(
+      { who: ['township_leader_in_charge', 'township_main_leader', 'department_leader'] },
+      { ...resolved, unit: bare },
+    );
+    expect(roles(got)).toEqual([['cl', 'county_leader', 'township_leader_in_charge']]);
+    expect(got.fallbacks.map((f) => [f.role, f.toldRole])).toEqual([
+      ['township_leader_in_charge', 'county_leader'],
+      ['township_main_leader', 'county_leader'],
+      ['department_leader', 'county_leader'],
+    ]);
+    expect(fallbackNote(got.fallbacks[1]!)).toBe('乡镇主要领导空缺，已改为通知县领导cl');
+  });
+
+  it('with nobody up the chain either, tells nobody and says so', () => {
+    const empty: UnitResponsibility = {
+      ...unit,
+      principal: null,
+      townshipLeaderInCharge: [],
+      townshipMainLeader: [],
+      departmentLeader: [],
+      countyLeaders: [offline],
+    };
+    const got = recipientsOf({ who: ['department_leader'] }, { ...resolved, unit: empty });
+    expect(got.recipients).toEqual([]);
+    expect(got.fallbacks).toEqual([{ role: 'department_leader', missing: [], toldRole: null, told: [] }]);
+    expect(fallbackNote(got.fallbacks[0]!)).toBe('行业主管部门负责人空缺，上级也无人可通知，请管理员完善组织名录');
   });
 });
 
@@ -111,15 +173,47 @@ describe('planSteps', () => {
     expect(step!.card).toMatchObject({ overdueDays: 3, daysLeft: null, enterpriseName: '某某化工有限公司' });
   });
 
-  it('counts a recipient without a Feishu account as unreachable and never @s a group for nobody', () => {
+  it('counts a recipient without a Feishu account as unreachable and tells the chain instead, on the card', () => {
     const [step] = plan([hazard({ sent: new Set(['overdue-0d@2026-05-18']) })], '2026-05-22 08:00', {
-      unit: { ...unit, townshipLeaderInCharge: [], townshipMainLeader: [], departmentLeader: [] },
+      unit: { ...unit, principal: null, townshipLeaderInCharge: [], townshipMainLeader: [], departmentLeader: [] },
       responsible: offline,
       reporter: null,
     });
     expect(step!.unreachable).toBe(1);
+    expect(step!.openIds).toEqual(['ou_cl']);
+    expect(step!.swept.delivered).toBe(true);
+    expect(step!.swept.fallbacks.map((f) => [f.role, f.toldRole, f.missing.map((m) => m.reason)])).toEqual([
+      ['responsible', 'county_leader', ['尚未加入飞书']],
+      ['township_leader_in_charge', 'county_leader', []],
+      ['township_main_leader', 'county_leader', []],
+      ['department_leader', 'county_leader', []],
+    ]);
+    const card = JSON.stringify(composeMessages([step!], '2026-05-22T00:00:00.000Z')[0]!.message.content);
+    expect(card).toContain('cl（县领导，代整改责任人）');
+    expect(card).toContain('未能直接通知');
+    expect(card).toContain('整改责任人offline尚未加入飞书，已改为通知县领导cl，请其转告单位');
+  });
+
+  it('never @s a group for nobody, and records a step nobody could be told of as undelivered', () => {
+    const nobody: UnitResponsibility = {
+      ...unit,
+      principal: null,
+      townshipLeaderInCharge: [],
+      townshipMainLeader: [],
+      departmentLeader: [],
+      countyLeaders: [],
+    };
+    const [step] = plan([hazard({ sent: new Set(['overdue-0d@2026-05-18']) })], '2026-05-22 08:00', {
+      unit: nobody,
+      responsible: offline,
+      reporter: null,
+    });
     expect(step!.openIds).toEqual([]);
     expect(step!.swept.chatId).toBeNull();
+    expect(step!.swept.delivered).toBe(false);
+    expect(composeMessages([step!], '2026-05-22T00:00:00.000Z')).toEqual([]);
+    const [row] = JSON.parse(stepRows([step!], []));
+    expect(row).toMatchObject({ k: 'overdue-3d@2026-05-18', d: false, f: step!.swept.fallbacks });
   });
 
   it('asks for county supervision only where the hazard is below it', () => {

@@ -269,6 +269,13 @@ export const reminderSteps = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
     /** The outbox messages that told people of the step (one person's card may carry several steps). */
     outboxIds: uuid('outbox_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    /**
+     * The step's roles the bot could not reach and whom it told instead (src/domain/fallback-chain.ts), null when
+     * every role was reached: `[{role, missing: [{code, name, reason}], toldRole, told: [{code, name}]}]`.
+     */
+    fallbacks: jsonb('fallbacks'),
+    /** False when nobody at all could be told (not even the county leaders): the step is recorded, not sent. */
+    delivered: boolean('delivered').notNull().default(true),
   },
   // The key is the guarantee; one index, no surrogate id (a sweep writes a row per step).
   (t) => [primaryKey({ name: 'reminder_steps_pkey', columns: [t.hazardId, t.stepKey] })],

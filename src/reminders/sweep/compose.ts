@@ -11,12 +11,17 @@ import {
   type DueStep,
   type EscalationPolicy,
   evaluateSteps,
+  type Fallback,
   GRADE_LABELS,
+  isUnitSide,
   type Recipient,
+  type ResolvedRecipients,
   ROLE_LABELS,
+  resolveRecipients,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow } from '../../feishu/outbox.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
+import { canReach, whyUnreachable } from '../reach.js';
 import type { UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
 
@@ -32,6 +37,18 @@ export interface SweptStep {
   chatId: string | null;
   urgent: boolean;
   effects: string[];
+  /** The step's roles nobody could be reached for, and whom it told instead. */
+  fallbacks: SweptFallback[];
+  /** False when nobody at all could be told: the step is recorded, and counted as undelivered, not sent. */
+  delivered: boolean;
+}
+
+/** A fallback as the sweep's answer and the step row record it. */
+export interface SweptFallback {
+  role: Recipient;
+  missing: { code: string; name: string; reason: string }[];
+  toldRole: Recipient | null;
+  told: { code: string; name: string }[];
 }
 
 /** How a card names why each person is told: the directory's role labels, and the parts people play on a hazard. */
@@ -42,20 +59,26 @@ export const RECIPIENT_LABELS: Record<Recipient, string> = {
   inspectors: '属地检查人员',
 };
 
+/** A person as a step resolves them: `active` false for a deactivated one (named as not reached). */
+export type StepPerson = PersonRecord & { active?: boolean };
+
 /** What a hazard's steps need beyond its row: its unit's chain of responsibility and the people it names. */
 export interface Resolved {
   unit: UnitResponsibility | undefined;
-  /** The responsible person if still active. */
-  responsible: PersonRecord | null;
-  reporter: PersonRecord | null;
+  /** The responsible person, deactivated or not (a deactivated one is not reached: the step falls back). */
+  responsible: StepPerson | null;
+  reporter: StepPerson | null;
 }
 
-/** The people a step tells, once each however many of the step's roles they hold (the first role names them). */
+/**
+ * The people a step tells, once each however many of the step's roles they hold (the first role names them); a
+ * role nobody reachable holds falls back up the chain of responsibility (domain/fallback-chain.ts).
+ */
 export function recipientsOf(
   step: Pick<DueStep, 'who'>,
   { unit, responsible, reporter }: Resolved,
-): { person: PersonRecord; role: Recipient }[] {
-  const byRole: Record<Recipient, (PersonRecord | null)[]> = {
+): ResolvedRecipients<StepPerson> {
+  const byRole: Record<Recipient, (StepPerson | null)[]> = {
     responsible: [responsible],
     reporter: [reporter],
     inspectors: unit?.inspectors ?? [],
@@ -66,16 +89,41 @@ export function recipientsOf(
     department_leader: unit?.departmentLeader ?? [],
     county_leader: unit?.countyLeaders ?? [],
   };
-  const seen = new Set<string>();
-  const people: { person: PersonRecord; role: Recipient }[] = [];
-  for (const role of step.who) {
-    for (const person of byRole[role]) {
-      if (!person || seen.has(person.code)) continue;
-      seen.add(person.code);
-      people.push({ person, role });
-    }
-  }
-  return people;
+  return resolveRecipients<StepPerson>(step.who, {
+    holdersOf: (role) => byRole[role].filter((p): p is StepPerson => p !== null),
+    isReachable: canReach,
+    keyOf: (p) => p.code,
+  });
+}
+
+/** How a card names a recipient: `李四（乡镇分管领导）`, or `李四（乡镇分管领导，代整改责任人）` after a fallback. */
+export function recipientLabel(r: ResolvedRecipients<StepPerson>['recipients'][number]): string {
+  const instead = r.insteadOf ? `，代${RECIPIENT_LABELS[r.insteadOf]}` : '';
+  return `${r.person.name}（${RECIPIENT_LABELS[r.role]}${instead}）`;
+}
+
+/**
+ * What a card says of a fallback, e.g. `整改责任人郭某尚未加入飞书，已改为通知乡镇分管领导王某，请其转告单位`: the people
+ * told instead learn why it is them, and what the unit's side needs of them.
+ */
+export function fallbackNote(f: Fallback<StepPerson> | SweptFallback): string {
+  const role = RECIPIENT_LABELS[f.role];
+  const why = (p: StepPerson | SweptFallback['missing'][number]) => ('reason' in p ? p.reason : whyUnreachable(p));
+  const missing = f.missing.length === 0 ? `${role}空缺` : f.missing.map((p) => `${role}${p.name}${why(p)}`).join('，');
+  if (!f.toldRole) return `${missing}，上级也无人可通知，请管理员完善组织名录`;
+  const told = `已改为通知${RECIPIENT_LABELS[f.toldRole]}${f.told.map((p) => p.name).join('、')}`;
+  const relay = isUnitSide(f.role) && !isUnitSide(f.toldRole) ? '，请其转告单位' : '';
+  return `${missing}，${told}${relay}`;
+}
+
+/** A fallback as recorded (the step row, the sweep's answer). */
+export function sweptFallback(f: Fallback<StepPerson>): SweptFallback {
+  return {
+    role: f.role,
+    missing: f.missing.map((p) => ({ code: p.code, name: p.name, reason: whyUnreachable(p) })),
+    toldRole: f.toldRole,
+    told: f.told.map((p) => ({ code: p.code, name: p.name })),
+  };
 }
 
 /** A due step of one hazard, with whom it tells and what its card says. */
@@ -86,9 +134,12 @@ export interface PlannedStep {
   /** What the step's card says; rendered once the batch knows who gets which steps. */
   card: Omit<ReminderCardInput, 'notified'>;
   /** Who is told, by role: named on the step's own card (a list card does not name them). */
-  recipients: { person: PersonRecord; role: Recipient }[];
+  recipients: ResolvedRecipients<StepPerson>['recipients'];
+  /** The step's roles nobody reachable holds, and whom it told instead. */
+  fallbacks: Fallback<StepPerson>[];
   /** open_ids told directly (the reachable recipients). */
   openIds: string[];
+  /** People the step addressed whom the bot cannot reach (told of through a fallback). */
   unreachable: number;
 }
 
@@ -131,7 +182,7 @@ function planStep(
   { calendar, at }: Pick<PlanContext, 'calendar' | 'at'>,
   today: string,
 ): PlannedStep {
-  const recipients = recipientsOf(due, resolved);
+  const { recipients, fallbacks } = recipientsOf(due, resolved);
   const openIds = recipients.flatMap((r) => (r.person.openId ? [r.person.openId] : []));
   const unit = resolved.unit;
   const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
@@ -142,7 +193,8 @@ function planStep(
     due,
     openIds,
     recipients,
-    unreachable: recipients.length - openIds.length,
+    fallbacks,
+    unreachable: fallbacks.reduce((n, f) => n + f.missing.length, 0),
     card: {
       hazardCode: hazard.code,
       enterpriseName: unit?.enterpriseName ?? '',
@@ -155,6 +207,7 @@ function planStep(
       channel: due.channel,
       raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
       responsibleName: resolved.responsible?.name ?? null,
+      ...(fallbacks.length > 0 ? { fallbackNotes: fallbacks.map(fallbackNote) } : {}),
     },
     swept: {
       hazard: hazard.code,
@@ -166,6 +219,8 @@ function planStep(
       chatId: mentions,
       urgent: due.channel === 'urgent',
       effects: due.effects.map((e) => `${e.type}:${e.level}`),
+      fallbacks: fallbacks.map(sweptFallback),
+      delivered: openIds.length > 0,
     },
   };
 }
@@ -215,7 +270,7 @@ export function composeMessages(steps: PlannedStep[], at: string, newId: () => s
     const mention = mentionOpenIds ? { mentionOpenIds } : {};
     if (list.length === 1) {
       const [step] = list as [PlannedStep];
-      const notified = step.recipients.map((r) => `${r.person.name}（${RECIPIENT_LABELS[r.role]}）`);
+      const notified = step.recipients.map(recipientLabel);
       return buildReminderCard({ ...step.card, notified, ...mention });
     }
     return buildReminderListCard({ items: [...list].sort(byPressure).map((p) => p.card), ...mention });
@@ -257,7 +312,7 @@ export function outboxRows(composed: ComposedMessage[]): NewOutboxRow[] {
 
 /**
  * The step rows of `steps`, each naming the messages that carry it, grouped by (step key, messages) as JSON
- * `[{k: key, o: outbox ids, h: hazard ids}]`: a batch's steps share a few keys and messages, and a big sweep would
+ * `[{k: key, o: outbox ids, h: hazard ids, f?: fallbacks, d?: false when undelivered}]`: a batch's steps share a few keys and messages, and a big sweep would
  * otherwise send a hundred bytes of JSON per step row. Read back by write.ts's `stepRowsFrom`.
  */
 export function stepRows(steps: PlannedStep[], composed: ComposedMessage[]): string {
@@ -269,13 +324,23 @@ export function stepRows(steps: PlannedStep[], composed: ComposedMessage[]): str
       else carriers.set(step, [id]);
     }
   }
-  const groups = new Map<string, { k: string; o: string[]; h: number[] }>();
+  const groups = new Map<string, { k: string; o: string[]; h: number[]; f?: SweptFallback[]; d?: false }>();
   for (const p of steps) {
     const o = carriers.get(p) ?? [];
-    const group = `${p.due.key} ${o.join(',')}`;
+    // The hazards of one unit share their fallbacks (its empty roles), so they still group.
+    const { fallbacks, delivered } = p.swept;
+    const f = fallbacks.length > 0 ? JSON.stringify(fallbacks) : '';
+    const group = `${p.due.key} ${o.join(',')} ${delivered ? '' : 'x'}${f}`;
     const found = groups.get(group);
     if (found) found.h.push(p.hazard.id);
-    else groups.set(group, { k: p.due.key, o, h: [p.hazard.id] });
+    else
+      groups.set(group, {
+        k: p.due.key,
+        o,
+        h: [p.hazard.id],
+        ...(f ? { f: fallbacks } : {}),
+        ...(delivered ? {} : { d: false as const }),
+      });
   }
   return JSON.stringify([...groups.values()]);
 }

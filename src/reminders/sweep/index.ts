@@ -65,8 +65,12 @@ export interface SweepCounts {
   messages: number;
   urgent: number;
   escalations: number;
-  /** Recipients without a Feishu open_id (not messaged). */
+  /** People steps addressed whom the bot cannot reach (no open_id, deactivated): told of through a fallback. */
   unreachable: number;
+  /** Roles of steps that nobody reachable held, each told to the nearest role up the chain instead. */
+  fallbacks: number;
+  /** Steps nobody at all could be told of (not even the county leaders): recorded, not sent. */
+  undelivered: number;
 }
 
 export interface SweepResult {
@@ -126,7 +130,8 @@ async function resolveFrom(db: Db, caches: SweepCaches, hazards: ScheduledHazard
   );
   return (h: ScheduledHazard): Resolved => ({
     unit: caches.units.get(h),
-    responsible: caches.people.get(h.responsibleId, true),
+    // Deactivated or not: a deactivated one is named on the step as not reached, and the step falls back.
+    responsible: caches.people.get(h.responsibleId),
     reporter: caches.people.get(h.reporterId),
   });
 }
@@ -179,7 +184,16 @@ export class ReminderSweep {
       dryRun,
       steps: [],
       truncated: false,
-      counts: { hazards: 0, steps: 0, messages: 0, urgent: 0, escalations: 0, unreachable: 0 },
+      counts: {
+        hazards: 0,
+        steps: 0,
+        messages: 0,
+        urgent: 0,
+        escalations: 0,
+        unreachable: 0,
+        fallbacks: 0,
+        undelivered: 0,
+      },
       batches: 0,
       slowestBatchMs: 0,
       durationMs: 0,
@@ -195,8 +209,10 @@ export class ReminderSweep {
       result.counts.messages += messages.length;
       result.counts.urgent += messages.filter((m) => m.urgentOpenIds?.length).length;
       for (const p of planned) {
-        result.counts.steps += 1;
+        if (p.swept.delivered) result.counts.steps += 1;
+        else result.counts.undelivered += 1;
         result.counts.unreachable += p.unreachable;
+        result.counts.fallbacks += p.fallbacks.length;
         if (result.steps.length < maxListed) result.steps.push(p.swept);
         else result.truncated = true;
       }

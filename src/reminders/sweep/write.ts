@@ -35,12 +35,12 @@ function isStepAlreadySent(error: unknown): boolean {
 }
 
 /**
- * The rows of a `stepRows` parameter as (hazard_id, step_key, outbox_ids), in (hazard, key) order: concurrent
+ * The rows of a `stepRows` parameter as (hazard_id, step_key, outbox_ids, fallbacks, delivered), in (hazard, key) order: concurrent
  * writers then take the step rows in the same order and never wait on each other in a circle.
  */
 const stepRowsFrom = (json: string) => sql`(
-  select hid as hazard_id, x.k as step_key, x.o as outbox_ids
-  from jsonb_to_recordset(${json}::jsonb) as x(h int[], k text, o uuid[]), unnest(x.h) as hid
+  select hid as hazard_id, x.k as step_key, x.o as outbox_ids, x.f as fallbacks, coalesce(x.d, true) as delivered
+  from jsonb_to_recordset(${json}::jsonb) as x(h int[], k text, o uuid[], f jsonb, d boolean), unnest(x.h) as hid
   order by hid, x.k)`;
 
 /** The batch in one statement, if every step in it is new; false (having written nothing) if one is not. */
@@ -53,8 +53,8 @@ export async function writeAllNew(
   try {
     await db.execute(sql`
       with steps as (
-        insert into reminder_steps (hazard_id, step_key, sent_at, outbox_ids)
-        select x.hazard_id, x.step_key, ${atIso}::timestamptz, x.outbox_ids
+        insert into reminder_steps (hazard_id, step_key, sent_at, outbox_ids, fallbacks, delivered)
+        select x.hazard_id, x.step_key, ${atIso}::timestamptz, x.outbox_ids, x.fallbacks, x.delivered
         from ${stepRowsFrom(stepRows(planned, composed))} x),
       messages as (${insertOutboxRows(outboxRows(composed))})
       select 1`);
@@ -80,8 +80,9 @@ export async function writeBatch(tx: Db, planned: PlannedStep[], atIso: string):
   const current = toLock.length > 0 ? await lockHazardsForUpdate(tx, toLock, EFFECT_LOCK_TIMEOUT) : new Map();
   const written = rowsOf<{ hazard_id: number; step_key: string }>(
     await tx.execute(sql`
-      insert into reminder_steps (hazard_id, step_key, sent_at)
-      select x.hazard_id, x.step_key, ${atIso}::timestamptz from ${stepRowsFrom(stepRows(planned, []))} x
+      insert into reminder_steps (hazard_id, step_key, sent_at, fallbacks, delivered)
+      select x.hazard_id, x.step_key, ${atIso}::timestamptz, x.fallbacks, x.delivered
+      from ${stepRowsFrom(stepRows(planned, []))} x
       on conflict (hazard_id, step_key) do nothing
       returning hazard_id, step_key`),
   );
