@@ -149,7 +149,7 @@ describe('the chain never drops a step (fallbacks)', () => {
     expect(result.counts.fallbacks).toBeGreaterThanOrEqual(4); // overdue-0d's township leader too
     const row = await stepRow(hazard.id, 'overdue-3d@2026-03-02');
     expect(row?.delivered).toBe(true);
-    expect((row?.fallbacks as Json[]).map((f) => f.role)).toEqual([
+    expect(((row?.fallbacks ?? []) as Json[]).map((f) => f.role)).toEqual([
       'township_leader_in_charge',
       'township_main_leader',
       'department_leader',
