@@ -50,6 +50,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return openPglite(options);
 }
 
+/**
+ * A connection of its own for a session-level advisory lock (a migration, a leader's lease), outside the pool: the
+ * lock lives and dies with this one backend, and no pool query ever lands on it. (A reserved pool connection would
+ * be handed back to the pool after its backend died, and later queries through the old handle would run on another
+ * backend — one without the lock.)
+ */
+function ownConnection(url: string) {
+  return postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'hazard-bot-lock' } });
+}
+
 function openPostgres(url: string, poolSize: number): Database {
   const client = postgres(url, {
     max: poolSize,
@@ -65,48 +75,51 @@ function openPostgres(url: string, poolSize: number): Database {
       await client`select 1`;
     },
     async withAdvisoryLock(key, fn) {
-      const conn = await client.reserve();
+      const session = ownConnection(url);
       try {
-        await conn`select pg_advisory_lock(${key})`;
-        try {
-          return await fn();
-        } finally {
-          await conn`select pg_advisory_unlock(${key})`;
-        }
+        await session`select pg_advisory_lock(${key})`;
+        return await fn();
       } finally {
-        conn.release();
+        // Ending the session releases its lock, whether or not the unlock got through.
+        await session`select pg_advisory_unlock(${key})`.catch(() => {});
+        await session.end({ timeout: 5 });
       }
     },
     async tryLeadership(key) {
-      const conn = await client.reserve();
+      const session = ownConnection(url);
+      let locked = false;
       try {
-        const [row] = await conn`select pg_try_advisory_lock(${key}) as locked`;
-        if (!row?.locked) {
-          conn.release();
-          return null;
-        }
-      } catch (error) {
-        conn.release();
-        throw error;
+        const [row] = await session<{ locked: boolean }[]>`select pg_try_advisory_lock(${key}) as locked`;
+        locked = row?.locked === true;
+      } finally {
+        if (!locked) await session.end({ timeout: 5 }).catch(() => {});
       }
+      if (!locked) return null;
       let held = true;
+      const lose = async () => {
+        held = false;
+        await session.end({ timeout: 5 }).catch(() => {});
+      };
       return {
         async isHeld() {
           if (!held) return false;
           try {
-            await conn`select 1`;
-            return true;
+            // A session whose backend died reconnects for this query, to a backend without the lock: ask the
+            // server whether this very backend holds it, not merely whether the connection answers.
+            const [row] = await session<{ held: boolean }[]>`select exists (
+              select 1 from pg_locks where locktype = 'advisory' and granted and pid = pg_backend_pid()
+                and objsubid = 1 and ((classid::int8 << 32) | objid::int8) = ${key}) as held`;
+            if (row?.held) return true;
           } catch {
-            held = false;
-            conn.release();
-            return false;
+            // The server is away: the lock went with the backend.
           }
+          await lose();
+          return false;
         },
         async release() {
           if (!held) return;
-          held = false;
-          await conn`select pg_advisory_unlock(${key})`.catch(() => {});
-          conn.release();
+          await session`select pg_advisory_unlock(${key})`.catch(() => {});
+          await lose();
         },
       };
     },

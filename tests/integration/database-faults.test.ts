@@ -1,0 +1,161 @@
+/**
+ * The database goes away and comes back — its backends terminated (a pooler reset, a failover), the server
+ * restarted — and the service rides through: the process stays up, events that could not be stored are answered
+ * 5xx so Feishu sends them again, `/readyz` says 503 while the server is away, connections are made anew, and every
+ * event is answered exactly once. The service runs as its own process, as in production. PostgreSQL only.
+ */
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FeishuSim, startFeishuSim } from '../../src/dev/feishu-sim/index.js';
+import { createFreshPostgresDatabase } from '../support/db.js';
+import { type RunningProcess, spawnService, waitUntilReady } from '../support/process.js';
+import { eventually } from '../support/service.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../support/throwaway-cluster.js';
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+const USERS = 20;
+
+/**
+ * `count` texts from the users, `spacingMs` apart, each delivered as Feishu does: again after an answer other than
+ * 200, until it is acknowledged. Answers the user messages' ids and how many deliveries were refused on the way.
+ */
+async function chatter(sim: FeishuSim, count: number, spacingMs: number) {
+  const ids: string[] = [];
+  let refused = 0;
+  const deliveries: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    deliveries.push(
+      (async () => {
+        const first = await sim.sendText(`ou_user_${i % USERS}`, `你好 ${i}`);
+        ids.push(first.messageId!);
+        let delivery = first;
+        const deadline = Date.now() + 60_000;
+        while (delivery.status !== 200) {
+          refused += 1;
+          if (Date.now() > deadline) throw new Error(`event ${first.eventId} never acknowledged`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          delivery = await sim.deliver(first.envelope!);
+        }
+      })(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, spacingMs));
+  }
+  await Promise.all(deliveries);
+  return { ids, refused: () => refused };
+}
+
+/** Every user message answered, and answered once (the bot's replies name their parent message). */
+async function expectEachAnsweredOnce(sim: FeishuSim, ids: string[]) {
+  const answersTo = () => {
+    const counts = new Map<string, number>();
+    for (const m of sim.messages()) {
+      if (m.senderType === 'app' && m.parentId) counts.set(m.parentId, (counts.get(m.parentId) ?? 0) + 1);
+    }
+    return counts;
+  };
+  await eventually(() => ids.every((id) => answersTo().has(id)) || undefined, 60_000, 'an answer to every message');
+  // A little longer: a second answer to any of them would show up now.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const counts = answersTo();
+  expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([]);
+}
+
+async function startBot(databaseUrl: string) {
+  const sim = await startFeishuSim();
+  for (let i = 0; i < USERS; i++) sim.addUser({ openId: `ou_user_${i}`, name: `用户${i}` });
+  const proc = await spawnService({
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'warn',
+    FEISHU_APP_ID: sim.appId,
+    FEISHU_APP_SECRET: sim.appSecret,
+    FEISHU_BASE_URL: sim.url,
+    FEISHU_VERIFICATION_TOKEN: sim.verificationToken,
+  });
+  await waitUntilReady(proc, 60_000);
+  sim.setBotUrl(`${proc.url}/feishu/events`);
+  return { sim, proc };
+}
+
+const readyz = async (proc: RunningProcess) => (await fetch(`${proc.url}/readyz`)).status;
+
+describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () => {
+  describe('its backends terminated in the middle of traffic', () => {
+    let database: { url: string; drop(): Promise<void> };
+    let bot: Awaited<ReturnType<typeof startBot>>;
+    let admin: postgres.Sql;
+    beforeAll(async () => {
+      database = await createFreshPostgresDatabase(serverUrl!);
+      bot = await startBot(database.url);
+      admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+    });
+    afterAll(async () => {
+      if (process.env.DEBUG_FAULTS) console.log(bot?.proc.output());
+      bot?.proc.child.kill('SIGTERM');
+      await bot?.proc.exited;
+      await bot?.sim.close();
+      await admin?.end();
+      await database?.drop();
+    });
+
+    it('stays up, makes its connections anew and answers every event once', async () => {
+      const name = new URL(database.url).pathname.slice(1);
+      const terminate = () =>
+        admin`select pg_terminate_backend(pid) from pg_stat_activity
+              where datname = ${name} and pid <> pg_backend_pid()`;
+      const traffic = chatter(bot.sim, 200, 15);
+      let terminated = 0;
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        terminated += (await terminate()).length;
+      }
+      const { ids } = await traffic;
+      expect(terminated).toBeGreaterThan(5);
+      await expectEachAnsweredOnce(bot.sim, ids);
+      // Idle too: the outbox sender's and the sweep's own connections are terminated as well.
+      await terminate();
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      expect(bot.proc.child.exitCode).toBeNull();
+      expect(await readyz(bot.proc)).toBe(200);
+      const after = await chatter(bot.sim, 5, 10);
+      await expectEachAnsweredOnce(bot.sim, after.ids);
+      expect(bot.proc.output()).not.toContain('shutting down after an error');
+      expect(bot.proc.output()).not.toContain("reading 'write'");
+    }, 120_000);
+  });
+
+  describe('the server restarted (a throwaway cluster of its own)', () => {
+    let cluster: ThrowawayCluster | null;
+    let bot: Awaited<ReturnType<typeof startBot>>;
+    beforeAll(async () => {
+      cluster = await startThrowawayCluster();
+      if (cluster) bot = await startBot(cluster.url);
+    }, 60_000);
+    afterAll(async () => {
+      if (process.env.DEBUG_FAULTS) console.log(bot?.proc.output());
+      bot?.proc.child.kill('SIGTERM');
+      await bot?.proc.exited;
+      await bot?.sim.close();
+      await cluster?.destroy();
+    });
+
+    it('answers 503 while it is away, takes events again once it is back, and answers each once', async (context) => {
+      if (!cluster) return context.skip();
+      const before = await chatter(bot.sim, 20, 10);
+      await expectEachAnsweredOnce(bot.sim, before.ids);
+
+      await cluster.stop();
+      await eventually(async () => ((await readyz(bot.proc)) === 503) || undefined, 10_000, '/readyz 503');
+      // Events arriving while the server is down are refused (5xx), and Feishu sends them again.
+      const during = chatter(bot.sim, 20, 50);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(bot.proc.child.exitCode).toBeNull();
+      await cluster.start();
+      const { ids, refused } = await during;
+      expect(refused()).toBeGreaterThan(0);
+      await eventually(async () => ((await readyz(bot.proc)) === 200) || undefined, 30_000, '/readyz 200');
+      await expectEachAnsweredOnce(bot.sim, ids);
+      expect(bot.proc.child.exitCode).toBeNull();
+      expect(bot.proc.output()).not.toContain('shutting down after an error');
+    }, 120_000);
+  });
+});
