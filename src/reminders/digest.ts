@@ -135,7 +135,8 @@ export async function sendDailyDigests(
     const scopeName = scopes.map((s) => s.name).join('、');
     const scopeKey = scopes.map((s) => (s.kind === 'county' ? 'county' : `${s.kind}:${s.code}`)).join(',');
     // Township and department leaders cannot complete the directory; the county's leaders see that it needs it.
-    const gaps = county && options.directoryGaps ? await (directoryGaps ??= options.directoryGaps()) : 0;
+    if (county && options.directoryGaps) directoryGaps ??= options.directoryGaps();
+    const gaps = county && directoryGaps ? await directoryGaps : 0;
     const card = buildDigestCard(
       {
         day,
