@@ -54,9 +54,3 @@ export function describeQuietWindow(window: QuietHours): string {
   const crossesMidnight = minutes(window.start) > minutes(window.end);
   return `每天 ${window.start} 至${crossesMidnight ? '次日 ' : ' '}${window.end}`;
 }
-
-/** The start-up log's sentence about quiet hours (null: turned off). */
-export function describeQuietHours(window: QuietHours | null): string {
-  if (!window) return '免打扰时段：未设置（QUIET_HOURS=off），提醒随时发送';
-  return `免打扰时段：${describeQuietWindow(window)}，其间只发送重大隐患消息`;
-}

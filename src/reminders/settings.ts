@@ -9,7 +9,7 @@ import {
   type Calendar,
   createCalendar,
   DEFAULT_POLICY,
-  describeQuietHours,
+  describeQuietWindow,
   type EscalationPolicy,
   HOLIDAY_DATA_YEARS,
   type HolidayTable,
@@ -130,7 +130,9 @@ export function holidayCoverageWarning(calendar: Calendar, now: Date): string | 
 export function quietHoursNotice(calendar: Calendar): { level: 'info' | 'warn'; message: string } {
   const window = calendar.settings.quietHours;
   const covered = window ? workingHoursCovered(window) : [];
-  const message = describeQuietHours(window);
+  const message = window
+    ? `免打扰时段：${describeQuietWindow(window)}，其间只发送重大隐患消息`
+    : '免打扰时段：未设置（QUIET_HOURS=off），提醒随时发送';
   if (covered.length === 0) return { level: 'info', message };
   return {
     level: 'warn',
