@@ -108,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     resolveUserIds: (query) => feishu.resolveUserIds(query),
     isBotInChat: (chatId) => feishu.isBotInChat(chatId),
+    policy: deps.reminders.settings.policy,
   });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });

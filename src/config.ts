@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeQuietWindow, isEmptyQuietWindow, WORKING_HOURS, workingHoursCovered } from './domain/quiet-hours.js';
 
 /** An empty variable means "unset": operators often write `FOO=` in .env files to switch a thing off. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -63,6 +64,12 @@ const envSchema = z
         const [start, end] = value.split('-') as [string, string];
         return { start, end };
       }),
+    /** `yes` lets QUIET_HOURS cover part of the working day (09:00–17:00); without it such a window stops the start. */
+    QUIET_HOURS_COVER_WORKDAY: optional(
+      z.enum(['yes', 'no'], { message: '应为 yes（确认免打扰时段可以覆盖工作时间）或 no' }),
+    )
+      .default('no')
+      .transform((value) => value === 'yes'),
     LOG_LEVEL: optional(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: '应为 fatal、error、warn、info、debug、trace、silent 之一',
@@ -88,6 +95,35 @@ const envSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    // zod runs this even when a field failed, with that field's raw input: only a parsed window is looked at.
+    const quiet = typeof env.QUIET_HOURS === 'object' ? env.QUIET_HOURS : null;
+    if (quiet && isEmptyQuietWindow(quiet)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUIET_HOURS'],
+        message:
+          `开始与结束都是 ${quiet.start}，免打扰时段为空；要关闭免打扰请写 QUIET_HOURS=off，` +
+          '要设置时段请写开始和结束，如 22:00-07:30',
+      });
+    } else if (quiet && !env.QUIET_HOURS_COVER_WORKDAY) {
+      const covered = workingHoursCovered(quiet);
+      if (covered.length > 0) {
+        const swapped = { start: quiet.end, end: quiet.start };
+        const hint =
+          workingHoursCovered(swapped).length === 0
+            ? `若是把起止写反了，应为 QUIET_HOURS=${swapped.start}-${swapped.end}（${describeQuietWindow(swapped)}）；`
+            : '';
+        const workday = `${WORKING_HOURS.start}–${WORKING_HOURS.end}`;
+        const what = covered.join('、') === workday ? `整个工作时间 ${workday}` : `工作时间中的 ${covered.join('、')}`;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['QUIET_HOURS'],
+          message:
+            `免打扰时段（${describeQuietWindow(quiet)}）覆盖了${what}：这期间只发重大隐患消息，` +
+            `一般隐患的提醒要等到免打扰结束（${quiet.end}）才发出。${hint}确需如此，请同时设置 QUIET_HOURS_COVER_WORKDAY=yes`,
+        });
+      }
+    }
     if (env.FEISHU_APP_ID && !env.FEISHU_APP_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_SECRET'], message: '必须填写（已设置 FEISHU_APP_ID）' });
     }

@@ -19,7 +19,7 @@ import type { Lifecycle } from './http/health.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReminders, type RemindersDeps } from './reminders/index.js';
-import { holidayCoverageWarning, loadReminderSettings } from './reminders/settings.js';
+import { holidayCoverageWarning, loadReminderSettings, quietHoursNotice } from './reminders/settings.js';
 
 /** Background work (outbox sender, scheduler…) that must stop before the database closes. */
 export interface Worker {
@@ -56,6 +56,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   // First, before anything is opened: a broken ESCALATION_POLICY_FILE or HOLIDAYS_FILE stops the start, listing
   // every problem.
   const reminderSettings = loadReminderSettings(config);
+  const quietHours = quietHoursNotice(reminderSettings.calendar);
+  logger[quietHours.level]({ quietHours: reminderSettings.calendar.settings.quietHours }, quietHours.message);
   if (reminderSettings.holidayYearsFromFile.length > 0) {
     logger.info(
       { file: config.HOLIDAYS_FILE, years: reminderSettings.holidayYearsFromFile },

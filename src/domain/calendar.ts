@@ -105,7 +105,7 @@ export function createCalendar(overrides: Partial<CalendarSettings> = {}): Calen
   // hundred dates): the answers are pure, so each is computed once. Quiet hours start and end on whole minutes.
   const quietByMinute = new BoundedMemo<number, boolean>();
   const isQuietHour = (instant: Date): boolean => {
-    if (!quiet || quiet.start === quiet.end) return false;
+    if (!quiet) return false;
     return quietByMinute.get(Math.floor(instant.getTime() / 60_000), () => {
       const minute = toLocal(instant, timeZone).minuteOfDay;
       return quiet.start < quiet.end
@@ -200,6 +200,12 @@ function validateSettings(settings: CalendarSettings): void {
       if (!isLocalTime(settings.quietHours[key])) {
         throw new RangeError(`quietHours.${key}: must be HH:MM, got "${settings.quietHours[key]}"`);
       }
+    }
+    // Once read as "off" without a word: an operator who wants none says so (null, QUIET_HOURS=off).
+    if (settings.quietHours.start === settings.quietHours.end) {
+      throw new RangeError(
+        `quietHours: starts where it ends (${settings.quietHours.start}), an empty window; use null to turn quiet hours off`,
+      );
     }
   }
   for (const grade of ['general', 'major'] as const) {

@@ -10,4 +10,5 @@ export * from './holidays.js';
 export * from './local-time.js';
 export * from './permissions.js';
 export * from './policy-schedule.js';
+export * from './quiet-hours.js';
 export * from './vocabulary.js';

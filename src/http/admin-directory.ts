@@ -16,6 +16,8 @@ import {
   listUnverifiedEnterprises,
   mergeUnverifiedEnterprise,
 } from '../directory/unverified.js';
+import type { EscalationPolicy } from '../domain/index.js';
+import { findDirectoryGaps } from '../reminders/gaps.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
 
@@ -31,12 +33,15 @@ export interface DirectoryAdminRoutesOptions {
   resolveUserIds: ResolveUserIds;
   /** Whether the bot is in a township group (a 群聊ID that it is not in would fail every escalation). */
   isBotInChat: IsBotInChat;
+  /** The configured escalation policy: only the roles its steps address make a gap. */
+  policy: Pick<EscalationPolicy, 'steps'>;
 }
 
 /**
  * The directory's admin routes, all behind the admin token:
  * PUT /api/admin/directory (JSON, multipart with .xlsx / .csv / .json files, or a raw .xlsx / .csv body),
- * GET /api/admin/directory (JSON), …/template.xlsx, …/export.xlsx, …/unverified, and confirm / merge.
+ * GET /api/admin/directory (JSON), …/template.xlsx, …/export.xlsx, …/unverified, and confirm / merge, and
+ * …/gaps (the roles that resolve to nobody the bot can reach, so that reminders fall back up the chain).
  */
 export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOptions> = async (scope, options) => {
   const { db, clock } = options;
@@ -95,6 +100,8 @@ export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOption
   scope.get('/api/admin/directory/unverified', async () => ({
     enterprises: await listUnverifiedEnterprises(db),
   }));
+
+  scope.get('/api/admin/directory/gaps', async () => findDirectoryGaps(db, options.policy));
 
   scope.post<{ Params: { code: string } }>('/api/admin/directory/unverified/:code/confirm', async (request) =>
     directoryCall(() => confirmUnverifiedEnterprise(db, request.params.code, clock.now())),

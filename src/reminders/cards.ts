@@ -223,6 +223,8 @@ export interface DigestCardInput {
   overdue: DigestItem[];
   dueSoon: DigestItem[];
   dueSoonDays: number;
+  /** Gaps in the directory (county leaders only); the card says nothing of them when there are none. */
+  directoryGaps?: number;
 }
 
 export function buildDigestCard(input: DigestCardInput, scopeKey: string): object {
@@ -251,6 +253,14 @@ export function buildDigestCard(input: DigestCardInput, scopeKey: string): objec
     );
   }
   if (c.new + c.closed + c.open === 0) elements.push({ tag: 'markdown', content: '辖区内暂无隐患记录。' });
+  if (input.directoryGaps) {
+    elements.push({
+      tag: 'markdown',
+      content:
+        `⚠️ **名录缺口 ${input.directoryGaps} 处**：有的责任人空缺或联系不上，提醒已改发上一级。` +
+        '请完善组织名录（管理员可调用 GET /api/admin/directory/gaps 查看明细）。',
+    });
+  }
   elements.push({
     tag: 'column_set',
     columns: [

@@ -25,6 +25,16 @@ interface LeaderScope {
   name: string;
 }
 
+export interface DigestOptions {
+  dryRun?: boolean;
+  /**
+   * How many gaps the directory has (gaps.ts): the county leaders' digest names them until they are filled (product.md:
+   * "the county leaders' digest names the directory's gaps"). Counted once per run, and only when a county leader
+   * gets a digest.
+   */
+  directoryGaps?: () => Promise<number>;
+}
+
 const TOP_ITEMS = 5;
 const DAY_MS = 86_400_000;
 
@@ -33,7 +43,7 @@ export async function sendDailyDigests(
   settings: DigestSettings,
   calendar: Calendar,
   at: Date,
-  options: { dryRun?: boolean } = {},
+  options: DigestOptions = {},
 ): Promise<DigestResult> {
   const day = calendar.localDate(at);
   const soon = addCalendarDays(day, settings.dueSoonDays);
@@ -74,6 +84,7 @@ export async function sendDailyDigests(
   }
 
   const result: DigestResult = { day, dryRun: options.dryRun === true, digests: [], unreachable: 0 };
+  let directoryGaps: Promise<number> | undefined;
   for (const [personId, leader] of leaders) {
     if (!leader.openId) {
       result.unreachable += 1;
@@ -123,8 +134,20 @@ export async function sendDailyDigests(
     };
     const scopeName = scopes.map((s) => s.name).join('、');
     const scopeKey = scopes.map((s) => (s.kind === 'county' ? 'county' : `${s.kind}:${s.code}`)).join(',');
+    // Township and department leaders cannot complete the directory; the county's leaders see that it needs it.
+    if (county && options.directoryGaps) directoryGaps ??= options.directoryGaps();
+    const gaps = county && directoryGaps ? await directoryGaps : 0;
     const card = buildDigestCard(
-      { day, leaderName: leader.name, scopeName, counts: c, overdue, dueSoon, dueSoonDays: settings.dueSoonDays },
+      {
+        day,
+        leaderName: leader.name,
+        scopeName,
+        counts: c,
+        overdue,
+        dueSoon,
+        dueSoonDays: settings.dueSoonDays,
+        directoryGaps: gaps,
+      },
       scopeKey,
     );
     const entry = { to: { name: leader.name, openId: leader.openId }, scope: scopeName, counts: c };

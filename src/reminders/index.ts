@@ -10,6 +10,7 @@ import type { Database } from '../db/client.js';
 import { enqueueStatutoryReminders } from '../ledger/statutory.js';
 import type { Metrics } from '../metrics.js';
 import { type DigestResult, sendDailyDigests } from './digest.js';
+import { findDirectoryGaps } from './gaps.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
 import { loadReminderSettings, type ReminderSettings } from './settings.js';
 import { rearmIfSettingsChanged, settingsFingerprint } from './settings-state.js';
@@ -123,7 +124,18 @@ export function createReminders(deps: RemindersDeps): Reminders {
         settings.policy.digest,
         settings.calendar,
         options.at ?? clock.now(),
-        { dryRun: options.dryRun },
+        {
+          dryRun: options.dryRun,
+          // A failure here must not cost every leader their digest: it is logged, and the line left off today.
+          directoryGaps: () =>
+            findDirectoryGaps(database.db, settings.policy).then(
+              (gaps) => gaps.total,
+              (error: unknown) => {
+                deps.logger.error({ err: error }, 'the directory gaps could not be counted for the digest');
+                return 0;
+              },
+            ),
+        },
       );
       stop();
       if (!result.dryRun) {

@@ -9,12 +9,14 @@ import {
   type Calendar,
   createCalendar,
   DEFAULT_POLICY,
+  describeQuietWindow,
   type EscalationPolicy,
   HOLIDAY_DATA_YEARS,
   type HolidayTable,
   PACKAGE_HOLIDAYS,
   parseHolidayFile,
   parsePolicy,
+  workingHoursCovered,
 } from '../domain/index.js';
 
 export interface ReminderSettings {
@@ -118,4 +120,22 @@ export function holidayCoverageWarning(calendar: Calendar, now: Date): string | 
     'holidays or make-up days. Add the next year to HOLIDAYS_FILE once the State Council publishes its arrangement ' +
     '(or upgrade chinese-days).'
   );
+}
+
+/**
+ * The start-up log's line about quiet hours, in words (e.g. `免打扰时段：每天 22:00 至次日 07:30，其间只发送重大隐患消息`):
+ * a window written the wrong way round is seen at a glance. A window over the working day (the configuration lets it
+ * through only with QUIET_HOURS_COVER_WORKDAY=yes) is a warning.
+ */
+export function quietHoursNotice(calendar: Calendar): { level: 'info' | 'warn'; message: string } {
+  const window = calendar.settings.quietHours;
+  const covered = window ? workingHoursCovered(window) : [];
+  const message = window
+    ? `免打扰时段：${describeQuietWindow(window)}，其间只发送重大隐患消息`
+    : '免打扰时段：未设置（QUIET_HOURS=off），提醒随时发送';
+  if (covered.length === 0) return { level: 'info', message };
+  return {
+    level: 'warn',
+    message: `${message}；这覆盖了工作时间中的 ${covered.join('、')}（QUIET_HOURS_COVER_WORKDAY=yes 已确认）`,
+  };
 }

@@ -25,12 +25,39 @@ describe('the service as a process', () => {
     expect(output).not.toMatch(/^\s+at /m);
   });
 
+  it('stops on quiet hours over the working day unless confirmed, and says the window in words at start', async () => {
+    const inverted = await spawnService({ QUIET_HOURS: '07:30-22:00' });
+    expect(await inverted.exited).toBe(2);
+    expect(inverted.output()).toContain('QUIET_HOURS：免打扰时段（每天 07:30 至 22:00）覆盖了整个工作时间 09:00–17:00');
+    expect(inverted.output()).toContain('应为 QUIET_HOURS=22:00-07:30');
+
+    const confirmed = await spawnService({
+      DATA_DIR: path.join(dataDir, 'quiet'),
+      QUIET_HOURS: '12:00-13:30',
+      QUIET_HOURS_COVER_WORKDAY: 'yes',
+    });
+    await waitUntilReady(confirmed);
+    confirmed.child.kill('SIGTERM');
+    expect(await confirmed.exited).toBe(0);
+    const line = confirmed
+      .output()
+      .split('\n')
+      .find((l) => l.includes('免打扰时段'));
+    expect(JSON.parse(line!)).toMatchObject({
+      level: 40,
+      msg: '免打扰时段：每天 12:00 至 13:30，其间只发送重大隐患消息；这覆盖了工作时间中的 12:00–13:30（QUIET_HOURS_COVER_WORKDAY=yes 已确认）',
+      quietHours: { start: '12:00', end: '13:30' },
+    });
+  }, 60_000);
+
   it('creates the data dir, keeps data across a restart, and exits 0 on SIGTERM', async () => {
     const dir = path.join(dataDir, 'nested', 'data');
     const first = await spawnService({ DATA_DIR: dir });
     await waitUntilReady(first);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    // The default quiet hours, said in words in the start-up log.
+    expect(first.output()).toContain('"msg":"免打扰时段：每天 22:00 至次日 07:30，其间只发送重大隐患消息"');
 
     // Write a row while the service is down, then check a restart neither loses it nor re-runs migrations.
     const offline = await openDatabase({ dataDir: dir });

@@ -81,3 +81,67 @@ describe('loadConfig', () => {
     expect(isSandbox(config)).toBe(false);
   });
 });
+
+describe('QUIET_HOURS (免打扰时段)', () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as ConfigError).problems.join('\n');
+    }
+    return '';
+  };
+
+  it('takes a night window, across midnight or not, and off', () => {
+    expect(loadConfig({}).QUIET_HOURS).toEqual({ start: '22:00', end: '07:30' });
+    expect(loadConfig({ QUIET_HOURS: '17:00-09:00' }).QUIET_HOURS).toEqual({ start: '17:00', end: '09:00' });
+    expect(loadConfig({ QUIET_HOURS: '00:00-07:00' }).QUIET_HOURS).toEqual({ start: '00:00', end: '07:00' });
+    expect(loadConfig({ QUIET_HOURS: 'off' }).QUIET_HOURS).toBeNull();
+    expect(loadConfig({}).QUIET_HOURS_COVER_WORKDAY).toBe(false);
+  });
+
+  it('refuses an empty window rather than reading it as "off", and says how to turn quiet hours off', () => {
+    expect(problemsOf({ QUIET_HOURS: '00:00-00:00' })).toBe(
+      'QUIET_HOURS：开始与结束都是 00:00，免打扰时段为空；要关闭免打扰请写 QUIET_HOURS=off，' +
+        '要设置时段请写开始和结束，如 22:00-07:30（当前值 "00:00-00:00"）',
+    );
+    // Confirming the working day does not make an empty window acceptable.
+    expect(problemsOf({ QUIET_HOURS: '12:00-12:00', QUIET_HOURS_COVER_WORKDAY: 'yes' })).toMatch(/免打扰时段为空/);
+  });
+
+  it('stops a window written the wrong way round, which would mute ordinary reminders all day, and names the fix', () => {
+    const problem = problemsOf({ QUIET_HOURS: '07:30-22:00' });
+    expect(problem).toContain('QUIET_HOURS：免打扰时段（每天 07:30 至 22:00）覆盖了整个工作时间 09:00–17:00');
+    expect(problem).toContain('一般隐患的提醒要等到免打扰结束（22:00）才发出');
+    expect(problem).toContain('若是把起止写反了，应为 QUIET_HOURS=22:00-07:30（每天 22:00 至次日 07:30）');
+    expect(problem).toContain('确需如此，请同时设置 QUIET_HOURS_COVER_WORKDAY=yes');
+  });
+
+  it('stops any window that reaches into 09:00–17:00, naming the parts it covers', () => {
+    const problem = problemsOf({ QUIET_HOURS: '16:00-10:00' });
+    expect(problem).toContain('覆盖了工作时间中的 09:00–10:00、16:00–17:00');
+    // Swapped it would cover 10:00–16:00: no "wrong way round" hint then.
+    expect(problem).not.toContain('写反');
+    expect(problemsOf({ QUIET_HOURS: '12:00-13:30' })).toContain('覆盖了工作时间中的 12:00–13:30');
+    expect(problemsOf({ QUIET_HOURS: '22:00-09:01' })).toContain('覆盖了工作时间中的 09:00–09:01');
+    expect(problemsOf({ QUIET_HOURS: '16:59-23:00' })).toContain('覆盖了工作时间中的 16:59–17:00');
+    // The working day's edges are free: 17:00 is after it, 09:00 is its first minute.
+    expect(problemsOf({ QUIET_HOURS: '17:00-09:00' })).toBe('');
+  });
+
+  it('lets a window over the working day through when QUIET_HOURS_COVER_WORKDAY=yes confirms it', () => {
+    const config = loadConfig({ QUIET_HOURS: '12:00-13:30', QUIET_HOURS_COVER_WORKDAY: 'yes' });
+    expect(config.QUIET_HOURS).toEqual({ start: '12:00', end: '13:30' });
+    expect(config.QUIET_HOURS_COVER_WORKDAY).toBe(true);
+    expect(problemsOf({ QUIET_HOURS: '12:00-13:30', QUIET_HOURS_COVER_WORKDAY: 'no' })).toContain('12:00–13:30');
+    expect(problemsOf({ QUIET_HOURS_COVER_WORKDAY: 'true' })).toBe(
+      'QUIET_HOURS_COVER_WORKDAY：应为 yes（确认免打扰时段可以覆盖工作时间）或 no（当前值 "true"）',
+    );
+  });
+
+  it('lists a malformed window with the other problems, not a crash', () => {
+    const problems = problemsOf({ QUIET_HOURS: '22-7', PORT: 'abc' });
+    expect(problems).toContain('QUIET_HOURS：应为 HH:MM-HH:MM');
+    expect(problems).toContain('PORT：');
+  });
+});

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_POLICY } from '../../src/domain/index.js';
-import { holidayCoverageWarning, loadReminderSettings, PolicyFileError } from '../../src/reminders/settings.js';
+import {
+  holidayCoverageWarning,
+  loadReminderSettings,
+  PolicyFileError,
+  quietHoursNotice,
+} from '../../src/reminders/settings.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'policy-'));
 const file = (name: string, text: string) => {
@@ -78,6 +83,41 @@ describe('reminder settings from the environment', () => {
     expect(() => loadReminderSettings(loadConfig({ ESCALATION_POLICY_FILE: path.join(dir, 'missing.json') }))).toThrow(
       /无法读取/,
     );
+  });
+});
+
+describe('the quiet hours line of the start-up log', () => {
+  const notice = (env: Record<string, string>) => quietHoursNotice(loadReminderSettings(loadConfig(env)).calendar);
+
+  it('says the window in words, with "the next day" when it crosses midnight', () => {
+    expect(notice({})).toEqual({
+      level: 'info',
+      message: '免打扰时段：每天 22:00 至次日 07:30，其间只发送重大隐患消息',
+    });
+    expect(notice({ QUIET_HOURS: '00:00-06:30' })).toEqual({
+      level: 'info',
+      message: '免打扰时段：每天 00:00 至 06:30，其间只发送重大隐患消息',
+    });
+    expect(notice({ QUIET_HOURS: 'off' })).toEqual({
+      level: 'info',
+      message: '免打扰时段：未设置（QUIET_HOURS=off），提醒随时发送',
+    });
+  });
+
+  it('warns of a window over the working day that QUIET_HOURS_COVER_WORKDAY let through', () => {
+    expect(notice({ QUIET_HOURS: '12:00-13:30', QUIET_HOURS_COVER_WORKDAY: 'yes' })).toEqual({
+      level: 'warn',
+      message:
+        '免打扰时段：每天 12:00 至 13:30，其间只发送重大隐患消息；这覆盖了工作时间中的 12:00–13:30' +
+        '（QUIET_HOURS_COVER_WORKDAY=yes 已确认）',
+    });
+  });
+
+  it('holds general reminders back inside the window and lets them go at its end', () => {
+    const { calendar } = loadReminderSettings(loadConfig({ QUIET_HOURS: '23:00-06:00' }));
+    expect(calendar.isQuietHour(new Date('2026-03-02T22:59:00+08:00'))).toBe(false);
+    expect(calendar.isQuietHour(new Date('2026-03-02T23:00:00+08:00'))).toBe(true);
+    expect(calendar.nextSendTime(new Date('2026-03-02T23:30:00+08:00'))).toEqual(new Date('2026-03-03T06:00:00+08:00'));
   });
 });
 

@@ -182,6 +182,8 @@ describe('createCalendar', () => {
   it('names the bad setting', () => {
     expect(() => createCalendar({ timeZone: 'Asia/Beijing' })).toThrow(/timeZone: "Asia\/Beijing"/);
     expect(() => createCalendar({ quietHours: { start: '22:00', end: '7:30' } })).toThrow(/quietHours\.end/);
+    // An empty window is not a way to say "off" (that is null): it is refused rather than read as nothing.
+    expect(() => createCalendar({ quietHours: { start: '00:00', end: '00:00' } })).toThrow(/empty window/);
     expect(() => createCalendar({ defaultDeadlineDays: { general: 0, major: 30 } })).toThrow(
       /defaultDeadlineDays\.general/,
     );
