@@ -9,7 +9,7 @@ import {
 import { FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
 import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
 import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
-import { hazardCardView } from '../support/hazard-card-view.js';
+import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: cards are walked as JSON.
 type Json = any;
@@ -36,7 +36,7 @@ describe('the schema of card actions', () => {
     const cards = [
       buildHazardCard(hazard({}), { audience: 'rectifier' }),
       buildHazardCard(hazard({ status: 'pending_verification' }), { audience: 'verifier' }),
-      buildHazardCard(hazard({ extension: { byName: '老板', newDeadline: '2026-03-20', reason: '等' } }), {
+      buildHazardCard(hazard({ extension: extensionView({ reason: '等' }) }), {
         audience: 'verifier',
       }),
       buildHazardCard(hazard({}), { audience: 'viewer' }),

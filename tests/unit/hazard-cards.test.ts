@@ -5,7 +5,7 @@ import { buildHazardCard, byteLength, type HazardCardView } from '../../src/haza
 import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
 import { buildEnterprisePickCard, buildReportFormCard } from '../../src/hazards/cards/report-form.js';
 import { checkReportForm, FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
-import { hazardCardView } from '../support/hazard-card-view.js';
+import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
 
 const calendar = createCalendar();
 const now = new Date('2026-03-02T02:00:00Z');
@@ -24,7 +24,7 @@ describe('hazard card', () => {
     const pending = view({ status: 'pending_verification', statusLabel: '待验收' });
     expect(buttons(buildHazardCard(pending, { audience: 'verifier' }))).toEqual(['验收通过', '驳回']);
     expect(buttons(buildHazardCard(pending, { audience: 'rectifier' }))).toEqual([]);
-    const extension = view({ extension: { byName: '老板', newDeadline: '2026-03-20', reason: '等设备' } });
+    const extension = view({ extension: extensionView() });
     expect(buttons(buildHazardCard(extension, { audience: 'verifier' }))).toEqual(['同意延期', '不同意延期']);
     expect(buttons(buildHazardCard(extension, { audience: 'rectifier' }))).toEqual(['确认接收', '提交整改']);
     expect(buttons(buildHazardCard(view({ status: 'closed' }), { audience: 'rectifier' }))).toEqual([]);
@@ -45,7 +45,7 @@ describe('hazard card', () => {
         location: long,
         rectification: long,
         basis: long,
-        extension: { byName: '老板', newDeadline: '2026-03-20', reason: long },
+        extension: extensionView({ reason: long }),
         governancePlan: {
           measures: long,
           responsibility: '老板',
@@ -68,7 +68,7 @@ describe('a hazard card after a decision says what happened', () => {
   // biome-ignore lint/suspicious/noExplicitAny: the card is read as JSON, as Feishu would show it.
   const title = (card: any): string => card.header.title.content;
   const at = '03-05 09:30';
-  const extension = { byName: '老板', newDeadline: '2026-03-20', reason: '等设备' };
+  const extension = extensionView();
 
   it('asks for what it was sent for while that stands', () => {
     const submitted = view({
