@@ -39,6 +39,9 @@ describe('the schema of card actions', () => {
       buildHazardCard(hazard({ extension: extensionView({ reason: '等' }) }), {
         audience: 'verifier',
       }),
+      buildHazardCard(hazard({ extension: extensionView({ needsNewDate: '申请延期至 2026-03-20，该日期已过' }) }), {
+        audience: 'verifier',
+      }),
       buildHazardCard(hazard({}), { audience: 'viewer' }),
       buildReportFormCard({
         draft: 7,
@@ -120,7 +123,9 @@ describe('the schema of card actions', () => {
     expect([...fields]).toEqual(
       expect.arrayContaining(['deadline', 'suspend', 'basis', 'rectification', 'new_deadline', 'reject_reason']),
     );
-    expect([...fields]).toEqual(expect.arrayContaining(['extension_reason', 'decision_reason', 'comment', 'township']));
+    expect([...fields]).toEqual(
+      expect.arrayContaining(['extension_reason', 'decision_reason', 'approved_deadline', 'comment', 'township']),
+    );
   });
 
   it('refuses what it does not know: a misspelt action, a missing or mistyped field, an unknown list', () => {
