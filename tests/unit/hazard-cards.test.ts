@@ -200,6 +200,25 @@ describe('a hazard card after a decision says what happened', () => {
         '已驳回：接地电阻仍超标，退回整改',
       ],
       [
+        { latestStep: { type: 'rejected', who: '检查员', at, reason: '接地电阻仍超标', deadline: '2026-03-12' } },
+        'verify',
+        '已驳回：接地电阻仍超标，退回整改，期限 2026-03-12',
+      ],
+      [
+        {
+          deadline: '2026-04-06',
+          latestStep: {
+            type: 'extension_approved',
+            who: '检查员',
+            at,
+            newDeadline: '2026-04-06',
+            requested: '2026-03-20',
+          },
+        },
+        'extension',
+        '已同意延期至 2026-04-06（申请至 2026-03-20，审批时另定）',
+      ],
+      [
         {
           deadline: '2026-03-20',
           latestStep: { type: 'extension_approved', who: '检查员', at, newDeadline: '2026-03-20' },
