@@ -328,7 +328,6 @@ describe('decisions that never wrong the unit (issue #18)', () => {
     expect(field(pastPick.card.data, 'decision_reason').default_value).toBe('同意');
     expect((await hazardRow(late)).deadline).toBe('2026-06-10');
 
-    const told = texts('ou_boss').length;
     const done = await click(
       'ou_insp',
       decideLate.messageId,
@@ -346,7 +345,8 @@ describe('decisions that never wrong the unit (issue #18)', () => {
       type: 'extension_approved',
       details: { from: '2026-06-10', to: '2026-07-06', requested: '2026-06-19' },
     });
-    expect((await eventually(() => texts('ou_boss')[told])).content.text).toBe(
+    const toldLate = () => texts('ou_boss').find((m) => m.content.text.startsWith(`${late}：延期申请已同意`));
+    expect((await eventually(toldLate, 10_000, 'the text to the responsible person')).content.text).toBe(
       `${late}：延期申请已同意。申请的 2026-06-19 审批时已过，审批人另定整改期限为 2026-07-06。`,
     );
     // The new date's reminders go out in their time.
