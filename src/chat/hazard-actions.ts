@@ -5,9 +5,10 @@
 
 import { findPersonByOpenId } from '../directory/lookup.js';
 import { type HazardAction, parseHazardCode } from '../domain/index.js';
-import type { CardActionName } from '../feishu/card-actions.js';
+import type { CardActionName, HazardFormField } from '../feishu/card-actions.js';
 import type { CardActionResponse } from '../feishu/events.js';
 import { performHazardAction } from '../hazards/actions.js';
+import type { FormEcho } from '../hazards/cards/hazard-card.js';
 import { renderHazardCard } from '../hazards/cards/living-card.js';
 import { buildEnterprisePickCard } from '../hazards/cards/report-form.js';
 import {
@@ -121,11 +122,25 @@ function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): CardActionR
 
 type HazardDecision = Exclude<Extract<CardActionName, `hazard.${string}`>, 'hazard.show'>;
 
-/** Applies `action` to the hazard the clicked card shows, and answers with that card as it now stands. */
+/**
+ * A decision form whose refused submit comes back on the card with what was typed and the problem beside its field:
+ * which form, what it held, and the form field of each field the domain names.
+ */
+interface EchoedForm {
+  form: FormEcho['form'];
+  values: FormEcho['values'];
+  fields: Readonly<Record<string, HazardFormField>>;
+}
+
+/**
+ * Applies `action` to the hazard the clicked card shows, and answers with that card as it now stands. With `echo`,
+ * bad input in that form comes back on the card, everything typed kept, the problem beside its field.
+ */
 async function decide<A extends HazardDecision>(
   deps: HazardChatDeps,
   click: CardClick<A>,
   action: HazardAction,
+  echo?: EchoedForm,
 ): Promise<CardActionResponse> {
   const code = parseHazardCode(click.value.code)?.code;
   if (!code) return { toast: { type: 'warning', content: EXPIRED_CARD } };
@@ -154,8 +169,23 @@ async function decide<A extends HazardDecision>(
         : {}),
     };
   }
+  const field = outcome.field ? echo?.fields[outcome.field] : undefined;
+  if (outcome.code === 'invalid_input' && echo && field && outcome.view && outcome.audience) {
+    const error = { field, message: outcome.message };
+    // 同意延期 on a date that has passed: not a mistake, a question — the card now asks for the date.
+    const asking = action.type === 'approveExtension' && !action.deadline;
+    return {
+      toast: { type: asking ? 'warning' : 'error', content: outcome.message },
+      card: rawCard(
+        renderHazardCard(outcome.view, outcome.audience, cardKind, { form: echo.form, values: echo.values, error }),
+      ),
+    };
+  }
   return { toast: { type: 'error', content: outcome.message } };
 }
+
+/** A date picker's value ("2026-05-29 +0800") as a local date; '' when nothing was picked. */
+const pickedDate = (value: string) => value.trim().slice(0, 10);
 
 /** 确认接收 */
 export const acknowledgeHazard = (deps: HazardChatDeps, click: CardClick<'hazard.acknowledge'>) =>
@@ -173,21 +203,45 @@ export const requestExtension = (deps: HazardChatDeps, click: CardClick<'hazard.
     reason: formField(click, 'extension_reason'),
   });
 
-/** 同意延期 */
-export const approveExtension = (deps: HazardChatDeps, click: CardClick<'hazard.approveExtension'>) =>
-  decide(deps, click, { type: 'approveExtension' });
+/** The extension decision form as submitted (`read` gives a field), to send back when the decision is refused. */
+const extensionDecisionForm = (read: (name: 'decision_reason' | 'approved_deadline') => string): EchoedForm => ({
+  form: 'extension_decision',
+  values: { decision_reason: read('decision_reason'), approved_deadline: pickedDate(read('approved_deadline')) },
+  fields: { reason: 'decision_reason', deadline: 'approved_deadline' },
+});
+
+/** 同意延期: the date asked, or — when it has passed — the date the approver picked on the card. */
+export const approveExtension = (deps: HazardChatDeps, click: CardClick<'hazard.approveExtension'>) => {
+  const form = extensionDecisionForm((name) => formField(click, name));
+  const deadline = form.values.approved_deadline;
+  return decide(deps, click, { type: 'approveExtension', ...(deadline ? { deadline } : {}) }, form);
+};
 
 /** 不同意延期 */
-export const refuseExtension = (deps: HazardChatDeps, click: CardClick<'hazard.refuseExtension'>) =>
-  decide(deps, click, { type: 'refuseExtension', reason: formField(click, 'decision_reason') });
+export const refuseExtension = (deps: HazardChatDeps, click: CardClick<'hazard.refuseExtension'>) => {
+  const form = extensionDecisionForm((name) => formField(click, name));
+  return decide(deps, click, { type: 'refuseExtension', reason: form.values.decision_reason ?? '' }, form);
+};
 
 /** 验收通过 */
 export const acceptRectification = (deps: HazardChatDeps, click: CardClick<'hazard.accept'>) =>
   decide(deps, click, { type: 'accept' });
 
-/** 驳回 */
-export const rejectRectification = (deps: HazardChatDeps, click: CardClick<'hazard.reject'>) =>
-  decide(deps, click, { type: 'reject', reason: formField(click, 'reject_reason') });
+/** 驳回, with the new deadline picked on the card (none picked: the days the unit had left, from today). */
+export const rejectRectification = (deps: HazardChatDeps, click: CardClick<'hazard.reject'>) => {
+  const reason = formField(click, 'reject_reason');
+  const deadline = pickedDate(formField(click, 'deadline'));
+  return decide(
+    deps,
+    click,
+    { type: 'reject', reason, ...(deadline ? { deadline } : {}) },
+    {
+      form: 'reject',
+      values: { reject_reason: reason, deadline },
+      fields: { reason: 'reject_reason', deadline: 'deadline' },
+    },
+  );
+};
 
 /** 发表意见 */
 export const commentOnHazard = (deps: HazardChatDeps, click: CardClick<'hazard.comment'>) =>

@@ -10,7 +10,9 @@ import {
   addCalendarDays,
   addWorkingDays,
   atLocalTime,
+  countWorkingDays,
   type DayShift,
+  daysBetween,
   isLocalDate,
   isLocalTime,
   isTimeZone,
@@ -75,6 +77,8 @@ export interface Calendar {
   endOfLocalDay(date: LocalDate): Date;
   /** `date` + `days` counted as `settings.dayCounting` says (negative goes back). */
   addDays(date: LocalDate, days: number): DayShift;
+  /** How many days `addDays` counts from `from` to `to` (working days in (from, to], or calendar days); negative when earlier. */
+  countDays(from: LocalDate, to: LocalDate): number;
   /** The default deadline for a hazard of `grade` reported at `reportedAt`. */
   defaultDeadline(grade: HazardGrade, reportedAt: Date): DayShift;
   /** The latest deadline allowed when setting one at `now`. */
@@ -136,6 +140,8 @@ export function createCalendar(overrides: Partial<CalendarSettings> = {}): Calen
     startOfLocalDay: (date) => localInstant(date, '00:00'),
     endOfLocalDay: (date) => localInstant(addCalendarDays(date, 1), '00:00'),
     addDays,
+    countDays: (from, to) =>
+      settings.dayCounting === 'working' ? countWorkingDays(from, to, settings.holidays) : daysBetween(from, to),
     defaultDeadline: (grade, reportedAt) =>
       addDays(toLocal(reportedAt, timeZone).date, settings.defaultDeadlineDays[grade]),
     latestDeadline: (now) => addCalendarDays(toLocal(now, timeZone).date, settings.maxDeadlineDays),

@@ -7,6 +7,7 @@
  * across files, the order would be harder to see and to keep.
  */
 import { type Calendar, createCalendar } from './calendar.js';
+import { extensionNeedsNewDate, rejectionDeadline } from './decision-deadlines.js';
 import {
   type EventActor,
   type ExtensionRequest,
@@ -111,6 +112,7 @@ export function reportHazard(
     reporter: by,
     responsible: null,
     rectifiedBy: null,
+    rectifiers: [],
     grade: input.grade,
     status: 'reported',
     reportedAt: now,
@@ -174,13 +176,13 @@ export function applyAction(
     case 'requestExtension':
       return requestExtension(hazard, action.newDeadline, action.reason, actor, now, calendar);
     case 'approveExtension':
-      return decideExtension(hazard, true, undefined, actor, now);
+      return approveExtension(hazard, action.deadline, actor, now, calendar);
     case 'refuseExtension':
-      return decideExtension(hazard, false, action.reason, actor, now);
+      return refuseExtension(hazard, action.reason, actor, now);
     case 'accept':
       return accept(hazard, action.note, actor, now);
     case 'reject':
-      return reject(hazard, action.reason, actor, now);
+      return reject(hazard, action.reason, action.deadline, actor, now, calendar);
     case 'escalateSupervision':
       return escalateSupervision(hazard, action.level, action.reason, actor, now);
     case 'comment':
@@ -263,6 +265,7 @@ function submitRectification(hazard: Hazard, description: string, actor: Actor, 
       status: 'pending_verification',
       acknowledgedAt: hazard.acknowledgedAt ?? now,
       rectifiedBy: actor.person,
+      rectifiers: hazard.rectifiers.includes(actor.person) ? hazard.rectifiers : [...hazard.rectifiers, actor.person],
       rectifiedAt: now,
     },
     events,
@@ -295,33 +298,83 @@ function requestExtension(
   const checked = checkText(reason, '延期理由', 'reason', MAX_REASON_LENGTH);
   if ('error' in checked) return checked.error;
   const request: ExtensionRequest = { requestedBy: actor.person, requestedAt: now, newDeadline, reason: checked.text };
+  const events: HazardEvent[] = [];
+  // Asking for more time is answering the notice: the "not acknowledged" reminder has nothing left to ask.
+  if (!hazard.acknowledgedAt) events.push({ type: 'acknowledged', at: now, by: actor.person });
+  events.push({ type: 'extension_requested', at: now, by: actor.person, newDeadline, reason: checked.text });
   return {
     ok: true,
-    hazard: { ...hazard, extensionRequest: request },
-    events: [{ type: 'extension_requested', at: now, by: actor.person, newDeadline, reason: checked.text }],
+    hazard: { ...hazard, acknowledgedAt: hazard.acknowledgedAt ?? now, extensionRequest: request },
+    events,
   };
 }
 
-function decideExtension(
-  hazard: Hazard,
-  approve: boolean,
-  reason: string | undefined,
-  actor: Actor,
-  now: Date,
-): HazardResult {
+/**
+ * A deadline a decision sets (驳回, 同意延期 on another date), from a form's date picker: a real date, not in the
+ * past, not too far. A problem comes back for the field `deadline`.
+ */
+function checkDecisionDeadline(deadline: string, now: Date, calendar: Calendar): HazardResult | null {
+  if (!isLocalDate(deadline)) return fail('invalid_input', `整改期限“${deadline}”不是有效日期，请选择日期`, 'deadline');
+  const problem = calendar.checkDeadline(deadline, now);
+  return problem ? fail('invalid_input', problem.message, 'deadline') : null;
+}
+
+/** The checks both extension decisions share: who decides, and whether a request still waits. */
+function extensionDecisionError(hazard: Hazard, actor: Actor): HazardResult | null {
   const denied = forbidden(canDecideExtension(actor, hazard, hazard.extensionRequest?.requestedBy ?? null));
   if (denied) return denied;
   if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
-  const request = hazard.extensionRequest;
-  if (!request) return fail('already_done', '该延期申请已处理（或没有待审批的延期申请）');
-  const by = eventActor(actor);
-  if (approve) {
-    return {
-      ok: true,
-      hazard: { ...hazard, deadline: request.newDeadline, deadlineSetAt: now, extensionRequest: null },
-      events: [{ type: 'extension_approved', at: now, by, from: hazard.deadline, to: request.newDeadline }],
-    };
+  if (!hazard.extensionRequest) return fail('already_done', '该延期申请已处理（或没有待审批的延期申请）');
+  return null;
+}
+
+/**
+ * 同意延期: the deadline becomes the date asked — or, when that date has passed (or no longer moves the deadline),
+ * the date the approver chose, which must then be given: a decision never sets a deadline in the past.
+ */
+function approveExtension(
+  hazard: Hazard,
+  chosen: string | undefined,
+  actor: Actor,
+  now: Date,
+  calendar: Calendar,
+): HazardResult {
+  const error = extensionDecisionError(hazard, actor);
+  if (error) return error;
+  const request = hazard.extensionRequest!;
+  let to: LocalDate = request.newDeadline;
+  const date = chosen?.trim() ?? '';
+  if (date !== '') {
+    const problem = checkDecisionDeadline(date, now, calendar);
+    if (problem) return problem;
+    if (date <= hazard.deadline) {
+      return fail('invalid_input', `新的整改期限须晚于当前期限 ${hazard.deadline}`, 'deadline');
+    }
+    to = date;
+  } else {
+    const why = extensionNeedsNewDate(hazard, now, calendar);
+    if (why) return fail('invalid_input', `${why}，请选择新的整改期限后再点「同意延期」`, 'deadline');
   }
+  return {
+    ok: true,
+    hazard: { ...hazard, deadline: to, deadlineSetAt: now, extensionRequest: null },
+    events: [
+      {
+        type: 'extension_approved',
+        at: now,
+        by: eventActor(actor),
+        from: hazard.deadline,
+        to,
+        ...(to !== request.newDeadline ? { requested: request.newDeadline } : {}),
+      },
+    ],
+  };
+}
+
+function refuseExtension(hazard: Hazard, reason: string | undefined, actor: Actor, now: Date): HazardResult {
+  const error = extensionDecisionError(hazard, actor);
+  if (error) return error;
+  const request = hazard.extensionRequest!;
   const trimmed = reason?.trim() ?? '';
   if (trimmed.length > MAX_REASON_LENGTH) {
     return fail('invalid_input', `理由最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, 'reason');
@@ -329,7 +382,15 @@ function decideExtension(
   return {
     ok: true,
     hazard: { ...hazard, extensionRequest: null },
-    events: [{ type: 'extension_refused', at: now, by, requested: request.newDeadline, reason: trimmed || null }],
+    events: [
+      {
+        type: 'extension_refused',
+        at: now,
+        by: eventActor(actor),
+        requested: request.newDeadline,
+        reason: trimmed || null,
+      },
+    ],
   };
 }
 
@@ -380,17 +441,44 @@ function accept(hazard: Hazard, note: string | undefined, actor: Actor, now: Dat
   };
 }
 
-function reject(hazard: Hazard, reason: string, actor: Actor, now: Date): HazardResult {
+/**
+ * 驳回: back to rectifying, with a new deadline — the one chosen, or the days the unit had left when it submitted,
+ * counted from now. The time the rectification waited for verification was the government's: the unit comes back
+ * to the same time it had, never straight into the overdue steps of the old deadline.
+ */
+function reject(
+  hazard: Hazard,
+  reason: string,
+  chosen: string | undefined,
+  actor: Actor,
+  now: Date,
+  calendar: Calendar,
+): HazardResult {
   const denied = forbidden(canVerify(actor, hazard));
   if (denied) return denied;
   const stateError = verificationStateError(hazard);
   if (stateError) return stateError;
   const checked = checkText(reason, '驳回理由', 'reason', MAX_REASON_LENGTH);
   if ('error' in checked) return checked.error;
+  const date = chosen?.trim() ?? '';
+  if (date !== '') {
+    const problem = checkDecisionDeadline(date, now, calendar);
+    if (problem) return problem;
+  }
+  const deadline = date !== '' ? date : rejectionDeadline(hazard, now, calendar);
   return {
     ok: true,
-    hazard: { ...hazard, status: 'rectifying' },
-    events: [{ type: 'rejected', at: now, by: eventActor(actor), reason: checked.text }],
+    hazard: { ...hazard, status: 'rectifying', deadline, deadlineSetAt: now },
+    events: [
+      {
+        type: 'rejected',
+        at: now,
+        by: eventActor(actor),
+        reason: checked.text,
+        deadline,
+        previousDeadline: hazard.deadline,
+      },
+    ],
   };
 }
 

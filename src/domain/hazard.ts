@@ -46,11 +46,11 @@ export interface Hazard extends HazardContext {
   reportedAt: Date;
   /** When the current responsible person was assigned; null while `reported`. */
   assignedAt: Date | null;
-  /** 确认接收 by the current responsible person (or implied by a submission). */
+  /** 确认接收 by the current responsible person (or implied by a submission or an extension request). */
   acknowledgedAt: Date | null;
   /** The last local day for rectification (定期限). Overdue from the end of this day. */
   deadline: LocalDate;
-  /** When the current deadline took effect (report, or extension approval): reminders before it are void. */
+  /** When the current deadline took effect (report, rejection, extension approval): reminders before it are void. */
   deadlineSetAt: Date;
   supervision: SupervisionLevel;
   /** 停产停业整改: lifted by acceptance (复产验收). */
@@ -68,10 +68,12 @@ export type HazardAction =
   | { type: 'acknowledge' }
   | { type: 'submitRectification'; description: string }
   | { type: 'requestExtension'; newDeadline: LocalDate; reason: string }
-  | { type: 'approveExtension' }
+  /** `deadline`: the approver's date, needed when the date asked for has passed (a decision never sets a past one). */
+  | { type: 'approveExtension'; deadline?: LocalDate }
   | { type: 'refuseExtension'; reason?: string }
   | { type: 'accept'; note?: string }
-  | { type: 'reject'; reason: string }
+  /** `deadline`: the new deadline; by default the days the unit had left when it submitted, from the rejection. */
+  | { type: 'reject'; reason: string; deadline?: LocalDate }
   | { type: 'escalateSupervision'; level: Exclude<SupervisionLevel, 'none'>; reason?: string }
   /** 督办意见: a remark on the record by anyone who may view it (leaders' way to act); the state does not change. */
   | { type: 'comment'; text: string };
@@ -88,10 +90,10 @@ export const hazardActionSchema: z.ZodType<HazardAction> = z.discriminatedUnion(
   z.object({ type: z.literal('acknowledge') }),
   z.object({ type: z.literal('submitRectification'), description: text }),
   z.object({ type: z.literal('requestExtension'), newDeadline: text, reason: text }),
-  z.object({ type: z.literal('approveExtension') }),
+  z.object({ type: z.literal('approveExtension'), deadline: text.optional() }),
   z.object({ type: z.literal('refuseExtension'), reason: text.optional() }),
   z.object({ type: z.literal('accept'), note: text.optional() }),
-  z.object({ type: z.literal('reject'), reason: text }),
+  z.object({ type: z.literal('reject'), reason: text, deadline: text.optional() }),
   z.object({ type: z.literal('escalateSupervision'), level: z.enum(['township', 'county']), reason: text.optional() }),
   z.object({ type: z.literal('comment'), text }),
 ]);
@@ -106,10 +108,12 @@ export type HazardEvent = { at: Date; by: EventActor } & (
   | { type: 'acknowledged' }
   | { type: 'rectification_submitted'; description: string }
   | { type: 'extension_requested'; newDeadline: LocalDate; reason: string }
-  | { type: 'extension_approved'; from: LocalDate; to: LocalDate }
+  /** `requested`: the date asked for, when the approver set another (it had passed). */
+  | { type: 'extension_approved'; from: LocalDate; to: LocalDate; requested?: LocalDate }
   | { type: 'extension_refused'; requested: LocalDate; reason: string | null }
   | { type: 'accepted'; note: string | null }
-  | { type: 'rejected'; reason: string }
+  /** The rejection sets a new deadline (`deadline`, from `previousDeadline`): waiting for verification is not the unit's time. */
+  | { type: 'rejected'; reason: string; deadline: LocalDate; previousDeadline: LocalDate }
   | { type: 'suspended' }
   | { type: 'suspension_lifted' }
   | {

@@ -125,6 +125,20 @@ export function addWorkingDays(date: LocalDate, days: number, table: HolidayTabl
   return { date: current, usedWeekdayFallback };
 }
 
+/**
+ * Working days from `from` to `to`: how many lie in (from, to], so that `addWorkingDays(from, n)` lands on `to` when
+ * `to` is a working day; negative (the count in (to, from]) when `to` is earlier. E.g. 2026-09-30 → 2026-10-08 is 1.
+ */
+export function countWorkingDays(from: LocalDate, to: LocalDate, table: HolidayTable = PACKAGE_HOLIDAYS): number {
+  const span = daysBetween(from, to);
+  if (span < 0) return -countWorkingDays(to, from, table);
+  let count = 0;
+  for (let offset = 1; offset <= span; offset++) {
+    if (workingDayInfo(addCalendarDays(from, offset), table).working) count += 1;
+  }
+  return count;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Time zones
 

@@ -121,6 +121,8 @@ export interface HazardContext extends UnitContext {
   responsible: PersonCode | null;
   /** Who submitted the latest rectification; null before any. */
   rectifiedBy: PersonCode | null;
+  /** Everyone who submitted a rectification of it, in any round (the latest one's rectifier included). */
+  rectifiers: readonly PersonCode[];
 }
 
 export type PermissionDecision = { allowed: true } | { allowed: false; reason: string };
@@ -182,12 +184,18 @@ export function canRectify(actor: Actor, hazard: HazardContext): PermissionDecis
   return refuse('只有该隐患的整改责任人或单位主要负责人、安全管理员可以操作整改');
 }
 
-/** 验收通过 / 驳回: an inspector whose scope reaches the unit, never the person who rectified. */
+/**
+ * 验收通过 / 驳回: an inspector whose scope reaches the unit, never anyone who rectified it — in the round being
+ * verified or in an earlier one (whoever fixed the first attempt would be judging work that continues their own).
+ */
 export function canVerify(actor: Actor, hazard: HazardContext): PermissionDecision {
   if (actor.kind !== 'person') return refuse('系统不能验收');
   if (!hasRoleOver(actor, 'inspector', hazard)) return refuse('只有对该单位有检查权限的检查员可以验收');
   if (hazard.rectifiedBy !== null && actor.person === hazard.rectifiedBy) {
     return refuse('整改人不能验收自己的整改，请由其他检查员验收');
+  }
+  if (hazard.rectifiers.includes(actor.person)) {
+    return refuse('您提交过该隐患此前一轮的整改，整改人不能验收该隐患，请由其他检查员验收');
   }
   return ALLOWED;
 }
@@ -238,7 +246,7 @@ export function canEscalateSupervision(actor: Actor, hazard: HazardContext): Per
 export function canView(actor: Actor, hazard: HazardContext): PermissionDecision {
   if (actor.kind === 'system') return ALLOWED;
   const named = [hazard.reporter, hazard.responsible, hazard.rectifiedBy, hazard.principal, hazard.safetyOfficer];
-  if (named.includes(actor.person)) return ALLOWED;
+  if (named.includes(actor.person) || hazard.rectifiers.includes(actor.person)) return ALLOWED;
   if (actor.roles.some((assignment) => scopeCovers(assignment.scope, hazard))) return ALLOWED;
   return refuse('您无权查看该隐患（不在您的管辖范围内）');
 }

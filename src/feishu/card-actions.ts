@@ -87,9 +87,11 @@ export function parseCardActionValue(raw: unknown): CardActionValue | null {
 export const FORM_FIELDS = {
   'hazard.submitRectification': ['rectification'],
   'hazard.requestExtension': ['new_deadline', 'extension_reason'],
-  'hazard.reject': ['reject_reason'],
-  'hazard.approveExtension': ['decision_reason'],
-  'hazard.refuseExtension': ['decision_reason'],
+  // `deadline`: the new deadline a rejection sets; `approved_deadline`: the date an approver sets when the one asked
+  // for has passed. Both optional: left empty, the rejection's default applies and the approval takes the date asked.
+  'hazard.reject': ['reject_reason', 'deadline'],
+  'hazard.approveExtension': ['decision_reason', 'approved_deadline'],
+  'hazard.refuseExtension': ['decision_reason', 'approved_deadline'],
   'hazard.comment': ['comment'],
   'report.submit': REPORT_FORM_FIELDS,
   'report.newUnit': ['township'],

@@ -17,6 +17,7 @@ import {
   canVerify,
   type HazardAction,
   type HazardErrorCode,
+  type HazardEvent,
   personActor,
 } from '../domain/index.js';
 import { enqueueMessage } from '../feishu/outbox.js';
@@ -42,7 +43,10 @@ export type ActionOutcome =
       code: HazardErrorCode | 'not_found' | 'not_in_directory';
       message: string;
       field?: string;
-      /** The current state, to refresh a stale card (already_done / wrong_state only). */
+      /**
+       * The current state: to refresh a stale card (already_done / wrong_state), or to send a decision form back
+       * with what to fix (invalid_input).
+       */
       view?: HazardCardView;
       audience?: CardAudience;
       clickedKind?: CardKind;
@@ -60,6 +64,17 @@ const DONE_MESSAGES: Record<HazardAction['type'], string> = {
   escalateSupervision: '已挂牌督办',
   comment: '督办意见已记录，并已告知整改责任人和上报人',
 };
+
+/** The toast of a change: what was done, with the deadline a decision set. */
+function doneMessage(type: HazardAction['type'], events: readonly HazardEvent[]): string {
+  for (const event of events) {
+    if (event.type === 'rejected') return `已驳回，退回整改；新的整改期限为 ${event.deadline}`;
+    if (event.type === 'extension_approved' && event.requested) {
+      return `已同意延期，整改期限定为 ${event.to}（未采用申请的 ${event.requested}）`;
+    }
+  }
+  return DONE_MESSAGES[type];
+}
 
 /**
  * Applies `action` to hazard `code` as the person behind `openId`. `messageId`: the card clicked, whose own
@@ -83,9 +98,17 @@ export async function performHazardAction(
     const result = applyAction(record.hazard, input.action, actor, now, calendar);
     if (!result.ok) {
       const { code, message, field } = result.error;
-      if (code === 'forbidden' || code === 'invalid_input') return { ok: false, code, message, field };
+      if (code === 'forbidden') return { ok: false, code, message, field };
       const view = await buildHazardView(tx, record, now, calendar);
-      return { ok: false, code, message, view, audience, ...(clicked ? { clickedKind: clicked.kind } : {}) };
+      return {
+        ok: false,
+        code,
+        message,
+        ...(field ? { field } : {}),
+        view,
+        audience,
+        ...(clicked ? { clickedKind: clicked.kind } : {}),
+      };
     }
     const next = result.hazard;
     const ids = new Map<string, number>([[person.code, person.id]]);
@@ -111,6 +134,7 @@ export async function performHazardAction(
     await refreshHazardCards(tx, ref, view, now, input.messageId);
     await notifyAfter(tx, deps, {
       action: input.action,
+      events: result.events,
       updated,
       view,
       actorCode: person.code,
@@ -122,7 +146,7 @@ export async function performHazardAction(
       code: record.row.code,
       view,
       audience,
-      message: DONE_MESSAGES[input.action.type],
+      message: doneMessage(input.action.type, result.events),
       ...(clicked ? { clickedKind: clicked.kind } : {}),
     };
   });
@@ -131,9 +155,10 @@ export async function performHazardAction(
 /** Who must hear of the change beyond the cards already showing the hazard. */
 async function notifyAfter(
   tx: HazardServiceDeps['db'],
-  _deps: HazardServiceDeps,
+  deps: HazardServiceDeps,
   input: {
     action: HazardAction;
+    events: readonly HazardEvent[];
     updated: NonNullable<Awaited<ReturnType<typeof loadHazard>>>;
     view: HazardCardView;
     actorCode: string;
@@ -141,7 +166,7 @@ async function notifyAfter(
     now: Date;
   },
 ): Promise<void> {
-  const { action, updated, view, actorCode, actorName, now } = input;
+  const { action, events, updated, view, actorCode, actorName, now } = input;
   const ref = { id: updated.row.id, code: updated.row.code };
   const reporter = updated.people.get(updated.row.reporterId) ?? null;
   const responsible = updated.row.responsibleId ? (updated.people.get(updated.row.responsibleId) ?? null) : null;
@@ -197,9 +222,17 @@ async function notifyAfter(
         await cardsTo([responsible], { audience: 'rectifier', kind: 'rejected' });
       }
       break;
-    case 'approveExtension':
-      await textTo(responsible, `${ref.code}：延期申请已同意，新的整改期限为 ${updated.row.deadline}。`);
+    case 'approveExtension': {
+      const approved = events.find((e) => e.type === 'extension_approved');
+      const requested = approved?.type === 'extension_approved' ? approved.requested : undefined;
+      await textTo(
+        responsible,
+        requested
+          ? `${ref.code}：延期申请已同意。申请的 ${requested} ${requested < deps.calendar.localDate(now) ? '审批时已过' : '不晚于当前期限'}，审批人另定整改期限为 ${updated.row.deadline}。`
+          : `${ref.code}：延期申请已同意，新的整改期限为 ${updated.row.deadline}。`,
+      );
       break;
+    }
     case 'refuseExtension':
       await textTo(
         responsible,

@@ -2,7 +2,7 @@
  * The hazards' repository: the one writer of `hazards`, `hazard_events` and `hazard_counters` — their columns,
  * versions and trail — and rows ↔ the domain's Hazard. Every function takes `db` or a transaction first.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { hazardCounters, hazardEvents, hazards } from '../db/schema/index.js';
@@ -39,12 +39,14 @@ export async function loadHazard(
   if (!row) return null;
   const unit = await loadUnit(db, { id: row.enterpriseId });
   if (!unit) throw new Error(`hazard ${code} points at a missing enterprise ${row.enterpriseId}`);
+  const rectifierIds = await rectifierIdsOf(db, row);
   const named = [
     row.reporterId,
     row.responsibleId,
     row.rectifiedById,
     row.closedById,
     row.extensionRequestedById,
+    ...rectifierIds,
   ].filter((id): id is number => id !== null);
   const map = await peopleByIds(db, named);
   const codeOf = (id: number | null) => (id === null ? null : (map.get(id)?.code ?? null));
@@ -53,6 +55,7 @@ export async function loadHazard(
     reporter: codeOf(row.reporterId)!,
     responsible: codeOf(row.responsibleId),
     rectifiedBy: codeOf(row.rectifiedById),
+    rectifiers: rectifierIds.map(codeOf).filter((c): c is string => c !== null),
     grade: row.grade as HazardGrade,
     status: row.status as HazardStatus,
     reportedAt: row.reportedAt,
@@ -76,6 +79,27 @@ export async function loadHazard(
     closedBy: codeOf(row.closedById),
   };
   return { row, hazard, unit, people: map };
+}
+
+/**
+ * Everyone who submitted a rectification of this hazard, in any round, from its trail (the row keeps only the
+ * latest). A hazard never submitted has nobody, without a query.
+ */
+async function rectifierIdsOf(db: Db, row: HazardRow): Promise<number[]> {
+  if (row.rectifiedById === null) return [];
+  const rows = await db
+    .selectDistinct({ actorId: hazardEvents.actorId })
+    .from(hazardEvents)
+    .where(
+      and(
+        eq(hazardEvents.hazardId, row.id),
+        eq(hazardEvents.type, 'rectification_submitted'),
+        isNotNull(hazardEvents.actorId),
+      ),
+    );
+  const ids = new Set(rows.map((r) => r.actorId!));
+  ids.add(row.rectifiedById);
+  return [...ids];
 }
 
 /**

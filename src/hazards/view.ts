@@ -5,7 +5,11 @@ import { hazardEvents, hazardPhotos } from '../db/schema/index.js';
 import { peopleByIds } from '../directory/lookup.js';
 import {
   type Calendar,
+  daysLeftAtSubmission,
   describeFlags,
+  extensionDaysAsked,
+  extensionDeadline,
+  extensionNeedsNewDate,
   isOverdue,
   STATUS_LABELS,
   SUPERVISION_LABELS,
@@ -20,10 +24,12 @@ const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
   acknowledged: () => '确认接收',
   rectification_submitted: (d) => `提交整改：${String(d.description ?? '')}`,
   extension_requested: (d) => `申请延期至 ${String(d.newDeadline)}：${String(d.reason ?? '')}`,
-  extension_approved: (d) => `同意延期：${String(d.from)} → ${String(d.to)}`,
+  extension_approved: (d) =>
+    `同意延期：${String(d.from)} → ${String(d.to)}${d.requested ? `（申请至 ${String(d.requested)}，审批时另定）` : ''}`,
   extension_refused: (d) => `不同意延期${d.reason ? `：${String(d.reason)}` : ''}`,
   accepted: (d) => `验收通过${d.note ? `：${String(d.note)}` : ''}`,
-  rejected: (d) => `驳回：${String(d.reason ?? '')}`,
+  rejected: (d) =>
+    `驳回：${String(d.reason ?? '')}${d.deadline ? `；整改期限 ${String(d.previousDeadline)} → ${String(d.deadline)}` : ''}`,
   suspended: () => '责令停产停业整改',
   suspension_lifted: () => '复产验收通过，解除停产停业',
   supervision_raised: (d) =>
@@ -49,11 +55,23 @@ function stepOf(type: string, d: Record<string, unknown>, who: string, at: strin
     case 'extension_requested':
       return { type, who, at, newDeadline: String(d.newDeadline) };
     case 'extension_approved':
-      return { type, who, at, newDeadline: String(d.to) };
+      return {
+        type,
+        who,
+        at,
+        newDeadline: String(d.to),
+        ...(text(d.requested) ? { requested: String(d.requested) } : {}),
+      };
     case 'extension_refused':
       return { type, who, at, reason: text(d.reason) };
     case 'rejected':
-      return { type, who, at, reason: text(d.reason) ?? '' };
+      return {
+        type,
+        who,
+        at,
+        reason: text(d.reason) ?? '',
+        ...(text(d.deadline) ? { deadline: String(d.deadline) } : {}),
+      };
     default:
       return null;
   }
@@ -92,6 +110,8 @@ export async function buildHazardView(
     at: stamp(e.at).slice(5),
     who: e.actorId === null ? '系统' : (actors.get(e.actorId)?.name ?? '—'),
   }));
+  const days = (n: number) => `${n} ${calendar.settings.dayCounting === 'working' ? '个工作日' : '天'}`;
+  const extension = hazard.extensionRequest;
   let latestStep: LatestStep | null = null;
   for (const e of trail) latestStep = stepOf(e.type, e.details, e.who, e.at) ?? latestStep;
   return {
@@ -119,13 +139,22 @@ export async function buildHazardView(
     acknowledged: row.acknowledgedAt !== null,
     rectification: row.rectification,
     extension:
-      hazard.extensionRequest && row.extensionRequestedById !== null
+      extension && row.extensionRequestedById !== null
         ? {
             byName: name(row.extensionRequestedById) ?? '—',
-            newDeadline: hazard.extensionRequest.newDeadline,
-            reason: hazard.extensionRequest.reason,
+            newDeadline: extension.newDeadline,
+            reason: extension.reason,
+            requestedAt: stamp(extension.requestedAt),
+            needsNewDate: extensionNeedsNewDate(hazard, now, calendar),
+            suggestedDeadline: extensionDeadline(
+              { deadline: hazard.deadline, extensionRequest: extension },
+              now,
+              calendar,
+            ),
+            daysAsked: days(extensionDaysAsked(extension, calendar)),
           }
         : null,
+    rejectionDays: hazard.status === 'pending_verification' ? days(daysLeftAtSubmission(hazard, calendar)) : null,
     governancePlan: row.governancePlan ?? null,
     reportedAt: stamp(row.reportedAt),
     latestStep,

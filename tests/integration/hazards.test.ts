@@ -291,7 +291,8 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       { reject_reason: '接地电阻仍超标' },
     );
     expect(rejected.toast.type).toBe('success');
-    expect(titleOf(rejected.card.data)).toBe(`已驳回：接地电阻仍超标，退回整改｜${code}`);
+    // Submitted and rejected on the day of the report: the unit keeps the days it had, so the deadline stands.
+    expect(titleOf(rejected.card.data)).toBe(`已驳回：接地电阻仍超标，退回整改，期限 ${deadline}｜${code}`);
     expect(buttonTexts(rejected.card.data)).toEqual([]);
     expect((await hazardRow(code)).status).toBe('rectifying');
     const back = await cardAbout('ou_boss', code, '整改被驳回');

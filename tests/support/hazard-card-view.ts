@@ -26,10 +26,25 @@ export const hazardCardView = (overrides: Partial<HazardCardView> = {}): HazardC
   acknowledged: false,
   rectification: null,
   extension: null,
+  rejectionDays: null,
   governancePlan: null,
   reportedAt: '2026-03-02 10:00',
   latestStep: null,
   trail: [],
   photos: [],
+  ...overrides,
+});
+
+/** A pending extension request as its cards show it (the date asked still ahead); override what a test is about. */
+export const extensionView = (
+  overrides: Partial<NonNullable<HazardCardView['extension']>> = {},
+): NonNullable<HazardCardView['extension']> => ({
+  byName: '老板',
+  newDeadline: '2026-03-20',
+  reason: '等设备',
+  requestedAt: '2026-03-05 09:30',
+  needsNewDate: null,
+  suggestedDeadline: '2026-03-21',
+  daysAsked: '15 天',
   ...overrides,
 });

@@ -9,7 +9,7 @@ import {
 import { FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
 import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
 import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
-import { hazardCardView } from '../support/hazard-card-view.js';
+import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: cards are walked as JSON.
 type Json = any;
@@ -36,7 +36,10 @@ describe('the schema of card actions', () => {
     const cards = [
       buildHazardCard(hazard({}), { audience: 'rectifier' }),
       buildHazardCard(hazard({ status: 'pending_verification' }), { audience: 'verifier' }),
-      buildHazardCard(hazard({ extension: { byName: '老板', newDeadline: '2026-03-20', reason: '等' } }), {
+      buildHazardCard(hazard({ extension: extensionView({ reason: '等' }) }), {
+        audience: 'verifier',
+      }),
+      buildHazardCard(hazard({ extension: extensionView({ needsNewDate: '申请延期至 2026-03-20，该日期已过' }) }), {
         audience: 'verifier',
       }),
       buildHazardCard(hazard({}), { audience: 'viewer' }),
@@ -120,7 +123,9 @@ describe('the schema of card actions', () => {
     expect([...fields]).toEqual(
       expect.arrayContaining(['deadline', 'suspend', 'basis', 'rectification', 'new_deadline', 'reject_reason']),
     );
-    expect([...fields]).toEqual(expect.arrayContaining(['extension_reason', 'decision_reason', 'comment', 'township']));
+    expect([...fields]).toEqual(
+      expect.arrayContaining(['extension_reason', 'decision_reason', 'approved_deadline', 'comment', 'township']),
+    );
   });
 
   it('refuses what it does not know: a misspelt action, a missing or mistyped field, an unknown list', () => {

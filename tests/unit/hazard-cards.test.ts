@@ -5,7 +5,7 @@ import { buildHazardCard, byteLength, type HazardCardView } from '../../src/haza
 import { renderHazardCard } from '../../src/hazards/cards/living-card.js';
 import { buildEnterprisePickCard, buildReportFormCard } from '../../src/hazards/cards/report-form.js';
 import { checkReportForm, FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
-import { hazardCardView } from '../support/hazard-card-view.js';
+import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
 
 const calendar = createCalendar();
 const now = new Date('2026-03-02T02:00:00Z');
@@ -24,7 +24,7 @@ describe('hazard card', () => {
     const pending = view({ status: 'pending_verification', statusLabel: '待验收' });
     expect(buttons(buildHazardCard(pending, { audience: 'verifier' }))).toEqual(['验收通过', '驳回']);
     expect(buttons(buildHazardCard(pending, { audience: 'rectifier' }))).toEqual([]);
-    const extension = view({ extension: { byName: '老板', newDeadline: '2026-03-20', reason: '等设备' } });
+    const extension = view({ extension: extensionView() });
     expect(buttons(buildHazardCard(extension, { audience: 'verifier' }))).toEqual(['同意延期', '不同意延期']);
     expect(buttons(buildHazardCard(extension, { audience: 'rectifier' }))).toEqual(['确认接收', '提交整改']);
     expect(buttons(buildHazardCard(view({ status: 'closed' }), { audience: 'rectifier' }))).toEqual([]);
@@ -45,7 +45,7 @@ describe('hazard card', () => {
         location: long,
         rectification: long,
         basis: long,
-        extension: { byName: '老板', newDeadline: '2026-03-20', reason: long },
+        extension: extensionView({ reason: long }),
         governancePlan: {
           measures: long,
           responsibility: '老板',
@@ -64,11 +64,102 @@ describe('hazard card', () => {
   });
 });
 
+describe('the decision forms ask for the deadline a decision sets', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the card is read as JSON, as Feishu would show it.
+  type Json = any;
+  const elements = (card: Json): Json[] => {
+    const out: Json[] = [];
+    const walk = (list: Json[] = []) => {
+      for (const e of list) {
+        out.push(e);
+        walk(e.elements);
+      }
+    };
+    walk(card.body.elements);
+    return out;
+  };
+  const formOf = (card: Json, name: string) => elements(card).find((e) => e.tag === 'form' && e.name === name);
+  const text = (card: Json) => JSON.stringify(card);
+
+  it('驳回: a date picker `deadline` beside the reason, empty, saying what an empty one means', () => {
+    const pending = view({ status: 'pending_verification', statusLabel: '待验收', rejectionDays: '2 天' });
+    const card = buildHazardCard(pending, { audience: 'verifier' });
+    expect(validateCard(card)).toBeNull();
+    const form = formOf(card, 'reject_form');
+    expect(form.elements.map((e: Json) => e.name ?? e.tag)).toEqual([
+      'reject_reason',
+      'markdown',
+      'deadline',
+      'reject',
+    ]);
+    const picker = form.elements.find((e: Json) => e.name === 'deadline');
+    expect(picker).toMatchObject({ tag: 'date_picker', required: false });
+    // No date fixed when the card was drawn: the default counts from the day of the rejection, whenever that is.
+    expect(picker.initial_date).toBeUndefined();
+    expect(text(form)).toContain('不选则为驳回之日起 2 天（提交整改时剩余的期限）');
+  });
+
+  it('驳回 refused: what was typed comes back, with the problem beside the date', () => {
+    const pending = view({ status: 'pending_verification', statusLabel: '待验收', rejectionDays: '2 天' });
+    const card = buildHazardCard(pending, {
+      audience: 'verifier',
+      echo: {
+        form: 'reject',
+        values: { reject_reason: '接地电阻仍超标', deadline: '2026-03-01' },
+        error: { field: 'deadline', message: '整改期限不能早于今天（2026-03-02）' },
+      },
+    });
+    expect(validateCard(card)).toBeNull();
+    const form = formOf(card, 'reject_form');
+    const names = form.elements.map((e: Json) => e.name ?? e.tag);
+    expect(names.slice(names.indexOf('deadline'))).toEqual(['deadline', 'markdown', 'reject']);
+    expect(form.elements.find((e: Json) => e.name === 'reject_reason').default_value).toBe('接地电阻仍超标');
+    expect(form.elements.find((e: Json) => e.name === 'deadline').initial_date).toBe('2026-03-01');
+    expect(text(form.elements[names.indexOf('deadline') + 1])).toContain('整改期限不能早于今天（2026-03-02）');
+  });
+
+  it('延期申请: says when it was asked; a date picker only once the date asked has passed', () => {
+    const pending = buildHazardCard(view({ extension: extensionView() }), { audience: 'verifier' });
+    expect(text(pending)).toContain('**申请时间**：2026-03-05 09:30');
+    expect(elements(pending).some((e) => e.tag === 'date_picker')).toBe(false);
+
+    const passed = view({
+      extension: extensionView({
+        needsNewDate: '申请延期至 2026-03-20，该日期已过',
+        suggestedDeadline: '2026-04-06',
+        daysAsked: '15 天',
+      }),
+    });
+    const card = buildHazardCard(passed, { audience: 'verifier' });
+    expect(validateCard(card)).toBeNull();
+    const form = formOf(card, 'extension_decision');
+    expect(form.elements.find((e: Json) => e.name === 'approved_deadline')).toMatchObject({
+      tag: 'date_picker',
+      initial_date: '2026-04-06',
+    });
+    expect(text(form)).toContain('申请延期至 2026-03-20，该日期已过：同意延期须另定整改期限，默认自今天起 15 天');
+    expect(buttons(card)).toEqual(['同意延期', '不同意延期']);
+    // A refused pick comes back as picked, with the problem beside it.
+    const refused = buildHazardCard(passed, {
+      audience: 'verifier',
+      echo: {
+        form: 'extension_decision',
+        values: { decision_reason: '同意', approved_deadline: '2026-03-01' },
+        error: { field: 'approved_deadline', message: '整改期限不能早于今天（2026-03-02）' },
+      },
+    });
+    const again = formOf(refused, 'extension_decision');
+    expect(again.elements.find((e: Json) => e.name === 'approved_deadline').initial_date).toBe('2026-03-01');
+    expect(again.elements.find((e: Json) => e.name === 'decision_reason').default_value).toBe('同意');
+    expect(text(again)).toContain('整改期限不能早于今天（2026-03-02）');
+  });
+});
+
 describe('a hazard card after a decision says what happened', () => {
   // biome-ignore lint/suspicious/noExplicitAny: the card is read as JSON, as Feishu would show it.
   const title = (card: any): string => card.header.title.content;
   const at = '03-05 09:30';
-  const extension = { byName: '老板', newDeadline: '2026-03-20', reason: '等设备' };
+  const extension = extensionView();
 
   it('asks for what it was sent for while that stands', () => {
     const submitted = view({
@@ -107,6 +198,25 @@ describe('a hazard card after a decision says what happened', () => {
         { latestStep: { type: 'rejected', who: '检查员', at, reason: '接地电阻仍超标' } },
         'verify',
         '已驳回：接地电阻仍超标，退回整改',
+      ],
+      [
+        { latestStep: { type: 'rejected', who: '检查员', at, reason: '接地电阻仍超标', deadline: '2026-03-12' } },
+        'verify',
+        '已驳回：接地电阻仍超标，退回整改，期限 2026-03-12',
+      ],
+      [
+        {
+          deadline: '2026-04-06',
+          latestStep: {
+            type: 'extension_approved',
+            who: '检查员',
+            at,
+            newDeadline: '2026-04-06',
+            requested: '2026-03-20',
+          },
+        },
+        'extension',
+        '已同意延期至 2026-04-06（申请至 2026-03-20，审批时另定）',
       ],
       [
         {

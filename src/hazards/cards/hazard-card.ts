@@ -35,7 +35,27 @@ export interface HazardCardView {
   responsibleName: string | null;
   acknowledged: boolean;
   rectification: string | null;
-  extension: { byName: string; newDeadline: string; reason: string } | null;
+  extension: {
+    byName: string;
+    newDeadline: string;
+    reason: string;
+    /** 申请时间, "YYYY-MM-DD HH:mm". */
+    requestedAt: string;
+    /**
+     * Why 同意延期 must now choose a date (the date asked has passed, or no longer moves the deadline), or null
+     * while approving can take the date asked.
+     */
+    needsNewDate: string | null;
+    /** The date offered then: as many days as the unit asked for, counted from today. */
+    suggestedDeadline: string;
+    /** The days the unit asked for, in words ("14 天", "10 个工作日"). */
+    daysAsked: string;
+  } | null;
+  /**
+   * While waiting for verification: how long a rejection gives by default — the days the unit had left when it
+   * submitted, in words ("2 天", "3 个工作日"), counted from the day of the rejection. Null otherwise.
+   */
+  rejectionDays: string | null;
   governancePlan: {
     measures: string;
     responsibility: string;
@@ -56,10 +76,10 @@ export type LatestStep = { who: string; at: string } & (
   | { type: 'acknowledged' }
   | { type: 'rectification_submitted' }
   | { type: 'extension_requested'; newDeadline: string }
-  | { type: 'extension_approved'; newDeadline: string }
+  | { type: 'extension_approved'; newDeadline: string; requested?: string }
   | { type: 'extension_refused'; reason: string | null }
   | { type: 'accepted' }
-  | { type: 'rejected'; reason: string }
+  | { type: 'rejected'; reason: string; deadline?: string }
 );
 
 export interface HazardCardOptions {
@@ -72,6 +92,15 @@ export interface HazardCardOptions {
   trailLimit?: number;
   /** Photos shown (newest first). */
   photoLimit?: number;
+  /** A decision form sent back with what was typed and what to fix (the card answering a refused submit). */
+  echo?: FormEcho;
+}
+
+/** What a decision form held when its submit was refused, and the problem to show beside its field. */
+export interface FormEcho {
+  form: 'reject' | 'extension_decision';
+  values: Partial<Record<HazardFormField, string>>;
+  error?: { field: string; message: string };
 }
 
 /** Feishu rejects cards over 30 KB; stay clear of it. */
@@ -161,7 +190,7 @@ function render(
   if (view.extension) {
     elements.push({
       tag: 'markdown',
-      content: `**延期申请**：${md(view.extension.byName)} 申请延期至 ${view.extension.newDeadline}，理由：${md(clip(view.extension.reason, chars))}`,
+      content: `**延期申请**：${md(view.extension.byName)} 申请延期至 ${view.extension.newDeadline}，理由：${md(clip(view.extension.reason, chars))}\n**申请时间**：${view.extension.requestedAt}`,
     });
   }
   const photos = view.photos.slice(-photoLimit).reverse();
@@ -187,7 +216,7 @@ function render(
       ].join('\n'),
     });
   }
-  elements.push(...actionElements(view, options.audience));
+  elements.push(...actionElements(view, options.audience, options.echo));
 
   const title = `${options.title ? `${options.title}｜` : ''}${view.code}`;
   const tags: object[] = [{ tag: 'text_tag', text: { tag: 'plain_text', content: view.statusLabel }, color: 'blue' }];
@@ -231,16 +260,36 @@ const input = (name: HazardFormField, label: string, placeholder: string, requir
   required,
 });
 
-/** A form of one text field and its submit buttons (驳回, 审批意见, 督办意见). */
-const textForm = (name: string, field: ReturnType<typeof input>, ...buttons: object[]) => ({
-  tag: 'form',
+/** A form's fields and its submit buttons (驳回, 审批意见, 督办意见). */
+const form = (name: string, ...elements: object[]) => ({ tag: 'form', name, elements });
+
+/** A date picker for the deadline a decision sets, showing `initial` when there is one. */
+const deadlinePicker = (
+  name: Extract<HazardFormField, 'deadline' | 'approved_deadline'>,
+  placeholder: string,
+  initial: string | undefined,
+) => ({
+  tag: 'date_picker',
   name,
-  elements: [field, ...buttons],
+  placeholder: { tag: 'plain_text', content: placeholder },
+  ...(initial && /^\d{4}-\d{2}-\d{2}$/.test(initial) ? { initial_date: initial } : {}),
+  required: false,
 });
 
-function actionElements(view: HazardCardView, audience: CardAudience): object[] {
+const note = (text: string) => ({ tag: 'markdown', content: text });
+const problem = (message: string) => note(`<font color='red'>⚠ ${md(message)}</font>`);
+
+function actionElements(view: HazardCardView, audience: CardAudience, echo?: FormEcho): object[] {
   const code = view.code;
   const out: object[] = [];
+  /** What was typed into `field` of `formName` before a refused submit; what to fix beside it. */
+  const typed = (formName: FormEcho['form'], field: HazardFormField) =>
+    echo?.form === formName ? echo.values[field]?.trim() || undefined : undefined;
+  const errorsBeside = (formName: FormEcho['form'], field: HazardFormField) =>
+    echo?.form === formName && echo.error?.field === field ? [problem(echo.error.message)] : [];
+  const withText = <T extends object>(field: T, value: string | undefined) =>
+    value ? { ...field, default_value: value } : field;
+
   if (audience === 'rectifier' && view.status === 'rectifying') {
     if (!view.acknowledged) out.push(button('确认接收', 'primary', cardValue('hazard.acknowledge', { code })));
     out.push({
@@ -270,19 +319,43 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
   }
   if (audience === 'verifier' && view.status === 'pending_verification') {
     out.push(button('验收通过', 'primary_filled', cardValue('hazard.accept', { code })));
+    const days = view.rejectionDays ?? '1 天';
     out.push(
-      textForm(
+      form(
         'reject_form',
-        input('reject_reason', '驳回理由', '未通过验收的原因（驳回时必填）', false, 500),
+        withText(
+          input('reject_reason', '驳回理由', '未通过验收的原因（驳回时必填）', false, 500),
+          typed('reject', 'reject_reason'),
+        ),
+        ...errorsBeside('reject', 'reject_reason'),
+        note(`驳回后的整改期限：不选则为驳回之日起 ${days}（提交整改时剩余的期限）`),
+        deadlinePicker('deadline', '新的整改期限（不选则按默认）', typed('reject', 'deadline')),
+        ...errorsBeside('reject', 'deadline'),
         submit('驳回', 'danger', 'reject', cardValue('hazard.reject', { code })),
       ),
     );
   }
   if (audience === 'verifier' && view.extension && view.status !== 'closed') {
+    const extension = view.extension;
+    const chosen = typed('extension_decision', 'approved_deadline');
+    const chooseDate = extension.needsNewDate !== null || chosen !== undefined;
     out.push(
-      textForm(
+      form(
         'extension_decision',
-        input('decision_reason', '审批意见', '不同意时可说明理由（选填）', false, 500),
+        withText(
+          input('decision_reason', '审批意见', '不同意时可说明理由（选填）', false, 500),
+          typed('extension_decision', 'decision_reason'),
+        ),
+        ...errorsBeside('extension_decision', 'decision_reason'),
+        ...(chooseDate
+          ? [
+              note(
+                `${extension.needsNewDate ? `${md(extension.needsNewDate)}：` : ''}同意延期须另定整改期限，默认自今天起 ${extension.daysAsked}（与申请的天数相同）`,
+              ),
+              deadlinePicker('approved_deadline', '同意延期后的整改期限', chosen ?? extension.suggestedDeadline),
+            ]
+          : []),
+        ...errorsBeside('extension_decision', 'approved_deadline'),
         submit('同意延期', 'primary', 'approve_extension', cardValue('hazard.approveExtension', { code })),
         submit('不同意延期', 'danger', 'refuse_extension', cardValue('hazard.refuseExtension', { code })),
       ),
@@ -290,7 +363,7 @@ function actionElements(view: HazardCardView, audience: CardAudience): object[] 
   }
   if (audience === 'viewer' && view.status !== 'closed') {
     out.push(
-      textForm(
+      form(
         'comment_form',
         input('comment', '督办意见', '对整改的要求或意见，将告知整改责任人和上报人', true, 500),
         submit('发表意见', 'primary', 'submit_comment', cardValue('hazard.comment', { code })),

@@ -3,7 +3,13 @@
  * once someone has acted on it, the title says what happened (验收通过, 驳回, 同意延期…), and every card shows the
  * latest step with who took it and when — so nobody is left looking at 请验收 on a hazard already closed.
  */
-import { buildHazardCard, type CardAudience, type HazardCardView, type LatestStep } from './hazard-card.js';
+import {
+  buildHazardCard,
+  type CardAudience,
+  type FormEcho,
+  type HazardCardView,
+  type LatestStep,
+} from './hazard-card.js';
 
 /**
  * Why a card was sent. `major` is the leaders' card that earlier releases sent at report time (the policy's on-report
@@ -36,13 +42,13 @@ export function describeStep(step: LatestStep, view: Pick<HazardCardView, 'deadl
     case 'extension_requested':
       return `已申请延期至 ${step.newDeadline}，等待审批`;
     case 'extension_approved':
-      return `已同意延期至 ${step.newDeadline}`;
+      return `已同意延期至 ${step.newDeadline}${step.requested ? `（申请至 ${step.requested}，审批时另定）` : ''}`;
     case 'extension_refused':
       return `不同意延期${step.reason ? `：${brief(step.reason)}` : ''}，整改期限仍为 ${view.deadline}`;
     case 'accepted':
       return '已验收通过，隐患已销号';
     case 'rejected':
-      return `已驳回：${brief(step.reason)}，退回整改`;
+      return `已驳回：${brief(step.reason)}，退回整改${step.deadline ? `，期限 ${step.deadline}` : ''}`;
   }
 }
 
@@ -69,11 +75,20 @@ export function cardTitle(view: HazardCardView, kind: CardKind): string {
   return describeStep(view.latestStep, view);
 }
 
-/** The card of `kind` for `audience`, as the hazard now stands. */
-export function renderHazardCard(view: HazardCardView, audience: CardAudience, kind: CardKind): object {
+/**
+ * The card of `kind` for `audience`, as the hazard now stands; `echo`: a decision form sent back with what was typed
+ * and what to fix.
+ */
+export function renderHazardCard(
+  view: HazardCardView,
+  audience: CardAudience,
+  kind: CardKind,
+  echo?: FormEcho,
+): object {
   const step = view.latestStep;
   return buildHazardCard(view, {
     audience,
+    ...(echo ? { echo } : {}),
     title: cardTitle(view, kind),
     ...(step ? { note: `最新进展：${describeStep(step, view)}（${step.who}，${step.at}）` } : {}),
     trailLimit: kind === 'query' ? 50 : 5,

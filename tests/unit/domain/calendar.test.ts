@@ -3,6 +3,7 @@ import {
   addCalendarDays,
   addWorkingDays,
   atLocalTime,
+  countWorkingDays,
   createCalendar,
   daysBetween,
   HOLIDAY_DATA_YEARS,
@@ -62,6 +63,25 @@ describe('working-day arithmetic', () => {
   it('reports the weekday fallback when the count runs past the data', () => {
     expect(addWorkingDays('2026-12-30', 1)).toEqual({ date: '2026-12-31', usedWeekdayFallback: false });
     expect(addWorkingDays('2026-12-30', 3)).toEqual({ date: '2027-01-04', usedWeekdayFallback: true });
+  });
+
+  it('counts the working days between two dates, the inverse of adding them', () => {
+    expect(countWorkingDays('2026-09-30', '2026-10-08')).toBe(1);
+    expect(countWorkingDays('2026-09-29', '2026-10-12')).toBe(5);
+    expect(countWorkingDays('2026-10-12', '2026-09-29')).toBe(-5);
+    expect(countWorkingDays('2026-10-01', '2026-10-07')).toBe(0);
+    expect(countWorkingDays('2026-05-15', '2026-05-15')).toBe(0);
+    for (const [from, days] of [
+      ['2026-02-13', 5],
+      ['2026-09-18', 9],
+      ['2026-12-30', 3],
+    ] as const) {
+      expect(countWorkingDays(from, addWorkingDays(from, days).date)).toBe(days);
+    }
+    const working = createCalendar({ dayCounting: 'working' });
+    expect(working.countDays('2026-05-15', '2026-05-18')).toBe(1);
+    expect(shanghai.countDays('2026-05-15', '2026-05-18')).toBe(3);
+    expect(shanghai.countDays('2026-05-18', '2026-05-15')).toBe(-3);
   });
 
   it('refuses fractional working days', () => {

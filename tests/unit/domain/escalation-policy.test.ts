@@ -345,16 +345,47 @@ describe('closing and verification', () => {
     expect(evaluateSteps(closed, DEFAULT_POLICY, local('2026-06-30 10:00'), calendar)).toEqual([]);
   });
 
-  it('waiting for verification pauses the deadline ladder; a rejection resumes it', () => {
+  it('waiting for verification pauses the deadline ladder; a rejection restarts it from the deadline it sets', () => {
     const submitted = act(
       { type: 'submitRectification', description: '已整改' },
       people.boss,
       '2026-05-16 09:00',
     )(reported());
     expect(evaluateSteps(submitted, DEFAULT_POLICY, local('2026-05-20 10:00'), calendar)).toEqual([]);
+    // Submitted two days before the deadline (05-18): the rejection gives two days again, so nothing is due at once.
     const rejected = act({ type: 'reject', reason: '不合格' }, people.townInspector, '2026-05-20 10:00')(submitted);
-    expect(evaluateSteps(rejected, DEFAULT_POLICY, local('2026-05-20 10:00'), calendar).map((s) => s.stepId)).toEqual([
-      'overdue-0d',
+    expect(rejected).toMatchObject({ deadline: '2026-05-22', deadlineSetAt: local('2026-05-20 10:00') });
+    expect(evaluateSteps(rejected, DEFAULT_POLICY, local('2026-05-20 10:00'), calendar)).toEqual([]);
+    const keysAt = (at: string) => evaluateSteps(rejected, DEFAULT_POLICY, local(at), calendar).map((s) => s.key);
+    expect(keysAt('2026-05-21 09:00')).toEqual(['due-in-1d@2026-05-22']);
+    expect(keysAt('2026-05-23 07:30')).toEqual(['overdue-0d@2026-05-22']);
+  });
+
+  it('a rejection after the deadline never escalates the unit for the time the verifier took; the new steps go once', () => {
+    // Reported 05-11 with the deadline 05-18; submitted 05-16 (2 days left); held by the inspector, rejected on 05-23,
+    // five days after the deadline.
+    const sent = sweepEveryMinute(reported(), '2026-05-11 10:00', '2026-06-05 00:00', {
+      changes: [
+        ['2026-05-11 11:00', act({ type: 'acknowledge' }, people.boss, '2026-05-11 11:00')],
+        [
+          '2026-05-16 10:00',
+          act({ type: 'submitRectification', description: '已整改' }, people.boss, '2026-05-16 10:00'),
+        ],
+        [
+          '2026-05-23 10:00',
+          act({ type: 'reject', reason: '接地电阻仍超标' }, people.townInspector, '2026-05-23 10:00'),
+        ],
+      ],
+    });
+    // Before the submission: the 3-day reminder of the first deadline. At the rejection: nothing (no overdue-0d, -3d,
+    // -7d, no county supervision). Then the new deadline, 05-25: its 3-day reminder fell before the rejection (void),
+    // the rest go out once each.
+    expect(sent.map((s) => [s.key, s.at, s.effects])).toEqual([
+      ['due-in-3d@2026-05-18', '2026-05-15 09:00', ''],
+      ['due-in-1d@2026-05-25', '2026-05-24 09:00', ''],
+      ['overdue-0d@2026-05-25', '2026-05-26 07:30', ''],
+      ['overdue-3d@2026-05-25', '2026-05-29 07:30', ''],
+      ['overdue-7d@2026-05-25', '2026-06-02 07:30', 'raise_supervision:county'],
     ]);
   });
 });

@@ -192,8 +192,16 @@ describe('the closed loop', () => {
       people.townInspector,
       local('2026-05-12 11:00'),
     );
+    // Submitted on 05-12 with the deadline 05-18: 6 days left, given back from the rejection.
     expect(reject.ok && reject.events).toEqual([
-      { type: 'rejected', at: local('2026-05-12 11:00'), by: 'insp-town', reason: '防护罩未固定' },
+      {
+        type: 'rejected',
+        at: local('2026-05-12 11:00'),
+        by: 'insp-town',
+        reason: '防护罩未固定',
+        deadline: '2026-05-18',
+        previousDeadline: '2026-05-18',
+      },
     ]);
     if (!reject.ok) return;
     expect(reject.hazard.status).toBe('rectifying');
@@ -419,6 +427,8 @@ describe('extensions (申请延期)', () => {
   it('an approved extension moves the deadline', () => {
     const asked = request(reported());
     expect(asked.ok && asked.events).toEqual([
+      // Asking for time answers the notice (确认接收) too.
+      { type: 'acknowledged', at: local('2026-05-15 10:00'), by: 'boss' },
       {
         type: 'extension_requested',
         at: local('2026-05-15 10:00'),

@@ -19,7 +19,13 @@ import {
 } from '../../../src/domain/permissions.js';
 import { people, unit } from './fixtures.js';
 
-const hazard: HazardContext = { ...unit, reporter: 'insp-town', responsible: 'worker', rectifiedBy: null };
+const hazard: HazardContext = {
+  ...unit,
+  reporter: 'insp-town',
+  responsible: 'worker',
+  rectifiedBy: null,
+  rectifiers: [],
+};
 const allowed = { allowed: true };
 
 describe('scopes', () => {
