@@ -3,14 +3,17 @@
  * the template code and the template's values as a JSON string; QuerySendDetails to read receipts when an attempt's
  * outcome is unknown. The one place that imports the SDK. Facts behind the choices: feishu-web-groups-sms.md §7a.
  */
-import Dysmsapi from '@alicloud/dysmsapi20170525';
+import Dysmsapi, { QuerySendDetailsRequest, SendSmsRequest } from '@alicloud/dysmsapi20170525';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { addCalendarDays, toLocal } from '../domain/local-time.js';
 import type { SmsFailure, SmsGateway, SmsReceipt, SmsReceiptQuery, SmsRequest, SmsSendResult } from './gateway.js';
 
-// The package is CommonJS with `exports.default = Client`: from ESM its default import is the whole exports object.
-const { default: DysmsapiClient, SendSmsRequest, QuerySendDetailsRequest } = Dysmsapi;
-type Client = InstanceType<typeof DysmsapiClient>;
+// The package is CommonJS with `exports.default = Client`: Node's default import is the whole exports object, while
+// vite (the tests) unwraps it to the class. Either way, the class:
+type ClientClass = typeof Dysmsapi.default;
+const loaded = Dysmsapi as unknown as ClientClass | { default: ClientClass };
+const DysmsapiClient: ClientClass = typeof loaded === 'function' ? loaded : loaded.default;
+type Client = InstanceType<ClientClass>;
 
 export const ALIYUN_DEFAULT_ENDPOINT = 'dysmsapi.aliyuncs.com';
 /** Receipts and SendDate are kept on Beijing time whatever BOT_TIMEZONE says. */
@@ -49,9 +52,10 @@ export class AliyunSmsGateway implements SmsGateway {
         accessKeySecret: options.accessKeySecret,
         endpoint: host,
         protocol,
-        // Alibaba Cloud asks for ≥ 1 s on mainland SMS; the SDK's own retries stay off (retryOptions unset): the
-        // outbox retries, and only what surely did not send.
-        connectTimeout: options.connectTimeoutMs ?? 5000,
+        // Alibaba Cloud asks for ≥ 1 s on mainland SMS. The SDK's "connect" timeout is the socket's idle timeout, so
+        // it bounds the wait for the answer too: both alike. Its own retries stay off (retryOptions unset): the
+        // outbox retries, and only what surely did not send or the receipts say did not.
+        connectTimeout: options.connectTimeoutMs ?? 10_000,
         readTimeout: options.readTimeoutMs ?? 10_000,
       }),
     );
@@ -124,7 +128,7 @@ export function classifyAliyunAnswer(body: { code?: string; message?: string; bi
   return { ok: false, code, message: `${code}：${message}`, ...classifyCode(code, message) };
 }
 
-// Errors of the connection before the request could have been read: surely not sent.
+// Errors of the connection before the request could have been written: surely not sent.
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 /** What a thrown error means: the SDK's HTTP errors carry a status and Alibaba Cloud's code; network errors not. */
@@ -146,11 +150,11 @@ export function classifyAliyunError(error: unknown): SmsFailure {
     if (e.statusCode >= 500) return { ok: false, kind: 'transient', code, message };
     return { ok: false, code, message, ...classifyCode(code, message) };
   }
-  if (NOT_SENT.has(code) || /ConnectTimeout/.test(message)) {
-    return { ok: false, kind: 'transient', code: NOT_SENT.has(code) ? code : 'ConnectTimeout', message };
-  }
-  // The request was written and no answer read (read timeout, reset, a broken answer): it may have gone out.
-  return { ok: false, kind: 'unknown', code: /ReadTimeout/.test(message) ? 'ReadTimeout' : code, message };
+  if (NOT_SENT.has(code)) return { ok: false, kind: 'transient', code, message };
+  // Anything else may have gone out: a read timeout, a reset, a broken answer, and also the SDK's "ConnectTimeout",
+  // which is the socket's idle timeout and fires as well while the written request waits for its answer.
+  const timeout = /ReadTimeout|ConnectTimeout/.exec(message)?.[0];
+  return { ok: false, kind: 'unknown', code: timeout ?? code, message };
 }
 
 function clamp(value: number, min: number, max: number): number {
