@@ -52,7 +52,12 @@ describe('the Alibaba Cloud SMS adapter', () => {
       templateCode: 'SMS_100',
       outId: 'row-1',
       // Without a link template the link is left out: the plain template has no ${link} slot.
-      params: { code: 'YH-2026-000042', unit: '红星机械厂', action: '请确认接收并按措施整改', deadline: '2026年6月1日' },
+      params: {
+        code: 'YH-2026-000042',
+        unit: '红星机械厂',
+        action: '请确认接收并按措施整改',
+        deadline: '2026年6月1日',
+      },
     });
     expect(server.sent.at(-1)!.params).not.toHaveProperty('link');
   });
