@@ -103,7 +103,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
   if (smsGateway) {
     logger.info(
       { gateway: smsGateway.name, dailyBudget: config.SMS_DAILY_BUDGET, endpoint: config.SMS_ENDPOINT },
-      smsGateway.name === 'aliyun' ? 'SMS on: Alibaba Cloud' : 'SMS on: nothing leaves this machine (logged only)',
+      smsGateway.name === 'aliyun'
+        ? '短信已开启：阿里云短信服务（SMS on: Alibaba Cloud）'
+        : '短信已开启，但只写进日志、不会发出（SMS on: nothing leaves this machine）',
     );
   }
   const outboxSender: OutboxSender = new OutboxSender({

@@ -179,7 +179,9 @@ export class OutboxSender {
       // Its failures are recorded on the row; an error here is the database's: the lease runs out and it is retried.
       await this.options.sms
         .deliver(row)
-        .catch((error) => logger.error({ err: error, outboxId: row.id }, 'SMS delivery failed; will be retried'));
+        .catch((error) =>
+          logger.error({ err: error, outboxId: row.id }, '短信发送出错，租约到期后重试（SMS delivery failed）'),
+        );
       return;
     }
     try {

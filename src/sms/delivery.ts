@@ -19,7 +19,7 @@ import { chargeSmsBudget, smsBudgetDay } from './budget.js';
 import type { SmsFailure, SmsGateway, SmsTemplateParams } from './gateway.js';
 import { maskMobile } from './render.js';
 
-/** About three hours of retries (1 s doubling to a 10-minute cap) before a transient failure is given up. */
+/** About two hours of retries (1 s doubling to a 10-minute cap, with jitter) before a transient failure is given up. */
 const MAX_ATTEMPTS = 24;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
@@ -53,7 +53,10 @@ export class SmsDelivery {
         : ['bad_content', '短信内容不是模板变量（code、unit、action、deadline），未发送（bad SMS content）'];
       await markGivenUp(db, row.id, attempts, reason);
       metrics.smsFailed.inc({ code });
-      logger.error({ outboxId: row.id, phone: maskMobile(row.target), topic: row.topic, reason }, 'SMS given up');
+      logger.error(
+        { outboxId: row.id, phone: maskMobile(row.target), topic: row.topic, reason },
+        '短信放弃发送（SMS given up）',
+      );
       return;
     }
     if (!row.smsBudgetDay && !(await this.charge(row))) return;
@@ -76,7 +79,10 @@ export class SmsDelivery {
       if (found) {
         await markSent(db, row, null);
         metrics.smsSent.inc();
-        logger.info({ outboxId: row.id, phone: maskMobile(row.target) }, 'SMS found in the receipts: not sent again');
+        logger.info(
+          { outboxId: row.id, phone: maskMobile(row.target) },
+          '回执显示短信已发出，不再重发（SMS found in the receipts）',
+        );
         return;
       }
     }
@@ -111,7 +117,7 @@ export class SmsDelivery {
     metrics.smsOverBudget.inc();
     logger.warn(
       { outboxId: row.id, phone: maskMobile(row.target), topic: row.topic, day, budget: dailyBudget },
-      'SMS not sent: the daily SMS budget is spent',
+      '当天短信预算已用完，短信未发送（over the daily SMS budget）',
     );
     return false;
   }
@@ -125,7 +131,7 @@ export class SmsDelivery {
       metrics.smsFailed.inc({ code: failure.code });
       logger.error(
         { outboxId: row.id, phone: maskMobile(row.target), topic: row.topic, code: failure.code, attempts, reason },
-        'SMS given up',
+        '短信放弃发送（SMS given up）',
       );
       return;
     }
@@ -135,7 +141,9 @@ export class SmsDelivery {
     metrics.smsRetries.inc({ reason: failure.kind });
     logger.warn(
       { outboxId: row.id, phone: maskMobile(row.target), attempts, delayMs: Math.round(delayMs), reason },
-      failure.kind === 'unknown' ? 'SMS outcome unknown: the receipts will be asked' : 'SMS send will be retried',
+      failure.kind === 'unknown'
+        ? '短信发送结果未知，稍后先查回执（SMS outcome unknown）'
+        : '短信发送将重试（SMS send will be retried）',
     );
     await scheduleSmsRetry(db, row.id, { attempts, error: reason, delayMs, unconfirmedSince });
   }
