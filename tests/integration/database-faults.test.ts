@@ -144,7 +144,7 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
       await expectEachAnsweredOnce(bot.sim, before.ids);
 
       await cluster.stop();
-      await eventually(async () => ((await readyz(bot.proc)) === 503) || undefined, 10_000, '/readyz 503');
+      await eventually(async () => (await readyz(bot.proc)) === 503 || undefined, 10_000, '/readyz 503');
       // Events arriving while the server is down are refused (5xx), and Feishu sends them again.
       const during = chatter(bot.sim, 20, 50);
       await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -152,7 +152,7 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
       await cluster.start();
       const { ids, refused } = await during;
       expect(refused()).toBeGreaterThan(0);
-      await eventually(async () => ((await readyz(bot.proc)) === 200) || undefined, 30_000, '/readyz 200');
+      await eventually(async () => (await readyz(bot.proc)) === 200 || undefined, 30_000, '/readyz 200');
       await expectEachAnsweredOnce(bot.sim, ids);
       expect(bot.proc.child.exitCode).toBeNull();
       expect(bot.proc.output()).not.toContain('shutting down after an error');
