@@ -8,6 +8,16 @@ const optional = <T extends z.ZodType>(schema: T) =>
 const PORT_RANGE = '应为 0 到 65535 的整数';
 const port = z.coerce.number({ message: PORT_RANGE }).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE);
 
+const templateCode = z
+  .string()
+  .trim()
+  .regex(/^SMS_\w+$/, '应为阿里云控制台中已审核通过的模板 CODE，如 SMS_123456789');
+
+const BUDGET_RANGE = '应为 1 到 100000 的整数（每天最多发送的短信条数）';
+
+/** What SMS_PROVIDER=aliyun needs: every one missing is named. */
+const ALIYUN_REQUIRED = ['SMS_ACCESS_KEY_ID', 'SMS_ACCESS_KEY_SECRET', 'SMS_SIGN_NAME', 'SMS_TEMPLATE_CODE'] as const;
+
 const timezone = z.string().refine(
   (tz) => {
     try {
@@ -93,6 +103,39 @@ const envSchema = z
           return { name: pair.slice(0, at), token: pair.slice(at + 1) };
         }),
     ),
+    /** The SMS gateway for people outside Feishu (src/sms/); unset = no SMS. */
+    SMS_PROVIDER: optional(
+      z.enum(['aliyun', 'off'], {
+        message: '应为 aliyun（阿里云短信服务）或 off；不发短信时留空（腾讯云短信尚未接入，见 docs/deploy.md）',
+      }),
+    ).transform((value) => (value === 'off' ? undefined : value)),
+    SMS_ACCESS_KEY_ID: optional(z.string()),
+    SMS_ACCESS_KEY_SECRET: optional(z.string()),
+    /** The approved signature's text, without 【】 (the gateway adds them). */
+    SMS_SIGN_NAME: optional(
+      z
+        .string()
+        .trim()
+        .min(2, '应为已审核通过的短信签名（2 个字符以上）')
+        .max(40, '短信签名过长（阿里云签名不超过 40 个字符）')
+        .refine((name) => !/[【】[\]]/.test(name), '只填签名文字，不要带【】（发送时由短信平台加上）'),
+    ),
+    SMS_TEMPLATE_CODE: optional(templateCode),
+    /** Optional: the same notice with the hazard's link (docs/deploy.md); without it, SMS carry no link. */
+    SMS_LINK_TEMPLATE_CODE: optional(templateCode),
+    SMS_DAILY_BUDGET: optional(
+      z.coerce.number({ message: BUDGET_RANGE }).int(BUDGET_RANGE).min(1, BUDGET_RANGE).max(100_000, BUDGET_RANGE),
+    ).default(200),
+    /** Where the SMS API is: a host (default dysmsapi.aliyuncs.com) or an http(s) URL (a local fake in tests). */
+    SMS_ENDPOINT: optional(
+      z
+        .string()
+        .trim()
+        .regex(
+          /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+          '应为主机名（如 dysmsapi.aliyuncs.com）或 http(s):// 地址，不带路径',
+        ),
+    ),
   })
   .superRefine((env, ctx) => {
     // zod runs this even when a field failed, with that field's raw input: only a parsed window is looked at.
@@ -129,6 +172,13 @@ const envSchema = z
     }
     if (env.FEISHU_APP_SECRET && !env.FEISHU_APP_ID) {
       ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_ID'], message: '必须填写（已设置 FEISHU_APP_SECRET）' });
+    }
+    if (env.SMS_PROVIDER === 'aliyun') {
+      for (const key of ALIYUN_REQUIRED) {
+        if (!env[key]) {
+          ctx.addIssue({ code: 'custom', path: [key], message: '必须填写（已开启短信 SMS_PROVIDER=aliyun）' });
+        }
+      }
     }
     if (
       env.FEISHU_APP_ID &&

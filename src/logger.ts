@@ -15,6 +15,8 @@ export const redactPaths = [
   '*.FEISHU_VERIFICATION_TOKEN',
   '*.ADMIN_TOKEN',
   '*.DATABASE_URL',
+  '*.SMS_ACCESS_KEY_SECRET',
+  '*.accessKeySecret',
   '*.password',
   '*.token',
 ];

@@ -79,6 +79,33 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
+    smsSent: new Counter({
+      name: 'sms_sent_total',
+      help: 'SMS accepted by the SMS gateway (or found in its receipts after an unanswered attempt)',
+      registers: [registry],
+    }),
+    smsFailed: new Counter({
+      name: 'sms_failed_total',
+      help: 'SMS given up (permanent gateway errors, retries exhausted, no gateway configured), by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    smsOverBudget: new Counter({
+      name: 'sms_over_budget_total',
+      help: 'SMS not sent because the day had used SMS_DAILY_BUDGET',
+      registers: [registry],
+    }),
+    smsRetries: new Counter({
+      name: 'sms_retries_total',
+      help: 'SMS attempts to be retried, by reason (transient; unknown = the receipts are asked before resending)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    smsBudgetUsed: new Gauge({
+      name: 'sms_budget_used',
+      help: 'SMS counted against the daily budget on the day of the latest SMS (local day, BOT_TIMEZONE)',
+      registers: [registry],
+    }),
     outboxBacklog: new Gauge({
       name: 'feishu_outbox_backlog',
       help: 'Outbox rows waiting to be sent',

@@ -20,6 +20,9 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReminders, type RemindersDeps } from './reminders/index.js';
 import { holidayCoverageWarning, loadReminderSettings, quietHoursNotice } from './reminders/settings.js';
+import { SmsDelivery } from './sms/delivery.js';
+import type { SmsGateway } from './sms/gateway.js';
+import { createSmsGateway } from './sms/index.js';
 
 /** Background work (outbox sender, scheduler…) that must stop before the database closes. */
 export interface Worker {
@@ -47,6 +50,11 @@ export interface StartOptions {
   configure?: (app: FastifyInstance) => void | Promise<void>;
   /** Reminder scheduler and sweep tuning (tests turn the cron off and drive slots by hand). */
   reminders?: Pick<RemindersDeps, 'scheduler' | 'sweep'>;
+  /**
+   * SMS: a gateway instead of the configured one (tests give a fake: nothing leaves the machine), and how long to wait
+   * before asking the receipts after an unanswered attempt.
+   */
+  sms?: { gateway?: SmsGateway; confirmDelayMs?: number };
 }
 
 export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {
@@ -91,11 +99,30 @@ export async function startService(config: Config, options: StartOptions = {}): 
     logger,
     timeoutMs: options.feishuTimeoutMs,
   });
+  const smsGateway = options.sms?.gateway ?? createSmsGateway(config, { sandbox: feishuApp.sandbox, logger });
+  if (smsGateway) {
+    logger.info(
+      { gateway: smsGateway.name, dailyBudget: config.SMS_DAILY_BUDGET, endpoint: config.SMS_ENDPOINT },
+      smsGateway.name === 'aliyun'
+        ? '短信已开启：阿里云短信服务（SMS on: Alibaba Cloud）'
+        : '短信已开启，但只写进日志、不会发出（SMS on: nothing leaves this machine）',
+    );
+  }
   const outboxSender: OutboxSender = new OutboxSender({
     database,
     client: feishu,
     logger,
     metrics,
+    sms: new SmsDelivery({
+      db: database.db,
+      gateway: smsGateway,
+      clock,
+      timeZone: config.BOT_TIMEZONE,
+      dailyBudget: config.SMS_DAILY_BUDGET,
+      metrics,
+      logger,
+      confirmDelayMs: options.sms?.confirmDelayMs,
+    }),
     // A township group the bot is not in (a 群聊ID imported before the bot was added) would fail every escalation:
     // unbind it at the first refusal and tell that township's leaders how to bind it properly.
     onGivenUp: async ({ receiveIdType, target, code }) => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database, Leadership } from '../db/client.js';
 import type { Metrics } from '../metrics.js';
+import type { SmsDelivery } from '../sms/delivery.js';
 import type { FeishuClient, ReceiveIdType } from './client.js';
 import { type FeishuApiError, toFeishuError } from './errors.js';
 import {
@@ -34,6 +35,8 @@ export interface OutboxSenderOptions {
   pollIntervalMs?: number;
   leaderCheckIntervalMs?: number;
   limiter?: SendRateLimiter;
+  /** Sends the `sms` rows (src/sms/): through the SMS gateway, within the daily budget. */
+  sms: SmsDelivery;
   /** Told of every message given up for good (e.g. to unbind a group chat the bot is not in). */
   onGivenUp?: (failure: GivenUp) => Promise<void>;
 }
@@ -145,7 +148,8 @@ export class OutboxSender {
 
     const deferred: { id: string; waitMs: number }[] = [];
     for (const row of claimed) {
-      const permit = this.limiter.tryAcquire(row.target);
+      // SMS do not count against Feishu's rate limits: they go to another service.
+      const permit = row.kind === 'sms' ? ({ ok: true } as const) : this.limiter.tryAcquire(row.target);
       if (!permit.ok) {
         deferred.push({ id: row.id, waitMs: permit.waitMs });
         continue;
@@ -171,6 +175,15 @@ export class OutboxSender {
   private async deliver(row: OutboxRow): Promise<void> {
     const { client, metrics, logger } = this.options;
     const { db } = this.options.database;
+    if (row.kind === 'sms') {
+      // Its failures are recorded on the row; an error here is the database's: the lease runs out and it is retried.
+      await this.options.sms
+        .deliver(row)
+        .catch((error) =>
+          logger.error({ err: error, outboxId: row.id }, '短信发送出错，租约到期后重试（SMS delivery failed）'),
+        );
+      return;
+    }
     try {
       let messageId = row.messageId;
       if (row.kind === 'patch') {

@@ -30,10 +30,10 @@ function recipientColumns(to: Recipient): { receiveIdType: ReceiveIdType; target
 /** A new outbox row, its id chosen here: the id is also Feishu's `uuid` for the send, and callers may record it. */
 export interface NewOutboxRow {
   id: string;
-  kind: 'send' | 'reply';
-  receiveIdType: ReceiveIdType | null;
+  kind: 'send' | 'reply' | 'sms';
+  receiveIdType: ReceiveIdType | 'mobile' | null;
   target: string;
-  msgType: OutgoingMessage['msgType'];
+  msgType: OutgoingMessage['msgType'] | 'sms';
   content: unknown;
   urgentOpenIds: string[] | null;
   topic: string | null;
@@ -144,6 +144,26 @@ export async function enqueueMessages(db: Db, messages: OutgoingMessage[]): Prom
     db,
     messages.map((m) => sendRow(m)),
   );
+}
+
+/**
+ * Queues an SMS (src/sms/enqueue.ts validates and calls this): kind `sms` to a `mobile`, its content the template's
+ * values. Sent by the outbox sender through the SMS gateway, within the daily budget.
+ */
+export async function enqueueSmsRow(db: Db, sms: { phone: string; params: unknown; topic?: string }): Promise<string> {
+  const [id] = await queue(db, [
+    {
+      id: randomUUID(),
+      kind: 'sms',
+      receiveIdType: 'mobile',
+      target: sms.phone,
+      msgType: 'sms',
+      content: sms.params,
+      urgentOpenIds: null,
+      topic: sms.topic ?? null,
+    },
+  ]);
+  return id!;
 }
 
 export interface ReplyMessage {
@@ -295,6 +315,7 @@ export async function markSent(db: Db, row: OutboxRow, messageId: string | null)
       sentAt: sql`now()`,
       leaseUntil: null,
       lastError: null,
+      smsUnconfirmedSince: null,
       urgentDoneAt: row.urgentOpenIds?.length ? sql`now()` : null,
     })
     .where(eq(outbox.id, row.id));
@@ -322,4 +343,38 @@ export async function scheduleRetry(db: Db, id: string, attempts: number, error:
 export async function countPending(db: Db): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.status, 'pending'));
   return row?.n ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SMS rows: the daily budget and attempts whose outcome is unknown (src/sms/delivery.ts)
+
+/** Records the local day whose SMS budget this row was charged to (in the transaction that charged it). */
+export async function markSmsBudgetCharged(db: Db, id: string, day: string): Promise<void> {
+  await db.update(outbox).set({ smsBudgetDay: day }).where(eq(outbox.id, id));
+}
+
+/** The day's SMS budget was spent: the row is not sent, and says why. */
+export async function markOverBudget(db: Db, id: string, reason: string): Promise<void> {
+  await db.update(outbox).set({ status: 'over_budget', lastError: reason, leaseUntil: null }).where(eq(outbox.id, id));
+}
+
+/**
+ * An SMS attempt to retry after `delayMs`. `unconfirmedSince` is set when the attempt's outcome is unknown (the
+ * next attempt asks the receipts first) and cleared when the attempt surely did not send.
+ */
+export async function scheduleSmsRetry(
+  db: Db,
+  id: string,
+  retry: { attempts: number; error: string; delayMs: number; unconfirmedSince: Date | null },
+): Promise<void> {
+  await db
+    .update(outbox)
+    .set({
+      attempts: retry.attempts,
+      lastError: retry.error,
+      leaseUntil: null,
+      smsUnconfirmedSince: retry.unconfirmedSince,
+      nextAttemptAt: sql`now() + make_interval(secs => ${retry.delayMs / 1000})`,
+    })
+    .where(eq(outbox.id, id));
 }

@@ -26,6 +26,15 @@ export async function startTestService(
   env: Record<string, string> = {},
   options: TestServiceOptions = {},
 ): Promise<TestService> {
+  // Nothing leaves the machine in a test: an SMS gateway is a fake, or an endpoint on loopback.
+  if (
+    env.SMS_PROVIDER &&
+    env.SMS_PROVIDER !== 'off' &&
+    !options.sms?.gateway &&
+    !/127\.0\.0\.1|localhost/.test(env.SMS_ENDPOINT ?? '')
+  ) {
+    throw new Error('a test service with SMS_PROVIDER needs options.sms.gateway or a loopback SMS_ENDPOINT');
+  }
   const sim = await startFeishuSim(options.sim);
   const testDb = await createTestDatabase();
   const config = loadConfig({

@@ -42,6 +42,7 @@ const OWNERS: [string, string, string][] = [
   ['schedulerSlots', 'scheduler_slots', 'reminders/scheduler.ts'],
   ['digestDeliveries', 'digest_deliveries', 'reminders/digest.ts'],
   ['reminderSettingsState', 'reminder_settings_state', 'reminders/settings-state.ts'],
+  ['smsBudgetDays', 'sms_budget_days', 'sms/budget.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
@@ -134,6 +135,13 @@ describe('imports', () => {
   it('only feishu/ imports the SDK', () => {
     const sdk = files.filter(({ text }) => /from '@larksuiteoapi\/node-sdk'/.test(text)).map((f) => f.file);
     expect(sdk.filter((file) => !file.startsWith('feishu/') && !file.startsWith('dev/'))).toEqual([]);
+  });
+});
+
+describe('the SMS gateway', () => {
+  it('only sms/aliyun.ts imports the Alibaba Cloud SDK', () => {
+    const sdk = files.filter(({ text }) => /from '@alicloud\//.test(text)).map((f) => f.file);
+    expect(sdk).toEqual(['sms/aliyun.ts']);
   });
 });
 

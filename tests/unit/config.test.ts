@@ -145,3 +145,80 @@ describe('QUIET_HOURS (免打扰时段)', () => {
     expect(problems).toContain('PORT：');
   });
 });
+
+describe('SMS settings', () => {
+  const aliyun = {
+    SMS_PROVIDER: 'aliyun',
+    SMS_ACCESS_KEY_ID: 'LTAI5tExampleKeyId',
+    SMS_ACCESS_KEY_SECRET: 'an-example-secret-value',
+    SMS_SIGN_NAME: '某某县应急管理局',
+    SMS_TEMPLATE_CODE: 'SMS_123456789',
+  };
+
+  it('are off by default, with a budget of 200 a day', () => {
+    const config = loadConfig({});
+    expect(config.SMS_PROVIDER).toBeUndefined();
+    expect(config.SMS_DAILY_BUDGET).toBe(200);
+    expect(loadConfig({ SMS_PROVIDER: 'off' }).SMS_PROVIDER).toBeUndefined();
+    expect(loadConfig({ SMS_PROVIDER: '' }).SMS_PROVIDER).toBeUndefined();
+  });
+
+  it('accept a complete Alibaba Cloud configuration', () => {
+    const config = loadConfig({
+      ...aliyun,
+      SMS_LINK_TEMPLATE_CODE: 'SMS_987654321',
+      SMS_DAILY_BUDGET: '50',
+      SMS_ENDPOINT: 'http://127.0.0.1:9000',
+    });
+    expect(config).toMatchObject({
+      SMS_PROVIDER: 'aliyun',
+      SMS_SIGN_NAME: '某某县应急管理局',
+      SMS_TEMPLATE_CODE: 'SMS_123456789',
+      SMS_LINK_TEMPLATE_CODE: 'SMS_987654321',
+      SMS_DAILY_BUDGET: 50,
+      SMS_ENDPOINT: 'http://127.0.0.1:9000',
+    });
+  });
+
+  it('name every missing setting, in Chinese, when SMS are switched on', () => {
+    let error: unknown;
+    try {
+      loadConfig({ SMS_PROVIDER: 'aliyun' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    for (const key of ['SMS_ACCESS_KEY_ID', 'SMS_ACCESS_KEY_SECRET', 'SMS_SIGN_NAME', 'SMS_TEMPLATE_CODE']) {
+      expect(problems).toContain(`${key}：必须填写（已开启短信 SMS_PROVIDER=aliyun）`);
+    }
+    expect(() => loadConfig({ ...aliyun, SMS_SIGN_NAME: '' })).toThrow('SMS_SIGN_NAME：必须填写');
+  });
+
+  it('refuse values that cannot work, saying what is expected', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+    };
+    expect(problems({ SMS_PROVIDER: 'tencent' })).toMatch(/SMS_PROVIDER：应为 aliyun.*腾讯云短信尚未接入/);
+    expect(problems({ ...aliyun, SMS_SIGN_NAME: '【某某县应急管理局】' })).toContain('不要带【】');
+    expect(problems({ ...aliyun, SMS_TEMPLATE_CODE: '123456' })).toContain('SMS_TEMPLATE_CODE：应为阿里云控制台');
+    expect(problems({ ...aliyun, SMS_DAILY_BUDGET: '0' })).toContain('SMS_DAILY_BUDGET：应为 1 到 100000 的整数');
+    expect(problems({ ...aliyun, SMS_DAILY_BUDGET: 'lots' })).toContain('SMS_DAILY_BUDGET');
+    expect(problems({ ...aliyun, SMS_ENDPOINT: 'https://dysmsapi.aliyuncs.com/path' })).toContain('SMS_ENDPOINT');
+  });
+
+  it('never echo the access key in a message', () => {
+    try {
+      loadConfig({ ...aliyun, SMS_ACCESS_KEY_ID: 'LTAI-visible?', SMS_DAILY_BUDGET: '-1', SMS_SIGN_NAME: '' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('an-example-secret-value');
+      expect((error as Error).message).not.toContain('LTAI-visible?');
+    }
+  });
+});

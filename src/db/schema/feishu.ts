@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Every event and card callback Feishu delivered, stored before it is acknowledged.
@@ -38,28 +49,39 @@ export const outbox = pgTable(
   'outbox',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    /** send | reply | patch */
+    /** send | reply | patch | sms (a text message through the SMS gateway, src/sms/) */
     kind: text('kind').notNull(),
-    /** open_id | chat_id | email | user_id | union_id (send) */
+    /** open_id | chat_id | email | user_id | union_id (send); mobile (sms) */
     receiveIdType: text('receive_id_type'),
-    /** Recipient for send, the message replied to for reply, the message updated for patch. */
+    /** Recipient for send, the message replied to for reply, the message updated for patch, the mobile for sms. */
     target: text('target').notNull(),
-    /** text | interactive | image | file | post */
+    /** text | interactive | image | file | post; sms for kind sms */
     msgType: text('msg_type').notNull(),
-    /** The message content object (serialised to Feishu's JSON string when sent). */
+    /** The message content object (serialised to Feishu's JSON string when sent); an SMS's template and its values. */
     content: jsonb('content').notNull(),
     /** open_ids to buzz (加急, urgent_app) once the message is delivered. */
     urgentOpenIds: text('urgent_open_ids').array(),
     urgentDoneAt: timestamp('urgent_done_at', { withTimezone: true }),
     /** An optional business key (e.g. `hazard:42:card`) so callers can find the message later. */
     topic: text('topic'),
-    /** pending → sent | failed */
+    /** pending → sent | failed (| superseded for patches, | over_budget for SMS past the day's budget) */
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     leaseUntil: timestamp('lease_until', { withTimezone: true }),
     lastError: text('last_error'),
+    /** Feishu's message id once sent; for an SMS, the gateway's receipt id (Alibaba Cloud's BizId). */
     messageId: text('message_id'),
+    /**
+     * SMS: the local day (BOT_TIMEZONE) whose budget this message was charged to, at its first attempt. Retries are
+     * not charged again.
+     */
+    smsBudgetDay: date('sms_budget_day', { mode: 'string' }),
+    /**
+     * SMS: an attempt whose outcome is unknown (the gateway took the request but its answer never came) began here.
+     * SendSms is not idempotent, so the next attempt first asks the gateway's receipts whether it went out.
+     */
+    smsUnconfirmedSince: timestamp('sms_unconfirmed_since', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },

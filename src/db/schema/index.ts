@@ -2,3 +2,4 @@ export * from './directory.js';
 export * from './feishu.js';
 export * from './hazards.js';
 export * from './reminders.js';
+export * from './sms.js';
