@@ -22,7 +22,7 @@ import { createReminders, type RemindersDeps } from './reminders/index.js';
 import { holidayCoverageWarning, loadReminderSettings, quietHoursNotice } from './reminders/settings.js';
 import { SmsDelivery } from './sms/delivery.js';
 import type { SmsGateway } from './sms/gateway.js';
-import { createSmsGateway } from './sms/index.js';
+import { createSmsGateway, isSmsEnabled } from './sms/index.js';
 
 /** Background work (outbox sender, scheduler…) that must stop before the database closes. */
 export interface Worker {
@@ -151,6 +151,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     feishu,
     // Created below: counted once reminders exist (nothing is reported before the service is ready).
     onStepsSent: (steps) => reminders.countSteps(steps),
+    reach: { sms: isSmsEnabled(config) },
   });
   const reminders = createReminders({
     config,

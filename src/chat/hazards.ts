@@ -33,6 +33,7 @@ export interface HazardChatDeps {
   policy: EscalationPolicy;
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
   onStepsSent?: HazardServiceDeps['onStepsSent'];
+  reach?: HazardServiceDeps['reach'];
 }
 
 export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
@@ -42,6 +43,7 @@ export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   policy: deps.policy,
   logger: deps.logger,
   onStepsSent: deps.onStepsSent,
+  reach: deps.reach,
 });
 
 /**

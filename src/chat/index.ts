@@ -30,6 +30,8 @@ export interface ChatDeps {
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage' | 'uploadFile'>;
   /** Counts the escalation steps sent at report time in the metrics (the reminders' countSteps). */
   onStepsSent?: HazardServiceDeps['onStepsSent'];
+  /** How people can be reached (an SMS gateway reaches the unit's people outside Feishu). */
+  reach?: HazardServiceDeps['reach'];
 }
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {

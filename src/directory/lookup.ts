@@ -21,6 +21,8 @@ export interface PersonRecord {
   code: string;
   name: string;
   openId: string | null;
+  /** The directory's mobile, where the query read it (reminders reach people outside Feishu by SMS). */
+  mobile?: string | null;
 }
 
 export interface DirectoryPerson extends PersonRecord {
@@ -108,11 +110,12 @@ export async function loadUnit(db: Db, where: { id: number } | { code: string })
         case when d.id is null then null else json_build_object('id', d.id, 'code', d.code, 'name', d.name) end
           as department,
         case when pp.id is null then null
-          else json_build_object('id', pp.id, 'code', pp.code, 'name', pp.name, 'openId', pp.open_id, 'active', pp.active)
+          else json_build_object('id', pp.id, 'code', pp.code, 'name', pp.name, 'openId', pp.open_id, 'active', pp.active,
+            'mobile', pp.mobile)
           end as principal,
         case when so.id is null then null
           else json_build_object('id', so.id, 'code', so.code, 'name', so.name, 'openId', so.open_id,
-          'active', so.active) end as safety_officer
+          'active', so.active, 'mobile', so.mobile) end as safety_officer
       from enterprises e
       left join departments d on d.id = e.department_id
       left join people pp on pp.id = e.principal_id

@@ -151,19 +151,25 @@ export async function enqueueMessages(db: Db, messages: OutgoingMessage[]): Prom
  * values. Sent by the outbox sender through the SMS gateway, within the daily budget.
  */
 export async function enqueueSmsRow(db: Db, sms: { phone: string; params: unknown; topic?: string }): Promise<string> {
-  const [id] = await queue(db, [
-    {
-      id: randomUUID(),
-      kind: 'sms',
-      receiveIdType: 'mobile',
-      target: sms.phone,
-      msgType: 'sms',
-      content: sms.params,
-      urgentOpenIds: null,
-      topic: sms.topic ?? null,
-    },
-  ]);
+  const [id] = await queue(db, [smsRow(sms)]);
   return id!;
+}
+
+/** The outbox row of an SMS (the sweep writes these set-based, beside its cards): a validated 11-digit mobile. */
+export function smsRow(
+  sms: { phone: string; params: unknown; topic?: string },
+  id: string = randomUUID(),
+): NewOutboxRow {
+  return {
+    id,
+    kind: 'sms',
+    receiveIdType: 'mobile',
+    target: sms.phone,
+    msgType: 'sms',
+    content: sms.params,
+    urgentOpenIds: null,
+    topic: sms.topic ?? null,
+  };
 }
 
 export interface ReplyMessage {

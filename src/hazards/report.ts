@@ -33,9 +33,17 @@ import {
 } from '../domain/index.js';
 import { enqueueMessages, outboxIdOfMessage } from '../feishu/outbox.js';
 import { buildReminderCard } from '../reminders/cards.js';
+import { type ReachOptions, smsMobileOf } from '../reminders/reach.js';
 import { ResponsibilityCache } from '../reminders/recipients.js';
-import { fallbackNote, recipientLabel, recipientsOf, type StepPerson } from '../reminders/sweep/compose.js';
+import {
+  fallbackNote,
+  RECIPIENT_LABELS,
+  recipientLabel,
+  recipientsOf,
+  type StepPerson,
+} from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
+import { enqueueSms, maskMobile, renderSmsParams } from '../sms/index.js';
 import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import { createDraft, lockOwnDraft, reopenDraft, saveDraftForm, submitDraft } from './drafts.js';
@@ -58,6 +66,8 @@ export interface HazardServiceDeps {
   policy: EscalationPolicy;
   /** Counts the steps sent at report time in the metrics, as the sweep's are. */
   onStepsSent?: (steps: SweptStep[]) => void;
+  /** How people can be reached: with an SMS gateway, the unit's people outside Feishu get the notice by SMS. */
+  reach?: ReachOptions;
   logger?: Logger;
 }
 
@@ -344,7 +354,8 @@ async function createReport(
   // The responsible person's notice first: one who is also a local inspector gets that card, not the information card.
   // One the bot cannot reach (no Feishu account in the tenant, deactivated) falls back up the chain of responsibility
   // like any reminder: to the unit's other key person, or to the township, asked to get the notice to the unit.
-  const notice = await noticeRecipients(tx, unit, responsible ?? null);
+  const reach = deps.reach ?? { sms: false };
+  const notice = await noticeRecipients(tx, unit, responsible ?? null, reach);
   const recipients = new Map<string, CardRecipient>();
   const add = (p: PersonRecord | null | undefined, r: Omit<CardRecipient, 'openId'>) => {
     if (p?.openId && p.code !== person.code && !recipients.has(p.openId))
@@ -353,8 +364,28 @@ async function createReport(
   for (const r of notice.recipients) if (isUnitSide(r.role)) add(r.person, { audience: 'rectifier', kind: 'notice' });
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
   await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
-  const notes = notice.fallbacks.map(fallbackNote);
-  const relays = notice.recipients.filter((r) => !isUnitSide(r.role) && r.person.code !== person.code);
+  const notes = notice.fallbacks.map((f) => fallbackNote(f, reach));
+  // The unit's people outside Feishu get the notice by SMS (when a gateway is configured); they answer through the
+  // township's inspectors, who have the card.
+  for (const r of notice.recipients) {
+    const phone = isUnitSide(r.role) ? smsMobileOf(r.person, reach) : null;
+    if (!phone) continue;
+    await enqueueSms(tx, {
+      phone,
+      params: renderSmsParams({
+        hazardCode: number.code,
+        unitName: unit.enterprise.name,
+        deadline: hazard.deadline,
+        ask: '请确认接收并按措施整改',
+        link: null,
+      }),
+      topic: `hazard:${number.code}:sms:${r.person.code}`,
+    });
+    notes.push(`${RECIPIENT_LABELS[r.role]}${r.person.name}尚未加入飞书，已发短信通知（${maskMobile(phone)}）`);
+  }
+  const relays = notice.recipients.filter(
+    (r) => !isUnitSide(r.role) && r.person.code !== person.code && r.person.openId,
+  );
   if (relays.length > 0) {
     await enqueueMessages(
       tx,
@@ -383,20 +414,20 @@ async function createReport(
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
   const steps = await sendStepsOnReport(
     tx,
-    { policy: deps.policy, calendar, onStepsSent: deps.onStepsSent },
+    { policy: deps.policy, calendar, onStepsSent: deps.onStepsSent, reach },
     hazardId,
     now,
   );
-  for (const step of steps) notes.push(...step.fallbacks.map(fallbackNote));
+  for (const step of steps) notes.push(...step.fallbacks.map((f) => fallbackNote(f, reach)));
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
 }
 
 /** Who gets the responsible person's notice: the same chain resolution as every reminder's (sweep/compose.ts). */
-async function noticeRecipients(tx: Db, unit: UnitRecord, responsible: StepPerson | null) {
+async function noticeRecipients(tx: Db, unit: UnitRecord, responsible: StepPerson | null, reach: ReachOptions) {
   const chain = new ResponsibilityCache();
   const key = { enterpriseId: unit.enterprise.id, regionId: unit.region.id, departmentId: unit.department?.id ?? null };
   await chain.load(tx, [key]);
-  return recipientsOf({ who: ['responsible'] }, { unit: chain.get(key), responsible, reporter: null });
+  return recipientsOf({ who: ['responsible'] }, { unit: chain.get(key), responsible, reporter: null }, reach);
 }
 
 /** Which buttons a viewer's card gets: the rectifying side, an inspector over the unit, or none. */

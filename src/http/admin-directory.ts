@@ -18,6 +18,7 @@ import {
 } from '../directory/unverified.js';
 import type { EscalationPolicy } from '../domain/index.js';
 import { findDirectoryGaps } from '../reminders/gaps.js';
+import { isSmsEnabled } from '../sms/index.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
 
@@ -26,7 +27,7 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
 export interface DirectoryAdminRoutesOptions {
-  config: Pick<Config, 'ADMIN_TOKEN'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'SMS_PROVIDER'>;
   db: Db;
   clock: Clock;
   /** Finds open_ids by mobile or email through Feishu's contact API. */
@@ -101,7 +102,9 @@ export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOption
     enterprises: await listUnverifiedEnterprises(db),
   }));
 
-  scope.get('/api/admin/directory/gaps', async () => findDirectoryGaps(db, options.policy));
+  scope.get('/api/admin/directory/gaps', async () =>
+    findDirectoryGaps(db, options.policy, { sms: isSmsEnabled(options.config) }),
+  );
 
   scope.post<{ Params: { code: string } }>('/api/admin/directory/unverified/:code/confirm', async (request) =>
     directoryCall(() => confirmUnverifiedEnterprise(db, request.params.code, clock.now())),

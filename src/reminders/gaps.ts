@@ -13,7 +13,7 @@ import type { Db } from '../db/client.js';
 import { intArray, rowsOf } from '../db/rows.js';
 import type { EscalationPolicy, Recipient } from '../domain/index.js';
 import { RECIPIENTS } from '../domain/index.js';
-import { canReach } from './reach.js';
+import { canReach, type ReachOptions } from './reach.js';
 import { RECIPIENT_LABELS } from './sweep/compose.js';
 
 export type GapScopeKind = 'county' | 'department' | 'region' | 'enterprise';
@@ -52,10 +52,9 @@ interface PersonRow {
   code: string;
   name: string;
   open_id: string | null;
+  mobile: string | null;
   active: boolean;
 }
-
-const reachable = (p: PersonRow) => canReach({ openId: p.open_id, active: p.active });
 const holderOf = (p: PersonRow): GapHolder => ({
   code: p.code,
   name: p.name,
@@ -74,8 +73,14 @@ const KIND_ORDER: GapScopeKind[] = ['county', 'department', 'region', 'enterpris
 const MAX_DEPTH = 32;
 
 /** Every gap, most open hazards first. */
-export async function findDirectoryGaps(db: Db, policy: Pick<EscalationPolicy, 'steps'>): Promise<DirectoryGaps> {
+export async function findDirectoryGaps(
+  db: Db,
+  policy: Pick<EscalationPolicy, 'steps'>,
+  reach: ReachOptions = { sms: false },
+): Promise<DirectoryGaps> {
   const roles = addressedRoles(policy);
+  // With an SMS gateway, a person outside Feishu with a mobile is reached by SMS: no gap.
+  const reachable = (p: PersonRow) => canReach({ openId: p.open_id, active: p.active, mobile: p.mobile }, reach);
 
   // Open hazards by the keys the sweep resolves them by (the township and department recorded at report time).
   const open = rowsOf<{
@@ -128,7 +133,7 @@ export async function findDirectoryGaps(db: Db, policy: Pick<EscalationPolicy, '
   // Leaders' assignments with their people, deactivated ones too: a gap names who held the role.
   const assignments = rowsOf<PersonRow & { role: string; scope_kind: string; scope_id: number }>(
     await db.execute(sql`
-      select ra.role, ra.scope_kind, ra.scope_id, p.id, p.code, p.name, p.open_id, p.active
+      select ra.role, ra.scope_kind, ra.scope_id, p.id, p.code, p.name, p.open_id, p.mobile, p.active
       from role_assignments ra join people p on p.id = ra.person_id
       where ra.role = any(${`{${LEADER_ROLES.join(',')}}`}::text[])`),
   );
@@ -142,7 +147,7 @@ export async function findDirectoryGaps(db: Db, policy: Pick<EscalationPolicy, '
   const people = new Map(
     rowsOf<PersonRow>(
       await db.execute(
-        sql`select id, code, name, open_id, active from people where id = any(${intArray(personIds)}::int[])`,
+        sql`select id, code, name, open_id, mobile, active from people where id = any(${intArray(personIds)}::int[])`,
       ),
     ).map((p) => [Number(p.id), p]),
   );

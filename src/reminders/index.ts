@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { enqueueStatutoryReminders } from '../ledger/statutory.js';
 import type { Metrics } from '../metrics.js';
+import { isSmsEnabled } from '../sms/index.js';
 import { type DigestResult, sendDailyDigests } from './digest.js';
 import { findDirectoryGaps } from './gaps.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
@@ -99,6 +100,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
     policy: settings.policy,
     calendar: settings.calendar,
     onStepsSent: (steps) => countSteps(deps, steps),
+    reach: { sms: isSmsEnabled(deps.config) },
   });
 
   const reminders: Reminders = {
@@ -128,7 +130,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
           dryRun: options.dryRun,
           // A failure here must not cost every leader their digest: it is logged, and the line left off today.
           directoryGaps: () =>
-            findDirectoryGaps(database.db, settings.policy).then(
+            findDirectoryGaps(database.db, settings.policy, { sms: isSmsEnabled(deps.config) }).then(
               (gaps) => gaps.total,
               (error: unknown) => {
                 deps.logger.error({ err: error }, 'the directory gaps could not be counted for the digest');

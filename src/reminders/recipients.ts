@@ -36,11 +36,18 @@ const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId 
 
 const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
 
-const personOf = (r: { id: number; code: string; name: string; open_id: string | null }): PersonRecord => ({
+const personOf = (r: {
+  id: number;
+  code: string;
+  name: string;
+  open_id: string | null;
+  mobile: string | null;
+}): PersonRecord => ({
   id: Number(r.id),
   code: r.code,
   name: r.name,
   openId: r.open_id,
+  mobile: r.mobile,
 });
 
 /**
@@ -63,7 +70,9 @@ export class PeopleCache {
    */
   async prefetch(db: Db): Promise<void> {
     this.remember(
-      await db.execute(sql`select id, code, name, open_id, active from people order by id limit ${PREFETCH_PEOPLE}`),
+      await db.execute(
+        sql`select id, code, name, open_id, mobile, active from people order by id limit ${PREFETCH_PEOPLE}`,
+      ),
     );
   }
 
@@ -74,13 +83,20 @@ export class PeopleCache {
     if (missing.size === 0) return;
     this.remember(
       await db.execute(
-        sql`select id, code, name, open_id, active from people where id = any(${intArray(missing)}::int[])`,
+        sql`select id, code, name, open_id, mobile, active from people where id = any(${intArray(missing)}::int[])`,
       ),
     );
   }
 
   private remember(result: unknown): void {
-    const rows = rowsOf<{ id: number; code: string; name: string; open_id: string | null; active: boolean }>(result);
+    const rows = rowsOf<{
+      id: number;
+      code: string;
+      name: string;
+      open_id: string | null;
+      mobile: string | null;
+      active: boolean;
+    }>(result);
     for (const row of rows) this.people.set(Number(row.id), { ...personOf(row), active: row.active });
   }
 }
@@ -133,9 +149,10 @@ export class ResponsibilityCache {
       code: string;
       name: string;
       open_id: string | null;
+      mobile: string | null;
     }>(
       await db.execute(sql`
-        select ra.role, ra.scope_kind, ra.scope_id, p.id, p.code, p.name, p.open_id
+        select ra.role, ra.scope_kind, ra.scope_id, p.id, p.code, p.name, p.open_id, p.mobile
         from role_assignments ra join people p on p.id = ra.person_id
         where p.active and ra.role = any(${`{${ROLES.join(',')}}`}::text[]) and (
           ra.scope_kind = 'county'
@@ -151,9 +168,10 @@ export class ResponsibilityCache {
       code: string;
       name: string;
       open_id: string | null;
+      mobile: string | null;
     }>(
       await db.execute(sql`
-        select e.id as enterprise_id, k.kind, p.id, p.code, p.name, p.open_id
+        select e.id as enterprise_id, k.kind, p.id, p.code, p.name, p.open_id, p.mobile
         from enterprises e
         cross join lateral (values ('principal', e.principal_id), ('safety_officer', e.safety_officer_id)) k(kind, person_id)
         join people p on p.id = k.person_id and p.active

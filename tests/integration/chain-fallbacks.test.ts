@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCalendar } from '../../src/domain/calendar.js';
 import type { SweepResult } from '../../src/reminders/sweep/index.js';
+import { FakeSmsGateway } from '../../src/sms/fake.js';
 import { type Json, reportThroughChat, titleOf } from '../support/chat.js';
 import { COUNTY_DIRECTORY, insertHazard, rows } from '../support/reminders.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
@@ -204,5 +205,82 @@ describe('the chain never drops a step (fallbacks)', () => {
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     const after = metrics.match(/reminder_steps_undelivered_total\{step="major-overdue"\} (\d+)/);
     expect(Number(after?.[1])).toBe(Number(before?.[1] ?? 0) + 1);
+  });
+});
+
+describe('people outside Feishu, with an SMS gateway configured', () => {
+  let service: TestService;
+  let gateway: FakeSmsGateway;
+  const db = () => service.testDb.database.db;
+
+  beforeAll(async () => {
+    gateway = new FakeSmsGateway();
+    service = await startTestService(
+      {
+        ADMIN_TOKEN: TOKEN,
+        SMS_PROVIDER: 'aliyun',
+        SMS_ACCESS_KEY_ID: 'LTAI-test',
+        SMS_ACCESS_KEY_SECRET: 'test-secret',
+        SMS_SIGN_NAME: '某某县应急管理局',
+        SMS_TEMPLATE_CODE: 'SMS_100',
+      },
+      { sms: { gateway } },
+    );
+    for (const person of directoryWithGaps().people) {
+      if ('openId' in person && person.openId) service.sim.addUser({ openId: person.openId, name: person.name });
+    }
+    const response = await fetch(`${service.url}/api/admin/directory`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify(directoryWithGaps()),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+  });
+  afterAll(() => service?.stop());
+
+  it('the notice and the reminders go to a principal without Feishu by SMS, and nothing falls back', async () => {
+    const { body, code } = await reportThroughChat(service.sim, 'ou_insp', {
+      enterprise: '郭记五金厂',
+      sector: '工贸',
+      level: 'general',
+      description: '砂轮机防护罩缺失',
+      location: '机加工车间',
+      measures: '加装防护罩',
+      standard: '防护罩完好',
+      deadline: `${calendar.addDays(calendar.localDate(new Date()), 10).date} +0800`,
+    });
+    expect(body.toast).toEqual({
+      type: 'warning',
+      content: `已登记 ${code}；整改责任人郭某尚未加入飞书，已发短信通知（139****0099）`,
+    });
+    const notice = await eventually(() => gateway.to('13900000099')[0], 15_000, 'the SMS notice');
+    expect(notice.params).toMatchObject({ code, unit: '郭记五金厂', action: '请确认接收并按措施整改' });
+    // No relay card: the unit was reached.
+    expect(service.sim.messages({ to: 'ou_tlc' }).filter((m) => m.rawContent.includes(code!))).toEqual([]);
+
+    const hazard = await insertHazard(db(), {
+      enterprise: 'e003',
+      deadline: '2026-03-02',
+      reportedAt: '2026-02-20T02:00:00Z',
+      acknowledgedAt: '2026-02-20T03:00:00Z',
+    });
+    const response = await fetch(`${service.url}/api/admin/sweep`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ at: '2026-03-03T01:00:00Z' }),
+    });
+    const result = (await response.json()) as SweepResult;
+    const [overdue] = result.steps.filter((s) => s.hazard === hazard.code && s.step === 'overdue-0d');
+    expect(overdue?.to).toEqual([
+      { name: '郭某', openId: null, sms: true },
+      { name: '李分管', openId: 'ou_tlc' },
+    ]);
+    expect(overdue?.fallbacks).toEqual([]);
+    const reminder = await eventually(
+      () => gateway.to('13900000099').find((m) => m.params.code === hazard.code),
+      15_000,
+      'the overdue SMS',
+    );
+    expect(reminder.params.action).toBe('已超期，请立即整改');
   });
 });

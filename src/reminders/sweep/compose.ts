@@ -19,9 +19,10 @@ import {
   ROLE_LABELS,
   resolveRecipients,
 } from '../../domain/index.js';
-import { type NewOutboxRow, type OutgoingMessage, sendRow } from '../../feishu/outbox.js';
+import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow } from '../../feishu/outbox.js';
+import { renderSmsParams, type SmsTemplateParams } from '../../sms/index.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
-import { canReach, whyUnreachable } from '../reach.js';
+import { canReach, type ReachOptions, smsMobileOf, whyUnreachable } from '../reach.js';
 import type { UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
 
@@ -32,7 +33,7 @@ export interface SweptStep {
   key: string;
   label: string;
   channel: DueStep['channel'];
-  to: { name: string; openId: string | null }[];
+  to: { name: string; openId: string | null; sms?: true }[];
   /** The township group chat the step was @mentioned in, if any. */
   chatId: string | null;
   urgent: boolean;
@@ -77,6 +78,7 @@ export interface Resolved {
 export function recipientsOf(
   step: Pick<DueStep, 'who'>,
   { unit, responsible, reporter }: Resolved,
+  reach: ReachOptions = { sms: false },
 ): ResolvedRecipients<StepPerson> {
   const byRole: Record<Recipient, (StepPerson | null)[]> = {
     responsible: [responsible],
@@ -91,7 +93,7 @@ export function recipientsOf(
   };
   return resolveRecipients<StepPerson>(step.who, {
     holdersOf: (role) => byRole[role].filter((p): p is StepPerson => p !== null),
-    isReachable: canReach,
+    isReachable: (p) => canReach(p, reach),
     keyOf: (p) => p.code,
   });
 }
@@ -106,9 +108,10 @@ export function recipientLabel(r: ResolvedRecipients<StepPerson>['recipients'][n
  * What a card says of a fallback, e.g. `整改责任人郭某尚未加入飞书，已改为通知乡镇分管领导王某，请其转告单位`: the people
  * told instead learn why it is them, and what the unit's side needs of them.
  */
-export function fallbackNote(f: Fallback<StepPerson> | SweptFallback): string {
+export function fallbackNote(f: Fallback<StepPerson> | SweptFallback, reach: ReachOptions = { sms: false }): string {
   const role = RECIPIENT_LABELS[f.role];
-  const why = (p: StepPerson | SweptFallback['missing'][number]) => ('reason' in p ? p.reason : whyUnreachable(p));
+  const why = (p: StepPerson | SweptFallback['missing'][number]) =>
+    'reason' in p ? p.reason : whyUnreachable(p, reach);
   const missing = f.missing.length === 0 ? `${role}空缺` : f.missing.map((p) => `${role}${p.name}${why(p)}`).join('，');
   if (!f.toldRole) return `${missing}，上级也无人可通知，请管理员完善组织名录`;
   const told = `已改为通知${RECIPIENT_LABELS[f.toldRole]}${f.told.map((p) => p.name).join('、')}`;
@@ -117,10 +120,10 @@ export function fallbackNote(f: Fallback<StepPerson> | SweptFallback): string {
 }
 
 /** A fallback as recorded (the step row, the sweep's answer). */
-export function sweptFallback(f: Fallback<StepPerson>): SweptFallback {
+export function sweptFallback(f: Fallback<StepPerson>, reach: ReachOptions = { sms: false }): SweptFallback {
   return {
     role: f.role,
-    missing: f.missing.map((p) => ({ code: p.code, name: p.name, reason: whyUnreachable(p) })),
+    missing: f.missing.map((p) => ({ code: p.code, name: p.name, reason: whyUnreachable(p, reach) })),
     toldRole: f.toldRole,
     told: f.told.map((p) => ({ code: p.code, name: p.name })),
   };
@@ -137,8 +140,10 @@ export interface PlannedStep {
   recipients: ResolvedRecipients<StepPerson>['recipients'];
   /** The step's roles nobody reachable holds, and whom it told instead. */
   fallbacks: Fallback<StepPerson>[];
-  /** open_ids told directly (the reachable recipients). */
+  /** open_ids told on Feishu. */
   openIds: string[];
+  /** Recipients outside Feishu told by SMS (an SMS gateway is configured and the directory has their mobile). */
+  smsTo: { code: string; name: string; phone: string }[];
   /** People the step addressed whom the bot cannot reach (told of through a fallback). */
   unreachable: number;
 }
@@ -148,6 +153,8 @@ export interface PlanContext {
   policy: EscalationPolicy;
   calendar: Calendar;
   at: Date;
+  /** How people can be reached (with an SMS gateway, people outside Feishu get an SMS). */
+  reach?: ReachOptions;
 }
 
 /** The hazards that have steps due at `context.at`, each with its due steps (not yet resolved to people). */
@@ -164,7 +171,7 @@ export function dueStepsOf(hazards: ScheduledHazard[], context: PlanContext) {
 export function planSteps(
   withDue: { hazard: ScheduledHazard; due: DueStep[] }[],
   resolve: (hazard: ScheduledHazard) => Resolved,
-  context: Pick<PlanContext, 'calendar' | 'at'>,
+  context: Pick<PlanContext, 'calendar' | 'at' | 'reach'>,
 ): PlannedStep[] {
   const today = context.calendar.localDate(context.at);
   const planned: PlannedStep[] = [];
@@ -179,11 +186,15 @@ function planStep(
   hazard: ScheduledHazard,
   due: DueStep,
   resolved: Resolved,
-  { calendar, at }: Pick<PlanContext, 'calendar' | 'at'>,
+  { calendar, at, reach = { sms: false } }: Pick<PlanContext, 'calendar' | 'at' | 'reach'>,
   today: string,
 ): PlannedStep {
-  const { recipients, fallbacks } = recipientsOf(due, resolved);
+  const { recipients, fallbacks } = recipientsOf(due, resolved, reach);
   const openIds = recipients.flatMap((r) => (r.person.openId ? [r.person.openId] : []));
+  const smsTo = recipients.flatMap(({ person }) => {
+    const phone = smsMobileOf(person, reach);
+    return phone ? [{ code: person.code, name: person.name, phone }] : [];
+  });
   const unit = resolved.unit;
   const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
   const overdueMs = at.getTime() - calendar.deadlineInstant(hazard.deadline).getTime();
@@ -192,6 +203,7 @@ function planStep(
     hazard,
     due,
     openIds,
+    smsTo,
     recipients,
     fallbacks,
     unreachable: fallbacks.reduce((n, f) => n + f.missing.length, 0),
@@ -207,7 +219,7 @@ function planStep(
       channel: due.channel,
       raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
       responsibleName: resolved.responsible?.name ?? null,
-      ...(fallbacks.length > 0 ? { fallbackNotes: fallbacks.map(fallbackNote) } : {}),
+      ...(fallbacks.length > 0 ? { fallbackNotes: fallbacks.map((f) => fallbackNote(f, reach)) } : {}),
     },
     swept: {
       hazard: hazard.code,
@@ -215,12 +227,14 @@ function planStep(
       key: due.key,
       label,
       channel: due.channel,
-      to: recipients.map(({ person }) => ({ name: person.name, openId: person.openId })),
+      to: recipients.map(({ person }) =>
+        person.openId ? { name: person.name, openId: person.openId } : { name: person.name, openId: null, sms: true },
+      ),
       chatId: mentions,
       urgent: due.channel === 'urgent',
       effects: due.effects.map((e) => `${e.type}:${e.level}`),
-      fallbacks: fallbacks.map(sweptFallback),
-      delivered: openIds.length > 0,
+      fallbacks: fallbacks.map((f) => sweptFallback(f, reach)),
+      delivered: openIds.length + smsTo.length > 0,
     },
   };
 }
@@ -228,8 +242,46 @@ function planStep(
 /** A message ready for the outbox, its row id chosen here so that the step rows can name it. */
 export interface ComposedMessage {
   id: string;
-  message: OutgoingMessage;
+  message: OutgoingMessage | SmsMessage;
   steps: PlannedStep[];
+}
+
+/** An SMS to someone outside Feishu: the values of the county's registered template (src/sms/render.ts). */
+export interface SmsMessage {
+  to: { mobile: string };
+  msgType: 'sms';
+  content: SmsTemplateParams;
+  topic: string;
+  urgentOpenIds?: undefined;
+}
+
+/** What an SMS asks of its reader for this step: short, it fills one slot of the template. */
+function smsAsk(card: PlannedStep['card']): string {
+  if (card.overdueDays !== null)
+    return card.overdueDays === 0 ? '已超期，请立即整改' : `已超期${card.overdueDays}天，请立即整改`;
+  if (card.daysLeft !== null) return `距期限${card.daysLeft}天，请按期整改`;
+  return '请确认接收并按措施整改';
+}
+
+/**
+ * The SMS of one person's steps in a batch: the most pressing hazard's number, unit and deadline, and how many more
+ * there are. They answer through the township's inspectors (the template says so): an SMS has no buttons.
+ */
+function smsOf(phone: string, list: PlannedStep[]): SmsMessage {
+  const [first] = [...list].sort(byPressure) as [PlannedStep];
+  const more = list.length > 1 ? `等${list.length}项` : '';
+  return {
+    to: { mobile: phone },
+    msgType: 'sms',
+    content: renderSmsParams({
+      hazardCode: first.card.hazardCode,
+      unitName: first.card.enterpriseName,
+      deadline: first.card.deadline,
+      ask: `${more}${smsAsk(first.card)}`,
+      link: null,
+    }),
+    topic: list.length === 1 ? `reminder:${first.card.hazardCode}:${first.due.key}:sms` : `reminders:sms`,
+  };
 }
 
 /** Most pressing first: overdue longest, then nearest deadline. */
@@ -249,12 +301,18 @@ function byPressure(a: PlannedStep, b: PlannedStep): number {
  */
 export function composeMessages(steps: PlannedStep[], at: string, newId: () => string = randomUUID): ComposedMessage[] {
   const direct = new Map<string, PlannedStep[]>();
+  const bySms = new Map<string, PlannedStep[]>();
   const groups = new Map<string, { steps: PlannedStep[]; mention: Set<string> }>();
   for (const step of steps) {
     for (const openId of step.openIds) {
       const list = direct.get(openId);
       if (list) list.push(step);
       else direct.set(openId, [step]);
+    }
+    for (const { phone } of step.smsTo) {
+      const list = bySms.get(phone);
+      if (list) list.push(step);
+      else bySms.set(phone, [step]);
     }
     const chatId = step.swept.chatId;
     if (chatId) {
@@ -302,12 +360,17 @@ export function composeMessages(steps: PlannedStep[], at: string, newId: () => s
       },
     });
   }
+  for (const [phone, list] of bySms) composed.push({ id: newId(), steps: list, message: smsOf(phone, list) });
   return composed;
 }
 
 /** The outbox rows of the composed messages, under the ids the step rows name. */
 export function outboxRows(composed: ComposedMessage[]): NewOutboxRow[] {
-  return composed.map(({ id, message }) => sendRow(message, id));
+  return composed.map(({ id, message }) =>
+    'mobile' in message.to
+      ? smsRow({ phone: message.to.mobile, params: message.content, topic: message.topic }, id)
+      : sendRow(message as OutgoingMessage, id),
+  );
 }
 
 /**

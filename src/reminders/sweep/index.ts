@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { type Calendar, type EscalationPolicy, stepsOnReport } from '../../domain/index.js';
+import type { ReachOptions } from '../reach.js';
 import { dueUnits, PeopleCache, ResponsibilityCache } from '../recipients.js';
 import {
   composeMessages,
@@ -96,6 +97,8 @@ export interface SweepDeps {
   calendar: Calendar;
   /** Sent-step counters etc. */
   onStepsSent?: (steps: SweptStep[]) => void;
+  /** How people can be reached: with an SMS gateway, people outside Feishu get their steps by SMS. */
+  reach?: ReachOptions;
 }
 
 /**
@@ -144,7 +147,7 @@ async function resolveFrom(db: Db, caches: SweepCaches, hazards: ScheduledHazard
  */
 export async function sendStepsOnReport(
   tx: Db,
-  deps: Pick<SweepDeps, 'policy' | 'calendar' | 'onStepsSent'>,
+  deps: Pick<SweepDeps, 'policy' | 'calendar' | 'onStepsSent' | 'reach'>,
   hazardId: number,
   at: Date,
 ): Promise<SweptStep[]> {
@@ -152,7 +155,7 @@ export async function sendStepsOnReport(
   if (steps.length === 0) return [];
   const hazard = await readScheduledHazard(tx, hazardId);
   if (!hazard) throw new Error(`hazard ${hazardId} is not in this transaction`);
-  const context = { policy: { ...deps.policy, steps }, calendar: deps.calendar, at };
+  const context = { policy: { ...deps.policy, steps }, calendar: deps.calendar, at, reach: deps.reach };
   const withDue = dueStepsOf([hazard], context);
   if (withDue.length === 0) return [];
   const resolve = await resolveFrom(tx, { units: new ResponsibilityCache(), people: new PeopleCache() }, [hazard]);
@@ -353,7 +356,7 @@ export class ReminderSweep {
 
   /** Due steps, their recipients and cards for these hazards (no writes). */
   private async plan(hazards: ScheduledHazard[], at: Date, caches: SweepCaches): Promise<PlannedStep[]> {
-    const context = { policy: this.deps.policy, calendar: this.deps.calendar, at };
+    const context = { policy: this.deps.policy, calendar: this.deps.calendar, at, reach: this.deps.reach };
     let t = performance.now();
     const withDue = dueStepsOf(hazards, context);
     t = this.lap('evaluate', t);
