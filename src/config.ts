@@ -51,6 +51,16 @@ const envSchema = z
       z.enum(['webhook', 'websocket'], { message: '应为 webhook（事件回调）或 websocket（长连接）' }),
     ).default('webhook'),
     ADMIN_TOKEN: optional(z.string().min(16, '至少 16 个字符')),
+    /**
+     * How long a message may wait for Feishu (rate limits, an outage) before it is dead-lettered, in hours: a 429 is
+     * "later", not a failure, so it spends no attempt, but nothing waits for ever.
+     */
+    OUTBOX_MAX_WAIT_HOURS: optional(
+      z.coerce
+        .number({ message: '应为小时数，如 24' })
+        .positive('应大于 0')
+        .max(24 * 14, '最多 336 小时（14 天）'),
+    ).default(24),
     BOT_TIMEZONE: optional(timezone).default('Asia/Shanghai'),
     /** A JSON escalation policy (src/domain/escalation-policy.ts); unset = product.md's default ladder. */
     ESCALATION_POLICY_FILE: optional(z.string()),

@@ -37,6 +37,12 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    outboxDeadLetters: new Counter({
+      name: 'feishu_outbox_dead_letters_total',
+      help: 'Outbox rows that waited longer than OUTBOX_MAX_WAIT_HOURS (rate limits, an outage) and were given up, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     outboxRetries: new Counter({
       name: 'feishu_outbox_retries_total',
       help: 'Outbox sends retried after a transient error, by reason',

@@ -113,6 +113,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     client: feishu,
     logger,
     metrics,
+    maxWaitMs: config.OUTBOX_MAX_WAIT_HOURS * 3_600_000,
     sms: new SmsDelivery({
       db: database.db,
       gateway: smsGateway,

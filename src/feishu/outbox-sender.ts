@@ -25,6 +25,8 @@ const MAX_IN_FLIGHT = 8;
 /** About five hours of retries (1 s doubling to a 10-minute cap) before a transient failure is given up. */
 const MAX_TRANSIENT_ATTEMPTS = 15;
 const MAX_BACKOFF_MS = 10 * 60_000;
+/** OUTBOX_MAX_WAIT_HOURS's default. */
+const DEFAULT_MAX_WAIT_MS = 24 * 3_600_000;
 
 export interface OutboxSenderOptions {
   database: Database;
@@ -39,6 +41,8 @@ export interface OutboxSenderOptions {
   sms: SmsDelivery;
   /** Told of every message given up for good (e.g. to unbind a group chat the bot is not in). */
   onGivenUp?: (failure: GivenUp) => Promise<void>;
+  /** How long a message may wait (rate limits, an outage) before it is dead-lettered (OUTBOX_MAX_WAIT_HOURS). */
+  maxWaitMs?: number;
 }
 
 export interface GivenUp {
@@ -226,8 +230,24 @@ export class OutboxSender {
   private async recordFailure(row: OutboxRow, error: FeishuApiError): Promise<void> {
     const { metrics, logger } = this.options;
     const { db } = this.options.database;
-    const attempts = row.attempts + 1;
-    const giveUp = error.kind === 'permanent' || attempts >= MAX_TRANSIENT_ATTEMPTS;
+    // A 429 is the platform saying "later": it spends no attempt, and the message waits as long as the storm lasts —
+    // up to the ceiling, past which anything still failing is dead-lettered rather than retried for ever.
+    const rateLimited = error.kind === 'rate_limited';
+    const attempts = rateLimited ? row.attempts : row.attempts + 1;
+    const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    const waitedMs = Date.now() - row.createdAt.getTime();
+    if (error.kind !== 'permanent' && waitedMs >= maxWaitMs) {
+      const hours = Math.round((maxWaitMs / 3_600_000) * 100) / 100;
+      const reason = `等待超过 ${hours} 小时仍未发出，已放弃（dead letter after ${hours} h）：${error.message}`;
+      await markGivenUp(db, row.id, attempts, reason);
+      metrics.outboxDeadLetters.inc({ kind: row.kind });
+      logger.error(
+        { outboxId: row.id, kind: row.kind, target: row.target, attempts, waitedMs, reason: error.message },
+        'outbox message dead-lettered: it waited longer than OUTBOX_MAX_WAIT_HOURS',
+      );
+      return;
+    }
+    const giveUp = error.kind === 'permanent' || (!rateLimited && attempts >= MAX_TRANSIENT_ATTEMPTS);
     if (giveUp) {
       await markGivenUp(db, row.id, attempts, error.message);
       metrics.outboxFailed.inc({ code: String(error.code ?? error.httpStatus ?? error.kind) });

@@ -69,6 +69,34 @@ describe('the outbox sender', () => {
     expect(metrics).toMatch(/reason="rate_limited"\} [1-9]/);
   });
 
+  it('a 429 storm longer than the retry budget spends no attempt: the message goes out, once, when it ends', async () => {
+    // 20 answers of 429 in a row (more than the 15 attempts a failing message gets), each saying "retry at once".
+    service.sim.faults.failNext('message.create', {
+      times: 20,
+      status: 429,
+      code: 99991400,
+      msg: 'request trigger frequency limit',
+      headers: { 'x-ogw-ratelimit-reset': '0' },
+    });
+    const id = await enqueueMessage(db(), {
+      to: { openId: 'ou_user_30' },
+      msgType: 'text',
+      content: { text: 'storm' },
+    });
+    kick();
+    const row = await eventually(
+      async () => {
+        const r = await rowOf(service, id);
+        return r.status === 'pending' ? null : r;
+      },
+      30_000,
+      'the message out of the storm',
+    );
+    expect(row.status).toBe('sent');
+    expect(row.attempts).toBe(0);
+    expect(service.sim.messages({ to: 'ou_user_30' }).filter((m) => m.rawContent.includes('storm'))).toHaveLength(1);
+  });
+
   it('gives up on a permanent error at once, with the reason, counted in metrics', async () => {
     const id = await enqueueMessage(db(), {
       to: { openId: 'ou_not_in_scope' },
@@ -153,5 +181,42 @@ describe('the outbox sender under Feishu rate limits', () => {
     );
     expect(service.sim.stats().rateLimited).toBe(0);
     expect(service.sim.messages()).toHaveLength(100);
+  });
+});
+
+describe('a message that waits longer than OUTBOX_MAX_WAIT_HOURS', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    // 0.001 h = 3.6 s: long enough to try it a few times, short enough for a test.
+    service = await startTestService({ OUTBOX_MAX_WAIT_HOURS: '0.001' });
+    service.sim.addUser({ openId: 'ou_far', name: '远方' });
+  });
+  afterAll(async () => service.stop());
+
+  it('is dead-lettered, logged and counted, never sent', async () => {
+    service.sim.faults.failNext('message.create', {
+      times: 1000,
+      status: 429,
+      code: 99991400,
+      msg: 'request trigger frequency limit',
+      headers: { 'x-ogw-ratelimit-reset': '0' },
+    });
+    const db = service.deps.database.db;
+    const id = await enqueueMessage(db, { to: { openId: 'ou_far' }, msgType: 'text', content: { text: 'late' } });
+    service.deps.outboxSender.kick();
+    const row = await eventually(
+      async () => {
+        const r = await rowOf(service, id);
+        return r.status === 'failed' ? r : null;
+      },
+      20_000,
+      'the message dead-lettered',
+    );
+    expect(row.lastError).toContain('dead letter');
+    expect(row.attempts).toBe(0);
+    const metrics = await service.deps.metrics.registry.getSingleMetricAsString('feishu_outbox_dead_letters_total');
+    expect(metrics).toMatch(/kind="send"\} 1/);
+    service.sim.faults.clear();
+    expect(service.sim.messages({ to: 'ou_far' })).toHaveLength(0);
   });
 });
