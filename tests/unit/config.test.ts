@@ -55,6 +55,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes OUTBOX_MAX_WAIT_HOURS in hours (24 by default) and refuses none or a fortnight and more', () => {
+    expect(loadConfig({}).OUTBOX_MAX_WAIT_HOURS).toBe(24);
+    expect(loadConfig({ OUTBOX_MAX_WAIT_HOURS: '0.5' }).OUTBOX_MAX_WAIT_HOURS).toBe(0.5);
+    expect(() => loadConfig({ OUTBOX_MAX_WAIT_HOURS: '0' })).toThrow(/OUTBOX_MAX_WAIT_HOURS：应大于 0/);
+    expect(() => loadConfig({ OUTBOX_MAX_WAIT_HOURS: '500' })).toThrow(/OUTBOX_MAX_WAIT_HOURS：最多 336 小时/);
+    expect(() => loadConfig({ OUTBOX_MAX_WAIT_HOURS: 'soon' })).toThrow(/OUTBOX_MAX_WAIT_HOURS：应为小时数/);
+  });
+
   it('rejects ports out of range and half-configured Feishu credentials', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => loadConfig({ FEISHU_APP_ID: 'cli_0123456789abcdef' })).toThrow(
