@@ -33,7 +33,10 @@ const timezone = z.string().refine(
 const envSchema = z
   .object({
     PORT: optional(port).default(3000),
-    HOST: optional(z.string()).default('0.0.0.0'),
+    /** Unset: 0.0.0.0 with a Feishu app, 127.0.0.1 in sandbox mode (a laptop's simulator is not for the network). */
+    HOST: optional(z.string()),
+    /** `production`: missing Feishu credentials stop the start instead of falling back to sandbox mode. */
+    NODE_ENV: optional(z.string()),
     DATABASE_URL: optional(
       z
         .string()
@@ -190,6 +193,14 @@ const envSchema = z
         }
       }
     }
+    if (env.NODE_ENV === 'production' && !env.FEISHU_APP_ID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FEISHU_APP_ID'],
+        message:
+          '生产环境（NODE_ENV=production）必须设置 FEISHU_APP_ID 和 FEISHU_APP_SECRET；沙箱模式（本地模拟器）只用于试用，请勿设 NODE_ENV=production',
+      });
+    }
     if (
       env.FEISHU_APP_ID &&
       env.FEISHU_EVENT_MODE === 'webhook' &&
@@ -247,7 +258,12 @@ export function loadConfigForCli(): Config | undefined {
 }
 
 /** Sandbox mode: no Feishu credentials, so the service talks to a simulator running in the same process. */
-export function isSandbox(config: Config): boolean {
+/** Where to listen: HOST, or by default every interface with a Feishu app and only this machine in sandbox mode. */
+export function listenHost(config: Pick<Config, 'HOST' | 'FEISHU_APP_ID'>): string {
+  return config.HOST ?? (isSandbox(config) ? '127.0.0.1' : '0.0.0.0');
+}
+
+export function isSandbox(config: Pick<Config, 'FEISHU_APP_ID'>): boolean {
   return !config.FEISHU_APP_ID;
 }
 

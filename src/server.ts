@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
@@ -5,7 +6,7 @@ import type { Logger } from 'pino';
 import { type AppDeps, buildApp, type FeishuApp } from './app.js';
 import { registerChatHandlers } from './chat/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, isSandbox, loadConfigForCli } from './config.js';
+import { type Config, isSandbox, listenHost, loadConfigForCli } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import type { SampleCountyDeps } from './dev/sample-county.js';
@@ -199,7 +200,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     app = await buildApp(deps);
     await options.configure?.(app);
     // Listen before migrating, so /healthz answers and /readyz says "starting" while migrations run.
-    await app.listen({ port: config.PORT, host: config.HOST });
+    await app.listen({ port: config.PORT, host: listenHost(config) });
     await applyMigrations(database);
     await sandbox?.loadSampleCounty({
       db: database.db,
@@ -214,6 +215,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
   for (const worker of workers) worker.start();
   lifecycle.ready = true;
 
+  if (!sandbox && config.FEISHU_EVENT_MODE === 'webhook' && !feishuApp.encryptKey) {
+    logger.warn(
+      '未设置 FEISHU_ENCRYPT_KEY：事件请求没有签名，只凭 Verification Token 识别，超过 24 小时的事件按重放拒收。' +
+        '请在开发者后台设置 Encrypt Key 并配置给服务（docs/deploy.md）（no FEISHU_ENCRYPT_KEY: events are not signed）',
+    );
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://127.0.0.1:${port}`;
@@ -253,8 +260,10 @@ async function startSandbox(config: Config, logger: Logger) {
   const sample = await import('./dev/sample-county.js');
   // Next to the service's port, so the address is predictable for curl; any free port if that one is taken.
   const preferred = config.PORT > 0 && config.PORT < 65535 ? config.PORT + 1 : 0;
-  const sim = await startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: preferred }).catch(
-    () => startFeishuSim({ eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', port: 0 }),
+  // A token of its own for each start: a constant in the source would let anyone who reads it post events.
+  const options = { eventMode: config.FEISHU_EVENT_MODE, host: '127.0.0.1', verificationToken: randomUUID() };
+  const sim = await startFeishuSim({ ...options, port: preferred }).catch(() =>
+    startFeishuSim({ ...options, port: 0 }),
   );
   const app: FeishuApp = {
     appId: sim.appId,

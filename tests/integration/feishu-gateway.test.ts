@@ -117,6 +117,26 @@ describe('Feishu gateway, webhook with a Verification Token', () => {
     expect(await storedEvents(service)).toBe(before);
   });
 
+  it('without an Encrypt Key, refuses an event made more than 24 hours ago (a replay), storing nothing', async () => {
+    const before = await storedEvents(service);
+    const event = textEvent(service, USER.openId, 'om_replayed', '帮助');
+    const replayed = await service.sim.deliver({
+      ...event,
+      header: { ...event.header, create_time: String(Date.now() - 25 * 3600 * 1000) },
+    });
+    expect(replayed.status).toBe(401);
+    expect(replayed.body).toMatchObject({ error: { code: 'stale_event' } });
+    const undated = await service.sim.deliver({ ...event, header: { ...event.header, create_time: undefined } });
+    expect(undated.status).toBe(401);
+    expect(await storedEvents(service)).toBe(before);
+    // Feishu's own retries come within hours; a card callback's create_time is in microseconds.
+    const retried = await service.sim.deliver({
+      ...event,
+      header: { ...event.header, create_time: String(Date.now() - 6 * 3600 * 1000) },
+    });
+    expect(retried.status).toBe(200);
+  });
+
   it('acknowledges unknown event types without acting', async () => {
     const delivery = await service.sim.deliver({
       schema: '2.0',

@@ -47,7 +47,8 @@ describe('sandbox mode (no Feishu credentials) on an empty database', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('loads the sample county, plays a report through the control API, and loads it only once', async () => {
-    const first = await spawnService({ DATA_DIR: dataDir, ADMIN_TOKEN });
+    // No HOST: in sandbox mode the service listens on this machine only.
+    const first = await spawnService({ DATA_DIR: dataDir, ADMIN_TOKEN, HOST: undefined });
     await waitUntilReady(first, 90_000);
     // The log arrives through a pipe, which may lag behind the HTTP answer that said "ready".
     await eventually(
@@ -55,6 +56,25 @@ describe('sandbox mode (no Feishu credentials) on an empty database', () => {
       'the sandbox lines of the log',
     );
     expect(first.output()).toContain('名录为空，已导入示例县：2 个乡镇、2 个部门、3 家企业、10 人');
+    expect(first.output()).toMatch(/listening at http:\/\/127\.0\.0\.1:\d+/);
+    expect(first.output()).not.toContain('0.0.0.0');
+    // The simulator's Verification Token is new at each start: the one written in the source opens nothing.
+    const forged = await fetch(`${first.url}/feishu/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        schema: '2.0',
+        header: {
+          event_id: 'evt-forged',
+          event_type: 'im.message.receive_v1',
+          create_time: String(Date.now()),
+          token: 'sim-verification-token',
+          app_id: 'cli_a0b1c2d3e4f5a6b7',
+        },
+        event: {},
+      }),
+    });
+    expect(forged.status).toBe(401);
     const sim = simulatorUrl(first);
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 

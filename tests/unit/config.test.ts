@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isSandbox, loadConfig } from '../../src/config.js';
+import { ConfigError, isSandbox, listenHost, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       PORT: 3000,
-      HOST: '0.0.0.0',
       DATA_DIR: './data',
       FEISHU_BASE_URL: 'https://open.feishu.cn',
       FEISHU_EVENT_MODE: 'webhook',
@@ -15,6 +14,22 @@ describe('loadConfig', () => {
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(isSandbox(config)).toBe(true);
+  });
+
+  it('listens on every interface with a Feishu app, and only on this machine in sandbox mode, unless HOST says', () => {
+    const app = { FEISHU_APP_ID: 'cli_0123456789abcdef', FEISHU_APP_SECRET: 's', FEISHU_VERIFICATION_TOKEN: 't' };
+    expect(listenHost(loadConfig({}))).toBe('127.0.0.1');
+    expect(listenHost(loadConfig(app))).toBe('0.0.0.0');
+    expect(listenHost(loadConfig({ HOST: '0.0.0.0' }))).toBe('0.0.0.0');
+    expect(listenHost(loadConfig({ ...app, HOST: '10.0.0.5' }))).toBe('10.0.0.5');
+  });
+
+  it('in production, missing Feishu credentials stop the start rather than fall back to sandbox mode', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /FEISHU_APP_ID：生产环境（NODE_ENV=production）必须设置/,
+    );
+    const app = { FEISHU_APP_ID: 'cli_0123456789abcdef', FEISHU_APP_SECRET: 's', FEISHU_VERIFICATION_TOKEN: 't' };
+    expect(isSandbox(loadConfig({ ...app, NODE_ENV: 'production' }))).toBe(false);
   });
 
   it('treats empty variables as unset', () => {

@@ -17,6 +17,12 @@ export interface WebhookOptions {
 
 /** Feishu signs with its own clock; more than five minutes off is a replay or a forgery. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/**
+ * Without an Encrypt Key nothing signs a request: anyone who saw one event could send it again. A copy sent while its
+ * event_id is still stored is dropped as a duplicate; so events older than this — well inside the 72 hours events are
+ * kept, and past Feishu's last retry (15 s, 5 min, 1 h, 6 h) — are refused. Only the token-only mode needs it.
+ */
+export const TOKEN_ONLY_REPLAY_WINDOW_MS = 24 * 3600 * 1000;
 
 class Rejected extends Error {
   constructor(
@@ -116,8 +122,24 @@ async function receive(request: FastifyRequest, options: WebhookOptions): Promis
         'Verification Token 不一致：请核对 FEISHU_VERIFICATION_TOKEN 与开发者后台一致（the verification token does not match）',
       );
     }
+    if (options.verificationToken) refuseReplay(body, options.now());
   }
   return options.dispatcher.receive(body as FeishuEnvelope);
+}
+
+/** An event from outside the replay window (token-only mode): its creation time is in the envelope. */
+function refuseReplay(body: Record<string, unknown>, now: Date): void {
+  const header = body.header as { create_time?: unknown } | undefined;
+  // Schema 2.0 says when the event was made in header.create_time — in ms, or in µs for card callbacks; 1.0 in
+  // seconds (ts).
+  const raw = header?.create_time !== undefined ? Number(header.create_time) : Number(body.ts) * 1000;
+  const createdAt = raw > 1e14 ? raw / 1000 : raw;
+  if (Number.isFinite(createdAt) && Math.abs(now.getTime() - createdAt) <= TOKEN_ONLY_REPLAY_WINDOW_MS) return;
+  throw new Rejected(
+    401,
+    'stale_event',
+    '事件的创建时间（create_time）缺失或超出 24 小时，疑为重放，已拒收；请设置 FEISHU_ENCRYPT_KEY 让每个请求都带签名（event outside the replay window）',
+  );
 }
 
 function tokenMatches(token: unknown, options: WebhookOptions): boolean {
