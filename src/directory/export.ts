@@ -18,7 +18,7 @@ export interface DirectoryJson {
     roles: { role: Role; scope: string }[];
   }[];
   /** An enterprise as the import reads it, without where in the file it came from. */
-  enterprises: Omit<EnterpriseEntry, 'at' | 'columns'>[];
+  enterprises: Omit<EnterpriseEntry, 'at' | 'columns' | 'given'>[];
 }
 
 /** The active directory, references as codes; importing it again in full changes nothing. */

@@ -202,22 +202,26 @@ async function applyImport(
     ids.department,
   );
 
+  // A merge never blanks a field because the import did not carry it (no such column, no such key).
+  const absent = (given: ReadonlySet<string>, field: string) => mode === 'merge' && !given.has(field);
   const personRows = [];
   for (const p of input.people) {
     const stored = state.people.get(p.code);
+    const mobile = stored && absent(p.given, 'mobile') ? stored.mobile : p.mobile;
+    const email = stored && absent(p.given, 'email') ? stored.email : p.email;
     const openId =
       p.openId ??
       resolution.openIds.get(p.code) ??
-      (resolution.keepStored.has(p.code) ? (stored?.openId ?? null) : null);
+      (resolution.keepStored.has(p.code) || absent(p.given, 'openId') ? (stored?.openId ?? null) : null);
     const changed =
       stored !== undefined &&
-      (stored.name !== p.name || stored.mobile !== p.mobile || stored.email !== p.email || stored.openId !== openId);
+      (stored.name !== p.name || stored.mobile !== mobile || stored.email !== email || stored.openId !== openId);
     if (count(report.people, stored, changed)) {
       personRows.push({
         code: p.code,
         name: p.name,
-        mobile: p.mobile,
-        email: p.email,
+        mobile,
+        email,
         openId,
         active: true,
         createdAt: now,
@@ -237,16 +241,25 @@ async function applyImport(
   const enterpriseRows = [];
   for (const e of input.enterprises) {
     const stored = state.enterprises.get(e.code);
+    const keep = (field: string) => stored !== undefined && absent(e.given, field);
     const row = {
       code: e.code,
       name: e.name,
-      creditCode: e.creditCode,
+      creditCode: keep('creditCode') ? stored!.creditCode : e.creditCode,
       regionId: ids.region.get(e.region)!,
-      sectors: e.sectors,
-      departmentId: e.department === null ? null : ids.department.get(e.department)!,
-      principalId: e.principal === null ? null : ids.person.get(e.principal)!,
-      safetyOfficerId: e.safetyOfficer === null ? null : ids.person.get(e.safetyOfficer)!,
-      address: e.address,
+      sectors: keep('sectors') ? stored!.sectors : e.sectors,
+      departmentId: keep('department')
+        ? stored!.departmentId
+        : e.department === null
+          ? null
+          : ids.department.get(e.department)!,
+      principalId: keep('principal') ? stored!.principalId : e.principal === null ? null : ids.person.get(e.principal)!,
+      safetyOfficerId: keep('safetyOfficer')
+        ? stored!.safetyOfficerId
+        : e.safetyOfficer === null
+          ? null
+          : ids.person.get(e.safetyOfficer)!,
+      address: keep('address') ? stored!.address : e.address,
       chatId: e.chatId,
       verified: e.verified,
       active: true,

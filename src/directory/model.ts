@@ -134,6 +134,8 @@ export interface PersonEntry {
   email: string | null;
   openId: string | null;
   roles: RoleEntry[];
+  /** The optional fields the import carried (a column of the sheet, a key of the JSON): a merge keeps the others. */
+  given: ReadonlySet<string>;
 }
 
 export interface EnterpriseEntry {
@@ -151,6 +153,8 @@ export interface EnterpriseEntry {
   address: string | null;
   chatId: string | null;
   verified: boolean;
+  /** The optional fields the import carried (a column of the sheet, a key of the JSON): a merge keeps the others. */
+  given: ReadonlySet<string>;
 }
 
 /**
@@ -162,9 +166,9 @@ export type Draft<T extends { at: Position }, Kept extends keyof T = never> = Pi
   Partial<Omit<T, 'at' | Kept>>;
 export type RegionDraft = Draft<RegionEntry>;
 export type DepartmentDraft = Draft<DepartmentEntry>;
-export type EnterpriseDraft = Draft<EnterpriseEntry, 'columns'>;
+export type EnterpriseDraft = Draft<EnterpriseEntry, 'columns' | 'given'>;
 export type RoleDraft = Draft<RoleEntry, 'roleColumn' | 'scopeColumn'>;
-export type PersonDraft = Draft<Omit<PersonEntry, 'roles'>> & { roles: RoleDraft[] };
+export type PersonDraft = Draft<Omit<PersonEntry, 'roles'>, 'given'> & { roles: RoleDraft[] };
 
 /** A whole import, parsed and checked field by field (references are checked later, against the database too). */
 export interface DirectoryInput {

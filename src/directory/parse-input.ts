@@ -44,6 +44,7 @@ function tableSource(def: SheetDef, table: RawTable, row: RawTable['rows'][numbe
       const i = index.get(field);
       return i === undefined ? undefined : row.cells[i];
     },
+    has: (field) => index.has(field),
     column: (field) => names.get(field) ?? def.columns.find((c) => c.field === field)?.header ?? field,
   };
 }
@@ -75,6 +76,16 @@ export function parseTables(tables: RawTable[]): ParsedInput {
     }
     seen.set(def.kind, table.name);
     input.present.push(def.kind);
+    // A header we do not know is refused, not skipped: a renamed 手机号 column would otherwise read as "no mobiles"
+    // and a merge would blank every one of them.
+    for (const header of table.headers) {
+      if (header.trim() === '' || findColumn(def, header)) continue;
+      issues.add(
+        { sheet: table.name, row: 1 },
+        header,
+        `未知的列“${header}”；${def.title}表可用的列：${def.columns.map((c) => c.header).join('、')}`,
+      );
+    }
     const missing = def.columns.filter((c) => c.required && !table.headers.some((h) => findColumn(def, h) === c));
     for (const column of missing)
       issues.add({ sheet: table.name, row: 1 }, column.header, `缺少必需的列“${column.header}”`);
@@ -193,6 +204,7 @@ function jsonSource(list: ListKind, index: number, item: Record<string, unknown>
       if (textFields.has(field)) issues.add(at, field, '应为文本');
       return undefined;
     },
+    has: (field) => field in item,
     column: (field) => field,
   };
 }
@@ -228,6 +240,17 @@ export function parseJson(body: unknown): ParsedInput {
         return;
       }
       const fields = item as Record<string, unknown>;
+      // An unknown field is refused (a person's `手机` instead of `mobile` would otherwise clear their mobile).
+      const known = knownJsonFields(list);
+      for (const key of Object.keys(fields)) {
+        if (!known.includes(key)) {
+          issues.add(
+            { sheet: list, row: index + 1 },
+            key,
+            `未知的字段“${key}”；${list} 可用的字段：${known.join('、')}`,
+          );
+        }
+      }
       const src = jsonSource(list, index, fields, issues);
       const before = issues.count;
       const flawed = () => issues.count > before;
@@ -237,6 +260,13 @@ export function parseJson(body: unknown): ParsedInput {
   }
   noListIssue(input, issues);
   return { input, issues: issues.items, sheets: Object.keys(record) };
+}
+
+/** The fields of a JSON list entry: the sheet's columns by their JSON names, and a person's `roles`. */
+function knownJsonFields(list: ListKind): string[] {
+  const fields = sheetDef(list).columns.map((c) => c.field);
+  // A person's role and scope are one sheet row each; in JSON they are the `roles` array.
+  return list === 'people' ? [...fields.filter((f) => f !== 'role' && f !== 'scope'), 'roles'] : fields;
 }
 
 function readJsonPerson(src: RecordSource, item: Record<string, unknown>, issues: IssueList): PersonDraft {

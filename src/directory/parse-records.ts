@@ -32,9 +32,23 @@ import {
 export interface RecordSource {
   at: Position;
   get(field: string): string | undefined;
+  /** Whether the import carries the field at all (the sheet has its column, the JSON item its key). */
+  has(field: string): boolean;
   /** The name to cite for a field: the header used in the file, or the JSON key. */
   column(field: string): string;
 }
+
+/** The optional fields of a record the import carries (see PersonEntry.given). */
+const givenOf = (src: RecordSource, fields: string[]) => new Set(fields.filter((f) => src.has(f)));
+export const OPTIONAL_PERSON_FIELDS = ['mobile', 'email', 'openId'];
+export const OPTIONAL_ENTERPRISE_FIELDS = [
+  'creditCode',
+  'sectors',
+  'department',
+  'principal',
+  'safetyOfficer',
+  'address',
+];
 
 export class IssueList {
   readonly items: DirectoryIssue[] = [];
@@ -145,6 +159,7 @@ export function readEnterprise(src: RecordSource, issues: IssueList): Enterprise
     address: checked(src, 'address', issues, (t) => checkName(t, 500)),
     chatId: checked(src, 'chatId', issues, checkChatId),
     verified: verified === undefined ? undefined : isVerified,
+    given: givenOf(src, OPTIONAL_ENTERPRISE_FIELDS),
   };
 }
 
@@ -158,6 +173,7 @@ export function readPersonFields(src: RecordSource, issues: IssueList): PersonDr
     email: checked(src, 'email', issues, checkEmail),
     openId: checked(src, 'openId', issues, checkCode),
     roles: [],
+    given: givenOf(src, OPTIONAL_PERSON_FIELDS),
   };
 }
 

@@ -90,8 +90,22 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
   const listOf = { region: 'regions', department: 'departments', enterprise: 'enterprises', person: 'people' } as const;
   const notFound = (kind: keyof typeof listOf, label: string) =>
     keep(listOf[kind]) ? '名录和本文件中都没有' : `本文件的“${label}”表中没有`;
+  // Where a code is expected, people often write the name: answer with the code to use.
+  const byName = {
+    region: namesToCodes(regions, state.regions, regionCodes),
+    department: namesToCodes(departments, state.departments, departmentCodes),
+    enterprise: namesToCodes(enterprises, state.enterprises, enterpriseCodes),
+    person: namesToCodes(people, state.people, personCodes),
+  };
+  const codeHint = (kind: keyof typeof byName, value: string) => {
+    const codes = byName[kind].get(value);
+    if (!codes?.length) return '';
+    return codes.length === 1
+      ? `；“${value}”是名称，请填写它的编码 ${codes[0]}`
+      : `；“${value}”是名称，同名的有 ${codes.join('、')}，请填写其中一个编码`;
+  };
   const missing = (kind: Exclude<ScopeKind, 'county'>, code: string) =>
-    `未知${known[kind].label} ${code}：${notFound(kind, known[kind].label)}`;
+    `未知${known[kind].label} ${code}：${notFound(kind, known[kind].label)}${codeHint(kind, code)}`;
 
   for (const region of regions) {
     if (region.parent === null || region.parent === undefined) continue;
@@ -116,7 +130,11 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
     ] as const) {
       const code = e[field];
       if (code !== null && code !== undefined && !personCodes.has(code)) {
-        add(e.at, e.columns[field], `${label}是未知人员 ${code}：${notFound('person', '人员')}`);
+        add(
+          e.at,
+          e.columns[field],
+          `${label}是未知人员 ${code}：${notFound('person', '人员')}${codeHint('person', code)}`,
+        );
       }
     }
   }
@@ -138,6 +156,24 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
     }
   }
   return issues;
+}
+
+/** Name → the codes of the entries with that name, among those the import will end with (the file's first). */
+function namesToCodes(
+  listed: { code?: string; name?: string }[],
+  stored: Map<string, { name: string }>,
+  finalCodes: Set<string>,
+): Map<string, string[]> {
+  const names = new Map<string, string[]>();
+  const note = (name: string | undefined, code: string | undefined) => {
+    if (!name || !code || !finalCodes.has(code)) return;
+    const codes = names.get(name) ?? [];
+    if (!codes.includes(code)) codes.push(code);
+    names.set(name, codes);
+  };
+  for (const entry of listed) note(entry.name, entry.code);
+  for (const [code, row] of stored) note(row.name, code);
+  return names;
 }
 
 function where(earlier: Position, later: Position): string {

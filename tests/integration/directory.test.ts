@@ -272,6 +272,60 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(await directory()).toEqual(before);
   });
 
+  it('refuses unknown columns and fields rather than reading them as empty, and answers a name with its code', async () => {
+    const before = await directory();
+    expect(before.people.filter((p) => p.mobile).length).toBeGreaterThan(30);
+    type Detail = { sheet: string; row: number; column?: string; reason: string };
+
+    // A merge whose 手机号 header was renamed: without the refusal every mobile would be blanked.
+    const county = sampleCounty();
+    county.人员[0] = county.人员[0]!.map((h) => (h === '手机号' ? '移动电话' : h));
+    const renamed = await upload([{ name: '名录.xlsx', data: await buildXlsx({ 人员: county.人员 }) }], '?mode=merge');
+    expect(renamed.status).toBe(400);
+    const renamedDetails = (await json(renamed)).error.details as Detail[];
+    expect(renamedDetails[0]).toMatchObject({ sheet: '人员', row: 1, column: '移动电话' });
+    expect(renamedDetails[0]!.reason).toMatch(/^未知的列“移动电话”；人员表可用的列：人员编码、姓名、手机号/);
+
+    // The same mistake in JSON: `手机` for `mobile`.
+    const misnamed = await putJson({ people: [{ code: 'p011', name: '人员11', 手机: '13900000011' }] }, '?mode=merge');
+    expect(misnamed.status).toBe(400);
+    const misnamedDetails = (await json(misnamed)).error.details as Detail[];
+    expect(misnamedDetails).toEqual([
+      expect.objectContaining({ sheet: 'people', row: 1, column: '手机', reason: expect.stringContaining('mobile') }),
+    ]);
+
+    // A township written by its name where its code belongs.
+    const byName = await putJson(
+      { enterprises: [{ code: 'e001', name: '企业1有限公司', region: '城关镇', principal: '人员11' }] },
+      '?mode=merge',
+    );
+    expect(byName.status).toBe(400);
+    const byNameDetails = (await json(byName)).error.details as Detail[];
+    expect(byNameDetails.map((d) => d.reason)).toEqual([
+      expect.stringContaining('“城关镇”是名称，请填写它的编码 town-01'),
+      expect.stringContaining('“人员11”是名称，请填写它的编码 p011'),
+    ]);
+    expect(await directory()).toEqual(before);
+  });
+
+  it('a merge never blanks a field whose column or key it does not have', async () => {
+    const before = await directory();
+    const p011 = before.people.find((p) => p.code === 'p011')!;
+    expect(p011.mobile).toBeTruthy();
+    // A sheet of just codes and names (no 手机号 column), and JSON without `mobile`: names change, mobiles stay.
+    const sheet = await upload(
+      [{ name: '名录.xlsx', data: await buildXlsx({ 人员: [['人员编码', '姓名'], ['p011', '人员11（改）']] }) }],
+      '?mode=merge',
+    );
+    expect(sheet.status, JSON.stringify(await json(sheet.clone()))).toBe(200);
+    let after = (await directory()).people.find((p) => p.code === 'p011')!;
+    expect(after).toMatchObject({ name: '人员11（改）', mobile: p011.mobile, openId: p011.openId });
+    const fromJson = await putJson({ people: [{ code: 'p011', name: '人员11' }] }, '?mode=merge');
+    expect(fromJson.status).toBe(200);
+    after = (await directory()).people.find((p) => p.code === 'p011')!;
+    expect(after).toMatchObject({ name: '人员11', mobile: p011.mobile, openId: p011.openId });
+  });
+
   it('lists the first 100 problems of a bad file and counts the rest', async () => {
     const people = Array.from({ length: 130 }, (_, i) => ({ code: `q${i}`, name: `某${i}`, mobile: '123' }));
     const response = await putJson({ people }, '?mode=merge');
