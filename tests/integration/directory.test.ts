@@ -326,6 +326,18 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(after).toMatchObject({ name: '人员11', mobile: p011.mobile, openId: p011.openId });
   });
 
+  it('says which types it takes when sent something else', async () => {
+    const response = await fetch(`${service.url}/api/admin/directory`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: '城关镇',
+    });
+    expect(response.status).toBe(415);
+    const body = await json(response);
+    expect(body.error.code).toBe('unsupported_media_type');
+    expect(body.error.message).toContain('组织名录只接受 JSON（application/json）、xlsx');
+  });
+
   it('lists the first 100 problems of a bad file and counts the rest', async () => {
     const people = Array.from({ length: 130 }, (_, i) => ({ code: `q${i}`, name: `某${i}`, mobile: '123' }));
     const response = await putJson({ people }, '?mode=merge');
