@@ -21,7 +21,7 @@ import {
   normaliseEnvelope,
   toCardAction,
 } from './events.js';
-import { InboundBatcher } from './inbound-batcher.js';
+import { EventNotStoredError, InboundBatcher, storeFailureReason } from './inbound-batcher.js';
 import { withBufferedOutbox } from './outbox.js';
 
 /**
@@ -147,6 +147,8 @@ export class FeishuDispatcher {
       payload: event.event,
       status: 'done',
       now: clock.now(),
+    }).catch((error: unknown) => {
+      throw new EventNotStoredError(storeFailureReason(error), { cause: error });
     });
     metrics.inboundEvents.inc({ type: CARD_ACTION, outcome: isNew ? 'accepted' : 'duplicate' });
     if (!isNew) return { toast: { type: 'info', content: '该操作已收到，无需重复提交' } };

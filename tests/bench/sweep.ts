@@ -121,7 +121,7 @@ try {
       `PostgreSQL (its processes on this box) ${serverCpu.toFixed(1)} s`,
   );
   console.log(
-    `  stored: ${(steps as unknown as { n: number }[])[0]?.n} reminder_steps, ${(outbox as unknown as { n: number }[])[0]?.n} outbox rows`,
+    `  stored: ${rowsOf<{ n: number }>(steps)[0]?.n} reminder_steps, ${rowsOf<{ n: number }>(outbox)[0]?.n} outbox rows`,
   );
 
   // The floor to read the sweep against: the same rows written by PostgreSQL alone, set-based, with nothing
