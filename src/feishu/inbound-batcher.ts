@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { databaseErrorReason } from '../db/errors.js';
 import { type InboundRecord, insertInboundEvents } from './event-store.js';
 
 /** Rows a flush may carry; a burst of webhook requests shares one INSERT instead of one each. */
@@ -31,15 +32,6 @@ export class EventNotStoredError extends Error {
     super(`事件未能保存，飞书会重发（event not stored: ${reason}）`, options);
     this.name = 'EventNotStoredError';
   }
-}
-
-/** The driver's own words for a failed statement (drizzle wraps them with the statement and its parameters). */
-export function storeFailureReason(error: unknown): string {
-  let root = error;
-  while (root instanceof Error && root.cause !== undefined) root = root.cause;
-  const { code, message } = (root ?? {}) as { code?: unknown; message?: unknown };
-  const text = typeof message === 'string' ? message : String(root);
-  return typeof code === 'string' && !text.includes(code) ? `${code} ${text}` : text;
 }
 
 export interface InboundBatcherOptions {
@@ -150,7 +142,7 @@ export class InboundBatcher {
       }
     } catch (error) {
       if (!finish()) return;
-      const refused = new EventNotStoredError(storeFailureReason(error), { cause: error });
+      const refused = new EventNotStoredError(databaseErrorReason(error), { cause: error });
       for (const item of batch) item.reject(refused);
     }
     this.schedule();

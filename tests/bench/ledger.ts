@@ -4,8 +4,8 @@
 // 100,000-row GET /api/ledger.xlsx (bar ≤ 10 s), sampling the process RSS during the export to show memory stays flat.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import pino from 'pino';
 import pg from 'pg';
+import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startService } from '../../src/server.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
@@ -28,7 +28,9 @@ async function seed(sql: pg.Client): Promise<void> {
     insert into regions (code, name, parent_id, level)
     select 'town-' || lpad(t::text, 2, '0'), '第' || t || '镇', (select id from regions where code = 'county'), 2
     from generate_series(1, ${TOWNSHIPS}) t`);
-  await sql.query(`insert into departments (code, name, sectors) values ('yjj', '县应急管理局', '{工贸,危险化学品}'), ('scjgj', '县市场监督管理局', '{特种设备}')`);
+  await sql.query(
+    `insert into departments (code, name, sectors) values ('yjj', '县应急管理局', '{工贸,危险化学品}'), ('scjgj', '县市场监督管理局', '{特种设备}')`,
+  );
   await sql.query(`
     insert into people (code, name, open_id)
     select 'p' || n, '人员' || n, 'ou_' || n from generate_series(1, 100) n`);

@@ -151,7 +151,8 @@ describe('the service as a process', () => {
             now() - interval '3 days', now() - interval '3 days'
           from generate_series(1, ${hazards}) n join enterprises e on e.code = 'e' || (1 + n % 600);
           analyze;`);
-        const sent = async () => (await client.query('select count(*)::int as n from reminder_steps')).rows[0]!.n as number;
+        const sent = async () =>
+          (await client.query('select count(*)::int as n from reminder_steps')).rows[0]!.n as number;
         // Quiet hours off: the test may run at any hour. The start's catch-up sweep sends the steps.
         const env = { DATABASE_URL: url, QUIET_HOURS: 'off' };
         const first = await spawnService(env);
