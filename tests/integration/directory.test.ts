@@ -314,7 +314,17 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(p011.mobile).toBeTruthy();
     // A sheet of just codes and names (no 手机号 column), and JSON without `mobile`: names change, mobiles stay.
     const sheet = await upload(
-      [{ name: '名录.xlsx', data: await buildXlsx({ 人员: [['人员编码', '姓名'], ['p011', '人员11（改）']] }) }],
+      [
+        {
+          name: '名录.xlsx',
+          data: await buildXlsx({
+            人员: [
+              ['人员编码', '姓名'],
+              ['p011', '人员11（改）'],
+            ],
+          }),
+        },
+      ],
       '?mode=merge',
     );
     expect(sheet.status, JSON.stringify(await json(sheet.clone()))).toBe(200);

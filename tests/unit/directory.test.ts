@@ -212,7 +212,7 @@ describe('open_id resolution', () => {
     email: null,
     openId: null,
     roles: [],
-    given: new Set(["mobile", "email", "openId"]),
+    given: new Set(['mobile', 'email', 'openId']),
   });
 
   it('looks up only people without a known open_id, and lists who was not found and why', async () => {
