@@ -4,8 +4,10 @@
  * 5xx so Feishu sends them again, `/readyz` says 503 while the server is away, connections are made anew, and every
  * event is answered exactly once. The service runs as its own process, as in production. PostgreSQL only.
  */
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
 import { type FeishuSim, startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { type RunningProcess, spawnService, waitUntilReady } from '../support/process.js';
@@ -174,4 +176,26 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
       expect(bot.proc.output()).not.toContain('shutting down after an error');
     }, 120_000);
   });
+
+  it('closes within seconds even while a statement is still running (a server that does not answer)', async () => {
+    const { url, drop } = await createFreshPostgresDatabase(serverUrl!);
+    try {
+      const database = await openDatabase({ databaseUrl: url, dataDir: '' });
+      await database.ping();
+      const stuck = database.db.execute(sql`select pg_sleep(20)`).then(
+        () => 'finished',
+        () => 'failed',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = performance.now();
+      await database.close();
+      const closedIn = performance.now() - started;
+      expect(closedIn).toBeGreaterThan(4000);
+      expect(closedIn).toBeLessThan(8000);
+      // Its connection was dropped: the statement failed rather than hanging on.
+      expect(await stuck).toBe('failed');
+    } finally {
+      await drop();
+    }
+  }, 30_000);
 });
