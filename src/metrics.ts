@@ -15,7 +15,7 @@ export function createMetrics() {
     }),
     inboundEvents: new Counter({
       name: 'feishu_inbound_events_total',
-      help: 'Feishu events and callbacks received, by type and outcome (accepted, duplicate, rejected)',
+      help: 'Feishu events and callbacks received, by type and outcome (accepted, ignored, duplicate, rejected, not_stored)',
       labelNames: ['type', 'outcome'] as const,
       registers: [registry],
     }),

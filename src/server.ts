@@ -84,7 +84,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   };
   let database: Database;
   try {
-    database = options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+    database =
+      options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger }));
   } catch (error) {
     await sandbox?.close();
     throw error;

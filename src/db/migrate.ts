@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { Database } from './client.js';
 
 /** drizzle/ sits at the package root, two levels above this file in both src/ and dist/. */
@@ -16,7 +16,7 @@ const MIGRATION_LOCK_KEY = 727_001;
 export async function applyMigrations(database: Database): Promise<void> {
   await database.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
     if (database.kind === 'postgres') {
-      await migratePostgres(database.db as unknown as PostgresJsDatabase, { migrationsFolder });
+      await migratePostgres(database.db as unknown as NodePgDatabase, { migrationsFolder });
     } else {
       await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder });
     }

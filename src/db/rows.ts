@@ -1,6 +1,6 @@
-/** drizzle's `execute` answers an array of rows (postgres.js) or `{ rows }` (PGlite): the rows either way. */
+/** drizzle's `execute` answers a result with `rows` on both drivers (node-postgres, PGlite): the rows. */
 export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+  return (result as { rows?: T[] }).rows ?? [];
 }
 
 /** An `int[]` literal for `= any(…::int[])`: one parameter however many ids. */

@@ -26,13 +26,13 @@ export type StoredEnterprise = typeof enterprises.$inferSelect;
 export type StoredRole = typeof roleAssignments.$inferSelect & { scopeKind: ScopeKind };
 
 export async function loadDirectoryState(db: Db): Promise<DirectoryState> {
-  const [regionRows, departmentRows, personRows, enterpriseRows, roleRows] = await Promise.all([
-    db.select().from(regions).orderBy(asc(regions.id)),
-    db.select().from(departments).orderBy(asc(departments.id)),
-    db.select().from(people).orderBy(asc(people.id)),
-    db.select().from(enterprises).orderBy(asc(enterprises.id)),
-    db.select().from(roleAssignments).orderBy(asc(roleAssignments.id)),
-  ]);
+  // One after another: `db` is often a transaction, one connection, which runs one statement at a time anyway (and
+  // node-postgres is to stop queueing a statement sent while another runs).
+  const regionRows = await db.select().from(regions).orderBy(asc(regions.id));
+  const departmentRows = await db.select().from(departments).orderBy(asc(departments.id));
+  const personRows = await db.select().from(people).orderBy(asc(people.id));
+  const enterpriseRows = await db.select().from(enterprises).orderBy(asc(enterprises.id));
+  const roleRows = await db.select().from(roleAssignments).orderBy(asc(roleAssignments.id));
   const byCode = <T extends { code: string }>(rows: T[]) => new Map(rows.map((row) => [row.code, row]));
   const codes = <T extends { id: number; code: string }>(rows: T[]) => new Map(rows.map((row) => [row.id, row.code]));
   return {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { databaseErrorReason } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
 import {
   type ClaimedEvent,
@@ -21,7 +22,7 @@ import {
   normaliseEnvelope,
   toCardAction,
 } from './events.js';
-import { InboundBatcher } from './inbound-batcher.js';
+import { EventNotStoredError, InboundBatcher } from './inbound-batcher.js';
 import { withBufferedOutbox } from './outbox.js';
 
 /**
@@ -147,6 +148,8 @@ export class FeishuDispatcher {
       payload: event.event,
       status: 'done',
       now: clock.now(),
+    }).catch((error: unknown) => {
+      throw new EventNotStoredError(databaseErrorReason(error), { cause: error });
     });
     metrics.inboundEvents.inc({ type: CARD_ACTION, outcome: isNew ? 'accepted' : 'duplicate' });
     if (!isNew) return { toast: { type: 'info', content: '该操作已收到，无需重复提交' } };
@@ -301,6 +304,13 @@ export class FeishuDispatcher {
         message,
         now,
         giveUp ? undefined : new Date(now.getTime() + 1000 * 2 ** row.attempts),
+      ).catch((dbError: unknown) =>
+        // The database is away (often why the handler failed): the event stays leased, and is taken up again when
+        // its lease runs out. Not thrown: this may run beside the loop, where nobody would catch it.
+        logger.warn(
+          { eventId: row.id, reason: databaseErrorReason(dbError) },
+          '事件处理失败且无法记录，租约到期后重试（event failure not recorded; retried when its lease runs out）',
+        ),
       );
     }
   }

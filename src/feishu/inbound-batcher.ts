@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { databaseErrorReason } from '../db/errors.js';
 import { type InboundRecord, insertInboundEvents } from './event-store.js';
 
 /** Rows a flush may carry; a burst of webhook requests shares one INSERT instead of one each. */
@@ -15,10 +16,37 @@ const MAX_FLUSHES = 2;
  * arrives after a quiet spell is flushed at once.
  */
 export const FLUSH_SPACING_MS = 3;
+/**
+ * An event not stored this long after it arrived is refused (the request is answered 503 and Feishu sends it again):
+ * Feishu waits 3 s for an ack, and a database that is away or stuck must not make every ack wait with it.
+ */
+export const STORE_BUDGET_MS = 2500;
+
+/** The event was not stored (the database failed or did not answer in time): refuse it, Feishu sends it again. */
+export class EventNotStoredError extends Error {
+  constructor(
+    /** What went wrong, without the statement or its parameters (they carry message text). */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`事件未能保存，飞书会重发（event not stored: ${reason}）`, options);
+    this.name = 'EventNotStoredError';
+  }
+}
 
 export interface InboundBatcherOptions {
   /** Called with the number of rows of each flush (the metric of how well group commit groups). */
   onFlush?: (rows: number) => void;
+  /** How long an event may wait to be stored (tests shorten it). */
+  budgetMs?: number;
+}
+
+interface Waiting {
+  record: InboundRecord;
+  /** performance.now() when it arrived. */
+  at: number;
+  resolve: (isNew: boolean) => void;
+  reject: (e: unknown) => void;
 }
 
 /**
@@ -26,22 +54,33 @@ export interface InboundBatcherOptions {
  * NOTHING, and each request learns whether its event was new. Under load this turns a commit per event into a
  * few hundred a second, which keeps the ack p99 low on PostgreSQL and makes PGlite (one single-threaded engine)
  * keep up at all.
+ *
+ * Each event waits at most STORE_BUDGET_MS from its arrival: a flush still running when its oldest event's time is
+ * up is given up (its events refused, its slot freed for the events behind it). Should its INSERT commit after all,
+ * the events are stored while Feishu was told they were not: it sends them again, and they are acknowledged as
+ * duplicates and handled once.
  */
 export class InboundBatcher {
-  private queue: { record: InboundRecord; resolve: (isNew: boolean) => void; reject: (e: unknown) => void }[] = [];
+  private queue: Waiting[] = [];
   private flushing = 0;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
+  private readonly budgetMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly options: InboundBatcherOptions = {},
-  ) {}
+  ) {
+    this.budgetMs = options.budgetMs ?? STORE_BUDGET_MS;
+  }
 
-  /** Stores the event; resolves true when it was new, false for a redelivery (same event_id or message_id). */
+  /**
+   * Stores the event; resolves true when it was new, false for a redelivery (same event_id or message_id). Rejects
+   * with EventNotStoredError when it could not be stored in time.
+   */
   record(record: InboundRecord): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
+      this.queue.push({ record, at: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -62,11 +101,39 @@ export class InboundBatcher {
 
   private async flush(): Promise<void> {
     this.flushing += 1;
-    this.lastFlushAt = performance.now();
-    const batch = this.queue.splice(0, MAX_BATCH);
+    const now = performance.now();
+    this.lastFlushAt = now;
+    const taken = this.queue.splice(0, MAX_BATCH);
+    // Events whose time ran out while both flushes were busy are refused without being tried.
+    const batch = taken.filter((item) => now - item.at < this.budgetMs);
+    if (batch.length < taken.length) {
+      const late = new EventNotStoredError(`not stored within ${this.budgetMs} ms`);
+      for (const item of taken) if (now - item.at >= this.budgetMs) item.reject(late);
+    }
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (done) return false;
+      done = true;
+      clearTimeout(timer);
+      this.flushing -= 1;
+      return true;
+    };
+    // The batch is given up when its oldest event's time is up (the queue is in arrival order).
+    const oldest = batch[0]?.at ?? now;
+    timer = setTimeout(
+      () => {
+        if (!finish()) return;
+        const error = new EventNotStoredError(`not stored within ${this.budgetMs} ms`);
+        for (const item of batch) item.reject(error);
+        this.schedule();
+      },
+      Math.max(0, oldest + this.budgetMs - now),
+    );
     try {
-      const inserted = await this.insert(batch.map(({ record }) => record));
-      this.options.onFlush?.(batch.length);
+      const inserted = batch.length > 0 ? await this.insert(batch.map(({ record }) => record)) : [];
+      if (!finish()) return;
+      if (batch.length > 0) this.options.onFlush?.(batch.length);
       const fresh = new Set(inserted);
       // Two copies of one event in the same batch: the first is the new one, the rest are redeliveries.
       for (const item of batch) {
@@ -74,11 +141,11 @@ export class InboundBatcher {
         item.resolve(isNew);
       }
     } catch (error) {
-      for (const item of batch) item.reject(error);
-    } finally {
-      this.flushing -= 1;
-      this.schedule();
+      if (!finish()) return;
+      const refused = new EventNotStoredError(databaseErrorReason(error), { cause: error });
+      for (const item of batch) item.reject(refused);
     }
+    this.schedule();
   }
 
   /** Inserts the records; returns the event ids that were new. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database, Leadership } from '../db/client.js';
+import { databaseErrorReason } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { SmsDelivery } from '../sms/delivery.js';
 import type { FeishuClient, ReceiveIdType } from './client.js';
@@ -188,8 +189,8 @@ export class OutboxSender {
         );
       return;
     }
+    let messageId = row.messageId;
     try {
-      let messageId = row.messageId;
       if (row.kind === 'patch') {
         await client.patchCard({ messageId: row.target, card: row.content });
       } else if (!messageId) {
@@ -220,10 +221,26 @@ export class OutboxSender {
         if (invalidOpenIds.length)
           logger.warn({ outboxId: row.id, invalidOpenIds }, 'some recipients could not be buzzed');
       }
+    } catch (raw) {
+      await this.recordFailure(row, toFeishuError(raw)).catch((dbError: unknown) =>
+        // Not thrown: deliveries run beside the loop, where nobody would catch it (the process would end).
+        logger.warn(
+          { outboxId: row.id, reason: databaseErrorReason(dbError) },
+          '出站消息的结果未能写入数据库，租约到期后重试（outbox row not updated; retried when its lease runs out）',
+        ),
+      );
+      return;
+    }
+    try {
       await markSent(db, row, messageId);
       metrics.outboxSent.inc({ kind: row.kind });
-    } catch (raw) {
-      await this.recordFailure(row, toFeishuError(raw));
+    } catch (dbError) {
+      // Sent, but the database did not take it (it is away): not a failed send. The lease runs out and the row is
+      // sent again under the same uuid, which Feishu drops as a repeat.
+      logger.warn(
+        { outboxId: row.id, reason: databaseErrorReason(dbError) },
+        '消息已发出，但未能记为已发送，租约到期后以同一 uuid 重发（sent, not recorded; Feishu drops the repeat）',
+      );
     }
   }
 

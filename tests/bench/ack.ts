@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
+import pg from 'pg';
 import { startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { spawnService, waitUntilReady } from '../support/process.js';
@@ -145,16 +145,20 @@ function serverSideP99(text: string): string {
 /** The bench database's own transaction and row counters (pg_stat_database; PostgreSQL only). */
 async function databaseStats(database: Record<string, string>) {
   if (!database.DATABASE_URL) return undefined;
-  const sql = postgres(database.DATABASE_URL, { max: 1, onnotice: () => {} });
+  const client = new pg.Client({ connectionString: database.DATABASE_URL });
+  await client.connect();
   try {
     // Counters reach pg_stat_database within a second of a transaction's end; a fresh snapshot each time.
-    await sql`select pg_stat_clear_snapshot()`;
-    const [row] = await sql<{ commits: string; inserted: string; updated: string }[]>`
-      select xact_commit as commits, tup_inserted as inserted, tup_updated as updated
-      from pg_stat_database where datname = current_database()`;
+    await client.query('select pg_stat_clear_snapshot()');
+    const {
+      rows: [row],
+    } = await client.query<{ commits: string; inserted: string; updated: string }>(
+      `select xact_commit as commits, tup_inserted as inserted, tup_updated as updated
+       from pg_stat_database where datname = current_database()`,
+    );
     return { commits: Number(row?.commits), inserted: Number(row?.inserted), updated: Number(row?.updated) };
   } finally {
-    await sql.end();
+    await client.end();
   }
 }
 

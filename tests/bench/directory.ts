@@ -2,7 +2,7 @@
 // (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a fresh database of its own, dropped
 // after) and prints the figures. The bar (engineering.md): ≤ 15 s for the import, from the xlsx bytes to commit.
 import { cpus, totalmem } from 'node:os';
-import postgres from 'postgres';
+import pg from 'pg';
 import { openDatabase } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { importDirectory } from '../../src/directory/import.js';
@@ -67,8 +67,9 @@ const standInFeishu: ResolveUserIds = async ({ mobiles = [] }) => ({
 async function main(): Promise<void> {
   const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `hazard_bench_directory_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: url.toString(), dataDir: '' });
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     console.log(
       `machine: ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`,
     );
-    const server = await admin`show server_version`;
+    const { rows: server } = await admin.query('show server_version');
     console.log(`PostgreSQL ${server[0]?.server_version}`);
 
     const xlsx = await buildXlsx(generate());
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     await run('same file again (no-op)');
   } finally {
     await database.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
   }
 }

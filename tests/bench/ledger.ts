@@ -4,8 +4,8 @@
 // 100,000-row GET /api/ledger.xlsx (bar ≤ 10 s), sampling the process RSS during the export to show memory stays flat.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import pg from 'pg';
 import pino from 'pino';
-import postgres from 'postgres';
 import { loadConfig } from '../../src/config.js';
 import { startService } from '../../src/server.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
@@ -22,23 +22,25 @@ const gc = runInNewContext('gc') as () => void;
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-async function seed(sql: postgres.Sql): Promise<void> {
-  await sql`insert into regions (code, name, level) values ('county', '某某县', 1)`;
-  await sql.unsafe(`
+async function seed(sql: pg.Client): Promise<void> {
+  await sql.query(`insert into regions (code, name, level) values ('county', '某某县', 1)`);
+  await sql.query(`
     insert into regions (code, name, parent_id, level)
     select 'town-' || lpad(t::text, 2, '0'), '第' || t || '镇', (select id from regions where code = 'county'), 2
     from generate_series(1, ${TOWNSHIPS}) t`);
-  await sql`insert into departments (code, name, sectors) values ('yjj', '县应急管理局', '{工贸,危险化学品}'), ('scjgj', '县市场监督管理局', '{特种设备}')`;
-  await sql.unsafe(`
+  await sql.query(
+    `insert into departments (code, name, sectors) values ('yjj', '县应急管理局', '{工贸,危险化学品}'), ('scjgj', '县市场监督管理局', '{特种设备}')`,
+  );
+  await sql.query(`
     insert into people (code, name, open_id)
     select 'p' || n, '人员' || n, 'ou_' || n from generate_series(1, 100) n`);
-  await sql.unsafe(`
+  await sql.query(`
     insert into enterprises (code, name, region_id, sectors, department_id, principal_id)
     select 'e' || n, '企业' || n || '有限公司',
       (select id from regions where code = 'town-' || lpad((1 + n % ${TOWNSHIPS})::text, 2, '0')),
       '{工贸}', (select min(id) from departments), (select min(id) from people) + n % 100
     from generate_series(0, ${ENTERPRISES - 1}) n`);
-  await sql.unsafe(`
+  await sql.query(`
     with e as (select id, region_id, department_id, row_number() over (order by id) - 1 as k from enterprises),
     p as (select min(id) as first from people)
     insert into hazards (code, year, sequence, enterprise_id, region_id, department_id, sector, grade, status,
@@ -62,13 +64,14 @@ async function seed(sql: postgres.Sql): Promise<void> {
     join e on e.k = g % ${ENTERPRISES}
     cross join lateral (select (array['reported','rectifying','pending_verification','closed','closed','closed'])[1 + g % 6] as status) s
     cross join lateral (select now() - (g % 730) * interval '1 day' - (g % 1440) * interval '1 minute' as at) r`);
-  await sql`vacuum analyze`;
+  await sql.query(`vacuum analyze`);
 }
 
 async function main(): Promise<void> {
   const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const { url, drop } = await createFreshPostgresDatabase(serverUrl);
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const sql = new pg.Client({ connectionString: url });
+  await sql.connect();
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   try {
     console.log(`machine: ${describeMachine()}`);
@@ -84,12 +87,16 @@ async function main(): Promise<void> {
       logger: pino({ level: 'silent' }),
       reminders: { scheduler: { cron: false, catchUpOnStart: false } },
     });
-    const [version] = await sql`show server_version`;
+    const {
+      rows: [version],
+    } = await sql.query('show server_version');
     console.log(`PostgreSQL ${version?.server_version}`);
 
     let started = performance.now();
     await seed(sql);
-    const [{ n } = { n: 0 }] = await sql<{ n: number }[]>`select count(*)::int as n from hazards`;
+    const {
+      rows: [{ n } = { n: 0 }],
+    } = await sql.query<{ n: number }>('select count(*)::int as n from hazards');
     console.log(
       `generated ${n.toLocaleString()} hazards (set-based, with vacuum analyze) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
@@ -146,12 +153,16 @@ async function main(): Promise<void> {
       samples.push(process.memoryUsage().rss);
       return { ms, firstByteMs, bytes, rssBefore, samples, live };
     };
-    const [{ rows } = { rows: 0 }] = await sql<
-      { rows: number }[]
-    >`select count(*)::int as rows from hazards h join regions r on r.id = h.region_id where r.code = 'town-01'`;
-    const [{ rows: small } = { rows: 0 }] = await sql<{ rows: number }[]>`
+    const {
+      rows: [{ rows } = { rows: 0 }],
+    } = await sql.query<{ rows: number }>(
+      `select count(*)::int as rows from hazards h join regions r on r.id = h.region_id where r.code = 'town-01'`,
+    );
+    const {
+      rows: [{ rows: small } = { rows: 0 }],
+    } = await sql.query<{ rows: number }>(`
       select count(*)::int as rows from hazards h join regions r on r.id = h.region_id
-      where r.code = 'town-01' and h.sector = '工贸'`;
+      where r.code = 'town-01' and h.sector = '工贸'`);
     for (const [label, query, count] of [
       ['small', 'township=town-01&sector=工贸', small],
       ['large', 'township=town-01', rows],

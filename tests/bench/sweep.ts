@@ -15,7 +15,7 @@ import { rowsOf } from '../../src/db/rows.js';
 import { createCalendar, DEFAULT_POLICY } from '../../src/domain/index.js';
 import { DEFAULT_BATCH, ReminderSweep } from '../../src/reminders/sweep/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
-import { cpuSecondsOf, describeMachine, percentile } from './machine.js';
+import { cpuSecondsOf, describeMachine, describePressure, percentile, readPressure } from './machine.js';
 
 const HAZARDS = Number(process.env.BENCH_HAZARDS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? DEFAULT_BATCH);
@@ -98,9 +98,11 @@ try {
   const walBefore = await walPosition(db);
   const serverCpuBefore = cpuSecondsOf('postgres');
   const nodeCpuBefore = process.cpuUsage();
+  const pressureBefore = readPressure();
   const full = await sweep.run({ at, batchSize: BATCH, concurrency: CONCURRENCY, maxListed: 0 });
   const nodeCpu = process.cpuUsage(nodeCpuBefore);
   const serverCpu = cpuSecondsOf('postgres') - serverCpuBefore;
+  const pressure = describePressure(pressureBefore, readPressure());
   const walBytes = await walBytesSince(db, walBefore);
   const outbox = await db.execute<{ n: number }>(sql`select count(*)::int as n from outbox`);
   const steps = await db.execute<{ n: number }>(sql`select count(*)::int as n from reminder_steps`);
@@ -118,10 +120,11 @@ try {
   );
   console.log(
     `  CPU, sweep and vacuum: this process ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(1)} s, ` +
-      `PostgreSQL (its processes on this box) ${serverCpu.toFixed(1)} s`,
+      `PostgreSQL (its processes on this box) ${serverCpu.toFixed(1)} s; box load during the sweep (other processes ` +
+      `included): ${pressure}`,
   );
   console.log(
-    `  stored: ${(steps as unknown as { n: number }[])[0]?.n} reminder_steps, ${(outbox as unknown as { n: number }[])[0]?.n} outbox rows`,
+    `  stored: ${rowsOf<{ n: number }>(steps)[0]?.n} reminder_steps, ${rowsOf<{ n: number }>(outbox)[0]?.n} outbox rows`,
   );
 
   // The floor to read the sweep against: the same rows written by PostgreSQL alone, set-based, with nothing

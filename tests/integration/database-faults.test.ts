@@ -4,8 +4,10 @@
  * 5xx so Feishu sends them again, `/readyz` says 503 while the server is away, connections are made anew, and every
  * event is answered exactly once. The service runs as its own process, as in production. PostgreSQL only.
  */
-import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
 import { type FeishuSim, startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { type RunningProcess, spawnService, waitUntilReady } from '../support/process.js';
@@ -17,16 +19,24 @@ const USERS = 20;
 
 /**
  * `count` texts from the users, `spacingMs` apart, each delivered as Feishu does: again after an answer other than
- * 200, until it is acknowledged. Answers the user messages' ids and how many deliveries were refused on the way.
+ * 200, until it is acknowledged. Answers the user messages' ids, how many deliveries were refused on the way, and
+ * the slowest answer to a delivery (Feishu gives up on an answer after 3 s).
  */
 async function chatter(sim: FeishuSim, count: number, spacingMs: number) {
   const ids: string[] = [];
   let refused = 0;
+  let slowest = 0;
+  const timed = async <T>(delivery: Promise<T>) => {
+    const started = performance.now();
+    const answer = await delivery;
+    slowest = Math.max(slowest, performance.now() - started);
+    return answer;
+  };
   const deliveries: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     deliveries.push(
       (async () => {
-        const first = await sim.sendText(`ou_user_${i % USERS}`, `你好 ${i}`);
+        const first = await timed(sim.sendText(`ou_user_${i % USERS}`, `你好 ${i}`));
         ids.push(first.messageId!);
         let delivery = first;
         const deadline = Date.now() + 60_000;
@@ -34,14 +44,14 @@ async function chatter(sim: FeishuSim, count: number, spacingMs: number) {
           refused += 1;
           if (Date.now() > deadline) throw new Error(`event ${first.eventId} never acknowledged`);
           await new Promise((resolve) => setTimeout(resolve, 200));
-          delivery = await sim.deliver(first.envelope!);
+          delivery = await timed(sim.deliver(first.envelope!));
         }
       })(),
     );
     await new Promise((resolve) => setTimeout(resolve, spacingMs));
   }
   await Promise.all(deliveries);
-  return { ids, refused: () => refused };
+  return { ids, refused: () => refused, slowest: () => slowest };
 }
 
 /** Every user message answered, and answered once (the bot's replies name their parent message). */
@@ -82,11 +92,12 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
   describe('its backends terminated in the middle of traffic', () => {
     let database: { url: string; drop(): Promise<void> };
     let bot: Awaited<ReturnType<typeof startBot>>;
-    let admin: postgres.Sql;
+    let admin: pg.Client;
     beforeAll(async () => {
       database = await createFreshPostgresDatabase(serverUrl!);
       bot = await startBot(database.url);
-      admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+      admin = new pg.Client({ connectionString: serverUrl! });
+      await admin.connect();
     });
     afterAll(async () => {
       if (process.env.DEBUG_FAULTS) console.log(bot?.proc.output());
@@ -99,17 +110,22 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
 
     it('stays up, makes its connections anew and answers every event once', async () => {
       const name = new URL(database.url).pathname.slice(1);
-      const terminate = () =>
-        admin`select pg_terminate_backend(pid) from pg_stat_activity
-              where datname = ${name} and pid <> pg_backend_pid()`;
+      const terminate = async () =>
+        (
+          await admin.query(
+            `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`,
+            [name],
+          )
+        ).rows;
       const traffic = chatter(bot.sim, 200, 15);
       let terminated = 0;
       for (let i = 0; i < 5; i++) {
         await new Promise((resolve) => setTimeout(resolve, 400));
         terminated += (await terminate()).length;
       }
-      const { ids } = await traffic;
+      const { ids, slowest } = await traffic;
       expect(terminated).toBeGreaterThan(5);
+      expect(slowest()).toBeLessThan(3000);
       await expectEachAnsweredOnce(bot.sim, ids);
       // Idle too: the outbox sender's and the sweep's own connections are terminated as well.
       await terminate();
@@ -150,12 +166,36 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(bot.proc.child.exitCode).toBeNull();
       await cluster.start();
-      const { ids, refused } = await during;
+      const { ids, refused, slowest } = await during;
       expect(refused()).toBeGreaterThan(0);
+      // Refused at once, not left waiting for a server that is not there.
+      expect(slowest()).toBeLessThan(3000);
       await eventually(async () => (await readyz(bot.proc)) === 200 || undefined, 30_000, '/readyz 200');
       await expectEachAnsweredOnce(bot.sim, ids);
       expect(bot.proc.child.exitCode).toBeNull();
       expect(bot.proc.output()).not.toContain('shutting down after an error');
     }, 120_000);
   });
+
+  it('closes within seconds even while a statement is still running (a server that does not answer)', async () => {
+    const { url, drop } = await createFreshPostgresDatabase(serverUrl!);
+    try {
+      const database = await openDatabase({ databaseUrl: url, dataDir: '' });
+      await database.ping();
+      const stuck = database.db.execute(sql`select pg_sleep(20)`).then(
+        () => 'finished',
+        () => 'failed',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = performance.now();
+      await database.close();
+      const closedIn = performance.now() - started;
+      expect(closedIn).toBeGreaterThan(4000);
+      expect(closedIn).toBeLessThan(8000);
+      // Its connection was dropped: the statement failed rather than hanging on.
+      expect(await stuck).toBe('failed');
+    } finally {
+      await drop();
+    }
+  }, 30_000);
 });

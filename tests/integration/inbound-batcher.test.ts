@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/rows.js';
 import type { InboundRecord } from '../../src/feishu/event-store.js';
-import { FLUSH_SPACING_MS, InboundBatcher } from '../../src/feishu/inbound-batcher.js';
+import { EventNotStoredError, FLUSH_SPACING_MS, InboundBatcher } from '../../src/feishu/inbound-batcher.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 function record(eventId: string, messageId?: string): InboundRecord {
@@ -85,5 +85,68 @@ describe('the ack path stores events by group commit', () => {
     expect(outcome[0]).toEqual({ status: 'fulfilled', value: true });
     expect(outcome[1]!.status).toBe('rejected');
     expect(await batcher.record(record('after-bad'))).toBe(true);
+  });
+
+  it('refuses an event it cannot store within its budget, and frees the flush for the events behind it', async () => {
+    const budgetMs = 400;
+    const batcher = new InboundBatcher(testDb.database.db, { budgetMs });
+    const onPostgres = testDb.database.kind === 'postgres';
+    // A transaction that stays open: on PostgreSQL it has inserted held-1 and held-2 without committing, so an
+    // INSERT of either waits for it (the unique index) while others go through; PGlite runs one transaction at a
+    // time, so every INSERT waits.
+    let release = () => {};
+    const holding = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let began = () => {};
+    const begun = new Promise<void>((resolve) => {
+      began = resolve;
+    });
+    const holder = testDb.database.db
+      .transaction(async (tx) => {
+        if (onPostgres) {
+          await tx.execute(sql`insert into inbound_events (event_id, event_type, payload, status)
+            values ('held-1', 't', '{}', 'done'), ('held-2', 't', '{}', 'done')`);
+        }
+        began();
+        await holding;
+        tx.rollback();
+      })
+      .catch(() => {});
+    await begun;
+    const timed = (promise: Promise<boolean>) => {
+      const started = performance.now();
+      return promise.then(
+        (isNew) => ({ isNew, error: undefined, ms: performance.now() - started }),
+        (error: unknown) => ({ isNew: undefined, error, ms: performance.now() - started }),
+      );
+    };
+    // Both flushes taken by events that wait, then one more behind them.
+    const first = timed(batcher.record(record('held-1')));
+    await sleep(FLUSH_SPACING_MS * 3);
+    const second = timed(batcher.record(record('held-2')));
+    await sleep(50);
+    const behind = timed(batcher.record(record('behind-1')));
+    for (const outcome of await Promise.all([first, second])) {
+      expect(outcome.error).toBeInstanceOf(EventNotStoredError);
+      expect(outcome.ms).toBeGreaterThanOrEqual(budgetMs - 5);
+      expect(outcome.ms).toBeLessThan(budgetMs + 1000);
+    }
+    const third = await behind;
+    expect(third.ms).toBeLessThan(budgetMs + 1000);
+    if (onPostgres) {
+      // It waited for a flush to be given up, not for the held rows.
+      expect(third).toMatchObject({ isNew: true, error: undefined });
+    } else {
+      expect(third.error).toBeInstanceOf(EventNotStoredError);
+    }
+    // The holder goes away: the INSERTs given up go through after all, so Feishu's redeliveries are duplicates.
+    release();
+    await holder;
+    await sleep(100);
+    expect(await batcher.record(record('held-1'))).toBe(false);
+    expect(await batcher.record(record('held-2'))).toBe(false);
+    expect(await batcher.record(record('behind-1'))).toBe(false);
+    expect(await batcher.record(record('after-1'))).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate.js';
@@ -101,10 +101,12 @@ describe('the service as a process', () => {
       try {
         const [a, b] = await Promise.all([spawnService({ DATABASE_URL: url }), spawnService({ DATABASE_URL: url })]);
         await Promise.all([waitUntilReady(a), waitUntilReady(b)]);
-        const client = postgres(url, { max: 1 });
-        const applied = await client`select hash from drizzle.__drizzle_migrations`;
-        const tables =
-          await client`select count(*)::int as n from information_schema.tables where table_name = 'outbox'`;
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        const { rows: applied } = await client.query('select hash from drizzle.__drizzle_migrations');
+        const { rows: tables } = await client.query(
+          `select count(*)::int as n from information_schema.tables where table_name = 'outbox'`,
+        );
         await client.end();
         const { readdirSync } = await import('node:fs');
         const files = readdirSync('drizzle').filter((f) => f.endsWith('.sql'));
@@ -128,12 +130,13 @@ describe('the service as a process', () => {
       const { url, drop } = await createFreshPostgresDatabase(serverUrl as string);
       const hazards = 60_000;
       try {
-        const client = postgres(url, { max: 1, onnotice: () => {} });
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
         const setup = await openDatabase({ databaseUrl: url, dataDir: '' });
         await applyMigrations(setup);
         await setup.close();
         // 60,000 hazards of 600 units, overdue since last midnight (local), acknowledged: one step each (overdue-0d).
-        await client.unsafe(`
+        await client.query(`
           insert into regions (code, name, level) values ('town-01', '城关镇', 1);
           insert into people (code, name, open_id) select 'p' || n, '负责人' || n, 'ou_p' || n from generate_series(1, 600) n;
           insert into enterprises (code, name, region_id, principal_id)
@@ -148,7 +151,8 @@ describe('the service as a process', () => {
             now() - interval '3 days', now() - interval '3 days'
           from generate_series(1, ${hazards}) n join enterprises e on e.code = 'e' || (1 + n % 600);
           analyze;`);
-        const sent = async () => (await client`select count(*)::int as n from reminder_steps`)[0]!.n as number;
+        const sent = async () =>
+          (await client.query('select count(*)::int as n from reminder_steps')).rows[0]!.n as number;
         // Quiet hours off: the test may run at any hour. The start's catch-up sweep sends the steps.
         const env = { DATABASE_URL: url, QUIET_HOURS: 'off' };
         const first = await spawnService(env);
@@ -163,7 +167,7 @@ describe('the service as a process', () => {
         const atKill = await sent();
         expect(atKill).toBeLessThan(hazards);
         // The dead sweep still holds the sweep's row; the restart waits its lease out, then finishes.
-        const [state] = await client`select running_owner from reminder_sweep_state`;
+        const [state] = (await client.query('select running_owner from reminder_sweep_state')).rows;
         expect(state!.running_owner).not.toBeNull();
         const second = await spawnService(env);
         while ((await sent()) < hazards) {
@@ -172,8 +176,10 @@ describe('the service as a process', () => {
         }
         expect(performance.now() - killed).toBeLessThan(60_000);
         // Each hazard's step once (the key), each carried by a message to its responsible person.
-        const [steps] = await client`select count(*)::int as n, count(distinct hazard_id)::int as hazards,
-          count(*) filter (where outbox_ids = '{}')::int as untold from reminder_steps`;
+        const [steps] = (
+          await client.query(`select count(*)::int as n, count(distinct hazard_id)::int as hazards,
+            count(*) filter (where outbox_ids = '{}')::int as untold from reminder_steps`)
+        ).rows;
         expect(steps).toEqual({ n: hazards, hazards, untold: 0 });
         second.child.kill('SIGTERM');
         expect(await second.exited).toBe(0);

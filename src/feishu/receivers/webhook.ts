@@ -5,6 +5,7 @@ import type { Metrics } from '../../metrics.js';
 import { decryptEvent, isSignatureValid, safeEqual } from '../crypto.js';
 import type { FeishuDispatcher } from '../dispatcher.js';
 import { type FeishuEnvelope, MalformedEventError } from '../events.js';
+import { EventNotStoredError } from '../inbound-batcher.js';
 
 export interface WebhookOptions {
   encryptKey: string | undefined;
@@ -58,6 +59,13 @@ export async function registerWebhookRoutes(app: FastifyInstance, options: Webho
         }
         if (error instanceof MalformedEventError) {
           return reply.code(400).send(errorBody('malformed_event', error.message));
+        }
+        if (error instanceof EventNotStoredError) {
+          // The database is away or stuck: Feishu sends the event again on a non-200 answer. The reason only, not the
+          // statement: its parameters carry the message's text.
+          options.metrics.inboundEvents.inc({ type: 'unknown', outcome: 'not_stored' });
+          options.logger.warn({ reason: error.reason }, '事件未能保存，已答复 503，飞书稍后重发（event not stored）');
+          return reply.code(503).send(errorBody('event_not_stored', error.message));
         }
         throw error;
       }

@@ -2,6 +2,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import type { FeishuDispatcher } from '../dispatcher.js';
 import type { FeishuEnvelope } from '../events.js';
+import { EventNotStoredError } from '../inbound-batcher.js';
 
 export interface WebsocketReceiverOptions {
   appId: string;
@@ -24,6 +25,11 @@ export function createWebsocketReceiver(options: WebsocketReceiverOptions) {
       try {
         return await options.dispatcher.receive(data as FeishuEnvelope);
       } catch (error) {
+        if (error instanceof EventNotStoredError) {
+          // Not stored (the database is away): throwing makes the SDK answer the frame 500, and Feishu pushes it again.
+          options.logger.warn({ reason: error.reason }, '事件未能保存，飞书稍后重发（event not stored）');
+          throw error;
+        }
         // Throwing would make Feishu re-push a frame we can never handle; log it and acknowledge.
         options.logger.warn({ err: error }, 'malformed event over the long connection');
         return {};

@@ -28,8 +28,9 @@ const EFFECT_LOCK_TIMEOUT = '10s';
 /** The error of a step row whose (hazard, key) is taken: the step was sent already (unique_violation). */
 function isStepAlreadySent(error: unknown): boolean {
   for (let e = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const { code, constraint_name: name, constraint } = e as Record<string, unknown>;
-    if (code === '23505' && (name ?? constraint) === 'reminder_steps_pkey') return true;
+    // node-postgres and PGlite both name the constraint in `constraint`.
+    const { code, constraint } = e as Record<string, unknown>;
+    if (code === '23505' && constraint === 'reminder_steps_pkey') return true;
   }
   return false;
 }
