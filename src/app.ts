@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -7,7 +7,7 @@ import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
-import { directoryAdminRoutes } from './http/admin-directory.js';
+import { DIRECTORY_TYPES, directoryAdminRoutes } from './http/admin-directory.js';
 import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
@@ -52,6 +52,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request would drown the log at Feishu's event rates; failures are logged in onResponse.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Errors before a route is found (a path parameter over 100 characters, a URL that does not decode) and before
+    // a request is even parsed (raw non-ASCII in the request line) answer in our error format, not Fastify's English.
+    frameworkErrors: (error, _request, reply) => {
+      const known = FRAMEWORK_ERRORS[(error as { code?: string }).code ?? ''];
+      const [status, code, message] = known ?? [400, 'bad_request', '请求有误'];
+      (reply as unknown as FastifyReply)
+        .code(status)
+        .send(errorBody(code, `${message}（${error.message.slice(0, 200)}）`));
+    },
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(
+        errorBody(
+          status === 431 ? 'headers_too_large' : 'malformed_request',
+          status === 431
+            ? '请求头过大（request header fields too large）'
+            : '请求无法解析：地址中的中文等字符须经 URL 编码（the request could not be parsed; percent-encode the URL）',
+        ),
+      );
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    },
   };
   const app = Fastify(options) as unknown as FastifyInstance;
 
@@ -86,7 +112,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (status < 500) {
       const code = clientErrorCode(status, fastifyError.code);
       // Fastify's own wording stays in brackets after ours: it names the exact limit or parse error.
-      const message = `${CLIENT_ERROR_MESSAGES[code] ?? '请求有误'}（${fastifyError.message}）`;
+      const ours =
+        code === 'unsupported_media_type' && request.url.startsWith('/api/admin/directory')
+          ? DIRECTORY_TYPES
+          : (CLIENT_ERROR_MESSAGES[code] ?? '请求有误');
+      const message = `${ours}（${fastifyError.message}）`;
       return reply.code(status).send(errorBody(code, message, fastifyError.validation));
     }
     request.log.error({ err: error }, 'unhandled error');
@@ -122,6 +152,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   return app;
 }
+
+/** Fastify's own errors before routing: status, our code, and what it means. */
+const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'param_too_long', '地址中的参数过长'],
+  FST_ERR_BAD_URL: [400, 'bad_url', '地址无法解析（请对其中的特殊字符做 URL 编码）'],
+};
 
 /** What each client error code means, said to the person who sent the request. */
 const CLIENT_ERROR_MESSAGES: Record<string, string> = {

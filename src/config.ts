@@ -116,6 +116,26 @@ const envSchema = z
           return { name: pair.slice(0, at), token: pair.slice(at + 1) };
         }),
     ),
+    /**
+     * Read tokens bound to a scope: `name=region:<code>` (or department:/enterprise:) pairs, comma-separated. Such a
+     * token sees only its scope, whatever `?scope=` asks; the others see the county.
+     */
+    API_TOKEN_SCOPES: optional(
+      z
+        .string()
+        .regex(
+          /^\s*[\w.-]+=(region|department|enterprise):[^\s,]+\s*(,\s*[\w.-]+=(region|department|enterprise):[^\s,]+\s*)*$/,
+          '应为逗号分隔的“令牌名称=范围”，范围为 region:<乡镇编码>、department:<部门编码> 或 enterprise:<企业编码>（如 town01=region:town-01）',
+        ),
+    ).transform((value) =>
+      Object.fromEntries(
+        (value ?? '')
+          .split(',')
+          .map((pair) => pair.trim())
+          .filter(Boolean)
+          .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      ),
+    ),
     /** The SMS gateway for people outside Feishu (src/sms/); unset = no SMS. */
     SMS_PROVIDER: optional(
       z.enum(['aliyun', 'off'], {
@@ -185,6 +205,16 @@ const envSchema = z
     }
     if (env.FEISHU_APP_SECRET && !env.FEISHU_APP_ID) {
       ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_ID'], message: '必须填写（已设置 FEISHU_APP_SECRET）' });
+    }
+    for (const name of Object.keys(typeof env.API_TOKEN_SCOPES === 'object' ? env.API_TOKEN_SCOPES : {})) {
+      const tokens = Array.isArray(env.API_TOKENS) ? env.API_TOKENS : [];
+      if (!tokens.some((t) => t.name === name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['API_TOKEN_SCOPES'],
+          message: `令牌名称“${name}”不在 API_TOKENS 中`,
+        });
+      }
     }
     if (env.SMS_PROVIDER === 'aliyun') {
       for (const key of ALIYUN_REQUIRED) {

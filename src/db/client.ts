@@ -59,10 +59,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 /**
- * Connecting, or waiting for a free pool connection, gives up after this long: a server that is away makes a query
- * fail rather than wait (the ack path has its own, shorter bound: inbound-batcher.ts).
+ * Connecting, or waiting for a free pool connection, gives up after this long. It bounds both in node-postgres, so
+ * it must cover a burst queued on a busy pool (200 reports at once on 10 connections, on a loaded box, waited more
+ * than 5 s in CI and failed); a server that refuses connections fails at once anyway, and the paths that must answer
+ * quickly have their own, shorter bounds (the ack: inbound-batcher.ts; /readyz and leadership: CHECK_TIMEOUT_MS).
  */
-const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 30_000;
 /** A pool connection unused this long is closed; the pool opens connections again as work comes. */
 const IDLE_TIMEOUT_MS = 60_000;
 /** Connections are renewed after this long, so a failover behind an unchanged address is followed in time. */

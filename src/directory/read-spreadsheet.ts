@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
+import { checkZipUpload, UPLOAD_LIMITS, UploadTooLargeError } from '../uploads/zip-guard.js';
 import { type RawTable, unescapeCell } from './spreadsheet-cells.js';
 
 /** Raised when a file is not a readable workbook or CSV at all (as opposed to a bad row in it). */
@@ -15,6 +16,13 @@ export class UnreadableFileError extends Error {
 
 /** Every sheet of an .xlsx workbook. Cell values are read as stored; formulas are never evaluated (see cellText). */
 export async function readXlsx(data: Buffer, fileName: string): Promise<RawTable[]> {
+  try {
+    // Sizes and rows as the zip declares them, before anything is inflated.
+    checkZipUpload(data, fileName);
+  } catch (error) {
+    if (error instanceof UploadTooLargeError) throw new UnreadableFileError(fileName, error.message);
+    throw error;
+  }
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.load(data as unknown as ArrayBuffer);
@@ -85,6 +93,15 @@ function nonEmpty(text: string): { text?: string } {
 
 /** A CSV file (one list). UTF-8 with or without BOM; Excel's Chinese-Windows default (GBK) is recognised too. */
 export function readCsv(data: Buffer, fileName: string): RawTable {
+  // Lines counted before parsing: the row limit holds for CSV as for a workbook.
+  let lines = 0;
+  for (let at = data.indexOf(10); at >= 0; at = data.indexOf(10, at + 1)) lines++;
+  if (lines > UPLOAD_LIMITS.maxSheetRows) {
+    throw new UnreadableFileError(
+      fileName,
+      `${fileName} 有 ${lines.toLocaleString('en-US')} 行，超过上限 ${UPLOAD_LIMITS.maxSheetRows.toLocaleString('en-US')} 行；请拆分后分别导入`,
+    );
+  }
   const text = decodeText(data);
   let records: string[][];
   try {

@@ -365,10 +365,10 @@ async function createReport(
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
   await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
   const notes = notice.fallbacks.map((f) => fallbackNote(f, reach));
-  // The unit's people outside Feishu get the notice by SMS (when a gateway is configured); they answer through the
-  // township's inspectors, who have the card.
+  // Whoever is told but is outside Feishu gets the notice by SMS (when a gateway is configured): the unit's people
+  // answer through the township's inspectors, who have the card; a leader told in their place is asked to relay it.
   for (const r of notice.recipients) {
-    const phone = isUnitSide(r.role) ? smsMobileOf(r.person, reach) : null;
+    const phone = r.person.code === person.code ? null : smsMobileOf(r.person, reach);
     if (!phone) continue;
     await enqueueSms(tx, {
       phone,
@@ -376,7 +376,7 @@ async function createReport(
         hazardCode: number.code,
         unitName: unit.enterprise.name,
         deadline: hazard.deadline,
-        ask: '请确认接收并按措施整改',
+        ask: isUnitSide(r.role) ? '请确认接收并按措施整改' : '单位联系不上，请转告单位整改',
         link: null,
       }),
       topic: `hazard:${number.code}:sms:${r.person.code}`,

@@ -132,6 +132,11 @@ function importMode(request: FastifyRequest): ImportMode {
   return mode;
 }
 
+/** What the directory import accepts, said when it is sent anything else. */
+export const DIRECTORY_TYPES =
+  '组织名录只接受 JSON（application/json）、xlsx（application/vnd.openxmlformats-officedocument.spreadsheetml.sheet）、' +
+  'CSV（text/csv）或 multipart/form-data 上传的 .xlsx / .csv / .json 文件';
+
 async function parseRequest(request: FastifyRequest) {
   if (request.isMultipart()) {
     const files: UploadedFile[] = [];
@@ -149,6 +154,8 @@ async function parseRequest(request: FastifyRequest) {
   if (request.body === undefined) {
     throw new HttpError(400, 'invalid_request', '请求体为空：请发送 JSON，或以 multipart 上传 .xlsx / .csv 文件');
   }
+  // Fastify reads text/plain too; a directory in it would be read as one JSON string and refused for its shape.
+  if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', DIRECTORY_TYPES);
   return parseJson(request.body);
 }
 

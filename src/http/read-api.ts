@@ -31,7 +31,7 @@ import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { HttpError } from './errors.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
-import { requireReadToken } from './read-auth.js';
+import { requireReadToken, tokenScopeOf } from './read-auth.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const MAX_LIMIT = 200;
@@ -39,7 +39,7 @@ const MAX_LIMIT = 200;
 type Query = Record<string, unknown>;
 
 export interface ReadApiRoutesOptions {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS' | 'API_TOKEN_SCOPES'>;
   db: Db;
   clock: Clock;
   /** The deployment's calendar (time zone, working days, holidays): overdue and due-soon mean what the sweep means. */
@@ -49,8 +49,34 @@ export interface ReadApiRoutesOptions {
 export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (app, { config, db, clock, calendar }) => {
   const preHandler = requireReadToken(config);
 
-  /** The scope (county unless `?scope=`) and filters as one condition; 400 for anything malformed. */
-  async function condition(query: Query): Promise<SQL | undefined> {
+  /** The scope a token is bound to (API_TOKEN_SCOPES): its condition, whatever else the request asks. */
+  async function tokenScope(request: FastifyRequest): Promise<SQL | undefined> {
+    const bound = tokenScopeOf(request);
+    if (!bound) return undefined;
+    const parsed = parseScope(bound);
+    try {
+      if (parsed) return scopeCondition(await resolveNamedScope(db, parsed));
+    } catch (error) {
+      if (!(error instanceof UnknownScopeError)) throw error;
+    }
+    // A token bound to a scope the directory no longer has sees nothing, and says why.
+    throw new HttpError(
+      403,
+      'token_scope_unknown',
+      `此令牌绑定的范围 ${bound} 在组织名录中不存在，请核对 API_TOKEN_SCOPES`,
+    );
+  }
+
+  /**
+   * The scope (county unless `?scope=`), the token's own scope and the filters as one condition; 400 for anything
+   * malformed. A token bound to a township sees only it: asking for another scope narrows to nothing.
+   */
+  async function condition(request: FastifyRequest, query: Query): Promise<SQL | undefined> {
+    const bound = await tokenScope(request);
+    return and(bound, await requested(query));
+  }
+
+  async function requested(query: Query): Promise<SQL | undefined> {
     let scope = COUNTY_SCOPE;
     const scopeText = query.scope;
     if (scopeText !== undefined) {
@@ -92,7 +118,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
       throw new HttpError(400, 'invalid_limit', `limit 应为 1 到 ${MAX_LIMIT} 的整数，收到“${String(query.limit)}”`);
     }
-    const where = await condition(query);
+    const where = await condition(request, query);
     try {
       const page = await listHazards(db, {
         where,
@@ -111,7 +137,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
   async function findVisible(request: FastifyRequest<{ Params: { code: string } }>) {
     const query = checkParameters(request, ['scope']);
     const parsed = parseHazardCode(request.params.code);
-    const where = await condition(query);
+    const where = await condition(request, query);
     const row = parsed ? await findHazardByCode(db, parsed.code, where ?? COUNTY_SCOPE_SQL) : null;
     if (!row) {
       throw new HttpError(
@@ -155,7 +181,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
 
   app.get('/api/stats', { preHandler }, async (request) => {
     const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope', 'period']);
-    const where = await condition(query);
+    const where = await condition(request, query);
     if (query.period !== undefined) {
       const period = typeof query.period === 'string' ? parsePeriod(query.period) : null;
       if (!period) {
@@ -172,7 +198,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
 
   app.get('/api/ledger.xlsx', { preHandler }, async (request, reply) => {
     const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope']);
-    const where = await condition(query);
+    const where = await condition(request, query);
     const now = clock.now();
     const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
     const stream = new PassThrough();

@@ -9,11 +9,12 @@ import { errorBody } from './errors.js';
  * Every configured token is compared (in constant time, over SHA-256 digests), so timing tells nothing about which
  * one came close. The matching token's name is put on the request for logs.
  */
-export function requireReadToken(config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS'>) {
+export function requireReadToken(config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS' | 'API_TOKEN_SCOPES'>) {
   const tokens = [
     ...config.API_TOKENS.map((t) => ({ name: t.name, digest: digest(t.token) })),
     ...(config.ADMIN_TOKEN ? [{ name: 'admin', digest: digest(config.ADMIN_TOKEN) }] : []),
   ];
+  const scopes = config.API_TOKEN_SCOPES as Record<string, string>;
   return async function readAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (tokens.length === 0) {
       return reply
@@ -43,7 +44,16 @@ export function requireReadToken(config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKEN
         );
     }
     request.log = request.log.child({ reader: name });
+    const bound = Object.hasOwn(scopes, name) ? scopes[name] : undefined;
+    if (bound) readerScopes.set(request, bound);
   };
+}
+
+/** The scope a request's token is bound to (API_TOKEN_SCOPES), or undefined for a county-wide token. */
+const readerScopes = new WeakMap<FastifyRequest, string>();
+
+export function tokenScopeOf(request: FastifyRequest): string | undefined {
+  return readerScopes.get(request);
 }
 
 function digest(text: string): Buffer {

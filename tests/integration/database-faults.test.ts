@@ -136,6 +136,10 @@ describe.skipIf(!serverUrl)('when PostgreSQL goes away (PostgreSQL only)', () =>
       await expectEachAnsweredOnce(bot.sim, after.ids);
       expect(bot.proc.output()).not.toContain('shutting down after an error');
       expect(bot.proc.output()).not.toContain("reading 'write'");
+      // Failed inserts were logged (the terminated backends), without the events they carried: neither the
+      // Verification Token nor the people's words reach the log.
+      expect(bot.proc.output()).not.toContain(bot.sim.verificationToken);
+      expect(bot.proc.output()).not.toMatch(/你好 \d+/);
     }, 120_000);
   });
 

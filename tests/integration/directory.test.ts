@@ -13,6 +13,7 @@ import {
   sampleCounty,
 } from '../fixtures/directory/sample.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { buildZip } from '../support/zip.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read the API's JSON answers as a user would, field by field.
 const json = (response: Response): Promise<any> => response.json();
@@ -334,6 +335,45 @@ describe('the directory (组织名录) through the admin API', () => {
     expect(fromJson.status).toBe(200);
     after = (await directory()).people.find((p) => p.code === 'p011')!;
     expect(after).toMatchObject({ name: '人员11', mobile: p011.mobile, openId: p011.openId });
+  });
+
+  it('refuses a zip bomb and a sheet claiming three million rows at once, before inflating them', async () => {
+    const before = await directory();
+    const bomb = buildZip([{ name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(256 * 1024 * 1024) }]);
+    const liar = buildZip([
+      {
+        name: 'xl/worksheets/sheet1.xml',
+        data: Buffer.from('<worksheet><dimension ref="A1:I3000000"/><sheetData/></worksheet>'),
+      },
+    ]);
+    for (const [name, data, reason] of [
+      ['bomb.xlsx', bomb, /压缩比异常/],
+      ['liar.xlsx', liar, /声明有 3,000,000 行，超过上限 100,000 行/],
+    ] as const) {
+      const started = performance.now();
+      const response = await upload([{ name, data }]);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(response.status).toBe(400);
+      const details = (await json(response)).error.details as { sheet: string; reason: string }[];
+      expect(details[0]).toEqual({ sheet: name, row: 0, reason: expect.stringMatching(reason) });
+    }
+    const rows = `编码,名称\n${'x,y\n'.repeat(100_001)}`;
+    const csv = await upload([{ name: '区域.csv', data: rows, type: 'text/csv' }]);
+    expect(csv.status).toBe(400);
+    expect(JSON.stringify(await json(csv))).toContain('超过上限 100,000 行');
+    expect(await directory()).toEqual(before);
+  });
+
+  it('says which types it takes when sent something else', async () => {
+    const response = await fetch(`${service.url}/api/admin/directory`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: '城关镇',
+    });
+    expect(response.status).toBe(415);
+    const body = await json(response);
+    expect(body.error.code).toBe('unsupported_media_type');
+    expect(body.error.message).toContain('组织名录只接受 JSON（application/json）、xlsx');
   });
 
   it('lists the first 100 problems of a bad file and counts the rest', async () => {

@@ -11,6 +11,8 @@ type Json = any;
 
 const ADMIN = 'ledger-test-admin-token-0123456789';
 const READER = 'ledger-test-reader-token-0123456789';
+const TOWN_READER = 'town01-reader-token-0123456789';
+const GONE_READER = 'gone-reader-token-0123456789';
 
 async function readSheet(data: Buffer | ArrayBuffer): Promise<(string | number)[][]> {
   const workbook = new ExcelJS.Workbook();
@@ -44,7 +46,11 @@ describe('the ledger, statistics and the read API', () => {
 
   beforeAll(async () => {
     service = await startTestService(
-      { ADMIN_TOKEN: ADMIN, API_TOKENS: `dashboard:${READER}` },
+      {
+        ADMIN_TOKEN: ADMIN,
+        API_TOKENS: `dashboard:${READER},town01:${TOWN_READER},gone:${GONE_READER}`,
+        API_TOKEN_SCOPES: 'town01=region:town-01,gone=region:town-99',
+      },
       { clock: new ManualClock(NOW) },
     );
     for (const p of LEDGER_DIRECTORY.people) service.sim.addUser({ openId: p.openId, name: p.name });
@@ -136,6 +142,30 @@ describe('the ledger, statistics and the read API', () => {
       const malformed = await get('/api/hazards?scope=town-01');
       expect(malformed.status).toBe(400);
       expect(((await malformed.json()) as Json).error.code).toBe('invalid_scope');
+    });
+
+    it('a token bound to a township sees it alone: the list, one hazard, the stats and the ledger', async () => {
+      const townCodes = async (path: string) => {
+        const response = await get(path, TOWN_READER);
+        expect(response.status, path).toBe(200);
+        return ((await response.json()) as Json).items.map((h: { code: string }) => h.code);
+      };
+      expect(sorted(await townCodes('/api/hazards'))).toEqual(seqs(1, 2, 3));
+      expect(sorted(await townCodes('/api/hazards?scope=county'))).toEqual(seqs(1, 2, 3));
+      expect(sorted(await townCodes('/api/hazards?scope=region:town-01-a'))).toEqual(seqs(3));
+      // Asking for another township narrows to nothing; a hazard there is not found.
+      expect(await townCodes('/api/hazards?scope=region:town-02')).toEqual([]);
+      expect((await get(`/api/hazards/${code(4)}`, TOWN_READER)).status).toBe(404);
+      expect((await get(`/api/hazards/${code(1)}`, TOWN_READER)).status).toBe(200);
+      const stats: Json = await (await get('/api/stats', TOWN_READER)).json();
+      expect(stats.totals.total).toBe(3);
+      expect(stats.byTownship.map((t: Json) => t.code)).not.toContain('town-02');
+      const ledger = await get('/api/ledger.xlsx', TOWN_READER);
+      expect(ledger.status).toBe(200);
+      // A token bound to a scope the directory does not have sees nothing, and is told why.
+      const gone = await get('/api/hazards', GONE_READER);
+      expect(gone.status).toBe(403);
+      expect(((await gone.json()) as Json).error.code).toBe('token_scope_unknown');
     });
 
     it('filters by township, sector, grade, status, overdue and date range, alone and together', async () => {

@@ -62,6 +62,48 @@ describe('the service foundation', () => {
     });
   });
 
+  it('answers odd requests with the usual error body: a long path parameter, a raw non-ASCII query, a big body', async () => {
+    const { connect } = await import('node:net');
+    // Raw bytes on a socket, as a careless client sends them: fetch and node:http would encode the URL for us.
+    const raw = (path: string, body?: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(service.url);
+        const socket = connect(Number(url.port), url.hostname);
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk;
+        });
+        socket.on('error', reject);
+        socket.on('end', () => {
+          const [head = '', ...rest] = text.split('\r\n\r\n');
+          resolve({ status: Number(head.split(' ')[1]), body: rest.join('\r\n\r\n') });
+        });
+        const lines = [`${body ? 'POST' : 'GET'} ${path} HTTP/1.1`, `Host: ${url.host}`, 'Connection: close'];
+        for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+        if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+        socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), Buffer.from(body ?? '')]));
+      });
+    const longParam = await raw(`/api/hazards/${'Y'.repeat(500)}`, undefined, { authorization: 'Bearer x' });
+    expect(longParam.status).toBeGreaterThanOrEqual(400);
+    expect(longParam.status).toBeLessThan(500);
+    expect(JSON.parse(longParam.body)).toMatchObject({
+      error: { code: expect.any(String), message: expect.any(String) },
+    });
+
+    const nonAscii = await raw('/api/hazards?enterprise=城关化工');
+    expect(nonAscii.status).toBeGreaterThanOrEqual(400);
+    expect(nonAscii.status).toBeLessThan(500);
+    expect(JSON.parse(nonAscii.body)).toMatchObject({ error: { code: expect.any(String) } });
+
+    const big = await raw('/feishu/events', JSON.stringify({ padding: 'x'.repeat(1_100_000) }), {
+      'content-type': 'application/json',
+    });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({
+      error: { code: 'body_too_large', message: expect.stringContaining('请求体过大') },
+    });
+  });
+
   it('finishes in-flight requests on shutdown, then refuses new ones', async () => {
     const inFlight = fetch(`${service.url}/test/slow`);
     await slowRequestArrived;

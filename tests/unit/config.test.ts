@@ -78,6 +78,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OUTBOX_MAX_WAIT_HOURS: 'soon' })).toThrow(/OUTBOX_MAX_WAIT_HOURS：应为小时数/);
   });
 
+  it('binds read tokens to scopes by name, and refuses a scope for a token it does not know', () => {
+    const tokens = { API_TOKENS: 'dashboard:0123456789abcdef,town01:fedcba9876543210' };
+    expect(loadConfig({ ...tokens, API_TOKEN_SCOPES: 'town01=region:town-01' }).API_TOKEN_SCOPES).toEqual({
+      town01: 'region:town-01',
+    });
+    expect(() => loadConfig({ ...tokens, API_TOKEN_SCOPES: 'bi=region:town-01' })).toThrow(
+      /API_TOKEN_SCOPES：令牌名称“bi”不在 API_TOKENS 中/,
+    );
+    expect(() => loadConfig({ ...tokens, API_TOKEN_SCOPES: 'town01=town-01' })).toThrow(/API_TOKEN_SCOPES：应为/);
+  });
+
   it('rejects ports out of range and half-configured Feishu credentials', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => loadConfig({ FEISHU_APP_ID: 'cli_0123456789abcdef' })).toThrow(

@@ -22,7 +22,7 @@ import { departments, enterprises, people, regions } from './directory.js';
  * reminder steps already sent. The state machine lives in src/domain/hazard.ts; services map rows to and from it.
  */
 
-/** Raw bytes (photos). postgres.js hands back a Buffer, PGlite a Uint8Array: both normalised to Buffer. */
+/** Raw bytes (photos). node-postgres hands back a Buffer, PGlite a Uint8Array: both normalised to Buffer. */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
   toDriver: (value) => value,

@@ -374,9 +374,10 @@ export function outboxRows(composed: ComposedMessage[]): NewOutboxRow[] {
 }
 
 /**
- * The step rows of `steps`, each naming the messages that carry it, grouped by (step key, messages) as JSON
- * `[{k: key, o: outbox ids, h: hazard ids, f?: fallbacks, d?: false when undelivered}]`: a batch's steps share a few keys and messages, and a big sweep would
- * otherwise send a hundred bytes of JSON per step row. Read back by write.ts's `stepRowsFrom`.
+ * The step rows of `steps`, each naming the messages that carry it, grouped by (step key, messages, fallbacks) as
+ * JSON `[{k: key, o: outbox ids, h: hazard ids, f?: fallbacks, d?: false when undelivered}]`: a batch's steps share
+ * a few keys and messages, and a big sweep would otherwise send a hundred bytes of JSON per step row. Read back by
+ * write.ts's `stepRowsFrom`.
  */
 export function stepRows(steps: PlannedStep[], composed: ComposedMessage[]): string {
   const carriers = new Map<PlannedStep, string[]>();
