@@ -109,7 +109,7 @@ function statementName(text: string): string {
 /**
  * Makes a connection run drizzle's statements as named prepared statements: parsed once on this connection, then
  * only bound and executed (a statement's text is its name). Unnamed, PostgreSQL parses and analyses every statement
- * anew at each run, which costs the server about a fifth more CPU on the ack path (docs/benchmarks.md). Plans stay
+ * anew at each run: in bench:ack, about a sixth more PostgreSQL CPU per event (docs/benchmarks.md). Plans stay
  * per run (`plan_cache_mode=force_custom_plan`). Only statements with parameters: one without goes by the simple
  * protocol, which also carries several statements in one text (migrations).
  */
