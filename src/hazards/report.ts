@@ -8,43 +8,24 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { enterprises, hazards } from '../db/schema/index.js';
-import {
-  actorOf,
-  type DirectoryPerson,
-  findPersonByOpenId,
-  loadUnit,
-  localInspectors,
-  type PersonRecord,
-  type UnitRecord,
-} from '../directory/lookup.js';
+import { actorOf, type DirectoryPerson, findPersonByOpenId, loadUnit } from '../directory/lookup.js';
 import { findReportableUnits, townshipsInInspectorScope } from '../directory/unit-search.js';
 import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
 import {
   type Calendar,
   type EscalationPolicy,
-  GRADE_LABELS,
   type HazardContext,
   hasRoleOver,
   isUnitOfficer,
-  isUnitSide,
   type PermissionDecision,
   type PersonActor,
   reportHazard,
 } from '../domain/index.js';
-import { enqueueMessages, outboxIdOfMessage } from '../feishu/outbox.js';
-import { buildReminderCard } from '../reminders/cards.js';
-import { type ReachOptions, smsMobileOf } from '../reminders/reach.js';
-import { ResponsibilityCache } from '../reminders/recipients.js';
-import {
-  fallbackNote,
-  RECIPIENT_LABELS,
-  recipientLabel,
-  recipientsOf,
-  type StepPerson,
-} from '../reminders/sweep/compose.js';
+import { outboxIdOfMessage } from '../feishu/outbox.js';
+import type { ReachOptions } from '../reminders/reach.js';
+import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
-import { enqueueSms, maskMobile, renderSmsParams } from '../sms/index.js';
-import { type CardRecipient, registerHazardCard, sendHazardCards } from './cards/delivery.js';
+import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import { createDraft, lockOwnDraft, reopenDraft, saveDraftForm, submitDraft } from './drafts.js';
 import {
@@ -55,6 +36,7 @@ import {
   readFormValues,
   type ValidReport,
 } from './report-input.js';
+import { sendReportNotices } from './report-notices.js';
 import { insertHazard, loadHazard, nextHazardNumber } from './repository.js';
 import { buildHazardView } from './view.js';
 
@@ -351,66 +333,17 @@ async function createReport(
     }
   }
 
-  // The responsible person's notice first: one who is also a local inspector gets that card, not the information card.
-  // One the bot cannot reach (no Feishu account in the tenant, deactivated) falls back up the chain of responsibility
-  // like any reminder: to the unit's other key person, or to the township, asked to get the notice to the unit.
   const reach = deps.reach ?? { sms: false };
-  const notice = await noticeRecipients(tx, unit, responsible ?? null, reach);
-  const recipients = new Map<string, CardRecipient>();
-  const add = (p: PersonRecord | null | undefined, r: Omit<CardRecipient, 'openId'>) => {
-    if (p?.openId && p.code !== person.code && !recipients.has(p.openId))
-      recipients.set(p.openId, { openId: p.openId, ...r });
-  };
-  for (const r of notice.recipients) if (isUnitSide(r.role)) add(r.person, { audience: 'rectifier', kind: 'notice' });
-  for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
-  await sendHazardCards(tx, { id: hazardId, code: number.code }, view, [...recipients.values()], now);
-  const notes = notice.fallbacks.map((f) => fallbackNote(f, reach));
-  // Whoever is told but is outside Feishu gets the notice by SMS (when a gateway is configured): the unit's people
-  // answer through the township's inspectors, who have the card; a leader told in their place is asked to relay it.
-  for (const r of notice.recipients) {
-    const phone = r.person.code === person.code ? null : smsMobileOf(r.person, reach);
-    if (!phone) continue;
-    await enqueueSms(tx, {
-      phone,
-      params: renderSmsParams({
-        hazardCode: number.code,
-        unitName: unit.enterprise.name,
-        deadline: hazard.deadline,
-        ask: isUnitSide(r.role) ? '请确认接收并按措施整改' : '单位联系不上，请转告单位整改',
-        link: null,
-      }),
-      topic: `hazard:${number.code}:sms:${r.person.code}`,
-    });
-    notes.push(`${RECIPIENT_LABELS[r.role]}${r.person.name}尚未加入飞书，已发短信通知（${maskMobile(phone)}）`);
-  }
-  const relays = notice.recipients.filter(
-    (r) => !isUnitSide(r.role) && r.person.code !== person.code && r.person.openId,
-  );
-  if (relays.length > 0) {
-    await enqueueMessages(
-      tx,
-      relays.map((r) => ({
-        to: { openId: r.person.openId! },
-        msgType: 'interactive',
-        content: buildReminderCard({
-          hazardCode: number.code,
-          enterpriseName: unit.enterprise.name,
-          description: report.description,
-          deadline: hazard.deadline,
-          gradeLabel: GRADE_LABELS[hazard.grade],
-          overdueDays: null,
-          daysLeft: null,
-          stepLabel: '新登记隐患，请转告单位',
-          channel: 'card',
-          raisesSupervision: false,
-          responsibleName: responsible?.name ?? null,
-          notified: notice.recipients.map(recipientLabel),
-          fallbackNotes: notes,
-        }),
-        topic: `hazard:${number.code}:relay`,
-      })),
-    );
-  }
+  const notes = await sendReportNotices(tx, {
+    hazard: { id: hazardId, code: number.code, deadline: hazard.deadline, grade: hazard.grade },
+    description: report.description,
+    unit,
+    reporter: person,
+    responsible: responsible ?? null,
+    view,
+    reach,
+    now,
+  });
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
   const steps = await sendStepsOnReport(
     tx,
@@ -420,14 +353,6 @@ async function createReport(
   );
   for (const step of steps) notes.push(...step.fallbacks.map((f) => fallbackNote(f, reach)));
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
-}
-
-/** Who gets the responsible person's notice: the same chain resolution as every reminder's (sweep/compose.ts). */
-async function noticeRecipients(tx: Db, unit: UnitRecord, responsible: StepPerson | null, reach: ReachOptions) {
-  const chain = new ResponsibilityCache();
-  const key = { enterpriseId: unit.enterprise.id, regionId: unit.region.id, departmentId: unit.department?.id ?? null };
-  await chain.load(tx, [key]);
-  return recipientsOf({ who: ['responsible'] }, { unit: chain.get(key), responsible, reporter: null }, reach);
 }
 
 /** Which buttons a viewer's card gets: the rectifying side, an inspector over the unit, or none. */

@@ -2,7 +2,7 @@
  * Whether the bot can reach a person, and how: the one answer the reminders' fallbacks, the report's notices and the
  * directory's gaps share, so that what the gaps report is exactly what makes a fallback happen.
  */
-import { normalizeMobile } from '../sms/index.js';
+import { normalizeMobile } from '../sms/render.js';
 
 export interface Reachable {
   openId: string | null;

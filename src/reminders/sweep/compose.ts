@@ -2,6 +2,9 @@
  * From due steps to messages, with no I/O: who each step tells (through the chain of responsibility resolved for the
  * hazard's unit), what its card says, and how a batch's steps are bundled so that each person (and each township
  * group) gets one card for all of their steps in the batch.
+ *
+ * Kept whole because it is one pure pipeline over one type (PlannedStep): recipients and their fallbacks, the card,
+ * the bundled messages (cards and SMS) and the step rows; each part reads what the one before it set.
  */
 import { randomUUID } from 'node:crypto';
 import type { PersonRecord } from '../../directory/lookup.js';
@@ -20,7 +23,8 @@ import {
   resolveRecipients,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow } from '../../feishu/outbox.js';
-import { renderSmsParams, type SmsTemplateParams } from '../../sms/index.js';
+import type { SmsTemplateParams } from '../../sms/gateway.js';
+import { renderSmsParams } from '../../sms/render.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
 import { canReach, type ReachOptions, smsMobileOf, whyUnreachable } from '../reach.js';
 import type { UnitResponsibility } from '../recipients.js';
