@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import type { Calendar, EscalationPolicy } from '../domain/index.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { FeishuDispatcher } from '../feishu/dispatcher.js';
+import { storableText } from '../feishu/event-json.js';
 import type { BotMenuEvent, MessageReceivedEvent } from '../feishu/events.js';
 import type { IncomingPhoto } from '../hazards/drafts.js';
 import type { HazardServiceDeps } from '../hazards/report.js';
@@ -133,7 +134,8 @@ function readText(content: string | undefined): string | undefined {
   if (!content) return undefined;
   try {
     const parsed = JSON.parse(content) as { text?: unknown };
-    return typeof parsed.text === 'string' ? parsed.text : undefined;
+    // The content is JSON inside the event: a NUL written as \u0000 there only becomes one here.
+    return typeof parsed.text === 'string' ? storableText(parsed.text) : undefined;
   } catch {
     return undefined;
   }
@@ -163,12 +165,14 @@ function readPostText(content: string | undefined): string | undefined {
   try {
     const parsed = JSON.parse(content) as { content?: unknown };
     if (!Array.isArray(parsed.content)) return undefined;
-    return parsed.content
-      .flat()
-      .map((node: { tag?: string; text?: string; user_id?: string }) =>
-        node?.tag === 'text' ? (node.text ?? '') : node?.tag === 'at' ? ` ${node.user_id ?? ''} ` : '',
-      )
-      .join(' ');
+    return storableText(
+      parsed.content
+        .flat()
+        .map((node: { tag?: string; text?: string; user_id?: string }) =>
+          node?.tag === 'text' ? (node.text ?? '') : node?.tag === 'at' ? ` ${node.user_id ?? ''} ` : '',
+        )
+        .join(' '),
+    );
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { databaseErrorReason } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
+import { EventTooDeepError, makeStorable } from './event-json.js';
 import {
   type ClaimedEvent,
   claimPendingEvents,
@@ -18,6 +19,7 @@ import {
   type CardActionResponse,
   type FeishuEnvelope,
   type InboundEvent,
+  MalformedEventError,
   messageIdOf,
   normaliseEnvelope,
   toCardAction,
@@ -112,8 +114,9 @@ export class FeishuDispatcher {
 
   /** Takes a verified envelope and returns what to answer Feishu. Throws MalformedEventError on a bad envelope. */
   async receive(envelope: FeishuEnvelope): Promise<CardActionResponse | Record<string, never>> {
-    const event = normaliseEnvelope(envelope);
     const { clock, metrics, logger } = this.deps;
+    storableEnvelope(envelope, logger);
+    const event = normaliseEnvelope(envelope);
     if (event.eventType === CARD_ACTION) return this.answerCardAction(event);
 
     const handled = this.eventHandlers.has(event.eventType);
@@ -331,4 +334,25 @@ export class FeishuDispatcher {
  */
 function yieldToRequests(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Rewrites, in place, what PostgreSQL cannot store (NUL, lone surrogates) so that the event is stored beside its
+ * neighbours instead of failing their INSERT; refuses absurd nesting (the long connection's events arrive parsed).
+ */
+function storableEnvelope(envelope: FeishuEnvelope, logger: Logger): void {
+  let rewritten: number;
+  try {
+    rewritten = makeStorable(envelope);
+  } catch (error) {
+    if (error instanceof EventTooDeepError) throw new MalformedEventError(error.message);
+    throw error;
+  }
+  if (rewritten > 0) {
+    const header = (envelope as { header?: { event_id?: unknown } }).header;
+    logger.info(
+      { eventId: header?.event_id, strings: rewritten },
+      '事件含数据库无法保存的字符（NUL 或孤立代理项），已替换为 U+FFFD（unstorable characters replaced）',
+    );
+  }
 }

@@ -141,15 +141,47 @@ export class InboundBatcher {
         item.resolve(isNew);
       }
     } catch (error) {
-      if (!finish()) return;
-      const refused = new EventNotStoredError(databaseErrorReason(error), { cause: error });
-      for (const item of batch) item.reject(refused);
+      if (batch.length > 1 && isCausedByData(error)) {
+        // One row the database refuses (bad data, not a lost connection) must not take its neighbours down with it:
+        // each is tried alone, inside the same time budget.
+        await this.storeOneByOne(batch, () => done);
+        if (finish()) this.options.onFlush?.(batch.length);
+      } else {
+        if (!finish()) return;
+        const refused = new EventNotStoredError(databaseErrorReason(error), { cause: error });
+        for (const item of batch) item.reject(refused);
+      }
     }
     this.schedule();
+  }
+
+  /** Stores each event of a batch that failed as a whole on its own; stops when the batch's time is up. */
+  private async storeOneByOne(batch: Waiting[], givenUp: () => boolean): Promise<void> {
+    for (const item of batch) {
+      if (givenUp()) return;
+      try {
+        const [inserted] = await this.insert([item.record]);
+        item.resolve(inserted === item.record.eventId);
+      } catch (error) {
+        item.reject(new EventNotStoredError(databaseErrorReason(error), { cause: error }));
+      }
+    }
   }
 
   /** Inserts the records; returns the event ids that were new. */
   private insert(records: InboundRecord[]): Promise<string[]> {
     return insertInboundEvents(this.db, records);
   }
+}
+
+/**
+ * Whether the database refused the statement for what it carries — SQLSTATE class 22 (data exception, e.g. an
+ * unsupported Unicode escape) or 54 (program limit, e.g. stack depth) — rather than for being away or stuck.
+ */
+function isCausedByData(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return false;
 }

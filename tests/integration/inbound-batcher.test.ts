@@ -87,6 +87,27 @@ describe('the ack path stores events by group commit', () => {
     expect(await batcher.record(record('after-bad'))).toBe(true);
   });
 
+  it('stores the neighbours of an event the database refuses, and refuses that one alone', async () => {
+    const flushes: number[] = [];
+    const batcher = new InboundBatcher(testDb.database.db, { onFlush: (rows) => flushes.push(rows) });
+    // Past the dispatcher's rewriting, a NUL in a payload is what jsonb refuses (22P05) — here straight in.
+    const poisoned = { ...record('poison-1'), payload: { text: 'a\u0000b' } };
+    const neighbours = Array.from({ length: 12 }, (_, i) => record(`poison-neighbour-${i}`));
+    // The first record flushes alone; the rest share the next INSERT with the poisoned one.
+    const outcome = await Promise.allSettled([
+      batcher.record(record('poison-first')),
+      ...neighbours.slice(0, 6).map((r) => batcher.record(r)),
+      batcher.record(poisoned),
+      ...neighbours.slice(6).map((r) => batcher.record(r)),
+    ]);
+    const rejected = outcome.filter((o) => o.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0] as PromiseRejectedResult).reason).toBeInstanceOf(EventNotStoredError);
+    expect(outcome[7]!.status).toBe('rejected');
+    expect(await stored('poison-')).toBe(13);
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(14);
+  });
+
   it('refuses an event it cannot store within its budget, and frees the flush for the events behind it', async () => {
     const budgetMs = 400;
     const batcher = new InboundBatcher(testDb.database.db, { budgetMs });

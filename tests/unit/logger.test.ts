@@ -38,7 +38,7 @@ describe('the log carries no secret and no message text', () => {
     expect(log).not.toContain(token); // …the log does not
     expect(log).not.toContain(userText);
     expect(log).toContain('22P02'); // what went wrong stays: the database's error code
-  });
+  }, 30_000); // An embedded database starts in 1–3 s alone, and in more than 5 s beside the other unit files.
 
   it('secrets in known fields are redacted', async () => {
     const { logger, text } = capture();

@@ -307,9 +307,15 @@ class Simulator implements FeishuSim {
       if (opts.eventId !== undefined) env.header.event_id = opts.eventId;
       if (opts.token !== undefined) env.header.token = opts.token;
     }
-    const eventId = env.header?.event_id ?? '';
+    return this.deliverText(JSON.stringify(env), env.header?.event_id ?? '', opts);
+  }
+
+  /**
+   * Delivers an event written as text, signed (and encrypted) as Feishu would: for bodies an object cannot carry
+   * through deliver(), e.g. nesting too deep to clone.
+   */
+  async deliverText(plaintext: string, eventId: string, opts: DeliverOptions = {}): Promise<Delivery> {
     const via = opts.via ?? this.mode;
-    const plaintext = JSON.stringify(env);
     const started = Date.now();
     if (via === 'websocket') {
       const ack = await this.longConnection.push(plaintext);

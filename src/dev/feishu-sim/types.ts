@@ -214,6 +214,8 @@ export interface FeishuSim {
   clickCard(operatorOpenId: string, messageId: string, action: CardClickOptions): Promise<Delivery>;
   /** Low level: deliver any v2 envelope (header+event) the way the current mode does; options to forge. */
   deliver(envelope: object, opts?: DeliverOptions): Promise<Delivery>;
+  /** Lower still: deliver an envelope written as text (e.g. nested too deep to be an object here). */
+  deliverText(plaintext: string, eventId: string, opts?: DeliverOptions): Promise<Delivery>;
   /** Sends the URL check; `challenge` is what the bot must echo. */
   urlVerification(opts?: { encrypt?: boolean; token?: string }): Promise<Delivery & { challenge: string }>;
   readonly faults: Faults;

@@ -4,6 +4,7 @@ import { errorBody } from '../../http/errors.js';
 import type { Metrics } from '../../metrics.js';
 import { decryptEvent, isSignatureValid, safeEqual } from '../crypto.js';
 import type { FeishuDispatcher } from '../dispatcher.js';
+import { EventTooDeepError, MAX_EVENT_DEPTH, nestsDeeperThan } from '../event-json.js';
 import { type FeishuEnvelope, MalformedEventError } from '../events.js';
 import { EventNotStoredError } from '../inbound-batcher.js';
 
@@ -80,6 +81,7 @@ async function receive(request: FastifyRequest, options: WebhookOptions): Promis
   if (typeof rawBody !== 'string' || rawBody.length === 0) {
     throw new Rejected(400, 'invalid_json', '请求体必须是 JSON 对象（the body must be a JSON object）');
   }
+  refuseDeepNesting(rawBody);
   let body = parseObject(rawBody);
   const encrypted = typeof body.encrypt === 'string' ? body.encrypt : undefined;
 
@@ -90,14 +92,18 @@ async function receive(request: FastifyRequest, options: WebhookOptions): Promis
         'encryption_not_configured',
         '请求体已加密，但服务未设置 FEISHU_ENCRYPT_KEY：请把开发者后台的 Encrypt Key 配置给服务（encrypted body but no FEISHU_ENCRYPT_KEY）',
       );
+    let decrypted: string;
     try {
-      body = parseObject(decryptEvent(options.encryptKey, encrypted));
+      decrypted = decryptEvent(options.encryptKey, encrypted);
     } catch {
-      throw new Rejected(
-        401,
-        'undecryptable',
-        '无法用所配置的 Encrypt Key 解密：请核对 FEISHU_ENCRYPT_KEY 与开发者后台一致（the body does not decrypt）',
-      );
+      throw undecryptable();
+    }
+    refuseDeepNesting(decrypted);
+    try {
+      body = parseObject(decrypted);
+    } catch {
+      // Garbage that happened to unpad: the key is wrong.
+      throw undecryptable();
     }
   }
 
@@ -185,6 +191,19 @@ function verifySignature(request: FastifyRequest, rawBody: string, encryptKey: s
       '签名与请求体不符：请核对 FEISHU_ENCRYPT_KEY（X-Lark-Signature does not match the body）',
     );
   }
+}
+
+function undecryptable(): Rejected {
+  return new Rejected(
+    401,
+    'undecryptable',
+    '无法用所配置的 Encrypt Key 解密：请核对 FEISHU_ENCRYPT_KEY 与开发者后台一致（the body does not decrypt）',
+  );
+}
+
+/** Before JSON.parse: a body nested thousands deep is refused without being parsed (or later stored) deeply. */
+function refuseDeepNesting(text: string): void {
+  if (nestsDeeperThan(text, MAX_EVENT_DEPTH)) throw new Rejected(400, 'too_deep', new EventTooDeepError().message);
 }
 
 function parseObject(text: string): Record<string, unknown> {
