@@ -13,3 +13,4 @@ export * from './permissions.js';
 export * from './policy-schedule.js';
 export * from './quiet-hours.js';
 export * from './vocabulary.js';
+export * from './inspection.js';

@@ -16,6 +16,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { departments, enterprises, people, regions } from './directory.js';
+import { inspections } from './inspections.js';
 
 /*
  * Hazards (隐患) and everything that hangs off one: the audit trail, photos, the cards that show it, and the
@@ -105,6 +106,12 @@ export const hazards = pgTable(
     governancePlan: jsonb('governance_plan').$type<GovernancePlan>(),
     /** The cited clause (依据), free text. */
     basis: text('basis'),
+    /** How it was found: report (上报) | inspection (检查) | self_inspection (企业自查). */
+    source: text('source').notNull().default('report'),
+    /** The inspection that found it, when one did. */
+    inspectionId: integer('inspection_id').references(() => inspections.id),
+    /** 立查立改: fixed during the inspection, registered and closed at once (no deadline, no reminders). */
+    fixedOnSite: boolean('fixed_on_site').notNull().default(false),
     reportedAt: timestamp('reported_at', { withTimezone: true }).notNull(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
@@ -131,6 +138,7 @@ export const hazards = pgTable(
     index('hazards_responsible_idx').on(t.responsibleId),
     index('hazards_reporter_idx').on(t.reporterId),
     index('hazards_reported_at_idx').on(t.reportedAt),
+    index('hazards_inspection_idx').on(t.inspectionId),
     /** The reminder sweep reads open hazards by deadline. */
     index('hazards_open_deadline_idx').on(t.deadline).where(sql`${t.status} <> 'closed'`),
     // The reminder sweep's sources (src/reminders/sweep.ts): hazards changed since its last pass, and per step and
@@ -201,6 +209,8 @@ export const hazardPhotos = pgTable(
     /** null while the photo belongs to a report draft not yet submitted. */
     hazardId: integer('hazard_id').references(() => hazards.id),
     draftId: integer('draft_id').references(() => reportDrafts.id),
+    /** Set while the photo belongs to an open inspection (sent during the visit); kept when it moves to a hazard. */
+    inspectionId: integer('inspection_id').references(() => inspections.id),
     /** report | rectification */
     stage: text('stage').notNull(),
     uploadedById: integer('uploaded_by_id')
@@ -221,6 +231,7 @@ export const hazardPhotos = pgTable(
     uniqueIndex('hazard_photos_source_key').on(t.sourceMessageId, t.sourceImageKey),
     index('hazard_photos_hazard_idx').on(t.hazardId),
     index('hazard_photos_draft_idx').on(t.draftId),
+    index('hazard_photos_inspection_idx').on(t.inspectionId),
   ],
 );
 
