@@ -22,6 +22,14 @@ import {
   submitReport,
 } from './hazard-actions.js';
 import type { HazardChatDeps } from './hazards.js';
+import {
+  inspectNewUnit,
+  nextChecklistPage,
+  pickInspectedUnit,
+  pickInspectionChecklist,
+  startInspectionFromForm,
+  submitInspection,
+} from './inspections.js';
 import { nextListPage, type QueryDeps, sendListFromDigest } from './queries.js';
 
 export type CardActionDeps = HazardChatDeps & QueryDeps;
@@ -45,6 +53,12 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'report.open': openReportWithPhotos,
   'report.newUnit': reportNewUnit,
   'report.pick': pickReportedUnit,
+  'inspection.start': startInspectionFromForm,
+  'inspection.pickUnit': pickInspectedUnit,
+  'inspection.newUnit': inspectNewUnit,
+  'inspection.pickChecklist': pickInspectionChecklist,
+  'inspection.next': nextChecklistPage,
+  'inspection.submit': submitInspection,
   ledger_page: nextListPage,
   list: sendListFromDigest,
 };

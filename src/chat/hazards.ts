@@ -23,6 +23,7 @@ import {
 import { FIELD_LIMITS, SECTORS } from '../hazards/report-input.js';
 import { loadHazard } from '../hazards/repository.js';
 import { buildHazardView } from '../hazards/view.js';
+import { attachPhotosToOpenInspection } from '../inspections/photos.js';
 import { type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
 
 export interface HazardChatDeps {
@@ -177,7 +178,10 @@ export async function downloadPhotos(
   return photos;
 }
 
-/** Photos received in one-to-one chat (already downloaded): store, then attach or offer a report. */
+/**
+ * Photos received in one-to-one chat (already downloaded): store, then attach to the inspection under way (检查), or
+ * to a report or rectification, or offer a report.
+ */
 export async function storePhotos(
   deps: HazardChatDeps,
   input: { openId: string; messageId: string; photos: IncomingPhoto[] },
@@ -185,8 +189,15 @@ export async function storePhotos(
   const { db } = deps;
   const { photos } = input;
   if (photos.length === 0) return;
-  const outcome = await attachPhotos(services(deps), { openId: input.openId, photos });
   const to: ChatTarget = { replyTo: input.messageId };
+  const person = await findPersonByOpenId(db, input.openId);
+  const inspection = person ? await attachPhotosToOpenInspection(db, { person, photos, now: deps.clock.now() }) : null;
+  if (inspection) {
+    const attached = `照片已附到正在进行的检查（${inspection.unitName}，共 ${inspection.photoCount} 张）。`;
+    await enqueueAnswer(db, to, textAnswer(attached, 'photo:inspection'));
+    return;
+  }
+  const outcome = await attachPhotos(services(deps), { openId: input.openId, photos });
   switch (outcome.kind) {
     case 'not_in_directory':
       await enqueueAnswer(db, to, textAnswer(outcome.message, 'photo:refused'));

@@ -2,6 +2,7 @@
 export function buildHelpCard(note?: string): object {
   const lines = [
     '**上报** — 上报安全隐患（也可直接发送现场照片）',
+    '**检查** — 按检查表逐项检查单位并留痕（企业负责人、安全管理员可进行企业自查）；不合格项转隐患上报，立查立改当场销号',
     '**我的** — 我负责、我上报或我辖区内的未闭环隐患',
     '**查询 YH-2026-000123** — 查看一条隐患及其全过程记录',
     '**台账** — 导出我辖区的隐患台账（Excel）',
@@ -23,7 +24,7 @@ export function buildHelpCard(note?: string): object {
         { tag: 'markdown', content: lines.join('\n') },
         {
           tag: 'markdown',
-          content: '单聊直接发送指令；在群里请先 @我。为落实“四不两直”，上报表单只在单聊中出现。',
+          content: '单聊直接发送指令；在群里请先 @我。为落实“四不两直”，上报和检查表单只在单聊中出现。',
         },
       ],
     },

@@ -15,6 +15,7 @@ import { type Command, type CommandName, MENU_KEYS, parseCommand } from './comma
 import { unbindRemovedGroup, welcomeGroup } from './group-membership.js';
 import { downloadPhotos, showHazard, startReport, storePhotos } from './hazards.js';
 import { buildHelpCard } from './help-card.js';
+import { startInspection } from './inspections.js';
 import { answerQuery } from './queries.js';
 
 export interface ChatDeps {
@@ -88,6 +89,10 @@ async function handleMessage(event: MessageReceivedEvent, deps: ChatDeps, downlo
     await startReport(deps, { openId, replyTo: message.message_id, inGroup });
     return;
   }
+  if (command?.name === 'inspect' && openId) {
+    await startInspection(deps, { openId, replyTo: message.message_id, inGroup });
+    return;
+  }
   if (command?.name === 'bind' && openId && message.chat_id) {
     await bindGroup(deps, {
       openId,
@@ -117,6 +122,10 @@ async function handleMenu(event: BotMenuEvent, deps: ChatDeps): Promise<void> {
   if (!openId || !key || !MENU_KEYS.has(key)) return;
   if (key === 'report') {
     await startReport(deps, { openId, inGroup: false });
+    return;
+  }
+  if (key === 'inspect') {
+    await startInspection(deps, { openId, inGroup: false });
     return;
   }
   if (await answerQuery(deps, { name: key, argument: '' }, openId, { openId })) return;

@@ -13,8 +13,11 @@ export type EnterpriseMatch =
   | { kind: 'many'; candidates: { code: string; name: string; regionName: string }[] }
   | { kind: 'forbidden'; message: string };
 
-/** Exact name first, then partial; only units the reporter may report on are offered. */
-export async function findReportableUnits(db: Db, typed: string, actor: PersonActor): Promise<EnterpriseMatch> {
+/** Active units named exactly `typed`, or else (at most 50) whose names contain it; `exact` says which. */
+export async function findUnitsByName(
+  db: Db,
+  typed: string,
+): Promise<{ exact: boolean; rows: { id: number; code: string; name: string; regionName: string }[] }> {
   const select = () =>
     db
       .select({ id: enterprises.id, code: enterprises.code, name: enterprises.name, regionName: regions.name })
@@ -24,14 +27,18 @@ export async function findReportableUnits(db: Db, typed: string, actor: PersonAc
   const exact = await select()
     .where(and(eq(enterprises.active, true), eq(enterprises.name, typed)))
     .orderBy(asc(enterprises.code));
+  if (exact.length > 0) return { exact: true, rows: exact };
   const pattern = `%${typed.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows =
-    exact.length > 0
-      ? exact
-      : await select()
-          .where(and(eq(enterprises.active, true), ilike(enterprises.name, pattern)))
-          .orderBy(asc(enterprises.name))
-          .limit(50);
+  const partial = await select()
+    .where(and(eq(enterprises.active, true), ilike(enterprises.name, pattern)))
+    .orderBy(asc(enterprises.name))
+    .limit(50);
+  return { exact: false, rows: partial };
+}
+
+/** Exact name first, then partial; only units the reporter may report on are offered. */
+export async function findReportableUnits(db: Db, typed: string, actor: PersonActor): Promise<EnterpriseMatch> {
+  const { rows } = await findUnitsByName(db, typed);
   const allowed = [];
   let refusal: string | null = null;
   for (const row of rows) {

@@ -101,9 +101,12 @@ export const hazardActionSchema: z.ZodType<HazardAction> = z.discriminatedUnion(
 /** Who did it: a person code, or 'system' for the service (escalation policy). */
 export type EventActor = PersonCode | 'system';
 
-/** What happened, for the audit trail and for deciding whom to tell. Events come in the order they happened. */
+/**
+ * What happened, for the audit trail and for deciding whom to tell. Events come in the order they happened.
+ * `reported` with `fixedOnSite`: 立查立改, found and fixed during inspection `inspection` (registered and closed at once).
+ */
 export type HazardEvent = { at: Date; by: EventActor } & (
-  | { type: 'reported'; grade: HazardGrade; deadline: LocalDate }
+  | { type: 'reported'; grade: HazardGrade; deadline: LocalDate; fixedOnSite?: true; inspection?: string }
   | { type: 'assigned'; responsible: PersonCode; previous: PersonCode | null }
   | { type: 'acknowledged' }
   | { type: 'rectification_submitted'; description: string }
@@ -125,7 +128,8 @@ export type HazardEvent = { at: Date; by: EventActor } & (
       step?: string;
     }
   | { type: 'supervision_lifted'; from: SupervisionLevel }
-  | { type: 'closed' }
+  /** `note`: why it closed without a verification (立查立改). */
+  | { type: 'closed'; note?: string }
   | { type: 'commented'; text: string }
 );
 

@@ -8,6 +8,7 @@
  * names, never rename them. Nothing here imports a feature, so features (card builders) and chat (the router) both can.
  */
 import { z } from 'zod';
+import { INSPECTION_KINDS } from '../domain/inspection.js';
 
 /** The report form's fields (interface.md, plus 定责任人 `responsible` and the governance plan's funds/contingency). */
 export const REPORT_FORM_FIELDS = [
@@ -27,6 +28,12 @@ export const REPORT_FORM_FIELDS = [
 ] as const;
 export type ReportFormField = (typeof REPORT_FORM_FIELDS)[number];
 
+/** The inspection form's fields (interface.md "Inspections, checklists and plans"). */
+export const INSPECTION_FORM_FIELDS = ['enterprise', 'kind', 'checklist', 'companions', 'date'] as const;
+export type InspectionFormField = (typeof INSPECTION_FORM_FIELDS)[number];
+/** The checklist card's free text; each item's field is `item_<code>` (domain/inspection.ts itemField). */
+export const CHECKLIST_CARD_FIELDS = ['findings'] as const;
+
 /** The hazard lists a button can ask for: 我的 shows `open`; the digest's buttons the others. */
 export const LIST_FILTERS = ['open', 'overdue', 'due_soon', 'new'] as const;
 export type ListFilter = (typeof LIST_FILTERS)[number];
@@ -35,6 +42,20 @@ const hazardCode = z.string().min(1).max(40);
 const draft = z.int().positive();
 const withCode = <A extends string>(action: A) => z.object({ action: z.literal(action), code: hazardCode });
 const withDraft = <A extends string>(action: A) => z.object({ action: z.literal(action), draft });
+
+/**
+ * What the inspection form chose, carried by the buttons of the cards that follow it (which unit, which checklist)
+ * so that no draft is kept: every value is checked again, and the clicker's rights with it, when it is used.
+ */
+const inspectionChoices = {
+  kind: z.enum(INSPECTION_KINDS),
+  checklist: z.string().min(1).max(64).optional(),
+  /** 同行检查人, as open_ids. */
+  companions: z.array(z.string().min(1).max(64)).max(20),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+};
+const enterpriseCode = z.string().min(1).max(64);
+const inspectionPage = { inspection: z.int().positive(), page: z.int().nonnegative().max(200) };
 
 export const cardActionValueSchema = z.discriminatedUnion('action', [
   // The hazard's living card (hazards/cards/hazard-card.ts), and a tap on a listed hazard or 查看详情.
@@ -52,6 +73,18 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
   withDraft('report.open'),
   withDraft('report.newUnit'),
   z.object({ action: z.literal('report.pick'), draft, enterprise: z.string().min(1) }),
+  // 检查: the inspection form, the unit and checklist picks, the checklist card's pages (inspections/cards).
+  z.object({ action: z.literal('inspection.start') }),
+  z.object({ action: z.literal('inspection.pickUnit'), enterprise: enterpriseCode, ...inspectionChoices }),
+  z.object({ action: z.literal('inspection.newUnit'), name: z.string().min(1).max(100), ...inspectionChoices }),
+  z.object({
+    action: z.literal('inspection.pickChecklist'),
+    enterprise: enterpriseCode,
+    ...inspectionChoices,
+    checklist: z.string().min(1).max(64),
+  }),
+  z.object({ action: z.literal('inspection.next'), ...inspectionPage }),
+  z.object({ action: z.literal('inspection.submit'), ...inspectionPage }),
   // Lists: 下一页 on a list card, and the digest's list buttons (ledger/cards, reminders/cards.ts).
   z.object({
     action: z.literal('ledger_page'),
@@ -95,6 +128,11 @@ export const FORM_FIELDS = {
   'hazard.comment': ['comment'],
   'report.submit': REPORT_FORM_FIELDS,
   'report.newUnit': ['township'],
+  'inspection.start': INSPECTION_FORM_FIELDS,
+  'inspection.newUnit': ['township'],
+  // Besides `findings`, each item's `item_<code>`: read by prefix, their names come from the checklist.
+  'inspection.next': CHECKLIST_CARD_FIELDS,
+  'inspection.submit': CHECKLIST_CARD_FIELDS,
 } as const satisfies Partial<Record<CardActionName, readonly string[]>>;
 
 type ActionWithForm = keyof typeof FORM_FIELDS;

@@ -22,12 +22,21 @@ import {
   reportHazard,
 } from '../domain/index.js';
 import { outboxIdOfMessage } from '../feishu/outbox.js';
+import { linkItemToHazard } from '../inspections/repository.js';
 import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
-import { createDraft, lockOwnDraft, reopenDraft, saveDraftForm, submitDraft } from './drafts.js';
+import {
+  createDraft,
+  lockOwnDraft,
+  originOf,
+  type ReportOrigin,
+  reopenDraft,
+  saveDraftForm,
+  submitDraft,
+} from './drafts.js';
 import {
   checkReportForm,
   RESPONSIBLE_LABELS,
@@ -144,6 +153,28 @@ export async function submitReportForm(
     if (!draft) return { kind: 'forbidden', message: '这张上报表单不是您的，请发送「上报」打开自己的表单' } as const;
     if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
     await saveDraftForm(tx, draft.id, { values } satisfies DraftForm, now);
+    const origin = originOf(draft);
+    if (origin) {
+      // A failed checklist item: the report is about the inspected unit, which the form may not change.
+      if (checked.report.enterprise !== origin.enterpriseName) {
+        return {
+          kind: 'invalid',
+          values,
+          draftId: draft.id,
+          errors: {
+            enterprise: `此表单来自对「${origin.enterpriseName}」的检查 ${origin.inspectionCode}，单位不能更改；上报其他单位的隐患请发送「上报」`,
+          },
+        } as const;
+      }
+      return createReport(tx, deps, {
+        person,
+        draftId: draft.id,
+        report: checked.report,
+        enterpriseCode: origin.enterpriseCode,
+        messageId: input.messageId,
+        origin,
+      });
+    }
     const actor = actorOf(person);
     const found = await findReportableUnits(tx, checked.report.enterprise, actor);
     if (found.kind === 'one') {
@@ -183,7 +214,8 @@ export async function completeReport(
     if (!values) return { kind: 'forbidden', message: '上报内容已失效，请发送「上报」重新填写' } as const;
     const checked = checkReportForm(values, now, calendar);
     if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: draft.id } as const;
-    let enterpriseCode = input.enterpriseCode;
+    // A failed checklist item's report stays with the inspected unit, whatever a (forged) pick says.
+    let enterpriseCode = originOf(draft)?.enterpriseCode ?? input.enterpriseCode;
     if (!enterpriseCode) {
       const townships = await townshipsInInspectorScope(tx, actorOf(person));
       if (!input.townshipCode || !townships.some((t) => t.code === input.townshipCode)) {
@@ -208,6 +240,7 @@ export async function completeReport(
       report: checked.report,
       enterpriseCode,
       messageId: input.messageId,
+      origin: originOf(draft),
     });
   });
 }
@@ -228,7 +261,15 @@ async function alreadyReported(
 async function createReport(
   tx: Db,
   deps: HazardServiceDeps,
-  input: { person: DirectoryPerson; draftId: number; report: ValidReport; enterpriseCode: string; messageId?: string },
+  input: {
+    person: DirectoryPerson;
+    draftId: number;
+    report: ValidReport;
+    enterpriseCode: string;
+    messageId?: string;
+    /** The failed checklist item the report comes from: the hazard is linked to its inspection and item. */
+    origin?: ReportOrigin | null;
+  },
 ): Promise<ReportOutcome> {
   const { calendar, clock } = deps;
   const now = clock.now();
@@ -310,9 +351,20 @@ async function createReport(
               contingency: report.contingency ?? '',
             }
           : null,
+      ...(input.origin ? { source: input.origin.source, inspectionId: input.origin.inspectionId } : {}),
     },
   });
   await submitDraft(tx, input.draftId, hazardId, now);
+  if (input.origin) {
+    await linkItemToHazard(tx, {
+      inspectionId: input.origin.inspectionId,
+      itemCode: input.origin.itemCode,
+      hazardId,
+      hazardCode: number.code,
+      actorId: person.id,
+      now,
+    });
+  }
 
   const record = (await loadHazard(tx, number.code))!;
   const view = await buildHazardView(tx, record, now, calendar);

@@ -13,6 +13,7 @@ import {
   type Hazard,
   type HazardEvent,
   type HazardGrade,
+  type HazardSource,
   type HazardStatus,
   type SupervisionLevel,
 } from '../domain/index.js';
@@ -188,6 +189,10 @@ export interface ReportedDetails {
   standard: string;
   basis: string | null;
   governancePlan: HazardRow['governancePlan'];
+  /** How it was found (default `report`), the inspection that found it, and whether it was 立查立改. */
+  source?: HazardSource;
+  inspectionId?: number | null;
+  fixedOnSite?: boolean;
 }
 
 /** Registers a reported hazard (登记建档) with its trail; returns its id. */

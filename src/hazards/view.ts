@@ -19,7 +19,10 @@ import type { HazardCardView, LatestStep } from './cards/hazard-card.js';
 import type { HazardRecord } from './repository.js';
 
 const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
-  reported: (d) => `上报${d.grade === 'major' ? '重大' : '一般'}隐患，整改期限 ${String(d.deadline)}`,
+  reported: (d) =>
+    d.fixedOnSite
+      ? `检查${d.inspection ? ` ${String(d.inspection)} ` : ''}中发现${d.grade === 'major' ? '重大' : '一般'}隐患，当场整改（立查立改）`
+      : `上报${d.grade === 'major' ? '重大' : '一般'}隐患，整改期限 ${String(d.deadline)}`,
   assigned: () => '指定整改责任人',
   acknowledged: () => '确认接收',
   rectification_submitted: (d) => `提交整改：${String(d.description ?? '')}`,
@@ -35,7 +38,7 @@ const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
   supervision_raised: (d) =>
     `挂牌督办（${SUPERVISION_LABELS[d.to as 'county'] ?? String(d.to)}）${d.reason ? `：${String(d.reason)}` : ''}`,
   supervision_lifted: () => '摘牌',
-  closed: () => '销号',
+  closed: (d) => (d.note ? `销号（${String(d.note)}）` : '销号'),
   commented: (d) => `督办意见：${String(d.text ?? '')}`,
   photo_added: (d) => `添加${d.stage === 'rectification' ? '整改' : '隐患'}照片`,
 };

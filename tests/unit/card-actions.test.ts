@@ -7,6 +7,12 @@ import {
   buildReportFormCard,
 } from '../../src/hazards/cards/report-form.js';
 import { FIELD_LIMITS, SECTORS } from '../../src/hazards/report-input.js';
+import { buildChecklistCard } from '../../src/inspections/cards/checklist-card.js';
+import {
+  buildChecklistPickCard,
+  buildInspectionFormCard,
+  buildInspectionUnitPickCard,
+} from '../../src/inspections/cards/inspection-form.js';
 import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
 import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
 import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
@@ -58,6 +64,44 @@ describe('the schema of card actions', () => {
         townships: [{ code: 't1', name: '城关镇' }],
       }),
       buildPhotoOfferCard({ draft: 7, photoCount: 2 }),
+      buildInspectionFormCard({
+        values: {},
+        kinds: ['routine', 'campaign'],
+        checklists: [{ code: 'wh-01', name: '危化品重大隐患', sector: '危险化学品' }],
+        companions: [{ openId: 'ou_2', name: '检查员二' }],
+        today: '2026-03-05',
+      }),
+      buildInspectionUnitPickCard({
+        typed: '化工',
+        candidates: [{ code: 'e1', name: '某化工', regionName: '城关镇' }],
+        townships: [{ code: 't1', name: '城关镇' }],
+        choices: { kind: 'routine', companions: ['ou_2'], date: '2026-03-05' },
+      }),
+      buildChecklistPickCard({
+        unit: { code: 'e1', name: '某化工' },
+        checklists: [{ code: 'wh-01', name: '危化品重大隐患', sector: '危险化学品' }],
+        choices: { kind: 'routine', companions: [], date: '2026-03-05' },
+      }),
+      ...[0, 99].map((page) =>
+        buildChecklistCard({
+          inspectionId: 3,
+          unitName: '某化工',
+          kind: 'routine',
+          date: '2026-03-05',
+          checklist: { name: '危化品重大隐患', sector: '危险化学品' },
+          inspectors: ['检查员'],
+          items: Array.from({ length: 60 }, (_, i) => ({
+            code: String(i + 1),
+            text: '危险化学品生产、经营单位主要负责人和安全生产管理人员未依法经考核合格。'.repeat(4),
+            basis: '安监总管三〔2017〕121号 第一条',
+            major: i % 3 === 0,
+            result: 'pending',
+          })),
+          findings: '',
+          page,
+          photoCount: 0,
+        }),
+      ),
       buildListCard({
         title: '我的',
         subtitle: '全县',
@@ -125,6 +169,9 @@ describe('the schema of card actions', () => {
     );
     expect([...fields]).toEqual(
       expect.arrayContaining(['extension_reason', 'decision_reason', 'approved_deadline', 'comment', 'township']),
+    );
+    expect([...fields]).toEqual(
+      expect.arrayContaining(['kind', 'checklist', 'companions', 'date', 'findings', 'item_1', 'item_60']),
     );
   });
 

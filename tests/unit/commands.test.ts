@@ -17,6 +17,9 @@ describe('parseCommand', () => {
     ['@_user_1 绑定 城关镇', 'bind', '城关镇'],
     ['@_user_1 绑定城关镇', 'bind', '城关镇'],
     ['bind town-01', 'bind', 'town-01'],
+    ['检查', 'inspect', ''],
+    ['@_user_1 检查', 'inspect', ''],
+    ['inspect', 'inspect', ''],
   ])('reads %j as %s', (text, name, argument) => {
     expect(parseCommand(text)).toEqual({ name, argument });
   });

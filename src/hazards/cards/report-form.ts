@@ -17,6 +17,8 @@ export interface ReportFormCardInput {
   defaultDeadline: string;
   photoCount: number;
   limits: Readonly<Record<ReportFormField, number>>;
+  /** Where the report comes from, said above the form (a failed checklist item: its inspection and item). */
+  origin?: { title: string; note: string };
 }
 
 const plain = (content: string) => ({ tag: 'plain_text', content });
@@ -94,6 +96,7 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
   });
 
   const intro = [
+    ...(input.origin ? [input.origin.note] : []),
     '填写隐患信息后点「提交」。整改责任人默认为单位主要负责人，也可选单位安全管理员（以名录为准）。',
     input.photoCount > 0
       ? `已收到 ${input.photoCount} 张照片，将随本次上报一起登记。`
@@ -101,10 +104,11 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
     '提交前不会通知被检查单位和属地（四不两直）。',
   ];
   const hasErrors = Object.keys(errors).length > 0;
+  const title = input.origin?.title ?? '上报安全隐患';
   return {
     schema: '2.0',
-    config: { update_multi: true, summary: { content: '上报安全隐患' } },
-    header: { title: plain('上报安全隐患'), template: hasErrors ? 'orange' : 'blue' },
+    config: { update_multi: true, summary: { content: title } },
+    header: { title: plain(title), template: hasErrors ? 'orange' : 'blue' },
     body: {
       elements: [
         ...(hasErrors ? [{ tag: 'markdown', content: "<font color='red'>**请修改标红的内容后重新提交**</font>" }] : []),
