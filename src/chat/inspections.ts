@@ -18,11 +18,8 @@ import {
   type InspectionDeps,
   inspectionFormFor,
   NOT_IN_DIRECTORY,
-  type StartOutcome,
-  startFromForm,
-  startFromPick,
-  startWithNewUnit,
-} from '../inspections/start.js';
+} from '../inspections/form.js';
+import { type StartOutcome, startFromForm, startFromPick, startWithNewUnit } from '../inspections/start.js';
 import { answerChecklistPage, type PageOutcome } from '../inspections/submit.js';
 import { type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
 import { type CardClick, formField } from './card-click.js';

@@ -31,8 +31,6 @@ export type PhotoTarget = { draftId: number } | { hazardId: number } | { inspect
 /** A report draft opened for a failed checklist item: the hazard it becomes belongs to that inspection and item. */
 export interface ReportOrigin {
   inspectionId: number;
-  /** The inspection's number (JC-…), for the form's note. */
-  inspectionCode: string;
   itemCode: string;
   /** How the hazard was found: `inspection`, or `self_inspection` for 企业自查. */
   source: 'inspection' | 'self_inspection';

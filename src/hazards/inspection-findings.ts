@@ -31,7 +31,6 @@ export interface InspectedItem {
 /** The inspection that found it. */
 export interface FindingInspection {
   id: number;
-  code: string;
   date: LocalDate;
   sector: string;
   source: HazardSource;
@@ -50,7 +49,8 @@ export async function registerFixedOnSite(
     unit: UnitRecord;
     /** Who registers it: the inspection's lead inspector (or the unit's officer for 企业自查). */
     reporter: { id: number; actor: PersonActor };
-    inspection: FindingInspection;
+    /** With its number (JC-…), for the trail: the inspection is numbered before its 立查立改 hazards. */
+    inspection: FindingInspection & { code: string };
     item: InspectedItem;
     takePhotos: boolean;
     now: Date;
@@ -107,7 +107,6 @@ export async function queueFailedItemReport(
   const { unit, inspection, item, now, calendar } = input;
   const origin: ReportOrigin = {
     inspectionId: inspection.id,
-    inspectionCode: inspection.code,
     itemCode: item.code,
     source: inspection.source === 'self_inspection' ? 'self_inspection' : 'inspection',
     enterpriseCode: unit.enterprise.code,
@@ -130,16 +129,18 @@ export async function queueFailedItemReport(
     defaultDeadline: calendar.defaultDeadline(grade, now).date,
     photoCount: 0,
     limits: FIELD_LIMITS,
+    // The form goes out in the submitting transaction before the inspection is numbered (the number's lock is held
+    // to the end of it): the summary card beside it says the number.
     origin: {
-      title: `上报检查发现的隐患｜${inspection.code}`,
-      note: `**来自检查 ${inspection.code} 第 ${item.code} 项（不合格）**：单位、行业、描述、依据和等级已按检查表填好，请补全隐患位置、整改措施、验收标准和期限后提交。`,
+      title: `上报检查发现的隐患｜${unit.enterprise.name}`,
+      note: `**来自刚提交的检查，检查表第 ${item.code} 项（不合格）**：单位、行业、描述、依据和等级已按检查表填好，请补全隐患位置、整改措施、验收标准和期限后提交。`,
     },
   });
   await enqueueMessage(tx, {
     to: { openId: input.person.openId },
     msgType: 'interactive',
     content: card,
-    topic: `inspection:${inspection.code}:report:${item.code}`,
+    topic: `inspection:${inspection.id}:report:${item.code}`,
   });
   return draftId;
 }

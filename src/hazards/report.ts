@@ -162,7 +162,7 @@ export async function submitReportForm(
           values,
           draftId: draft.id,
           errors: {
-            enterprise: `此表单来自对「${origin.enterpriseName}」的检查 ${origin.inspectionCode}，单位不能更改；上报其他单位的隐患请发送「上报」`,
+            enterprise: `此表单来自对「${origin.enterpriseName}」的检查，单位不能更改；上报其他单位的隐患请发送「上报」`,
           },
         } as const;
       }

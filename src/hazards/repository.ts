@@ -170,11 +170,12 @@ export async function nextHazardNumber(
   db: Db,
   year: number,
 ): Promise<{ year: number; sequence: number; code: string }> {
-  await db.insert(hazardCounters).values({ year, lastSequence: 0 }).onConflictDoNothing();
+  // One statement (the counter stays locked to the end of the transaction: the fewer round trips the better): the
+  // first of a year inserts 1, later ones take the row lock and add one.
   const [row] = await db
-    .update(hazardCounters)
-    .set({ lastSequence: sql`${hazardCounters.lastSequence} + 1` })
-    .where(eq(hazardCounters.year, year))
+    .insert(hazardCounters)
+    .values({ year, lastSequence: 1 })
+    .onConflictDoUpdate({ target: hazardCounters.year, set: { lastSequence: sql`${hazardCounters.lastSequence} + 1` } })
     .returning({ sequence: hazardCounters.lastSequence });
   const sequence = row!.sequence;
   return { year, sequence, code: formatHazardCode(year, sequence) };

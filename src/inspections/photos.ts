@@ -9,8 +9,8 @@ import type { Db } from '../db/client.js';
 import { enterprises } from '../db/schema/index.js';
 import type { DirectoryPerson } from '../directory/lookup.js';
 import { type IncomingPhoto, latestDraft, photoCount, storePhotos } from '../hazards/drafts.js';
+import { INSPECTION_WINDOW_MS } from './form.js';
 import { latestOpenInspectionOf, recordInspectionPhotos } from './repository.js';
-import { INSPECTION_WINDOW_MS } from './start.js';
 
 export interface InspectionPhotoOutcome {
   inspectionId: number;

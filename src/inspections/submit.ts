@@ -26,20 +26,20 @@ import {
   personActor,
 } from '../domain/index.js';
 import { queueFailedItemReport, registerFixedOnSite } from '../hazards/inspection-findings.js';
-import { type ChecklistCardInput, firstPageOf, pageItems } from './cards/checklist-card.js';
+import { type ChecklistCardInput, firstPageOf, pageItems, paginateChecklist } from './cards/checklist-card.js';
 import type { InspectionSummary } from './cards/summary-card.js';
+import { type InspectionDeps, NOT_IN_DIRECTORY } from './form.js';
 import {
   type InspectionItemRow,
   type InspectionRow,
   linkItemToHazard,
   loadInspection,
   loadInspectionItems,
-  nextInspectionNumber,
-  recordSubmission,
   storeAnswers,
+  storeItemResults,
+  submitNumbered,
 } from './repository.js';
-import { type InspectionDeps, NOT_IN_DIRECTORY } from './start.js';
-import { checklistCardInput, inspectionSummary } from './view.js';
+import { checklistCardInput, type InspectionContext, inspectionContext, storedSummary, summaryOf } from './view.js';
 
 export const NOT_YOURS = '这张检查表不是您的：只有检查人和同行检查人可以填写和提交。未做任何更改。';
 export const EXPIRED_INSPECTION = '该检查表已失效，请发送「检查」重新开始';
@@ -73,60 +73,67 @@ export async function answerChecklistPage(
     if (row.inspectorId !== person.id && !row.companionIds.includes(person.id)) {
       return { kind: 'refused', message: NOT_YOURS };
     }
+    const stored = await loadInspectionItems(tx, row.id);
     if (row.status === 'submitted') {
-      return {
-        kind: 'already_submitted',
-        summary: await inspectionSummary(tx, row, await loadInspectionItems(tx, row.id), person.id),
-      };
+      return { kind: 'already_submitted', summary: await storedSummary(tx, row, stored, person.id) };
     }
     if (row.status !== 'open') return { kind: 'refused', message: ABANDONED };
 
     const now = deps.clock.now();
-    let items = await loadInspectionItems(tx, row.id);
-    const given = answersIn(items, input.formValue);
+    const given = answersIn(stored, input.formValue);
     const rawFindings = input.formValue?.findings;
     const findings = typeof rawFindings === 'string' ? rawFindings : undefined;
-    const changed = Object.keys(given).length > 0 || (findings !== undefined && findings !== (row.findings ?? ''));
-    if (changed) {
-      await storeAnswers(tx, {
-        inspectionId: row.id,
-        answers: given,
-        findings,
-        page: input.page,
-        actorId: person.id,
-        now,
-      });
-      items = items.map((item) => (given[item.code] ? { ...item, result: given[item.code]! } : item));
-    }
+    const items = stored.map((item) => (given[item.code] ? { ...item, result: given[item.code]! } : item));
     const current = { ...row, findings: findings ?? row.findings };
-    const missing = items.filter((item) => !isItemResult(item.result)).map((item) => item.code);
-    const card = await checklistCardInput(tx, current, items, { page: input.page });
+    const context = await inspectionContext(tx, row);
+    const base = checklistCardInput(current, items, context, { page: input.page });
+    const card = { ...base, pages: paginateChecklist(base) };
     const { pageCount } = pageItems(card, input.page);
+    const missing = items.filter((item) => !isItemResult(item.result)).map((item) => item.code);
     const saved = Object.keys(given).length;
+    const save = async () => {
+      const changed = saved > 0 || (findings !== undefined && findings !== (row.findings ?? ''));
+      if (changed) {
+        await storeAnswers(tx, {
+          inspectionId: row.id,
+          answers: given,
+          findings,
+          page: input.page,
+          actorId: person.id,
+          now,
+        });
+      }
+    };
 
     if (!input.final && input.page < pageCount - 1) {
+      await save();
       // 下一页: the pages up to this one must be complete; later ones are filled in next.
-      const upToHere = new Set(Array.from({ length: input.page + 1 }, (_, p) => pageItems(card, p).codes).flat());
+      const upToHere = new Set(
+        card.pages.slice(0, input.page + 1).flatMap(([s, e]) => items.slice(s, e).map((i) => i.code)),
+      );
       const missingHere = missing.filter((code) => upToHere.has(code));
       if (missingHere.length > 0) return missingPage(card, missingHere, saved);
       return { kind: 'page', card: { ...card, page: input.page + 1 }, missing: 0, saved, findingsError: false };
     }
-    if (missing.length > 0) return missingPage(card, missing, saved);
     const checkedFindings = checkFindings(current.findings);
-    if (!checkedFindings.ok) {
+    if (missing.length > 0 || !checkedFindings.ok) {
+      await save();
+      if (missing.length > 0) return missingPage(card, missing, saved);
       return {
         kind: 'page',
-        card: { ...card, page: pageCount - 1, findingsError: checkedFindings.message },
+        card: { ...card, page: pageCount - 1, findingsError: checkedFindings.ok ? undefined : checkedFindings.message },
         missing: 0,
         saved,
         findingsError: true,
       };
     }
-    return submit(d, { row: current, items, person, findings: checkedFindings.text });
+    // Complete: the answers go in with the submission (its trail entry covers them).
+    await storeItemResults(tx, row.id, given);
+    return submit(d, { row: current, items, person, context, findings: checkedFindings.text });
   });
 }
 
-/** The item fields of the form that carry a valid answer, by item code. */
+/** The item fields of the form that carry a valid answer different from the stored one, by item code. */
 function answersIn(
   items: readonly InspectionItemRow[],
   formValue: Record<string, string | string[]> | undefined,
@@ -158,10 +165,16 @@ async function leadOf(tx: InspectionDeps['db'], row: InspectionRow, asker: Direc
 
 async function submit(
   deps: InspectionDeps,
-  input: { row: InspectionRow; items: InspectionItemRow[]; person: DirectoryPerson; findings: string },
+  input: {
+    row: InspectionRow;
+    items: InspectionItemRow[];
+    person: DirectoryPerson;
+    context: InspectionContext;
+    findings: string;
+  },
 ): Promise<PageOutcome> {
   const { db: tx, calendar, clock } = deps;
-  const { row, items, person } = input;
+  const { row, items, person, context } = input;
   const now = clock.now();
   const kind = row.kind as InspectionKind;
   const unit = await loadUnit(tx, { id: row.enterpriseId });
@@ -171,35 +184,36 @@ async function submit(
   const decision = canInspect(lead.actor, unit.unit, kind);
   if (!decision.allowed) return { kind: 'refused', message: `无法提交：${decision.reason}` };
 
-  const results = items.map((item) => item.result as ItemResult);
-  const counts = countResults(results);
-  const number = await nextInspectionNumber(tx, Number(calendar.localDate(now).slice(0, 4)));
-  await recordSubmission(tx, {
+  const counts = countResults(items.map((item) => item.result as ItemResult));
+  // The order keeps the two counters (inspections', and hazards' — shared with every report) locked for as few round
+  // trips as possible: first what needs no number, then the inspection's number, then the 立查立改 hazards'.
+  // The report forms go to the lead inspector: the hazards are reported in their name (or the asker's, without one).
+  const formsTo = lead.openId ? { id: lead.id, openId: lead.openId } : { id: person.id, openId: person.openId! };
+  const source = hazardSourceOf(kind);
+  const finding = { id: row.id, date: row.date, sector: row.sector, source };
+  for (const item of items.filter((i) => i.result === 'fail')) {
+    await queueFailedItemReport(tx, { calendar, person: formsTo, unit, inspection: finding, item, now });
+  }
+  const number = await submitNumbered(tx, {
     inspectionId: row.id,
-    number,
+    year: Number(calendar.localDate(now).slice(0, 4)),
     counts,
     findings: input.findings,
     actorId: person.id,
     now,
   });
-  const inspection = {
-    id: row.id,
-    code: number.code,
-    date: row.date,
-    sector: row.sector,
-    source: hazardSourceOf(kind),
-  };
   const fixed = items.filter((item) => item.result === 'fixed_on_site');
+  const fixedCodes: string[] = [];
   for (const item of fixed) {
     const registered = await registerFixedOnSite(tx, {
       calendar,
       unit,
       reporter: { id: lead.id, actor: lead.actor },
-      inspection,
+      inspection: { ...finding, code: number.code },
       item,
       // With one 立查立改 item the photos of the visit are its photos; with several, nobody can tell which is
       // which, so they stay with the inspection (its record shows them).
-      takePhotos: fixed.length === 1,
+      takePhotos: fixed.length === 1 && context.photoCount > 0,
       now,
     });
     if (!registered.ok) throw new Error(`立查立改 item ${item.code} of inspection ${row.id}: ${registered.message}`);
@@ -211,15 +225,15 @@ async function submit(
       actorId: person.id,
       now,
     });
+    fixedCodes.push(registered.code);
   }
-  // The report forms go to the lead inspector: the hazards are reported in their name (or the asker's, without one).
-  const formsTo = lead.openId ? { id: lead.id, openId: lead.openId } : { id: person.id, openId: person.openId! };
-  for (const item of items.filter((i) => i.result === 'fail')) {
-    await queueFailedItemReport(tx, { calendar, person: formsTo, unit, inspection, item, now });
-  }
-  const submitted = (await loadInspection(tx, row.id))!;
   return {
     kind: 'submitted',
-    summary: await inspectionSummary(tx, submitted, await loadInspectionItems(tx, row.id), person.id),
+    summary: summaryOf(
+      row,
+      context,
+      { code: number.code, counts, findings: input.findings, askerId: person.id },
+      { fixedOnSite: fixedCodes, reported: [] },
+    ),
   };
 }

@@ -1,41 +1,50 @@
 /** An inspection as its cards show it: names instead of ids, the items with their answers, the hazards it became. */
-import { eq, inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { enterprises, hazards } from '../db/schema/index.js';
-import { peopleByIds } from '../directory/lookup.js';
+import { intArray, rowsOf } from '../db/rows.js';
+import { hazards } from '../db/schema/index.js';
 import type { InspectionKind, ItemResult, ResultCounts } from '../domain/index.js';
-import { photoCount } from '../hazards/drafts.js';
 import type { ChecklistCardInput } from './cards/checklist-card.js';
 import type { InspectionSummary } from './cards/summary-card.js';
 import type { InspectionItemRow, InspectionRow } from './repository.js';
 
-/** The lead inspector's and companions' names, the lead first. */
-async function inspectorNames(db: Db, row: InspectionRow): Promise<{ names: string[]; lead: string }> {
-  const people = await peopleByIds(db, [row.inspectorId, ...row.companionIds]);
-  const lead = people.get(row.inspectorId)?.name ?? '—';
-  return { lead, names: [lead, ...row.companionIds.map((id) => people.get(id)?.name ?? '—')] };
+/** What the cards name besides the inspection's own row: the unit, the inspectors (the lead first), the photos. */
+export interface InspectionContext {
+  unitName: string;
+  lead: string;
+  names: string[];
+  photoCount: number;
 }
 
-async function unitName(db: Db, enterpriseId: number): Promise<string> {
-  const [row] = await db.select({ name: enterprises.name }).from(enterprises).where(eq(enterprises.id, enterpriseId));
-  return row?.name ?? '—';
+/** The inspection's context in one round trip (every click on the checklist card reads it). */
+export async function inspectionContext(db: Db, row: InspectionRow): Promise<InspectionContext> {
+  const ids = [row.inspectorId, ...row.companionIds];
+  const [found] = rowsOf<{ unit: string | null; photos: number; people: { id: number; name: string }[] | null }>(
+    await db.execute(sql`
+      select (select name from enterprises where id = ${row.enterpriseId}) as unit,
+        (select count(*)::int from hazard_photos where inspection_id = ${row.id}) as photos,
+        (select json_agg(json_build_object('id', id, 'name', name)) from people
+          where id = any(${intArray(ids)}::int[])) as people`),
+  );
+  const byId = new Map((found?.people ?? []).map((p) => [Number(p.id), p.name]));
+  const names = ids.map((id) => byId.get(id) ?? '—');
+  return { unitName: found?.unit ?? '—', lead: names[0]!, names, photoCount: Number(found?.photos ?? 0) };
 }
 
 /** What the checklist card shows of an open inspection, at `page`, with what to flag. */
-export async function checklistCardInput(
-  db: Db,
+export function checklistCardInput(
   row: InspectionRow,
   items: readonly InspectionItemRow[],
+  context: InspectionContext,
   show: { page: number; missing?: readonly string[]; findings?: string; findingsError?: string },
-): Promise<ChecklistCardInput> {
-  const { names } = await inspectorNames(db, row);
+): ChecklistCardInput {
   return {
     inspectionId: row.id,
-    unitName: await unitName(db, row.enterpriseId),
+    unitName: context.unitName,
     kind: row.kind as InspectionKind,
     date: row.date,
     checklist: { name: row.checklistName, sector: row.sector },
-    inspectors: names,
+    inspectors: context.names,
     items: items.map((item) => ({
       code: item.code,
       text: item.text,
@@ -47,18 +56,18 @@ export async function checklistCardInput(
     page: show.page,
     ...(show.missing ? { missing: show.missing } : {}),
     ...(show.findingsError ? { findingsError: show.findingsError } : {}),
-    photoCount: await photoCount(db, { inspectionId: row.id }),
+    photoCount: context.photoCount,
   };
 }
 
-/** The submitted inspection's summary, as `askerId` reads it. */
-export async function inspectionSummary(
+/** The summary of a submitted inspection as stored, as `askerId` reads it (a second 提交检查, a stale card). */
+export async function storedSummary(
   db: Db,
   row: InspectionRow,
   items: readonly InspectionItemRow[],
   askerId: number,
 ): Promise<InspectionSummary> {
-  const { names, lead } = await inspectorNames(db, row);
+  const context = await inspectionContext(db, row);
   const hazardIds = items.map((i) => i.hazardId).filter((id): id is number => id !== null);
   const codes = new Map<number, string>();
   if (hazardIds.length > 0) {
@@ -79,22 +88,39 @@ export async function inspectionSummary(
     fixed_on_site: row.fixedOnSiteCount,
     na: row.naCount,
   };
-  const fixedOnSite = codesOf('fixed_on_site');
-  const photos = await photoCount(db, { inspectionId: row.id });
+  return summaryOf(
+    row,
+    context,
+    { counts, findings: row.findings ?? '', code: row.code ?? '', askerId },
+    {
+      fixedOnSite: codesOf('fixed_on_site'),
+      reported: codesOf('fail'),
+    },
+  );
+}
+
+/** The summary card's content from what is known: the row, its context, the outcome and the hazards' codes. */
+export function summaryOf(
+  row: InspectionRow,
+  context: InspectionContext,
+  outcome: { code: string; counts: ResultCounts; findings: string; askerId: number },
+  found: { fixedOnSite: string[]; reported: string[] },
+): InspectionSummary {
+  const { counts } = outcome;
   return {
-    code: row.code ?? '',
-    unitName: await unitName(db, row.enterpriseId),
+    code: outcome.code,
+    unitName: context.unitName,
     date: row.date,
     kind: row.kind as InspectionKind,
     checklist: { name: row.checklistName, sector: row.sector },
-    inspectors: names,
+    inspectors: context.names,
     counts,
-    findings: row.findings ?? '',
-    photoCount: photos,
-    reportForms: { count: counts.fail, to: lead, toAsker: row.inspectorId === askerId },
-    fixedOnSite,
-    // The photos went with the 立查立改 hazard when it was the only one (photos.ts says why).
-    photosWith: photos > 0 && fixedOnSite.length === 1 ? fixedOnSite[0]! : null,
-    reported: codesOf('fail'),
+    findings: outcome.findings,
+    photoCount: context.photoCount,
+    reportForms: { count: counts.fail, to: context.lead, toAsker: row.inspectorId === outcome.askerId },
+    fixedOnSite: found.fixedOnSite,
+    // The photos went with the 立查立改 hazard when it was the only one (submit.ts says why).
+    photosWith: context.photoCount > 0 && found.fixedOnSite.length === 1 ? found.fixedOnSite[0]! : null,
+    reported: found.reported,
   };
 }

@@ -343,7 +343,7 @@ describe('查: inspections in chat', () => {
       ['4', 'na', true],
     ]);
     const trail = await db().select().from(inspectionEvents).where(eq(inspectionEvents.inspectionId, row.id));
-    expect(trail.map((e) => e.type)).toEqual(['started', 'answers_saved', 'submitted']);
+    expect(trail.map((e) => e.type)).toEqual(['started', 'submitted']);
     expect(await db().$count(hazards, eq(hazards.inspectionId, row.id))).toBe(0);
 
     // The same card submitted again: one inspection, the summary again.
@@ -378,7 +378,7 @@ describe('查: inspections in chat', () => {
     const form = await eventually(() =>
       cards('ou_insp')
         .slice(before)
-        .find((m) => titleOf(m.content) === `上报检查发现的隐患｜${code}`),
+        .find((m) => titleOf(m.content) === '上报检查发现的隐患｜城关机械一厂'),
     );
     const field = (name: string) => elementsOf(form.content).find((e) => e.name === name);
     expect(field('enterprise').default_value).toBe('城关机械一厂');
@@ -386,7 +386,7 @@ describe('查: inspections in chat', () => {
     expect(field('level').initial_option).toBe('general');
     expect(field('description').default_value).toBe('有限空间作业审批');
     expect(field('basis').default_value).toBe('工贸重大隐患判定标准 第三条');
-    expect(cardText(form.content)).toContain(`来自检查 ${code} 第 2 项`);
+    expect(cardText(form.content)).toContain('检查表第 2 项（不合格）');
     const submit = elementsOf(form.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
     const values = {
       enterprise: '城关机械一厂',
@@ -545,7 +545,7 @@ describe('查: inspections in chat', () => {
     const reportForm = await eventually(() =>
       cards('ou_boss')
         .slice(before)
-        .find((m) => titleOf(m.content) === `上报检查发现的隐患｜${code}`),
+        .find((m) => titleOf(m.content) === '上报检查发现的隐患｜城关化工有限公司'),
     );
     const submit = elementsOf(reportForm.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
     const reported = (

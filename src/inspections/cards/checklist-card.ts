@@ -57,7 +57,13 @@ export interface ChecklistCardInput {
   missing?: readonly string[];
   findingsError?: string;
   photoCount: number;
+  /** The pages as paginateChecklist cuts them, when already known (they depend on the items and names only). */
+  pages?: readonly [number, number][];
 }
+
+/** The card's pages: as given, or cut now. */
+export const pagesOf = (input: ChecklistCardInput): readonly [number, number][] =>
+  input.pages ?? paginateChecklist(input);
 
 const RESULT_OPTIONS = ITEM_RESULTS.map((r) => ({ text: plain(ITEM_RESULT_LABELS[r]), value: r }));
 
@@ -179,7 +185,7 @@ function spread(sizes: readonly number[], pageCount: number, roomMiddle: number,
 
 /** The checklist card at `input.page` (paged as paginateChecklist cuts it). */
 export function buildChecklistCard(input: ChecklistCardInput): object {
-  const pages = paginateChecklist(input);
+  const pages = pagesOf(input);
   const pageIndex = Math.max(0, Math.min(input.page, pages.length - 1));
   const [start, end] = pages[pageIndex]!;
   const pageOfItem = (code: string) => {
@@ -197,7 +203,7 @@ export function buildChecklistCard(input: ChecklistCardInput): object {
 
 /** The first page holding one of `codes` (0 when none does). */
 export function firstPageOf(input: ChecklistCardInput, codes: readonly string[]): number {
-  const pages = paginateChecklist(input);
+  const pages = pagesOf(input);
   const wanted = new Set(codes);
   const index = input.items.findIndex((item) => wanted.has(item.code));
   const page = pages.findIndex(([s, e]) => index >= s && index < e);
@@ -206,7 +212,7 @@ export function firstPageOf(input: ChecklistCardInput, codes: readonly string[])
 
 /** The number of pages the checklist card has, and the item codes on `page`. */
 export function pageItems(input: ChecklistCardInput, page: number): { pageCount: number; codes: string[] } {
-  const pages = paginateChecklist(input);
+  const pages = pagesOf(input);
   const [start, end] = pages[Math.max(0, Math.min(page, pages.length - 1))]!;
   return { pageCount: pages.length, codes: input.items.slice(start, end).map((item) => item.code) };
 }
