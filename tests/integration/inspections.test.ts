@@ -564,6 +564,10 @@ describe('查: inspections in chat', () => {
     const [hazard] = await db().select().from(hazards).where(eq(hazards.code, hazardCode));
     expect(hazard).toMatchObject({ source: 'self_inspection', inspectionId: inspection.id });
 
+    // The safety officer answers for this unit alone: it is filled in for them.
+    const safeForm = await openForm('ou_safe');
+    expect(elementsOf(safeForm.content).find((e) => e.name === 'enterprise').default_value).toBe('城关化工有限公司');
+
     // An inspector may not record a 企业自查 (a forged value: the form never offers it to them).
     const { body } = await start('ou_insp', { enterprise: '城关化工有限公司', kind: 'self' });
     expect(body.toast.type).toBe('error');
