@@ -18,6 +18,7 @@ import type { CardActionResponse } from '../feishu/events.js';
 import { buildListCard, type ListCardItem } from '../ledger/cards/ledger-list.js';
 import { buildStatsCard, buildStatutoryCard } from '../ledger/cards/ledger-stats.js';
 import { overdueCondition } from '../ledger/filters.js';
+import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeCondition } from '../ledger/inspections.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
 import {
@@ -188,13 +189,16 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
     sink.on('finish', resolve);
     sink.on('error', reject);
   });
-  const rows = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
+  const written = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
     calendar: deps.calendar,
     now,
+    inspections: inspectionLedgerBatches(deps.db, inspectionScopeCondition(viewer.scope)),
   });
   await finished;
   const scopeName = await describeScope(deps.db, viewer.scope);
-  if (rows === 0) return sendText(deps, input.to, `${scopeName}范围内暂无隐患记录，台账为空。`, 'ledger');
+  if (written.hazards === 0 && written.inspections === 0) {
+    return sendText(deps, input.to, `${scopeName}范围内暂无隐患和检查记录，台账为空。`, 'ledger');
+  }
   const fileName = `隐患台账-${scopeName.slice(0, 30)}-${deps.calendar.localDate(now)}.xlsx`;
   const fileKey = await deps.feishu.uploadFile({ file: Buffer.concat(chunks), fileName, fileType: 'xls' });
   await send(deps, input.to, { msgType: 'file', content: { file_key: fileKey }, topic: 'ledger' });
@@ -224,7 +228,8 @@ export async function answerStats(
     return send(deps, input.to, cardAnswer(buildStatutoryCard({ scopeName, table }), 'stats'));
   }
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
-  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats }), 'stats'));
+  const inspections = await computeInspectionStats(deps.db, { where: inspectionScopeCondition(viewer.scope) });
+  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections }), 'stats'));
 }
 
 /** 下一页 on a list card: the next page in place of the clicked one. */

@@ -12,9 +12,18 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
-import type { Calendar } from '../domain/index.js';
+import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
 import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
+import {
+  computeInspectionStats,
+  findInspectionByCode,
+  InspectionCursorError,
+  type InspectionFilters,
+  inspectionLedgerBatches,
+  inspectionScopeCondition,
+  listInspections,
+} from '../ledger/inspections.js';
 import { hazardJson } from '../ledger/present.js';
 import {
   CursorError,
@@ -25,7 +34,13 @@ import {
   SORTS,
   type Sort,
 } from '../ledger/query.js';
-import { COUNTY_SCOPE, resolveNamedScope, scopeCondition, UnknownScopeError } from '../ledger/scope.js';
+import {
+  COUNTY_SCOPE,
+  type ResolvedScope,
+  resolveNamedScope,
+  scopeCondition,
+  UnknownScopeError,
+} from '../ledger/scope.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
@@ -49,13 +64,13 @@ export interface ReadApiRoutesOptions {
 export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (app, { config, db, clock, calendar }) => {
   const preHandler = requireReadToken(config);
 
-  /** The scope a token is bound to (API_TOKEN_SCOPES): its condition, whatever else the request asks. */
-  async function tokenScope(request: FastifyRequest): Promise<SQL | undefined> {
+  /** The scope a token is bound to (API_TOKEN_SCOPES), whatever else the request asks; undefined for a county token. */
+  async function tokenScope(request: FastifyRequest): Promise<ResolvedScope | undefined> {
     const bound = tokenScopeOf(request);
     if (!bound) return undefined;
     const parsed = parseScope(bound);
     try {
-      if (parsed) return scopeCondition(await resolveNamedScope(db, parsed));
+      if (parsed) return await resolveNamedScope(db, parsed);
     } catch (error) {
       if (!(error instanceof UnknownScopeError)) throw error;
     }
@@ -67,45 +82,54 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     );
   }
 
+  /** The scope `?scope=` asks for (the county when absent); 400 when malformed or unknown. */
+  async function requestedScope(query: Query): Promise<ResolvedScope> {
+    const scopeText = query.scope;
+    if (scopeText === undefined) return COUNTY_SCOPE;
+    const parsed = typeof scopeText === 'string' ? parseScope(scopeText) : undefined;
+    if (!parsed) {
+      throw new HttpError(
+        400,
+        'invalid_scope',
+        'scope 应为 county、region:<乡镇编码>、department:<部门编码> 或 enterprise:<企业编码>',
+      );
+    }
+    try {
+      return await resolveNamedScope(db, parsed);
+    } catch (error) {
+      if (error instanceof UnknownScopeError) {
+        throw new HttpError(400, 'unknown_scope', `scope 中的编码“${parsed.code}”不存在（${parsed.kind}）`);
+      }
+      throw error;
+    }
+  }
+
   /**
-   * The scope (county unless `?scope=`), the token's own scope and the filters as one condition; 400 for anything
-   * malformed. A token bound to a township sees only it: asking for another scope narrows to nothing.
+   * The scope (county unless `?scope=`), the token's own scope and the filters as one condition on hazards; 400 for
+   * anything malformed. A token bound to a township sees only it: asking for another scope narrows to nothing.
    */
   async function condition(request: FastifyRequest, query: Query): Promise<SQL | undefined> {
     const bound = await tokenScope(request);
-    return and(bound, await requested(query));
-  }
-
-  async function requested(query: Query): Promise<SQL | undefined> {
-    let scope = COUNTY_SCOPE;
-    const scopeText = query.scope;
-    if (scopeText !== undefined) {
-      const parsed = typeof scopeText === 'string' ? parseScope(scopeText) : undefined;
-      if (!parsed) {
-        throw new HttpError(
-          400,
-          'invalid_scope',
-          'scope 应为 county、region:<乡镇编码>、department:<部门编码> 或 enterprise:<企业编码>',
-        );
-      }
-      try {
-        scope = await resolveNamedScope(db, parsed);
-      } catch (error) {
-        if (error instanceof UnknownScopeError) {
-          throw new HttpError(400, 'unknown_scope', `scope 中的编码“${parsed.code}”不存在（${parsed.kind}）`);
-        }
-        throw error;
-      }
-    }
+    const scope = await requestedScope(query);
     try {
       const filters = parseFilters(query);
-      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, clock.now()));
+      return and(
+        bound && scopeCondition(bound),
+        scopeCondition(scope),
+        await filterCondition(db, filters, calendar, clock.now()),
+      );
     } catch (error) {
       if (error instanceof FilterError) {
         throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
       }
       throw error;
     }
+  }
+
+  /** The same scopes as a condition on inspections (检查记录 are seen by whoever sees the unit's hazards). */
+  async function inspectionCondition(request: FastifyRequest, query: Query): Promise<SQL | undefined> {
+    const bound = await tokenScope(request);
+    return and(bound && inspectionScopeCondition(bound), inspectionScopeCondition(await requestedScope(query)));
   }
 
   app.get('/api/hazards', { preHandler }, async (request) => {
@@ -193,7 +217,11 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       }
       return statutoryTable(db, { where, period, calendar });
     }
-    return computeStats(db, { where, calendar, now: clock.now() });
+    const [hazardStats, inspectionStats] = [
+      await computeStats(db, { where, calendar, now: clock.now() }),
+      await computeInspectionStats(db, { where: await inspectionCondition(request, query) }),
+    ];
+    return { ...hazardStats, inspections: inspectionStats };
   });
 
   app.get('/api/ledger.xlsx', { preHandler }, async (request, reply) => {
@@ -202,7 +230,8 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     const now = clock.now();
     const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
     const stream = new PassThrough();
-    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now }).catch((error: unknown) => {
+    const inspections = inspectionLedgerBatches(db, await inspectionCondition(request, query));
+    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now, inspections }).catch((error: unknown) => {
       request.log.error({ err: error }, 'ledger export failed mid-stream');
       stream.destroy(error as Error);
     });
@@ -215,11 +244,83 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       .send(stream);
   });
 
+  app.get('/api/inspections', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope', 'from', 'to', 'kind', 'enterprise', 'limit', 'cursor']);
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new HttpError(400, 'invalid_limit', `limit 应为 1 到 ${MAX_LIMIT} 的整数，收到“${String(query.limit)}”`);
+    }
+    const where = await inspectionCondition(request, query);
+    try {
+      const page = await listInspections(db, {
+        where,
+        filters: inspectionFilters(query),
+        limit,
+        cursor: typeof query.cursor === 'string' ? query.cursor : undefined,
+      });
+      return { items: page.rows, nextCursor: page.nextCursor };
+    } catch (error) {
+      if (error instanceof InspectionCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
+      throw error;
+    }
+  });
+
+  app.get<{ Params: { code: string } }>('/api/inspections/:code', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope']);
+    const code = request.params.code.trim().toUpperCase();
+    const found = INSPECTION_CODE.test(code)
+      ? await findInspectionByCode(db, code, await inspectionCondition(request, query))
+      : null;
+    if (!found) {
+      throw new HttpError(
+        404,
+        'inspection_not_found',
+        INSPECTION_CODE.test(code)
+          ? `没有找到编号为 ${code} 的检查记录（或它不在可查看的范围内）`
+          : `“${request.params.code}”不是检查编号；编号形如 JC-2026-000123`,
+      );
+    }
+    return found;
+  });
+
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/openapi.json', async () => openApiDocument());
 };
 
 const COUNTY_SCOPE_SQL = scopeCondition(COUNTY_SCOPE);
+
+const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** `from`, `to` (local days), `kind` and `enterprise` of /api/inspections; 400 naming the one that is wrong. */
+function inspectionFilters(query: Query): InspectionFilters {
+  const filters: InspectionFilters = {};
+  for (const key of ['from', 'to'] as const) {
+    const value = query[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !LOCAL_DATE.test(value) || Number.isNaN(Date.parse(value))) {
+      throw new HttpError(400, 'invalid_filter', `${key} 应为日期 YYYY-MM-DD，收到“${String(value)}”`, {
+        parameter: key,
+      });
+    }
+    filters[key] = value;
+  }
+  if (query.kind !== undefined) {
+    const kind = inspectionKindSchema.safeParse(query.kind);
+    if (!kind.success) {
+      throw new HttpError(400, 'invalid_filter', `kind 应为 ${INSPECTION_KINDS.join('、')} 之一`, {
+        parameter: 'kind',
+      });
+    }
+    filters.kind = kind.data;
+  }
+  if (query.enterprise !== undefined) {
+    if (typeof query.enterprise !== 'string' || query.enterprise === '') {
+      throw new HttpError(400, 'invalid_filter', 'enterprise 应为单位编码', { parameter: 'enterprise' });
+    }
+    filters.enterpriseCode = query.enterprise;
+  }
+  return filters;
+}
 
 /** Rejects parameters the route does not know (a typo would otherwise silently widen the answer). */
 function checkParameters(request: FastifyRequest, allowed: readonly string[]): Query {
@@ -228,7 +329,7 @@ function checkParameters(request: FastifyRequest, allowed: readonly string[]): Q
   if (unknown.length) {
     throw new HttpError(400, 'unknown_parameter', `不认识的参数：${unknown.join('、')}；可用：${allowed.join('、')}`);
   }
-  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period']) {
+  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period', 'from', 'to', 'kind', 'enterprise']) {
     if (Array.isArray(query[key])) throw new HttpError(400, 'invalid_parameter', `参数 ${key} 只能给一次`);
   }
   return query;
