@@ -7,6 +7,7 @@ import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
+import { CHECKLIST_TYPES, checklistAdminRoutes } from './http/admin-checklists.js';
 import { DIRECTORY_TYPES, directoryAdminRoutes } from './http/admin-directory.js';
 import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
@@ -115,7 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const ours =
         code === 'unsupported_media_type' && request.url.startsWith('/api/admin/directory')
           ? DIRECTORY_TYPES
-          : (CLIENT_ERROR_MESSAGES[code] ?? '请求有误');
+          : code === 'unsupported_media_type' && request.url.startsWith('/api/admin/checklists')
+            ? CHECKLIST_TYPES
+            : (CLIENT_ERROR_MESSAGES[code] ?? '请求有误');
       const message = `${ours}（${fastifyError.message}）`;
       return reply.code(status).send(errorBody(code, message, fastifyError.validation));
     }
@@ -140,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     isBotInChat: (chatId) => feishu.isBotInChat(chatId),
     policy: deps.reminders.settings.policy,
   });
+  await app.register(checklistAdminRoutes, { config, db, clock });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await registerWebhookRoutes(app, {

@@ -17,6 +17,7 @@ import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import type { Lifecycle } from './http/health.js';
+import { ensureDefaultChecklists } from './inspections/checklists/store.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReminders, type RemindersDeps } from './reminders/index.js';
@@ -203,6 +204,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // Listen before migrating, so /healthz answers and /readyz says "starting" while migrations run.
     await app.listen({ port: config.PORT, host: listenHost(config) });
     await applyMigrations(database);
+    // The shipped checklists (default-set.ts) when there are none yet: inspections work before a county imports its own.
+    const defaults = await ensureDefaultChecklists(database.db, clock.now());
+    if (defaults !== 'unchanged') logger.info({ defaults }, `default checklists ${defaults}`);
     await sandbox?.loadSampleCounty({
       db: database.db,
       isBotInChat: (chatId) => feishu.isBotInChat(chatId),

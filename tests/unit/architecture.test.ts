@@ -43,6 +43,8 @@ const OWNERS: [string, string, string][] = [
   ['digestDeliveries', 'digest_deliveries', 'reminders/digest.ts'],
   ['reminderSettingsState', 'reminder_settings_state', 'reminders/settings-state.ts'],
   ['smsBudgetDays', 'sms_budget_days', 'sms/budget.ts'],
+  ['checklists', 'checklists', 'inspections/checklists/store.ts'],
+  ['checklistItems', 'checklist_items', 'inspections/checklists/store.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
