@@ -8,6 +8,7 @@ import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
 import { DIRECTORY_TYPES, directoryAdminRoutes } from './http/admin-directory.js';
+import { plansAdminRoutes } from './http/admin-plans.js';
 import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
@@ -141,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     policy: deps.reminders.settings.policy,
   });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
+  await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,

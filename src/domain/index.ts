@@ -14,3 +14,4 @@ export * from './policy-schedule.js';
 export * from './quiet-hours.js';
 export * from './vocabulary.js';
 export * from './inspection.js';
+export * from './inspection-periods.js';

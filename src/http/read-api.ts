@@ -1,6 +1,7 @@
 /**
  * The read side over HTTP (interface.md): `/api/hazards`, `/api/hazards/:code` (with trail and photo links),
- * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, and the OpenAPI description at `/docs`.
+ * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
+ * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
  */
 import { PassThrough } from 'node:stream';
@@ -13,6 +14,9 @@ import type { Db } from '../db/client.js';
 import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
 import type { Calendar } from '../domain/index.js';
+import { isLocalDate } from '../domain/local-time.js';
+import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
+import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
 import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
 import { hazardJson } from '../ledger/present.js';
@@ -25,7 +29,13 @@ import {
   SORTS,
   type Sort,
 } from '../ledger/query.js';
-import { COUNTY_SCOPE, resolveNamedScope, scopeCondition, UnknownScopeError } from '../ledger/scope.js';
+import {
+  COUNTY_SCOPE,
+  type ResolvedScope,
+  resolveNamedScope,
+  scopeCondition,
+  UnknownScopeError,
+} from '../ledger/scope.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
@@ -35,6 +45,8 @@ import { requireReadToken, tokenScopeOf } from './read-auth.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const MAX_LIMIT = 200;
+/** Units listed per plan by /api/coverage?units=1. */
+const MAX_COVERAGE_UNITS = 10_000;
 
 type Query = Record<string, unknown>;
 
@@ -51,11 +63,17 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
 
   /** The scope a token is bound to (API_TOKEN_SCOPES): its condition, whatever else the request asks. */
   async function tokenScope(request: FastifyRequest): Promise<SQL | undefined> {
+    const bound = await boundScope(request);
+    return bound && scopeCondition(bound);
+  }
+
+  /** The scope a token is bound to, resolved; undefined for a county-wide token. */
+  async function boundScope(request: FastifyRequest): Promise<ResolvedScope | undefined> {
     const bound = tokenScopeOf(request);
     if (!bound) return undefined;
     const parsed = parseScope(bound);
     try {
-      if (parsed) return scopeCondition(await resolveNamedScope(db, parsed));
+      if (parsed) return await resolveNamedScope(db, parsed);
     } catch (error) {
       if (!(error instanceof UnknownScopeError)) throw error;
     }
@@ -77,6 +95,20 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
   }
 
   async function requested(query: Query): Promise<SQL | undefined> {
+    const scope = await requestedScope(query);
+    try {
+      const filters = parseFilters(query);
+      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, clock.now()));
+    } catch (error) {
+      if (error instanceof FilterError) {
+        throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
+      }
+      throw error;
+    }
+  }
+
+  /** `?scope=` resolved (the county without it); 400 for a malformed or unknown one. */
+  async function requestedScope(query: Query): Promise<ResolvedScope> {
     let scope = COUNTY_SCOPE;
     const scopeText = query.scope;
     if (scopeText !== undefined) {
@@ -97,15 +129,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
         throw error;
       }
     }
-    try {
-      const filters = parseFilters(query);
-      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, clock.now()));
-    } catch (error) {
-      if (error instanceof FilterError) {
-        throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
-      }
-      throw error;
-    }
+    return scope;
   }
 
   app.get('/api/hazards', { preHandler }, async (request) => {
@@ -215,6 +239,43 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       .send(stream);
   });
 
+  app.get('/api/coverage', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope', 'plan', 'units', 'date', 'limit']);
+    const within = await boundScope(request);
+    const scope = await requestedScope(query);
+    const now = clock.now();
+    const today = calendar.localDate(now);
+    const date = query.date === undefined ? today : String(query.date);
+    if (!isLocalDate(date)) {
+      throw new HttpError(400, 'invalid_date', `date 应为日期 YYYY-MM-DD（默认今天），收到“${date}”`);
+    }
+    const units = flag(query.units, 'units');
+    const limit = query.limit === undefined ? 1000 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COVERAGE_UNITS) {
+      throw new HttpError(
+        400,
+        'invalid_limit',
+        `limit（每个计划列出的企业数）应为 1 到 ${MAX_COVERAGE_UNITS} 的整数，收到“${String(query.limit)}”`,
+      );
+    }
+    const plan = query.plan === undefined ? undefined : String(query.plan);
+    // A sampling plan's draw is made at the period's first use: reading coverage is one.
+    await ensureCurrentDraws(db, today, now);
+    try {
+      const report = await coverageReport(db, {
+        scope,
+        within,
+        date,
+        planCode: plan,
+        units: units ? { limit } : undefined,
+      });
+      return { scope: typeof query.scope === 'string' ? query.scope : 'county', ...report };
+    } catch (error) {
+      if (error instanceof UnknownPlanError) throw new HttpError(404, 'plan_not_found', error.message);
+      throw error;
+    }
+  });
+
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/openapi.json', async () => openApiDocument());
 };
@@ -228,8 +289,15 @@ function checkParameters(request: FastifyRequest, allowed: readonly string[]): Q
   if (unknown.length) {
     throw new HttpError(400, 'unknown_parameter', `不认识的参数：${unknown.join('、')}；可用：${allowed.join('、')}`);
   }
-  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period']) {
+  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period', 'plan', 'units', 'date']) {
     if (Array.isArray(query[key])) throw new HttpError(400, 'invalid_parameter', `参数 ${key} 只能给一次`);
   }
   return query;
+}
+
+/** `1`/`true` or `0`/`false` (absent: false). */
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true' || value === '') return true;
+  throw new HttpError(400, 'invalid_parameter', `参数 ${name} 应为 1 或 0（true 或 false），收到“${String(value)}”`);
 }

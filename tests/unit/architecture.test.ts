@@ -43,6 +43,8 @@ const OWNERS: [string, string, string][] = [
   ['digestDeliveries', 'digest_deliveries', 'reminders/digest.ts'],
   ['reminderSettingsState', 'reminder_settings_state', 'reminders/settings-state.ts'],
   ['smsBudgetDays', 'sms_budget_days', 'sms/budget.ts'],
+  ['inspectionPlans', 'inspection_plans', 'inspections/plans/store.ts'],
+  ['inspectionDraws', 'inspection_draws', 'inspections/plans/store.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
@@ -121,7 +123,7 @@ describe('imports', () => {
   });
 
   it('the features never import chat/, http/ or the receivers', () => {
-    const feature = /^(hazards|reminders|directory|ledger)\//;
+    const feature = /^(hazards|reminders|directory|ledger|inspections)\//;
     const outer = /^(chat|http|web)\/|^feishu\/receivers\//;
     expect(importers((from, to) => feature.test(from) && outer.test(to))).toEqual([]);
   });
