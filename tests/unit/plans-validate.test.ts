@@ -32,7 +32,7 @@ const directory: PlanDirectory = {
 
 const check = (plans: unknown[]) => {
   const parsed = parsePlans({ plans });
-  return [...parsed.issues, ...checkPlanReferences(parsed.plans, directory)];
+  return [...parsed.issues, ...checkPlanReferences(parsed.drafts, directory)];
 };
 
 describe('parsePlans', () => {

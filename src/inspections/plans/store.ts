@@ -86,9 +86,8 @@ export async function importPlans(
   options: { mode: ImportMode; now: Date },
 ): Promise<PlanImportResult> {
   const parsed = parsePlans(body);
-  const written = [...new Set(parsed.plans.flatMap((p) => enterpriseReferences([p])))];
-  const directory = await loadPlanDirectory(db, written);
-  const issues = [...parsed.issues, ...checkPlanReferences(parsed.plans, directory)];
+  const directory = await loadPlanDirectory(db, enterpriseReferences(parsed.drafts));
+  const issues = [...parsed.issues, ...checkPlanReferences(parsed.drafts, directory)];
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
 
   const report = await db.transaction(async (tx) => {
@@ -180,7 +179,7 @@ export async function listPlans(db: Db): Promise<{ plan: PlanJson; active: boole
       and(eq(inspectionPlans.ownerKind, 'department'), eq(departments.id, inspectionPlans.ownerId)),
     )
     .leftJoin(regions, and(eq(inspectionPlans.ownerKind, 'region'), eq(regions.id, inspectionPlans.ownerId)))
-    .orderBy(desc(inspectionPlans.active), asc(inspectionPlans.code));
+    .orderBy(desc(inspectionPlans.active), sql`${inspectionPlans.code} collate "C"`);
   return rows.map(({ plan, ownerCode }) => ({
     plan: {
       code: plan.code,

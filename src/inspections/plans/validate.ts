@@ -49,14 +49,26 @@ const TOP_FIELDS = ['plans', 'inactive', 'versions'] as const;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Reads each plan's fields; answers the plans whose fields are all right, and every problem found. */
-export function parsePlans(body: unknown): { plans: PlanInput[]; issues: PlanIssue[] } {
+/** What the reference checks read of a plan: also of a plan refused for its other fields, so that its owner and
+ * units problems are listed in the same answer (the admin fixes the file once). */
+export interface PlanDraft {
+  path: string;
+  owner: PlanInput['owner'] | undefined;
+  units: PlanUnitsInput;
+}
+
+/**
+ * Reads each plan's fields; answers the plans whose fields are all right, what could be read of every plan (drafts,
+ * for checkPlanReferences), and every problem found.
+ */
+export function parsePlans(body: unknown): { plans: PlanInput[]; drafts: PlanDraft[]; issues: PlanIssue[] } {
   const issues: PlanIssue[] = [];
   const add = (path: string, reason: string) => issues.push({ path, reason });
   const plans: PlanInput[] = [];
+  const drafts: PlanDraft[] = [];
   if (!isObject(body) || !Array.isArray(body.plans)) {
     add('plans', '请求体应为 {"plans": [ … ]}，plans 是计划的数组');
-    return { plans, issues };
+    return { plans, drafts, issues };
   }
   unknownFields(body, TOP_FIELDS, '', add);
   const seen = new Map<string, string>();
@@ -105,6 +117,7 @@ export function parsePlans(body: unknown): { plans: PlanInput[]; issues: PlanIss
     const units = readUnits(raw.units, `${at}.units`, add);
     const sample = readSample(raw.sample, `${at}.sample`, add);
 
+    drafts.push({ path: at, owner, units });
     if (issues.length === before) {
       plans.push({
         path: at,
@@ -119,7 +132,7 @@ export function parsePlans(body: unknown): { plans: PlanInput[]; issues: PlanIss
       });
     }
   });
-  return { plans, issues };
+  return { plans, drafts, issues };
 }
 
 function frequencyChoices(): string {
@@ -251,7 +264,7 @@ export interface PlanDirectory {
  * Owner, regions and enterprises must exist (a name written for a code gets the code to use); a listed enterprise or
  * region must lie within the owner's scope, since a plan never reaches past its owner.
  */
-export function checkPlanReferences(plans: PlanInput[], directory: PlanDirectory): PlanIssue[] {
+export function checkPlanReferences(plans: readonly PlanDraft[], directory: PlanDirectory): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const add = (path: string, reason: string) => issues.push({ path, reason });
   const regionById = new Map([...directory.regions].map(([code, r]) => [r.id, { code, ...r }]));
@@ -278,7 +291,9 @@ export function checkPlanReferences(plans: PlanInput[], directory: PlanDirectory
     const ownerPath = `${plan.path}.owner`;
     let ownerRegion: number | undefined;
     let ownerDepartment: { id: number; sectors: string[]; name: string } | undefined;
-    if (plan.owner.kind === 'region') {
+    if (plan.owner === undefined) {
+      // Refused for its form already; its units are still checked, against no owner.
+    } else if (plan.owner.kind === 'region') {
       ownerRegion = directory.regions.get(plan.owner.code)?.id;
       if (ownerRegion === undefined) {
         add(ownerPath, `未知区域 ${plan.owner.code}：组织名录中没有${hint(regionNames, plan.owner.code)}`);
@@ -294,7 +309,7 @@ export function checkPlanReferences(plans: PlanInput[], directory: PlanDirectory
       const path = `${plan.path}.units.regions[${i}]`;
       if (!region) add(path, `未知区域 ${code}：组织名录中没有${hint(regionNames, code)}`);
       else if (ownerRegion !== undefined && !within(region.id, ownerRegion) && !within(ownerRegion, region.id)) {
-        add(path, `区域 ${code}（${region.name}）不在负责单位 ${plan.owner.code} 的范围内`);
+        add(path, `区域 ${code}（${region.name}）不在负责单位 ${plan.owner!.code} 的范围内`);
       }
     }
     for (const [i, code] of plan.units.enterprises.entries()) {
@@ -314,8 +329,8 @@ export function checkPlanReferences(plans: PlanInput[], directory: PlanDirectory
         add(
           path,
           ownerRegion !== undefined
-            ? `企业 ${code}（${unit.name}）不在负责区域 ${plan.owner.code} 内`
-            : `企业 ${code}（${unit.name}）既不归 ${plan.owner.code}（${ownerDepartment!.name}）主管，行业也不在其监管范围内`,
+            ? `企业 ${code}（${unit.name}）不在负责区域 ${plan.owner!.code} 内`
+            : `企业 ${code}（${unit.name}）既不归 ${plan.owner!.code}（${ownerDepartment!.name}）主管，行业也不在其监管范围内`,
         );
       }
     }
@@ -331,6 +346,6 @@ function namesToCodes(entries: Map<string, { name: string }>): Map<string, strin
 }
 
 /** The codes and names a set of plans writes where a unit belongs (to load only those enterprises). */
-export function enterpriseReferences(plans: PlanInput[]): string[] {
+export function enterpriseReferences(plans: readonly PlanDraft[]): string[] {
   return [...new Set(plans.flatMap((p) => p.units.enterprises))];
 }
