@@ -18,7 +18,7 @@ import type { PlanFrequency } from '../domain/inspection.js';
 import type { CoverageStatus, Period } from '../domain/inspection-periods.js';
 import type { LocalDate } from '../domain/vocabulary.js';
 import type { ResolvedScope } from '../ledger/scope.js';
-import { definitions, plansAt, position, statusCte, unitScopeCondition } from './coverage-status.js';
+import { definitions, plansAt, position, readCoverage, statusCte, unitScopeCondition } from './coverage-status.js';
 
 export { unitScopeCondition };
 
@@ -104,7 +104,11 @@ interface CountRow {
 }
 
 /** Coverage of the plans for a scope at a date (see the module's comment). Throws UnknownPlanError for `planCode`. */
-export async function coverageReport(db: Db, query: CoverageQuery): Promise<CoverageReport> {
+export function coverageReport(db: Db, query: CoverageQuery): Promise<CoverageReport> {
+  return readCoverage(db, (tx) => coverageIn(tx, query));
+}
+
+async function coverageIn(db: Db, query: CoverageQuery): Promise<CoverageReport> {
   const { date } = query;
   const plans = await plansAt(db, date, query.planCode, ENDED_PLAN_SHOWN_DAYS);
   if (query.planCode !== undefined && plans.length === 0) throw new UnknownPlanError(query.planCode);
@@ -113,7 +117,8 @@ export async function coverageReport(db: Db, query: CoverageQuery): Promise<Cove
   const scope = query.within
     ? sql`${unitScopeCondition(query.scope)} and ${unitScopeCondition(query.within)}`
     : unitScopeCondition(query.scope);
-  const base = statusCte(defs, scope, date);
+  const countyWide = query.scope.county && (!query.within || query.within.county);
+  const base = statusCte(defs, scope, date, countyWide);
   const countRows = rowsOf<CountRow>(
     await db.execute(sql`${base}
       select plan_id, count(*)::int as units, count(*) filter (where status = 'done')::int as done,
@@ -137,7 +142,6 @@ export async function coverageReport(db: Db, query: CoverageQuery): Promise<Cove
   }
 
   const unitLists = query.units ? await unitList(db, base, query.units.limit) : null;
-  const countyWide = query.scope.county && (!query.within || query.within.county);
   const report: PlanCoverage[] = [];
   for (const { plan, position, draw } of positioned) {
     const planCounts = counts.get(plan.id) ?? zero();
@@ -251,18 +255,27 @@ interface ToInspectRow {
  * 待检: the units of `scope` due or overdue in any plan running at `today` (the plans whose units reach into the
  * scope), each once, overdue first, then nearest due; at most `limit` (default all), with the total.
  */
-export async function toInspectFor(
+export function toInspectFor(
   db: Db,
   scope: ResolvedScope,
   today: LocalDate,
   options: { limit?: number } = {},
 ): Promise<{ total: number; units: ToInspectUnit[] }> {
+  return readCoverage(db, (tx) => toInspectIn(tx, scope, today, options.limit));
+}
+
+async function toInspectIn(
+  db: Db,
+  scope: ResolvedScope,
+  today: LocalDate,
+  limitGiven: number | undefined,
+): Promise<{ total: number; units: ToInspectUnit[] }> {
   // Only running plans: an ended plan's overdue units can no longer be done in it.
   const plans = await plansAt(db, today, undefined, 0);
   const positioned = (await position(db, plans, today)).filter((p) => p.position && !p.position.ended);
   if (positioned.length === 0) return { total: 0, units: [] };
-  const base = statusCte(await definitions(db, positioned, today), unitScopeCondition(scope), today);
-  const limit = options.limit ?? 2_147_483_647;
+  const base = statusCte(await definitions(db, positioned, today), unitScopeCondition(scope), today, scope.county);
+  const limit = limitGiven ?? 2_147_483_647;
   const rows = rowsOf<ToInspectRow>(
     await db.execute(sql`${base}
       select u.code, u.name, r.code as township_code, r.name as township_name, w.urgency, w.due_by::text as due_by,

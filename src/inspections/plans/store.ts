@@ -7,7 +7,7 @@
  *   with its reason, and the one it replaces is kept, marked superseded.
  */
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { departments, enterprises, inspectionDraws, inspectionPlans, regions } from '../../db/schema/index.js';
 import type { ImportMode } from '../../directory/model.js';
