@@ -527,6 +527,14 @@ describe('inspection plans, 双随机 and coverage', () => {
         expect(((await response.json()) as Json).error.code, path).toBe(code);
       }
       expect((await request('GET', '/api/coverage', null)).status).toBe(401);
+      const spec: Json = await (await fetch(`${service.url}/docs/openapi.json`)).json();
+      expect(spec.paths['/api/coverage'].get.parameters.map((p: Json) => p.name)).toEqual([
+        'scope',
+        'plan',
+        'units',
+        'limit',
+        'date',
+      ]);
     });
 
     it('answers for another date, counting only the inspections up to it', async () => {
