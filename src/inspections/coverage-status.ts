@@ -146,7 +146,7 @@ export function statusCte(defs: string, scope: SQL, date: LocalDate, wholeCounty
       select * from jsonb_to_recordset(${defs}::jsonb) as p(${definitionColumns(EXTRA_COLUMNS)})
     ),
     u as materialized (
-      select e.id, e.code, e.name, e.region_id, e.department_id, e.sectors, e.active, e.verified
+      select e.id, e.region_id, e.department_id, e.sectors, e.active, e.verified
       from enterprises e where e.active and e.verified and ${scope}
     ),
     pu as materialized (

@@ -198,7 +198,7 @@ async function unitList(db: Db, base: SQL, limit: number): Promise<Map<number, C
         select st.plan_id, u.code, u.name, r.code as township_code, r.name as township_name, st.status,
           st.last_at::text as last_at, st.due_by::text as due_by, st.never,
           row_number() over (partition by st.plan_id order by ${unitOrder}) as n
-        from st join u on u.id = st.unit join regions r on r.id = u.region_id
+        from st join enterprises u on u.id = st.unit join regions r on r.id = u.region_id
       ) ranked
       where n <= ${limit}
       order by plan_id, n`),
@@ -285,7 +285,7 @@ async function toInspectIn(
           array_agg(plan_id order by plan_id) as plan_ids
         from st where status <> 'done' group by unit
       ) w
-      join u on u.id = w.unit join regions r on r.id = u.region_id
+      join enterprises u on u.id = w.unit join regions r on r.id = u.region_id
       order by w.urgency, w.due_by, u.code collate "C"
       limit ${limit}`),
   );
