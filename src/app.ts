@@ -9,6 +9,7 @@ import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
 import { CHECKLIST_TYPES, checklistAdminRoutes } from './http/admin-checklists.js';
 import { DIRECTORY_TYPES, directoryAdminRoutes } from './http/admin-directory.js';
+import { plansAdminRoutes } from './http/admin-plans.js';
 import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(checklistAdminRoutes, { config, db, clock });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
+  await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,

@@ -9,6 +9,7 @@ export * from './hazard-transitions.js';
 export * from './holiday-file.js';
 export * from './holidays.js';
 export * from './inspection.js';
+export * from './inspection-periods.js';
 export * from './local-time.js';
 export * from './permissions.js';
 export * from './policy-schedule.js';

@@ -1,6 +1,7 @@
 /**
  * The read side over HTTP (interface.md): `/api/hazards`, `/api/hazards/:code` (with trail and photo links),
- * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, and the OpenAPI description at `/docs`.
+ * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
+ * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
  */
 import { PassThrough } from 'node:stream';
@@ -13,6 +14,9 @@ import type { Db } from '../db/client.js';
 import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
 import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
+import { isLocalDate } from '../domain/local-time.js';
+import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
+import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
 import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
 import {
@@ -50,6 +54,8 @@ import { requireReadToken, tokenScopeOf } from './read-auth.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const MAX_LIMIT = 200;
+/** Units listed per plan by /api/coverage?units=1. */
+const MAX_COVERAGE_UNITS = 10_000;
 
 type Query = Record<string, unknown>;
 
@@ -283,6 +289,43 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     return found;
   });
 
+  app.get('/api/coverage', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope', 'plan', 'units', 'date', 'limit']);
+    const within = await tokenScope(request);
+    const scope = await requestedScope(query);
+    const now = clock.now();
+    const today = calendar.localDate(now);
+    const date = query.date === undefined ? today : String(query.date);
+    if (!isLocalDate(date)) {
+      throw new HttpError(400, 'invalid_date', `date 应为日期 YYYY-MM-DD（默认今天），收到“${date}”`);
+    }
+    const units = flag(query.units, 'units');
+    const limit = query.limit === undefined ? 1000 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COVERAGE_UNITS) {
+      throw new HttpError(
+        400,
+        'invalid_limit',
+        `limit（每个计划列出的企业数）应为 1 到 ${MAX_COVERAGE_UNITS} 的整数，收到“${String(query.limit)}”`,
+      );
+    }
+    const plan = query.plan === undefined ? undefined : String(query.plan);
+    // A sampling plan's draw is made at the period's first use: reading coverage is one.
+    await ensureCurrentDraws(db, today, now);
+    try {
+      const report = await coverageReport(db, {
+        scope,
+        within,
+        date,
+        planCode: plan,
+        units: units ? { limit } : undefined,
+      });
+      return { scope: typeof query.scope === 'string' ? query.scope : 'county', ...report };
+    } catch (error) {
+      if (error instanceof UnknownPlanError) throw new HttpError(404, 'plan_not_found', error.message);
+      throw error;
+    }
+  });
+
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/openapi.json', async () => openApiDocument());
 };
@@ -329,8 +372,28 @@ function checkParameters(request: FastifyRequest, allowed: readonly string[]): Q
   if (unknown.length) {
     throw new HttpError(400, 'unknown_parameter', `不认识的参数：${unknown.join('、')}；可用：${allowed.join('、')}`);
   }
-  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period', 'from', 'to', 'kind', 'enterprise']) {
+  for (const key of [
+    'sort',
+    'limit',
+    'cursor',
+    'scope',
+    'period',
+    'from',
+    'to',
+    'kind',
+    'enterprise',
+    'plan',
+    'units',
+    'date',
+  ]) {
     if (Array.isArray(query[key])) throw new HttpError(400, 'invalid_parameter', `参数 ${key} 只能给一次`);
   }
   return query;
+}
+
+/** `1`/`true` or `0`/`false` (absent: false). */
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true' || value === '') return true;
+  throw new HttpError(400, 'invalid_parameter', `参数 ${name} 应为 1 或 0（true 或 false），收到“${String(value)}”`);
 }

@@ -45,6 +45,8 @@ const OWNERS: [string, string, string][] = [
   ['smsBudgetDays', 'sms_budget_days', 'sms/budget.ts'],
   ['checklists', 'checklists', 'inspections/checklists/store.ts'],
   ['checklistItems', 'checklist_items', 'inspections/checklists/store.ts'],
+  ['inspectionPlans', 'inspection_plans', 'inspections/plans/store.ts'],
+  ['inspectionDraws', 'inspection_draws', 'inspections/plans/store.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
@@ -123,7 +125,7 @@ describe('imports', () => {
   });
 
   it('the features never import chat/, http/ or the receivers', () => {
-    const feature = /^(hazards|reminders|directory|ledger)\//;
+    const feature = /^(hazards|reminders|directory|ledger|inspections)\//;
     const outer = /^(chat|http|web)\/|^feishu\/receivers\//;
     expect(importers((from, to) => feature.test(from) && outer.test(to))).toEqual([]);
   });
