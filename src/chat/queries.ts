@@ -22,6 +22,7 @@ import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeConditi
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
 import {
+  describeScope,
   findViewerByOpenId,
   type ResolvedScope,
   resolveNamedScope,
@@ -61,42 +62,6 @@ async function send(deps: QueryDeps, target: ChatTarget, answer: ChatAnswer) {
 
 const sendText = (deps: QueryDeps, target: ChatTarget, text: string, topic: string) =>
   send(deps, target, textAnswer(text, topic));
-
-/** 全县, or the names of the regions/departments/units a scope covers, or 我负责和上报的. */
-export async function describeScope(db: Db, scope: ResolvedScope): Promise<string> {
-  if (scope.county) return '全县';
-  const names: string[] = [];
-  if (scope.regionIds.length) {
-    const rows = await db
-      .select({ id: regions.id, name: regions.name, parentId: regions.parentId })
-      .from(regions)
-      .where(inArray(regions.id, scope.regionIds));
-    // Only the tops: a township, not each village below it.
-    const ids = new Set(rows.map((r) => r.id));
-    names.push(...rows.filter((r) => r.parentId === null || !ids.has(r.parentId)).map((r) => r.name));
-  }
-  if (scope.departmentIds.length) {
-    names.push(
-      ...(
-        await db
-          .select({ name: departments.name })
-          .from(departments)
-          .where(inArray(departments.id, scope.departmentIds))
-      ).map((r) => r.name),
-    );
-  }
-  if (scope.enterpriseIds.length) {
-    names.push(
-      ...(
-        await db
-          .select({ name: enterprises.name })
-          .from(enterprises)
-          .where(inArray(enterprises.id, scope.enterpriseIds))
-      ).map((r) => r.name),
-    );
-  }
-  return names.length ? names.join('、') : '我负责和上报的';
-}
 
 function listCondition(filter: ListFilter, calendar: Calendar, now: Date): SQL {
   const today = calendar.localDate(now);

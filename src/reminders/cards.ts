@@ -225,6 +225,17 @@ export interface DigestCardInput {
   dueSoonDays: number;
   /** Gaps in the directory (county leaders only); the card says nothing of them when there are none. */
   directoryGaps?: number;
+  /** Inspection coverage of the leader's scope in the plans' current periods; no line without planned units. */
+  coverage?: DigestCoverage | null;
+}
+
+/** 检查覆盖: each unit of the scope's plans once, by its worst status. */
+export interface DigestCoverage {
+  units: number;
+  done: number;
+  due: number;
+  overdue: number;
+  neverInspected: number;
 }
 
 export function buildDigestCard(input: DigestCardInput, scopeKey: string): object {
@@ -253,6 +264,16 @@ export function buildDigestCard(input: DigestCardInput, scopeKey: string): objec
     );
   }
   if (c.new + c.closed + c.open === 0) elements.push({ tag: 'markdown', content: '辖区内暂无隐患记录。' });
+  const coverage = input.coverage;
+  if (coverage && coverage.units > 0) {
+    const never = coverage.neverInspected ? `，其中从未检查 **${coverage.neverInspected}** 家` : '';
+    elements.push({
+      tag: 'markdown',
+      content:
+        `🔍 **检查覆盖**（检查计划本期）：应检 ${coverage.units} 家，已检 **${coverage.done}**，待检 ${coverage.due}，` +
+        `${coverage.overdue ? '🔴 ' : ''}逾期未检 **${coverage.overdue}**${never}`,
+    });
+  }
   if (input.directoryGaps) {
     elements.push({
       tag: 'markdown',
