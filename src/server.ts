@@ -10,6 +10,7 @@ import { type Config, isSandbox, listenHost, loadConfigForCli } from './config.j
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import type { SampleCountyDeps } from './dev/sample-county.js';
+import type { UploadParseOptions } from './directory/parse-files.js';
 import { unbindTownshipChat } from './directory/township-chat.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
@@ -56,6 +57,8 @@ export interface StartOptions {
    * before asking the receipts after an unanswered attempt.
    */
   sms?: { gateway?: SmsGateway; confirmDelayMs?: number };
+  /** Limits of uploaded files and of the worker that parses them (tests lower them to stay fast). */
+  uploads?: UploadParseOptions;
 }
 
 export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {
@@ -185,6 +188,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     feishuApp,
     outboxSender,
     reminders,
+    uploads: options.uploads,
   };
 
   const workers: Worker[] = [

@@ -1,3 +1,5 @@
+import { parseInWorker, type WorkerLimits } from '../uploads/parse-in-worker.js';
+import { UPLOAD_LIMITS, type ZipLimits } from '../uploads/zip-guard.js';
 import { emptyInput } from './model.js';
 import type { ParsedInput } from './parse-input.js';
 import { parseJson, parseTables } from './parse-input.js';
@@ -13,7 +15,10 @@ export interface UploadedFile {
  * Reads an upload: one .json file, one .xlsx workbook (one sheet per list), or .csv files (one per list).
  * A file that cannot be read at all is reported as a problem of that file, like a bad row.
  */
-export async function parseDirectoryFiles(files: UploadedFile[]): Promise<ParsedInput> {
+export async function parseDirectoryFiles(
+  files: UploadedFile[],
+  limits: ZipLimits = UPLOAD_LIMITS,
+): Promise<ParsedInput> {
   const empty: ParsedInput = { input: emptyInput(), issues: [] };
   if (files.length === 0) {
     return {
@@ -42,8 +47,8 @@ export async function parseDirectoryFiles(files: UploadedFile[]): Promise<Parsed
   const issues: ParsedInput['issues'] = [];
   for (const file of files) {
     try {
-      if (/\.xlsx$/i.test(file.name)) tables.push(...(await readXlsx(file.data, file.name)));
-      else if (/\.csv$/i.test(file.name)) tables.push(readCsv(file.data, file.name));
+      if (/\.xlsx$/i.test(file.name)) tables.push(...(await readXlsx(file.data, file.name, limits)));
+      else if (/\.csv$/i.test(file.name)) tables.push(readCsv(file.data, file.name, limits));
       else
         issues.push({
           sheet: file.name,
@@ -57,4 +62,49 @@ export async function parseDirectoryFiles(files: UploadedFile[]): Promise<Parsed
   }
   const parsed = parseTables(tables);
   return { ...parsed, issues: [...issues, ...parsed.issues] };
+}
+
+export interface UploadParseOptions {
+  /** Sizes and rows a file may have (tests lower them). */
+  limits?: ZipLimits;
+  /** The worker's heap and time. */
+  worker?: WorkerLimits;
+}
+
+/**
+ * parseDirectoryFiles in a worker thread (uploads/parse-in-worker.ts): the service's event loop stays free while a
+ * file is read. Throws UploadWorkerError when another upload is being parsed or the file takes too much memory or
+ * time. The files' buffers are handed to the worker, not copied, when they own their memory.
+ */
+export function parseDirectoryFilesInWorker(
+  files: UploadedFile[],
+  options: UploadParseOptions = {},
+): Promise<ParsedInput> {
+  const input: DirectoryUpload = { files, limits: options.limits ?? UPLOAD_LIMITS };
+  const transfer = new Set<ArrayBuffer>();
+  for (const { data } of files) {
+    // Small buffers share Node's pool with others: those are copied.
+    if (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+      transfer.add(data.buffer);
+    }
+  }
+  return parseInWorker<ParsedInput>(
+    { module: new URL('./parse-files.js', import.meta.url), name: parseDirectoryUpload.name },
+    input,
+    { limits: options.worker, transfer: [...transfer] },
+  );
+}
+
+interface DirectoryUpload {
+  files: { name: string; data: Uint8Array }[];
+  limits: ZipLimits;
+}
+
+/** The worker's side of parseDirectoryFilesInWorker: the buffers arrive as plain Uint8Arrays. */
+export function parseDirectoryUpload(upload: DirectoryUpload): Promise<ParsedInput> {
+  const files = upload.files.map((file) => ({
+    name: file.name,
+    data: Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength),
+  }));
+  return parseDirectoryFiles(files, upload.limits);
 }
