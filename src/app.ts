@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import type { UploadParseOptions } from './directory/parse-files.js';
+import type { UploadLimitOptions } from './directory/check-upload.js';
 import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
@@ -32,7 +32,7 @@ export interface AppDeps {
   /** The Feishu app in use: the configured one, or the in-process simulator's in sandbox mode. */
   feishuApp: FeishuApp;
   /** Limits of uploaded files and of the worker that parses them (tests lower them). */
-  uploads?: UploadParseOptions | undefined;
+  uploads?: UploadLimitOptions | undefined;
 }
 
 export interface FeishuApp {

@@ -10,7 +10,7 @@ import { type Config, isSandbox, listenHost, loadConfigForCli } from './config.j
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import type { SampleCountyDeps } from './dev/sample-county.js';
-import type { UploadParseOptions } from './directory/parse-files.js';
+import type { UploadLimitOptions } from './directory/check-upload.js';
 import { unbindTownshipChat } from './directory/township-chat.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
@@ -58,7 +58,7 @@ export interface StartOptions {
    */
   sms?: { gateway?: SmsGateway; confirmDelayMs?: number };
   /** Limits of uploaded files and of the worker that parses them (tests lower them to stay fast). */
-  uploads?: UploadParseOptions;
+  uploads?: UploadLimitOptions;
 }
 
 export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {

@@ -1,4 +1,3 @@
-import { parseInWorker, type WorkerLimits } from '../uploads/parse-in-worker.js';
 import { UPLOAD_LIMITS, type ZipLimits } from '../uploads/zip-guard.js';
 import { emptyInput } from './model.js';
 import type { ParsedInput } from './parse-input.js';
@@ -60,51 +59,8 @@ export async function parseDirectoryFiles(
       issues.push({ sheet: file.name, row: 0, reason: error.message });
     }
   }
+  // A file refused whole is the problem to report, not also that no list was found.
+  if (tables.length === 0 && issues.length > 0) return { ...empty, issues };
   const parsed = parseTables(tables);
   return { ...parsed, issues: [...issues, ...parsed.issues] };
-}
-
-export interface UploadParseOptions {
-  /** Sizes and rows a file may have (tests lower them). */
-  limits?: ZipLimits;
-  /** The worker's heap and time. */
-  worker?: WorkerLimits;
-}
-
-/**
- * parseDirectoryFiles in a worker thread (uploads/parse-in-worker.ts): the service's event loop stays free while a
- * file is read. Throws UploadWorkerError when another upload is being parsed or the file takes too much memory or
- * time. The files' buffers are handed to the worker, not copied, when they own their memory.
- */
-export function parseDirectoryFilesInWorker(
-  files: UploadedFile[],
-  options: UploadParseOptions = {},
-): Promise<ParsedInput> {
-  const input: DirectoryUpload = { files, limits: options.limits ?? UPLOAD_LIMITS };
-  const transfer = new Set<ArrayBuffer>();
-  for (const { data } of files) {
-    // Small buffers share Node's pool with others: those are copied.
-    if (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
-      transfer.add(data.buffer);
-    }
-  }
-  return parseInWorker<ParsedInput>(
-    { module: new URL('./parse-files.js', import.meta.url), name: parseDirectoryUpload.name },
-    input,
-    { limits: options.worker, transfer: [...transfer] },
-  );
-}
-
-interface DirectoryUpload {
-  files: { name: string; data: Uint8Array }[];
-  limits: ZipLimits;
-}
-
-/** The worker's side of parseDirectoryFilesInWorker: the buffers arrive as plain Uint8Arrays. */
-export function parseDirectoryUpload(upload: DirectoryUpload): Promise<ParsedInput> {
-  const files = upload.files.map((file) => ({
-    name: file.name,
-    data: Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength),
-  }));
-  return parseDirectoryFiles(files, upload.limits);
 }

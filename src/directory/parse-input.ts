@@ -28,7 +28,8 @@ export interface ParsedInput {
 // ---------------------------------------------------------------------------------------------------------------
 // Spreadsheets (xlsx sheets or CSV files)
 
-function tableSource(def: SheetDef, table: RawTable, row: RawTable['rows'][number]): RecordSource {
+/** Reads the rows of one table: its headers are matched to the list's columns once, not once a row. */
+function tableSources(def: SheetDef, table: RawTable): (row: RawTable['rows'][number]) => RecordSource {
   const index = new Map<string, number>();
   const names = new Map<string, string>();
   table.headers.forEach((header, i) => {
@@ -38,15 +39,17 @@ function tableSource(def: SheetDef, table: RawTable, row: RawTable['rows'][numbe
       names.set(column.field, header);
     }
   });
-  return {
+  const has = (field: string) => index.has(field);
+  const column = (field: string) => names.get(field) ?? def.columns.find((c) => c.field === field)?.header ?? field;
+  return (row) => ({
     at: { sheet: table.name, row: row.row },
     get: (field) => {
       const i = index.get(field);
       return i === undefined ? undefined : row.cells[i];
     },
-    has: (field) => index.has(field),
-    column: (field) => names.get(field) ?? def.columns.find((c) => c.field === field)?.header ?? field,
-  };
+    has,
+    column,
+  });
 }
 
 export function parseTables(tables: RawTable[]): ParsedInput {
@@ -99,9 +102,10 @@ export function parseTables(tables: RawTable[]): ParsedInput {
       missing.length > 0 || problemRows.has(row) || rowIssues.count > before;
     if (def.kind === 'people') readPeopleRows(def, table, rowIssues, input, flawed);
     else {
+      const source = tableSources(def, table);
       for (const row of table.rows) {
         const before = rowIssues.count;
-        readListRecord(def.kind, tableSource(def, table, row), rowIssues, input, () => flawed(before, row.row));
+        readListRecord(def.kind, source(row), rowIssues, input, () => flawed(before, row.row));
       }
     }
     const missingHeaders = new Set(missing.map((c) => c.header));
@@ -150,8 +154,9 @@ function readPeopleRows(
   flawed: (before: number, row: number) => boolean,
 ): void {
   const byCode = new Map<string, { person: PersonDraft; flawed: boolean }>();
+  const source = tableSources(def, table);
   for (const row of table.rows) {
-    const src = tableSource(def, table, row);
+    const src = source(row);
     const before = issues.count;
     const code = src.get('code')?.trim();
     const first = code === undefined ? undefined : byCode.get(code);
