@@ -92,8 +92,9 @@ export async function checkDirectoryUpload(job: UploadCheckJob): Promise<Checked
     name: file.name,
     data: Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength),
   }));
-  const parsed = await parseDirectoryFiles(files, job.limits);
+  const parsed = await parseDirectoryFiles(files, job.limits, { keepIssues: LISTED_ISSUES });
   const issues = [...parsed.issues, ...validateReferences(parsed.input, job.state, job.mode)];
-  if (issues.length === 0) return { ok: true, parsed };
-  return { ok: false, issues: sortIssues(issues, parsed.sheets).slice(0, LISTED_ISSUES), total: issues.length };
+  const total = issues.length + (parsed.omittedIssues ?? 0);
+  if (total === 0) return { ok: true, parsed };
+  return { ok: false, issues: sortIssues(issues, parsed.sheets).slice(0, LISTED_ISSUES), total };
 }

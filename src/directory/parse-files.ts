@@ -1,6 +1,6 @@
 import { UPLOAD_LIMITS, type ZipLimits } from '../uploads/zip-guard.js';
 import { emptyInput } from './model.js';
-import type { ParsedInput } from './parse-input.js';
+import type { ParsedInput, ParseOptions } from './parse-input.js';
 import { parseJson, parseTables } from './parse-input.js';
 import { readCsv, readXlsx, UnreadableFileError } from './read-spreadsheet.js';
 import type { RawTable } from './spreadsheet-cells.js';
@@ -17,6 +17,7 @@ export interface UploadedFile {
 export async function parseDirectoryFiles(
   files: UploadedFile[],
   limits: ZipLimits = UPLOAD_LIMITS,
+  options: ParseOptions = {},
 ): Promise<ParsedInput> {
   const empty: ParsedInput = { input: emptyInput(), issues: [] };
   if (files.length === 0) {
@@ -61,6 +62,6 @@ export async function parseDirectoryFiles(
   }
   // A file refused whole is the problem to report, not also that no list was found.
   if (tables.length === 0 && issues.length > 0) return { ...empty, issues };
-  const parsed = parseTables(tables);
+  const parsed = parseTables(tables, options);
   return { ...parsed, issues: [...issues, ...parsed.issues] };
 }

@@ -1,5 +1,5 @@
 import { checkEmail, checkMobile, checkName } from './field-checks.js';
-import { type DirectoryInput, type DirectoryIssue, emptyInput, type PersonDraft } from './model.js';
+import { type DirectoryInput, type DirectoryIssue, emptyInput, type PersonDraft, sortIssues } from './model.js';
 import {
   fileDraft,
   IssueList,
@@ -23,6 +23,19 @@ export interface ParsedInput {
   /** Sheet / file / JSON list names in the order of the import, to list problems in that order. */
   sheets?: string[];
   issues: DirectoryIssue[];
+  /**
+   * Problems counted but not kept (with `keepIssues`): `issues` then holds the first ones in file order, enough to
+   * list, and this many more were found.
+   */
+  omittedIssues?: number;
+}
+
+export interface ParseOptions {
+  /**
+   * Keep only the first this many problems in file order and count the rest: a file of 275,000 bad rows has half a
+   * million problems, more memory than the rows, and an answer lists a hundred.
+   */
+  keepIssues?: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -52,10 +65,18 @@ function tableSources(def: SheetDef, table: RawTable): (row: RawTable['rows'][nu
   });
 }
 
-export function parseTables(tables: RawTable[]): ParsedInput {
+export function parseTables(tables: RawTable[], options: ParseOptions = {}): ParsedInput {
   const issues = new IssueList();
   const input = emptyInput();
   const seen = new Map<ListKind, string>();
+  const sheets = tables.map((t) => t.name);
+  let omittedIssues = 0;
+  // The first problems of the whole file are the first of what was kept and what came after (the sort is stable).
+  const keepFirst = (keep: number) => {
+    const sorted = sortIssues(issues.items, sheets);
+    omittedIssues += Math.max(0, sorted.length - keep);
+    issues.items.splice(0, issues.items.length, ...sorted.slice(0, keep));
+  };
   for (const table of tables) {
     const def = identifySheet(table.name, table.headers);
     if (!def) {
@@ -112,9 +133,10 @@ export function parseTables(tables: RawTable[]): ParsedInput {
     for (const issue of rowIssues.items) {
       if (issue.column === undefined || !missingHeaders.has(issue.column)) issues.items.push(issue);
     }
+    if (options.keepIssues !== undefined) keepFirst(options.keepIssues);
   }
   noListIssue(input, issues);
-  return { input, issues: issues.items, sheets: tables.map((t) => t.name) };
+  return { input, issues: issues.items, sheets, ...(omittedIssues > 0 ? { omittedIssues } : {}) };
 }
 
 /** Reads a region, department or enterprise record and files it among the entries or, when flawed, the rejected. */

@@ -96,7 +96,7 @@ function runWorker<T>(task: WorkerTask, input: unknown, limits: WorkerLimits, tr
         reject(
           new UploadWorkerError(
             'timeout',
-            `文件在 ${Math.round(limits.timeoutMs / 1000)} 秒内没有解析完，已停止；请拆分后分别导入`,
+            `文件在 ${Number((limits.timeoutMs / 1000).toFixed(1))} 秒内没有解析完，已停止；请拆分后分别导入`,
           ),
         ),
       );
