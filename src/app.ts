@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { UploadLimitOptions } from './directory/check-upload.js';
 import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   reminders: Reminders;
   /** The Feishu app in use: the configured one, or the in-process simulator's in sandbox mode. */
   feishuApp: FeishuApp;
+  /** Limits of uploaded files and of the worker that parses them (tests lower them). */
+  uploads?: UploadLimitOptions | undefined;
 }
 
 export interface FeishuApp {
@@ -143,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     resolveUserIds: (query) => feishu.resolveUserIds(query),
     isBotInChat: (chatId) => feishu.isBotInChat(chatId),
     policy: deps.reminders.settings.policy,
+    uploads: deps.uploads,
   });
   await app.register(checklistAdminRoutes, { config, db, clock });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });

@@ -10,6 +10,7 @@ import { type Config, isSandbox, listenHost, loadConfigForCli } from './config.j
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import type { SampleCountyDeps } from './dev/sample-county.js';
+import type { UploadLimitOptions } from './directory/check-upload.js';
 import { unbindTownshipChat } from './directory/township-chat.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
@@ -57,6 +58,8 @@ export interface StartOptions {
    * before asking the receipts after an unanswered attempt.
    */
   sms?: { gateway?: SmsGateway; confirmDelayMs?: number };
+  /** Limits of uploaded files and of the worker that parses them (tests lower them to stay fast). */
+  uploads?: UploadLimitOptions;
 }
 
 export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {
@@ -186,6 +189,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     feishuApp,
     outboxSender,
     reminders,
+    uploads: options.uploads,
   };
 
   const workers: Worker[] = [
