@@ -86,7 +86,7 @@ const TIMINGS_PER_STEP = 10_000;
 const dayTimings = new WeakMap<Calendar, WeakMap<PolicyStep, Map<string, DayTiming>>>();
 
 /** `calendar` is the step's own (stepCalendar). `key` is the deadline step's; a rectification's is per instant. */
-function dayTiming(calendar: Calendar, step: PolicyStep, when: DayWhen, deadline: string): DayTiming {
+function dayTiming(calendar: Calendar, step: PolicyStep, when: DayWhen, date: string): DayTiming {
   let byStep = dayTimings.get(calendar);
   if (!byStep) {
     byStep = new WeakMap();
@@ -97,26 +97,26 @@ function dayTiming(calendar: Calendar, step: PolicyStep, when: DayWhen, deadline
     byDate = new Map();
     byStep.set(step, byDate);
   }
-  const known = byDate.get(deadline);
+  const known = byDate.get(date);
   if (known) return known;
   let scheduledAt: Date;
   let expiresAt: Date | null = null;
   if ('before' in when) {
-    const date = calendar.addDays(deadline, -when.days).date;
-    scheduledAt = calendar.atLocalTime(date, when.at);
-    expiresAt = calendar.deadlineInstant(deadline);
+    const day = calendar.addDays(date, -when.days).date;
+    scheduledAt = calendar.atLocalTime(day, when.at);
+    expiresAt = calendar.deadlineInstant(date);
   } else {
-    const date = calendar.addDays(deadline, when.days).date;
-    scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(date, 1), when.at) : calendar.endOfLocalDay(date);
+    const day = calendar.addDays(date, when.days).date;
+    scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(day, 1), when.at) : calendar.endOfLocalDay(day);
   }
   const timing = {
-    key: `${step.id}@${deadline}`,
+    key: `${step.id}@${date}`,
     scheduledAt,
     quietSendAt: calendar.nextSendTime(scheduledAt),
     expiresAt,
   };
   if (byDate.size >= TIMINGS_PER_STEP) byDate.clear();
-  byDate.set(deadline, timing);
+  byDate.set(date, timing);
   return timing;
 }
 
@@ -227,8 +227,8 @@ export function stepsOnReport(policy: EscalationPolicy): PolicyStep[] {
  * The hazards whose occurrence of `step` is scheduled in the stretch (after, upTo], named by the column the step
  * is anchored to: an instant range of `reported_at` / `assigned_at` (lower bound exclusive, upper inclusive; no
  * lower bound for a null `after`), an inclusive range of deadline dates, or the instants of an inclusive range of
- * local dates of `rectified_at` (a rectification-relative step's occurrence depends only on that date). The sweep reads these ranges by index
- * as time passes, instead of storing a next-due instant per hazard.
+ * local dates of `rectified_at` (a rectification-relative step's occurrence depends only on that date). The sweep
+ * reads these ranges by index as time passes, instead of storing a next-due instant per hazard.
  *
  * The answer is a superset: whether each hazard's occurrence applies (grade, status, acknowledgement, a reminder
  * void before its deadline was set, quiet hours) is still `evaluateSteps`'s question. Quiet hours need no care
