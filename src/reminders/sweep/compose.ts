@@ -21,11 +21,12 @@ import {
   type ResolvedRecipients,
   ROLE_LABELS,
   resolveRecipients,
+  verificationWait,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow } from '../../feishu/outbox.js';
 import type { SmsTemplateParams } from '../../sms/gateway.js';
 import { renderSmsParams } from '../../sms/render.js';
-import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
+import { buildReminderCard, buildReminderListCard, type ReminderCardInput, type VerificationWait } from '../cards.js';
 import { canReach, type ReachOptions, smsMobileOf, whyUnreachable } from '../reach.js';
 import type { UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
@@ -246,19 +247,39 @@ function getOrSet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return value;
 }
 
+/** A 复查 step's wait (the verifier is the reporting inspector), or undefined for every other step. */
+function verificationOf(
+  hazard: ScheduledHazard,
+  due: DueStep,
+  resolved: Resolved,
+  { at, calendar }: Pick<PlanContext, 'at' | 'calendar'>,
+): VerificationWait | undefined {
+  const wait = verificationWait(due.step, calendar, hazard.rectifiedAt, at);
+  if (!wait) return undefined;
+  return {
+    submittedOn: wait.submittedOn,
+    waitedDays: wait.days,
+    dayUnit: wait.workingDays ? '个工作日' : '天',
+    verifierName: resolved.reporter?.name ?? null,
+    toVerifier: due.who.includes('reporter') || due.who.includes('inspectors'),
+  };
+}
+
 function planStep(
   hazard: ScheduledHazard,
   due: DueStep,
   resolved: Resolved,
   audience: StepAudience,
-  { at }: Pick<PlanContext, 'at'>,
+  context: Pick<PlanContext, 'at' | 'calendar'>,
   today: string,
   deadlineMs: (deadline: string) => number,
 ): PlannedStep {
   const { recipients, fallbacks, openIds, smsTo } = audience;
   const unit = resolved.unit;
   const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
-  const overdueMs = at.getTime() - deadlineMs(hazard.deadline);
+  const verification = verificationOf(hazard, due, resolved, context);
+  // A 复查 card speaks of the wait for verification, not of the deadline (the unit's side is done).
+  const overdueMs = verification ? null : context.at.getTime() - deadlineMs(hazard.deadline);
   const label = due.step.label ?? due.stepId;
   return {
     hazard,
@@ -274,13 +295,17 @@ function planStep(
       description: hazard.description,
       deadline: hazard.deadline,
       gradeLabel: GRADE_LABELS[hazard.grade] ?? hazard.grade,
-      overdueDays: overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
-      daysLeft: overdueMs < 0 ? Math.round((Date.parse(hazard.deadline) - Date.parse(today)) / 86_400_000) : null,
+      overdueDays: overdueMs !== null && overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
+      daysLeft:
+        overdueMs !== null && overdueMs < 0
+          ? Math.round((Date.parse(hazard.deadline) - Date.parse(today)) / 86_400_000)
+          : null,
       stepLabel: label,
       channel: due.channel,
       raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
       responsibleName: resolved.responsible?.name ?? null,
       ...(fallbacks.length > 0 ? { fallbackNotes: audience.fallbackNotes } : {}),
+      ...(verification ? { verification } : {}),
     },
     swept: {
       hazard: hazard.code,
@@ -316,6 +341,8 @@ export interface SmsMessage {
 
 /** What an SMS asks of its reader for this step: short, it fills one slot of the template. */
 function smsAsk(card: PlannedStep['card']): string {
+  const v = card.verification;
+  if (v) return `整改已提交${v.waitedDays}${v.dayUnit}，请尽快复查`;
   if (card.overdueDays !== null)
     return card.overdueDays === 0 ? '已超期，请立即整改' : `已超期${card.overdueDays}天，请立即整改`;
   if (card.daysLeft !== null) return `距期限${card.daysLeft}天，请按期整改`;
