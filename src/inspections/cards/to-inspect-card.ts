@@ -42,7 +42,10 @@ export function buildToInspectCard(input: ToInspectCardInput): object {
     });
     const more = toInspect.total - toInspect.units.length;
     if (more > 0) elements.push({ tag: 'markdown', content: `还有 ${more} 家未列出（按截止日期排序，先列逾期的）。` });
-    elements.push({ tag: 'markdown', content: '到现场后发送「检查」开始检查；没有发现隐患的检查也请提交，它是“查过了”的凭据。' });
+    elements.push({
+      tag: 'markdown',
+      content: '到现场后发送「检查」开始检查；没有发现隐患的检查也请提交，它是“查过了”的凭据。',
+    });
   } else if (totals.units > 0) {
     elements.push({ tag: 'markdown', content: '✅ 本期应检的单位都已检查。' });
   }
