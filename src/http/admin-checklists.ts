@@ -4,13 +4,14 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { workbookBuffer } from '../directory/export.js';
-import { listIssues } from '../directory/model.js';
+import { LISTED_ISSUES, listIssues } from '../directory/model.js';
 import type { UploadedFile } from '../directory/parse-files.js';
 import type { ChecklistImportMode, ParsedChecklists } from '../inspections/checklists/model.js';
-import { parseChecklistFiles } from '../inspections/checklists/parse-files.js';
+import { parseChecklistFilesInWorker } from '../inspections/checklists/parse-files.js';
 import { parseChecklistJson } from '../inspections/checklists/parse-json.js';
 import { applyChecklists, exportChecklists } from '../inspections/checklists/store.js';
 import { checklistTemplateWorkbook } from '../inspections/checklists/template.js';
+import { UploadWorkerError } from '../uploads/parse-in-worker.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
 
@@ -48,12 +49,13 @@ export const checklistAdminRoutes: FastifyPluginAsync<ChecklistAdminRoutesOption
   scope.put('/api/admin/checklists', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
     const mode = importMode(request);
     const parsed = await parseRequest(request);
-    if (parsed.issues.length > 0) {
-      const { listed, moreText } = listIssues(parsed.issues);
+    const total = parsed.totalIssues ?? parsed.issues.length;
+    if (total > 0) {
+      const { listed, moreText } = listIssues(parsed.issues, total);
       throw new HttpError(
         400,
         'invalid_checklists',
-        `检查表有 ${parsed.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
+        `检查表有 ${total} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
           (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
         listed,
       );
@@ -88,23 +90,37 @@ function importMode(request: FastifyRequest): ChecklistImportMode {
   return mode;
 }
 
-async function parseRequest(request: FastifyRequest): Promise<ParsedChecklists> {
+async function parseRequest(request: FastifyRequest): Promise<ParsedChecklists & { totalIssues?: number }> {
   if (request.isMultipart()) {
     const files: UploadedFile[] = [];
     for await (const part of request.parts()) {
       if (part.type === 'file') files.push({ name: part.filename || part.fieldname, data: await part.toBuffer() });
     }
-    return parseChecklistFiles(files);
+    return parseFiles(files);
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === XLSX_TYPE) return parseChecklistFiles([{ name: 'checklists.xlsx', data: request.body as Buffer }]);
+  if (type === XLSX_TYPE) return parseFiles([{ name: 'checklists.xlsx', data: request.body as Buffer }]);
   if (type === 'text/csv') {
     const name = (request.headers['x-file-name'] as string | undefined) ?? 'checklists.csv';
-    return parseChecklistFiles([{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }]);
+    return parseFiles([{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }]);
   }
   if (request.body === undefined) {
     throw new HttpError(400, 'invalid_request', '请求体为空：请发送 JSON，或以 multipart 上传 .xlsx / .csv 文件');
   }
   if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', CHECKLIST_TYPES);
   return parseChecklistJson(request.body);
+}
+
+/** Files are read in the upload worker; a busy worker or a file past its memory or time is a clear 503 / 413. */
+async function parseFiles(files: UploadedFile[]) {
+  try {
+    return await parseChecklistFilesInWorker(files, { listed: LISTED_ISSUES });
+  } catch (error) {
+    if (!(error instanceof UploadWorkerError)) throw error;
+    if (error.reason === 'busy') {
+      throw new HttpError(503, 'upload_busy', '另一个上传的文件正在解析，请稍后（约一分钟内）重试；未导入任何内容');
+    }
+    if (error.reason === 'crashed') throw new HttpError(500, 'upload_failed', error.message);
+    throw new HttpError(413, 'upload_too_large', `${files.map((f) => f.name).join('、')}：${error.message}`);
+  }
 }
