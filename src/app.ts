@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { UploadLimitOptions } from './directory/check-upload.js';
 import type { FeishuClient } from './feishu/client.js';
 import type { FeishuDispatcher } from './feishu/dispatcher.js';
 import type { OutboxSender } from './feishu/outbox-sender.js';
 import { registerWebhookRoutes } from './feishu/receivers/webhook.js';
+import { CHECKLIST_TYPES, checklistAdminRoutes } from './http/admin-checklists.js';
 import { DIRECTORY_TYPES, directoryAdminRoutes } from './http/admin-directory.js';
+import { plansAdminRoutes } from './http/admin-plans.js';
 import { sweepAdminRoutes } from './http/admin-sweep.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
@@ -30,6 +33,8 @@ export interface AppDeps {
   reminders: Reminders;
   /** The Feishu app in use: the configured one, or the in-process simulator's in sandbox mode. */
   feishuApp: FeishuApp;
+  /** Limits of uploaded files and of the worker that parses them (tests lower them). */
+  uploads?: UploadLimitOptions | undefined;
 }
 
 export interface FeishuApp {
@@ -115,7 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const ours =
         code === 'unsupported_media_type' && request.url.startsWith('/api/admin/directory')
           ? DIRECTORY_TYPES
-          : (CLIENT_ERROR_MESSAGES[code] ?? '请求有误');
+          : code === 'unsupported_media_type' && request.url.startsWith('/api/admin/checklists')
+            ? CHECKLIST_TYPES
+            : (CLIENT_ERROR_MESSAGES[code] ?? '请求有误');
       const message = `${ours}（${fastifyError.message}）`;
       return reply.code(status).send(errorBody(code, message, fastifyError.validation));
     }
@@ -139,8 +146,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     resolveUserIds: (query) => feishu.resolveUserIds(query),
     isBotInChat: (chatId) => feishu.isBotInChat(chatId),
     policy: deps.reminders.settings.policy,
+    uploads: deps.uploads,
   });
+  await app.register(checklistAdminRoutes, { config, db, clock });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
+  await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,

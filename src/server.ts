@@ -10,6 +10,7 @@ import { type Config, isSandbox, listenHost, loadConfigForCli } from './config.j
 import { type Database, openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import type { SampleCountyDeps } from './dev/sample-county.js';
+import type { UploadLimitOptions } from './directory/check-upload.js';
 import { unbindTownshipChat } from './directory/township-chat.js';
 import { createFeishuClient } from './feishu/client.js';
 import { FeishuDispatcher } from './feishu/dispatcher.js';
@@ -17,6 +18,7 @@ import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import type { Lifecycle } from './http/health.js';
+import { ensureDefaultChecklists } from './inspections/checklists/store.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReminders, type RemindersDeps } from './reminders/index.js';
@@ -56,6 +58,8 @@ export interface StartOptions {
    * before asking the receipts after an unanswered attempt.
    */
   sms?: { gateway?: SmsGateway; confirmDelayMs?: number };
+  /** Limits of uploaded files and of the worker that parses them (tests lower them to stay fast). */
+  uploads?: UploadLimitOptions;
 }
 
 export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {
@@ -185,6 +189,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     feishuApp,
     outboxSender,
     reminders,
+    uploads: options.uploads,
   };
 
   const workers: Worker[] = [
@@ -203,6 +208,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // Listen before migrating, so /healthz answers and /readyz says "starting" while migrations run.
     await app.listen({ port: config.PORT, host: listenHost(config) });
     await applyMigrations(database);
+    // The shipped checklists (default-set.ts) when there are none yet: inspections work before a county imports its own.
+    const defaults = await ensureDefaultChecklists(database.db, clock.now());
+    if (defaults !== 'unchanged') logger.info({ defaults }, `default checklists ${defaults}`);
     await sandbox?.loadSampleCounty({
       db: database.db,
       isBotInChat: (chatId) => feishu.isBotInChat(chatId),

@@ -18,9 +18,11 @@ import type { CardActionResponse } from '../feishu/events.js';
 import { buildListCard, type ListCardItem } from '../ledger/cards/ledger-list.js';
 import { buildStatsCard, buildStatutoryCard } from '../ledger/cards/ledger-stats.js';
 import { overdueCondition } from '../ledger/filters.js';
+import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeCondition } from '../ledger/inspections.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
 import {
+  describeScope,
   findViewerByOpenId,
   type ResolvedScope,
   resolveNamedScope,
@@ -60,42 +62,6 @@ async function send(deps: QueryDeps, target: ChatTarget, answer: ChatAnswer) {
 
 const sendText = (deps: QueryDeps, target: ChatTarget, text: string, topic: string) =>
   send(deps, target, textAnswer(text, topic));
-
-/** 全县, or the names of the regions/departments/units a scope covers, or 我负责和上报的. */
-export async function describeScope(db: Db, scope: ResolvedScope): Promise<string> {
-  if (scope.county) return '全县';
-  const names: string[] = [];
-  if (scope.regionIds.length) {
-    const rows = await db
-      .select({ id: regions.id, name: regions.name, parentId: regions.parentId })
-      .from(regions)
-      .where(inArray(regions.id, scope.regionIds));
-    // Only the tops: a township, not each village below it.
-    const ids = new Set(rows.map((r) => r.id));
-    names.push(...rows.filter((r) => r.parentId === null || !ids.has(r.parentId)).map((r) => r.name));
-  }
-  if (scope.departmentIds.length) {
-    names.push(
-      ...(
-        await db
-          .select({ name: departments.name })
-          .from(departments)
-          .where(inArray(departments.id, scope.departmentIds))
-      ).map((r) => r.name),
-    );
-  }
-  if (scope.enterpriseIds.length) {
-    names.push(
-      ...(
-        await db
-          .select({ name: enterprises.name })
-          .from(enterprises)
-          .where(inArray(enterprises.id, scope.enterpriseIds))
-      ).map((r) => r.name),
-    );
-  }
-  return names.length ? names.join('、') : '我负责和上报的';
-}
 
 function listCondition(filter: ListFilter, calendar: Calendar, now: Date): SQL {
   const today = calendar.localDate(now);
@@ -188,13 +154,16 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
     sink.on('finish', resolve);
     sink.on('error', reject);
   });
-  const rows = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
+  const written = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
     calendar: deps.calendar,
     now,
+    inspections: inspectionLedgerBatches(deps.db, inspectionScopeCondition(viewer.scope)),
   });
   await finished;
   const scopeName = await describeScope(deps.db, viewer.scope);
-  if (rows === 0) return sendText(deps, input.to, `${scopeName}范围内暂无隐患记录，台账为空。`, 'ledger');
+  if (written.hazards === 0 && written.inspections === 0) {
+    return sendText(deps, input.to, `${scopeName}范围内暂无隐患和检查记录，台账为空。`, 'ledger');
+  }
   const fileName = `隐患台账-${scopeName.slice(0, 30)}-${deps.calendar.localDate(now)}.xlsx`;
   const fileKey = await deps.feishu.uploadFile({ file: Buffer.concat(chunks), fileName, fileType: 'xls' });
   await send(deps, input.to, { msgType: 'file', content: { file_key: fileKey }, topic: 'ledger' });
@@ -224,7 +193,8 @@ export async function answerStats(
     return send(deps, input.to, cardAnswer(buildStatutoryCard({ scopeName, table }), 'stats'));
   }
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
-  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats }), 'stats'));
+  const inspections = await computeInspectionStats(deps.db, { where: inspectionScopeCondition(viewer.scope) });
+  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections }), 'stats'));
 }
 
 /** 下一页 on a list card: the next page in place of the clicked one. */

@@ -2,7 +2,14 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { departments, enterprises, people, regions, type roleAssignments } from '../db/schema/index.js';
 import { checkTownshipChats, type IsBotInChat, type UnreachableChat } from './check-chats.js';
-import type { DirectoryInput, DirectoryIssue, ImportMode, ListName, ScopeKind } from './model.js';
+import {
+  type DirectoryInput,
+  type DirectoryIssue,
+  type ImportMode,
+  type ListName,
+  type ScopeKind,
+  sortIssues,
+} from './model.js';
 import type { ParsedInput } from './parse-input.js';
 import {
   type OpenIdResolution,
@@ -43,6 +50,8 @@ export interface ImportOptions {
   resolveUserIds?: ResolveUserIds | undefined;
   isBotInChat?: IsBotInChat | undefined;
   now: Date;
+  /** The stored directory, when the caller has just loaded it (it is read again in the transaction anyway). */
+  before?: DirectoryState | undefined;
 }
 
 /** Imports serialise on this transaction-level advisory lock, so two admins' uploads cannot interleave. */
@@ -62,7 +71,7 @@ class RejectedImport extends Error {
  */
 export async function importDirectory(db: Db, parsed: ParsedInput, options: ImportOptions): Promise<ImportResult> {
   const { input } = parsed;
-  const before = await loadDirectoryState(db);
+  const before = options.before ?? (await loadDirectoryState(db));
   // Field problems and reference problems are reported together: the admin fixes the file once.
   const issues = [...parsed.issues, ...validateReferences(input, before, options.mode)];
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues, parsed.sheets) };
@@ -84,13 +93,6 @@ export async function importDirectory(db: Db, parsed: ParsedInput, options: Impo
     if (error instanceof RejectedImport) return { ok: false, issues: sortIssues(error.issues, parsed.sheets) };
     throw error;
   }
-}
-
-/** Sheet by sheet in the order they were first mentioned, then by row. */
-function sortIssues(issues: DirectoryIssue[], sheets: string[] = []): DirectoryIssue[] {
-  const sheetOrder = new Map<string, number>(sheets.map((name, i) => [name, i]));
-  for (const issue of issues) if (!sheetOrder.has(issue.sheet)) sheetOrder.set(issue.sheet, sheetOrder.size);
-  return [...issues].sort((a, b) => sheetOrder.get(a.sheet)! - sheetOrder.get(b.sheet)! || a.row - b.row);
 }
 
 const zero = (): ImportCounts => ({ created: 0, updated: 0, unchanged: 0, deactivated: 0 });

@@ -87,14 +87,27 @@ export interface DirectoryIssue {
  */
 export const LISTED_ISSUES = 100;
 
-/** The problems to list, how many more there are, and the sentence saying so (empty when all are listed). */
-export function listIssues(issues: DirectoryIssue[]): { listed: DirectoryIssue[]; more: number; moreText: string } {
-  const more = Math.max(0, issues.length - LISTED_ISSUES);
+/**
+ * The problems to list, how many more there are, and the sentence saying so (empty when all are listed). `total` is
+ * for a list already cut to its first ones (a worker thread sends back only those).
+ */
+export function listIssues(
+  issues: DirectoryIssue[],
+  total = issues.length,
+): { listed: DirectoryIssue[]; more: number; moreText: string } {
+  const more = Math.max(0, total - Math.min(issues.length, LISTED_ISSUES));
   return {
     listed: issues.slice(0, LISTED_ISSUES),
     more,
     moreText: more > 0 ? `另有 ${more} 处问题未列出` : '',
   };
+}
+
+/** Problems in file order: sheet by sheet in the order they were first mentioned, then by row. */
+export function sortIssues(issues: DirectoryIssue[], sheets: string[] = []): DirectoryIssue[] {
+  const sheetOrder = new Map<string, number>(sheets.map((name, i) => [name, i]));
+  for (const issue of issues) if (!sheetOrder.has(issue.sheet)) sheetOrder.set(issue.sheet, sheetOrder.size);
+  return [...issues].sort((a, b) => sheetOrder.get(a.sheet)! - sheetOrder.get(b.sheet)! || a.row - b.row);
 }
 
 export interface RegionEntry {

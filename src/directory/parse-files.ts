@@ -1,5 +1,6 @@
+import { UPLOAD_LIMITS, type ZipLimits } from '../uploads/zip-guard.js';
 import { emptyInput } from './model.js';
-import type { ParsedInput } from './parse-input.js';
+import type { ParsedInput, ParseOptions } from './parse-input.js';
 import { parseJson, parseTables } from './parse-input.js';
 import { readCsv, readXlsx, UnreadableFileError } from './read-spreadsheet.js';
 import type { RawTable } from './spreadsheet-cells.js';
@@ -13,7 +14,11 @@ export interface UploadedFile {
  * Reads an upload: one .json file, one .xlsx workbook (one sheet per list), or .csv files (one per list).
  * A file that cannot be read at all is reported as a problem of that file, like a bad row.
  */
-export async function parseDirectoryFiles(files: UploadedFile[]): Promise<ParsedInput> {
+export async function parseDirectoryFiles(
+  files: UploadedFile[],
+  limits: ZipLimits = UPLOAD_LIMITS,
+  options: ParseOptions = {},
+): Promise<ParsedInput> {
   const empty: ParsedInput = { input: emptyInput(), issues: [] };
   if (files.length === 0) {
     return {
@@ -42,8 +47,8 @@ export async function parseDirectoryFiles(files: UploadedFile[]): Promise<Parsed
   const issues: ParsedInput['issues'] = [];
   for (const file of files) {
     try {
-      if (/\.xlsx$/i.test(file.name)) tables.push(...(await readXlsx(file.data, file.name)));
-      else if (/\.csv$/i.test(file.name)) tables.push(readCsv(file.data, file.name));
+      if (/\.xlsx$/i.test(file.name)) tables.push(...(await readXlsx(file.data, file.name, limits)));
+      else if (/\.csv$/i.test(file.name)) tables.push(readCsv(file.data, file.name, limits));
       else
         issues.push({
           sheet: file.name,
@@ -55,6 +60,8 @@ export async function parseDirectoryFiles(files: UploadedFile[]): Promise<Parsed
       issues.push({ sheet: file.name, row: 0, reason: error.message });
     }
   }
-  const parsed = parseTables(tables);
+  // A file refused whole is the problem to report, not also that no list was found.
+  if (tables.length === 0 && issues.length > 0) return { ...empty, issues };
+  const parsed = parseTables(tables, options);
   return { ...parsed, issues: [...issues, ...parsed.issues] };
 }

@@ -1,5 +1,5 @@
 import { checkEmail, checkMobile, checkName } from './field-checks.js';
-import { type DirectoryInput, type DirectoryIssue, emptyInput, type PersonDraft } from './model.js';
+import { type DirectoryInput, type DirectoryIssue, emptyInput, type PersonDraft, sortIssues } from './model.js';
 import {
   fileDraft,
   IssueList,
@@ -23,12 +23,26 @@ export interface ParsedInput {
   /** Sheet / file / JSON list names in the order of the import, to list problems in that order. */
   sheets?: string[];
   issues: DirectoryIssue[];
+  /**
+   * Problems counted but not kept (with `keepIssues`): `issues` then holds the first ones in file order, enough to
+   * list, and this many more were found.
+   */
+  omittedIssues?: number;
+}
+
+export interface ParseOptions {
+  /**
+   * Keep only the first this many problems in file order and count the rest: a file of 275,000 bad rows has half a
+   * million problems, more memory than the rows, and an answer lists a hundred.
+   */
+  keepIssues?: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Spreadsheets (xlsx sheets or CSV files)
 
-function tableSource(def: SheetDef, table: RawTable, row: RawTable['rows'][number]): RecordSource {
+/** Reads the rows of one table: its headers are matched to the list's columns once, not once a row. */
+function tableSources(def: SheetDef, table: RawTable): (row: RawTable['rows'][number]) => RecordSource {
   const index = new Map<string, number>();
   const names = new Map<string, string>();
   table.headers.forEach((header, i) => {
@@ -38,21 +52,31 @@ function tableSource(def: SheetDef, table: RawTable, row: RawTable['rows'][numbe
       names.set(column.field, header);
     }
   });
-  return {
+  const has = (field: string) => index.has(field);
+  const column = (field: string) => names.get(field) ?? def.columns.find((c) => c.field === field)?.header ?? field;
+  return (row) => ({
     at: { sheet: table.name, row: row.row },
     get: (field) => {
       const i = index.get(field);
       return i === undefined ? undefined : row.cells[i];
     },
-    has: (field) => index.has(field),
-    column: (field) => names.get(field) ?? def.columns.find((c) => c.field === field)?.header ?? field,
-  };
+    has,
+    column,
+  });
 }
 
-export function parseTables(tables: RawTable[]): ParsedInput {
+export function parseTables(tables: RawTable[], options: ParseOptions = {}): ParsedInput {
   const issues = new IssueList();
   const input = emptyInput();
   const seen = new Map<ListKind, string>();
+  const sheets = tables.map((t) => t.name);
+  let omittedIssues = 0;
+  // The first problems of the whole file are the first of what was kept and what came after (the sort is stable).
+  const keepFirst = (keep: number) => {
+    const sorted = sortIssues(issues.items, sheets);
+    omittedIssues += Math.max(0, sorted.length - keep);
+    issues.items.splice(0, issues.items.length, ...sorted.slice(0, keep));
+  };
   for (const table of tables) {
     const def = identifySheet(table.name, table.headers);
     if (!def) {
@@ -99,18 +123,20 @@ export function parseTables(tables: RawTable[]): ParsedInput {
       missing.length > 0 || problemRows.has(row) || rowIssues.count > before;
     if (def.kind === 'people') readPeopleRows(def, table, rowIssues, input, flawed);
     else {
+      const source = tableSources(def, table);
       for (const row of table.rows) {
         const before = rowIssues.count;
-        readListRecord(def.kind, tableSource(def, table, row), rowIssues, input, () => flawed(before, row.row));
+        readListRecord(def.kind, source(row), rowIssues, input, () => flawed(before, row.row));
       }
     }
     const missingHeaders = new Set(missing.map((c) => c.header));
     for (const issue of rowIssues.items) {
       if (issue.column === undefined || !missingHeaders.has(issue.column)) issues.items.push(issue);
     }
+    if (options.keepIssues !== undefined) keepFirst(options.keepIssues);
   }
   noListIssue(input, issues);
-  return { input, issues: issues.items, sheets: tables.map((t) => t.name) };
+  return { input, issues: issues.items, sheets, ...(omittedIssues > 0 ? { omittedIssues } : {}) };
 }
 
 /** Reads a region, department or enterprise record and files it among the entries or, when flawed, the rejected. */
@@ -150,8 +176,9 @@ function readPeopleRows(
   flawed: (before: number, row: number) => boolean,
 ): void {
   const byCode = new Map<string, { person: PersonDraft; flawed: boolean }>();
+  const source = tableSources(def, table);
   for (const row of table.rows) {
-    const src = tableSource(def, table, row);
+    const src = source(row);
     const before = issues.count;
     const code = src.get('code')?.trim();
     const first = code === undefined ? undefined : byCode.get(code);

@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
-import { checkZipUpload, UPLOAD_LIMITS, UploadTooLargeError } from '../uploads/zip-guard.js';
+import { readXlsxSheets, type SheetCell, type StreamedSheet, UnreadableWorkbookError } from '../uploads/xlsx-sheets.js';
+import { checkZipUpload, UPLOAD_LIMITS, UploadTooLargeError, type ZipLimits } from '../uploads/zip-guard.js';
 import { type RawTable, unescapeCell } from './spreadsheet-cells.js';
 
 /** Raised when a file is not a readable workbook or CSV at all (as opposed to a bad row in it). */
@@ -14,49 +14,49 @@ export class UnreadableFileError extends Error {
   }
 }
 
-/** Every sheet of an .xlsx workbook. Cell values are read as stored; formulas are never evaluated (see cellText). */
-export async function readXlsx(data: Buffer, fileName: string): Promise<RawTable[]> {
+/**
+ * Every sheet of an .xlsx workbook, read as a stream (see uploads/xlsx-sheets.ts) after the zip's directory passed the
+ * size checks. Cell values are read as stored; formulas are never evaluated (see cellText). Stops at the row limit.
+ */
+export async function readXlsx(data: Buffer, fileName: string, limits: ZipLimits = UPLOAD_LIMITS): Promise<RawTable[]> {
+  let sheets: StreamedSheet[];
   try {
-    // Sizes and rows as the zip declares them, before anything is inflated.
-    checkZipUpload(data, fileName);
+    // Sizes and rows as the zip declares them, before anything is inflated; then the rows as they are.
+    checkZipUpload(data, fileName, limits);
+    sheets = await readXlsxSheets(data, fileName, limits);
   } catch (error) {
     if (error instanceof UploadTooLargeError) throw new UnreadableFileError(fileName, error.message);
+    if (error instanceof UnreadableWorkbookError) {
+      throw new UnreadableFileError(fileName, `${fileName} 不是有效的 xlsx 文件：${error.message}`);
+    }
     throw error;
   }
-  const workbook = new ExcelJS.Workbook();
-  try {
-    await workbook.xlsx.load(data as unknown as ArrayBuffer);
-  } catch (error) {
-    throw new UnreadableFileError(fileName, `${fileName} 不是有效的 xlsx 文件：${(error as Error).message}`);
-  }
-  const tables: RawTable[] = [];
-  for (const sheet of workbook.worksheets) {
-    const table: RawTable = { name: sheet.name, headers: [], rows: [], problems: [] };
-    const headerRow = sheet.getRow(1);
-    for (let c = 1; c <= headerRow.cellCount; c++) {
-      table.headers.push(cellText(headerRow.getCell(c).value).text ?? '');
+  return sheets.map(sheetTable);
+}
+
+/** A sheet as a table: row 1 holds the headers (as many as it has cells), the other rows the data under them. */
+function sheetTable(sheet: StreamedSheet): RawTable {
+  const table: RawTable = { name: sheet.name, headers: [], rows: [], problems: [] };
+  const headerCells = sheet.rows.find((row) => row.row === 1)?.cells ?? [];
+  for (const cell of headerCells) table.headers.push(cellText(cell).text ?? '');
+  for (const { row, cells: values } of sheet.rows) {
+    if (row === 1) continue;
+    const cells: (string | undefined)[] = [];
+    for (let c = 1; c <= table.headers.length; c++) {
+      const { text, problem } = cellText(values[c - 1]);
+      if (problem) table.problems.push({ row, column: table.headers[c - 1] ?? `第 ${c} 列`, reason: problem });
+      cells.push(text);
     }
-    sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-      if (rowNumber === 1) return;
-      const cells: (string | undefined)[] = [];
-      for (let c = 1; c <= table.headers.length; c++) {
-        const { text, problem } = cellText(row.getCell(c).value);
-        if (problem)
-          table.problems.push({ row: rowNumber, column: table.headers[c - 1] ?? `第 ${c} 列`, reason: problem });
-        cells.push(text);
-      }
-      if (cells.some((cell) => cell !== undefined)) table.rows.push({ row: rowNumber, cells });
-    });
-    tables.push(table);
+    if (cells.some((cell) => cell !== undefined)) table.rows.push({ row, cells });
   }
-  return tables;
+  return table;
 }
 
 /**
  * The text of a cell. A formula cell gives the value the spreadsheet program last computed and stored — what the
  * user saw — and is never evaluated here; without a stored value it is reported. Text is taken literally.
  */
-function cellText(value: ExcelJS.CellValue): { text?: string; problem?: string } {
+function cellText(value: SheetCell | undefined): { text?: string; problem?: string } {
   if (value === null || value === undefined) return {};
   if (typeof value === 'string') return nonEmpty(unescapeCell(value.trim()));
   if (typeof value === 'number') return { text: String(value) };
@@ -67,7 +67,7 @@ function cellText(value: ExcelJS.CellValue): { text?: string; problem?: string }
     if (result === undefined || result === null || typeof result === 'object') {
       return { problem: '单元格是没有保存计算结果的公式；请复制后“粘贴为数值”' };
     }
-    return cellText(result as ExcelJS.CellValue);
+    return cellText(result as SheetCell);
   }
   if ('richText' in value)
     return nonEmpty(
@@ -79,11 +79,6 @@ function cellText(value: ExcelJS.CellValue): { text?: string; problem?: string }
       ),
     );
   if ('error' in value) return { problem: `单元格的值是错误 ${value.error}` };
-  if ('text' in value) {
-    const text = value.text as unknown;
-    if (typeof text === 'string') return nonEmpty(unescapeCell(text.trim()));
-    return cellText(text as ExcelJS.CellValue);
-  }
   return { problem: '无法读取该单元格' };
 }
 
@@ -92,14 +87,18 @@ function nonEmpty(text: string): { text?: string } {
 }
 
 /** A CSV file (one list). UTF-8 with or without BOM; Excel's Chinese-Windows default (GBK) is recognised too. */
-export function readCsv(data: Buffer, fileName: string): RawTable {
+export function readCsv(
+  data: Buffer,
+  fileName: string,
+  limits: Pick<ZipLimits, 'maxSheetRows'> = UPLOAD_LIMITS,
+): RawTable {
   // Lines counted before parsing: the row limit holds for CSV as for a workbook.
   let lines = 0;
   for (let at = data.indexOf(10); at >= 0; at = data.indexOf(10, at + 1)) lines++;
-  if (lines > UPLOAD_LIMITS.maxSheetRows) {
+  if (lines > limits.maxSheetRows) {
     throw new UnreadableFileError(
       fileName,
-      `${fileName} 有 ${lines.toLocaleString('en-US')} 行，超过上限 ${UPLOAD_LIMITS.maxSheetRows.toLocaleString('en-US')} 行；请拆分后分别导入`,
+      `${fileName} 有 ${lines.toLocaleString('en-US')} 行，超过上限 ${limits.maxSheetRows.toLocaleString('en-US')} 行；请拆分后分别导入`,
     );
   }
   const text = decodeText(data);

@@ -3,7 +3,7 @@
  * every problem named, and the default policy. When its steps fall due is policy-schedule.ts.
  *
  * A step names who is told (roles, resolved through the directory by the sweep), when (relative to the report,
- * the assignment or the deadline), on which channel (card < mention < urgent; each includes the ones before),
+ * the assignment, the deadline or the submitted rectification), on which channel (card < mention < urgent; each includes the ones before),
  * for which grades, with which side effects, and whether it may go out in quiet hours (major-only steps).
 
  */
@@ -53,18 +53,34 @@ const positiveHours = z
 
 const whenOnReported = z.strictObject({ on: z.literal('reported') });
 const whenAfterEvent = z.strictObject({
-  after: z.enum(['reported', 'assigned']),
+  after: z.enum(['reported', 'assigned'], {
+    message: '应为 "reported"、"assigned"、"deadline" 或 "rectified"（提交整改）',
+  }),
   hours: positiveHours,
   unless: z.literal('acknowledged', { message: '只能是 "acknowledged"（已确认接收）' }).optional(),
 });
 const whenBeforeDeadline = z.strictObject({ before: z.literal('deadline'), days: wholeDays, at: hhmm });
 const whenAfterDeadline = z.strictObject({ after: z.literal('deadline'), days: wholeDays, at: hhmm.optional() });
+/**
+ * The 复查 clock: days after the latest submitted rectification while it waits for verification. `counting` says
+ * how its days count when it must not follow DEADLINE_DAY_COUNTING: the verifier's time is the government's, in
+ * working days, while units' deadlines may be counted in calendar days.
+ */
+const whenAfterRectified = z.strictObject({
+  after: z.literal('rectified'),
+  days: wholeDays,
+  at: hhmm.optional(),
+  counting: z
+    .enum(['working', 'calendar'], { message: '只能是 "working"（法定工作日）或 "calendar"（自然日）' })
+    .optional(),
+});
 
 export type StepWhen =
   | z.output<typeof whenOnReported>
   | z.output<typeof whenAfterEvent>
   | z.output<typeof whenBeforeDeadline>
-  | z.output<typeof whenAfterDeadline>;
+  | z.output<typeof whenAfterDeadline>
+  | z.output<typeof whenAfterRectified>;
 
 /**
  * `when` is one of:
@@ -73,7 +89,9 @@ export type StepWhen =
  * - `{before: 'deadline', days, at: 'HH:MM'}` — at local time `at`, `days` days before the deadline date;
  * - `{after: 'deadline', days, at?}` — `days` days overdue: the end of day (deadline + days), or, with `at`, that
  *   local time on the following morning.
- * Days count as the calendar's `dayCounting` says (calendar or working days).
+ * - `{after: 'rectified', days, at?, counting?}` — the same, from the local date of the latest submitted
+ *   rectification, while it waits for verification (the 复查 clock).
+ * Days count as the calendar's `dayCounting` says (calendar or working days), or as the step's `counting` says.
  * The variant is chosen by its anchor key so that errors speak about that variant, not a union.
  */
 const whenSchema = z.unknown().transform((value, ctx): StepWhen => {
@@ -83,8 +101,9 @@ const whenSchema = z.unknown().transform((value, ctx): StepWhen => {
     if ('on' in when) return whenOnReported;
     if ('before' in when) return whenBeforeDeadline;
     if (when['after'] === 'deadline') return whenAfterDeadline;
+    if (when['after'] === 'rectified') return whenAfterRectified;
     if ('after' in when) return whenAfterEvent;
-    return '应写明锚点：{"on": "reported"}、{"after": "assigned"|"reported", "hours": n}、{"before": "deadline", "days": n, "at": "HH:MM"} 或 {"after": "deadline", "days": n}';
+    return '应写明锚点：{"on": "reported"}、{"after": "assigned"|"reported", "hours": n}、{"before": "deadline", "days": n, "at": "HH:MM"}、{"after": "deadline", "days": n} 或 {"after": "rectified", "days": n}';
   };
   const schema = pick();
   if (typeof schema === 'string') {
@@ -289,6 +308,23 @@ export const DEFAULT_POLICY_JSON = {
       channel: 'urgent',
       grades: ['major'],
       breaksQuietHours: true,
+    },
+    // The 复查 clock (product.md): a submitted rectification is verified within 5 working days. The reporting
+    // inspector is the usual verifier; `inspectors` would reach every inspector whose scope covers the unit (the
+    // county's too) for every hazard, so it is left to the fallback chain for a reporter who cannot be reached.
+    {
+      id: 'verify-reminder',
+      label: '复查提醒',
+      who: ['reporter'],
+      when: { after: 'rectified', days: 3, counting: 'working' },
+      channel: 'card',
+    },
+    {
+      id: 'verify-overdue',
+      label: '复查超时',
+      who: ['township_leader_in_charge', 'department_leader'],
+      when: { after: 'rectified', days: 5, counting: 'working' },
+      channel: 'mention',
     },
   ],
   digest: {

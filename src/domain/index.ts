@@ -10,6 +10,7 @@ export * from './hazard-transitions.js';
 export * from './holiday-file.js';
 export * from './holidays.js';
 export * from './inspection.js';
+export * from './inspection-periods.js';
 export * from './inspection-rules.js';
 export * from './local-time.js';
 export * from './permissions.js';

@@ -5,17 +5,19 @@
  * Each due step carries a `key`: the sweep stores one row per (hazard, key) so a step is sent once however many
  * times or replicas sweep. Keys of deadline-relative steps include the deadline, so an approved extension yields
  * fresh keys and the reminders run again against the new deadline; keys of assignment-relative steps include the
- * assignment instant, so a re-assignment re-arms the "not acknowledged" reminder.
+ * assignment instant, so a re-assignment re-arms the "not acknowledged" reminder; keys of rectification-relative
+ * steps (the 复查 clock) include the submission instant, so a rejection and a new submission re-arm them.
  */
-import type { Calendar } from './calendar.js';
+import { type Calendar, createCalendar, type DayCounting } from './calendar.js';
 import type { Channel, EscalationPolicy, PolicyStep, Recipient, StepEffect, StepWhen } from './escalation-policy.js';
 import type { Hazard } from './hazard.js';
 import { addCalendarDays } from './local-time.js';
+import type { LocalDate } from './vocabulary.js';
 
 /** What the policy reads of a hazard: its grade, where it stands in the loop, and the instants steps hang on. */
 export type StepSubject = Pick<
   Hazard,
-  'grade' | 'status' | 'reportedAt' | 'assignedAt' | 'acknowledgedAt' | 'deadline' | 'deadlineSetAt'
+  'grade' | 'status' | 'reportedAt' | 'assignedAt' | 'acknowledgedAt' | 'deadline' | 'deadlineSetAt' | 'rectifiedAt'
 >;
 
 export interface DueStep {
@@ -40,12 +42,39 @@ interface Occurrence extends DueStep {
 
 const HOUR_MS = 3_600_000;
 
+type DayWhen = Extract<StepWhen, { days: number }>;
+type RectifiedWhen = Extract<StepWhen, { after: 'rectified' }>;
+
+const isRectifiedWhen = (when: StepWhen): when is RectifiedWhen => 'after' in when && when.after === 'rectified';
+
+const recountedCalendars = new WeakMap<Calendar, Map<DayCounting, Calendar>>();
+
 /**
- * When a deadline-relative step falls for one deadline date: the same for every hazard with that deadline, and a
- * sweep meets the same few hundred dates in hundreds of thousands of hazards, so it is worked out once per
- * (calendar, step, date). The Dates are shared: nothing may change them.
+ * The calendar a day-relative step counts its days with: the deployment's, or — for a step whose `counting` differs
+ * from it — the same calendar counting the other way (one per calendar, so that its memos are shared).
  */
-interface DeadlineTiming {
+export function stepCalendar(step: PolicyStep, calendar: Calendar): Calendar {
+  const counting = isRectifiedWhen(step.when) ? step.when.counting : undefined;
+  if (!counting || counting === calendar.settings.dayCounting) return calendar;
+  let byCounting = recountedCalendars.get(calendar);
+  if (!byCounting) {
+    byCounting = new Map();
+    recountedCalendars.set(calendar, byCounting);
+  }
+  let recounted = byCounting.get(counting);
+  if (!recounted) {
+    recounted = createCalendar({ ...calendar.settings, dayCounting: counting });
+    byCounting.set(counting, recounted);
+  }
+  return recounted;
+}
+
+/**
+ * When a day-relative step falls for one anchor date (a deadline, or the local date of a submitted rectification):
+ * the same for every hazard with that date, and a sweep meets the same few hundred dates in hundreds of thousands of
+ * hazards, so it is worked out once per (calendar, step, date). The Dates are shared: nothing may change them.
+ */
+interface DayTiming {
   key: string;
   scheduledAt: Date;
   /** scheduledAt moved out of quiet hours (for steps that may not break them). */
@@ -54,44 +83,40 @@ interface DeadlineTiming {
 }
 
 const TIMINGS_PER_STEP = 10_000;
-const deadlineTimings = new WeakMap<Calendar, WeakMap<PolicyStep, Map<string, DeadlineTiming>>>();
+const dayTimings = new WeakMap<Calendar, WeakMap<PolicyStep, Map<string, DayTiming>>>();
 
-function deadlineTiming(
-  calendar: Calendar,
-  step: PolicyStep,
-  when: Extract<StepWhen, { days: number }>,
-  deadline: string,
-): DeadlineTiming {
-  let byStep = deadlineTimings.get(calendar);
+/** `calendar` is the step's own (stepCalendar). `key` is the deadline step's; a rectification's is per instant. */
+function dayTiming(calendar: Calendar, step: PolicyStep, when: DayWhen, date: string): DayTiming {
+  let byStep = dayTimings.get(calendar);
   if (!byStep) {
     byStep = new WeakMap();
-    deadlineTimings.set(calendar, byStep);
+    dayTimings.set(calendar, byStep);
   }
   let byDate = byStep.get(step);
   if (!byDate) {
     byDate = new Map();
     byStep.set(step, byDate);
   }
-  const known = byDate.get(deadline);
+  const known = byDate.get(date);
   if (known) return known;
   let scheduledAt: Date;
   let expiresAt: Date | null = null;
   if ('before' in when) {
-    const date = calendar.addDays(deadline, -when.days).date;
-    scheduledAt = calendar.atLocalTime(date, when.at);
-    expiresAt = calendar.deadlineInstant(deadline);
+    const day = calendar.addDays(date, -when.days).date;
+    scheduledAt = calendar.atLocalTime(day, when.at);
+    expiresAt = calendar.deadlineInstant(date);
   } else {
-    const date = calendar.addDays(deadline, when.days).date;
-    scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(date, 1), when.at) : calendar.endOfLocalDay(date);
+    const day = calendar.addDays(date, when.days).date;
+    scheduledAt = when.at ? calendar.atLocalTime(addCalendarDays(day, 1), when.at) : calendar.endOfLocalDay(day);
   }
   const timing = {
-    key: `${step.id}@${deadline}`,
+    key: `${step.id}@${date}`,
     scheduledAt,
     quietSendAt: calendar.nextSendTime(scheduledAt),
     expiresAt,
   };
   if (byDate.size >= TIMINGS_PER_STEP) byDate.clear();
-  byDate.set(deadline, timing);
+  byDate.set(date, timing);
   return timing;
 }
 
@@ -121,10 +146,18 @@ function occurrenceOf(hazard: StepSubject, step: PolicyStep, calendar: Calendar)
       scheduledAt = new Date(hazard.assignedAt.getTime() + when.hours * HOUR_MS);
     }
     sendAt = breaksQuietHours ? scheduledAt : calendar.nextSendTime(scheduledAt);
+  } else if (isRectifiedWhen(when)) {
+    // The 复查 clock runs only while the latest rectification waits for verification.
+    if (hazard.status !== 'pending_verification' || !hazard.rectifiedAt) return null;
+    const dayCalendar = stepCalendar(step, calendar);
+    const timing = dayTiming(dayCalendar, step, when, dayCalendar.localDate(hazard.rectifiedAt));
+    key = `${step.id}@${hazard.rectifiedAt.toISOString()}`;
+    scheduledAt = timing.scheduledAt;
+    sendAt = breaksQuietHours ? scheduledAt : timing.quietSendAt;
   } else {
     // Deadline-relative: the clock runs only while the hazard waits on the responsible side.
     if (!awaitingRectification) return null;
-    const timing = deadlineTiming(calendar, step, when, hazard.deadline);
+    const timing = dayTiming(calendar, step, when, hazard.deadline);
     // A reminder that would have fallen before this deadline was set (late report, extension) is void.
     if (timing.scheduledAt.getTime() < hazard.deadlineSetAt.getTime()) return null;
     key = timing.key;
@@ -193,8 +226,9 @@ export function stepsOnReport(policy: EscalationPolicy): PolicyStep[] {
 /**
  * The hazards whose occurrence of `step` is scheduled in the stretch (after, upTo], named by the column the step
  * is anchored to: an instant range of `reported_at` / `assigned_at` (lower bound exclusive, upper inclusive; no
- * lower bound for a null `after`), or an inclusive range of deadline dates. The sweep reads these ranges by index
- * as time passes, instead of storing a next-due instant per hazard.
+ * lower bound for a null `after`), an inclusive range of deadline dates, or the instants of an inclusive range of
+ * local dates of `rectified_at` (a rectification-relative step's occurrence depends only on that date). The sweep
+ * reads these ranges by index as time passes, instead of storing a next-due instant per hazard.
  *
  * The answer is a superset: whether each hazard's occurrence applies (grade, status, acknowledgement, a reminder
  * void before its deadline was set, quiet hours) is still `evaluateSteps`'s question. Quiet hours need no care
@@ -204,7 +238,9 @@ export function stepsOnReport(policy: EscalationPolicy): PolicyStep[] {
  */
 export type StepAnchorRange =
   | { anchor: 'reported_at' | 'assigned_at'; after: Date | null; upTo: Date }
-  | { anchor: 'deadline'; from: string | null; to: string };
+  | { anchor: 'deadline'; from: string | null; to: string }
+  /** Whole local days of `rectified_at`: `from` inclusive (none before the first sweep), `before` exclusive. */
+  | { anchor: 'rectified_at'; from: Date | null; before: Date };
 
 export function stepAnchorRange(
   step: PolicyStep,
@@ -223,27 +259,31 @@ export function stepAnchorRange(
       upTo: shift(upTo),
     };
   }
-  const to = lastDeadlineScheduledBy(calendar, step, when, upTo);
-  const from = after ? addCalendarDays(lastDeadlineScheduledBy(calendar, step, when, after), 1) : null;
+  const dayCalendar = stepCalendar(step, calendar);
+  const to = lastDateScheduledBy(dayCalendar, step, when, upTo);
+  const from = after ? addCalendarDays(lastDateScheduledBy(dayCalendar, step, when, after), 1) : null;
   if (from !== null && from > to) return null;
+  if (isRectifiedWhen(when)) {
+    return {
+      anchor: 'rectified_at',
+      from: from === null ? null : dayCalendar.startOfLocalDay(from),
+      before: dayCalendar.endOfLocalDay(to),
+    };
+  }
   return { anchor: 'deadline', from, to };
 }
 
 /**
- * The latest deadline date whose occurrence of a deadline-relative step is scheduled at or before `instant`. The
- * occurrence moves with the deadline (never back), so a binary search over a window of dates around the instant's
- * own date finds it; the window widens until it brackets the answer (working days across long holidays).
+ * The latest anchor date (a deadline, the day of a rectification) whose occurrence of a day-relative step is
+ * scheduled at or before `instant`. The occurrence moves with the date (never back), so a binary search over a
+ * window of dates around the instant's own date finds it; the window widens until it brackets the answer (working
+ * days across long holidays).
  */
-function lastDeadlineScheduledBy(
-  calendar: Calendar,
-  step: PolicyStep,
-  when: Extract<StepWhen, { days: number }>,
-  instant: Date,
-): string {
+function lastDateScheduledBy(calendar: Calendar, step: PolicyStep, when: DayWhen, instant: Date): string {
   const t = instant.getTime();
   const base = calendar.localDate(instant);
   const scheduledBy = (offset: number) =>
-    deadlineTiming(calendar, step, when, addCalendarDays(base, offset)).scheduledAt.getTime() <= t;
+    dayTiming(calendar, step, when, addCalendarDays(base, offset)).scheduledAt.getTime() <= t;
   let reach = 2 * when.days + 40;
   let lo = -reach;
   let hi = reach;
@@ -256,4 +296,26 @@ function lastDeadlineScheduledBy(
     else hi = mid;
   }
   return addCalendarDays(base, lo);
+}
+
+/**
+ * How long a rectification has waited for verification at `at`, as the 复查 cards say it: the local date it was
+ * submitted, and the whole days (counted as the step counts them) from the end of that day to the start of today.
+ * Null for a step that is not rectification-relative.
+ */
+export function verificationWait(
+  step: PolicyStep,
+  calendar: Calendar,
+  rectifiedAt: Date | null,
+  at: Date,
+): { submittedOn: LocalDate; days: number; workingDays: boolean } | null {
+  if (!isRectifiedWhen(step.when) || !rectifiedAt) return null;
+  const dayCalendar = stepCalendar(step, calendar);
+  const submittedOn = dayCalendar.localDate(rectifiedAt);
+  const yesterday = addCalendarDays(dayCalendar.localDate(at), -1);
+  return {
+    submittedOn,
+    days: Math.max(0, dayCalendar.countDays(submittedOn, yesterday)),
+    workingDays: dayCalendar.settings.dayCounting === 'working',
+  };
 }

@@ -44,3 +44,10 @@ export const SUPERVISION_LABELS: Readonly<Record<SupervisionLevel, string>> = {
 export function compareSupervision(a: SupervisionLevel, b: SupervisionLevel): number {
   return SUPERVISION_LEVELS.indexOf(a) - SUPERVISION_LEVELS.indexOf(b);
 }
+
+/**
+ * The sectors (行业) the product knows (product.md "Sectors and grades"): offered on the report form, and the only ones
+ * a checklist may belong to. The directory's units carry them as free text; these are the words to use there too.
+ */
+export const SECTORS = ['工贸', '危险化学品', '特种设备', '消防', '燃气', '建筑施工', '交通运输', '其他'] as const;
+export type Sector = (typeof SECTORS)[number];

@@ -5,10 +5,11 @@
  * with each error beside its field and every value kept.
  */
 
-import { type Calendar, type HazardGrade, type LocalDate, MAX_DESCRIPTION_LENGTH } from '../domain/index.js';
+import { type Calendar, type HazardGrade, type LocalDate, MAX_DESCRIPTION_LENGTH, SECTORS } from '../domain/index.js';
 import { REPORT_FORM_FIELDS, type ReportFormField } from '../feishu/card-actions.js';
 
-export const SECTORS = ['工贸', '危险化学品', '特种设备', '消防', '燃气', '建筑施工', '交通运输', '其他'] as const;
+/** The sectors are the domain's (domain/vocabulary.ts); the form offers them all. */
+export { SECTORS };
 
 /** The form's field names belong to the chat boundary's schema (feishu/card-actions.ts), which the form card uses too. */
 export const REPORT_FIELDS = REPORT_FORM_FIELDS;

@@ -4,12 +4,14 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { IsBotInChat } from '../directory/check-chats.js';
+import { checkDirectoryUploadInWorker, type UploadLimitOptions } from '../directory/check-upload.js';
 import { directoryWorkbook, exportDirectory, workbookBuffer } from '../directory/export.js';
 import { importDirectory } from '../directory/import.js';
-import { type ImportMode, listIssues } from '../directory/model.js';
-import { parseDirectoryFiles, type UploadedFile } from '../directory/parse-files.js';
-import { parseJson } from '../directory/parse-input.js';
+import { type DirectoryIssue, type ImportMode, listIssues } from '../directory/model.js';
+import type { UploadedFile } from '../directory/parse-files.js';
+import { type ParsedInput, parseJson } from '../directory/parse-input.js';
 import type { ResolveUserIds } from '../directory/resolve-open-ids.js';
+import { type DirectoryState, loadDirectoryState } from '../directory/state.js';
 import {
   confirmUnverifiedEnterprise,
   DirectoryError,
@@ -19,6 +21,7 @@ import {
 import type { EscalationPolicy } from '../domain/index.js';
 import { findDirectoryGaps } from '../reminders/gaps.js';
 import { isSmsEnabled } from '../sms/index.js';
+import { isParseRunning, UploadWorkerError } from '../uploads/parse-in-worker.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
 
@@ -36,6 +39,8 @@ export interface DirectoryAdminRoutesOptions {
   isBotInChat: IsBotInChat;
   /** The configured escalation policy: only the roles its steps address make a gap. */
   policy: Pick<EscalationPolicy, 'steps'>;
+  /** Limits of an uploaded file and of the worker that reads it (tests lower them). */
+  uploads?: UploadLimitOptions | undefined;
 }
 
 /**
@@ -55,37 +60,52 @@ export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOption
   // onRequest, not preHandler: a stranger's upload is refused before its body is read.
   scope.addHook('onRequest', requireAdminToken(options.config));
 
-  scope.put('/api/admin/directory', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
-    const mode = importMode(request);
-    const parsed = await parseRequest(request);
-    const result = await importDirectory(db, parsed, {
-      mode,
-      resolveUserIds: options.resolveUserIds,
-      isBotInChat: options.isBotInChat,
-      now: clock.now(),
-    });
-    if (!result.ok) {
-      const { listed, moreText } = listIssues(result.issues);
-      throw new HttpError(
-        400,
-        'invalid_directory',
-        `名录有 ${result.issues.length} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
-          (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
-        listed,
-      );
-    }
-    request.log.info(
-      {
-        report: {
-          ...result.report,
-          unresolved: result.report.unresolved.length,
-          unreachableChats: result.report.unreachableChats.length,
-        },
+  scope.put(
+    '/api/admin/directory',
+    {
+      bodyLimit: IMPORT_BODY_LIMIT,
+      // While a file is being parsed, a second one is refused before its body is read (parse-in-worker.ts: why).
+      preParsing: async (request, reply, payload) => {
+        if (isParseRunning() && !isJson(request)) {
+          reply.header('retry-after', '30');
+          throw busyError();
+        }
+        return payload;
       },
-      'directory imported',
-    );
-    return reply.send(result.report);
-  });
+    },
+    async (request, reply) => {
+      const mode = importMode(request);
+      const upload = await readUpload(request);
+      let parsed: ParsedInput;
+      let before: DirectoryState | undefined;
+      if (upload.kind === 'files') {
+        // Files are read and checked in a worker thread, against the directory as stored now.
+        before = await loadDirectoryState(db);
+        const checked = await checkFiles(upload.files, { ...options.uploads, state: before, mode });
+        if (!checked.ok) throw invalidDirectory(checked.issues, checked.total);
+        parsed = checked.parsed;
+      } else parsed = parseJson(upload.body);
+      const result = await importDirectory(db, parsed, {
+        mode,
+        resolveUserIds: options.resolveUserIds,
+        isBotInChat: options.isBotInChat,
+        now: clock.now(),
+        before,
+      });
+      if (!result.ok) throw invalidDirectory(result.issues, result.issues.length);
+      request.log.info(
+        {
+          report: {
+            ...result.report,
+            unresolved: result.report.unresolved.length,
+            unreachableChats: result.report.unreachableChats.length,
+          },
+        },
+        'directory imported',
+      );
+      return reply.send(result.report);
+    },
+  );
 
   scope.get('/api/admin/directory', async () => exportDirectory(db));
 
@@ -137,26 +157,64 @@ export const DIRECTORY_TYPES =
   '组织名录只接受 JSON（application/json）、xlsx（application/vnd.openxmlformats-officedocument.spreadsheetml.sheet）、' +
   'CSV（text/csv）或 multipart/form-data 上传的 .xlsx / .csv / .json 文件';
 
-async function parseRequest(request: FastifyRequest) {
+const contentType = (request: FastifyRequest) =>
+  (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+const isJson = (request: FastifyRequest) => contentType(request) === 'application/json';
+
+type Upload = { kind: 'files'; files: UploadedFile[] } | { kind: 'json'; body: unknown };
+
+async function readUpload(request: FastifyRequest): Promise<Upload> {
   if (request.isMultipart()) {
     const files: UploadedFile[] = [];
     for await (const part of request.parts()) {
       if (part.type === 'file') files.push({ name: part.filename || part.fieldname, data: await part.toBuffer() });
     }
-    return parseDirectoryFiles(files);
+    return { kind: 'files', files };
   }
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === XLSX_TYPE) return parseDirectoryFiles([{ name: 'directory.xlsx', data: request.body as Buffer }]);
+  const type = contentType(request);
+  if (type === XLSX_TYPE) return { kind: 'files', files: [{ name: 'directory.xlsx', data: request.body as Buffer }] };
   if (type === 'text/csv') {
     const name = (request.headers['x-file-name'] as string | undefined) ?? 'directory.csv';
-    return parseDirectoryFiles([{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }]);
+    return {
+      kind: 'files',
+      files: [{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }],
+    };
   }
   if (request.body === undefined) {
     throw new HttpError(400, 'invalid_request', '请求体为空：请发送 JSON，或以 multipart 上传 .xlsx / .csv 文件');
   }
   // Fastify reads text/plain too; a directory in it would be read as one JSON string and refused for its shape.
   if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', DIRECTORY_TYPES);
-  return parseJson(request.body);
+  return { kind: 'json', body: request.body };
+}
+
+/** The 400 of a directory with problems: the first ones, with their sheet and row, and how many more there are. */
+function invalidDirectory(issues: DirectoryIssue[], total: number): HttpError {
+  const { listed, moreText } = listIssues(issues, total);
+  return new HttpError(
+    400,
+    'invalid_directory',
+    `名录有 ${total} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
+      (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
+    listed,
+  );
+}
+
+/** Files are read in a worker thread; when it cannot answer, the admin is told why and what to do. */
+async function checkFiles(files: UploadedFile[], options: Parameters<typeof checkDirectoryUploadInWorker>[1]) {
+  try {
+    return await checkDirectoryUploadInWorker(files, options);
+  } catch (error) {
+    if (!(error instanceof UploadWorkerError)) throw error;
+    if (error.reason === 'busy') throw busyError();
+    if (error.reason === 'crashed') throw new HttpError(500, 'upload_failed', error.message);
+    // Out of memory or time: the file is more than an import may be, whatever its size on disk.
+    throw new HttpError(413, 'upload_too_large', `${files.map((f) => f.name).join('、')}：${error.message}`);
+  }
+}
+
+function busyError(): HttpError {
+  return new HttpError(503, 'upload_busy', '另一个上传的文件正在解析，请稍后（约一分钟内）重试；未导入任何内容');
 }
 
 async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {

@@ -92,7 +92,7 @@ export function openApiDocument() {
       title: '隐患闭环助手 读取接口',
       version: '1.0.0',
       description:
-        '隐患台账、统计与导出。认证：Authorization: Bearer <API_TOKENS 中的令牌或 ADMIN_TOKEN>。' +
+        '隐患台账、统计、检查计划覆盖率与导出。认证：Authorization: Bearer <API_TOKENS 中的令牌或 ADMIN_TOKEN>。' +
         '令牌默认看到全县；用 scope 参数缩小范围。错误一律为 {"error":{"code","message"}}。',
     },
     components: {
@@ -204,6 +204,46 @@ export function openApiDocument() {
               description: 'xlsx 文件',
               content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {} },
             },
+            ...errors,
+          },
+        },
+      },
+      '/api/coverage': {
+        get: {
+          summary:
+            '检查计划覆盖率：每个计划本期应检企业中已检、待检、逾期未检和计划开始以来从未检查的数量（企业自查不计）；' +
+            '双随机计划按本期抽取结果计（本期首次使用时抽取并记录）',
+          parameters: [
+            filterParameters.at(-1),
+            { name: 'plan', in: 'query', description: '只看一个计划（计划编码）', schema: { type: 'string' } },
+            {
+              name: 'units',
+              in: 'query',
+              description: '1 = 同时列出企业（逾期在前，其次按应检截止日期由近及远）',
+              schema: { type: 'string', enum: ['0', '1', 'true', 'false'] },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              description: '每个计划最多列出的企业数，1–10000，默认 1000',
+              schema: { type: 'integer' },
+            },
+            {
+              name: 'date',
+              in: 'query',
+              description: '按哪一天计算（本地日期 YYYY-MM-DD），默认今天',
+              schema: { type: 'string', format: 'date' },
+            },
+          ],
+          responses: {
+            '200': {
+              description:
+                '{date, scope, totals: {units, done, due, overdue, neverInspected}, plans: [{code, name, owner, every, ' +
+                'sample, period, previousPeriod, ended, draw, counts, rate, units?: [{enterprise, township, status, ' +
+                'lastInspectedAt, dueBy, neverInspected}], unitsLeftOff?}]}',
+              content: { 'application/json': {} },
+            },
+            '404': error('没有该编码的计划'),
             ...errors,
           },
         },

@@ -1,6 +1,7 @@
 /**
  * The read side over HTTP (interface.md): `/api/hazards`, `/api/hazards/:code` (with trail and photo links),
- * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, and the OpenAPI description at `/docs`.
+ * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
+ * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
  */
 import { PassThrough } from 'node:stream';
@@ -12,9 +13,21 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
-import type { Calendar } from '../domain/index.js';
+import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
+import { isLocalDate } from '../domain/local-time.js';
+import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
+import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
 import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
+import {
+  computeInspectionStats,
+  findInspectionByCode,
+  InspectionCursorError,
+  type InspectionFilters,
+  inspectionLedgerBatches,
+  inspectionScopeCondition,
+  listInspections,
+} from '../ledger/inspections.js';
 import { hazardJson } from '../ledger/present.js';
 import {
   CursorError,
@@ -25,7 +38,13 @@ import {
   SORTS,
   type Sort,
 } from '../ledger/query.js';
-import { COUNTY_SCOPE, resolveNamedScope, scopeCondition, UnknownScopeError } from '../ledger/scope.js';
+import {
+  COUNTY_SCOPE,
+  type ResolvedScope,
+  resolveNamedScope,
+  scopeCondition,
+  UnknownScopeError,
+} from '../ledger/scope.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
@@ -35,6 +54,8 @@ import { requireReadToken, tokenScopeOf } from './read-auth.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const MAX_LIMIT = 200;
+/** Units listed per plan by /api/coverage?units=1. */
+const MAX_COVERAGE_UNITS = 10_000;
 
 type Query = Record<string, unknown>;
 
@@ -49,13 +70,13 @@ export interface ReadApiRoutesOptions {
 export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (app, { config, db, clock, calendar }) => {
   const preHandler = requireReadToken(config);
 
-  /** The scope a token is bound to (API_TOKEN_SCOPES): its condition, whatever else the request asks. */
-  async function tokenScope(request: FastifyRequest): Promise<SQL | undefined> {
+  /** The scope a token is bound to (API_TOKEN_SCOPES), whatever else the request asks; undefined for a county token. */
+  async function tokenScope(request: FastifyRequest): Promise<ResolvedScope | undefined> {
     const bound = tokenScopeOf(request);
     if (!bound) return undefined;
     const parsed = parseScope(bound);
     try {
-      if (parsed) return scopeCondition(await resolveNamedScope(db, parsed));
+      if (parsed) return await resolveNamedScope(db, parsed);
     } catch (error) {
       if (!(error instanceof UnknownScopeError)) throw error;
     }
@@ -67,45 +88,54 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     );
   }
 
+  /** The scope `?scope=` asks for (the county when absent); 400 when malformed or unknown. */
+  async function requestedScope(query: Query): Promise<ResolvedScope> {
+    const scopeText = query.scope;
+    if (scopeText === undefined) return COUNTY_SCOPE;
+    const parsed = typeof scopeText === 'string' ? parseScope(scopeText) : undefined;
+    if (!parsed) {
+      throw new HttpError(
+        400,
+        'invalid_scope',
+        'scope 应为 county、region:<乡镇编码>、department:<部门编码> 或 enterprise:<企业编码>',
+      );
+    }
+    try {
+      return await resolveNamedScope(db, parsed);
+    } catch (error) {
+      if (error instanceof UnknownScopeError) {
+        throw new HttpError(400, 'unknown_scope', `scope 中的编码“${parsed.code}”不存在（${parsed.kind}）`);
+      }
+      throw error;
+    }
+  }
+
   /**
-   * The scope (county unless `?scope=`), the token's own scope and the filters as one condition; 400 for anything
-   * malformed. A token bound to a township sees only it: asking for another scope narrows to nothing.
+   * The scope (county unless `?scope=`), the token's own scope and the filters as one condition on hazards; 400 for
+   * anything malformed. A token bound to a township sees only it: asking for another scope narrows to nothing.
    */
   async function condition(request: FastifyRequest, query: Query): Promise<SQL | undefined> {
     const bound = await tokenScope(request);
-    return and(bound, await requested(query));
-  }
-
-  async function requested(query: Query): Promise<SQL | undefined> {
-    let scope = COUNTY_SCOPE;
-    const scopeText = query.scope;
-    if (scopeText !== undefined) {
-      const parsed = typeof scopeText === 'string' ? parseScope(scopeText) : undefined;
-      if (!parsed) {
-        throw new HttpError(
-          400,
-          'invalid_scope',
-          'scope 应为 county、region:<乡镇编码>、department:<部门编码> 或 enterprise:<企业编码>',
-        );
-      }
-      try {
-        scope = await resolveNamedScope(db, parsed);
-      } catch (error) {
-        if (error instanceof UnknownScopeError) {
-          throw new HttpError(400, 'unknown_scope', `scope 中的编码“${parsed.code}”不存在（${parsed.kind}）`);
-        }
-        throw error;
-      }
-    }
+    const scope = await requestedScope(query);
     try {
       const filters = parseFilters(query);
-      return and(scopeCondition(scope), await filterCondition(db, filters, calendar, clock.now()));
+      return and(
+        bound && scopeCondition(bound),
+        scopeCondition(scope),
+        await filterCondition(db, filters, calendar, clock.now()),
+      );
     } catch (error) {
       if (error instanceof FilterError) {
         throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
       }
       throw error;
     }
+  }
+
+  /** The same scopes as a condition on inspections (检查记录 are seen by whoever sees the unit's hazards). */
+  async function inspectionCondition(request: FastifyRequest, query: Query): Promise<SQL | undefined> {
+    const bound = await tokenScope(request);
+    return and(bound && inspectionScopeCondition(bound), inspectionScopeCondition(await requestedScope(query)));
   }
 
   app.get('/api/hazards', { preHandler }, async (request) => {
@@ -193,7 +223,11 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       }
       return statutoryTable(db, { where, period, calendar });
     }
-    return computeStats(db, { where, calendar, now: clock.now() });
+    const [hazardStats, inspectionStats] = [
+      await computeStats(db, { where, calendar, now: clock.now() }),
+      await computeInspectionStats(db, { where: await inspectionCondition(request, query) }),
+    ];
+    return { ...hazardStats, inspections: inspectionStats };
   });
 
   app.get('/api/ledger.xlsx', { preHandler }, async (request, reply) => {
@@ -202,7 +236,8 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     const now = clock.now();
     const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
     const stream = new PassThrough();
-    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now }).catch((error: unknown) => {
+    const inspections = inspectionLedgerBatches(db, await inspectionCondition(request, query));
+    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now, inspections }).catch((error: unknown) => {
       request.log.error({ err: error }, 'ledger export failed mid-stream');
       stream.destroy(error as Error);
     });
@@ -215,11 +250,120 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       .send(stream);
   });
 
+  app.get('/api/inspections', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope', 'from', 'to', 'kind', 'enterprise', 'limit', 'cursor']);
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new HttpError(400, 'invalid_limit', `limit 应为 1 到 ${MAX_LIMIT} 的整数，收到“${String(query.limit)}”`);
+    }
+    const where = await inspectionCondition(request, query);
+    try {
+      const page = await listInspections(db, {
+        where,
+        filters: inspectionFilters(query),
+        limit,
+        cursor: typeof query.cursor === 'string' ? query.cursor : undefined,
+      });
+      return { items: page.rows, nextCursor: page.nextCursor };
+    } catch (error) {
+      if (error instanceof InspectionCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
+      throw error;
+    }
+  });
+
+  app.get<{ Params: { code: string } }>('/api/inspections/:code', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope']);
+    const code = request.params.code.trim().toUpperCase();
+    const found = INSPECTION_CODE.test(code)
+      ? await findInspectionByCode(db, code, await inspectionCondition(request, query))
+      : null;
+    if (!found) {
+      throw new HttpError(
+        404,
+        'inspection_not_found',
+        INSPECTION_CODE.test(code)
+          ? `没有找到编号为 ${code} 的检查记录（或它不在可查看的范围内）`
+          : `“${request.params.code}”不是检查编号；编号形如 JC-2026-000123`,
+      );
+    }
+    return found;
+  });
+
+  app.get('/api/coverage', { preHandler }, async (request) => {
+    const query = checkParameters(request, ['scope', 'plan', 'units', 'date', 'limit']);
+    const within = await tokenScope(request);
+    const scope = await requestedScope(query);
+    const now = clock.now();
+    const today = calendar.localDate(now);
+    const date = query.date === undefined ? today : String(query.date);
+    if (!isLocalDate(date)) {
+      throw new HttpError(400, 'invalid_date', `date 应为日期 YYYY-MM-DD（默认今天），收到“${date}”`);
+    }
+    const units = flag(query.units, 'units');
+    const limit = query.limit === undefined ? 1000 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COVERAGE_UNITS) {
+      throw new HttpError(
+        400,
+        'invalid_limit',
+        `limit（每个计划列出的企业数）应为 1 到 ${MAX_COVERAGE_UNITS} 的整数，收到“${String(query.limit)}”`,
+      );
+    }
+    const plan = query.plan === undefined ? undefined : String(query.plan);
+    // A sampling plan's draw is made at the period's first use: reading coverage is one.
+    await ensureCurrentDraws(db, today, now);
+    try {
+      const report = await coverageReport(db, {
+        scope,
+        within,
+        date,
+        planCode: plan,
+        units: units ? { limit } : undefined,
+      });
+      return { scope: typeof query.scope === 'string' ? query.scope : 'county', ...report };
+    } catch (error) {
+      if (error instanceof UnknownPlanError) throw new HttpError(404, 'plan_not_found', error.message);
+      throw error;
+    }
+  });
+
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
   app.get('/docs/openapi.json', async () => openApiDocument());
 };
 
 const COUNTY_SCOPE_SQL = scopeCondition(COUNTY_SCOPE);
+
+const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** `from`, `to` (local days), `kind` and `enterprise` of /api/inspections; 400 naming the one that is wrong. */
+function inspectionFilters(query: Query): InspectionFilters {
+  const filters: InspectionFilters = {};
+  for (const key of ['from', 'to'] as const) {
+    const value = query[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !LOCAL_DATE.test(value) || Number.isNaN(Date.parse(value))) {
+      throw new HttpError(400, 'invalid_filter', `${key} 应为日期 YYYY-MM-DD，收到“${String(value)}”`, {
+        parameter: key,
+      });
+    }
+    filters[key] = value;
+  }
+  if (query.kind !== undefined) {
+    const kind = inspectionKindSchema.safeParse(query.kind);
+    if (!kind.success) {
+      throw new HttpError(400, 'invalid_filter', `kind 应为 ${INSPECTION_KINDS.join('、')} 之一`, {
+        parameter: 'kind',
+      });
+    }
+    filters.kind = kind.data;
+  }
+  if (query.enterprise !== undefined) {
+    if (typeof query.enterprise !== 'string' || query.enterprise === '') {
+      throw new HttpError(400, 'invalid_filter', 'enterprise 应为单位编码', { parameter: 'enterprise' });
+    }
+    filters.enterpriseCode = query.enterprise;
+  }
+  return filters;
+}
 
 /** Rejects parameters the route does not know (a typo would otherwise silently widen the answer). */
 function checkParameters(request: FastifyRequest, allowed: readonly string[]): Query {
@@ -228,8 +372,28 @@ function checkParameters(request: FastifyRequest, allowed: readonly string[]): Q
   if (unknown.length) {
     throw new HttpError(400, 'unknown_parameter', `不认识的参数：${unknown.join('、')}；可用：${allowed.join('、')}`);
   }
-  for (const key of ['sort', 'limit', 'cursor', 'scope', 'period']) {
+  for (const key of [
+    'sort',
+    'limit',
+    'cursor',
+    'scope',
+    'period',
+    'from',
+    'to',
+    'kind',
+    'enterprise',
+    'plan',
+    'units',
+    'date',
+  ]) {
     if (Array.isArray(query[key])) throw new HttpError(400, 'invalid_parameter', `参数 ${key} 只能给一次`);
   }
   return query;
+}
+
+/** `1`/`true` or `0`/`false` (absent: false). */
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true' || value === '') return true;
+  throw new HttpError(400, 'invalid_parameter', `参数 ${name} 应为 1 或 0（true 或 false），收到“${String(value)}”`);
 }

@@ -17,7 +17,7 @@ import {
 } from '../domain/index.js';
 import type { InspectionFormField } from '../feishu/card-actions.js';
 import type { InspectionChoiceValue, InspectionFormCardInput, InspectionFormValues } from './cards/inspection-form.js';
-import { readActiveChecklists, readChecklist } from './checklist-read.js';
+import { checklistWithItems, listChecklists } from './checklists/store.js';
 import { companionOptions, resolveCompanions } from './companions.js';
 
 export interface InspectionDeps {
@@ -69,6 +69,15 @@ export async function kindsOf(
   return { kinds: inspectionKindsFor(person.roles, own.length > 0), own };
 }
 
+/** The form offers at most this many checklists (a select, not a search; the unit's sectors pick one otherwise). */
+const MAX_CHECKLIST_OPTIONS = 100;
+
+/** The active checklists, as the form lists them. */
+async function checklistOptions(db: Db): Promise<{ code: string; name: string; sector: string }[]> {
+  const active = await listChecklists(db, { activeOnly: true });
+  return active.slice(0, MAX_CHECKLIST_OPTIONS).map(({ code, name, sector }) => ({ code, name, sector }));
+}
+
 export type FormSetup = { ok: true; form: InspectionFormCardInput } | { ok: false; message: string };
 
 /** The form for this person: their kinds, the active checklists, the inspectors they may take; a unit officer's unit. */
@@ -90,7 +99,7 @@ export async function inspectionFormFor(
       values: values ?? prefill,
       ...(errors ? { errors } : {}),
       kinds,
-      checklists: await readActiveChecklists(db),
+      checklists: await checklistOptions(db),
       companions: kinds.some((k) => k !== 'self') ? await companionOptions(db, person) : [],
       today,
     },
@@ -137,7 +146,7 @@ export async function checkChoices(
   }
   const checklistCode = values.checklist?.trim() || undefined;
   if (checklistCode) {
-    const checklist = await readChecklist(db, checklistCode);
+    const checklist = await checklistWithItems(db, checklistCode);
     if (!checklist?.active) errors.checklist = `检查表 ${checklistCode} 不存在或已停用，请重新选择`;
   }
   let companionIds: number[] = [];

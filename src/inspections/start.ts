@@ -15,7 +15,7 @@ import type {
   InspectionFormValues,
   InspectionUnitPickInput,
 } from './cards/inspection-form.js';
-import { readChecklist, readChecklistsForSectors } from './checklist-read.js';
+import { checklistsForSectors, checklistWithItems } from './checklists/store.js';
 import {
   checkChoices,
   type FieldErrors,
@@ -229,7 +229,7 @@ async function proceed(
 
   let checklistCode = choices.checklist;
   if (!checklistCode) {
-    const fitting = await readChecklistsForSectors(db, unit.enterprise.sectors);
+    const fitting = await checklistsForSectors(db, unit.enterprise.sectors);
     if (fitting.length === 0) {
       const sectors = unit.enterprise.sectors.length > 0 ? unit.enterprise.sectors.join('、') : '未填写';
       return formBack({
@@ -246,7 +246,7 @@ async function proceed(
     }
     checklistCode = fitting[0]!.code;
   }
-  const checklist = await readChecklist(db, checklistCode);
+  const checklist = await checklistWithItems(db, checklistCode);
   if (!checklist?.active) return formBack({ checklist: `检查表 ${checklistCode} 不存在或已停用，请重新选择` });
   if (checklist.items.length === 0)
     return formBack({ checklist: `检查表“${checklist.name}”还没有检查项，请选择其他检查表` });

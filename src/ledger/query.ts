@@ -6,6 +6,7 @@ import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { departments, enterprises, hazards, people, regions } from '../db/schema/index.js';
+import type { HazardSource } from '../domain/inspection.js';
 import type { HazardGrade, HazardStatus, LocalDate, SupervisionLevel } from '../domain/vocabulary.js';
 
 export interface LedgerRow {
@@ -33,6 +34,10 @@ export interface LedgerRow {
   closedAt: Date | null;
   supervision: SupervisionLevel;
   suspended: boolean;
+  /** How it was found (上报, 检查发现, 企业自查) and by which inspection; 立查立改 hazards are closed at once. */
+  source: HazardSource;
+  inspectionCode: string | null;
+  fixedOnSite: boolean;
 }
 
 const responsible = alias(people, 'responsible');
@@ -64,6 +69,9 @@ const rowColumns = {
   closedAt: hazards.closedAt,
   supervision: sql<SupervisionLevel>`${hazards.supervision}`,
   suspended: hazards.suspended,
+  source: sql<HazardSource>`${hazards.source}`,
+  inspectionCode: sql<string | null>`(select i.code from inspections i where i.id = ${hazards.inspectionId})`,
+  fixedOnSite: hazards.fixedOnSite,
 };
 
 function selectRows(db: Db) {

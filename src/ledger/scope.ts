@@ -159,3 +159,39 @@ export function hasAreaScope(scope: ResolvedScope): boolean {
 function unique(ids: number[]): number[] {
   return [...new Set(ids)].sort((a, b) => a - b);
 }
+
+/** 全县, or the names of the regions/departments/units a scope covers, or 我负责和上报的. */
+export async function describeScope(db: Db, scope: ResolvedScope): Promise<string> {
+  if (scope.county) return '全县';
+  const names: string[] = [];
+  if (scope.regionIds.length) {
+    const rows = await db
+      .select({ id: regions.id, name: regions.name, parentId: regions.parentId })
+      .from(regions)
+      .where(inArray(regions.id, scope.regionIds));
+    // Only the tops: a township, not each village below it.
+    const ids = new Set(rows.map((r) => r.id));
+    names.push(...rows.filter((r) => r.parentId === null || !ids.has(r.parentId)).map((r) => r.name));
+  }
+  if (scope.departmentIds.length) {
+    names.push(
+      ...(
+        await db
+          .select({ name: departments.name })
+          .from(departments)
+          .where(inArray(departments.id, scope.departmentIds))
+      ).map((r) => r.name),
+    );
+  }
+  if (scope.enterpriseIds.length) {
+    names.push(
+      ...(
+        await db
+          .select({ name: enterprises.name })
+          .from(enterprises)
+          .where(inArray(enterprises.id, scope.enterpriseIds))
+      ).map((r) => r.name),
+    );
+  }
+  return names.length ? names.join('、') : '我负责和上报的';
+}

@@ -5,7 +5,9 @@
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Calendar } from '../domain/index.js';
+import { HAZARD_SOURCE_LABELS, INSPECTION_KIND_LABELS } from '../domain/inspection.js';
 import { GRADE_LABELS, STATUS_LABELS } from '../domain/vocabulary.js';
+import type { InspectionRow } from './inspections.js';
 import type { LedgerRow } from './query.js';
 
 /** The columns counties use, in this order. */
@@ -29,6 +31,9 @@ export const LEDGER_COLUMNS = [
   { header: '状态', width: 14 },
   { header: '是否挂牌督办', width: 14 },
   { header: '是否停产停业', width: 12 },
+  { header: '来源', width: 10 },
+  { header: '检查编号', width: 17 },
+  { header: '立查立改', width: 10 },
 ] as const;
 
 export const LEDGER_HEADERS: readonly string[] = LEDGER_COLUMNS.map((c) => c.header);
@@ -85,18 +90,71 @@ export function ledgerCells(
     statusCell(row, today),
     SUPERVISION_CELL[row.supervision] ?? row.supervision,
     row.suspended ? '是' : '否',
+    HAZARD_SOURCE_LABELS[row.source] ?? row.source,
+    row.inspectionCode,
+    row.fixedOnSite ? '是' : '否',
+  ];
+}
+
+/** The 检查记录 sheet: one row per submitted inspection, the clean ones included (the proof of coverage). */
+export const INSPECTION_COLUMNS = [
+  { header: '序号', width: 7 },
+  { header: '检查编号', width: 17 },
+  { header: '检查日期', width: 12 },
+  { header: '检查类型', width: 10 },
+  { header: '单位名称', width: 26 },
+  { header: '所属乡镇', width: 12 },
+  { header: '行业', width: 12 },
+  { header: '检查表', width: 26 },
+  { header: '检查人', width: 10 },
+  { header: '同行检查人', width: 16 },
+  { header: '合格', width: 7 },
+  { header: '不合格', width: 7 },
+  { header: '立查立改', width: 9 },
+  { header: '不适用', width: 7 },
+  { header: '发现隐患', width: 30 },
+  { header: '检查情况', width: 40 },
+  { header: '提交时间', width: 17 },
+] as const;
+
+export function inspectionCells(row: InspectionRow, index: number, calendar: Calendar): (string | number | null)[] {
+  const text = (value: string | null) => (value ? escapeCell(value) : null);
+  return [
+    index,
+    row.code,
+    row.date,
+    INSPECTION_KIND_LABELS[row.kind] ?? row.kind,
+    text(row.enterpriseName),
+    text(row.townshipName),
+    text(row.sector),
+    text(row.checklistName),
+    text(row.inspectorName),
+    text(row.companionNames.join('、')),
+    row.counts.pass,
+    row.counts.fail,
+    row.counts.fixedOnSite,
+    row.counts.na,
+    row.hazardCodes.length ? row.hazardCodes.join('、') : '未发现隐患',
+    text(row.findings),
+    localDateTime(calendar, row.submittedAt),
   ];
 }
 
 /**
- * Streams the ledger into `output` (an HTTP response, a file, a buffer collector) and resolves with the number of
+ * Streams the ledger into `output` (an HTTP response, a file, a buffer collector) and resolves with the numbers of
  * rows once the workbook is complete. Between batches the event loop turns, so the zip stream can drain.
  */
 export async function writeLedgerXlsx(
   output: Writable,
   batches: AsyncIterable<LedgerRow[]>,
-  options: { calendar: Calendar; now: Date; sheetName?: string },
-): Promise<number> {
+  options: {
+    calendar: Calendar;
+    now: Date;
+    sheetName?: string;
+    /** The inspections in the same scope: a second sheet 检查记录. */
+    inspections?: AsyncIterable<InspectionRow[]>;
+  },
+): Promise<{ hazards: number; inspections: number }> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: output,
     useStyles: false,
@@ -111,6 +169,7 @@ export async function writeLedgerXlsx(
   sheet.getRow(1).commit();
   const today = options.calendar.localDate(options.now);
   let count = 0;
+  let visitCount = 0;
   for await (const batch of batches) {
     for (const row of batch) {
       count += 1;
@@ -120,8 +179,20 @@ export async function writeLedgerXlsx(
     await waitForZip(sheet);
   }
   sheet.commit();
+  if (options.inspections) {
+    const visits = workbook.addWorksheet('检查记录', { views: [{ state: 'frozen', ySplit: 1 }] });
+    visits.columns = INSPECTION_COLUMNS.map((c) => ({ header: c.header, width: c.width }));
+    visits.getRow(1).font = { bold: true };
+    visits.getRow(1).commit();
+    for await (const batch of options.inspections) {
+      for (const row of batch) visits.addRow(inspectionCells(row, ++visitCount, options.calendar)).commit();
+      await waitForDrain(output);
+      await waitForZip(visits);
+    }
+    visits.commit();
+  }
   await workbook.commit();
-  return count;
+  return { hazards: count, inspections: visitCount };
 }
 
 /** Uncompressed sheet XML allowed to wait for the zip before the next batch is written. */

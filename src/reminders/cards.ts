@@ -31,6 +31,21 @@ export interface ReminderCardInput {
   fallbackNotes?: string[];
   /** open_ids to @mention (group chat card only). */
   mentionOpenIds?: string[];
+  /** A 复查 step's: the rectification waiting for verification (the card then speaks of it, not of the deadline). */
+  verification?: VerificationWait;
+}
+
+/** A submitted rectification not yet verified, as the 复查 cards say it. */
+export interface VerificationWait {
+  /** Local date of the latest 提交整改. */
+  submittedOn: string;
+  /** Whole days waited since the end of that day, in `dayUnit`. */
+  waitedDays: number;
+  dayUnit: '个工作日' | '天';
+  /** The verifier awaited (the reporting inspector). */
+  verifierName: string | null;
+  /** The step tells the verifier (not only their leaders): the card asks them to go, not to see that they go. */
+  toVerifier: boolean;
 }
 
 const MAX_DESCRIPTION = 200;
@@ -50,7 +65,24 @@ const mentionLine = (openIds: string[]) => ({
   content: `${openIds.map((id) => `<at id=${id}></at>`).join(' ')} 请关注以下隐患：`,
 });
 
+/** `整改已于 2026-05-14 提交，已等待验收 3 个工作日` */
+const waited = (v: VerificationWait) => `整改已于 ${v.submittedOn} 提交，已等待验收 ${v.waitedDays} ${v.dayUnit}`;
+
+/** What a 复查 card asks: the verifier to go; leaders to see that the named verifier goes. */
+function verificationAsk(v: VerificationWait): string {
+  if (v.toVerifier) return `${waited(v)}，请尽快到现场复查。`;
+  const who = v.verifierName ? `验收人${plain(v.verifierName)}` : '验收人';
+  return `${waited(v)}，${who}尚未复查，请督促其尽快到现场复查。`;
+}
+
 function headline(input: ReminderCardInput): { title: string; template: string } {
+  const v = input.verification;
+  if (v) {
+    return {
+      title: `${v.toVerifier ? '复查提醒' : '复查超时'}：整改已等待验收 ${v.waitedDays} ${v.dayUnit}`,
+      template: input.channel === 'card' ? 'orange' : 'red',
+    };
+  }
   if (input.overdueDays === null) {
     if (input.daysLeft !== null && input.stepLabel.includes('期限')) {
       return { title: `整改提醒：距整改期限还有 ${input.daysLeft} 天`, template: 'yellow' };
@@ -64,26 +96,34 @@ function headline(input: ReminderCardInput): { title: string; template: string }
 
 export function buildReminderCard(input: ReminderCardInput): object {
   const { title, template } = headline(input);
+  const v = input.verification;
+  // Where the hazard stands: the verifier awaited, or the deadline and who must rectify.
+  const standing = v
+    ? [`**验收人**：${v.verifierName ? plain(v.verifierName) : '—'}（尚未复查）`, `**督办层级**：${input.stepLabel}`]
+    : [
+        `**整改期限**：${input.deadline}${
+          input.overdueDays !== null
+            ? input.overdueDays === 0
+              ? '（已超期）'
+              : `（已超期 ${input.overdueDays} 天）`
+            : input.daysLeft !== null
+              ? `（剩余 ${input.daysLeft} 天）`
+              : ''
+        }`,
+        `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
+        `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级挂牌督办' : ''}`,
+      ];
   const lines = [
     `**隐患编号**：${input.hazardCode}（${input.gradeLabel}）`,
     `**单位**：${plain(input.enterpriseName)}`,
     `**隐患描述**：${plain(clip(input.description, MAX_DESCRIPTION))}`,
-    `**整改期限**：${input.deadline}${
-      input.overdueDays !== null
-        ? input.overdueDays === 0
-          ? '（已超期）'
-          : `（已超期 ${input.overdueDays} 天）`
-        : input.daysLeft !== null
-          ? `（剩余 ${input.daysLeft} 天）`
-          : ''
-    }`,
-    `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
-    `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级挂牌督办' : ''}`,
+    ...standing,
     `**通知对象**：${input.notified.map(plain).join('、') || '—'}`,
   ];
   if (input.fallbackNotes?.length) lines.push(`**未能直接通知**：${input.fallbackNotes.map(plain).join('；')}`);
-  const act =
-    input.overdueDays !== null
+  const act = v
+    ? verificationAsk(v)
+    : input.overdueDays !== null
       ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
       : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
   const elements: object[] = [];
@@ -125,6 +165,7 @@ export interface ReminderListCardInput {
 
 /** One listed reminder; tapping it sends the hazard's living card. */
 function itemLine(item: ReminderListItem): string {
+  const v = item.verification;
   const timing =
     item.overdueDays !== null
       ? item.overdueDays === 0
@@ -138,9 +179,10 @@ function itemLine(item: ReminderListItem): string {
   const fallback = item.fallbackNotes?.length
     ? `｜未能直接通知：${plain(clip(item.fallbackNotes.join('；'), 80))}`
     : '';
+  const when = v ? waited(v) : `期限 ${item.deadline}${timing ? `（${timing}）` : ''}`;
   return `**${item.hazardCode}**（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
     clip(item.description, 40),
-  )}｜期限 ${item.deadline}${timing ? `（${timing}）` : ''}｜${item.stepLabel}${supervision}${fallback}`;
+  )}｜${when}｜${item.stepLabel}${supervision}${fallback}`;
 }
 
 /**
@@ -169,8 +211,9 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
   }
   elements.push({
     tag: 'markdown',
-    content:
-      overdue > 0
+    content: items.every((i) => i.verification)
+      ? '以上隐患的整改已提交、尚待验收：请验收人尽快到现场复查；各级责任人请督促落实。'
+      : overdue > 0
         ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
         : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',
   });
@@ -225,6 +268,17 @@ export interface DigestCardInput {
   dueSoonDays: number;
   /** Gaps in the directory (county leaders only); the card says nothing of them when there are none. */
   directoryGaps?: number;
+  /** Inspection coverage of the leader's scope in the plans' current periods; no line without planned units. */
+  coverage?: DigestCoverage | null;
+}
+
+/** 检查覆盖: each unit of the scope's plans once, by its worst status. */
+export interface DigestCoverage {
+  units: number;
+  done: number;
+  due: number;
+  overdue: number;
+  neverInspected: number;
 }
 
 export function buildDigestCard(input: DigestCardInput, scopeKey: string): object {
@@ -253,6 +307,16 @@ export function buildDigestCard(input: DigestCardInput, scopeKey: string): objec
     );
   }
   if (c.new + c.closed + c.open === 0) elements.push({ tag: 'markdown', content: '辖区内暂无隐患记录。' });
+  const coverage = input.coverage;
+  if (coverage && coverage.units > 0) {
+    const never = coverage.neverInspected ? `，其中从未检查 **${coverage.neverInspected}** 家` : '';
+    elements.push({
+      tag: 'markdown',
+      content:
+        `🔍 **检查覆盖**（检查计划本期）：应检 ${coverage.units} 家，已检 **${coverage.done}**，待检 ${coverage.due}，` +
+        `${coverage.overdue ? '🔴 ' : ''}逾期未检 **${coverage.overdue}**${never}`,
+    });
+  }
   if (input.directoryGaps) {
     elements.push({
       tag: 'markdown',

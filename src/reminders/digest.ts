@@ -8,7 +8,7 @@ import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { addCalendarDays, type Calendar, type DigestSettings } from '../domain/index.js';
 import { enqueueMessages } from '../feishu/outbox.js';
-import { buildDigestCard, type DigestItem } from './cards.js';
+import { buildDigestCard, type DigestCoverage, type DigestItem } from './cards.js';
 
 export interface DigestResult {
   day: string;
@@ -33,7 +33,15 @@ export interface DigestOptions {
    * gets a digest.
    */
   directoryGaps?: () => Promise<number>;
+  /**
+   * Inspection coverage of a leader's scopes (检查覆盖, from the inspection plans), for the card's coverage line; null
+   * leaves it off. Asked once per distinct scope.
+   */
+  coverage?: (scopes: DigestScope[]) => Promise<DigestCoverage | null>;
 }
+
+/** A scope a leader holds, as the digest reads it. */
+export type DigestScope = Pick<LeaderScope, 'kind' | 'id'>;
 
 const TOP_ITEMS = 5;
 const DAY_MS = 86_400_000;
@@ -85,6 +93,8 @@ export async function sendDailyDigests(
 
   const result: DigestResult = { day, dryRun: options.dryRun === true, digests: [], unreachable: 0 };
   let directoryGaps: Promise<number> | undefined;
+  // Leaders of one township share its coverage: asked once per scope.
+  const coverageByScope = new Map<string, Promise<DigestCoverage | null>>();
   for (const [personId, leader] of leaders) {
     if (!leader.openId) {
       result.unreachable += 1;
@@ -137,6 +147,16 @@ export async function sendDailyDigests(
     // Township and department leaders cannot complete the directory; the county's leaders see that it needs it.
     if (county && options.directoryGaps) directoryGaps ??= options.directoryGaps();
     const gaps = county && directoryGaps ? await directoryGaps : 0;
+    let coverage: DigestCoverage | null = null;
+    if (options.coverage) {
+      const ask = options.coverage;
+      let pending = coverageByScope.get(scopeKey);
+      if (!pending) {
+        pending = ask(scopes.map(({ kind, id }) => ({ kind, id })));
+        coverageByScope.set(scopeKey, pending);
+      }
+      coverage = await pending;
+    }
     const card = buildDigestCard(
       {
         day,
@@ -147,6 +167,7 @@ export async function sendDailyDigests(
         dueSoon,
         dueSoonDays: settings.dueSoonDays,
         directoryGaps: gaps,
+        coverage,
       },
       scopeKey,
     );

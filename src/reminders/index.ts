@@ -6,11 +6,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Database } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
+import type { Calendar } from '../domain/index.js';
+import { coverageTotals } from '../inspections/coverage.js';
+import { ensureCurrentDraws } from '../inspections/plans/store.js';
+import { sendWeeklyToInspect } from '../inspections/weekly.js';
+import { COUNTY_SCOPE, type ResolvedScope, withDescendantRegions } from '../ledger/scope.js';
 import { enqueueStatutoryReminders } from '../ledger/statutory.js';
 import type { Metrics } from '../metrics.js';
 import { isSmsEnabled } from '../sms/index.js';
-import { type DigestResult, sendDailyDigests } from './digest.js';
+import type { DigestCoverage } from './cards.js';
+import { type DigestResult, type DigestScope, sendDailyDigests } from './digest.js';
 import { findDirectoryGaps } from './gaps.js';
 import { ReminderScheduler, type SchedulerOptions } from './scheduler.js';
 import { loadReminderSettings, type ReminderSettings } from './settings.js';
@@ -137,6 +143,13 @@ export function createReminders(deps: RemindersDeps): Reminders {
                 return 0;
               },
             ),
+          coverage: (scopes) =>
+            digestCoverage(database.db, scopes, settings.calendar, options.at ?? clock.now()).catch(
+              (error: unknown) => {
+                deps.logger.error({ err: error }, 'inspection coverage could not be read for the digest');
+                return null;
+              },
+            ),
         },
       );
       stop();
@@ -144,7 +157,15 @@ export function createReminders(deps: RemindersDeps): Reminders {
         metrics.reminderDigestsSent.inc(result.digests.length);
         // 统计分析表 reminders ride on the digest slot: once per due table and leader (src/ledger/statutory.ts).
         const statutory = await enqueueStatutoryReminders(database.db, options.at ?? clock.now(), settings.calendar);
-        if (result.digests.length > 0 || statutory > 0) deps.notifyOutbox?.();
+        // So does the weekly to-inspect card, on Mondays (src/inspections/weekly.ts).
+        const weekly = await sendWeeklyToInspect(database.db, settings.calendar, options.at ?? clock.now()).catch(
+          (error: unknown) => {
+            deps.logger.error({ err: error }, 'the weekly to-inspect cards failed; the next digest slot retries');
+            return null;
+          },
+        );
+        if (weekly) deps.logger.info({ weekly }, 'weekly to-inspect cards');
+        if (result.digests.length > 0 || statutory > 0 || (weekly?.sent ?? 0) > 0) deps.notifyOutbox?.();
       }
       deps.logger.info({ day: result.day, digests: result.digests.length }, 'daily digest');
       return result;
@@ -174,4 +195,32 @@ export function createReminders(deps: RemindersDeps): Reminders {
     run: (job, at, afterBatch) => (job === 'sweep' ? reminders.sweep({ at, afterBatch }) : reminders.digest({ at })),
   });
   return reminders;
+}
+
+/**
+ * 检查覆盖 for a leader's scopes (the digest's coverage line): each planned unit once, by its worst status; null when
+ * no plan covers the scope. A sampling plan's draw is made here if the period's first use is today's digest.
+ */
+async function digestCoverage(
+  db: Db,
+  scopes: DigestScope[],
+  calendar: Calendar,
+  at: Date,
+): Promise<DigestCoverage | null> {
+  const day = calendar.localDate(at);
+  const scope: ResolvedScope = scopes.some((s) => s.kind === 'county')
+    ? COUNTY_SCOPE
+    : {
+        county: false,
+        regionIds: await withDescendantRegions(
+          db,
+          scopes.filter((s) => s.kind === 'region').map((s) => s.id),
+        ),
+        departmentIds: scopes.filter((s) => s.kind === 'department').map((s) => s.id),
+        enterpriseIds: [],
+        personId: null,
+      };
+  await ensureCurrentDraws(db, day, at);
+  const totals = await coverageTotals(db, scope, day);
+  return totals.units > 0 ? totals : null;
 }

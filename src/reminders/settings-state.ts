@@ -11,16 +11,23 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
+import { stepCalendar } from '../domain/index.js';
 import type { ReminderSettings } from './settings.js';
 import { rearmSweep } from './sweep/lease.js';
 
-/** What decides when steps fall due: the policy, the wall clock, the day counting and (for working days) the holidays. */
+/**
+ * What decides when steps fall due: the policy, the wall clock, the day counting and, when any step counts working
+ * days (all day-relative steps under DEADLINE_DAY_COUNTING=working; the 复查 clock's always), the holidays.
+ */
 export function settingsFingerprint(settings: ReminderSettings): string {
   const { policy, calendar } = settings;
   const { timeZone, dayCounting, quietHours, holidays } = calendar.settings;
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ policy, timeZone, dayCounting, quietHours }));
-  if (dayCounting === 'working') hash.update(JSON.stringify([holidays.years, holidays.holidays, holidays.workdays]));
+  const workingDays =
+    dayCounting === 'working' ||
+    policy.steps.some((step) => stepCalendar(step, calendar).settings.dayCounting === 'working');
+  if (workingDays) hash.update(JSON.stringify([holidays.years, holidays.holidays, holidays.workdays]));
   return hash.digest('hex');
 }
 

@@ -28,7 +28,7 @@ export class UploadTooLargeError extends Error {
   }
 }
 
-interface ZipEntry {
+export interface ZipEntry {
   name: string;
   method: number;
   compressedSize: number;

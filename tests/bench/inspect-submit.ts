@@ -1,18 +1,16 @@
 // `npm run bench:inspect`: how fast 提交检查 on the checklist card of a 60-item checklist is answered, at a fixed
 // rate (issue #20's bar: p99 ≤ 300 ms at 20 submits/s, PostgreSQL; PGlite printed beside it).
-// The service runs as its own process; this process plays Feishu (the simulator). First, through the real cards, 20
-// county inspectors each open the form once and start inspections one after another (a unit each, the 60-item
-// checklist chosen), filling every page but the last with 下一页 — one item 不合格 and one 立查立改 among them, so
-// each submit numbers the inspection, registers a closed hazard and queues a prefilled report form. Then the last
-// pages are submitted evenly spaced without waiting for answers (open loop, see open-loop.ts), after a 3 s warm-up at
-// the same rate; each click carries the last page's answers as Feishu sends them (that page's fields only).
+// The service runs as its own process; this process plays Feishu (the simulator). The 60-item checklist is imported
+// through the admin API beside the default set. Then, through the real cards, 20 county inspectors each open the form
+// once and start inspections one after another (a unit each, that checklist chosen), filling every page but the last
+// with 下一页 — one item 不合格 and one 立查立改 among them, so each submit numbers the inspection, registers a closed
+// hazard and queues a prefilled report form. Then the last pages are submitted evenly spaced without waiting for
+// answers (open loop, see open-loop.ts), after a 3 s warm-up at the same rate; each click carries the last page's
+// answers as Feishu sends them (that page's fields only).
 // BENCH_DURATION=seconds (default 60 for PostgreSQL, BENCH_PGLITE_DURATION default 20); BENCH_ONLY=postgres|pglite.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../src/db/client.js';
-import { applyMigrations } from '../../src/db/migrate.js';
-import { checklistItems, checklists } from '../../src/db/schema/index.js';
 import { startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { spawnService, waitUntilReady } from '../support/process.js';
@@ -32,7 +30,6 @@ type Json = any;
 /** 60 items of a realistic length (a 判定标准 article: 60–120 characters, its clause about 30). */
 const ITEMS = Array.from({ length: 60 }, (_, i) => ({
   code: `${Math.floor(i / 10) + 1}.${(i % 10) + 1}`,
-  position: i,
   text: `第${i + 1}项：${'锅炉、压力容器、压力管道、电梯、起重机械等特种设备未经定期检验或检验不合格仍继续使用，安全附件、安全保护装置失效，'.repeat(2)}`.slice(
     0,
     110,
@@ -43,21 +40,6 @@ const ITEMS = Array.from({ length: 60 }, (_, i) => ({
 const FAILED = ITEMS[1]!.code;
 const FIXED = ITEMS[2]!.code;
 const answerOf = (code: string) => (code === FAILED ? 'fail' : code === FIXED ? 'fixed_on_site' : 'pass');
-
-/** Migrates the database and puts the checklist in (the checklist import is another module's; plain rows here). */
-async function prepareDatabase(options: { databaseUrl?: string; dataDir: string }) {
-  const database = await openDatabase(options);
-  try {
-    await applyMigrations(database);
-    const [row] = await database.db
-      .insert(checklists)
-      .values({ code: 'tz-60', name: '特种设备综合检查', sector: '特种设备' })
-      .returning({ id: checklists.id });
-    await database.db.insert(checklistItems).values(ITEMS.map((item) => ({ checklistId: row!.id, ...item })));
-  } finally {
-    await database.close();
-  }
-}
 
 async function run(label: string, seconds: number, env: Record<string, string>) {
   const total = RATE * (WARMUP + seconds);
@@ -102,6 +84,22 @@ async function run(label: string, seconds: number, env: Record<string, string>) 
       }),
     });
     if (directory.status !== 200) throw new Error(`directory import failed: ${await directory.text()}`);
+    // The 60-item checklist joins the shipped default set (merge), as a county's own would.
+    const imported = await fetch(`${proc.url}/api/admin/checklists?mode=merge`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        checklists: [
+          {
+            code: 'tz-60',
+            name: '特种设备综合检查',
+            sector: '特种设备',
+            items: ITEMS.map(({ code, text, basis, major }) => ({ code, text, basis, major })),
+          },
+        ],
+      }),
+    });
+    if (imported.status !== 200) throw new Error(`checklist import failed: ${await imported.text()}`);
 
     const waitFor = async <T>(fn: () => T | undefined, what: string): Promise<T> => {
       for (let i = 0; i < 1200; i++) {
@@ -238,7 +236,6 @@ const only = process.env.BENCH_ONLY;
 if (only !== 'pglite') {
   const fresh = await createFreshPostgresDatabase(serverUrl);
   try {
-    await prepareDatabase({ databaseUrl: fresh.url, dataDir: '' });
     await run('postgres', Number(process.env.BENCH_DURATION ?? 60), { DATABASE_URL: fresh.url });
   } finally {
     await fresh.drop();
@@ -247,7 +244,6 @@ if (only !== 'pglite') {
 if (only !== 'postgres') {
   const dir = mkdtempSync(path.join(tmpdir(), 'hazard-bot-bench-'));
   try {
-    await prepareDatabase({ dataDir: dir });
     await run('pglite', Number(process.env.BENCH_PGLITE_DURATION ?? 20), { DATA_DIR: dir });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,10 @@ export interface OpenLoopOptions {
   timeoutMs?: number;
   /** Called with the body of every 200 answer (warm-up included), e.g. to check what the service answered. */
   onAnswer?: (body: string) => void;
+  /** GET sends no body (`body` is not called); POST by default. */
+  method?: 'GET' | 'POST';
+  /** Stops sending once this settles (e.g. while an upload runs); `seconds` is then the longest the loop runs. */
+  stopWhen?: Promise<unknown>;
 }
 
 export interface OpenLoopResult {
@@ -39,9 +43,9 @@ export interface OpenLoopResult {
 }
 
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
-  const pool = new ConnectionPool(new URL(options.url));
+  const pool = new ConnectionPool(new URL(options.url), options.method ?? 'POST');
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
+  let total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
   const measuredFrom = Math.round(options.rate * options.warmupSeconds);
   const latencies: number[] = [];
   const lags: number[] = [];
@@ -57,7 +61,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       if (settled === total) resolve();
     };
     const fire = (n: number, scheduledAt: number) => {
-      const body = options.body(n);
+      const body = options.method === 'GET' ? '' : options.body(n);
       const sentAt = performance.now();
       const counted = n > measuredFrom;
       if (counted) lags.push(sentAt - scheduledAt);
@@ -75,6 +79,11 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       });
     };
     let next = 1;
+    const stop = () => {
+      total = Math.max(next - 1, measuredFrom);
+      if (settled >= total) resolve();
+    };
+    options.stopWhen?.then(stop, stop);
     // Wake every millisecond and send everything whose time has come (a timer per request would cost more).
     const tick = () => {
       const now = performance.now();
@@ -121,15 +130,21 @@ class ConnectionPool {
   private readonly all = new Set<Connection>();
   private readonly head: string;
 
-  constructor(private readonly url: URL) {
+  constructor(
+    private readonly url: URL,
+    private readonly method: 'GET' | 'POST',
+  ) {
     this.head =
-      `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
-      'Content-Type: application/json\r\nConnection: keep-alive\r\nContent-Length: ';
+      method === 'GET'
+        ? `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`
+        : `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+          'Content-Type: application/json\r\nConnection: keep-alive\r\nContent-Length: ';
   }
 
   send(body: string, timeoutMs: number, done: (outcome: Outcome) => void): void {
     const connection = this.idle.pop() ?? this.open();
-    connection.request(`${this.head}${Buffer.byteLength(body)}\r\n\r\n${body}`, timeoutMs, (outcome) => {
+    const request = this.method === 'GET' ? this.head : `${this.head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    connection.request(request, timeoutMs, (outcome) => {
       if (outcome.kind === 'answer' && connection.reusable) this.idle.push(connection);
       else this.drop(connection);
       done(outcome);

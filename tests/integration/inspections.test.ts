@@ -9,8 +9,6 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock.js';
 import {
-  checklistItems,
-  checklists,
   enterprises,
   hazardEvents,
   hazardPhotos,
@@ -62,7 +60,7 @@ const DIRECTORY = {
   ],
 };
 
-/** Checklists as the county would import them (inserted plainly: the import is another module's). */
+/** The county's checklists, imported through the admin API. */
 const CHECKLISTS = [
   {
     code: 'wh-01',
@@ -232,15 +230,13 @@ describe('查: inspections in chat', () => {
       body: JSON.stringify(DIRECTORY),
     });
     expect(response.status, await response.text()).toBe(200);
-    for (const list of CHECKLISTS) {
-      const [row] = await db()
-        .insert(checklists)
-        .values({ code: list.code, name: list.name, sector: list.sector })
-        .returning({ id: checklists.id });
-      await db()
-        .insert(checklistItems)
-        .values(list.items.map((item, position) => ({ checklistId: row!.id, position, ...item })));
-    }
+    // The county's own set replaces the shipped default one (so the sectors below have exactly these).
+    const imported = await fetch(`${service.url}/api/admin/checklists`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ checklists: CHECKLISTS }),
+    });
+    expect(imported.status, await imported.text()).toBe(200);
   });
   afterAll(async () => {
     await service?.stop();

@@ -419,6 +419,9 @@ describe('the ledger, statistics and the read API', () => {
         '状态',
         '是否挂牌督办',
         '是否停产停业',
+        '来源',
+        '检查编号',
+        '立查立改',
       ]);
       expect(rows.slice(1)).toEqual([
         [
@@ -441,6 +444,9 @@ describe('the ledger, statistics and the read API', () => {
           '整改中（已超期）',
           '是（县级）',
           '是',
+          '上报',
+          '',
+          '否',
         ],
         [
           2,
@@ -462,6 +468,9 @@ describe('the ledger, statistics and the read API', () => {
           '已销号',
           '否',
           '否',
+          '上报',
+          '',
+          '否',
         ],
         [
           3,
@@ -482,6 +491,9 @@ describe('the ledger, statistics and the read API', () => {
           '',
           '整改中',
           '否',
+          '否',
+          '上报',
+          '',
           '否',
         ],
       ]);

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { rowsOf } from '../../src/db/rows.js';
+import { DEFAULT_POLICY_JSON } from '../../src/domain/index.js';
 import { loadReminderSettings } from '../../src/reminders/settings.js';
 import { rearmIfSettingsChanged, settingsFingerprint } from '../../src/reminders/settings-state.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -67,5 +71,22 @@ describe('the sweep follows the reminder settings in force', () => {
     expect(fingerprint({ BOT_TIMEZONE: 'Asia/Urumqi' })).not.toBe(base);
     // The log level, say, moves no step.
     expect(fingerprint({ LOG_LEVEL: 'debug' })).toBe(base);
+
+    // Holidays move the 复查 clock (working days) even where deadlines count calendar days; under a policy with no
+    // working-day step they move nothing.
+    const dir = mkdtempSync(path.join(tmpdir(), 'fingerprint-'));
+    const file = (name: string, content: unknown) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, JSON.stringify(content));
+      return p;
+    };
+    const HOLIDAYS_FILE = file('holidays.json', { 2027: { holidays: { '2027-01-01': '元旦', '2027-02-06': '春节' } } });
+    expect(fingerprint({ HOLIDAYS_FILE })).not.toBe(base);
+    const withoutClock = {
+      ...DEFAULT_POLICY_JSON,
+      steps: DEFAULT_POLICY_JSON.steps.filter((step) => !step.id.startsWith('verify-')),
+    };
+    const ESCALATION_POLICY_FILE = file('policy.json', withoutClock);
+    expect(fingerprint({ ESCALATION_POLICY_FILE, HOLIDAYS_FILE })).toBe(fingerprint({ ESCALATION_POLICY_FILE }));
   });
 });

@@ -22,12 +22,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs `node --import tsx src/server.ts` as its own process, the way `npm start` does. */
-export async function spawnService(env: Record<string, string | undefined>): Promise<RunningProcess> {
+/**
+ * Runs `node --import tsx src/server.ts` as its own process, the way `npm start` does; or, with `build`, the compiled
+ * `node dist/server.js` of `npm run start:prod` (after `npm run build`).
+ */
+export async function spawnService(
+  env: Record<string, string | undefined>,
+  options: { build?: boolean } = {},
+): Promise<RunningProcess> {
   const port = env.PORT ?? String(await freePort());
   // SERVICE_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the service under a benchmark.
   const nodeArgs = process.env.SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
+  const entry = options.build ? ['dist/server.js'] : ['--import', 'tsx', 'src/server.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -47,6 +47,10 @@ const OWNERS: [string, string, string][] = [
   ['inspectionItems', 'inspection_items', 'inspections/repository.ts'],
   ['inspectionEvents', 'inspection_events', 'inspections/repository.ts'],
   ['inspectionCounters', 'inspection_counters', 'inspections/repository.ts'],
+  ['checklists', 'checklists', 'inspections/checklists/store.ts'],
+  ['checklistItems', 'checklist_items', 'inspections/checklists/store.ts'],
+  ['inspectionPlans', 'inspection_plans', 'inspections/plans/store.ts'],
+  ['inspectionDraws', 'inspection_draws', 'inspections/plans/store.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */

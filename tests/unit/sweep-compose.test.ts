@@ -62,6 +62,7 @@ function hazard(overrides: Partial<ScheduledHazard> = {}): ScheduledHazard {
     acknowledgedAt: at('2026-05-11 11:00'),
     deadline: '2026-05-18',
     deadlineSetAt: at('2026-05-11 10:00'),
+    rectifiedAt: null,
     supervision: 'none',
     responsibleId: boss.id,
     reporterId: null,
@@ -264,5 +265,74 @@ describe('composeMessages', () => {
     expect(JSON.parse(stepRows(planned, composed))).toEqual([
       { k: 'overdue-3d@2026-05-18', o: ['m1', 'm2', 'm3', 'm4', 'm5'], h: [planned[0]!.hazard.id] },
     ]);
+  });
+});
+
+describe('the 复查 clock’s cards', () => {
+  const insp = person('insp');
+  const withVerifier: Resolved = { ...resolved, reporter: insp };
+  // Submitted Friday 05-15 16:00 (deadline 05-18 not yet passed, then passed: the cards never speak of it).
+  const waiting = (sent: string[] = []) =>
+    hazard({
+      status: 'pending_verification',
+      rectifiedAt: at('2026-05-15 16:00'),
+      reporterId: insp.id,
+      sent: new Set(sent),
+    });
+  const key = (id: string) => `${id}@${at('2026-05-15 16:00').toISOString()}`;
+  const contentOf = (step: PlannedStep) =>
+    composeMessages([step], 'x').map((c) => ({ to: c.message.to, card: JSON.stringify(c.message.content) }));
+
+  it('asks the verifier to go, saying since when and how many working days the rectification has waited', () => {
+    const [step, ...rest] = plan([waiting()], '2026-05-21 07:30', withVerifier);
+    expect(rest).toEqual([]);
+    expect(step!.swept).toMatchObject({ step: 'verify-reminder', key: key('verify-reminder'), channel: 'card' });
+    const [message, ...others] = contentOf(step!);
+    expect(others).toEqual([]);
+    expect(message!.to).toEqual({ openId: 'ou_insp' });
+    expect(message!.card).toContain('复查提醒：整改已等待验收 3 个工作日');
+    expect(message!.card).toContain('整改已于 2026-05-15 提交，已等待验收 3 个工作日，请尽快到现场复查。');
+    expect(message!.card).not.toContain('整改期限');
+  });
+
+  it('tells the leaders who has not verified, with an @ in the township group', () => {
+    const [step] = plan([waiting([key('verify-reminder')])], '2026-05-23 07:30', withVerifier);
+    expect(step!.swept).toMatchObject({ step: 'verify-overdue', channel: 'mention', chatId: 'oc_town' });
+    expect(step!.openIds).toEqual(['ou_tlc', 'ou_dl']);
+    const messages = contentOf(step!);
+    expect(messages.map((m) => m.to)).toEqual([{ openId: 'ou_tlc' }, { openId: 'ou_dl' }, { chatId: 'oc_town' }]);
+    for (const { card } of messages) {
+      expect(card).toContain('复查超时：整改已等待验收 5 个工作日');
+      expect(card).toContain(
+        '整改已于 2026-05-15 提交，已等待验收 5 个工作日，验收人insp尚未复查，请督促其尽快到现场复查。',
+      );
+    }
+    expect(messages[2]!.card).toContain('<at id=ou_tlc></at> <at id=ou_dl></at>');
+  });
+
+  it('lists a verifier’s waiting rectifications on one card, each with its wait, and SMS says the same', () => {
+    const other = { ...waiting(), rectifiedAt: at('2026-05-14 09:00') };
+    const planned = plan([waiting(), other], '2026-05-21 07:30', withVerifier);
+    expect(planned.map((p) => p.swept.step)).toEqual(['verify-reminder', 'verify-reminder']);
+    const [list, ...others] = composeMessages(planned, 'x');
+    expect(others).toEqual([]);
+    const card = JSON.stringify(list!.message.content);
+    expect(card).toContain('整改已于 2026-05-15 提交，已等待验收 3 个工作日｜复查提醒');
+    expect(card).toContain('整改已于 2026-05-14 提交，已等待验收 4 个工作日｜复查提醒');
+    expect(card).toContain('请验收人尽快到现场复查');
+    expect(card).not.toContain('期限 2026-05-18');
+
+    // A verifier outside Feishu, with SMS on: the SMS asks the same.
+    const context = { policy: DEFAULT_POLICY, calendar, at: at('2026-05-21 07:30'), reach: { sms: true } };
+    const bySms = { ...withVerifier, reporter: { ...insp, openId: null, mobile: '13900000009' } };
+    const [sms] = composeMessages(
+      planSteps(dueStepsOf([waiting()], context), () => bySms, context),
+      'x',
+    );
+    expect(sms!.message).toMatchObject({
+      msgType: 'sms',
+      to: { mobile: '13900000009' },
+      content: { action: '整改已提交3个工作日，请尽快复查' },
+    });
   });
 });

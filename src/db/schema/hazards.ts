@@ -159,6 +159,10 @@ export const hazards = pgTable(
     index('hazards_open_reported_idx')
       .on(t.grade, t.reportedAt, t.id, t.regionId, t.enterpriseId)
       .where(sql`${t.status} <> 'closed'`),
+    // The 复查 clock's steps read the rectifications waiting for verification by when they were submitted.
+    index('hazards_awaiting_verification_idx')
+      .on(t.grade, t.rectifiedAt, t.id, t.regionId, t.enterpriseId)
+      .where(sql`${t.status} = 'pending_verification'`),
   ],
 );
 

@@ -1,4 +1,5 @@
 /** The `统计` card and the statutory table card (统计分析表). JSON 2.0, markdown tables. */
+import type { InspectionStats } from '../inspections.js';
 import type { HazardStats } from '../stats.js';
 import type { StatutoryTable } from '../statutory.js';
 
@@ -9,7 +10,11 @@ function table(headers: string[], rows: (string | number)[][]): string {
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export function buildStatsCard(input: { scopeName: string; stats: HazardStats }): object {
+export function buildStatsCard(input: {
+  scopeName: string;
+  stats: HazardStats;
+  inspections?: InspectionStats;
+}): object {
   const s = input.stats;
   const t = s.totals;
   const m = s.majorUnderSupervision;
@@ -21,6 +26,7 @@ export function buildStatsCard(input: { scopeName: string; stats: HazardStats })
         `🔴 超期 **${t.overdue}** 条，逾期率 **${percent(t.overdueRate)}**（超期 ÷ 未闭环）`,
     },
   ];
+  if (input.inspections) elements.push({ tag: 'markdown', content: inspectionLines(input.inspections) });
   if (t.total === 0) {
     elements.push({ tag: 'markdown', content: '范围内暂无隐患记录。' });
   } else {
@@ -131,4 +137,16 @@ export function buildStatutoryCard(input: { scopeName: string; table: StatutoryT
       ],
     },
   };
+}
+
+/** 检查: government inspections and self-inspections apart (监管 vs. 主体责任). */
+function inspectionLines(i: InspectionStats): string {
+  const g = i.government;
+  const own = i.self;
+  const lines = [
+    `**检查**：政府检查 **${g.inspections}** 次，覆盖 **${g.unitsCovered}** 家单位，未发现隐患 ${g.clean} 次；` +
+      `发现隐患 ${g.hazardsFound} 条（每次 ${g.hazardsPerInspection.toFixed(2)} 条），其中立查立改 ${g.fixedOnSite} 条（${percent(g.fixedOnSiteShare)}）`,
+    `**企业自查**：${own.inspections} 次，${own.unitsCovered} 家单位，发现隐患 ${own.hazardsFound} 条，其中立查立改 ${own.fixedOnSite} 条`,
+  ];
+  return lines.join('\n');
 }

@@ -21,11 +21,12 @@ import {
   type ResolvedRecipients,
   ROLE_LABELS,
   resolveRecipients,
+  verificationWait,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow } from '../../feishu/outbox.js';
 import type { SmsTemplateParams } from '../../sms/gateway.js';
 import { renderSmsParams } from '../../sms/render.js';
-import { buildReminderCard, buildReminderListCard, type ReminderCardInput } from '../cards.js';
+import { buildReminderCard, buildReminderListCard, type ReminderCardInput, type VerificationWait } from '../cards.js';
 import { canReach, type ReachOptions, smsMobileOf, whyUnreachable } from '../reach.js';
 import type { UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
@@ -171,37 +172,114 @@ export function dueStepsOf(hazards: ScheduledHazard[], context: PlanContext) {
   return out;
 }
 
-/** Every due step planned: its recipients (through `resolve`), its card and its line in the sweep's answer. */
-export function planSteps(
-  withDue: { hazard: ScheduledHazard; due: DueStep[] }[],
-  resolve: (hazard: ScheduledHazard) => Resolved,
-  context: Pick<PlanContext, 'calendar' | 'at' | 'reach'>,
-): PlannedStep[] {
-  const today = context.calendar.localDate(context.at);
-  const planned: PlannedStep[] = [];
-  for (const { hazard, due } of withDue) {
-    const resolved = resolve(hazard);
-    for (const step of due) planned.push(planStep(hazard, step, resolved, context, today));
-  }
-  return planned;
+/** Who a step reaches for one (unit, responsible, reporter): the same for every hazard of a unit with those people. */
+interface StepAudience {
+  recipients: ResolvedRecipients<StepPerson>['recipients'];
+  fallbacks: Fallback<StepPerson>[];
+  openIds: string[];
+  smsTo: { code: string; name: string; phone: string }[];
+  unreachable: number;
+  fallbackNotes: string[];
+  sweptFallbacks: SweptFallback[];
+  to: SweptStep['to'];
 }
 
-function planStep(
-  hazard: ScheduledHazard,
-  due: DueStep,
-  resolved: Resolved,
-  { calendar, at, reach = { sms: false } }: Pick<PlanContext, 'calendar' | 'at' | 'reach'>,
-  today: string,
-): PlannedStep {
+function audienceOf(due: DueStep, resolved: Resolved, reach: ReachOptions): StepAudience {
   const { recipients, fallbacks } = recipientsOf(due, resolved, reach);
   const openIds = recipients.flatMap((r) => (r.person.openId ? [r.person.openId] : []));
   const smsTo = recipients.flatMap(({ person }) => {
     const phone = smsMobileOf(person, reach);
     return phone ? [{ code: person.code, name: person.name, phone }] : [];
   });
+  return {
+    recipients,
+    fallbacks,
+    openIds,
+    smsTo,
+    unreachable: fallbacks.reduce((n, f) => n + f.missing.length, 0),
+    fallbackNotes: fallbacks.map((f) => fallbackNote(f, reach)),
+    sweptFallbacks: fallbacks.map((f) => sweptFallback(f, reach)),
+    to: recipients.map(({ person }) =>
+      person.openId ? { name: person.name, openId: person.openId } : { name: person.name, openId: null, sms: true },
+    ),
+  };
+}
+
+/**
+ * Every due step planned: its recipients (through `resolve`), its card and its line in the sweep's answer. A batch
+ * holds the hazards of few units, so who a step reaches is worked out once per (step, unit, responsible, reporter)
+ * and shared (read-only) by the hazards alike — in a million-hazard sweep that was most of the planning's CPU.
+ */
+export function planSteps(
+  withDue: { hazard: ScheduledHazard; due: DueStep[] }[],
+  resolve: (hazard: ScheduledHazard) => Resolved,
+  context: Pick<PlanContext, 'calendar' | 'at' | 'reach'>,
+): PlannedStep[] {
+  const today = context.calendar.localDate(context.at);
+  const reach = context.reach ?? { sms: false };
+  // The resolved unit and people are the caches' own objects, so identity is a sound key.
+  const audiences = new Map<string, Map<unknown, Map<unknown, Map<unknown, StepAudience>>>>();
+  const audience = (due: DueStep, resolved: Resolved): StepAudience => {
+    const byUnit = getOrSet(audiences, due.stepId, () => new Map());
+    const byResponsible = getOrSet(byUnit, resolved.unit, () => new Map());
+    const byReporter = getOrSet(byResponsible, resolved.responsible, () => new Map());
+    return getOrSet(byReporter, resolved.reporter, () => audienceOf(due, resolved, reach));
+  };
+  const deadlines = new Map<string, number>();
+  const deadlineMs = (deadline: string) =>
+    getOrSet(deadlines, deadline, () => context.calendar.deadlineInstant(deadline).getTime());
+  const planned: PlannedStep[] = [];
+  for (const { hazard, due } of withDue) {
+    const resolved = resolve(hazard);
+    for (const step of due) {
+      planned.push(planStep(hazard, step, resolved, audience(step, resolved), context, today, deadlineMs));
+    }
+  }
+  return planned;
+}
+
+function getOrSet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** A 复查 step's wait (the verifier is the reporting inspector), or undefined for every other step. */
+function verificationOf(
+  hazard: ScheduledHazard,
+  due: DueStep,
+  resolved: Resolved,
+  { at, calendar }: Pick<PlanContext, 'at' | 'calendar'>,
+): VerificationWait | undefined {
+  const wait = verificationWait(due.step, calendar, hazard.rectifiedAt, at);
+  if (!wait) return undefined;
+  return {
+    submittedOn: wait.submittedOn,
+    waitedDays: wait.days,
+    dayUnit: wait.workingDays ? '个工作日' : '天',
+    verifierName: resolved.reporter?.name ?? null,
+    toVerifier: due.who.includes('reporter') || due.who.includes('inspectors'),
+  };
+}
+
+function planStep(
+  hazard: ScheduledHazard,
+  due: DueStep,
+  resolved: Resolved,
+  audience: StepAudience,
+  context: Pick<PlanContext, 'at' | 'calendar'>,
+  today: string,
+  deadlineMs: (deadline: string) => number,
+): PlannedStep {
+  const { recipients, fallbacks, openIds, smsTo } = audience;
   const unit = resolved.unit;
   const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
-  const overdueMs = at.getTime() - calendar.deadlineInstant(hazard.deadline).getTime();
+  const verification = verificationOf(hazard, due, resolved, context);
+  // A 复查 card speaks of the wait for verification, not of the deadline (the unit's side is done).
+  const overdueMs = verification ? null : context.at.getTime() - deadlineMs(hazard.deadline);
   const label = due.step.label ?? due.stepId;
   return {
     hazard,
@@ -210,20 +288,24 @@ function planStep(
     smsTo,
     recipients,
     fallbacks,
-    unreachable: fallbacks.reduce((n, f) => n + f.missing.length, 0),
+    unreachable: audience.unreachable,
     card: {
       hazardCode: hazard.code,
       enterpriseName: unit?.enterpriseName ?? '',
       description: hazard.description,
       deadline: hazard.deadline,
       gradeLabel: GRADE_LABELS[hazard.grade] ?? hazard.grade,
-      overdueDays: overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
-      daysLeft: overdueMs < 0 ? Math.round((Date.parse(hazard.deadline) - Date.parse(today)) / 86_400_000) : null,
+      overdueDays: overdueMs !== null && overdueMs >= 0 ? Math.floor(overdueMs / 86_400_000) : null,
+      daysLeft:
+        overdueMs !== null && overdueMs < 0
+          ? Math.round((Date.parse(hazard.deadline) - Date.parse(today)) / 86_400_000)
+          : null,
       stepLabel: label,
       channel: due.channel,
       raisesSupervision: due.effects.some((e) => e.type === 'raise_supervision' && e.level === 'county'),
       responsibleName: resolved.responsible?.name ?? null,
-      ...(fallbacks.length > 0 ? { fallbackNotes: fallbacks.map((f) => fallbackNote(f, reach)) } : {}),
+      ...(fallbacks.length > 0 ? { fallbackNotes: audience.fallbackNotes } : {}),
+      ...(verification ? { verification } : {}),
     },
     swept: {
       hazard: hazard.code,
@@ -231,13 +313,11 @@ function planStep(
       key: due.key,
       label,
       channel: due.channel,
-      to: recipients.map(({ person }) =>
-        person.openId ? { name: person.name, openId: person.openId } : { name: person.name, openId: null, sms: true },
-      ),
+      to: audience.to,
       chatId: mentions,
       urgent: due.channel === 'urgent',
       effects: due.effects.map((e) => `${e.type}:${e.level}`),
-      fallbacks: fallbacks.map((f) => sweptFallback(f, reach)),
+      fallbacks: audience.sweptFallbacks,
       delivered: openIds.length + smsTo.length > 0,
     },
   };
@@ -261,6 +341,8 @@ export interface SmsMessage {
 
 /** What an SMS asks of its reader for this step: short, it fills one slot of the template. */
 function smsAsk(card: PlannedStep['card']): string {
+  const v = card.verification;
+  if (v) return `整改已提交${v.waitedDays}${v.dayUnit}，请尽快复查`;
   if (card.overdueDays !== null)
     return card.overdueDays === 0 ? '已超期，请立即整改' : `已超期${card.overdueDays}天，请立即整改`;
   if (card.daysLeft !== null) return `距期限${card.daysLeft}天，请按期整改`;
@@ -393,11 +475,13 @@ export function stepRows(steps: PlannedStep[], composed: ComposedMessage[]): str
     }
   }
   const groups = new Map<string, { k: string; o: string[]; h: number[]; f?: SweptFallback[]; d?: false }>();
+  // Steps alike share one fallbacks array (planSteps): serialised once.
+  const serialised = new Map<SweptFallback[], string>();
   for (const p of steps) {
     const o = carriers.get(p) ?? [];
     // The hazards of one unit share their fallbacks (its empty roles), so they still group.
     const { fallbacks, delivered } = p.swept;
-    const f = fallbacks.length > 0 ? JSON.stringify(fallbacks) : '';
+    const f = fallbacks.length > 0 ? getOrSet(serialised, fallbacks, () => JSON.stringify(fallbacks)) : '';
     const group = `${p.due.key} ${o.join(',')} ${delivered ? '' : 'x'}${f}`;
     const found = groups.get(group);
     if (found) found.h.push(p.hazard.id);

@@ -5,8 +5,8 @@
  *   - the hazards changed since the horizon (`hazards.changed_xid`: a new hazard, a new deadline, a regression to
  *     rectifying…), each evaluated as it stands;
  *   - per step and grade, the hazards whose occurrence is scheduled in the time that passed since the step's instant
- *     (`stepAnchorRange`: a range of deadlines, assignment or report instants), leaving out those the first source
- *     covers.
+ *     (`stepAnchorRange`: a range of deadlines, assignment, report or submitted-rectification instants), leaving
+ *     out those the first source covers.
  * A window is regrouped by unit before it is cut into batches, so that a person's steps meet in one batch (and one
  * card). Every statement here is plain SQL text, so that its plan can be reviewed against the indexes of
  * schema/hazards.ts.
@@ -60,6 +60,7 @@ interface ScheduledRow {
   reported_at: number;
   assigned_at: number | null;
   acknowledged_at: number | null;
+  rectified_at: number | null;
   supervision: string;
   responsible_id: number | null;
   reporter_id: number | null;
@@ -72,6 +73,7 @@ const SCHEDULED_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.depa
   (extract(epoch from h.reported_at) * 1000)::float8 as reported_at,
   (extract(epoch from h.assigned_at) * 1000)::float8 as assigned_at,
   (extract(epoch from h.acknowledged_at) * 1000)::float8 as acknowledged_at,
+  (extract(epoch from h.rectified_at) * 1000)::float8 as rectified_at,
   h.supervision, h.responsible_id, h.reporter_id,
   array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent`;
 
@@ -93,6 +95,7 @@ function toScheduled(row: ScheduledRow): ScheduledHazard {
     acknowledgedAt: instant(row.acknowledged_at),
     deadline: row.deadline,
     deadlineSetAt: instant(row.deadline_set_at)!,
+    rectifiedAt: instant(row.rectified_at),
     supervision: row.supervision as SupervisionLevel,
     responsibleId: idOrNull(row.responsible_id),
     reporterId: idOrNull(row.reporter_id),
@@ -124,7 +127,7 @@ interface Position {
 export interface Source {
   name: string;
   /** The order key (an indexed column) and its SQL type. */
-  key: 'changed_xid' | 'deadline' | 'assigned_at' | 'reported_at';
+  key: 'changed_xid' | 'deadline' | 'assigned_at' | 'reported_at' | 'rectified_at';
   keyType: 'xid8' | 'date' | 'timestamptz';
   order: 'unit' | 'key';
   where: SQL;
@@ -206,6 +209,18 @@ function stepSources(step: PolicyStep, range: StepAnchorRange, since: string): S
         order: 'unit',
         where: sql`h.status in ('reported', 'rectifying') and h.grade = ${grade}${from}
           and h.deadline <= ${range.to}::date${unchanged}`,
+      };
+    }
+    if (range.anchor === 'rectified_at') {
+      const from = range.from ? sql` and h.rectified_at >= ${range.from.toISOString()}::timestamptz` : sql``;
+      return {
+        name: `${step.id}:${grade}`,
+        key: 'rectified_at',
+        keyType: 'timestamptz',
+        order: 'key',
+        // hazards_awaiting_verification_idx's own condition.
+        where: sql`h.status = 'pending_verification' and h.grade = ${grade}${from}
+          and h.rectified_at < ${range.before.toISOString()}::timestamptz${unchanged}`,
       };
     }
     const column = sql.raw(`h.${range.anchor}`);

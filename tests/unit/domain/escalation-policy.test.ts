@@ -109,6 +109,13 @@ describe('the default policy', () => {
       ],
       ['major-reported', 'county_leader+department_leader+township_main_leader', 'urgent', 'major'],
       ['major-overdue', 'county_leader', 'urgent', 'major'],
+      ['verify-reminder', 'reporter', 'card', 'general/major'],
+      ['verify-overdue', 'township_leader_in_charge+department_leader', 'mention', 'general/major'],
+    ]);
+    // The 复查 clock counts working days even where deadlines count calendar days (the verifier's time).
+    expect(DEFAULT_POLICY.steps.filter((s) => s.id.startsWith('verify-')).map((s) => s.when)).toEqual([
+      { after: 'rectified', days: 3, counting: 'working' },
+      { after: 'rectified', days: 5, counting: 'working' },
     ]);
     expect(DEFAULT_POLICY.digest).toEqual({
       at: '08:30',
@@ -377,11 +384,14 @@ describe('closing and verification', () => {
         ],
       ],
     });
-    // Before the submission: the 3-day reminder of the first deadline. At the rejection: nothing (no overdue-0d, -3d,
-    // -7d, no county supervision). Then the new deadline, 05-25: its 3-day reminder fell before the rejection (void),
-    // the rest go out once each.
+    // Before the submission: the 3-day reminder of the first deadline. While the inspector holds it: the 复查 clock
+    // (Saturday's submission waited Mon–Wed, then Mon–Fri: 3 and 5 working days). At the rejection: nothing (no
+    // overdue-0d, -3d, -7d, no county supervision). Then the new deadline, 05-25: its 3-day reminder fell before the
+    // rejection (void), the rest go out once each.
     expect(sent.map((s) => [s.key, s.at, s.effects])).toEqual([
       ['due-in-3d@2026-05-18', '2026-05-15 09:00', ''],
+      ['verify-reminder@2026-05-16T02:00:00.000Z', '2026-05-21 07:30', ''],
+      ['verify-overdue@2026-05-16T02:00:00.000Z', '2026-05-23 07:30', ''],
       ['due-in-1d@2026-05-25', '2026-05-24 09:00', ''],
       ['overdue-0d@2026-05-25', '2026-05-26 07:30', ''],
       ['overdue-3d@2026-05-25', '2026-05-29 07:30', ''],
