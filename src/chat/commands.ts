@@ -2,7 +2,7 @@
  * The chat commands of interface.md, in Chinese and English, with their menu event keys; plus 绑定 (bind), which
  * makes a group chat a township's escalation group (src/chat/bind-group.ts).
  */
-export type CommandName = 'report' | 'inspect' | 'mine' | 'show' | 'ledger' | 'stats' | 'help' | 'bind';
+export type CommandName = 'report' | 'inspect' | 'coverage' | 'mine' | 'show' | 'ledger' | 'stats' | 'help' | 'bind';
 
 export interface Command {
   name: CommandName;
@@ -15,6 +15,8 @@ const WORDS: Record<string, CommandName> = {
   report: 'report',
   检查: 'inspect',
   inspect: 'inspect',
+  待检: 'coverage',
+  coverage: 'coverage',
   我的: 'mine',
   mine: 'mine',
   查询: 'show',
@@ -29,7 +31,15 @@ const WORDS: Record<string, CommandName> = {
   bind: 'bind',
 };
 
-export const MENU_KEYS: ReadonlySet<string> = new Set(['report', 'inspect', 'mine', 'ledger', 'stats', 'help']);
+export const MENU_KEYS: ReadonlySet<string> = new Set([
+  'report',
+  'inspect',
+  'coverage',
+  'mine',
+  'ledger',
+  'stats',
+  'help',
+]);
 
 /**
  * Reads a command from a text message. Mentions arrive as `@_user_1` placeholders and are removed; full-width

@@ -15,6 +15,9 @@ import { STATUS_LABELS } from '../domain/vocabulary.js';
 import { cardValue, type ListFilter } from '../feishu/card-actions.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { CardActionResponse } from '../feishu/events.js';
+import { buildToInspectCard, TO_INSPECT_LISTED } from '../inspections/cards/to-inspect-card.js';
+import { coverageTotals, toInspectFor } from '../inspections/coverage.js';
+import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { buildListCard, type ListCardItem } from '../ledger/cards/ledger-list.js';
 import { buildStatsCard, buildStatutoryCard } from '../ledger/cards/ledger-stats.js';
 import { overdueCondition } from '../ledger/filters.js';
@@ -197,6 +200,25 @@ export async function answerStats(
   await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections }), 'stats'));
 }
 
+/**
+ * `待检`: the units due or overdue for inspection in the asker's scope (the inspection plans' current periods),
+ * nearest due first, with the scope's coverage. A sampling plan's draw is made here if this is its period's first use.
+ */
+export async function answerToInspect(deps: QueryDeps, input: { openId: string; to: ChatTarget }): Promise<void> {
+  const viewer = await findViewerByOpenId(deps.db, input.openId);
+  if (!viewer) return sendText(deps, input.to, NOT_IN_DIRECTORY, 'coverage');
+  const now = deps.clock.now();
+  const today = deps.calendar.localDate(now);
+  await ensureCurrentDraws(deps.db, today, now);
+  const card = buildToInspectCard({
+    scopeName: await describeScope(deps.db, viewer.scope),
+    today,
+    totals: await coverageTotals(deps.db, viewer.scope, today),
+    toInspect: await toInspectFor(deps.db, viewer.scope, today, { limit: TO_INSPECT_LISTED }),
+  });
+  await send(deps, input.to, cardAnswer(card, 'coverage'));
+}
+
 /** 下一页 on a list card: the next page in place of the clicked one. */
 export async function nextListPage(deps: QueryDeps, click: CardClick<'ledger_page'>): Promise<CardActionResponse> {
   const { filter, scope, cursor, page } = click.value;
@@ -232,7 +254,7 @@ async function answerWithList<A extends 'ledger_page' | 'list'>(
   }
 }
 
-/** Routes `我的`, `台账`, `统计` (typed or from the menu) to their answers; false for any other command. */
+/** Routes `我的`, `台账`, `统计`, `待检` (typed or from the menu) to their answers; false for any other command. */
 export async function answerQuery(
   deps: QueryDeps,
   command: { name: string; argument: string },
@@ -242,6 +264,7 @@ export async function answerQuery(
   if (command.name === 'mine') await answerMine(deps, { openId, to });
   else if (command.name === 'ledger') await answerLedger(deps, { openId, to });
   else if (command.name === 'stats') await answerStats(deps, { openId, argument: command.argument, to });
+  else if (command.name === 'coverage') await answerToInspect(deps, { openId, to });
   else return false;
   return true;
 }

@@ -154,4 +154,30 @@ describe('coverage in the digest and the weekly to-inspect card', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(cardsTo('ou_insp', '本周待检单位')).toHaveLength(1);
   });
+
+  it('answers 待检 with the asker\'s to-inspect list and coverage, and the menu key coverage alike', async () => {
+    await service.sim.sendText('ou_insp', '待检');
+    const [card] = await eventually(
+      () => {
+        const found = cardsTo('ou_insp', '"待检单位"');
+        return found.length ? found : null;
+      },
+      10_000,
+      'the 待检 answer',
+    );
+    const text = JSON.stringify(card!.content);
+    expect(text).toContain('应检 3 家，已检 **1**（33.3%），待检 1，🔴 逾期未检 **1**');
+    expect(text.indexOf('城关油漆仓库')).toBeLessThan(text.indexOf('城关化工'));
+    // 白鹤镇's inspector: no plan covers it, and the card says how plans are set.
+    await service.sim.clickMenu('ou_insp2', 'coverage');
+    const [none] = await eventually(
+      () => {
+        const found = cardsTo('ou_insp2', '待检单位');
+        return found.length ? found : null;
+      },
+      10_000,
+      'the menu answer',
+    );
+    expect(JSON.stringify(none!.content)).toContain('没有检查计划要求检查的单位');
+  });
 });

@@ -20,6 +20,8 @@ describe('parseCommand', () => {
     ['检查', 'inspect', ''],
     ['@_user_1 检查', 'inspect', ''],
     ['inspect', 'inspect', ''],
+    ['待检', 'coverage', ''],
+    ['coverage', 'coverage', ''],
   ])('reads %j as %s', (text, name, argument) => {
     expect(parseCommand(text)).toEqual({ name, argument });
   });
