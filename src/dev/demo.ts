@@ -1,5 +1,6 @@
-// `npm run demo`: plays the whole hazard loop — a general hazard and a major one with suspension — against the local
-// Feishu simulator, in the sample county of sandbox mode, and prints the conversation as each person sees it.
+// `npm run demo`: plays the whole hazard loop — a general hazard and a major one with suspension — and three
+// inspections (clean, a failed item reported, one 立查立改) against the local Feishu simulator, in the sample county of
+// sandbox mode, and prints the conversation as each person sees it.
 // Nothing reaches real Feishu.
 
 import { PGlite } from '@electric-sql/pglite';
@@ -8,6 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { inboundEvents, outbox } from '../db/schema/index.js';
+import { ITEM_RESULT_LABELS, type ItemResult } from '../domain/index.js';
 import { startService } from '../server.js';
 import { cardElements } from './feishu-sim/card-elements.js';
 import { startFeishuSim } from './feishu-sim/index.js';
@@ -88,7 +90,8 @@ async function step(title: string, act: () => Promise<Json | undefined>): Promis
 const cardFor = (openId: string, includes: string) =>
   sim
     .messages({ to: openId, msgType: 'interactive' })
-    .filter((m) => JSON.stringify(m.content?.header ?? {}).includes(includes))
+    // The title, or the summary (a reminder card names its hazard there, not in its title).
+    .filter((m) => JSON.stringify([m.content?.header ?? {}, m.content?.config?.summary ?? {}]).includes(includes))
     .at(-1)!;
 const click = async (openId: string, messageId: string, value: Json, formValue?: Json) =>
   (await sim.clickCard(openId, messageId, { value, formValue })).body;
@@ -166,6 +169,85 @@ await step(`${nameOf.get('ou_wang')} 发送「查询 ${major}」`, async () => {
   await sim.sendText('ou_wang', `查询 ${major}`);
   return undefined;
 });
+
+// 查: three inspections by 王检查 with the shipped checklists — clean, one failed item reported, one 立查立改.
+console.log('\n—— 查：检查留痕（未发现隐患、不合格项转上报、立查立改） ——');
+
+/** The checklist card's item codes and its submit button (下一页 or 提交检查). */
+function pageOf(card: Json) {
+  const elements = cardElements(card);
+  const codes = elements
+    .filter((e) => e.tag === 'select_static' && String(e.name).startsWith('item_'))
+    .map((e) => String(e.name).slice('item_'.length));
+  const button = elements.find((e) => e.tag === 'button' && e.form_action_type === 'submit');
+  return { codes, value: button.behaviors[0].value, text: button.text.content as string };
+}
+
+/** 检查 → the form → 开始检查 → every page answered with `answer` → 提交检查; answers the inspection's code. */
+async function inspect(
+  enterprise: string,
+  kind: string,
+  answer: (code: string) => string,
+  findings: string,
+): Promise<string> {
+  await step(`${nameOf.get('ou_wang')} 在单聊中发送「检查」`, async () => {
+    await sim.sendText('ou_wang', '检查');
+    return undefined;
+  });
+  const form = cardFor('ou_wang', '开始检查');
+  let answered = await step(`${nameOf.get('ou_wang')} 选定单位「${enterprise}」、检查类型，点击「开始检查」`, () =>
+    click('ou_wang', form.messageId, { action: 'inspection.start' }, { enterprise, kind }),
+  );
+  for (let page = 1; page <= 20; page++) {
+    const { codes, value, text } = pageOf(answered?.card?.data);
+    const formValue: Json = Object.fromEntries(codes.map((code) => [`item_${code}`, answer(code)]));
+    if (text === '提交检查') formValue.findings = findings;
+    const marked = codes.filter((code) => answer(code) !== 'pass');
+    answered = await step(
+      `${nameOf.get('ou_wang')} 逐项选择结果（第 ${page} 页，${codes.length} 项${marked.length ? `，其中第 ${marked.join('、')} 项${marked.map((c) => ITEM_RESULT_LABELS[answer(c) as ItemResult]).join('、')}` : '，全部合格'}），点击「${text}」`,
+      () => click('ou_wang', form.messageId, value, formValue),
+    );
+    if (text === '提交检查') break;
+  }
+  return /JC-\d{4}-\d{6}/.exec(answered?.card?.data?.header?.title?.content ?? '')?.[0] ?? '';
+}
+
+const clean = await inspect('城关化工有限公司', 'routine', () => 'pass', '各项符合要求');
+const withFinding = await inspect(
+  '城关化工有限公司',
+  'unannounced',
+  (code) => (code === '3' ? 'fail' : 'pass'),
+  '第 3 项不合格，已转隐患上报',
+);
+const prefilled = cardFor('ou_wang', '上报检查发现的隐患');
+const prefilledSubmit = cardElements(prefilled.content).find(
+  (e) => e.tag === 'button' && e.form_action_type === 'submit',
+);
+const field = (name: string) => cardElements(prefilled.content).find((e) => e.name === name);
+await step(`${nameOf.get('ou_wang')} 在预填的上报表上补全整改措施、标准和期限，点击「提交」`, () =>
+  click('ou_wang', prefilled.messageId, prefilledSubmit.behaviors[0].value, {
+    enterprise: field('enterprise')?.default_value,
+    sector: field('sector')?.initial_option,
+    level: field('level')?.initial_option,
+    description: field('description')?.default_value,
+    basis: field('basis')?.default_value ?? '',
+    location: '生产装置区',
+    measures: '按检查表要求整改并建立台账',
+    standard: '经复查符合检查表要求',
+    deadline: `${deadline} +0800`,
+  }),
+);
+const fixed = await inspect(
+  '城关化工有限公司',
+  'routine',
+  (code) => (code === '5' ? 'fixed_on_site' : 'pass'),
+  '第 5 项当场整改完毕',
+);
+await step(`${nameOf.get('ou_wang')} 发送「台账」（隐患台账和检查记录两个工作表）`, async () => {
+  await sim.sendText('ou_wang', '台账');
+  return undefined;
+});
+console.log(`\n检查 ${clean}（未发现隐患）、${withFinding}（不合格项已上报）、${fixed}（立查立改，隐患登记即销号）。`);
 
 console.log(`\n共 ${sim.messages().length} 条机器人消息；${general} 与 ${major} 均已销号。`);
 await service.shutdown();
