@@ -8,7 +8,7 @@ import { and, count, gte, inArray, lte, ne, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { departments, enterprises, hazards, regions } from '../db/schema/index.js';
+import { hazards } from '../db/schema/index.js';
 import { parseScope } from '../directory/model.js';
 import { addCalendarDays, type Calendar } from '../domain/index.js';
 import { STATUS_LABELS } from '../domain/vocabulary.js';
@@ -24,14 +24,7 @@ import { overdueCondition } from '../ledger/filters.js';
 import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeCondition } from '../ledger/inspections.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
-import {
-  describeScope,
-  findViewerByOpenId,
-  type ResolvedScope,
-  resolveNamedScope,
-  scopeCondition,
-  type Viewer,
-} from '../ledger/scope.js';
+import { describeScope, findViewerByOpenId, resolveNamedScope, scopeCondition, type Viewer } from '../ledger/scope.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';

@@ -155,7 +155,7 @@ describe('coverage in the digest and the weekly to-inspect card', () => {
     expect(cardsTo('ou_insp', '本周待检单位')).toHaveLength(1);
   });
 
-  it('answers 待检 with the asker\'s to-inspect list and coverage, and the menu key coverage alike', async () => {
+  it("answers 待检 with the asker's to-inspect list and coverage, and the menu key coverage alike", async () => {
     await service.sim.sendText('ou_insp', '待检');
     const [card] = await eventually(
       () => {
