@@ -59,6 +59,11 @@ export function scopeCondition(scope: ResolvedScope): SQL {
 /** Every region id below the given ones, themselves included (the region tree is small: read it whole). */
 export async function withDescendantRegions(db: Db, rootIds: readonly number[]): Promise<number[]> {
   if (rootIds.length === 0) return [];
+  return descendantsOf(await regionChildren(db), rootIds);
+}
+
+/** The region tree as parent id → child ids, read whole: for callers that ask for the regions below many roots. */
+export async function regionChildren(db: Db): Promise<Map<number, number[]>> {
   const rows = await db.select({ id: regions.id, parentId: regions.parentId }).from(regions);
   const children = new Map<number, number[]>();
   for (const row of rows) {
@@ -67,6 +72,11 @@ export async function withDescendantRegions(db: Db, rootIds: readonly number[]):
     list.push(row.id);
     children.set(row.parentId, list);
   }
+  return children;
+}
+
+/** The region ids below `rootIds` in the tree `children` (regionChildren), themselves included, in order. */
+export function descendantsOf(children: ReadonlyMap<number, number[]>, rootIds: readonly number[]): number[] {
   const seen = new Set<number>();
   const stack = [...rootIds];
   while (stack.length) {

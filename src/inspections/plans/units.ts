@@ -13,6 +13,7 @@ import { rowsOf } from '../../db/rows.js';
 import { departments, enterprises, type inspectionPlans, regions } from '../../db/schema/index.js';
 import type { PlanFrequency } from '../../domain/inspection.js';
 import type { PlanSchedule } from '../../domain/inspection-periods.js';
+import { descendantsOf, regionChildren } from '../../ledger/scope.js';
 import type { PlanDirectory } from './validate.js';
 
 export type PlanRow = typeof inspectionPlans.$inferSelect;
@@ -52,28 +53,6 @@ export const PLAN_UNIT_MATCH = sql.raw(`e.active and e.verified
   and (p.all_units or e.sectors && p.f_sectors or e.region_id = any(p.f_regions) or e.id = any(p.f_enterprises))`);
 
 /** The region tree, whole (a county has tens of regions): id → children. */
-async function regionChildren(db: Db): Promise<Map<number, number[]>> {
-  const rows = await db.select({ id: regions.id, parentId: regions.parentId }).from(regions);
-  const children = new Map<number, number[]>();
-  for (const row of rows) {
-    if (row.parentId === null) continue;
-    children.set(row.parentId, [...(children.get(row.parentId) ?? []), row.id]);
-  }
-  return children;
-}
-
-function below(children: Map<number, number[]>, roots: number[]): number[] {
-  const seen = new Set<number>();
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...(children.get(id) ?? []));
-  }
-  return [...seen].sort((a, b) => a - b);
-}
-
 /** Resolves the stored plans' codes (owner, regions, enterprises) to ids. Codes that no longer exist match nothing. */
 export async function planUnitDefinitions(db: Db, plans: readonly PlanRow[]): Promise<Map<number, PlanUnitDefinition>> {
   const definitions = new Map<number, PlanUnitDefinition>();
@@ -109,10 +88,10 @@ export async function planUnitDefinitions(db: Db, plans: readonly PlanRow[]): Pr
       plan_id: plan.id,
       owner_department: byDepartment ? plan.ownerId : null,
       owner_sectors: byDepartment ? (departmentSectors.get(plan.ownerId) ?? []) : [],
-      owner_regions: byDepartment ? [] : below(children, [plan.ownerId]),
+      owner_regions: byDepartment ? [] : descendantsOf(children, [plan.ownerId]),
       all_units: !units.sectors?.length && !units.regions?.length && !units.enterprises?.length,
       f_sectors: units.sectors ?? [],
-      f_regions: below(children, ids(units.regions, regionId)),
+      f_regions: descendantsOf(children, ids(units.regions, regionId)),
       f_enterprises: ids(units.enterprises, unitId),
     });
   }
