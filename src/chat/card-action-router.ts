@@ -25,8 +25,7 @@ import type { HazardChatDeps } from './hazards.js';
 import {
   inspectNewUnit,
   nextChecklistPage,
-  pickInspectedUnit,
-  pickInspectionChecklist,
+  pickInspectionChoice,
   startInspectionFromForm,
   submitInspection,
 } from './inspections.js';
@@ -54,9 +53,9 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'report.newUnit': reportNewUnit,
   'report.pick': pickReportedUnit,
   'inspection.start': startInspectionFromForm,
-  'inspection.pickUnit': pickInspectedUnit,
+  'inspection.pickUnit': pickInspectionChoice,
   'inspection.newUnit': inspectNewUnit,
-  'inspection.pickChecklist': pickInspectionChecklist,
+  'inspection.pickChecklist': pickInspectionChoice,
   'inspection.next': nextChecklistPage,
   'inspection.submit': submitInspection,
   ledger_page: nextListPage,

@@ -81,19 +81,14 @@ export async function startInspectionFromForm(deps: InspectionDeps, click: CardC
   return startAnswer(outcome);
 }
 
-/** One of several units whose names match what was typed. */
-export async function pickInspectedUnit(deps: InspectionDeps, click: CardClick<'inspection.pickUnit'>) {
-  const outcome = await startFromPick(deps, {
-    openId: click.operatorOpenId,
-    enterpriseCode: click.value.enterprise,
-    choices: choicesOf(click.value),
-    messageId: click.messageId,
-  });
-  return startAnswer(outcome);
-}
-
-/** One of the unit's sectors' checklists. */
-export async function pickInspectionChecklist(deps: InspectionDeps, click: CardClick<'inspection.pickChecklist'>) {
+/**
+ * A choice on a pick card: one of several units whose names match what was typed, or one of the unit's sectors'
+ * checklists. Either button carries the form's choices with the unit (and the checklist), so both start alike.
+ */
+export async function pickInspectionChoice(
+  deps: InspectionDeps,
+  click: CardClick<'inspection.pickUnit' | 'inspection.pickChecklist'>,
+) {
   const outcome = await startFromPick(deps, {
     openId: click.operatorOpenId,
     enterpriseCode: click.value.enterprise,

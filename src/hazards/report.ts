@@ -2,6 +2,10 @@
  * 上报 → 登记建档: report drafts, the enterprise lookup, numbering and the report transaction (hazard row + audit
  * trail + photos + notifications, all or nothing). 四不两直: nothing is sent to the unit or the township before
  * the reporter submits.
+ *
+ * Kept whole because its three ways in (the form's 提交, a unit picked or registered on the pick card, and the report
+ * form an inspection's failed item prefilled) end in one report transaction, createReport; the notices it sends
+ * live in report-notices.ts.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';

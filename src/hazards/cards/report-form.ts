@@ -4,6 +4,7 @@
  * Their values and field names: feishu/card-actions.ts (report.submit 提交, report.pick one of several candidate
  * units, report.newUnit register an unknown unit, report.open start a report with the photos already sent).
  */
+import { buildUnitPickCard } from '../../directory/unit-pick-card.js';
 import { cardValue, type FormFieldOf, type ReportFormField } from '../../feishu/card-actions.js';
 
 export interface ReportFormCardInput {
@@ -129,55 +130,19 @@ export interface PickCardInput {
 
 /** Several (or no) units match the typed name: pick one, or register a new unverified unit in a township. */
 export function buildEnterprisePickCard(input: PickCardInput): object {
-  const elements: object[] = [];
-  if (input.candidates.length > 0) {
-    elements.push({
-      tag: 'markdown',
-      content: `名录中有 ${input.candidates.length} 个单位与“${input.typed}”相符，请选择：`,
-    });
-    for (const c of input.candidates) {
-      elements.push({
-        tag: 'button',
-        text: plain(`${c.name}（${c.regionName}）`),
-        type: 'default',
-        width: 'fill',
-        behaviors: [{ type: 'callback', value: cardValue('report.pick', { draft: input.draft, enterprise: c.code }) }],
-      });
-    }
-  } else {
-    elements.push({ tag: 'markdown', content: `名录中没有“${input.typed}”。` });
-  }
-  if (input.townships.length > 0) {
-    elements.push({
-      tag: 'form',
-      name: 'new_unit',
-      elements: [
-        { tag: 'markdown', content: `都不是？登记为新单位“${input.typed}”（待管理员核实）：` },
-        {
-          tag: 'select_static',
-          name: 'township' satisfies FormFieldOf<'report.newUnit'>,
-          placeholder: plain('所属乡镇'),
-          options: input.townships.map((t) => ({ text: plain(t.name), value: t.code })),
-          ...(input.townships.length === 1 ? { initial_option: input.townships[0]!.code } : {}),
-          required: true,
-        },
-        {
-          tag: 'button',
-          name: 'register_unit',
-          text: plain('登记新单位并上报'),
-          type: 'primary',
-          form_action_type: 'submit',
-          behaviors: [{ type: 'callback', value: cardValue('report.newUnit', { draft: input.draft }) }],
-        },
-      ],
-    });
-  }
-  return {
-    schema: '2.0',
-    config: { update_multi: true, summary: { content: '请选择被检查单位' } },
-    header: { title: plain('请选择被检查单位'), template: 'wathet' },
-    body: { elements },
-  };
+  return buildUnitPickCard({
+    typed: input.typed,
+    candidates: input.candidates,
+    townships: input.townships,
+    among: '',
+    pickValue: (code) => cardValue('report.pick', { draft: input.draft, enterprise: code }),
+    newUnit: {
+      townshipField: 'township' satisfies FormFieldOf<'report.newUnit'>,
+      buttonText: '登记新单位并上报',
+      value: cardValue('report.newUnit', { draft: input.draft }),
+      introSuffix: '',
+    },
+  });
 }
 
 /** A photo arrived with no report open: offer to start one with it. */

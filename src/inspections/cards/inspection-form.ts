@@ -4,6 +4,7 @@
  * the name, or none — a new unverified unit), and which checklist (the unit's sectors have several). The later
  * cards' buttons carry the form's choices (feishu/card-actions.ts), so nothing is kept between the clicks.
  */
+import { buildUnitPickCard } from '../../directory/unit-pick-card.js';
 import { INSPECTION_KIND_LABELS, type InspectionKind } from '../../domain/index.js';
 import {
   type CardActionValueOf,
@@ -138,59 +139,19 @@ export interface InspectionUnitPickInput {
 
 /** Several (or no) units match the typed name: pick one, or register a new unverified unit in a township. */
 export function buildInspectionUnitPickCard(input: InspectionUnitPickInput): object {
-  const elements: object[] = [];
-  if (input.candidates.length > 0) {
-    elements.push({
-      tag: 'markdown',
-      content: `名录中有 ${input.candidates.length} 个您可检查的单位与“${input.typed}”相符，请选择：`,
-    });
-    for (const c of input.candidates) {
-      elements.push({
-        tag: 'button',
-        text: plain(`${c.name}（${c.regionName}）`),
-        type: 'default',
-        width: 'fill',
-        behaviors: [
-          { type: 'callback', value: cardValue('inspection.pickUnit', { ...input.choices, enterprise: c.code }) },
-        ],
-      });
-    }
-  } else {
-    elements.push({ tag: 'markdown', content: `名录中没有您可检查的“${input.typed}”。` });
-  }
-  if (input.townships.length > 0) {
-    elements.push({
-      tag: 'form',
-      name: 'new_unit',
-      elements: [
-        { tag: 'markdown', content: `都不是？登记为新单位“${input.typed}”（待管理员核实）并开始检查：` },
-        {
-          tag: 'select_static',
-          name: 'township' satisfies FormFieldOf<'inspection.newUnit'>,
-          placeholder: plain('所属乡镇'),
-          options: input.townships.map((t) => ({ text: plain(t.name), value: t.code })),
-          ...(input.townships.length === 1 ? { initial_option: input.townships[0]!.code } : {}),
-          required: true,
-        },
-        {
-          tag: 'button',
-          name: 'register_unit',
-          text: plain('登记新单位并开始检查'),
-          type: 'primary',
-          form_action_type: 'submit',
-          behaviors: [
-            { type: 'callback', value: cardValue('inspection.newUnit', { ...input.choices, name: input.typed }) },
-          ],
-        },
-      ],
-    });
-  }
-  return {
-    schema: '2.0',
-    config: { update_multi: true, summary: { content: '请选择被检查单位' } },
-    header: { title: plain('请选择被检查单位'), template: 'wathet' },
-    body: { elements },
-  };
+  return buildUnitPickCard({
+    typed: input.typed,
+    candidates: input.candidates,
+    townships: input.townships,
+    among: '您可检查的',
+    pickValue: (code) => cardValue('inspection.pickUnit', { ...input.choices, enterprise: code }),
+    newUnit: {
+      townshipField: 'township' satisfies FormFieldOf<'inspection.newUnit'>,
+      buttonText: '登记新单位并开始检查',
+      value: cardValue('inspection.newUnit', { ...input.choices, name: input.typed }),
+      introSuffix: '并开始检查',
+    },
+  });
 }
 
 /** The unit's sectors have several checklists: pick the one to use. */
