@@ -30,6 +30,7 @@ export const LEDGER_COLUMNS = [
   { header: '验收时间', width: 17 },
   { header: '状态', width: 14 },
   { header: '是否挂牌督办', width: 14 },
+  { header: '督办层级', width: 10 },
   { header: '是否停产停业', width: 12 },
   { header: '来源', width: 10 },
   { header: '检查编号', width: 17 },
@@ -46,7 +47,12 @@ export function escapeCell(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-const SUPERVISION_CELL = { none: '否', township: '是（乡镇）', county: '是（县级）' } as const;
+/** 督办 raised by escalation: a column of its own, since 挂牌督办 is the listing of a major hazard alone. */
+const SUPERVISION_CELL = { none: '—', township: '乡镇督办', county: '县级督办' } as const;
+
+/** 是否挂牌督办: 是 while listed, 已摘牌 after, 否 for every hazard never listed (general hazards always). */
+const listedCell = (row: Pick<LedgerRow, 'listed' | 'status'>) =>
+  row.listed ? (row.status === 'closed' ? '已摘牌' : '是') : '否';
 
 function localDateTime(calendar: Calendar, instant: Date | null): string | null {
   if (!instant) return null;
@@ -88,6 +94,7 @@ export function ledgerCells(
     text(row.closedByName),
     localDateTime(calendar, row.closedAt),
     statusCell(row, today),
+    listedCell(row),
     SUPERVISION_CELL[row.supervision] ?? row.supervision,
     row.suspended ? '是' : '否',
     HAZARD_SOURCE_LABELS[row.source] ?? row.source,
