@@ -43,5 +43,6 @@ export function hazardJson(row: LedgerRow, today: LocalDate) {
     closedAt: row.closedAt?.toISOString() ?? null,
     supervision: row.supervision,
     suspended: row.suspended,
+    basis: row.basis === null ? null : { code: row.basisCode, text: row.basis },
   };
 }

@@ -422,6 +422,7 @@ describe('the ledger, statistics and the read API', () => {
         '来源',
         '检查编号',
         '立查立改',
+        '判定依据',
       ]);
       expect(rows.slice(1)).toEqual([
         [
@@ -447,6 +448,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
         [
           2,
@@ -471,6 +473,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
         [
           3,
@@ -495,6 +498,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
       ]);
     });
