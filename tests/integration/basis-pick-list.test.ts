@@ -102,12 +102,12 @@ describe('the 判定依据 pick list', () => {
     const code = codeOf(done)!;
     expect(code).toBeTruthy();
     const stored = '安监总管三〔2017〕121号 第一条（检查表「危险化学品生产经营单位重大事故隐患排查（默认）」第 1 项）';
-    expect(JSON.stringify(done.card.data)).toContain(`**判定依据**：${stored}`);
+    expect(JSON.stringify(done.card.data)).toContain(`**依据**：${stored}`);
     // The notice card to the responsible person (the unit's principal) says it too.
     const notice = await eventually(() =>
       s.sim.messages({ to: 'ou_resp' }).find((m) => m.rawContent.includes(code) && m.msgType === 'interactive'),
     );
-    expect(notice.rawContent).toContain('判定依据');
+    expect(notice.rawContent).toContain('**依据**：');
     expect(notice.rawContent).toContain('121号 第一条');
     expect((await api(code)).basis).toEqual({ code: WHP_1, text: stored });
 
@@ -130,7 +130,7 @@ describe('the 判定依据 pick list', () => {
     const { body } = await submit({ ...valid, level: 'general', basis: 'other', basis_other: other });
     const code = codeOf(body)!;
     expect(code, JSON.stringify(body.toast)).toBeTruthy();
-    expect(JSON.stringify(body.card.data)).toContain(`**判定依据**：${other}`);
+    expect(JSON.stringify(body.card.data)).toContain(`**依据**：${other}`);
     expect((await api(code)).basis).toEqual({ code: 'other', text: other });
     // None cited: none stored.
     const { body: none } = await submit({ ...valid, level: 'general' });

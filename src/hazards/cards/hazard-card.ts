@@ -166,7 +166,7 @@ function render(
       `**定期限**：${view.deadline}${view.overdue ? '（已超期）' : ''}`,
       `**定责任人**：${view.responsibleName ? md(view.responsibleName) : '待指定'}${view.acknowledged ? '（已确认接收）' : ''}`,
       `**上报人**：${md(view.reporterName)}　**上报时间**：${view.reportedAt}`,
-      ...(view.basis ? [`**判定依据**：${md(clip(view.basis, chars))}`] : []),
+      ...(view.basis ? [`**依据**：${md(clip(view.basis, chars))}`] : []),
       ...(view.suspended ? ['**停产停业整改**：是（验收通过即复产验收）'] : []),
     ].join('\n'),
   });
