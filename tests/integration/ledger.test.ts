@@ -426,6 +426,7 @@ describe('the ledger, statistics and the read API', () => {
         '来源',
         '检查编号',
         '立查立改',
+        '判定依据',
       ]);
       expect(rows.slice(1)).toEqual([
         [
@@ -452,6 +453,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
         [
           2,
@@ -477,6 +479,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
         [
           3,
@@ -502,6 +505,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
       ]);
     });
