@@ -29,6 +29,7 @@ import {
   startInspectionFromForm,
   submitInspection,
 } from './inspections.js';
+import { decideGovernancePlan, submitGovernancePlan } from './plan-actions.js';
 import { nextListPage, type QueryDeps, sendListFromDigest } from './queries.js';
 
 export type CardActionDeps = HazardChatDeps & QueryDeps;
@@ -48,6 +49,9 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'hazard.approveExtension': approveExtension,
   'hazard.refuseExtension': refuseExtension,
   'hazard.comment': commentOnHazard,
+  'plan.submit': submitGovernancePlan,
+  'plan.accept': decideGovernancePlan,
+  'plan.return': decideGovernancePlan,
   'report.submit': submitReport,
   'report.open': openReportWithPhotos,
   'report.newUnit': reportNewUnit,

@@ -8,6 +8,7 @@
  * names, never rename them. Nothing here imports a feature, so features (card builders) and chat (the router) both can.
  */
 import { z } from 'zod';
+import { PLAN_FIELDS } from '../domain/governance-plan.js';
 import { INSPECTION_KINDS } from '../domain/inspection.js';
 
 /** The report form's fields (interface.md, plus 定责任人 `responsible` and the governance plan's funds/contingency). */
@@ -68,6 +69,10 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
   withCode('hazard.approveExtension'),
   withCode('hazard.refuseExtension'),
   withCode('hazard.comment'),
+  // A major hazard's 治理方案: the unit's form, the department's 通过 / 退回 (hazards/cards/plan-cards.ts).
+  withCode('plan.submit'),
+  z.object({ action: z.literal('plan.accept'), code: hazardCode, version: z.int().positive() }),
+  z.object({ action: z.literal('plan.return'), code: hazardCode, version: z.int().positive() }),
   // The report form and what follows it (hazards/cards/report-form.ts).
   withDraft('report.submit'),
   withDraft('report.open'),
@@ -127,6 +132,9 @@ export const FORM_FIELDS = {
   'hazard.refuseExtension': ['decision_reason', 'approved_deadline'],
   'hazard.comment': ['comment'],
   'report.submit': REPORT_FORM_FIELDS,
+  'plan.submit': PLAN_FIELDS,
+  'plan.accept': ['reason'],
+  'plan.return': ['reason'],
   'report.newUnit': ['township'],
   'inspection.start': INSPECTION_FORM_FIELDS,
   'inspection.newUnit': ['township'],

@@ -63,6 +63,8 @@ export interface HazardCardView {
     deadline: string;
     contingency: string;
   } | null;
+  /** A major hazard's 治理方案 (hazards/governance-plan.ts): 待提交 / 待审核 / 已退回 / 已通过, and its due date. */
+  plan?: { stateLabel: string; due: string; version: number | null; reason: string | null } | null;
   reportedAt: string;
   /** The last step someone took (not a remark or a photo): what the cards' headline and status line tell. */
   latestStep: LatestStep | null;
@@ -168,6 +170,12 @@ function render(
       `**上报人**：${md(view.reporterName)}　**上报时间**：${view.reportedAt}`,
       ...(view.basis ? [`**依据**：${md(clip(view.basis, chars))}`] : []),
       ...(view.suspended ? ['**停产停业整改**：是（验收通过即复产验收）'] : []),
+      ...(view.plan
+        ? [
+            `**治理方案**：${view.plan.stateLabel}${view.plan.version ? `（第 ${view.plan.version} 版）` : ''}　**提交期限**：${view.plan.due}${view.plan.stateLabel === '已通过' ? '' : '（退回修改不停止计时）'}`,
+            ...(view.plan.reason ? [`**退回理由**：${md(clip(view.plan.reason, chars))}`] : []),
+          ]
+        : []),
     ].join('\n'),
   });
   if (view.governancePlan) {
