@@ -20,7 +20,6 @@ import {
   type HazardEvent,
   type HazardGrade,
   PLAN_REASON_LIMIT,
-  type PlanParts,
   planProblemsText,
   typedParts,
 } from '../domain/index.js';
@@ -28,7 +27,7 @@ import { enqueueMessage } from '../feishu/outbox.js';
 import { refreshHazardCards } from './cards/delivery.js';
 import { buildPlanFormCard, buildPlanNoticeCard, buildPlanReviewCard } from './cards/plan-cards.js';
 import { clocksOf, dueDateOf, startClock, stopClock } from './clocks.js';
-import { planStateOf, planVersions, planView, saveDecision, saveDraft, saveSubmission } from './plan-store.js';
+import { planStateOf, planVersions, saveDecision, saveDraft, saveSubmission } from './plan-store.js';
 import { type HazardRecord, insertEvents, loadHazard } from './repository.js';
 import { buildHazardView } from './view.js';
 
@@ -108,7 +107,7 @@ export async function submitPlan(
   return deps.db.transaction(async (tx): Promise<PlanAnswer> => {
     const now = deps.clock.now();
     const record = await loadHazard(tx, input.code, { forUpdate: true });
-    if (!record || record.row.grade !== 'major') {
+    if (record?.row.grade !== 'major') {
       return { toast: { type: 'error', content: `没有编号为 ${input.code} 的重大隐患` } };
     }
     const may = canSubmitPlan(actorOf(person), record.hazard);
@@ -205,7 +204,7 @@ export async function reviewPlan(
     if (!may.allowed) return { toast: { type: 'error', content: may.reason } };
     const rows = await planVersions(tx, record.row.id);
     const row = rows.find((r) => r.version === input.version);
-    if (!row || row.status !== 'submitted') {
+    if (row?.status !== 'submitted') {
       const said =
         row?.status === 'accepted'
           ? '该版治理方案已通过'
@@ -370,70 +369,4 @@ export async function planReviewers(db: Db, unit: UnitRecord): Promise<PersonRec
       ),
     );
   return rows.sort((a, b) => a.code.localeCompare(b.code));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// For the PDF (issue #21 point 9): exactly these names.
-
-export interface PlanDocument {
-  hazardCode: string;
-  unitName: string;
-  situation: string;
-  severity: string;
-  goals: string;
-  methods: string;
-  funding: string;
-  organisation: string;
-  timeline: string;
-  safety: string;
-  submittedBy: string;
-  submittedAt: string;
-  acceptedBy?: string;
-  acceptedAt?: string;
-}
-
-/**
- * The plan of hazard `code` as the PDF renders it: the accepted version, or else the latest submitted one; null when
- * none was submitted (or there is no such hazard). Times are local `YYYY-MM-DD HH:mm`.
- */
-export async function planDocument(db: Db, code: string, calendar: Calendar): Promise<PlanDocument | null> {
-  const record = await loadHazard(db, code);
-  if (!record) return null;
-  const plan = await planView(db, record.row.id, calendar);
-  const chosen = plan.versions.filter((v) => v.status === 'accepted').at(-1) ?? plan.current;
-  if (!chosen) return null;
-  const parts: PlanParts = chosen.parts;
-  return {
-    hazardCode: record.row.code,
-    unitName: record.unit.enterprise.name,
-    ...parts,
-    submittedBy: chosen.submittedBy ?? '—',
-    submittedAt: chosen.submittedAt ?? '—',
-    ...(chosen.status === 'accepted'
-      ? { acceptedBy: chosen.decidedBy ?? '—', acceptedAt: chosen.decidedAt ?? '—' }
-      : {}),
-  };
-}
-
-/**
- * A major hazard's plan for `GET /api/hazards/:code`: its state, its clock (due date, whether it stopped), the
- * current version and every version with its decision; null for a hazard with no plan (general, or older).
- */
-export async function planOfHazard(db: Db, code: string, calendar: Calendar) {
-  const record = await loadHazard(db, code);
-  if (!record || record.row.grade !== 'major') return null;
-  const clock = (await clocksOf(db, record.row.id, 'plan')).at(-1);
-  if (!clock) return null;
-  const plan = await planView(db, record.row.id, calendar);
-  return {
-    state: plan.state,
-    stateLabel: plan.stateLabel,
-    due: clock.due,
-    clockStoppedAt: clock.stoppedAt?.toISOString() ?? null,
-    current: plan.current,
-    versions: plan.versions,
-    decisions: plan.versions
-      .filter((v) => v.status !== 'submitted')
-      .map((v) => ({ version: v.version, decision: v.status, by: v.decidedBy, at: v.decidedAt, reason: v.reason })),
-  };
 }

@@ -15,7 +15,7 @@ import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
 import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
 import { isLocalDate } from '../domain/local-time.js';
-import { planOfHazard } from '../hazards/governance-plan.js';
+import { planOfHazard } from '../hazards/plan-document.js';
 import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';

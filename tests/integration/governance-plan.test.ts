@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/clock.js';
 import { governancePlans, hazardClocks, hazards } from '../../src/db/schema/index.js';
 import { sampleReportForm } from '../../src/dev/sample-county.js';
 import { PLAN_FIELDS } from '../../src/domain/index.js';
-import { planDocument } from '../../src/hazards/governance-plan.js';
+import { planDocument } from '../../src/hazards/plan-document.js';
 import { type Json, reportThroughChat, titleOf } from '../support/chat.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
