@@ -257,9 +257,11 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
     tag: 'markdown',
     content: items.every((i) => i.verification)
       ? '以上隐患的整改已提交、尚待验收：请验收人尽快到现场复查；各级责任人请督促落实。'
-      : overdue > 0
-        ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
-        : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',
+      : items.every((i) => i.clock)
+        ? `以上重大隐患的${items[0]!.clock!.label}尚未审核通过：请整改责任人尽快提交（每一部分均须填写）；各级责任人请督促落实。`
+        : overdue > 0
+          ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
+          : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',
   });
   elements.push({
     tag: 'column_set',

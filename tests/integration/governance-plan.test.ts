@@ -316,6 +316,7 @@ describe('a major hazard: the unit report and 治理方案, with its own clock',
     );
     expect(cardText(overdueCard.content)).toContain(a);
     expect(cardText(overdueCard.content)).toContain(b);
+    expect(cardText(overdueCard.content)).toContain('以上重大隐患的治理方案尚未审核通过');
     expect((await sweepAt('2026-05-22 09:00')).steps).toEqual({});
 
     // The second version, accepted: the responsible person is told, the clock stops.
