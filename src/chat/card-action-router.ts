@@ -36,6 +36,7 @@ import {
   startInspectionFromForm,
   submitInspection,
 } from './inspections.js';
+import { decideGovernancePlan, submitGovernancePlan } from './plan-actions.js';
 import { nextListPage, type QueryDeps, sendListFromDigest } from './queries.js';
 
 export type CardActionDeps = HazardChatDeps & QueryDeps;
@@ -62,6 +63,9 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'hazard.requestResumption': requestResumption,
   'hazard.acceptResumption': acceptResumption,
   'hazard.rejectResumption': rejectResumption,
+  'plan.submit': submitGovernancePlan,
+  'plan.accept': decideGovernancePlan,
+  'plan.return': decideGovernancePlan,
   'report.submit': submitReport,
   'report.open': openReportWithPhotos,
   'report.newUnit': reportNewUnit,

@@ -8,6 +8,7 @@
 
  */
 import { z } from 'zod';
+import { CLOCK_ANCHORS, clockKindOfAnchor, HAZARD_CLOCK_KIND_NAMES } from './hazard-clocks.js';
 import { isLocalTime } from './local-time.js';
 import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
 
@@ -86,12 +87,30 @@ const whenAfterRectified = z.strictObject({
     .optional(),
 });
 
+/**
+ * A hazard clock's due date (domain/hazard-clocks.ts: `plan_due`, …): before it at `at`, or `days` after it, while
+ * the clock runs; `counting` as for the 复查 clock.
+ */
+const dayCountingField = z
+  .enum(['working', 'calendar'], { message: '只能是 "working"（法定工作日）或 "calendar"（自然日）' })
+  .optional();
+const clockAnchor = z.enum(CLOCK_ANCHORS, { message: `应为 ${CLOCK_ANCHORS.map((a) => `"${a}"`).join('、')}` });
+const whenBeforeClock = z.strictObject({ before: clockAnchor, days: wholeDays, at: hhmm, counting: dayCountingField });
+const whenAfterClock = z.strictObject({
+  after: clockAnchor,
+  days: wholeDays,
+  at: hhmm.optional(),
+  counting: dayCountingField,
+});
+
 export type StepWhen =
   | z.output<typeof whenOnReported>
   | z.output<typeof whenAfterEvent>
   | z.output<typeof whenBeforeDeadline>
   | z.output<typeof whenAfterDeadline>
-  | z.output<typeof whenAfterRectified>;
+  | z.output<typeof whenAfterRectified>
+  | z.output<typeof whenBeforeClock>
+  | z.output<typeof whenAfterClock>;
 
 /**
  * `when` is one of:
@@ -102,6 +121,8 @@ export type StepWhen =
  *   local time on the following morning.
  * - `{after: 'rectified', days, at?, counting?}` — the same, from the local date of the latest submitted
  *   rectification, while it waits for verification (the 复查 clock).
+ * - `{before: '<kind>_due', days, at, counting?}` / `{after: '<kind>_due', days, at?, counting?}` — the same against
+ *   the due date of a running hazard clock (domain/hazard-clocks.ts: `plan_due` is the major hazard's 治理方案).
  * Days count as the calendar's `dayCounting` says (calendar or working days), or as the step's `counting` says.
  * The variant is chosen by its anchor key so that errors speak about that variant, not a union.
  */
@@ -110,11 +131,12 @@ const whenSchema = z.unknown().transform((value, ctx): StepWhen => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return '应为对象';
     const when = value as Record<string, unknown>;
     if ('on' in when) return whenOnReported;
-    if ('before' in when) return whenBeforeDeadline;
+    if ('before' in when) return clockKindOfAnchor(when['before']) ? whenBeforeClock : whenBeforeDeadline;
+    if (clockKindOfAnchor(when['after'])) return whenAfterClock;
     if (when['after'] === 'deadline') return whenAfterDeadline;
     if (when['after'] === 'rectified') return whenAfterRectified;
     if ('after' in when) return whenAfterEvent;
-    return '应写明锚点：{"on": "reported"}、{"after": "assigned"|"reported", "hours": n}、{"before": "deadline", "days": n, "at": "HH:MM"}、{"after": "deadline", "days": n} 或 {"after": "rectified", "days": n}';
+    return '应写明锚点：{"on": "reported"}、{"after": "assigned"|"reported", "hours": n}、{"before": "deadline", "days": n, "at": "HH:MM"}、{"after": "deadline", "days": n}、{"after": "rectified", "days": n} 或 {"after": "plan_due", "days": n}';
   };
   const schema = pick();
   if (typeof schema === 'string') {
@@ -163,10 +185,17 @@ const digestSchema = z.strictObject({
   dueSoonDays: wholeDays.default(3),
 });
 
+/** How long each hazard clock runs (domain/hazard-clocks.ts gives the defaults): `{"plan": {"days": 5}}`. */
+const clocksSchema = z.partialRecord(
+  z.enum(HAZARD_CLOCK_KIND_NAMES),
+  z.strictObject({ days: wholeDays.min(1, '应为 1 天或更多'), counting: dayCountingField }),
+);
+
 export const escalationPolicySchema = z.strictObject({
   version: z.literal(1, { message: '应为 1' }),
   steps: z.array(stepSchema).min(1, '至少列出一个步骤'),
   digest: digestSchema.prefault({}),
+  clocks: clocksSchema.default({}),
 });
 
 /**
@@ -336,6 +365,32 @@ export const DEFAULT_POLICY_JSON = {
       who: ['township_leader_in_charge', 'department_leader'],
       when: { after: 'rectified', days: 5, counting: 'working' },
       channel: 'mention',
+    },
+    // The major hazard's 治理方案 clock (domain/hazard-clocks.ts `plan`): due 5 working days after registration,
+    // stopped when the supervising department accepts the plan (a return does not stop it).
+    {
+      id: 'plan-due-in-1d',
+      label: '治理方案提交期限前 1 个工作日',
+      who: ['responsible'],
+      when: { before: 'plan_due', days: 1, at: '09:00', counting: 'working' },
+      channel: 'card',
+      grades: ['major'],
+    },
+    {
+      id: 'plan-overdue-0d',
+      label: '治理方案逾期未通过',
+      who: ['responsible', 'department_leader', 'township_leader_in_charge'],
+      when: { after: 'plan_due', days: 0, counting: 'working' },
+      channel: 'mention',
+      grades: ['major'],
+    },
+    {
+      id: 'plan-overdue-3d',
+      label: '治理方案逾期 3 个工作日',
+      who: ['responsible', 'department_leader', 'township_leader_in_charge', 'county_leader'],
+      when: { after: 'plan_due', days: 3, counting: 'working' },
+      channel: 'urgent',
+      grades: ['major'],
     },
   ],
   digest: {

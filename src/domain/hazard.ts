@@ -193,6 +193,10 @@ export type HazardEvent = { at: Date; by: EventActor } & (
   /** `note`: why it closed without a verification (立查立改). */
   | { type: 'closed'; note?: string }
   | { type: 'commented'; text: string }
+  /** The unit's report and 治理方案 of a major hazard (domain/governance-plan.ts): its version `version`. */
+  | { type: 'plan_submitted'; version: number }
+  | { type: 'plan_returned'; version: number; reason: string }
+  | { type: 'plan_accepted'; version: number }
 );
 
 export type HazardEventType = HazardEvent['type'];

@@ -6,11 +6,13 @@
  * times or replicas sweep. Keys of deadline-relative steps include the deadline, so an approved extension yields
  * fresh keys and the reminders run again against the new deadline; keys of assignment-relative steps include the
  * assignment instant, so a re-assignment re-arms the "not acknowledged" reminder; keys of rectification-relative
- * steps (the 复查 clock) include the submission instant, so a rejection and a new submission re-arm them.
+ * steps (the 复查 clock) include the submission instant, so a rejection and a new submission re-arm them; keys of
+ * clock-relative steps (`plan_due`, …) include the clock's kind and start, so a clock started again re-arms them.
  */
 import { type Calendar, createCalendar, type DayCounting } from './calendar.js';
 import type { Channel, EscalationPolicy, PolicyStep, Recipient, StepEffect, StepWhen } from './escalation-policy.js';
 import type { Hazard } from './hazard.js';
+import { clockKindOfAnchor, type HazardClockKind, type OpenClock } from './hazard-clocks.js';
 import { addCalendarDays } from './local-time.js';
 import type { LocalDate } from './vocabulary.js';
 
@@ -18,7 +20,10 @@ import type { LocalDate } from './vocabulary.js';
 export type StepSubject = Pick<
   Hazard,
   'grade' | 'status' | 'reportedAt' | 'assignedAt' | 'acknowledgedAt' | 'deadline' | 'deadlineSetAt' | 'rectifiedAt'
->;
+> & {
+  /** The hazard's running clocks (domain/hazard-clocks.ts); none when absent. */
+  clocks?: readonly OpenClock[];
+};
 
 export interface DueStep {
   /** Unique per (hazard, step occurrence): store (hazard, key) once to send once. */
@@ -46,6 +51,14 @@ type DayWhen = Extract<StepWhen, { days: number }>;
 type RectifiedWhen = Extract<StepWhen, { after: 'rectified' }>;
 
 const isRectifiedWhen = (when: StepWhen): when is RectifiedWhen => 'after' in when && when.after === 'rectified';
+type ClockWhen = Extract<StepWhen, { days: number }> & { counting?: DayCounting };
+
+/** The clock a step hangs on (`{before|after: '<kind>_due'}`), or null for any other step. */
+export function clockOfStep(when: StepWhen): HazardClockKind | null {
+  if ('before' in when) return clockKindOfAnchor(when.before);
+  if ('after' in when) return clockKindOfAnchor(when.after);
+  return null;
+}
 
 const recountedCalendars = new WeakMap<Calendar, Map<DayCounting, Calendar>>();
 
@@ -54,7 +67,13 @@ const recountedCalendars = new WeakMap<Calendar, Map<DayCounting, Calendar>>();
  * from it — the same calendar counting the other way (one per calendar, so that its memos are shared).
  */
 export function stepCalendar(step: PolicyStep, calendar: Calendar): Calendar {
-  const counting = isRectifiedWhen(step.when) ? step.when.counting : undefined;
+  const when = step.when;
+  const counting = isRectifiedWhen(when) || clockOfStep(when) ? (when as ClockWhen).counting : undefined;
+  return calendarCounting(calendar, counting);
+}
+
+/** `calendar`, or the same calendar counting days the other way (shared, so that its memos are). */
+export function calendarCounting(calendar: Calendar, counting: DayCounting | undefined): Calendar {
   if (!counting || counting === calendar.settings.dayCounting) return calendar;
   let byCounting = recountedCalendars.get(calendar);
   if (!byCounting) {
@@ -146,6 +165,16 @@ function occurrenceOf(hazard: StepSubject, step: PolicyStep, calendar: Calendar)
       scheduledAt = new Date(hazard.assignedAt.getTime() + when.hours * HOUR_MS);
     }
     sendAt = breaksQuietHours ? scheduledAt : calendar.nextSendTime(scheduledAt);
+  } else if (clockOfStep(when)) {
+    // A clock's steps run while it does (stopped clocks are not read), whatever the hazard's own state.
+    const kind = clockOfStep(when);
+    const clock = hazard.clocks?.find((c) => c.kind === kind);
+    if (!clock) return null;
+    const timing = dayTiming(stepCalendar(step, calendar), step, when as DayWhen, clock.due);
+    key = `${step.id}@${kind}:${clock.startedAt.toISOString()}`;
+    scheduledAt = timing.scheduledAt;
+    sendAt = breaksQuietHours ? scheduledAt : timing.quietSendAt;
+    expiresAt = timing.expiresAt;
   } else if (isRectifiedWhen(when)) {
     // The 复查 clock runs only while the latest rectification waits for verification.
     if (hazard.status !== 'pending_verification' || !hazard.rectifiedAt) return null;
@@ -240,7 +269,9 @@ export type StepAnchorRange =
   | { anchor: 'reported_at' | 'assigned_at'; after: Date | null; upTo: Date }
   | { anchor: 'deadline'; from: string | null; to: string }
   /** Whole local days of `rectified_at`: `from` inclusive (none before the first sweep), `before` exclusive. */
-  | { anchor: 'rectified_at'; from: Date | null; before: Date };
+  | { anchor: 'rectified_at'; from: Date | null; before: Date }
+  /** An inclusive range of the due dates of running clocks of `kind`. */
+  | { anchor: 'clock_due'; kind: HazardClockKind; from: string | null; to: string };
 
 export function stepAnchorRange(
   step: PolicyStep,
@@ -263,6 +294,8 @@ export function stepAnchorRange(
   const to = lastDateScheduledBy(dayCalendar, step, when, upTo);
   const from = after ? addCalendarDays(lastDateScheduledBy(dayCalendar, step, when, after), 1) : null;
   if (from !== null && from > to) return null;
+  const kind = clockOfStep(when);
+  if (kind) return { anchor: 'clock_due', kind, from, to };
   if (isRectifiedWhen(when)) {
     return {
       anchor: 'rectified_at',

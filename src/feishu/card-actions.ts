@@ -8,6 +8,7 @@
  * names, never rename them. Nothing here imports a feature, so features (card builders) and chat (the router) both can.
  */
 import { z } from 'zod';
+import { PLAN_FIELDS } from '../domain/governance-plan.js';
 import { INSPECTION_KINDS } from '../domain/inspection.js';
 
 /** The report form's fields (interface.md, plus 定责任人 `responsible` and the governance plan's funds/contingency). */
@@ -78,6 +79,10 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
   withCode('hazard.requestResumption'),
   withCode('hazard.acceptResumption'),
   withCode('hazard.rejectResumption'),
+  // A major hazard's 治理方案: the unit's form, the department's 通过 / 退回 (hazards/cards/plan-cards.ts).
+  withCode('plan.submit'),
+  z.object({ action: z.literal('plan.accept'), code: hazardCode, version: z.int().positive() }),
+  z.object({ action: z.literal('plan.return'), code: hazardCode, version: z.int().positive() }),
   // The report form and what follows it (hazards/cards/report-form.ts).
   withDraft('report.submit'),
   withDraft('report.open'),
@@ -142,6 +147,9 @@ export const FORM_FIELDS = {
   'hazard.acceptResumption': ['resumption_reason', 'deadline'],
   'hazard.rejectResumption': ['resumption_reason', 'deadline'],
   'report.submit': REPORT_FORM_FIELDS,
+  'plan.submit': PLAN_FIELDS,
+  'plan.accept': ['reason'],
+  'plan.return': ['reason'],
   'report.newUnit': ['township'],
   'inspection.start': INSPECTION_FORM_FIELDS,
   'inspection.newUnit': ['township'],

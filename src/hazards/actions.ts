@@ -28,6 +28,7 @@ import { enqueueMessage } from '../feishu/outbox.js';
 import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
+import { stopClock } from './clocks.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import { type HazardRecord, loadHazard, saveHazard } from './repository.js';
 import { buildHazardView } from './view.js';
@@ -141,6 +142,9 @@ export async function performHazardAction(
       now,
       ...(input.action.type === 'submitRectification' ? { rectification: input.action.description.trim() } : {}),
     });
+
+    // A closed hazard's clocks (治理方案, …) stop with it.
+    if (next.status === 'closed') await stopClock(tx, { hazardId: record.row.id, at: now, reason: 'closed' });
 
     // The hazard after the change, without reading it back: the row as updated, the domain state the action
     // produced, and everyone it can now name (those it named before, the unit's officers, and the actor).

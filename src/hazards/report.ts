@@ -44,6 +44,7 @@ import {
   saveDraftForm,
   submitDraft,
 } from './drafts.js';
+import { startGovernancePlan } from './governance-plan.js';
 import {
   checkReportForm,
   RESPONSIBLE_LABELS,
@@ -414,6 +415,18 @@ async function createReport(
     now,
   );
   for (const step of steps) notes.push(...step.fallbacks.map((f) => fallbackNote(f, reach)));
+  // A major hazard: the unit's report and 治理方案, on its own clock.
+  notes.push(
+    ...(await startGovernancePlan(tx, deps, {
+      hazardId,
+      code: number.code,
+      grade: hazard.grade,
+      description: report.description,
+      unit,
+      responsible: responsible ?? null,
+      now,
+    })),
+  );
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
 }
 

@@ -16,6 +16,8 @@ import {
   trafficLight,
 } from '../domain/index.js';
 import type { HazardCardView, LatestStep } from './cards/hazard-card.js';
+import { clocksOf } from './clocks.js';
+import { planView } from './plan-store.js';
 import type { HazardRecord } from './repository.js';
 
 const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
@@ -48,6 +50,9 @@ const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
   supervision_lifted: () => '解除督办',
   closed: (d) => (d.note ? `销号（${String(d.note)}）` : '销号'),
   commented: (d) => `督办意见：${String(d.text ?? '')}`,
+  plan_submitted: (d) => `提交治理方案（第 ${String(d.version)} 版）`,
+  plan_returned: (d) => `退回治理方案（第 ${String(d.version)} 版）：${String(d.reason ?? '')}`,
+  plan_accepted: (d) => `治理方案通过（第 ${String(d.version)} 版）`,
   photo_added: (d) => `添加${d.stage === 'rectification' ? '整改' : '隐患'}照片`,
 };
 
@@ -185,11 +190,25 @@ export async function buildHazardView(
         : null,
     rejectionDays: hazard.status === 'pending_verification' ? days(daysLeftAtSubmission(hazard, calendar)) : null,
     governancePlan: row.governancePlan ?? null,
+    ...(row.grade === 'major' ? { plan: await planLine(db, row.id, calendar) } : {}),
     reportedAt: stamp(row.reportedAt),
     latestStep,
     trail: trail.map((e) => ({ at: e.at, who: e.who, text: describeEvent(e.type, e.details) })),
     photos: photos
       .filter((p): p is { stage: string; imageKey: string } => p.imageKey !== null)
       .map((p) => ({ stage: p.stage === 'rectification' ? 'rectification' : 'report', imageKey: p.imageKey })),
+  };
+}
+
+/** A major hazard's 治理方案 as its cards say it: its state and due date (null before the plan existed). */
+async function planLine(db: Db, hazardId: number, calendar: Calendar): Promise<HazardCardView['plan']> {
+  const clock = (await clocksOf(db, hazardId, 'plan')).at(-1);
+  if (!clock) return null;
+  const plan = await planView(db, hazardId, calendar);
+  return {
+    stateLabel: plan.stateLabel,
+    due: clock.due,
+    version: plan.current?.version ?? null,
+    reason: plan.state === 'returned' ? (plan.current?.reason ?? null) : null,
   };
 }

@@ -159,7 +159,8 @@ export function openApiDocument() {
       },
       '/api/hazards/{code}': {
         get: {
-          summary: '一条隐患，含全过程记录（trail）与照片链接',
+          summary:
+            '一条隐患，含全过程记录（trail）、照片链接与重大隐患的治理方案（plan：状态、提交期限、各版本与审核；一般隐患为 null）',
           parameters: [
             { name: 'code', in: 'path', required: true, schema: { type: 'string' }, description: '如 YH-2026-000123' },
             filterParameters.at(-1),

@@ -15,6 +15,7 @@ import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
 import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
 import { isLocalDate } from '../domain/local-time.js';
+import { planOfHazard } from '../hazards/plan-document.js';
 import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
@@ -188,6 +189,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     return {
       ...hazardJson(row, today),
       trail: await hazardTrail(db, row.code),
+      plan: await planOfHazard(db, row.code, calendar),
       photos: photos.map((p) => ({ ...p, url: `/api/hazards/${row.code}/photos/${p.id}` })),
     };
   });

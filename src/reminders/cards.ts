@@ -33,7 +33,30 @@ export interface ReminderCardInput {
   mentionOpenIds?: string[];
   /** A 复查 step's: the rectification waiting for verification (the card then speaks of it, not of the deadline). */
   verification?: VerificationWait;
+  /** A hazard clock's step (治理方案 …): the card speaks of that duty and its due date, not of the deadline. */
+  clock?: ClockWait;
 }
+
+/** A hazard clock's duty as its reminder cards say it (domain/hazard-clocks.ts). */
+export interface ClockWait {
+  /** e.g. 治理方案 */
+  label: string;
+  due: string;
+  /** Days to the due date (before it), or null once it has passed. */
+  daysLeft: number | null;
+  /** Whole days past the due date (0 on the day after it), or null before it. */
+  overdueDays: number | null;
+  dayUnit: '个工作日' | '天';
+  /** What the card says of the due date (e.g. a return does not move it). */
+  note: string;
+}
+
+const clockTiming = (c: ClockWait) =>
+  c.overdueDays === null
+    ? `距提交期限还有 ${c.daysLeft ?? 0} ${c.dayUnit}`
+    : c.overdueDays === 0
+      ? '已到提交期限仍未通过审核'
+      : `已超过提交期限 ${c.overdueDays} ${c.dayUnit}`;
 
 /** A submitted rectification not yet verified, as the 复查 cards say it. */
 export interface VerificationWait {
@@ -76,6 +99,13 @@ function verificationAsk(v: VerificationWait): string {
 }
 
 function headline(input: ReminderCardInput): { title: string; template: string } {
+  const c = input.clock;
+  if (c) {
+    return {
+      title: `${c.label}${c.overdueDays === null ? '提醒' : '逾期'}：${clockTiming(c)}`,
+      template: c.overdueDays === null ? 'yellow' : 'red',
+    };
+  }
   const v = input.verification;
   if (v) {
     return {
@@ -98,21 +128,28 @@ export function buildReminderCard(input: ReminderCardInput): object {
   const { title, template } = headline(input);
   const v = input.verification;
   // Where the hazard stands: the verifier awaited, or the deadline and who must rectify.
-  const standing = v
-    ? [`**验收人**：${v.verifierName ? plain(v.verifierName) : '—'}（尚未复查）`, `**督办层级**：${input.stepLabel}`]
-    : [
-        `**整改期限**：${input.deadline}${
-          input.overdueDays !== null
-            ? input.overdueDays === 0
-              ? '（已超期）'
-              : `（已超期 ${input.overdueDays} 天）`
-            : input.daysLeft !== null
-              ? `（剩余 ${input.daysLeft} 天）`
-              : ''
-        }`,
+  const c = input.clock;
+  const standing = c
+    ? [
+        `**${c.label}提交期限**：${c.due}（${clockTiming(c)}；${c.note}）`,
         `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
-        `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级督办' : ''}`,
-      ];
+        `**督办层级**：${input.stepLabel}`,
+      ]
+    : v
+      ? [`**验收人**：${v.verifierName ? plain(v.verifierName) : '—'}（尚未复查）`, `**督办层级**：${input.stepLabel}`]
+      : [
+          `**整改期限**：${input.deadline}${
+            input.overdueDays !== null
+              ? input.overdueDays === 0
+                ? '（已超期）'
+                : `（已超期 ${input.overdueDays} 天）`
+              : input.daysLeft !== null
+                ? `（剩余 ${input.daysLeft} 天）`
+                : ''
+          }`,
+          `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
+          `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级督办' : ''}`,
+        ];
   const lines = [
     `**隐患编号**：${input.hazardCode}（${input.gradeLabel}）`,
     `**单位**：${plain(input.enterpriseName)}`,
@@ -121,11 +158,13 @@ export function buildReminderCard(input: ReminderCardInput): object {
     `**通知对象**：${input.notified.map(plain).join('、') || '—'}`,
   ];
   if (input.fallbackNotes?.length) lines.push(`**未能直接通知**：${input.fallbackNotes.map(plain).join('；')}`);
-  const act = v
-    ? verificationAsk(v)
-    : input.overdueDays !== null
-      ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
-      : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
+  const act = c
+    ? `请整改责任人尽快提交${c.label}（每一部分均须填写），由行业主管部门审核通过；各级责任人请督促落实。`
+    : v
+      ? verificationAsk(v)
+      : input.overdueDays !== null
+        ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
+        : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
   const elements: object[] = [];
   if (input.mentionOpenIds?.length) elements.push(mentionLine(input.mentionOpenIds));
   elements.push(
@@ -179,7 +218,12 @@ function itemLine(item: ReminderListItem): string {
   const fallback = item.fallbackNotes?.length
     ? `｜未能直接通知：${plain(clip(item.fallbackNotes.join('；'), 80))}`
     : '';
-  const when = v ? waited(v) : `期限 ${item.deadline}${timing ? `（${timing}）` : ''}`;
+  const c = item.clock;
+  const when = c
+    ? `${c.label}期限 ${c.due}（${clockTiming(c)}）`
+    : v
+      ? waited(v)
+      : `期限 ${item.deadline}${timing ? `（${timing}）` : ''}`;
   return `**${item.hazardCode}**（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
     clip(item.description, 40),
   )}｜${when}｜${item.stepLabel}${supervision}${fallback}`;
@@ -213,9 +257,11 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
     tag: 'markdown',
     content: items.every((i) => i.verification)
       ? '以上隐患的整改已提交、尚待验收：请验收人尽快到现场复查；各级责任人请督促落实。'
-      : overdue > 0
-        ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
-        : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',
+      : items.every((i) => i.clock)
+        ? `以上重大隐患的${items[0]!.clock!.label}尚未审核通过：请整改责任人尽快提交（每一部分均须填写）；各级责任人请督促落实。`
+        : overdue > 0
+          ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
+          : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',
   });
   elements.push({
     tag: 'column_set',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cardActionValueSchema, parseCardActionValue } from '../../src/feishu/card-actions.js';
 import { buildHazardCard } from '../../src/hazards/cards/hazard-card.js';
+import { buildPlanFormCard, buildPlanReviewCard } from '../../src/hazards/cards/plan-cards.js';
 import {
   buildEnterprisePickCard,
   buildPhotoOfferCard,
@@ -87,6 +88,33 @@ describe('the schema of card actions', () => {
         townships: [{ code: 't1', name: '城关镇' }],
       }),
       buildPhotoOfferCard({ draft: 7, photoCount: 2 }),
+      buildPlanFormCard({
+        code: 'YH-2026-000001',
+        unitName: '某化工',
+        description: '描述',
+        due: '2026-03-12',
+        dueNote: '退回修改不停止计时',
+        values: { situation: '现状' },
+        errors: { goals: '请填写' },
+      }),
+      buildPlanReviewCard({
+        code: 'YH-2026-000001',
+        unitName: '某化工',
+        version: 2,
+        parts: {
+          situation: '1',
+          severity: '2',
+          goals: '3',
+          methods: '4',
+          funding: '5',
+          organisation: '6',
+          timeline: '7',
+          safety: '8',
+        },
+        submittedBy: '老板',
+        submittedAt: '2026-03-05 10:00',
+        due: '2026-03-12',
+      }),
       buildInspectionFormCard({
         values: {},
         kinds: ['routine', 'campaign'],
@@ -195,6 +223,20 @@ describe('the schema of card actions', () => {
     );
     expect([...fields]).toEqual(
       expect.arrayContaining(['kind', 'checklist', 'companions', 'date', 'findings', 'item_1', 'item_60']),
+    );
+    // The 治理方案 form's parts (the PDF renders the same names) and the department's 退回 reason.
+    expect([...fields]).toEqual(
+      expect.arrayContaining([
+        'situation',
+        'severity',
+        'goals',
+        'methods',
+        'funding',
+        'organisation',
+        'timeline',
+        'safety',
+        'reason',
+      ]),
     );
   });
 

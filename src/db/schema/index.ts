@@ -1,5 +1,6 @@
 export * from './directory.js';
 export * from './feishu.js';
+export * from './hazard-plans.js';
 export * from './hazards.js';
 export * from './inspections.js';
 export * from './reminders.js';

@@ -77,6 +77,8 @@ export interface HazardCardView {
     deadline: string;
     contingency: string;
   } | null;
+  /** A major hazard's 治理方案 (hazards/governance-plan.ts): 待提交 / 待审核 / 已退回 / 已通过, and its due date. */
+  plan?: { stateLabel: string; due: string; version: number | null; reason: string | null } | null;
   reportedAt: string;
   /** The last step someone took (not a remark or a photo): what the cards' headline and status line tell. */
   latestStep: LatestStep | null;
@@ -196,6 +198,12 @@ function render(
       ...(view.suspensionProposal
         ? [
             `**建议停产停业**：${md(view.suspensionProposal.byName)} 于 ${view.suspensionProposal.at} 建议，待行业主管部门确认`,
+          ]
+        : []),
+      ...(view.plan
+        ? [
+            `**治理方案**：${view.plan.stateLabel}${view.plan.version ? `（第 ${view.plan.version} 版）` : ''}　**提交期限**：${view.plan.due}${view.plan.stateLabel === '已通过' ? '' : '（退回修改不停止计时）'}`,
+            ...(view.plan.reason ? [`**退回理由**：${md(clip(view.plan.reason, chars))}`] : []),
           ]
         : []),
     ].join('\n'),

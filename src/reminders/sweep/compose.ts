@@ -9,25 +9,35 @@
 import { randomUUID } from 'node:crypto';
 import type { PersonRecord } from '../../directory/lookup.js';
 import {
+  addCalendarDays,
   type Calendar,
+  clockOfStep,
   compareSupervision,
   type DueStep,
   type EscalationPolicy,
   evaluateSteps,
   type Fallback,
   GRADE_LABELS,
+  HAZARD_CLOCK_KINDS,
   isUnitSide,
   type Recipient,
   type ResolvedRecipients,
   ROLE_LABELS,
   resolveRecipients,
   urgencyOf,
+  stepCalendar,
   verificationWait,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow, type UrgentExtra } from '../../feishu/outbox.js';
 import type { SmsTemplateParams } from '../../sms/gateway.js';
 import { renderSmsParams } from '../../sms/render.js';
-import { buildReminderCard, buildReminderListCard, type ReminderCardInput, type VerificationWait } from '../cards.js';
+import {
+  buildReminderCard,
+  buildReminderListCard,
+  type ClockWait,
+  type ReminderCardInput,
+  type VerificationWait,
+} from '../cards.js';
 import { canReach, type ReachOptions, smsMobileOf, whyUnreachable } from '../reach.js';
 import type { UnitResponsibility } from '../recipients.js';
 import type { ScheduledHazard } from './sources.js';
@@ -266,6 +276,29 @@ function verificationOf(
   };
 }
 
+/** A clock step's duty and due date (治理方案 …), or undefined for every other step. */
+function clockWaitOf(
+  hazard: ScheduledHazard,
+  due: DueStep,
+  { at, calendar }: Pick<PlanContext, 'at' | 'calendar'>,
+): ClockWait | undefined {
+  const kind = clockOfStep(due.step.when);
+  const clock = kind ? hazard.clocks?.find((c) => c.kind === kind) : undefined;
+  if (!kind || !clock) return undefined;
+  const dayCalendar = stepCalendar(due.step, calendar);
+  const today = dayCalendar.localDate(at);
+  const passed = at.getTime() >= dayCalendar.endOfLocalDay(clock.due).getTime();
+  const yesterday = addCalendarDays(today, -1);
+  return {
+    label: HAZARD_CLOCK_KINDS[kind].label,
+    due: clock.due,
+    daysLeft: passed ? null : Math.max(0, dayCalendar.countDays(today, clock.due)),
+    overdueDays: passed ? Math.max(0, dayCalendar.countDays(clock.due, yesterday)) : null,
+    dayUnit: dayCalendar.settings.dayCounting === 'working' ? '个工作日' : '天',
+    note: HAZARD_CLOCK_KINDS[kind].note,
+  };
+}
+
 function planStep(
   hazard: ScheduledHazard,
   due: DueStep,
@@ -279,8 +312,10 @@ function planStep(
   const unit = resolved.unit;
   const mentions = due.channel !== 'card' && unit?.chatId && openIds.length > 0 ? unit.chatId : null;
   const verification = verificationOf(hazard, due, resolved, context);
-  // A 复查 card speaks of the wait for verification, not of the deadline (the unit's side is done).
-  const overdueMs = verification ? null : context.at.getTime() - deadlineMs(hazard.deadline);
+  const clock = clockWaitOf(hazard, due, context);
+  // A 复查 card speaks of the wait for verification, not of the deadline (the unit's side is done); a clock's card
+  // of its own duty.
+  const overdueMs = verification || clock ? null : context.at.getTime() - deadlineMs(hazard.deadline);
   const label = due.step.label ?? due.stepId;
   return {
     hazard,
@@ -307,6 +342,7 @@ function planStep(
       responsibleName: resolved.responsible?.name ?? null,
       ...(fallbacks.length > 0 ? { fallbackNotes: audience.fallbackNotes } : {}),
       ...(verification ? { verification } : {}),
+      ...(clock ? { clock } : {}),
     },
     swept: {
       hazard: hazard.code,
@@ -342,6 +378,8 @@ export interface SmsMessage {
 
 /** What an SMS asks of its reader for this step: short, it fills one slot of the template. */
 function smsAsk(card: PlannedStep['card']): string {
+  if (card.clock)
+    return card.clock.overdueDays === null ? `请按期提交${card.clock.label}` : `${card.clock.label}已逾期，请尽快提交`;
   const v = card.verification;
   if (v) return `整改已提交${v.waitedDays}${v.dayUnit}，请尽快复查`;
   if (card.overdueDays !== null)

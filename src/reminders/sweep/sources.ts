@@ -5,8 +5,9 @@
  *   - the hazards changed since the horizon (`hazards.changed_xid`: a new hazard, a new deadline, a regression to
  *     rectifying…), each evaluated as it stands;
  *   - per step and grade, the hazards whose occurrence is scheduled in the time that passed since the step's instant
- *     (`stepAnchorRange`: a range of deadlines, assignment, report or submitted-rectification instants), leaving
- *     out those the first source covers.
+ *     (`stepAnchorRange`: a range of deadlines, assignment, report or submitted-rectification instants, or of the
+ *     due dates of running hazard clocks, read from `hazard_clocks` by its open-clock index), leaving out those the
+ *     first source covers.
  * A window is regrouped by unit before it is cut into batches, so that a person's steps meet in one batch (and one
  * card). Every statement here is plain SQL text, so that its plan can be reviewed against the indexes of
  * schema/hazards.ts.
@@ -17,6 +18,7 @@ import { rowsOf } from '../../db/rows.js';
 import {
   type Calendar,
   type EscalationPolicy,
+  type HazardClockKind,
   type HazardGrade,
   type HazardStatus,
   type PolicyStep,
@@ -65,6 +67,8 @@ interface ScheduledRow {
   responsible_id: number | null;
   reporter_id: number | null;
   sent: string[] | null;
+  /** The running clocks: `kind|started ms|due` each. */
+  clocks: string[] | null;
 }
 
 const SCHEDULED_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status,
@@ -75,7 +79,9 @@ const SCHEDULED_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.depa
   (extract(epoch from h.acknowledged_at) * 1000)::float8 as acknowledged_at,
   (extract(epoch from h.rectified_at) * 1000)::float8 as rectified_at,
   h.supervision, h.responsible_id, h.reporter_id,
-  array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent`;
+  array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent,
+  array(select oc.kind || '|' || (extract(epoch from oc.started_at) * 1000)::bigint || '|' || to_char(oc.due, 'YYYY-MM-DD')
+    from hazard_clocks oc where oc.hazard_id = h.id and oc.stopped_at is null) as clocks`;
 
 const instant = (value: number | string | null): Date | null => (value === null ? null : new Date(Number(value)));
 const idOrNull = (value: number | null) => (value === null ? null : Number(value));
@@ -100,6 +106,10 @@ function toScheduled(row: ScheduledRow): ScheduledHazard {
     responsibleId: idOrNull(row.responsible_id),
     reporterId: idOrNull(row.reporter_id),
     sent: new Set(row.sent ?? []),
+    clocks: (row.clocks ?? []).map((text) => {
+      const [kind, started, due] = text.split('|') as [HazardClockKind, string, string];
+      return { kind, startedAt: new Date(Number(started)), due };
+    }),
   };
 }
 
@@ -127,16 +137,24 @@ interface Position {
 export interface Source {
   name: string;
   /** The order key (an indexed column) and its SQL type. */
-  key: 'changed_xid' | 'deadline' | 'assigned_at' | 'reported_at' | 'rectified_at';
+  key: 'changed_xid' | 'deadline' | 'assigned_at' | 'reported_at' | 'rectified_at' | 'clock_due';
   keyType: 'xid8' | 'date' | 'timestamptz';
   order: 'unit' | 'key';
+  /** The hazards to read, as a condition on `hazards h` alone (counts, the units to prefetch). */
   where: SQL;
+  /**
+   * A clock source's read: from `hazard_clocks c` (its open-clock index, by due date) joined to `hazards h`, under
+   * this condition on both; its key `clock_due` is `c.due`.
+   */
+  clocks?: SQL;
 }
 
 /** The next `limit` hazards of `source` after `after`, in the source's order, and where the next window starts. */
 async function readWindow(db: Db, source: Source, after: Position | null, limit: number) {
   const type = sql.raw(source.keyType);
-  const key = sql.raw(`h.${source.key}`);
+  const key = sql.raw(source.key === 'clock_due' ? 'c.due' : `h.${source.key}`);
+  const table = source.clocks ? sql`hazard_clocks c join hazards h on h.id = c.hazard_id` : sql`hazards h`;
+  const where = source.clocks ?? source.where;
   const unit = source.order === 'unit';
   const from = !after
     ? sql``
@@ -147,8 +165,8 @@ async function readWindow(db: Db, source: Source, after: Position | null, limit:
   const order = unit ? sql`${key}, h.region_id, h.enterprise_id, h.id` : sql`${key}, h.id`;
   // The limit is our own integer, inlined so that the plan is the same every window (an index range scan).
   const rows = rowsOf<ScheduledRow & { k: string }>(
-    await db.execute(sql`select ${SCHEDULED_COLUMNS}, ${key}::text as k from hazards h
-      where ${source.where} ${from} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`),
+    await db.execute(sql`select ${SCHEDULED_COLUMNS}, ${key}::text as k from ${table}
+      where ${where} ${from} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`),
   );
   const end = rows.at(-1);
   const last = end
@@ -221,6 +239,20 @@ function stepSources(step: PolicyStep, range: StepAnchorRange, since: string): S
         // hazards_awaiting_verification_idx's own condition.
         where: sql`h.status = 'pending_verification' and h.grade = ${grade}${from}
           and h.rectified_at < ${range.before.toISOString()}::timestamptz${unchanged}`,
+      };
+    }
+    if (range.anchor === 'clock_due') {
+      const from = range.from ? sql` and c.due >= ${range.from}::date` : sql``;
+      // hazard_clocks_open_due_idx's own condition and order (kind, due, hazard_id).
+      const clocks = sql`c.stopped_at is null and c.kind = ${range.kind}${from} and c.due <= ${range.to}::date`;
+      const hazard = sql`h.status <> 'closed' and h.grade = ${grade}${unchanged}`;
+      return {
+        name: `${step.id}:${grade}`,
+        key: 'clock_due',
+        keyType: 'date',
+        order: 'key',
+        where: sql`${hazard} and exists (select 1 from hazard_clocks c where c.hazard_id = h.id and ${clocks})`,
+        clocks: sql`${clocks} and ${hazard}`,
       };
     }
     const column = sql.raw(`h.${range.anchor}`);

@@ -111,6 +111,10 @@ describe('the default policy', () => {
       ['major-overdue', 'county_leader', 'urgent', 'major'],
       ['verify-reminder', 'reporter', 'card', 'general/major'],
       ['verify-overdue', 'township_leader_in_charge+department_leader', 'mention', 'general/major'],
+      // The major hazard's 治理方案 clock (plan_due: 5 working days after registration).
+      ['plan-due-in-1d', 'responsible', 'card', 'major'],
+      ['plan-overdue-0d', 'responsible+department_leader+township_leader_in_charge', 'mention', 'major'],
+      ['plan-overdue-3d', 'responsible+department_leader+township_leader_in_charge+county_leader', 'urgent', 'major'],
     ]);
     // The 复查 clock counts working days even where deadlines count calendar days (the verifier's time).
     expect(DEFAULT_POLICY.steps.filter((s) => s.id.startsWith('verify-')).map((s) => s.when)).toEqual([
