@@ -30,6 +30,7 @@ import {
   submitInspection,
 } from './inspections.js';
 import { nextListPage, type QueryDeps, sendListFromDigest } from './queries.js';
+import { confirmStatisticsFromCard } from './statistics.js';
 
 export type CardActionDeps = HazardChatDeps & QueryDeps;
 
@@ -60,6 +61,7 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'inspection.submit': submitInspection,
   ledger_page: nextListPage,
   list: sendListFromDigest,
+  'statistics.confirm': confirmStatisticsFromCard,
 };
 
 /** Answers a click: the toast and, where the card changes, the new card. */
