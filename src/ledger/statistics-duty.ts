@@ -127,7 +127,14 @@ export async function runStatisticsDuty(
   const today = input.calendar.localDate(input.now);
   const results: DutyRunResult[] = [];
   for (const duty of dutyPeriodsOn(today)) {
-    const result: DutyRunResult = { period: duty.period.key, cards: 0, sms: 0, relayed: 0, unreachable: 0, reminded: 0 };
+    const result: DutyRunResult = {
+      period: duty.period.key,
+      cards: 0,
+      sms: 0,
+      relayed: 0,
+      unreachable: 0,
+      reminded: 0,
+    };
     for (;;) {
       const units = rowsOf<UnitRow>(
         await db.execute(sql`
@@ -402,7 +409,12 @@ function unitScope(scope: ResolvedScope): SQL {
 }
 
 /** Who in the scope has confirmed the period's table, and who has not (by unit code). */
-export async function dutyStatus(db: Db, scope: ResolvedScope, period: StatutoryPeriod): Promise<DutyStatus> {
+export async function dutyStatus(
+  db: Db,
+  scopes: ResolvedScope | ResolvedScope[],
+  period: StatutoryPeriod,
+): Promise<DutyStatus> {
+  const within = (Array.isArray(scopes) ? scopes : [scopes]).map(unitScope);
   const rows = await db
     .select({
       code: enterprises.code,
@@ -414,7 +426,7 @@ export async function dutyStatus(db: Db, scope: ResolvedScope, period: Statutory
     .from(statisticsConfirmations)
     .innerJoin(enterprises, eq(enterprises.id, statisticsConfirmations.enterpriseId))
     .leftJoin(people, eq(people.id, enterprises.principalId))
-    .where(and(eq(statisticsConfirmations.period, period.key), eq(enterprises.active, true), unitScope(scope)))
+    .where(and(eq(statisticsConfirmations.period, period.key), eq(enterprises.active, true), ...within))
     .orderBy(enterprises.code);
   const unconfirmed = rows
     .filter((r) => !r.confirmedAt)

@@ -72,7 +72,9 @@ export function buildStatisticsDutyCard(input: StatisticsDutyCardInput): object 
       tag: 'button',
       text: { tag: 'plain_text', content: '确认' },
       type: 'primary',
-      behaviors: [{ type: 'callback', value: cardValue('statistics.confirm', { unit: input.unitCode, period: period.key }) }],
+      behaviors: [
+        { type: 'callback', value: cardValue('statistics.confirm', { unit: input.unitCode, period: period.key }) },
+      ],
     });
     elements.push({
       tag: 'markdown',
