@@ -26,7 +26,7 @@ import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeConditi
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
 import { describeScope, findViewerByOpenId, resolveNamedScope, scopeCondition, type Viewer } from '../ledger/scope.js';
-import { dutyLine, dutyStatus } from '../ledger/statistics-duty.js';
+import { dutyLine, dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
@@ -158,6 +158,8 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
   const written = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
     calendar: deps.calendar,
     now,
+    reportingUnit: await reportingUnitName(deps.db, deps.countyName),
+    scopeName: await describeScope(deps.db, viewer.scope),
     inspections: inspectionLedgerBatches(deps.db, inspectionScopeCondition(viewer.scope)),
   });
   await finished;

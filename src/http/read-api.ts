@@ -3,6 +3,7 @@
  * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
  * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
+ * Kept whole because every route shares the token-scope, scope and filter closures of the plugin.
  */
 import { PassThrough } from 'node:stream';
 import type { SQL } from 'drizzle-orm';
@@ -47,7 +48,7 @@ import {
   scopeCondition,
   UnknownScopeError,
 } from '../ledger/scope.js';
-import { dutyStatus } from '../ledger/statistics-duty.js';
+import { dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
@@ -282,7 +283,12 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
     const stream = new PassThrough();
     const inspections = inspectionLedgerBatches(db, await inspectionCondition(request, query));
-    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now, inspections }).catch((error: unknown) => {
+    const scopes = await scopesOf(request, query);
+    const narrowest = scopes.find((s) => !s.county);
+    const reportingUnit = await reportingUnitName(db, config.COUNTY_NAME);
+    const scopeName = narrowest ? await describeScope(db, narrowest) : '全县';
+    const options = { calendar, now, inspections, reportingUnit, scopeName };
+    writeLedgerXlsx(stream, ledgerBatches(db, where), options).catch((error: unknown) => {
       request.log.error({ err: error }, 'ledger export failed mid-stream');
       stream.destroy(error as Error);
     });

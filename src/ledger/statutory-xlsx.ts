@@ -42,8 +42,8 @@ const blank = (code: string, name: string): StatutoryRow => ({
 });
 
 /**
- * The 统计分析表 by township: the townships are the active regions one level below the root; hazards of a region
- * deeper down count to its township. `scopes` (the token's and the request's) narrow the townships listed when they
+ * The 统计分析表 by township: the townships are the active regions one level below the root (the roots themselves
+ * when the directory has several); hazards of a region deeper down count to its township. `scopes` (the token's and the request's) narrow the townships listed when they
  * are regions only.
  */
 export async function countyTable(
@@ -63,15 +63,19 @@ export async function countyTable(
     .from(regions);
   const byId = new Map(all.map((r) => [r.id, r]));
   const byCode = new Map(all.map((r) => [r.code, r]));
+  // A county directory has one root (the county) and its townships below; a directory of townships alone has them
+  // as roots.
+  const roots = all.filter((r) => r.parentId === null && r.active);
+  const level = roots.length === 1 && all.some((r) => r.parentId === roots[0]!.id) ? 2 : 1;
   const townshipOf = (id: number | null): number | null => {
     let region = id === null ? undefined : byId.get(id);
     for (let depth = 0; region && depth < 32; depth++) {
-      if (region.level === 2) return region.id;
+      if (region.level === level) return region.id;
       region = region.parentId === null ? undefined : byId.get(region.parentId);
     }
     return null;
   };
-  let townships = all.filter((r) => r.level === 2 && r.active);
+  let townships = all.filter((r) => r.level === level && r.active);
   for (const scope of input.scopes) {
     if (scope.county || scope.departmentIds.length > 0 || scope.enterpriseIds.length > 0) continue;
     const within = new Set(scope.regionIds.map(townshipOf));
