@@ -660,10 +660,13 @@ describe('the ledger, statistics and the read API', () => {
       before = service.sim.messages({ to: 'ou_town1' }).length;
       await service.sim.sendText('ou_town1', '统计 2026Q2');
       // The card, then the file handed upward (the township's own rows only).
-      const [card, file] = (await eventually(() => {
+      // Both messages, in whatever order the outbox delivers them.
+      const answers = await eventually(() => {
         const list = service.sim.messages({ to: 'ou_town1' });
         return list.length >= before + 2 ? list.slice(before, before + 2) : undefined;
-      })) as [Json, Json];
+      });
+      const card = answers.find((m: Json) => m.msgType === 'interactive');
+      const file: Json = answers.find((m: Json) => m.msgType === 'file');
       const table = cardText(card);
       expect(table).toContain('2026年第二季度隐患排查治理统计分析表');
       expect(table).toContain('2026-07-15 前报送');
