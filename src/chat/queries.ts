@@ -25,7 +25,14 @@ import { overdueCondition } from '../ledger/filters.js';
 import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeCondition } from '../ledger/inspections.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
-import { describeScope, findViewerByOpenId, resolveNamedScope, scopeCondition, type Viewer } from '../ledger/scope.js';
+import {
+  describeScope,
+  findViewerByOpenId,
+  hasAreaScope,
+  resolveNamedScope,
+  scopeCondition,
+  type Viewer,
+} from '../ledger/scope.js';
 import { dutyLine, dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
@@ -210,7 +217,10 @@ export async function answerStats(
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
   const inspections = await computeInspectionStats(deps.db, { where: inspectionScopeCondition(viewer.scope) });
   const quarter = currentDutyQuarter(deps.calendar.localDate(deps.clock.now()));
-  const duty = `${dutyLine(await dutyStatus(deps.db, viewer.scope, quarter))}\n发送「统计 ${quarter.key}」获取本季度统计分析表（xlsx 文件，可直接上报）。`;
+  // Only for someone who answers for units (a township, a department, the county, a unit): not a person alone.
+  const duty = hasAreaScope(viewer.scope)
+    ? `${dutyLine(await dutyStatus(deps.db, viewer.scope, quarter))}\n发送「统计 ${quarter.key}」获取本季度统计分析表（xlsx 文件，可直接上报）。`
+    : undefined;
   await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, duty }), 'stats'));
 }
 
