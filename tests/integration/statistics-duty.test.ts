@@ -10,6 +10,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { Service } from '../../src/server.js';
+import { FakeSmsGateway } from '../../src/sms/fake.js';
 import { COUNTY_DIRECTORY, COUNTY_OPEN_IDS, insertHazard, rows, startReplica } from '../support/reminders.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
@@ -200,5 +201,53 @@ describe('the statistics duty (统计分析表)', () => {
     expect(sheet.getCell('B6').value).toBe('合计');
     expect(sheet.getCell('B7').value).toBeNull();
     expect(sheet.pageSetup).toMatchObject({ orientation: 'landscape', fitToWidth: 1, printTitlesRow: '3:4' });
+  });
+});
+
+describe('the statistics duty for a principal outside Feishu, with SMS', () => {
+  let service: TestService;
+  const gateway = new FakeSmsGateway();
+
+  beforeAll(async () => {
+    service = await startTestService(
+      {
+        ADMIN_TOKEN: ADMIN,
+        SMS_PROVIDER: 'aliyun',
+        SMS_ACCESS_KEY_ID: 'LTAI-test',
+        SMS_ACCESS_KEY_SECRET: 'test-secret',
+        SMS_SIGN_NAME: '某某县应急管理局',
+        SMS_TEMPLATE_CODE: 'SMS_100',
+      },
+      { clock: new ManualClock(new Date('2027-01-20T01:00:00Z')), sms: { gateway, confirmDelayMs: 50 } },
+    );
+    for (const person of COUNTY_DIRECTORY.people) service.sim.addUser({ openId: person.openId, name: person.name });
+    const directory = {
+      ...DIRECTORY,
+      people: [...COUNTY_DIRECTORY.people, { code: 'p-nofs', name: '孙老板', mobile: '13900000099', roles: [] }],
+    };
+    const imported = await fetch(`${service.url}/api/admin/directory`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(directory),
+    });
+    expect(imported.status, await imported.clone().text()).toBe(200);
+  });
+  afterAll(async () => service?.stop());
+
+  it('sends the annual table on 20 January: by SMS to the principal outside Feishu, cards to the others', async () => {
+    const results = (await service.deps.reminders.statisticsDuty()) as Json[];
+    expect(results).toEqual([{ period: '2026', cards: 2, sms: 1, relayed: 0, unreachable: 0, reminded: 0 }]);
+    const sms = await eventually(() => gateway.sent.find((s) => s.phone === '13900000099'));
+    expect(sms.params).toMatchObject({ code: '2026', unit: '城关五金店', deadline: '2027年1月31日' });
+    const annual = await eventually(() =>
+      service.sim
+        .messages({ to: 'ou_resp', msgType: 'interactive' })
+        .find((m) => JSON.stringify(m.content).includes('2026年度隐患排查治理统计分析表')),
+    );
+    expect(annual.content.header.subtitle.content).toBe('某某化工有限公司 · 2027-01-31 前报送');
+    // Nobody is asked to relay: the principal has the SMS; the unit stays unconfirmed in the lists.
+    expect(
+      service.sim.messages({ to: 'ou_tlc' }).filter((m) => JSON.stringify(m.content).includes('城关五金店')),
+    ).toEqual([]);
   });
 });
