@@ -246,3 +246,61 @@ export const rejectRectification = (deps: HazardChatDeps, click: CardClick<'haza
 /** 发表意见 */
 export const commentOnHazard = (deps: HazardChatDeps, click: CardClick<'hazard.comment'>) =>
   decide(deps, click, { type: 'comment', text: formField(click, 'comment') });
+
+// ---------------------------------------------------------------------------------------------------------------
+// 治: listing, suspension and resumption (each refused with a toast saying who may, when the clicker may not)
+
+/** 挂牌督办 */
+export const listHazard = (deps: HazardChatDeps, click: CardClick<'hazard.list'>) =>
+  decide(deps, click, { type: 'list' });
+
+/** 摘牌 (销号) */
+export const delistHazard = (deps: HazardChatDeps, click: CardClick<'hazard.delist'>) =>
+  decide(deps, click, { type: 'delist' });
+
+const suspensionForm = (reason: string): EchoedForm => ({
+  form: 'suspension_decision',
+  values: { suspension_reason: reason },
+  fields: { reason: 'suspension_reason' },
+});
+
+/** 责令停产停业 (confirming an inspector's proposal) */
+export const orderSuspension = (deps: HazardChatDeps, click: CardClick<'hazard.orderSuspension'>) => {
+  const reason = formField(click, 'suspension_reason');
+  return decide(deps, click, { type: 'orderSuspension', reason }, suspensionForm(reason));
+};
+
+/** 不同意停产 */
+export const declineSuspension = (deps: HazardChatDeps, click: CardClick<'hazard.declineSuspension'>) => {
+  const reason = formField(click, 'suspension_reason');
+  return decide(deps, click, { type: 'declineSuspension', reason }, suspensionForm(reason));
+};
+
+/** 申请复产 */
+export const requestResumption = (deps: HazardChatDeps, click: CardClick<'hazard.requestResumption'>) =>
+  decide(deps, click, { type: 'requestResumption' });
+
+const resumptionForm = (reason: string, deadline: string): EchoedForm => ({
+  form: 'resumption_decision',
+  values: { resumption_reason: reason, deadline },
+  fields: { reason: 'resumption_reason', note: 'resumption_reason', deadline: 'deadline' },
+});
+
+/** 复产验收通过 */
+export const acceptResumption = (deps: HazardChatDeps, click: CardClick<'hazard.acceptResumption'>) => {
+  const note = formField(click, 'resumption_reason');
+  const form = resumptionForm(note, pickedDate(formField(click, 'deadline')));
+  return decide(deps, click, { type: 'acceptResumption', note }, form);
+};
+
+/** 复产验收不通过: back to rectifying, with the deadline picked (or the days the unit had left). */
+export const rejectResumption = (deps: HazardChatDeps, click: CardClick<'hazard.rejectResumption'>) => {
+  const reason = formField(click, 'resumption_reason');
+  const deadline = pickedDate(formField(click, 'deadline'));
+  return decide(
+    deps,
+    click,
+    { type: 'rejectResumption', reason, ...(deadline ? { deadline } : {}) },
+    resumptionForm(reason, deadline),
+  );
+};

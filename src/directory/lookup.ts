@@ -196,6 +196,40 @@ export async function localInspectors(db: Db, unit: UnitRecord): Promise<PersonR
   return rows.sort((a, b) => a.code.localeCompare(b.code));
 }
 
+/**
+ * Who decides for the county and the supervising department (治): 安委办 over the unit and the department's leader
+ * (挂牌督办 / 摘牌, `listing`); the department's inspectors and leader (停产停业 / 复产验收, `enforcement`) — the
+ * county's inspectors for a unit without a supervising department.
+ */
+export async function authoritiesOver(
+  db: Db,
+  unit: UnitRecord,
+  kind: 'listing' | 'enforcement',
+): Promise<PersonRecord[]> {
+  const held = (role: string, scopeKind: string, ids?: number[]) =>
+    and(
+      eq(roleAssignments.role, role),
+      eq(roleAssignments.scopeKind, scopeKind),
+      ...(ids ? [inArray(roleAssignments.scopeId, ids)] : []),
+    );
+  const scopes = [];
+  if (unit.department) scopes.push(held('department_leader', 'department', [unit.department.id]));
+  if (kind === 'listing') {
+    scopes.push(held('county_safety_office', 'county'));
+    if (unit.regionIdsUp.length) scopes.push(held('county_safety_office', 'region', unit.regionIdsUp));
+  } else if (unit.department) {
+    scopes.push(held('inspector', 'department', [unit.department.id]));
+  } else {
+    scopes.push(held('inspector', 'county'));
+  }
+  const rows = await db
+    .selectDistinct({ id: people.id, code: people.code, name: people.name, openId: people.openId })
+    .from(roleAssignments)
+    .innerJoin(people, eq(people.id, roleAssignments.personId))
+    .where(and(eq(people.active, true), sql`(${sql.join(scopes, sql` or `)})`));
+  return rows.sort((a, b) => a.code.localeCompare(b.code));
+}
+
 export async function regionByCode(db: Db, code: string) {
   const [row] = await db.select().from(regions).where(eq(regions.code, code)).limit(1);
   return row ?? null;

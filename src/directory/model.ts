@@ -17,6 +17,8 @@ export const ROLE_SCOPE_KINDS: Record<Role, readonly ScopeKind[]> = {
   department_leader: ['department'],
   // In a province deployment a county's leaders are scoped to that county's region.
   county_leader: ['county', 'region'],
+  // 安委办 of a county (of that county's region in a province deployment).
+  county_safety_office: ['county', 'region'],
   admin: ['county'],
 };
 

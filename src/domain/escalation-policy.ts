@@ -285,7 +285,7 @@ export const DEFAULT_POLICY_JSON = {
     },
     {
       id: 'overdue-7d',
-      label: '超期 7 天，县级挂牌督办',
+      label: '超期 7 天，县级督办',
       who: ['responsible', 'township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader'],
       when: { after: 'deadline', days: 7 },
       channel: 'urgent',
@@ -293,7 +293,7 @@ export const DEFAULT_POLICY_JSON = {
     },
     {
       id: 'major-reported',
-      label: '重大隐患挂牌督办',
+      label: '重大隐患报告',
       who: ['county_leader', 'department_leader', 'township_main_leader'],
       when: { on: 'reported' },
       channel: 'urgent',

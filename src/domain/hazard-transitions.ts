@@ -25,10 +25,16 @@ import {
   canAssign,
   canComment,
   canDecideExtension,
+  canDecideResumption,
+  canDelist,
   canEscalateSupervision,
+  canList,
+  canOrderSuspension,
+  canProposeSuspension,
   canRectify,
   canReport,
   canVerify,
+  formatListingAuthority,
   type PermissionDecision,
   type UnitContext,
 } from './permissions.js';
@@ -78,7 +84,10 @@ export interface ReportInput {
   deadline?: LocalDate;
   /** 定责任人; defaults to the unit's principal. With nobody, the hazard stays `reported` until assigned. */
   responsible?: PersonCode | null;
-  /** 停产停业整改 — major hazards only. */
+  /**
+   * 停产停业整改 — major hazards only: ordered when the reporter's department may order it, otherwise proposed to
+   * the department (建议停产停业).
+   */
   suspended?: boolean;
 }
 
@@ -107,6 +116,8 @@ export function reportHazard(
   const by = actor.person;
   const responsible = input.responsible === undefined ? input.unit.principal : input.responsible;
   const supervision: SupervisionLevel = input.grade === 'major' ? 'county' : 'none';
+  const orders = input.suspended === true && canOrderSuspension(actor, input.unit).allowed;
+  const proposes = input.suspended === true && !orders;
   const hazard: Hazard = {
     ...copyUnit(input.unit),
     reporter: by,
@@ -121,7 +132,10 @@ export function reportHazard(
     deadline,
     deadlineSetAt: now,
     supervision,
-    suspended: input.suspended === true,
+    suspended: orders,
+    suspensionProposal: proposes ? { by, at: now } : null,
+    resumptionRequest: null,
+    listing: null,
     extensionRequest: null,
     rectifiedAt: null,
     closedAt: null,
@@ -131,7 +145,8 @@ export function reportHazard(
   if (supervision !== 'none') {
     events.push({ type: 'supervision_raised', at: now, by, from: 'none', to: supervision, reason: '重大事故隐患' });
   }
-  if (hazard.suspended) events.push({ type: 'suspended', at: now, by });
+  if (orders) events.push({ type: 'suspended', at: now, by, reason: null });
+  if (proposes) events.push({ type: 'suspension_proposed', at: now, by, reason: null });
   if (responsible) {
     hazard.status = 'rectifying';
     hazard.responsible = responsible;
@@ -187,6 +202,22 @@ export function applyAction(
       return escalateSupervision(hazard, action.level, action.reason, actor, now);
     case 'comment':
       return comment(hazard, action.text, actor, now);
+    case 'list':
+      return list(hazard, action.note, actor, now);
+    case 'delist':
+      return delist(hazard, action.note, actor, now);
+    case 'orderSuspension':
+      return orderSuspension(hazard, action.reason, actor, now);
+    case 'proposeSuspension':
+      return proposeSuspension(hazard, action.reason, actor, now);
+    case 'declineSuspension':
+      return declineSuspension(hazard, action.reason, actor, now);
+    case 'requestResumption':
+      return requestResumption(hazard, action.note, actor, now);
+    case 'acceptResumption':
+      return acceptResumption(hazard, action.note, actor, now);
+    case 'rejectResumption':
+      return rejectResumption(hazard, action.reason, action.deadline, actor, now, calendar);
     default: {
       const unknown: never = action;
       return fail('invalid_input', `未知操作：${(unknown as { type?: string }).type}`);
@@ -195,11 +226,13 @@ export function applyAction(
 }
 
 const CLOSED_MESSAGE = '该隐患已验收销号，无需再操作';
+const DELISTING_MESSAGE = '整改已验收通过，等待挂牌单位摘牌销号';
 
 function assign(hazard: Hazard, responsible: PersonCode, actor: Actor, now: Date): HazardResult {
   const denied = forbidden(canAssign(actor, hazard));
   if (denied) return denied;
   if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (hazard.status === 'pending_delisting') return fail('already_done', DELISTING_MESSAGE);
   if (hazard.status === 'pending_verification') {
     return fail('wrong_state', '整改已提交、正在等待验收，不能更换责任人');
   }
@@ -224,6 +257,8 @@ function rectifyingStateError(hazard: Hazard, pendingMessage: string): HazardRes
   switch (hazard.status) {
     case 'closed':
       return fail('already_done', CLOSED_MESSAGE);
+    case 'pending_delisting':
+      return fail('already_done', DELISTING_MESSAGE);
     case 'reported':
       return fail('wrong_state', '该隐患尚未指定整改责任人');
     case 'pending_verification':
@@ -399,6 +434,8 @@ function verificationStateError(hazard: Hazard): HazardResult | null {
   switch (hazard.status) {
     case 'closed':
       return fail('already_done', '该隐患已验收销号');
+    case 'pending_delisting':
+      return fail('already_done', DELISTING_MESSAGE);
     case 'rectifying':
       // After a rejection the old submission has been handled; before any submission there is nothing to verify.
       return hazard.rectifiedAt
@@ -416,14 +453,35 @@ function accept(hazard: Hazard, note: string | undefined, actor: Actor, now: Dat
   if (denied) return denied;
   const stateError = verificationStateError(hazard);
   if (stateError) return stateError;
+  // 第十八条: a suspended unit's rectification is accepted by the department's 复产验收, on the unit's application.
+  if (hazard.suspended) {
+    return fail(
+      'wrong_state',
+      hazard.resumptionRequest
+        ? '该单位停产停业整改中，已申请复产：请由行业主管部门到现场复产验收（「复产验收通过」）'
+        : '该单位停产停业整改中：须由单位申请复产，再由行业主管部门到现场复产验收，验收通过即销号',
+    );
+  }
   const trimmed = note?.trim() ?? '';
   if (trimmed.length > MAX_REASON_LENGTH) {
     return fail('invalid_input', `验收意见最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, 'note');
   }
   const by = eventActor(actor);
-  const events: HazardEvent[] = [{ type: 'accepted', at: now, by, note: trimmed || null }];
-  // 摘牌销号: acceptance is the resumption acceptance (复产验收) and ends the listing.
-  if (hazard.suspended) events.push({ type: 'suspension_lifted', at: now, by });
+  return acceptedNow(hazard, [{ type: 'accepted', at: now, by, note: trimmed || null }], actor, now);
+}
+
+/**
+ * After an acceptance (验收通过 or 复产验收通过): a listed hazard waits for 摘牌 by its authority; any other closes
+ * (销号), its supervision ended.
+ */
+function acceptedNow(hazard: Hazard, events: HazardEvent[], actor: Actor, now: Date): HazardResult {
+  const base: Hazard = { ...hazard, suspended: false, resumptionRequest: null, extensionRequest: null };
+  if (hazard.listing) return { ok: true, hazard: { ...base, status: 'pending_delisting' }, events };
+  return closedNow(base, events, actor, now);
+}
+
+function closedNow(hazard: Hazard, events: HazardEvent[], actor: Actor, now: Date): HazardResult {
+  const by = eventActor(actor);
   if (hazard.supervision !== 'none') events.push({ type: 'supervision_lifted', at: now, by, from: hazard.supervision });
   events.push({ type: 'closed', at: now, by });
   return {
@@ -431,9 +489,7 @@ function accept(hazard: Hazard, note: string | undefined, actor: Actor, now: Dat
     hazard: {
       ...hazard,
       status: 'closed',
-      suspended: false,
       supervision: 'none',
-      extensionRequest: null,
       closedAt: now,
       closedBy: actor.kind === 'person' ? actor.person : null,
     },
@@ -468,7 +524,8 @@ function reject(
   const deadline = date !== '' ? date : rejectionDeadline(hazard, now, calendar);
   return {
     ok: true,
-    hazard: { ...hazard, status: 'rectifying', deadline, deadlineSetAt: now },
+    // An application to resume rested on the rectification rejected: the unit applies again after the next one.
+    hazard: { ...hazard, status: 'rectifying', deadline, deadlineSetAt: now, resumptionRequest: null },
     events: [
       {
         type: 'rejected',
@@ -520,6 +577,217 @@ function escalateSupervision(
         from: hazard.supervision,
         to: level,
         reason: trimmed || null,
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 治: listing (挂牌督办 / 摘牌), suspension (停产停业) and resumption (复产)
+
+/** An optional remark, trimmed, or an error when too long. */
+function optionalText(
+  value: string | undefined,
+  what: string,
+  field: string,
+): { text: string | null } | { error: HazardResult } {
+  const trimmed = value?.trim() ?? '';
+  if (trimmed.length > MAX_REASON_LENGTH) {
+    return {
+      error: fail('invalid_input', `${what}最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, field),
+    };
+  }
+  return { text: trimmed || null };
+}
+
+const MAJOR_ONLY_LISTING = '只有重大事故隐患可以挂牌督办；一般隐患超期由督办提醒和逐级升级处理';
+
+function list(hazard: Hazard, note: string | undefined, actor: Actor, now: Date): HazardResult {
+  const decision = canList(actor, hazard);
+  if (!decision.allowed) return fail('forbidden', decision.reason);
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (hazard.listing) return fail('already_done', '该隐患已挂牌督办');
+  if (hazard.grade !== 'major') return fail('invalid_input', MAJOR_ONLY_LISTING, 'level');
+  if (hazard.status === 'pending_delisting') return fail('already_done', DELISTING_MESSAGE);
+  const checked = optionalText(note, '挂牌意见', 'note');
+  if ('error' in checked) return checked.error;
+  const by = eventActor(actor) as PersonCode;
+  return {
+    ok: true,
+    hazard: { ...hazard, listing: { authority: decision.authority, by, at: now } },
+    events: [
+      { type: 'listed', at: now, by, authority: formatListingAuthority(decision.authority), note: checked.text },
+    ],
+  };
+}
+
+function delist(hazard: Hazard, note: string | undefined, actor: Actor, now: Date): HazardResult {
+  if (!hazard.listing) {
+    const decision = canList(actor, hazard);
+    if (!decision.allowed) return fail('forbidden', decision.reason);
+    return fail('wrong_state', '该隐患未挂牌督办，无需摘牌');
+  }
+  const denied = forbidden(canDelist(actor, hazard, hazard.listing.authority));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', '该隐患已摘牌销号');
+  if (hazard.status !== 'pending_delisting') {
+    return fail('wrong_state', '整改尚未验收通过：须先由检查员验收（停产停业的由主管部门复产验收），再摘牌销号');
+  }
+  const checked = optionalText(note, '摘牌意见', 'note');
+  if ('error' in checked) return checked.error;
+  return closedNow(hazard, [{ type: 'delisted', at: now, by: eventActor(actor), note: checked.text }], actor, now);
+}
+
+/** The checks ordering and proposing share: a major hazard still open, not suspended yet. */
+function suspensionStateError(hazard: Hazard): HazardResult | null {
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (hazard.status === 'pending_delisting') return fail('already_done', DELISTING_MESSAGE);
+  if (hazard.suspended) return fail('already_done', '已责令停产停业整改');
+  if (hazard.grade !== 'major') return fail('invalid_input', '只有重大事故隐患可以责令停产停业整改', 'suspend');
+  return null;
+}
+
+function orderSuspension(hazard: Hazard, reason: string | undefined, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canOrderSuspension(actor, hazard));
+  if (denied) return denied;
+  const stateError = suspensionStateError(hazard);
+  if (stateError) return stateError;
+  const checked = optionalText(reason, '理由', 'reason');
+  if ('error' in checked) return checked.error;
+  const proposal = hazard.suspensionProposal;
+  return {
+    ok: true,
+    hazard: { ...hazard, suspended: true, suspensionProposal: null },
+    events: [
+      {
+        type: 'suspended',
+        at: now,
+        by: eventActor(actor),
+        reason: checked.text,
+        ...(proposal ? { proposedBy: proposal.by } : {}),
+      },
+    ],
+  };
+}
+
+function proposeSuspension(hazard: Hazard, reason: string | undefined, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canProposeSuspension(actor, hazard));
+  if (denied) return denied;
+  const stateError = suspensionStateError(hazard);
+  if (stateError) return stateError;
+  if (hazard.suspensionProposal) return fail('already_done', '已建议停产停业，等待行业主管部门确认');
+  const checked = optionalText(reason, '理由', 'reason');
+  if ('error' in checked) return checked.error;
+  const by = eventActor(actor) as PersonCode;
+  return {
+    ok: true,
+    hazard: { ...hazard, suspensionProposal: { by, at: now } },
+    events: [{ type: 'suspension_proposed', at: now, by, reason: checked.text }],
+  };
+}
+
+function declineSuspension(hazard: Hazard, reason: string | undefined, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canOrderSuspension(actor, hazard));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (!hazard.suspensionProposal) return fail('already_done', '该停产停业建议已处理');
+  const checked = optionalText(reason, '理由', 'reason');
+  if ('error' in checked) return checked.error;
+  return {
+    ok: true,
+    hazard: { ...hazard, suspensionProposal: null },
+    events: [
+      {
+        type: 'suspension_declined',
+        at: now,
+        by: eventActor(actor),
+        reason: checked.text,
+        proposedBy: hazard.suspensionProposal.by,
+      },
+    ],
+  };
+}
+
+const NO_APPLICATION =
+  '单位尚未申请复产：复产须先由整改责任人或单位主要负责人、安全管理员在整改卡片上「申请复产」，再由行业主管部门到现场复产验收';
+
+function requestResumption(hazard: Hazard, note: string | undefined, actor: Actor, now: Date): HazardResult {
+  const denied = forbidden(canRectify(actor, hazard));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (!hazard.suspended) return fail('already_done', '该单位未在停产停业整改中，无需申请复产');
+  if (hazard.resumptionRequest) return fail('already_done', '已申请复产，等待行业主管部门复产验收');
+  if (hazard.status !== 'pending_verification') {
+    return fail('wrong_state', '请先完成整改并「提交整改」，再申请复产');
+  }
+  const checked = optionalText(note, '复产申请说明', 'note');
+  if ('error' in checked) return checked.error;
+  const by = eventActor(actor) as PersonCode;
+  return {
+    ok: true,
+    hazard: { ...hazard, resumptionRequest: { by, at: now } },
+    events: [{ type: 'resumption_requested', at: now, by, note: checked.text }],
+  };
+}
+
+/** The checks both 复产验收 decisions share: who decides, whether the unit is suspended and has applied. */
+function resumptionDecisionError(hazard: Hazard, actor: Actor): HazardResult | null {
+  const denied = forbidden(canDecideResumption(actor, hazard));
+  if (denied) return denied;
+  if (hazard.status === 'closed') return fail('already_done', CLOSED_MESSAGE);
+  if (!hazard.suspended) return fail('already_done', '已复产验收，停产停业已解除');
+  if (!hazard.resumptionRequest) return fail('wrong_state', NO_APPLICATION);
+  return null;
+}
+
+function acceptResumption(hazard: Hazard, note: string | undefined, actor: Actor, now: Date): HazardResult {
+  const error = resumptionDecisionError(hazard, actor);
+  if (error) return error;
+  const checked = optionalText(note, '复产验收意见', 'note');
+  if ('error' in checked) return checked.error;
+  const by = eventActor(actor);
+  return acceptedNow(
+    hazard,
+    [
+      { type: 'resumption_accepted', at: now, by, note: checked.text },
+      { type: 'suspension_lifted', at: now, by },
+      { type: 'accepted', at: now, by, note: checked.text },
+    ],
+    actor,
+    now,
+  );
+}
+
+function rejectResumption(
+  hazard: Hazard,
+  reason: string,
+  chosen: string | undefined,
+  actor: Actor,
+  now: Date,
+  calendar: Calendar,
+): HazardResult {
+  const error = resumptionDecisionError(hazard, actor);
+  if (error) return error;
+  const checked = checkText(reason, '复产验收不通过的理由', 'reason', MAX_REASON_LENGTH);
+  if ('error' in checked) return checked.error;
+  const date = chosen?.trim() ?? '';
+  if (date !== '') {
+    const problem = checkDecisionDeadline(date, now, calendar);
+    if (problem) return problem;
+  }
+  const deadline = date !== '' ? date : rejectionDeadline(hazard, now, calendar);
+  return {
+    ok: true,
+    hazard: { ...hazard, status: 'rectifying', deadline, deadlineSetAt: now, resumptionRequest: null },
+    events: [
+      {
+        type: 'rejected',
+        at: now,
+        by: eventActor(actor),
+        reason: checked.text,
+        deadline,
+        previousDeadline: hazard.deadline,
+        resumption: true,
       },
     ],
   };

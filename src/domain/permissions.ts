@@ -17,6 +17,8 @@ export const ROLES = [
   'township_main_leader',
   'department_leader',
   'county_leader',
+  /** 县安委办 (安全生产委员会办公室): lists major hazards for supervision (挂牌督办) and removes the listing (摘牌). */
+  'county_safety_office',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -30,6 +32,7 @@ export const ROLE_LABELS: Readonly<Record<Role, string>> = {
   township_main_leader: '乡镇主要领导',
   department_leader: '行业主管部门负责人',
   county_leader: '县领导',
+  county_safety_office: '县安委办',
   admin: '管理员',
 };
 
@@ -249,6 +252,88 @@ export function canView(actor: Actor, hazard: HazardContext): PermissionDecision
   if (named.includes(actor.person) || hazard.rectifiers.includes(actor.person)) return ALLOWED;
   if (actor.roles.some((assignment) => scopeCovers(assignment.scope, hazard))) return ALLOWED;
   return refuse('您无权查看该隐患（不在您的管辖范围内）');
+}
+
+/**
+ * Who listed a major hazard (挂牌督办) and alone may remove the listing (摘牌): the county's safety committee office
+ * (安委办) or the supervising department (by its leader).
+ */
+export type ListingAuthority = { kind: 'county_safety_office' } | { kind: 'department'; code: string };
+
+/** `county_safety_office` or `department:<code>`, as events and rows store it. */
+export function formatListingAuthority(authority: ListingAuthority): string {
+  return authority.kind === 'county_safety_office' ? 'county_safety_office' : `department:${authority.code}`;
+}
+
+export function parseListingAuthority(text: string): ListingAuthority | null {
+  if (text === 'county_safety_office') return { kind: 'county_safety_office' };
+  const match = /^department:(\S+)$/.exec(text);
+  return match ? { kind: 'department', code: match[1]! } : null;
+}
+
+const isDepartmentLeaderOf = (actor: Actor, unit: UnitContext) =>
+  hasRoleOver(actor, 'department_leader', unit, ['department']);
+
+/**
+ * 挂牌督办: which authority the actor lists for — 安委办 (`county_safety_office` over the unit) first, else the unit's
+ * supervising department through its leader. Anyone else is told who may.
+ */
+export function canList(
+  actor: Actor,
+  unit: UnitContext,
+): { allowed: true; authority: ListingAuthority } | { allowed: false; reason: string } {
+  if (actor.kind !== 'person')
+    return { allowed: false, reason: '挂牌督办须由县安委办或行业主管部门决定，系统不能挂牌' };
+  if (hasRoleOver(actor, 'county_safety_office', unit)) {
+    return { allowed: true, authority: { kind: 'county_safety_office' } };
+  }
+  if (unit.departmentCode !== null && isDepartmentLeaderOf(actor, unit)) {
+    return { allowed: true, authority: { kind: 'department', code: unit.departmentCode } };
+  }
+  return { allowed: false, reason: '只有县安委办或该单位的行业主管部门负责人可以挂牌督办' };
+}
+
+/** 摘牌: only the authority that listed it. */
+export function canDelist(actor: Actor, unit: UnitContext, authority: ListingAuthority): PermissionDecision {
+  if (actor.kind !== 'person') return refuse('摘牌须由挂牌单位决定，系统不能摘牌');
+  if (authority.kind === 'county_safety_office') {
+    return hasRoleOver(actor, 'county_safety_office', unit)
+      ? ALLOWED
+      : refuse('该隐患由县安委办挂牌督办，只有县安委办可以摘牌');
+  }
+  const leads = actor.roles.some(
+    (a) => a.role === 'department_leader' && a.scope.kind === 'department' && a.scope.code === authority.code,
+  );
+  return leads ? ALLOWED : refuse('该隐患由行业主管部门挂牌督办，只有该部门负责人可以摘牌');
+}
+
+/**
+ * 责令停产停业 and 复产验收: a department with enforcement power — an inspector or the leader of the unit's supervising
+ * department. A unit without a supervising department falls to the county's inspectors.
+ */
+export function canOrderSuspension(actor: Actor, unit: UnitContext): PermissionDecision {
+  if (actor.kind !== 'person') return refuse('系统不能责令停产停业');
+  if (hasRoleOver(actor, 'inspector', unit, ['department']) || isDepartmentLeaderOf(actor, unit)) return ALLOWED;
+  if (unit.departmentCode === null && hasRoleOver(actor, 'inspector', unit, ['county'])) return ALLOWED;
+  return refuse('只有该单位行业主管部门的检查员或负责人可以责令停产停业；其他检查员可以建议停产停业，由主管部门确认');
+}
+
+/** 建议停产停业: any inspector over the unit (one with the power to order it orders instead). */
+export function canProposeSuspension(actor: Actor, unit: UnitContext): PermissionDecision {
+  if (actor.kind !== 'person') return refuse('系统不能建议停产停业');
+  return hasRoleOver(actor, 'inspector', unit) ? ALLOWED : refuse('只有对该单位有检查权限的检查员可以建议停产停业');
+}
+
+/** 复产验收: the supervising department (as for ordering the suspension), never someone who rectified it. */
+export function canDecideResumption(actor: Actor, hazard: HazardContext): PermissionDecision {
+  if (actor.kind !== 'person') return refuse('系统不能复产验收');
+  if (!canOrderSuspension(actor, hazard).allowed) {
+    return refuse('复产验收由该单位的行业主管部门（其检查员或负责人）到现场进行');
+  }
+  if (actor.person === hazard.rectifiedBy || hazard.rectifiers.includes(actor.person)) {
+    return refuse('整改人不能复产验收自己的整改，请由主管部门其他人员验收');
+  }
+  return ALLOWED;
 }
 
 /** 评论: whoever may view (leaders may view and comment only). */

@@ -18,12 +18,25 @@ export const HAZARD_GRADES = ['general', 'major'] as const;
 export type HazardGrade = (typeof HAZARD_GRADES)[number];
 export const hazardGradeSchema = z.enum(HAZARD_GRADES);
 
-export const HAZARD_STATUSES = ['reported', 'rectifying', 'pending_verification', 'closed'] as const;
+/**
+ * `pending_delisting` (待摘牌): a listed major hazard whose rectification has been accepted; it closes (销号) when the
+ * authority that listed it removes the listing (摘牌).
+ */
+export const HAZARD_STATUSES = [
+  'reported',
+  'rectifying',
+  'pending_verification',
+  'pending_delisting',
+  'closed',
+] as const;
 export type HazardStatus = (typeof HAZARD_STATUSES)[number];
 export const hazardStatusSchema = z.enum(HAZARD_STATUSES);
 
 export const SUPERVISION_LEVELS = ['none', 'township', 'county'] as const;
-/** 挂牌督办 level. Ordered: a later entry is a higher level. */
+/**
+ * 督办 level, raised by escalation (or by hand): reminded and escalated, never "listed" — 挂牌督办 is the listing of a
+ * major hazard by the county's authority, a flag of its own (hazard.ts `listing`). Ordered: later is higher.
+ */
 export type SupervisionLevel = (typeof SUPERVISION_LEVELS)[number];
 export const supervisionLevelSchema = z.enum(SUPERVISION_LEVELS);
 
@@ -32,12 +45,13 @@ export const STATUS_LABELS: Readonly<Record<HazardStatus, string>> = {
   reported: '已登记',
   rectifying: '整改中',
   pending_verification: '待验收',
+  pending_delisting: '已验收待摘牌',
   closed: '已销号',
 };
 export const SUPERVISION_LABELS: Readonly<Record<SupervisionLevel, string>> = {
-  none: '未挂牌',
-  township: '乡镇挂牌督办',
-  county: '县级挂牌督办',
+  none: '未督办',
+  township: '乡镇督办',
+  county: '县级督办',
 };
 
 /** Compares supervision levels: negative when `a` is lower than `b`. */

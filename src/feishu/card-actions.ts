@@ -68,6 +68,14 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
   withCode('hazard.approveExtension'),
   withCode('hazard.refuseExtension'),
   withCode('hazard.comment'),
+  // 治: 挂牌督办 / 摘牌, 责令停产停业 / 不同意停产, 申请复产, 复产验收通过 / 不通过.
+  withCode('hazard.list'),
+  withCode('hazard.delist'),
+  withCode('hazard.orderSuspension'),
+  withCode('hazard.declineSuspension'),
+  withCode('hazard.requestResumption'),
+  withCode('hazard.acceptResumption'),
+  withCode('hazard.rejectResumption'),
   // The report form and what follows it (hazards/cards/report-form.ts).
   withDraft('report.submit'),
   withDraft('report.open'),
@@ -132,6 +140,11 @@ export const FORM_FIELDS = {
   'hazard.approveExtension': ['decision_reason', 'approved_deadline'],
   'hazard.refuseExtension': ['decision_reason', 'approved_deadline'],
   'hazard.comment': ['comment'],
+  'hazard.orderSuspension': ['suspension_reason'],
+  'hazard.declineSuspension': ['suspension_reason'],
+  // `deadline`: the new deadline when 复产验收 fails (optional, as for 驳回).
+  'hazard.acceptResumption': ['resumption_reason', 'deadline'],
+  'hazard.rejectResumption': ['resumption_reason', 'deadline'],
   'report.submit': REPORT_FORM_FIELDS,
   'report.newUnit': ['township'],
   'inspection.start': INSPECTION_FORM_FIELDS,

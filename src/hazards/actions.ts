@@ -6,6 +6,7 @@
 
 import {
   actorOf,
+  authoritiesOver,
   findPersonByOpenId,
   localInspectors,
   type PersonRecord,
@@ -14,6 +15,9 @@ import {
 import {
   applyAction,
   canDecideExtension,
+  canDecideResumption,
+  canDelist,
+  canOrderSuspension,
   canVerify,
   type HazardAction,
   type HazardErrorCode,
@@ -61,14 +65,28 @@ const DONE_MESSAGES: Record<HazardAction['type'], string> = {
   refuseExtension: '已不同意延期，原整改期限不变',
   accept: '验收通过，隐患已销号',
   reject: '已驳回，退回整改',
-  escalateSupervision: '已挂牌督办',
+  escalateSupervision: '已列为督办',
   comment: '督办意见已记录，并已告知整改责任人和上报人',
+  list: '已挂牌督办，已告知整改责任人；验收后由挂牌单位摘牌销号',
+  delist: '已摘牌，隐患已销号',
+  orderSuspension: '已责令停产停业整改，已告知单位',
+  proposeSuspension: '已建议停产停业，等待行业主管部门确认',
+  declineSuspension: '已不同意停产停业，已告知建议人',
+  requestResumption: '复产申请已提交，等待行业主管部门到现场复产验收（10 日内）',
+  acceptResumption: '复产验收通过，同意复产',
+  rejectResumption: '复产验收不通过，退回整改',
 };
 
 /** The toast of a change: what was done, with the deadline a decision set. */
 function doneMessage(type: HazardAction['type'], events: readonly HazardEvent[]): string {
+  if (events.some((e) => e.type === 'accepted') && !events.some((e) => e.type === 'closed')) {
+    return `${type === 'acceptResumption' ? '复产验收通过，同意复产' : '验收通过'}；该隐患已挂牌督办，待挂牌单位摘牌销号`;
+  }
+  if (type === 'acceptResumption') return '复产验收通过，同意复产，隐患已销号';
   for (const event of events) {
-    if (event.type === 'rejected') return `已驳回，退回整改；新的整改期限为 ${event.deadline}`;
+    if (event.type === 'rejected') {
+      return `${event.resumption ? '复产验收不通过' : '已驳回'}，退回整改；新的整改期限为 ${event.deadline}`;
+    }
     if (event.type === 'extension_approved' && event.requested) {
       return `已同意延期，整改期限定为 ${event.to}（未采用申请的 ${event.requested}）`;
     }
@@ -204,6 +222,32 @@ async function notifyAfter(
     });
   };
 
+  /** The county's or the department's deciders (治) allowed to take the decision a card of `kind` asks for. */
+  const authorityCards = async (
+    over: 'listing' | 'enforcement',
+    allowed: (actor: ReturnType<typeof personActor>) => boolean,
+    kind: CardKind,
+  ) => {
+    const out: PersonRecord[] = [];
+    for (const p of await authoritiesOver(tx, updated.unit, over)) {
+      if (p.code === actorCode) continue;
+      if (allowed(personActor(p.code, await roleAssignmentsOf(tx, p.id)))) out.push(p);
+    }
+    await cardsTo(out, { audience: 'authority', kind });
+  };
+  const toDelist = async () => {
+    const listing = updated.hazard.listing;
+    if (updated.hazard.status !== 'pending_delisting' || !listing) return;
+    await authorityCards('listing', (a) => canDelist(a, updated.hazard, listing.authority).allowed, 'delisting');
+  };
+  const proposer = (): PersonRecord | null => {
+    for (const e of events) {
+      const by = e.type === 'suspended' || e.type === 'suspension_declined' ? e.proposedBy : undefined;
+      if (by) return [...updated.people.values()].find((p) => p.code === by) ?? null;
+    }
+    return null;
+  };
+
   switch (action.type) {
     case 'submitRectification':
       await cardsTo(await deciders((a) => canVerify(a, updated.hazard).allowed), {
@@ -242,8 +286,57 @@ async function notifyAfter(
     case 'accept':
       await textTo(
         responsible,
-        `${ref.code}：整改已验收通过，隐患销号${updated.row.grade === 'major' ? '，摘牌并解除停产停业' : ''}。`,
+        updated.hazard.status === 'pending_delisting'
+          ? `${ref.code}：整改已验收通过，待挂牌单位摘牌后销号。`
+          : `${ref.code}：整改已验收通过，隐患已销号。`,
       );
+      await toDelist();
+      break;
+    case 'list':
+      await textTo(
+        responsible,
+        `${ref.code}：该重大事故隐患已由${view.listing?.authorityLabel ?? '县安委办'}挂牌督办。请按治理方案和期限 ${updated.row.deadline} 完成治理，验收合格后由挂牌单位摘牌销号。`,
+      );
+      if (reporter?.code !== responsible?.code)
+        await textTo(reporter, `${ref.code}：已由${view.listing?.authorityLabel ?? '县安委办'}挂牌督办。`);
+      break;
+    case 'delist':
+      await textTo(responsible, `${ref.code}：已摘牌，隐患销号。`);
+      if (reporter?.code !== responsible?.code) await textTo(reporter, `${ref.code}：已摘牌，隐患销号。`);
+      break;
+    case 'orderSuspension': {
+      const text = `${ref.code}：${updated.unit.department?.name ?? '行业主管部门'}责令停产停业整改${action.reason?.trim() ? `（${action.reason.trim()}）` : ''}。整改完成并「提交整改」后，请「申请复产」，经主管部门现场复产验收合格方可恢复生产。`;
+      await textTo(responsible, text);
+      const principal = updated.unit.principal;
+      if (principal && principal.code !== responsible?.code) await textTo(principal, text);
+      await textTo(proposer(), `${ref.code}：您的停产停业建议已由主管部门确认，已责令停产停业整改。`);
+      break;
+    }
+    case 'proposeSuspension':
+      await authorityCards('enforcement', (a) => canOrderSuspension(a, updated.hazard).allowed, 'suspension');
+      break;
+    case 'declineSuspension':
+      await textTo(
+        proposer(),
+        `${ref.code}：主管部门不同意停产停业${action.reason?.trim() ? `（${action.reason.trim()}）` : ''}，整改照常进行。`,
+      );
+      break;
+    case 'requestResumption':
+      await authorityCards('enforcement', (a) => canDecideResumption(a, updated.hazard).allowed, 'resumption');
+      break;
+    case 'acceptResumption':
+      await textTo(
+        responsible,
+        updated.hazard.status === 'pending_delisting'
+          ? `${ref.code}：复产验收通过，同意恢复生产；待挂牌单位摘牌后销号。`
+          : `${ref.code}：复产验收通过，同意恢复生产，隐患已销号。`,
+      );
+      await toDelist();
+      break;
+    case 'rejectResumption':
+      if (responsible?.openId && responsible.code !== actorCode) {
+        await cardsTo([responsible], { audience: 'rectifier', kind: 'rejected' });
+      }
       break;
     case 'comment': {
       // Whoever acts on the hazard hears the remark: the responsible person, and the inspector who follows it.

@@ -1,12 +1,13 @@
 /**
  * Who hears of a hazard the moment it is registered (besides the policy's own `on: reported` steps): the responsible
- * person's notice and the local inspectors' information card. A responsible person the bot cannot reach (no Feishu
+ * person's notice, the local inspectors' information card, and for a major hazard the decisions it asks of the
+ * county's authority (挂牌督办) and of the supervising department (an inspector's 建议停产停业). A responsible person the bot cannot reach (no Feishu
  * account in the tenant, deactivated) falls back up the chain of responsibility like any reminder — to the unit's
  * other key person, or to the township, asked to get the notice to the unit; people outside Feishu get an SMS when a
  * gateway is configured. Answers what the reporter must be told of it (their toast).
  */
 import type { Db } from '../db/client.js';
-import { localInspectors, type PersonRecord, type UnitRecord } from '../directory/lookup.js';
+import { authoritiesOver, localInspectors, type PersonRecord, type UnitRecord } from '../directory/lookup.js';
 import { GRADE_LABELS, type HazardGrade, isUnitSide } from '../domain/index.js';
 import { enqueueMessages } from '../feishu/outbox.js';
 import { buildReminderCard } from '../reminders/cards.js';
@@ -46,6 +47,14 @@ export async function sendReportNotices(tx: Db, input: ReportNoticeInput): Promi
     if (p?.openId && p.code !== reporter.code && !cards.has(p.openId)) cards.set(p.openId, { openId: p.openId, ...r });
   };
   for (const r of notice.recipients) if (isUnitSide(r.role)) add(r.person, { audience: 'rectifier', kind: 'notice' });
+  // 治: the department decides an inspector's 建议停产停业; the county's authority decides the listing (挂牌督办).
+  if (input.view.suspensionProposal) {
+    for (const p of await authoritiesOver(tx, unit, 'enforcement'))
+      add(p, { audience: 'authority', kind: 'suspension' });
+  }
+  if (hazard.grade === 'major') {
+    for (const p of await authoritiesOver(tx, unit, 'listing')) add(p, { audience: 'authority', kind: 'listing' });
+  }
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
   await sendHazardCards(tx, { id: hazard.id, code: hazard.code }, input.view, [...cards.values()], input.now);
 

@@ -17,6 +17,8 @@ import { findReportableUnits, townshipsInInspectorScope } from '../directory/uni
 import { createUnverifiedEnterprise, DirectoryError } from '../directory/unverified.js';
 import {
   type Calendar,
+  canList,
+  canOrderSuspension,
   type EscalationPolicy,
   type HazardContext,
   hasRoleOver,
@@ -411,9 +413,13 @@ async function createReport(
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
 }
 
-/** Which buttons a viewer's card gets: the rectifying side, an inspector over the unit, or none. */
+/**
+ * Which buttons a viewer's card gets: the rectifying side, an inspector over the unit, the county's or department's
+ * authority (挂牌督办, 停产停业, 复产验收), or none.
+ */
 export function audienceFor(actor: PersonActor, hazard: HazardContext): CardAudience {
   if (hazard.responsible === actor.person || isUnitOfficer(actor, hazard)) return 'rectifier';
   if (hasRoleOver(actor, 'inspector', hazard)) return 'verifier';
+  if (canList(actor, hazard).allowed || canOrderSuspension(actor, hazard).allowed) return 'authority';
   return 'viewer';
 }

@@ -10,11 +10,14 @@ import { loadUnit, type PersonRecord, peopleByIds, type UnitRecord } from '../di
 import {
   type EventActor,
   formatHazardCode,
+  formatListingAuthority,
   type Hazard,
   type HazardEvent,
   type HazardGrade,
   type HazardSource,
   type HazardStatus,
+  type Listing,
+  parseListingAuthority,
   type SupervisionLevel,
 } from '../domain/index.js';
 
@@ -47,6 +50,9 @@ export async function loadHazard(
     row.rectifiedById,
     row.closedById,
     row.extensionRequestedById,
+    row.suspensionProposedById,
+    row.resumptionRequestedById,
+    row.listedById,
     ...rectifierIds,
   ].filter((id): id is number => id !== null);
   const map = await peopleByIds(db, named);
@@ -66,6 +72,9 @@ export async function loadHazard(
     deadlineSetAt: row.deadlineSetAt,
     supervision: row.supervision as SupervisionLevel,
     suspended: row.suspended,
+    suspensionProposal: pendingRequest(codeOf(row.suspensionProposedById), row.suspensionProposedAt),
+    resumptionRequest: pendingRequest(codeOf(row.resumptionRequestedById), row.resumptionRequestedAt),
+    listing: listingOf(row, codeOf(row.listedById)),
     extensionRequest:
       row.extensionRequestedById && row.extensionDeadline && row.extensionRequestedAt
         ? {
@@ -80,6 +89,13 @@ export async function loadHazard(
     closedBy: codeOf(row.closedById),
   };
   return { row, hazard, unit, people: map };
+}
+
+const pendingRequest = (by: string | null, at: Date | null) => (by !== null && at !== null ? { by, at } : null);
+
+function listingOf(row: HazardRow, by: string | null): Listing | null {
+  const authority = row.listingAuthority ? parseListingAuthority(row.listingAuthority) : null;
+  return authority && by !== null && row.listedAt ? { authority, by, at: row.listedAt } : null;
 }
 
 /**
@@ -129,6 +145,13 @@ export function hazardColumns(hazard: Hazard, idOf: (code: string | null) => num
     rectifiedById: idOf(hazard.rectifiedBy),
     supervision: hazard.supervision,
     suspended: hazard.suspended,
+    suspensionProposedById: idOf(hazard.suspensionProposal?.by ?? null),
+    suspensionProposedAt: hazard.suspensionProposal?.at ?? null,
+    resumptionRequestedById: idOf(hazard.resumptionRequest?.by ?? null),
+    resumptionRequestedAt: hazard.resumptionRequest?.at ?? null,
+    listedById: idOf(hazard.listing?.by ?? null),
+    listedAt: hazard.listing?.at ?? null,
+    listingAuthority: hazard.listing ? formatListingAuthority(hazard.listing.authority) : null,
     deadline: hazard.deadline,
     deadlineSetAt: hazard.deadlineSetAt,
     assignedAt: hazard.assignedAt,

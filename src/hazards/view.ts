@@ -32,12 +32,20 @@ const EVENT_TEXT: Record<string, (d: Record<string, unknown>) => string> = {
   extension_refused: (d) => `不同意延期${d.reason ? `：${String(d.reason)}` : ''}`,
   accepted: (d) => `验收通过${d.note ? `：${String(d.note)}` : ''}`,
   rejected: (d) =>
-    `驳回：${String(d.reason ?? '')}${d.deadline ? `；整改期限 ${String(d.previousDeadline)} → ${String(d.deadline)}` : ''}`,
-  suspended: () => '责令停产停业整改',
-  suspension_lifted: () => '复产验收通过，解除停产停业',
+    `${d.resumption ? '复产验收不通过' : '驳回'}：${String(d.reason ?? '')}${d.deadline ? `；整改期限 ${String(d.previousDeadline)} → ${String(d.deadline)}` : ''}`,
+  suspended: (d) =>
+    `责令停产停业整改${d.proposedBy ? '（确认停产建议）' : ''}${d.reason ? `：${String(d.reason)}` : ''}`,
+  suspension_proposed: (d) => `建议停产停业整改，待行业主管部门确认${d.reason ? `：${String(d.reason)}` : ''}`,
+  suspension_declined: (d) => `不同意停产停业${d.reason ? `：${String(d.reason)}` : ''}`,
+  suspension_lifted: () => '解除停产停业，同意复产',
+  resumption_requested: (d) => `申请复产${d.note ? `：${String(d.note)}` : ''}`,
+  resumption_accepted: (d) => `复产验收通过${d.note ? `：${String(d.note)}` : ''}`,
+  listed: (d) =>
+    `挂牌督办（${d.authority === 'county_safety_office' ? '县安委办' : '行业主管部门'}）${d.note ? `：${String(d.note)}` : ''}`,
+  delisted: (d) => `摘牌${d.note ? `：${String(d.note)}` : ''}`,
   supervision_raised: (d) =>
-    `挂牌督办（${SUPERVISION_LABELS[d.to as 'county'] ?? String(d.to)}）${d.reason ? `：${String(d.reason)}` : ''}`,
-  supervision_lifted: () => '摘牌',
+    `列为${SUPERVISION_LABELS[d.to as 'county'] ?? String(d.to)}${d.reason ? `：${String(d.reason)}` : ''}`,
+  supervision_lifted: () => '解除督办',
   closed: (d) => (d.note ? `销号（${String(d.note)}）` : '销号'),
   commented: (d) => `督办意见：${String(d.text ?? '')}`,
   photo_added: (d) => `添加${d.stage === 'rectification' ? '整改' : '隐患'}照片`,
@@ -54,6 +62,8 @@ function stepOf(type: string, d: Record<string, unknown>, who: string, at: strin
     case 'acknowledged':
     case 'rectification_submitted':
     case 'accepted':
+    case 'resumption_requested':
+    case 'delisted':
       return { type, who, at };
     case 'extension_requested':
       return { type, who, at, newDeadline: String(d.newDeadline) };
@@ -136,6 +146,22 @@ export async function buildHazardView(
     deadline: row.deadline,
     basis: row.basis,
     suspended: row.suspended,
+    suspensionProposal: hazard.suspensionProposal
+      ? { byName: name(row.suspensionProposedById) ?? '—', at: stamp(hazard.suspensionProposal.at) }
+      : null,
+    resumptionRequest: hazard.resumptionRequest
+      ? { byName: name(row.resumptionRequestedById) ?? '—', at: stamp(hazard.resumptionRequest.at) }
+      : null,
+    listing: hazard.listing
+      ? {
+          authorityLabel:
+            hazard.listing.authority.kind === 'county_safety_office'
+              ? '县安委办'
+              : (unit.department?.name ?? '行业主管部门'),
+          byName: name(row.listedById) ?? '—',
+          at: stamp(hazard.listing.at),
+        }
+      : null,
     supervisionLabel: row.supervision === 'none' ? null : SUPERVISION_LABELS[hazard.supervision],
     reporterName: name(row.reporterId) ?? '—',
     responsibleName: name(row.responsibleId),

@@ -21,7 +21,8 @@ const filterParameters = [
   {
     name: 'status',
     in: 'query',
-    description: '状态：reported、rectifying、pending_verification、closed，或 open（未闭环），逗号分隔可多选',
+    description:
+      '状态：reported、rectifying、pending_verification、pending_delisting（待摘牌）、closed，或 open（未闭环），逗号分隔可多选',
     schema: { type: 'string' },
   },
   { name: 'overdue', in: 'query', description: 'true 只看超期，false 只看未超期', schema: { type: 'boolean' } },
@@ -65,7 +66,7 @@ const hazardSchema = {
     department: { type: ['string', 'null'] },
     sector: { type: 'string' },
     grade: { enum: ['general', 'major'] },
-    status: { enum: ['reported', 'rectifying', 'pending_verification', 'closed'] },
+    status: { enum: ['reported', 'rectifying', 'pending_verification', 'pending_delisting', 'closed'] },
     overdue: { type: 'boolean' },
     light: { enum: ['red', 'yellow', 'green'], description: '红=超期，黄=3天内到期，绿=正常' },
     description: { type: 'string' },

@@ -49,11 +49,12 @@ const GRADE_WORDS: Record<string, HazardGrade> = {
   重大隐患: 'major',
 };
 const STATUS_WORDS: Record<string, HazardStatus[]> = {
-  open: ['reported', 'rectifying', 'pending_verification'],
-  未闭环: ['reported', 'rectifying', 'pending_verification'],
+  open: ['reported', 'rectifying', 'pending_verification', 'pending_delisting'],
+  未闭环: ['reported', 'rectifying', 'pending_verification', 'pending_delisting'],
   已登记: ['reported'],
   整改中: ['rectifying'],
   待验收: ['pending_verification'],
+  待摘牌: ['pending_delisting'],
   已销号: ['closed'],
 };
 

@@ -13,7 +13,7 @@ export function isRowOverdue(row: Pick<LedgerRow, 'status' | 'deadline'>, today:
 /** Same rule as domain `trafficLight`: red overdue, yellow due within 3 days, green otherwise. */
 export function rowLight(row: Pick<LedgerRow, 'status' | 'deadline'>, today: LocalDate, dueSoonDays = 3): TrafficLight {
   if (isRowOverdue(row, today)) return 'red';
-  if (row.status === 'closed' || row.status === 'pending_verification') return 'green';
+  if (row.status !== 'reported' && row.status !== 'rectifying') return 'green';
   return daysBetween(today, row.deadline) <= dueSoonDays ? 'yellow' : 'green';
 }
 
@@ -42,6 +42,7 @@ export function hazardJson(row: LedgerRow, today: LocalDate) {
     verifiedBy: row.closedByName,
     closedAt: row.closedAt?.toISOString() ?? null,
     supervision: row.supervision,
+    listed: row.listed,
     suspended: row.suspended,
   };
 }

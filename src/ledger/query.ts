@@ -33,6 +33,8 @@ export interface LedgerRow {
   closedByName: string | null;
   closedAt: Date | null;
   supervision: SupervisionLevel;
+  /** 挂牌督办 (kept after 摘牌). */
+  listed: boolean;
   suspended: boolean;
   /** How it was found (上报, 检查发现, 企业自查) and by which inspection; 立查立改 hazards are closed at once. */
   source: HazardSource;
@@ -68,6 +70,7 @@ const rowColumns = {
   closedByName: closer.name,
   closedAt: hazards.closedAt,
   supervision: sql<SupervisionLevel>`${hazards.supervision}`,
+  listed: sql<boolean>`${hazards.listingAuthority} is not null`,
   suspended: hazards.suspended,
   source: sql<HazardSource>`${hazards.source}`,
   inspectionCode: sql<string | null>`(select i.code from inspections i where i.id = ${hazards.inspectionId})`,

@@ -68,8 +68,8 @@ export async function unitFigures(
         (count(*) filter (where grade = 'general' and reported_at >= ${start}::timestamptz and closed_at < ${end}::timestamptz))::int as gr,
         (count(*) filter (where grade = 'major' and reported_at >= ${start}::timestamptz))::int as mf,
         (count(*) filter (where grade = 'major' and reported_at >= ${start}::timestamptz and closed_at < ${end}::timestamptz))::int as mr,
-        (count(*) filter (where grade = 'major' and reported_at >= ${start}::timestamptz and (supervision <> 'none'
-          or exists (select 1 from hazard_events e where e.hazard_id = h.id and e.type = 'supervision_raised'))))::int as ms,
+        -- 挂牌督办: listed by the county's authority (the listing stays on the row after 摘牌), as statutory.ts counts it.
+        (count(*) filter (where grade = 'major' and reported_at >= ${start}::timestamptz and listing_authority is not null))::int as ms,
         (count(*) filter (where closed_at is null or closed_at >= ${end}::timestamptz))::int as open
       from hazards h
       where enterprise_id = any(${ids}::int[]) and reported_at < ${end}::timestamptz
@@ -80,11 +80,11 @@ export async function unitFigures(
     code: string;
     description: string;
     status: string;
-    supervision: string;
+    listed: boolean;
     suspended: boolean;
   }>(
     await db.execute(sql`
-      select enterprise_id, code, description, status, supervision, suspended from hazards
+      select enterprise_id, code, description, status, listing_authority is not null as listed, suspended from hazards
       where enterprise_id = any(${ids}::int[]) and grade = 'major' and reported_at < ${end}::timestamptz
         and (closed_at is null or closed_at >= ${start}::timestamptz)
       order by reported_at desc, id desc`),
@@ -111,7 +111,7 @@ export async function unitFigures(
       code: m.code,
       description: m.description,
       status: STATUS_LABELS[m.status as keyof typeof STATUS_LABELS] ?? m.status,
-      listed: m.supervision !== 'none',
+      listed: m.listed === true || (m.listed as unknown) === 't',
       suspended: m.suspended === true || (m.suspended as unknown) === 't',
     });
   }

@@ -37,9 +37,13 @@ export interface HazardStats {
   bySector: (Counts & { sector: string })[];
   byGrade: (Counts & { grade: HazardGrade; label: string })[];
   byStatus: { status: HazardStatus; label: string; count: number }[];
-  /** Open major hazards under listed supervision (挂牌督办). */
+  /**
+   * Open major hazards (not yet 销号): how many are listed (挂牌督办 by 安委办 or the department), under county or
+   * township 督办, suspended (停产停业).
+   */
   majorUnderSupervision: {
     total: number;
+    listed: number;
     county: number;
     township: number;
     suspended: number;
@@ -49,6 +53,7 @@ export interface HazardStats {
       enterpriseName: string;
       townshipName: string;
       supervision: SupervisionLevel;
+      listed: boolean;
       deadline: LocalDate;
       overdue: boolean;
     }[];
@@ -86,6 +91,7 @@ export async function computeStats(
       status: hazards.status,
       supervision: hazards.supervision,
       suspended: hazards.suspended,
+      listed: sql<boolean>`${hazards.listingAuthority} is not null`,
       overdue: sql<boolean>`${overdue}`,
       count: sql<number>`count(*)::int`,
     })
@@ -99,6 +105,7 @@ export async function computeStats(
       hazards.supervision,
       hazards.suspended,
       sql`7`,
+      sql`8`,
     );
 
   const regionRows = await db.select({ id: regions.id, code: regions.code, name: regions.name }).from(regions);
@@ -109,7 +116,7 @@ export async function computeStats(
   const sectors = new Map<string, Counts>();
   const grades = new Map<string, Counts>(HAZARD_GRADES.map((g) => [g, zero()]));
   const statuses = new Map<string, number>(HAZARD_STATUSES.map((s) => [s, 0]));
-  const major = { total: 0, county: 0, township: 0, suspended: 0 };
+  const major = { total: 0, listed: 0, county: 0, township: 0, suspended: 0 };
   for (const g of groups) {
     const n = Number(g.count);
     const late = g.overdue === true || (g.overdue as unknown) === 't';
@@ -124,8 +131,9 @@ export async function computeStats(
       (map as Map<typeof key, Counts>).set(key, counts);
     }
     statuses.set(g.status, (statuses.get(g.status) ?? 0) + n);
-    if (g.grade === 'major' && g.status !== 'closed' && g.supervision !== 'none') {
+    if (g.grade === 'major' && g.status !== 'closed') {
       major.total += n;
+      if (g.listed === true || (g.listed as unknown) === 't') major.listed += n;
       if (g.supervision === 'county') major.county += n;
       if (g.supervision === 'township') major.township += n;
       if (g.suspended) major.suspended += n;
@@ -139,15 +147,14 @@ export async function computeStats(
           enterpriseName: enterprises.name,
           townshipName: regions.name,
           supervision: sql<SupervisionLevel>`${hazards.supervision}`,
+          listed: sql<boolean>`${hazards.listingAuthority} is not null`,
           deadline: hazards.deadline,
           overdue: sql<boolean>`${overdue}`,
         })
         .from(hazards)
         .innerJoin(enterprises, eq(enterprises.id, hazards.enterpriseId))
         .innerJoin(regions, eq(regions.id, hazards.regionId))
-        .where(
-          and(input.where, eq(hazards.grade, 'major'), ne(hazards.status, 'closed'), ne(hazards.supervision, 'none')),
-        )
+        .where(and(input.where, eq(hazards.grade, 'major'), ne(hazards.status, 'closed')))
         .orderBy(asc(hazards.deadline), asc(hazards.id))
         .limit(input.majorItems ?? 10)
     : [];

@@ -57,7 +57,8 @@ export async function statutoryTable(
   const end = input.calendar.startOfLocalDay(addCalendarDays(input.period.to, 1)).toISOString();
   const inPeriod = sql`${hazards.reportedAt} >= ${start}::timestamptz`;
   const closedByEnd = sql`${hazards.closedAt} < ${end}::timestamptz`;
-  const supervised = sql`(${hazards.supervision} <> 'none' or exists (select 1 from hazard_events e where e.hazard_id = ${hazards.id} and e.type = 'supervision_raised'))`;
+  // 挂牌督办: listed by the county's authority (major hazards only); the listing stays on the row after 摘牌.
+  const supervised = sql`(${hazards.listingAuthority} is not null)`;
   const groups = await db
     .select({
       regionId: hazards.regionId,

@@ -38,6 +38,7 @@ export const LEDGER_COLUMNS = [
   { header: '验收时间', width: 17, numFmt: DATE_TIME },
   { header: '状态', width: 14 },
   { header: '是否挂牌督办', width: 14 },
+  { header: '督办层级', width: 10 },
   { header: '是否停产停业', width: 12 },
   { header: '来源', width: 10 },
   { header: '检查编号', width: 17 },
@@ -54,7 +55,12 @@ export function escapeCell(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-const SUPERVISION_CELL = { none: '否', township: '是（乡镇）', county: '是（县级）' } as const;
+/** 督办 raised by escalation: a column of its own, since 挂牌督办 is the listing of a major hazard alone. */
+const SUPERVISION_CELL = { none: '—', township: '乡镇督办', county: '县级督办' } as const;
+
+/** 是否挂牌督办: 是 while listed, 已摘牌 after, 否 for every hazard never listed (general hazards always). */
+const listedCell = (row: Pick<LedgerRow, 'listed' | 'status'>) =>
+  row.listed ? (row.status === 'closed' ? '已摘牌' : '是') : '否';
 
 /** The status cell: its label, with 已超期 for an overdue hazard. */
 export function statusCell(row: Pick<LedgerRow, 'status' | 'deadline'>, today: string): string {
@@ -92,6 +98,7 @@ export function ledgerCells(
     text(row.closedByName),
     dateTimeCell(calendar, row.closedAt),
     statusCell(row, today),
+    listedCell(row),
     SUPERVISION_CELL[row.supervision] ?? row.supervision,
     row.suspended ? '是' : '否',
     HAZARD_SOURCE_LABELS[row.source] ?? row.source,

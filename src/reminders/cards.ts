@@ -87,7 +87,7 @@ function headline(input: ReminderCardInput): { title: string; template: string }
     if (input.daysLeft !== null && input.stepLabel.includes('期限')) {
       return { title: `整改提醒：距整改期限还有 ${input.daysLeft} 天`, template: 'yellow' };
     }
-    if (input.gradeLabel === '重大隐患') return { title: '重大事故隐患挂牌督办', template: 'red' };
+    if (input.gradeLabel === '重大隐患') return { title: '重大事故隐患报告', template: 'red' };
     return { title: `督办提醒：${input.stepLabel}`, template: 'orange' };
   }
   const days = input.overdueDays === 0 ? '已超期' : `已超期 ${input.overdueDays} 天`;
@@ -111,7 +111,7 @@ export function buildReminderCard(input: ReminderCardInput): object {
               : ''
         }`,
         `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
-        `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级挂牌督办' : ''}`,
+        `**督办层级**：${input.stepLabel}${input.raisesSupervision ? '，已列为县级督办' : ''}`,
       ];
   const lines = [
     `**隐患编号**：${input.hazardCode}（${input.gradeLabel}）`,
@@ -174,7 +174,7 @@ function itemLine(item: ReminderListItem): string {
       : item.daysLeft !== null
         ? `剩余 ${item.daysLeft} 天`
         : '';
-  const supervision = item.raisesSupervision ? '，列为县级挂牌督办' : '';
+  const supervision = item.raisesSupervision ? '，列为县级督办' : '';
   // A fallback is said on the list too: whoever was told instead must learn it here, not only on the step's card.
   const fallback = item.fallbackNotes?.length
     ? `｜未能直接通知：${plain(clip(item.fallbackNotes.join('；'), 80))}`

@@ -224,29 +224,34 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     expect(titleOf(service.sim.message(notice.messageId)?.content)).toBe(`已验收通过，隐患已销号｜${code}`);
   });
 
-  it('major hazard with suspension: urgent to county, department and township leaders at once; closing lifts it', async () => {
+  it('major hazard: urgent to county, department and township leaders at once; a county inspector proposes 停产', async () => {
     const { code } = await report('ou_insp', { level: 'major', suspend: 'yes', funds: '50 万元', contingency: '停产' });
     for (const leader of ['ou_cl', 'ou_dl', 'ou_tml']) {
       // The policy's step `major-reported`: its card, buzzed (加急).
       const card = await eventually(
         () =>
           cards(leader)
-            .filter((m) => titleOf(m.content) === '重大事故隐患挂牌督办' && cardText(m.content).includes(code))
+            .filter((m) => titleOf(m.content) === '重大事故隐患报告' && cardText(m.content).includes(code))
             .at(-1),
         10_000,
         `the major-hazard card to ${leader}`,
       );
-      expect(cardText(card.content)).toContain('重大隐患挂牌督办');
+      expect(cardText(card.content)).toContain('重大隐患报告');
       expect(buttonTexts(card.content)).toEqual(['查看详情']);
       await eventually(() => service.sim.message(card.messageId)!.urgents.length > 0 || undefined, 10_000, '加急');
-      // 查看详情 brings the hazard's own card, where leaders act on a listed hazard by remarking on it (督办意见).
+      // 查看详情 brings the hazard's own card, where leaders act by remarking on it (督办意见); the department's
+      // leader also decides the listing (挂牌督办) and the county inspector's proposal to suspend.
       await click(leader, card.messageId, { action: 'hazard.show', code });
-      const living = await cardAbout(leader, code);
-      expect(buttonTexts(living.content)).toEqual(['发表意见']);
+      const living = await cardAbout(leader, code, '隐患详情');
+      expect(buttonTexts(living.content)).toEqual(
+        leader === 'ou_dl' ? ['挂牌督办', '责令停产停业', '不同意停产', '发表意见'] : ['发表意见'],
+      );
     }
     let row = await hazardRow(code);
     expect(row.supervision).toBe('county');
-    expect(row.suspended).toBe(true);
+    // Only the department orders 停产停业: the county inspector's choice is a proposal until it confirms.
+    expect(row.suspended).toBe(false);
+    expect(row.suspensionProposedById).not.toBeNull();
     expect(row.governancePlan?.funds).toBe('50 万元');
     const steps = await db().select().from(reminderSteps).where(eq(reminderSteps.hazardId, row.id));
     expect(steps.map((s) => s.stepKey)).toEqual(['major-reported@reported']);
@@ -263,7 +268,7 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     row = await hazardRow(code);
     expect(row).toMatchObject({ status: 'closed', suspended: false, supervision: 'none' });
     const types = (await db().select().from(hazardEvents).where(eq(hazardEvents.hazardId, row.id))).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['suspension_lifted', 'supervision_lifted', 'closed']));
+    expect(types).toEqual(expect.arrayContaining(['suspension_proposed', 'supervision_lifted', 'closed']));
   });
 
   it('rejection sends it back to rectifying; a second submission is accepted', async () => {

@@ -348,9 +348,11 @@ describe('the ledger, statistics and the read API', () => {
         ['reported', 1],
         ['rectifying', 3],
         ['pending_verification', 1],
+        ['pending_delisting', 0],
         ['closed', 2],
       ]);
-      expect(stats.majorUnderSupervision).toMatchObject({ total: 2, county: 2, township: 0, suspended: 1 });
+      // Open major hazards: none listed (挂牌督办 is the authority's decision), both under county 督办.
+      expect(stats.majorUnderSupervision).toMatchObject({ total: 2, listed: 0, county: 2, township: 0, suspended: 1 });
       expect(stats.majorUnderSupervision.items.map((i: Json) => [i.code, i.overdue])).toEqual([
         [code(1), true],
         [code(6), false],
@@ -390,7 +392,8 @@ describe('the ledger, statistics and the read API', () => {
         code: 'total',
         name: '合计',
         general: { found: 4, rectified: 1, rate: 0.25 },
-        major: { found: 2, rectified: 0, rate: 0, supervised: 2 },
+        // 挂牌督办 counts listings by the county's authority; the fixture's major hazards were never listed.
+        major: { found: 2, rectified: 0, rate: 0, supervised: 0 },
         openAtEnd: 5,
       });
       expect(q2.rows.map((r: Json) => [r.code, r.general.found, r.major.found, r.openAtEnd])).toEqual([
@@ -437,6 +440,7 @@ describe('the ledger, statistics and the read API', () => {
         '验收时间',
         '状态',
         '是否挂牌督办',
+        '督办层级',
         '是否停产停业',
         '来源',
         '检查编号',
@@ -463,7 +467,8 @@ describe('the ledger, statistics and the read API', () => {
           '',
           '',
           '整改中（已超期）',
-          '是（县级）',
+          '否',
+          '县级督办',
           '是',
           '上报',
           '',
@@ -490,6 +495,7 @@ describe('the ledger, statistics and the read API', () => {
           '2026-04-25 14:15',
           '已销号',
           '否',
+          '—',
           '否',
           '上报',
           '',
@@ -516,6 +522,7 @@ describe('the ledger, statistics and the read API', () => {
           '',
           '整改中',
           '否',
+          '—',
           '否',
           '上报',
           '',

@@ -80,7 +80,10 @@ describe('steps on report follow the policy file', () => {
   const leadersTold = (s: TestService, code: string) =>
     Object.fromEntries(
       LEADERS.map((openId) => {
-        const about = s.sim.messages({ to: openId }).filter((m) => m.rawContent.includes(code));
+        // The listing decision (挂牌督办) is asked of the department leader whatever the policy says: not a reminder.
+        const about = s.sim
+          .messages({ to: openId })
+          .filter((m) => m.rawContent.includes(code) && !titleOf(m.content).includes('请决定挂牌督办'));
         return [openId, about.map((m) => `${titleOf(m.content)}${m.urgents.length > 0 ? ' 加急' : ''}`)];
       }),
     );
@@ -110,7 +113,7 @@ describe('steps on report follow the policy file', () => {
       ou_cl: [],
       ou_dl: [],
       ou_tml: [],
-      ou_tlc: ['重大事故隐患挂牌督办'],
+      ou_tlc: ['重大事故隐患报告'],
     });
   });
 
@@ -133,7 +136,7 @@ describe('steps on report follow the policy file', () => {
     expect(swept.steps.filter((step) => step.hazard === code)).toEqual([]);
     expect(await stepKeys(s, id)).toEqual(['major-alert@reported']);
     expect(leadersTold(s, code)).toEqual({
-      ou_cl: ['重大事故隐患挂牌督办 加急'],
+      ou_cl: ['重大事故隐患报告 加急'],
       ou_dl: [],
       ou_tml: [],
       ou_tlc: [],

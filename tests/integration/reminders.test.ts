@@ -171,7 +171,7 @@ describe('reminders and escalation (督办提醒与升级)', () => {
     ]);
     const county = await eventually(() => cardsAbout(service, 'ou_cl', code).find((c) => c.urgents.length > 0));
     expect(county.content.header.title.content).toContain('已超期 7 天');
-    expect(county.rawContent).toContain('县级挂牌督办');
+    expect(county.rawContent).toContain('县级督办');
     // The card names the unit, the responsible person and who was told (read from the sweep's caches, not the claim).
     expect(county.rawContent).toContain('**单位**：某某化工有限公司');
     expect(county.rawContent).toContain('**整改责任人**：张责任');

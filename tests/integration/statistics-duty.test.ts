@@ -75,7 +75,15 @@ describe('the statistics duty (统计分析表)', () => {
     expect(imported.status, await imported.clone().text()).toBe(200);
     const db = service.testDb.database.db;
     await insertHazard(db, { deadline: '2026-08-20', reportedAt: '2026-08-01T02:00:00Z' });
-    await insertHazard(db, { grade: 'major', deadline: '2026-12-31', reportedAt: '2026-09-01T02:00:00Z' });
+    const major = await insertHazard(db, {
+      grade: 'major',
+      deadline: '2026-12-31',
+      reportedAt: '2026-09-01T02:00:00Z',
+    });
+    // Listed (挂牌督办) by the county's safety office, as the listing action records it.
+    await db.execute(sql`
+      update hazards set listing_authority = 'county_safety_office', listed_at = '2026-09-02T02:00:00Z'
+      where id = ${major.id}`);
     // Found in the second quarter: open at the end of the third, not counted as found in it.
     await insertHazard(db, { deadline: '2026-07-01', reportedAt: '2026-06-01T02:00:00Z' });
     replica = await startReplica(service, { reminders: { scheduler: { cron: false, catchUpOnStart: false } } });

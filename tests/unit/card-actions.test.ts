@@ -39,6 +39,8 @@ function callbacks(card: unknown): { values: unknown[]; fields: string[] } {
 
 const hazard = hazardCardView;
 
+const listingView = { authorityLabel: '县安委办', byName: '安委办主任', at: '2026-03-01 09:00' };
+
 describe('the schema of card actions', () => {
   it('parses every value the card builders emit, and names every form field they carry', () => {
     const cards = [
@@ -51,6 +53,27 @@ describe('the schema of card actions', () => {
         audience: 'verifier',
       }),
       buildHazardCard(hazard({}), { audience: 'viewer' }),
+      // 治: the county's authority lists a major hazard and, once accepted, delists it; the department decides an
+      // inspector's proposal to suspend and the unit's application to resume, which the unit makes on its card.
+      buildHazardCard(hazard({ grade: 'major' }), { audience: 'authority' }),
+      buildHazardCard(hazard({ grade: 'major', status: 'pending_delisting', listing: listingView }), {
+        audience: 'authority',
+      }),
+      buildHazardCard(hazard({ grade: 'major', suspensionProposal: { byName: '检查员', at: '2026-03-01 09:00' } }), {
+        audience: 'authority',
+      }),
+      buildHazardCard(hazard({ grade: 'major', status: 'pending_verification', suspended: true }), {
+        audience: 'rectifier',
+      }),
+      buildHazardCard(
+        hazard({
+          grade: 'major',
+          status: 'pending_verification',
+          suspended: true,
+          resumptionRequest: { byName: '老板', at: '2026-03-02 10:00' },
+        }),
+        { audience: 'verifier' },
+      ),
       buildReportFormCard({
         draft: 7,
         values: {},

@@ -72,7 +72,7 @@ export const hazards = pgTable(
     sector: text('sector').notNull(),
     /** general | major */
     grade: text('grade').notNull(),
-    /** reported | rectifying | pending_verification | closed */
+    /** reported | rectifying | pending_verification | pending_delisting | closed */
     status: text('status').notNull(),
     description: text('description').notNull(),
     location: text('location').notNull(),
@@ -93,10 +93,23 @@ export const hazards = pgTable(
     rectifiedById: integer('rectified_by_id').references(() => people.id),
     /** The latest rectification description (整改情况). */
     rectification: text('rectification'),
-    /** none | township | county (挂牌督办) */
+    /** none | township | county (督办, raised by escalation; not 挂牌督办, which is `listed_*`) */
     supervision: text('supervision').notNull().default('none'),
-    /** 停产停业整改 */
+    /** 停产停业整改, ordered by the supervising department. */
     suspended: boolean('suspended').notNull().default(false),
+    /** A pending 建议停产停业 (by an inspector who may not order it): both set, or both null. */
+    suspensionProposedById: integer('suspension_proposed_by_id').references(() => people.id),
+    suspensionProposedAt: timestamp('suspension_proposed_at', { withTimezone: true }),
+    /** A pending 申请复产 by the unit: both set, or both null. */
+    resumptionRequestedById: integer('resumption_requested_by_id').references(() => people.id),
+    resumptionRequestedAt: timestamp('resumption_requested_at', { withTimezone: true }),
+    /**
+     * 挂牌督办 (major hazards): who listed it, when, for which authority (`county_safety_office` | `department:<code>`).
+     * Kept after 摘牌 (the hazard is closed then) as the record of the listing.
+     */
+    listedById: integer('listed_by_id').references(() => people.id),
+    listedAt: timestamp('listed_at', { withTimezone: true }),
+    listingAuthority: text('listing_authority'),
     /** A pending 申请延期: all four set, or all null. */
     extensionRequestedById: integer('extension_requested_by_id').references(() => people.id),
     extensionRequestedAt: timestamp('extension_requested_at', { withTimezone: true }),

@@ -3,19 +3,27 @@
  * part allows. One builder for every card that shows a hazard, so an update renders the same card for everyone
  * of an audience.
  *
- * Its buttons (values and form fields: feishu/card-actions.ts): 确认接收, 提交整改, 申请延期 for the rectifier;
- * 验收通过, 驳回, 同意延期 / 不同意延期 for the verifier; 发表意见 for viewers (leaders) of an open hazard.
+ * Its buttons (values and form fields: feishu/card-actions.ts): 确认接收, 提交整改, 申请延期, 申请复产 for the
+ * rectifier; 验收通过, 驳回, 同意延期 / 不同意延期 for the verifier; for the county's authority and the supervising
+ * department, 挂牌督办, 摘牌, 责令停产停业 / 不同意停产, 复产验收通过 / 不通过; 发表意见 for viewers of an open hazard.
+ *
+ * Kept whole because every card that shows a hazard must render the same facts and the same buttons for an audience;
+ * the view type, the layout and the buttons change together whenever a step of the loop is added.
  */
 import { type CardActionValue, cardValue, type HazardFormField } from '../../feishu/card-actions.js';
 
-export type CardAudience = 'rectifier' | 'verifier' | 'viewer';
+/**
+ * Whose card it is: the unit's side, an inspector, the authority that lists, suspends and accepts resumption (安委办,
+ * the supervising department), or a viewer (leaders).
+ */
+export type CardAudience = 'rectifier' | 'verifier' | 'authority' | 'viewer';
 
 export interface HazardCardView {
   code: string;
-  status: 'reported' | 'rectifying' | 'pending_verification' | 'closed';
+  status: 'reported' | 'rectifying' | 'pending_verification' | 'pending_delisting' | 'closed';
   statusLabel: string;
   grade: 'general' | 'major';
-  /** describeFlags(): "重大隐患 · 县级挂牌督办 · 停产停业整改 · 已超期" */
+  /** describeFlags(): "重大隐患 · 挂牌督办 · 县级督办 · 停产停业整改 · 已超期" */
   flags: string;
   light: 'red' | 'yellow' | 'green';
   overdue: boolean;
@@ -30,6 +38,12 @@ export interface HazardCardView {
   deadline: string;
   basis: string | null;
   suspended: boolean;
+  /** 建议停产停业 waiting for the department. */
+  suspensionProposal: { byName: string; at: string } | null;
+  /** 申请复产 waiting for the department's 复产验收. */
+  resumptionRequest: { byName: string; at: string } | null;
+  /** 挂牌督办: by which authority, who, when. */
+  listing: { authorityLabel: string; byName: string; at: string } | null;
   supervisionLabel: string | null;
   reporterName: string;
   responsibleName: string | null;
@@ -80,6 +94,8 @@ export type LatestStep = { who: string; at: string } & (
   | { type: 'extension_refused'; reason: string | null }
   | { type: 'accepted' }
   | { type: 'rejected'; reason: string; deadline?: string }
+  | { type: 'resumption_requested' }
+  | { type: 'delisted' }
 );
 
 export interface HazardCardOptions {
@@ -98,7 +114,7 @@ export interface HazardCardOptions {
 
 /** What a decision form held when its submit was refused, and the problem to show beside its field. */
 export interface FormEcho {
-  form: 'reject' | 'extension_decision';
+  form: 'reject' | 'extension_decision' | 'suspension_decision' | 'resumption_decision';
   values: Partial<Record<HazardFormField, string>>;
   error?: { field: string; message: string };
 }
@@ -167,7 +183,21 @@ function render(
       `**定责任人**：${view.responsibleName ? md(view.responsibleName) : '待指定'}${view.acknowledged ? '（已确认接收）' : ''}`,
       `**上报人**：${md(view.reporterName)}　**上报时间**：${view.reportedAt}`,
       ...(view.basis ? [`**依据**：${md(clip(view.basis, chars))}`] : []),
-      ...(view.suspended ? ['**停产停业整改**：是（验收通过即复产验收）'] : []),
+      ...(view.listing
+        ? [
+            `**挂牌督办**：${md(view.listing.authorityLabel)}（${md(view.listing.byName)}，${view.listing.at}）${view.status === 'closed' ? '，已摘牌' : '，验收后由挂牌单位摘牌销号'}`,
+          ]
+        : []),
+      ...(view.suspended
+        ? [
+            `**停产停业整改**：是（整改完成后由单位申请复产，主管部门复产验收）${view.resumptionRequest ? `；${md(view.resumptionRequest.byName)} 已于 ${view.resumptionRequest.at} 申请复产` : ''}`,
+          ]
+        : []),
+      ...(view.suspensionProposal
+        ? [
+            `**建议停产停业**：${md(view.suspensionProposal.byName)} 于 ${view.suspensionProposal.at} 建议，待行业主管部门确认`,
+          ]
+        : []),
     ].join('\n'),
   });
   if (view.governancePlan) {
@@ -317,8 +347,14 @@ function actionElements(view: HazardCardView, audience: CardAudience, echo?: For
       });
     }
   }
+  if (audience === 'rectifier' && view.status === 'pending_verification' && view.suspended && !view.resumptionRequest) {
+    out.push(note('整改已提交。停产停业整改的单位须申请复产，由行业主管部门到现场复产验收（10 日内）。'));
+    out.push(button('申请复产', 'primary_filled', cardValue('hazard.requestResumption', { code })));
+  }
   if (audience === 'verifier' && view.status === 'pending_verification') {
-    out.push(button('验收通过', 'primary_filled', cardValue('hazard.accept', { code })));
+    // A suspended unit's rectification is accepted by the department's 复产验收; a verifier may still reject it.
+    if (view.suspended) out.push(note('停产停业整改中：验收由行业主管部门复产验收（单位申请复产后）。'));
+    else out.push(button('验收通过', 'primary_filled', cardValue('hazard.accept', { code })));
     const days = view.rejectionDays ?? '1 天';
     out.push(
       form(
@@ -361,12 +397,72 @@ function actionElements(view: HazardCardView, audience: CardAudience, echo?: For
       ),
     );
   }
-  if (audience === 'viewer' && view.status !== 'closed') {
+  // An inspector's card carries the department's decisions too (its own inspectors take them); the listing is the
+  // county's authority's alone.
+  if (audience === 'authority' || audience === 'verifier') {
+    out.push(...authorityElements(view, audience === 'authority', typed, errorsBeside, withText));
+  }
+  if ((audience === 'viewer' || audience === 'authority') && view.status !== 'closed') {
     out.push(
       form(
         'comment_form',
         input('comment', '督办意见', '对整改的要求或意见，将告知整改责任人和上报人', true, 500),
         submit('发表意见', 'primary', 'submit_comment', cardValue('hazard.comment', { code })),
+      ),
+    );
+  }
+  return out;
+}
+
+/** The authority's decisions, as the hazard now stands: 挂牌督办, 摘牌, the suspension proposal, the 复产验收. */
+function authorityElements(
+  view: HazardCardView,
+  listing: boolean,
+  typed: (formName: FormEcho['form'], field: HazardFormField) => string | undefined,
+  errorsBeside: (formName: FormEcho['form'], field: HazardFormField) => object[],
+  withText: <T extends object>(field: T, value: string | undefined) => T,
+): object[] {
+  const code = view.code;
+  const out: object[] = [];
+  const open = view.status !== 'closed' && view.status !== 'pending_delisting';
+  if (listing && view.grade === 'major' && !view.listing && open) {
+    out.push(note('重大事故隐患：县安委办或行业主管部门负责人可挂牌督办，验收后由挂牌单位摘牌销号。'));
+    out.push(button('挂牌督办', 'danger', cardValue('hazard.list', { code })));
+  }
+  if (listing && view.status === 'pending_delisting') {
+    out.push(note('整改已验收通过：请挂牌单位摘牌，隐患随之销号。'));
+    out.push(button('摘牌', 'primary_filled', cardValue('hazard.delist', { code })));
+  }
+  if (view.suspensionProposal && !view.suspended && view.status !== 'closed') {
+    out.push(
+      form(
+        'suspension_decision',
+        withText(
+          input('suspension_reason', '意见', '责令或不同意停产停业的意见（选填）', false, 500),
+          typed('suspension_decision', 'suspension_reason'),
+        ),
+        ...errorsBeside('suspension_decision', 'suspension_reason'),
+        submit('责令停产停业', 'danger', 'order_suspension', cardValue('hazard.orderSuspension', { code })),
+        submit('不同意停产', 'default', 'decline_suspension', cardValue('hazard.declineSuspension', { code })),
+      ),
+    );
+  }
+  if (view.resumptionRequest && view.suspended && view.status === 'pending_verification') {
+    out.push(
+      form(
+        'resumption_decision',
+        note(
+          `${md(view.resumptionRequest.byName)} 于 ${view.resumptionRequest.at} 申请复产：请在 10 日内到现场复产验收。`,
+        ),
+        withText(
+          input('resumption_reason', '复产验收意见', '不通过时必填理由', false, 500),
+          typed('resumption_decision', 'resumption_reason'),
+        ),
+        ...errorsBeside('resumption_decision', 'resumption_reason'),
+        deadlinePicker('deadline', '不通过时新的整改期限（不选则按默认）', typed('resumption_decision', 'deadline')),
+        ...errorsBeside('resumption_decision', 'deadline'),
+        submit('复产验收通过', 'primary_filled', 'accept_resumption', cardValue('hazard.acceptResumption', { code })),
+        submit('复产验收不通过', 'danger', 'reject_resumption', cardValue('hazard.rejectResumption', { code })),
       ),
     );
   }

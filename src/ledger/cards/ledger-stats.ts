@@ -57,12 +57,12 @@ export function buildStatsCard(input: {
       {
         tag: 'markdown',
         content:
-          `**挂牌督办的重大隐患**：${m.total} 条（县级 ${m.county}，乡镇 ${m.township}；停产停业 ${m.suspended}）` +
+          `**未销号的重大隐患**：${m.total} 条（挂牌督办 ${m.listed}，停产停业 ${m.suspended}）` +
           (m.items.length
             ? `\n${m.items
                 .map(
                   (i) =>
-                    `- ${i.overdue ? '🔴' : '•'} ${i.code} ${i.enterpriseName}（${i.townshipName}），期限 ${i.deadline}`,
+                    `- ${i.overdue ? '🔴' : '•'} ${i.code} ${i.enterpriseName}（${i.townshipName}）${i.listed ? '，挂牌督办' : ''}，期限 ${i.deadline}`,
                 )
                 .join('\n')}`
             : ''),

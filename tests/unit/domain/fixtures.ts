@@ -45,10 +45,15 @@ export const people = {
   deptLeader: personActor('lead-yjj', [role('department_leader', 'department:yjj')]),
   countyLeader: personActor('lead-county', [role('county_leader', 'county')]),
   admin: personActor('admin', [role('admin', 'county')]),
+  /** 县安委办. */
+  safetyOffice: personActor('aqw', [role('county_safety_office', 'county')]),
   stranger: personActor('stranger'),
 };
 
-/** A hazard reported by the township inspector and assigned to the principal (the default responsible person). */
+/**
+ * A hazard reported by the township inspector and assigned to the principal (the default responsible person). With
+ * `suspended`, the supervising department's inspector reports it: only the department orders 停产停业.
+ */
 export function reported(
   options: { grade?: HazardGrade; at?: string; deadline?: LocalDate; suspended?: boolean } = {},
 ): Hazard {
@@ -59,7 +64,7 @@ export function reported(
       ...(options.deadline ? { deadline: options.deadline } : {}),
       ...(options.suspended ? { suspended: true } : {}),
     },
-    people.townInspector,
+    options.suspended ? people.deptInspector : people.townInspector,
     local(options.at ?? '2026-05-11 10:00'),
     calendar,
   );

@@ -52,10 +52,10 @@ describe('reportHazard', () => {
     ]);
   });
 
-  it('puts a major hazard under county supervision at once, suspended when ordered (挂牌督办, 停产停业)', () => {
+  it('puts a major hazard under county supervision (督办) at once, suspended when the department orders it', () => {
     const result = reportHazard(
       { unit, grade: 'major', suspended: true, responsible: 'safety', deadline: '2026-06-30' },
-      people.countyInspector,
+      people.deptInspector,
       local('2026-05-11 10:00'),
       calendar,
     );
@@ -64,6 +64,8 @@ describe('reportHazard', () => {
     expect(result.hazard).toMatchObject({
       supervision: 'county',
       suspended: true,
+      suspensionProposal: null,
+      listing: null,
       responsible: 'safety',
       deadline: '2026-06-30',
     });
@@ -224,8 +226,8 @@ describe('the closed loop', () => {
     expect(closed.status).toBe('closed');
   });
 
-  it('closing a major suspended hazard lifts the suspension and the listing (摘牌销号)', () => {
-    const major = reported({ grade: 'major', suspended: true, deadline: '2026-06-30' });
+  it('closes a major hazard on acceptance, ending its 督办', () => {
+    const major = reported({ grade: 'major', deadline: '2026-06-30' });
     const submitted = must(
       major,
       { type: 'submitRectification', description: '已完成治理' },
@@ -234,18 +236,12 @@ describe('the closed loop', () => {
     );
     const accept = applyAction(
       submitted,
-      { type: 'accept', note: '复产验收通过' },
+      { type: 'accept', note: '验收合格' },
       people.countyInspector,
       local('2026-06-02 10:00'),
     );
-    expect(accept.ok && accept.events.map((e) => e.type)).toEqual([
-      'accepted',
-      'suspension_lifted',
-      'supervision_lifted',
-      'closed',
-    ]);
-    expect(accept.ok && accept.events[0]).toMatchObject({ note: '复产验收通过' });
-    expect(accept.ok && accept.events[2]).toMatchObject({ from: 'county' });
+    expect(accept.ok && accept.events.map((e) => e.type)).toEqual(['accepted', 'supervision_lifted', 'closed']);
+    expect(accept.ok && accept.events[1]).toMatchObject({ from: 'county' });
     expect(accept.ok && accept.hazard).toMatchObject({ status: 'closed', suspended: false, supervision: 'none' });
   });
 });
@@ -540,7 +536,7 @@ describe('extensions (申请延期)', () => {
   });
 });
 
-describe('supervision (挂牌督办)', () => {
+describe('supervision (督办)', () => {
   it('rises township → county, and a repeat is already done', () => {
     const township = applyAction(
       reported(),
@@ -575,7 +571,7 @@ describe('supervision (挂牌督办)', () => {
       ),
     ).toEqual({
       code: 'already_done',
-      message: '该隐患已是县级挂牌督办',
+      message: '该隐患已是县级督办',
     });
     expect(
       failure(
@@ -673,7 +669,7 @@ describe('derived flags', () => {
   it('summarises grade and flags in Chinese', () => {
     const major = reported({ grade: 'major', suspended: true, deadline: '2026-05-20' });
     expect(describeFlags(major, local('2026-05-21 09:00'), calendar)).toBe(
-      '重大隐患 · 县级挂牌督办 · 停产停业整改 · 已超期',
+      '重大隐患 · 县级督办 · 停产停业整改 · 已超期',
     );
     expect(describeFlags(reported(), local('2026-05-12 09:00'), calendar)).toBe('一般隐患');
   });
