@@ -14,6 +14,7 @@ const templateCode = z
   .regex(/^SMS_\w+$/, '应为阿里云控制台中已审核通过的模板 CODE，如 SMS_123456789');
 
 const BUDGET_RANGE = '应为 1 到 100000 的整数（每天最多发送的短信条数）';
+const URGENT_RANGE = '应为 0 到 100000 的整数（每天最多短信/电话加急的人次，0 为不用）';
 
 /** What SMS_PROVIDER=aliyun needs: every one missing is named. */
 const ALIYUN_REQUIRED = ['SMS_ACCESS_KEY_ID', 'SMS_ACCESS_KEY_SECRET', 'SMS_SIGN_NAME', 'SMS_TEMPLATE_CODE'] as const;
@@ -161,6 +162,16 @@ const envSchema = z
     SMS_DAILY_BUDGET: optional(
       z.coerce.number({ message: BUDGET_RANGE }).int(BUDGET_RANGE).min(1, BUDGET_RANGE).max(100_000, BUDGET_RANGE),
     ).default(200),
+    /**
+     * Feishu's SMS and phone 加急 (policy channels urgent_sms / urgent_phone) a local day, across replicas: people
+     * buzzed. Past it the step gets in-app 加急 only (logged, counted). 0 = never.
+     */
+    URGENT_SMS_DAILY_BUDGET: optional(
+      z.coerce.number({ message: URGENT_RANGE }).int(URGENT_RANGE).min(0, URGENT_RANGE).max(100_000, URGENT_RANGE),
+    ).default(100),
+    URGENT_PHONE_DAILY_BUDGET: optional(
+      z.coerce.number({ message: URGENT_RANGE }).int(URGENT_RANGE).min(0, URGENT_RANGE).max(100_000, URGENT_RANGE),
+    ).default(20),
     /** Where the SMS API is: a host (default dysmsapi.aliyuncs.com) or an http(s) URL (a local fake in tests). */
     SMS_ENDPOINT: optional(
       z

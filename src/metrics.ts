@@ -49,6 +49,18 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    urgentCalls: new Counter({
+      name: 'feishu_urgent_calls_total',
+      help: 'People buzzed by SMS or phone 加急 (policy channels urgent_sms / urgent_phone), by channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    urgentFallbacks: new Counter({
+      name: 'feishu_urgent_fallbacks_total',
+      help: 'People who got in-app 加急 only instead of SMS/phone, by channel and reason (budget: the daily budget was spent; quota: Feishu said 230024; error: another error)',
+      labelNames: ['channel', 'reason'] as const,
+      registers: [registry],
+    }),
     reminderStepsSent: new Counter({
       name: 'reminder_steps_sent_total',
       help: 'Reminder and escalation steps sent (each once per hazard), by policy step and channel',

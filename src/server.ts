@@ -120,6 +120,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
     logger,
     metrics,
     maxWaitMs: config.OUTBOX_MAX_WAIT_HOURS * 3_600_000,
+    urgentBudgets: {
+      sms: config.URGENT_SMS_DAILY_BUDGET,
+      phone: config.URGENT_PHONE_DAILY_BUDGET,
+      timeZone: config.BOT_TIMEZONE,
+    },
+    now: () => clock.now(),
     sms: new SmsDelivery({
       db: database.db,
       gateway: smsGateway,

@@ -57,7 +57,7 @@ export async function openReportWithPhotos(
   const may = await mayOpenReport(deps.db, person);
   if (!may.allowed) return { toast: { type: 'error', content: may.reason } };
   const draft = await openReportDraft(deps.db, person.id, deps.clock.now());
-  return { card: rawCard(reportForm(deps, draft.id, {}, undefined, draft.photoCount)) };
+  return { card: rawCard(await reportForm(deps, draft.id, {}, undefined, draft.photoCount)) };
 }
 
 const draftOf = <A extends 'report.submit' | 'report.pick' | 'report.newUnit'>(click: CardClick<A>) => ({
@@ -83,7 +83,7 @@ export async function reportNewUnit(deps: HazardChatDeps, click: CardClick<'repo
   return reportAnswer(deps, await completeReport(services(deps), input));
 }
 
-function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): CardActionResponse {
+async function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): Promise<CardActionResponse> {
   switch (outcome.kind) {
     case 'not_in_directory':
     case 'forbidden':
@@ -91,7 +91,7 @@ function reportAnswer(deps: HazardChatDeps, outcome: ReportOutcome): CardActionR
     case 'invalid':
       return {
         toast: { type: 'error', content: '有内容需要修改，请查看标红的提示' },
-        card: rawCard(reportForm(deps, outcome.draftId, outcome.values, outcome.errors, 0)),
+        card: rawCard(await reportForm(deps, outcome.draftId, outcome.values, outcome.errors, 0)),
       };
     case 'pick':
       return {

@@ -8,6 +8,7 @@ import type { Db } from '../db/client.js';
 import { actorOf, findPersonByOpenId } from '../directory/lookup.js';
 import { type Calendar, canView, type EscalationPolicy, parseHazardCode } from '../domain/index.js';
 import type { FeishuClient } from '../feishu/client.js';
+import { basisOptions, loadBasisCatalog } from '../hazards/basis-clauses.js';
 import { registerHazardCard } from '../hazards/cards/delivery.js';
 import { renderHazardCard } from '../hazards/cards/living-card.js';
 import { buildNoticeCard, buildPhotoOfferCard, buildReportFormCard } from '../hazards/cards/report-form.js';
@@ -69,7 +70,7 @@ export async function startReport(
   }
   const now = deps.clock.now();
   const draft = await openReportDraft(db, person.id, now);
-  const form = reportForm(deps, draft.id, {}, undefined, draft.photoCount);
+  const form = await reportForm(deps, draft.id, {}, undefined, draft.photoCount);
   await enqueueAnswer(db, privately, cardAnswer(form, 'report:form'));
   if (input.inGroup && input.replyTo) {
     await enqueueAnswer(
@@ -80,14 +81,17 @@ export async function startReport(
   }
 }
 
-export function reportForm(
+/** The report form, its 判定依据 list the chosen sector's once one is chosen (every sector's before). */
+export async function reportForm(
   deps: HazardChatDeps,
   draft: number,
   values: Partial<Record<string, string>>,
   errors: Partial<Record<string, string>> | undefined,
   photoCount: number,
 ) {
+  const catalog = await loadBasisCatalog(deps.db);
   return buildReportFormCard({
+    basisOptions: basisOptions(catalog, values.sector, values.basis),
     draft,
     values,
     errors,

@@ -141,7 +141,8 @@ const major = await reportHazard({
   measures: '停用液氯储罐，加装泄漏报警及紧急切断装置',
   standard: '符合 GB 11984 要求并经检测合格',
   deadline: `${deadline} +0800`,
-  basis: '安监总管三〔2017〕121号 第十条',
+  // 判定依据 from the pick list: the default 危化 checklist's item 5 (安监总管三〔2017〕121号 第五条, 罐区紧急切断).
+  basis: 'ck:default-whp:5',
   funds: '80 万元',
   contingency: '停产，储罐倒空，专人值守',
 });
@@ -230,7 +231,8 @@ await step(`${nameOf.get('ou_wang')} 在预填的上报表上补全整改措施�
     sector: field('sector')?.initial_option,
     level: field('level')?.initial_option,
     description: field('description')?.default_value,
-    basis: field('basis')?.default_value ?? '',
+    basis: field('basis')?.initial_option ?? '',
+    basis_other: field('basis_other')?.default_value ?? '',
     location: '生产装置区',
     measures: '按检查表要求整改并建立台账',
     standard: '经复查符合检查表要求',

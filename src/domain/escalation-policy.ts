@@ -3,7 +3,7 @@
  * every problem named, and the default policy. When its steps fall due is policy-schedule.ts.
  *
  * A step names who is told (roles, resolved through the directory by the sweep), when (relative to the report,
- * the assignment, the deadline or the submitted rectification), on which channel (card < mention < urgent; each includes the ones before),
+ * the assignment, the deadline or the submitted rectification), on which channel (card < mention < urgent < urgent_sms / urgent_phone; each includes the ones before),
  * for which grades, with which side effects, and whether it may go out in quiet hours (major-only steps).
 
  */
@@ -35,9 +35,20 @@ export const RECIPIENTS = [
 ] as const;
 export type Recipient = (typeof RECIPIENTS)[number];
 
-/** card < mention (card + @ in the township's group) < urgent (card + 加急). */
-export const CHANNELS = ['card', 'mention', 'urgent'] as const;
+/**
+ * card < mention (card + @ in the township's group) < urgent (card + 加急 in the app) < urgent_sms / urgent_phone
+ * (urgent + Feishu's SMS or phone 加急, within the daily budget URGENT_*_DAILY_BUDGET; past it, in-app only). The
+ * last two spend the tenant's quota: the default policy uses neither.
+ */
+export const CHANNELS = ['card', 'mention', 'urgent', 'urgent_sms', 'urgent_phone'] as const;
 export type Channel = (typeof CHANNELS)[number];
+
+/** Does the channel buzz (加急) at all, and beyond the app by SMS or phone? */
+export function urgencyOf(channel: Channel): { urgent: boolean; beyondApp: 'sms' | 'phone' | null } {
+  if (channel === 'urgent_sms') return { urgent: true, beyondApp: 'sms' };
+  if (channel === 'urgent_phone') return { urgent: true, beyondApp: 'phone' };
+  return { urgent: channel === 'urgent', beyondApp: null };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schema

@@ -23,6 +23,8 @@ export const REPORT_FORM_FIELDS = [
   'responsible',
   'suspend',
   'basis',
+  /** 依据条款 其他: the clause typed when `basis` is `other` (the pick list has no such clause). */
+  'basis_other',
   'funds',
   'contingency',
 ] as const;

@@ -25,6 +25,12 @@ export interface FeishuClient {
   patchCard(input: { messageId: string; card: unknown }): Promise<void>;
   /** 加急 in the app: returns the open_ids Feishu could not buzz. */
   urgentApp(input: { messageId: string; openIds: string[] }): Promise<{ invalidOpenIds: string[] }>;
+  /** 加急 by SMS or phone call (after urgentApp): spends the tenant's urgent quota (230024 when it is used up). */
+  urgentCall(input: {
+    messageId: string;
+    openIds: string[];
+    channel: 'sms' | 'phone';
+  }): Promise<{ invalidOpenIds: string[] }>;
   /** Resolves mobiles and emails to open_ids, 50 per call; users not found are simply absent from the maps. */
   resolveUserIds(query: { mobiles?: string[]; emails?: string[] }): Promise<{
     byMobile: Map<string, string>;
@@ -174,6 +180,19 @@ export function createFeishuClient(options: FeishuClientOptions): FeishuClient {
           params: { user_id_type: 'open_id' },
           data: { user_id_list: input.openIds },
         }),
+      );
+      return { invalidOpenIds: data.invalid_user_id_list ?? [] };
+    },
+
+    async urgentCall(input) {
+      await acquire(input.messageId);
+      const request = {
+        path: { message_id: input.messageId },
+        params: { user_id_type: 'open_id' as const },
+        data: { user_id_list: input.openIds },
+      };
+      const data = await call<{ invalid_user_id_list?: string[] }>(`message.urgent_${input.channel}`, () =>
+        input.channel === 'sms' ? sdk.im.v1.message.urgentSms(request) : sdk.im.v1.message.urgentPhone(request),
       );
       return { invalidOpenIds: data.invalid_user_id_list ?? [] };
     },

@@ -1,5 +1,7 @@
 /** Sending to a group the bot is not a member of (never added, or removed). */
 export const BOT_NOT_IN_CHAT = 230002;
+/** SMS / phone 加急: the tenant's urgent quota is used up ("Reach the upper limit of urgent message"). */
+export const URGENT_QUOTA_EXHAUSTED = 230024;
 
 /** Feishu's business codes that no retry will fix: the message is given up on and the reason recorded. */
 const PERMANENT_CODES: Record<number, string> = {
@@ -7,6 +9,7 @@ const PERMANENT_CODES: Record<number, string> = {
   [BOT_NOT_IN_CHAT]: '机器人不在该群中',
   230006: '机器人能力未开启',
   230013: '用户不在应用可用范围内',
+  [URGENT_QUOTA_EXHAUSTED]: '加急额度已用完',
   230017: '用户已离职或不存在',
   230025: '消息内容超过长度限制',
   230031: '消息已超过可更新期限（14 天）',

@@ -17,6 +17,7 @@ import {
   scheduleRetry,
 } from './outbox.js';
 import { SendRateLimiter } from './rate-limiter.js';
+import { buzzBeyondApp, type UrgentBudgets } from './urgent-budget.js';
 
 /** The advisory lock key of the sender leader: one process sends, so one rate limit covers every replica. */
 const SENDER_LEADER_KEY = 727_002;
@@ -44,6 +45,10 @@ export interface OutboxSenderOptions {
   onGivenUp?: (failure: GivenUp) => Promise<void>;
   /** How long a message may wait (rate limits, an outage) before it is dead-lettered (OUTBOX_MAX_WAIT_HOURS). */
   maxWaitMs?: number;
+  /** SMS / phone 加急 a day (URGENT_*_DAILY_BUDGET); unset: none is sent, every such step falls back to in-app. */
+  urgentBudgets?: UrgentBudgets;
+  /** The time the urgent budgets' day is taken from (default: the system clock). */
+  now?: () => Date;
 }
 
 export interface GivenUp {
@@ -220,6 +225,17 @@ export class OutboxSender {
         const { invalidOpenIds } = await client.urgentApp({ messageId, openIds: row.urgentOpenIds });
         if (invalidOpenIds.length)
           logger.warn({ outboxId: row.id, invalidOpenIds }, 'some recipients could not be buzzed');
+        if (row.urgentExtra) {
+          const { urgentBudgets = { sms: 0, phone: 0, timeZone: 'Asia/Shanghai' }, now = () => new Date() } =
+            this.options;
+          const deps = { db, client, logger, metrics, budgets: urgentBudgets, now: now() };
+          await buzzBeyondApp(deps, {
+            outboxId: row.id,
+            messageId,
+            openIds: row.urgentOpenIds,
+            extra: row.urgentExtra,
+          });
+        }
       }
     } catch (raw) {
       await this.recordFailure(row, toFeishuError(raw)).catch((dbError: unknown) =>

@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { outbox } from '../db/schema/index.js';
+import { outbox, type UrgentExtra } from '../db/schema/index.js';
 import type { ReceiveIdType } from './client.js';
+
+export type { UrgentExtra };
 
 export type Recipient = { openId: string } | { chatId: string } | { email: string };
 
@@ -17,6 +19,8 @@ export interface OutgoingMessage {
   content: unknown;
   /** open_ids to buzz (加急) once the message is delivered. */
   urgentOpenIds?: string[];
+  /** With urgentOpenIds: SMS or phone 加急 too (policy channels urgent_sms / urgent_phone), budget permitting. */
+  urgentExtra?: UrgentExtra;
   /** A business key to find the message later, e.g. `hazard:YH-2026-000001:notice:ou_x`. */
   topic?: string;
 }
@@ -36,6 +40,8 @@ export interface NewOutboxRow {
   msgType: OutgoingMessage['msgType'] | 'sms';
   content: unknown;
   urgentOpenIds: string[] | null;
+  /** SMS or phone 加急 on top of in-app (absent: none). */
+  urgentExtra?: UrgentExtra | null;
   topic: string | null;
 }
 
@@ -49,6 +55,7 @@ export function sendRow(message: OutgoingMessage, id: string = randomUUID()): Ne
     msgType: message.msgType,
     content: message.content,
     urgentOpenIds: message.urgentOpenIds?.length ? message.urgentOpenIds : null,
+    urgentExtra: message.urgentOpenIds?.length ? (message.urgentExtra ?? null) : null,
     topic: message.topic ?? null,
   };
 }
@@ -80,13 +87,14 @@ export function insertOutboxRows(rows: NewOutboxRow[], onlyIf: SQL = sql`true`):
     m: r.msgType,
     c: r.content,
     u: r.urgentOpenIds,
+    x: r.urgentExtra ?? null,
     p: r.topic,
   }));
   return sql`
-    insert into outbox (id, kind, receive_id_type, target, msg_type, content, urgent_open_ids, topic)
-    select x.i, x.k, x.t, x.r, x.m, x.c, x.u, x.p
+    insert into outbox (id, kind, receive_id_type, target, msg_type, content, urgent_open_ids, urgent_extra, topic)
+    select x.i, x.k, x.t, x.r, x.m, x.c, x.u, x.x, x.p
     from jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
-      as x(i uuid, k text, t text, r text, m text, c jsonb, u text[], p text)
+      as x(i uuid, k text, t text, r text, m text, c jsonb, u text[], x jsonb, p text)
     where ${onlyIf}`;
 }
 

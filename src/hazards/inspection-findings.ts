@@ -15,6 +15,7 @@ import {
   registerFixedOnSiteHazard,
 } from '../domain/index.js';
 import { enqueueMessage } from '../feishu/outbox.js';
+import { basisOptions, clauseOfChecklistItem, loadBasisCatalog, OTHER_BASIS } from './basis-clauses.js';
 import { buildReportFormCard } from './cards/report-form.js';
 import { createDraft, moveInspectionPhotosToHazard, type ReportOrigin } from './drafts.js';
 import { FIELD_LIMITS, type ReportFormValues, SECTORS } from './report-input.js';
@@ -79,6 +80,8 @@ export async function registerFixedOnSite(
       measures: '检查中当场整改（立查立改）',
       standard: '当场复核合格',
       basis: item.basis || null,
+      // The checklist item's clause as typed on the checklist (the report form's list is not involved).
+      basisCode: item.basis ? 'other' : null,
       governancePlan: null,
       source: inspection.source,
       inspectionId: inspection.id,
@@ -114,15 +117,23 @@ export async function queueFailedItemReport(
   };
   const draftId = await createDraft(tx, input.person.id, now, origin);
   const grade = gradeOf(item);
+  // 判定依据: the item's clause on the sector's pick list (a major item citing its basis), else its basis as 其他.
+  const catalog = await loadBasisCatalog(tx);
+  const clause = item.major ? clauseOfChecklistItem(catalog, inspection.sector, item) : undefined;
   const values: ReportFormValues = {
     enterprise: unit.enterprise.name,
     sector: inspection.sector,
     level: grade,
     description: item.text.slice(0, FIELD_LIMITS.description),
-    basis: item.basis.slice(0, FIELD_LIMITS.basis),
+    ...(clause
+      ? { basis: clause.code }
+      : item.basis
+        ? { basis: OTHER_BASIS, basis_other: item.basis.slice(0, FIELD_LIMITS.basis_other) }
+        : {}),
     deadline: calendar.defaultDeadline(grade, now).date,
   };
   const card = buildReportFormCard({
+    basisOptions: basisOptions(catalog, inspection.sector, values.basis),
     draft: draftId,
     values,
     sectors: SECTORS,

@@ -7,6 +7,7 @@
 
 import { type Calendar, type HazardGrade, type LocalDate, MAX_DESCRIPTION_LENGTH, SECTORS } from '../domain/index.js';
 import { REPORT_FORM_FIELDS, type ReportFormField } from '../feishu/card-actions.js';
+import { type BasisCatalog, checkBasis, shippedBasisCatalog } from './basis-clauses.js';
 
 /** The sectors are the domain's (domain/vocabulary.ts); the form offers them all. */
 export { SECTORS };
@@ -37,6 +38,7 @@ export const FIELD_LIMITS: Readonly<Record<ReportField, number>> = {
   responsible: 20,
   suspend: 5,
   basis: 500,
+  basis_other: 500,
   funds: 200,
   contingency: 1000,
 };
@@ -53,6 +55,7 @@ export const FIELD_LABELS: Readonly<Record<ReportField, string>> = {
   responsible: '整改责任人',
   suspend: '停产停业整改',
   basis: '依据条款',
+  basis_other: '其他依据',
   funds: '治理资金',
   contingency: '应急预案',
 };
@@ -78,7 +81,9 @@ export interface ValidReport {
   deadline: LocalDate;
   responsible: ResponsibleChoice;
   suspended: boolean;
+  /** The clause cited as the hazard stores it (判定依据), and its code (basis-clauses.ts), or null for none. */
   basis: string | null;
+  basisCode: string | null;
   funds: string | null;
   contingency: string | null;
 }
@@ -98,8 +103,16 @@ export function readFormValues(formValue: Record<string, string | string[]> | un
   return values;
 }
 
-/** Checks a submitted report form at `now`; every problem is reported, none is fixed silently. */
-export function checkReportForm(values: ReportFormValues, now: Date, calendar: Calendar): ReportCheck {
+/**
+ * Checks a submitted report form at `now`; every problem is reported, none is fixed silently. `catalog` is the
+ * 判定依据 pick list's (loadBasisCatalog); without it, the shipped clauses only.
+ */
+export function checkReportForm(
+  values: ReportFormValues,
+  now: Date,
+  calendar: Calendar,
+  catalog: BasisCatalog = shippedBasisCatalog(),
+): ReportCheck {
   const errors: Partial<Record<ReportField, string>> = {};
   const text = (field: ReportField) => (values[field] ?? '').trim();
   for (const field of REPORT_FIELDS) {
@@ -131,6 +144,16 @@ export function checkReportForm(values: ReportFormValues, now: Date, calendar: C
     errors.responsible = '整改责任人请选择单位主要负责人或单位安全管理员';
   }
 
+  const cited = checkBasis(catalog, {
+    basis: text('basis'),
+    other: text('basis_other'),
+    sector: errors.sector ? '' : sector,
+    level: errors.level ? '' : level,
+  });
+  for (const [field, message] of Object.entries(cited.errors) as [ReportField, string][]) {
+    if (!errors[field]) errors[field] = message;
+  }
+
   // "2026-03-01 +0800" from the date picker; a plain date is accepted too.
   const deadlineText = text('deadline');
   let deadline: LocalDate = calendar.defaultDeadline(grade, now).date;
@@ -157,7 +180,8 @@ export function checkReportForm(values: ReportFormValues, now: Date, calendar: C
       deadline,
       responsible,
       suspended,
-      basis: optional('basis'),
+      basis: cited.basis?.text ?? null,
+      basisCode: cited.basis?.code ?? null,
       funds: grade === 'major' ? optional('funds') : null,
       contingency: grade === 'major' ? optional('contingency') : null,
     },

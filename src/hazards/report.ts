@@ -32,6 +32,7 @@ import { linkItemToHazard } from '../inspections/repository.js';
 import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
+import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import {
@@ -152,7 +153,7 @@ export async function submitReportForm(
   const person = await findPersonByOpenId(db, input.openId);
   if (!person) return { kind: 'not_in_directory', message: NOT_IN_DIRECTORY };
   const values = readFormValues(input.formValue);
-  const checked = checkReportForm(values, now, calendar);
+  const checked = checkReportForm(values, now, calendar, await loadBasisCatalog(db));
   if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: input.draftId };
   return db.transaction(async (tx) => {
     const draft = await lockOwnDraft(tx, input.draftId, person.id);
@@ -218,7 +219,7 @@ export async function completeReport(
     if (draft.hazardId) return alreadyReported(tx, deps, draft.hazardId, person);
     const values = (draft.form as DraftForm | null)?.values;
     if (!values) return { kind: 'forbidden', message: '上报内容已失效，请发送「上报」重新填写' } as const;
-    const checked = checkReportForm(values, now, calendar);
+    const checked = checkReportForm(values, now, calendar, await loadBasisCatalog(tx));
     if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors, draftId: draft.id } as const;
     // A failed checklist item's report stays with the inspected unit, whatever a (forged) pick says.
     let enterpriseCode = originOf(draft)?.enterpriseCode ?? input.enterpriseCode;
@@ -288,6 +289,8 @@ async function createReport(
       ...report,
       level: report.grade,
       suspend: report.suspended ? 'yes' : 'no',
+      basis: report.basisCode ?? '',
+      basis_other: report.basisCode === 'other' ? (report.basis ?? '') : '',
     }) as ReportFormValues;
   // 定责任人: the principal unless the reporter chose the safety officer, who must then be in the directory.
   if (report.responsible === 'safety_officer' && !unit.safetyOfficer) {
@@ -345,6 +348,7 @@ async function createReport(
       measures: report.measures,
       standard: report.standard,
       basis: report.basis,
+      basisCode: report.basisCode,
       governancePlan:
         report.grade === 'major'
           ? {

@@ -212,6 +212,8 @@ export interface ReportedDetails {
   measures: string;
   standard: string;
   basis: string | null;
+  /** The clause's code on the pick list (hazards/basis-clauses.ts), `other` for typed text. */
+  basisCode?: string | null;
   governancePlan: HazardRow['governancePlan'];
   /** How it was found (default `report`), the inspection that found it, and whether it was 立查立改. */
   source?: HazardSource;

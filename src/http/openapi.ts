@@ -83,6 +83,11 @@ const hazardSchema = {
     closedAt: { type: ['string', 'null'], format: 'date-time' },
     supervision: { enum: ['none', 'township', 'county'] },
     suspended: { type: 'boolean' },
+    basis: {
+      type: ['object', 'null'],
+      description: '判定依据：code 为依据条款列表中的编码（other 为手填），text 为条款文字',
+      properties: { code: { type: ['string', 'null'] }, text: { type: 'string' } },
+    },
   },
 };
 

@@ -44,5 +44,6 @@ export function hazardJson(row: LedgerRow, today: LocalDate) {
     supervision: row.supervision,
     listed: row.listed,
     suspended: row.suspended,
+    basis: row.basis === null ? null : { code: row.basisCode, text: row.basis },
   };
 }

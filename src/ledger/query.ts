@@ -40,6 +40,9 @@ export interface LedgerRow {
   source: HazardSource;
   inspectionCode: string | null;
   fixedOnSite: boolean;
+  /** 判定依据: the clause cited (as stored) and its code on the pick list. */
+  basis: string | null;
+  basisCode: string | null;
 }
 
 const responsible = alias(people, 'responsible');
@@ -75,6 +78,8 @@ const rowColumns = {
   source: sql<HazardSource>`${hazards.source}`,
   inspectionCode: sql<string | null>`(select i.code from inspections i where i.id = ${hazards.inspectionId})`,
   fixedOnSite: hazards.fixedOnSite,
+  basis: hazards.basis,
+  basisCode: hazards.basisCode,
 };
 
 function selectRows(db: Db) {

@@ -43,6 +43,7 @@ export const LEDGER_COLUMNS = [
   { header: '来源', width: 10 },
   { header: '检查编号', width: 17 },
   { header: '立查立改', width: 10 },
+  { header: '判定依据', width: 36 },
 ] as const;
 
 export const LEDGER_HEADERS: readonly string[] = LEDGER_COLUMNS.map((c) => c.header);
@@ -104,6 +105,7 @@ export function ledgerCells(
     HAZARD_SOURCE_LABELS[row.source] ?? row.source,
     row.inspectionCode,
     row.fixedOnSite ? '是' : '否',
+    text(row.basis),
   ];
 }
 

@@ -5,7 +5,7 @@
 import { cardValue, type ListFilter } from '../feishu/card-actions.js';
 import { showHazardValue, tappableHazard } from '../hazards/cards/hazard-link.js';
 
-export type ReminderChannel = 'card' | 'mention' | 'urgent';
+export type ReminderChannel = 'card' | 'mention' | 'urgent' | 'urgent_sms' | 'urgent_phone';
 
 export interface ReminderCardInput {
   hazardCode: string;

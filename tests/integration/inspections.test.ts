@@ -381,7 +381,9 @@ describe('查: inspections in chat', () => {
     expect(field('sector').initial_option).toBe('工贸');
     expect(field('level').initial_option).toBe('general');
     expect(field('description').default_value).toBe('有限空间作业审批');
-    expect(field('basis').default_value).toBe('工贸重大隐患判定标准 第三条');
+    // Not a major item: its basis is not on the 判定依据 list, so it comes as 其他 with the item's text.
+    expect(field('basis').initial_option).toBe('other');
+    expect(field('basis_other').default_value).toBe('工贸重大隐患判定标准 第三条');
     expect(cardText(form.content)).toContain('检查表第 2 项（不合格）');
     const submit = elementsOf(form.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
     const values = {
@@ -392,7 +394,8 @@ describe('查: inspections in chat', () => {
       location: '污水池',
       measures: '建立审批制度',
       standard: '审批记录齐全',
-      basis: '工贸重大隐患判定标准 第三条',
+      basis: 'other',
+      basis_other: '工贸重大隐患判定标准 第三条',
     };
     // The unit is the inspected one: another name is refused beside its field.
     const moved = (
@@ -411,6 +414,8 @@ describe('查: inspections in chat', () => {
       inspectionId: inspection.id,
       fixedOnSite: false,
       status: 'rectifying',
+      basis: '工贸重大隐患判定标准 第三条',
+      basisCode: 'other',
     });
     const [item] = await db()
       .select()

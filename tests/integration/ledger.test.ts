@@ -445,6 +445,7 @@ describe('the ledger, statistics and the read API', () => {
         '来源',
         '检查编号',
         '立查立改',
+        '判定依据',
       ]);
       expect(rows.slice(1)).toEqual([
         [
@@ -473,6 +474,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
         [
           2,
@@ -500,6 +502,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
         [
           3,
@@ -527,6 +530,7 @@ describe('the ledger, statistics and the read API', () => {
           '上报',
           '',
           '否',
+          '',
         ],
       ]);
     });

@@ -43,6 +43,7 @@ const OWNERS: [string, string, string][] = [
   ['digestDeliveries', 'digest_deliveries', 'reminders/digest.ts'],
   ['reminderSettingsState', 'reminder_settings_state', 'reminders/settings-state.ts'],
   ['smsBudgetDays', 'sms_budget_days', 'sms/budget.ts'],
+  ['urgentBudgetDays', 'urgent_budget_days', 'feishu/urgent-budget.ts'],
   ['inspections', 'inspections', 'inspections/repository.ts'],
   ['inspectionItems', 'inspection_items', 'inspections/repository.ts'],
   ['inspectionEvents', 'inspection_events', 'inspections/repository.ts'],

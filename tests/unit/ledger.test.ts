@@ -53,7 +53,7 @@ describe('parseFilters', () => {
       townships: ['town-01', 'town-02'],
       sectors: ['工贸', '消防'],
       grades: ['major'],
-      statuses: ['reported', 'rectifying', 'pending_verification'],
+      statuses: ['reported', 'rectifying', 'pending_verification', 'pending_delisting'],
       overdue: true,
       from: '2026-01-01',
       to: '2026-03-31',

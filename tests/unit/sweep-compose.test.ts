@@ -252,6 +252,29 @@ describe('composeMessages', () => {
     expect(JSON.stringify(group.message.content)).toContain('<at id=ou_boss></at>');
   });
 
+  it('urgent_sms / urgent_phone: the person’s card carries which (phone wins) and the steps that asked; groups never', () => {
+    const sent = new Set(['overdue-0d@2026-05-18']);
+    const planned = plan([hazard({ sent }), hazard({ sent, deadline: '2026-05-19' })], '2026-05-22 08:00');
+    const on = (step: PlannedStep, channel: 'urgent_sms' | 'urgent_phone'): PlannedStep => ({
+      ...step,
+      swept: { ...step.swept, channel, urgent: true },
+    });
+    const extraOf = (steps: PlannedStep[]) =>
+      Object.fromEntries(
+        composeMessages(steps, '2026-05-22T00:00:00.000Z').map((c) => [
+          Object.values(c.message.to)[0],
+          (c.message as { urgentExtra?: unknown }).urgentExtra ?? null,
+        ]),
+      );
+    const [first, second] = planned as [PlannedStep, PlannedStep];
+    const mixed = extraOf([on(first, 'urgent_sms'), on(second, 'urgent_phone')]);
+    expect(mixed.ou_boss).toEqual({ channel: 'phone', steps: [{ hazard: second.swept.hazard, step: 'overdue-0d' }] });
+    expect(mixed.ou_tml).toEqual({ channel: 'sms', steps: [{ hazard: first.swept.hazard, step: 'overdue-3d' }] });
+    expect(mixed.oc_town).toBeNull();
+    // The default policy's channels: no SMS or phone.
+    expect(Object.values(extraOf(planned)).every((x) => x === null)).toBe(true);
+  });
+
   it('names the carriers of each step in its row, grouped by key and messages', () => {
     const planned = plan([hazard({ sent: new Set(['overdue-0d@2026-05-18']) })], '2026-05-22 08:00');
     const composed = composeMessages(

@@ -45,6 +45,12 @@ export const inboundEvents = pgTable(
  * The transactional outbox: every message the bot sends is a row first, written in the same transaction as the
  * change that caused it. The row id doubles as Feishu's `uuid`, so a resend after a crash is dropped by Feishu.
  */
+/** SMS or phone 加急 on top of in-app, and the steps (hazard code, policy step) that asked for it. */
+export interface UrgentExtra {
+  channel: 'sms' | 'phone';
+  steps: { hazard: string; step: string }[];
+}
+
 export const outbox = pgTable(
   'outbox',
   {
@@ -62,6 +68,11 @@ export const outbox = pgTable(
     /** open_ids to buzz (加急, urgent_app) once the message is delivered. */
     urgentOpenIds: text('urgent_open_ids').array(),
     urgentDoneAt: timestamp('urgent_done_at', { withTimezone: true }),
+    /**
+     * The policy asked for SMS or phone 加急 too (urgent_sms / urgent_phone, after urgent_app), and for which steps
+     * (for the log when it falls back to in-app). Null: in-app only.
+     */
+    urgentExtra: jsonb('urgent_extra').$type<UrgentExtra>(),
     /** An optional business key (e.g. `hazard:42:card`) so callers can find the message later. */
     topic: text('topic'),
     /** pending → sent | failed (| superseded for patches, | over_budget for SMS past the day's budget) */

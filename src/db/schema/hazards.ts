@@ -117,8 +117,13 @@ export const hazards = pgTable(
     extensionReason: text('extension_reason'),
     /** 治理方案 (major hazards). */
     governancePlan: jsonb('governance_plan').$type<GovernancePlan>(),
-    /** The cited clause (依据), free text. */
+    /** The cited clause (判定依据) as shown: the standard and article, or what was typed for 其他. */
     basis: text('basis'),
+    /**
+     * The clause picked on the report form (hazards/basis-clauses.ts): a shipped clause's code (`gm-11`), a checklist
+     * item's (`ck:<checklist>:<item>`), `other` (free text in `basis`), or null (none cited).
+     */
+    basisCode: text('basis_code'),
     /** How it was found: report (上报) | inspection (检查) | self_inspection (企业自查). */
     source: text('source').notNull().default('report'),
     /** The inspection that found it, when one did. */

@@ -159,6 +159,10 @@ class Simulator implements FeishuSim {
   setRateLimits(on: boolean): void {
     this.rateLimitsOn = on;
   }
+  setUrgentQuota(kind: 'sms' | 'phone', left: number | undefined): void {
+    if (left === undefined) delete this.state.urgentQuota[kind];
+    else this.state.urgentQuota[kind] = left;
+  }
 
   addUser(user: SimUser): SimUser {
     return this.state.addUser(user);

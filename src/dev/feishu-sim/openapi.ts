@@ -432,8 +432,17 @@ function urgent(ctx: ApiContext, req: Request): Result {
   if (invalid.length === ids.length) {
     throw bad(230001, `invalid user ids (not in the chat of this message): ${invalid.join(', ')}`);
   }
+  const kind = req.route.params.kind as 'app' | 'sms' | 'phone';
+  if (kind !== 'app') {
+    const left = ctx.state.urgentQuota[kind];
+    const valid = ids.length - invalid.length;
+    if (left !== undefined && left < valid) {
+      throw bad(230024, 'Reach the upper limit of urgent message. Please contact the tenant administrator.');
+    }
+    if (left !== undefined) ctx.state.urgentQuota[kind] = left - valid;
+  }
   message.urgents.push({
-    kind: req.route.params.kind as 'app' | 'sms' | 'phone',
+    kind,
     userIds: (ids as string[]).filter((id) => !invalid.includes(id)),
     invalidUserIds: invalid,
     at: ctx.state.now(),

@@ -33,6 +33,11 @@ export class SimState {
   readonly files = new Map<string, StoredFile>();
   /** Card update tokens handed out with card clicks: valid 30 minutes, usable twice. */
   readonly cardTokens = new Map<string, { messageId: string; issuedAtMs: number; uses: number }>();
+  /**
+   * The tenant's urgent quota left for SMS and phone 加急, in people buzzed (unset: unlimited). At 0 the API answers
+   * 230024 "Reach the upper limit of urgent message", as Feishu does when the quota is used up.
+   */
+  readonly urgentQuota: { sms?: number; phone?: number } = {};
   /** The simulator's clock runs with real time, shifted by setNow/advance. */
   private offsetMs = 0;
 

@@ -179,6 +179,11 @@ export interface FeishuSim {
   setEventMode(mode: EventMode): void;
   /** Turns Feishu's rate limits on or off at run time. */
   setRateLimits(on: boolean): void;
+  /**
+   * The tenant's quota of SMS / phone 加急 left, in people (undefined: unlimited); past it urgent_sms / urgent_phone
+   * answer 230024 "Reach the upper limit of urgent message".
+   */
+  setUrgentQuota(kind: 'sms' | 'phone', left: number | undefined): void;
   addUser(user: SimUser): SimUser;
   /** The user blocks (or, with false, unblocks) the bot: messages to them fail with 230053. */
   blockBot(openId: string, blocked?: boolean): void;

@@ -20,6 +20,8 @@ export interface ReportFormCardInput {
   limits: Readonly<Record<ReportFormField, number>>;
   /** Where the report comes from, said above the form (a failed checklist item: its inspection and item). */
   origin?: { title: string; note: string };
+  /** The 判定依据 pick list (hazards/basis-clauses.ts basisOptions); without it, only 其他. */
+  basisOptions?: { value: string; text: string }[];
 }
 
 const plain = (content: string) => ({ tag: 'plain_text', content });
@@ -84,7 +86,21 @@ export function buildReportFormCard(input: ReportFormCardInput): object {
     { value: 'no', text: '否' },
     { value: 'yes', text: '是，责令停产停业整改' },
   ]);
-  text('basis', '依据条款', '选填，如 应急管理部令第10号 第X条', false);
+  // 判定依据: a clause of the sector's 重大事故隐患 standard from the list, or 其他 with the clause typed below. A value
+  // that is not on the list (an older form's free text) is kept in 其他依据 rather than lost.
+  const basisOptions = input.basisOptions ?? [{ value: 'other', text: '其他（在下方「其他依据」中写明文件和条款）' }];
+  const typedBasis = v.basis && !basisOptions.some((o) => o.value === v.basis) ? v.basis : '';
+  select('basis', '判定依据（选填，重大隐患请选择所依据的条款）', basisOptions);
+  const otherBasis = v.basis_other || (typedBasis && !/^[\w:.-]+$/.test(typedBasis) ? typedBasis : '');
+  fields.push({
+    tag: 'input',
+    name: 'basis_other' satisfies ReportFormField,
+    label: plain('其他依据'),
+    placeholder: plain('判定依据选「其他」时填写：文件名称和条款号'),
+    ...(otherBasis ? { default_value: otherBasis } : {}),
+    max_length: Math.min(1000, input.limits.basis_other ?? 1000),
+  });
+  error('basis_other');
   text('funds', '治理资金（重大隐患）', '选填：资金来源与金额', false);
   text('contingency', '应急预案（重大隐患）', '选填：整改期间的安全防范与应急措施', false, true);
   fields.push({

@@ -21,9 +21,10 @@ import {
   type ResolvedRecipients,
   ROLE_LABELS,
   resolveRecipients,
+  urgencyOf,
   verificationWait,
 } from '../../domain/index.js';
-import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow } from '../../feishu/outbox.js';
+import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow, type UrgentExtra } from '../../feishu/outbox.js';
 import type { SmsTemplateParams } from '../../sms/gateway.js';
 import { renderSmsParams } from '../../sms/render.js';
 import { buildReminderCard, buildReminderListCard, type ReminderCardInput, type VerificationWait } from '../cards.js';
@@ -315,7 +316,7 @@ function planStep(
       channel: due.channel,
       to: audience.to,
       chatId: mentions,
-      urgent: due.channel === 'urgent',
+      urgent: urgencyOf(due.channel).urgent,
       effects: due.effects.map((e) => `${e.type}:${e.level}`),
       fallbacks: audience.sweptFallbacks,
       delivered: openIds.length + smsTo.length > 0,
@@ -429,7 +430,7 @@ export function composeMessages(steps: PlannedStep[], at: string, newId: () => s
         to: { openId },
         msgType: 'interactive',
         content: render(list),
-        ...(urgent ? { urgentOpenIds: [openId] } : {}),
+        ...(urgent ? { urgentOpenIds: [openId], ...beyondApp(list) } : {}),
         topic: topicOf(list),
       },
     });
@@ -448,6 +449,20 @@ export function composeMessages(steps: PlannedStep[], at: string, newId: () => s
   }
   for (const [phone, list] of bySms) composed.push({ id: newId(), steps: list, message: smsOf(phone, list) });
   return composed;
+}
+
+/**
+ * SMS or phone 加急 on top of in-app, when a step of the list asks for it (phone, the louder, wins), with the steps
+ * that asked: the sender names them when the daily budget makes it fall back to in-app.
+ */
+function beyondApp(list: PlannedStep[]): { urgentExtra?: UrgentExtra } {
+  const asking = (channel: 'sms' | 'phone') => list.filter((p) => urgencyOf(p.swept.channel).beyondApp === channel);
+  const phone = asking('phone');
+  const chosen =
+    phone.length > 0 ? { channel: 'phone' as const, steps: phone } : { channel: 'sms' as const, steps: asking('sms') };
+  if (chosen.steps.length === 0) return {};
+  const steps = chosen.steps.map((p) => ({ hazard: p.swept.hazard, step: p.swept.step }));
+  return { urgentExtra: { channel: chosen.channel, steps } };
 }
 
 /** The outbox rows of the composed messages, under the ids the step rows name. */
