@@ -165,6 +165,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // Created below: counted once reminders exist (nothing is reported before the service is ready).
     onStepsSent: (steps) => reminders.countSteps(steps),
     reach: { sms: isSmsEnabled(config) },
+    countyName: config.COUNTY_NAME,
   });
   const reminders = createReminders({
     config,

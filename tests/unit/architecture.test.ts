@@ -54,6 +54,7 @@ const OWNERS: [string, string, string][] = [
   ['inspectionDraws', 'inspection_draws', 'inspections/plans/store.ts'],
   ['hazardClocks', 'hazard_clocks', 'hazards/clocks.ts'],
   ['governancePlans', 'governance_plans', 'hazards/plan-store.ts'],
+  ['statisticsConfirmations', 'statistics_confirmations', 'ledger/statistics-duty.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
