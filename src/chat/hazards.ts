@@ -35,6 +35,7 @@ export interface HazardChatDeps {
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
   onStepsSent?: HazardServiceDeps['onStepsSent'];
   reach?: HazardServiceDeps['reach'];
+  announce?: HazardServiceDeps['announce'];
 }
 
 export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
@@ -45,6 +46,7 @@ export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   logger: deps.logger,
   onStepsSent: deps.onStepsSent,
   reach: deps.reach,
+  announce: deps.announce,
 });
 
 /**

@@ -30,6 +30,7 @@ import { linkItemToHazard } from '../inspections/repository.js';
 import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
+import { type AnnounceOptions, announceRegistration } from './announce.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import {
@@ -64,6 +65,8 @@ export interface HazardServiceDeps {
   /** How people can be reached: with an SMS gateway, the unit's people outside Feishu get the notice by SMS. */
   reach?: ReachOptions;
   logger?: Logger;
+  /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT); unset = neither. */
+  announce?: AnnounceOptions;
 }
 
 /** Photos and drafts within this window belong to the report or rectification in progress. */
@@ -399,6 +402,14 @@ async function createReport(
     view,
     reach,
     now,
+  });
+  await announceRegistration(tx, deps.announce, {
+    id: hazardId,
+    code: number.code,
+    grade: hazard.grade,
+    deadline: hazard.deadline,
+    description: report.description,
+    enterpriseId: unit.enterprise.id,
   });
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
   const steps = await sendStepsOnReport(

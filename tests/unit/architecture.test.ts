@@ -51,6 +51,7 @@ const OWNERS: [string, string, string][] = [
   ['checklistItems', 'checklist_items', 'inspections/checklists/store.ts'],
   ['inspectionPlans', 'inspection_plans', 'inspections/plans/store.ts'],
   ['inspectionDraws', 'inspection_draws', 'inspections/plans/store.ts'],
+  ['taskGroups', 'task_groups', 'hazards/task-group/store.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */

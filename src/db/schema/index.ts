@@ -4,3 +4,4 @@ export * from './hazards.js';
 export * from './inspections.js';
 export * from './reminders.js';
 export * from './sms.js';
+export * from './task-groups.js';

@@ -1,0 +1,435 @@
+/**
+ * The group worker (专班群): after a major hazard's report has committed, makes its group, adds its people, posts and
+ * pins its living card, posts every later step, and renames the group 已销号 on closing. The hazard never waits on
+ * it: the report only writes a `task_groups` row (store.ts); failures here are retried with backoff.
+ *
+ * Once only, whatever fails and whoever retries: the create call carries a uuid made from the hazard (Feishu makes
+ * one chat per uuid), and its chat_id is recorded before anything else; the card and the steps are outbox rows
+ * written in the transaction that moves the row on, guarded by the state they move from.
+ */
+import { and, asc, eq, gt, min, ne, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import { enterprises, hazardEvents, hazards, outbox, people } from '../../db/schema/index.js';
+import type { PersonRecord } from '../../directory/lookup.js';
+import type { Calendar } from '../../domain/index.js';
+import type { FeishuClient } from '../../feishu/client.js';
+import { FeishuApiError, toFeishuError } from '../../feishu/errors.js';
+import { enqueueMessage, enqueueMessages, type OutgoingMessage } from '../../feishu/outbox.js';
+import { ResponsibilityCache } from '../../reminders/recipients.js';
+import { registerHazardCard } from '../cards/delivery.js';
+import { renderHazardCard } from '../cards/living-card.js';
+import { loadHazard } from '../repository.js';
+import { buildHazardView, describeEvent } from '../view.js';
+import {
+  dueTaskGroups,
+  lockForCard,
+  type NotAdded,
+  recordCardPosted,
+  recordChatCreated,
+  recordClosed,
+  recordFailure,
+  recordPinned,
+  recordStepsPosted,
+  type TaskGroupRow,
+  taskGroupName,
+} from './store.js';
+
+export type TaskGroupFeishu = Pick<FeishuClient, 'createChat' | 'addChatMembers' | 'renameChat' | 'pinMessage'>;
+
+export interface TaskGroupWorkerOptions {
+  db: Db;
+  feishu: TaskGroupFeishu;
+  clock: Clock;
+  calendar: Calendar;
+  logger: Logger;
+  /** Wakes the outbox sender after queuing the card, the steps or the notices. */
+  notifyOutbox: () => void;
+  pollIntervalMs?: number;
+  /** The first retry's delay, doubled for each further one up to ten minutes. */
+  retryBaseMs?: number;
+}
+
+const BATCH = 10;
+const MAX_ATTEMPTS = 20;
+const MAX_BACKOFF_MS = 10 * 60_000;
+const MEMBERS_PER_CALL = 50;
+/** Trail entries that are not steps to tell the group of (the card shows the photos). */
+const NOT_POSTED = new Set(['reported', 'photo_added']);
+/** Group API codes that mean "later", not "never": rate limited on the chat, chat still being created. */
+const TRY_AGAIN_CODES = new Set([232019, 232068]);
+
+/** Why a person could not be added, in words for them and the reporter. */
+const REASONS = {
+  noAccount: '尚未加入飞书（名录中没有飞书账号）',
+  notExisted: '飞书账号不存在（open_id 无效），请管理员核对名录',
+  invalid: '账号已离职、未激活或不在应用可用范围内',
+  pending: '入群申请待群主审批',
+} as const;
+
+interface Member {
+  role: string;
+  person: PersonRecord;
+}
+
+export class TaskGroupWorker {
+  readonly name = 'task-group-worker';
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: TaskGroupWorkerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  kick(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let busy = false;
+      try {
+        busy = await this.pass();
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'task group pass failed; retrying');
+      }
+      if (!busy && this.running) await this.sleep(this.options.pollIntervalMs ?? 300);
+    }
+  }
+
+  /** One pass over the groups with work to do; true when it did some (there may be more). */
+  async pass(): Promise<boolean> {
+    const rows = await dueTaskGroups(this.options.db, BATCH);
+    let progressed = false;
+    for (const row of rows) {
+      if (!this.running) break;
+      try {
+        progressed = (await this.advance(row)) || progressed;
+      } catch (raw) {
+        await this.fail(row, raw);
+      }
+    }
+    return progressed;
+  }
+
+  /** Moves one group as far as it can go now. */
+  private async advance(row: TaskGroupRow): Promise<boolean> {
+    const { db, feishu } = this.options;
+    const hazard = await hazardOf(db, row.hazardId);
+    let status = row.status;
+    let chatId = row.chatId;
+    if (status === 'pending') {
+      // The uuid makes a retry (after a timeout whose answer was lost) return the chat already made.
+      const made = await feishu.createChat({
+        name: row.name,
+        description: `${hazard.code} 重大事故隐患治理专班：整改、验收、督办的每一步都会发到本群。`,
+        uuid: `hazard-group-${row.hazardId}`,
+      });
+      chatId = made.chatId;
+      await recordChatCreated(db, row.hazardId, chatId);
+      status = 'created';
+    }
+    if (!chatId) throw new Error(`task group of hazard ${row.hazardId} has no chat_id in status ${status}`);
+    if (status === 'created') {
+      await this.addMembersAndPostCard(row, hazard, chatId);
+      this.options.notifyOutbox();
+      return true;
+    }
+    if (status === 'posted') {
+      const pinned = await this.pin(row);
+      if (!pinned) return this.postSteps(row, hazard, chatId);
+      status = 'active';
+    }
+    const posted = await this.postSteps(row, hazard, chatId);
+    if (posted) return true;
+    if (status === 'active' && hazard.status === 'closed') {
+      const name = taskGroupName(hazard.code, hazard.unitName, true);
+      await feishu.renameChat({ chatId, name });
+      await recordClosed(db, row.hazardId, name);
+      return true;
+    }
+    return status !== row.status;
+  }
+
+  /** Adds the hazard's people, then (one transaction) the card in the group and word to whoever is not in it. */
+  private async addMembersAndPostCard(row: TaskGroupRow, hazard: HazardSummary, chatId: string): Promise<void> {
+    const { db, feishu, clock, calendar } = this.options;
+    const members = await membersOf(db, hazard);
+    const notAdded: (NotAdded & { person: PersonRecord })[] = [];
+    const byOpenId = new Map<string, Member>();
+    for (const m of members) {
+      if (m.person.openId) byOpenId.set(m.person.openId, m);
+      else notAdded.push({ name: m.person.name, reason: REASONS.noAccount, person: m.person });
+    }
+    const openIds = [...byOpenId.keys()];
+    for (let i = 0; i < openIds.length; i += MEMBERS_PER_CALL) {
+      const chunk = openIds.slice(i, i + MEMBERS_PER_CALL);
+      let refused: { openId: string; reason: string }[];
+      try {
+        const answer = await feishu.addChatMembers({ chatId, openIds: chunk });
+        refused = [
+          ...answer.notExisted.map((openId) => ({ openId, reason: REASONS.notExisted })),
+          ...answer.invalid.map((openId) => ({ openId, reason: REASONS.invalid })),
+          ...answer.pending.map((openId) => ({ openId, reason: REASONS.pending })),
+        ];
+      } catch (raw) {
+        const error = toFeishuError(raw);
+        const reason = memberErrorReason(error);
+        if (!reason) throw error;
+        refused = chunk.map((openId) => ({ openId, reason }));
+      }
+      for (const r of refused) {
+        const m = byOpenId.get(r.openId);
+        if (m) notAdded.push({ name: m.person.name, reason: r.reason, person: m.person });
+      }
+    }
+
+    const now = clock.now();
+    await db.transaction(async (tx) => {
+      const [first] = await tx
+        .select({ id: min(hazardEvents.id) })
+        .from(hazardEvents)
+        .where(eq(hazardEvents.hazardId, row.hazardId));
+      if (!(await lockForCard(tx, row.hazardId))) return; // another worker got there first
+      const record = (await loadHazard(tx, hazard.code))!;
+      const view = await buildHazardView(tx, record, now, calendar);
+      const cardOutboxId = await enqueueMessage(tx, {
+        to: { chatId },
+        msgType: 'interactive',
+        content: renderHazardCard(view, 'viewer', 'info'),
+        topic: `hazard:${hazard.code}:group-card`,
+      });
+      await registerHazardCard(tx, {
+        hazardId: row.hazardId,
+        outboxId: cardOutboxId,
+        recipient: chatId,
+        audience: 'viewer',
+        kind: 'info',
+        now,
+      });
+      await recordCardPosted(tx, row.hazardId, {
+        cardOutboxId,
+        notAdded: notAdded.map(({ name, reason }) => ({ name, reason })),
+        // Every step after the registration is posted, also those taken before the group existed.
+        lastEventId: Number(first?.id ?? 0),
+      });
+      await enqueueMessages(tx, notAddedMessages(hazard, notAdded));
+    });
+  }
+
+  /** Pins the living card once the outbox has sent it. True when the group is complete (pinned, or never will be). */
+  private async pin(row: TaskGroupRow): Promise<boolean> {
+    const { db, feishu, logger } = this.options;
+    if (!row.cardOutboxId) return false;
+    const [card] = await db
+      .select({ status: outbox.status, messageId: outbox.messageId, lastError: outbox.lastError })
+      .from(outbox)
+      .where(eq(outbox.id, row.cardOutboxId));
+    if (card?.status === 'failed' || !card) {
+      await recordPinned(db, row.hazardId, `群内卡片未能发出：${card?.lastError ?? '出站行不存在'}`);
+      return true;
+    }
+    if (!card.messageId) return false; // not sent yet
+    try {
+      await feishu.pinMessage(card.messageId);
+      await recordPinned(db, row.hazardId, null);
+    } catch (raw) {
+      const error = toFeishuError(raw);
+      if (error.kind !== 'permanent' || TRY_AGAIN_CODES.has(error.code ?? 0)) throw error;
+      logger.warn({ hazardId: row.hazardId, code: error.code }, 'the group card could not be pinned');
+      await recordPinned(db, row.hazardId, `置顶失败：${error.message}`);
+    }
+    return true;
+  }
+
+  /** Posts the steps not posted yet, in order, as short texts (one transaction with the cursor). */
+  private async postSteps(row: TaskGroupRow, hazard: HazardSummary, chatId: string): Promise<boolean> {
+    const { db, calendar } = this.options;
+    const events = await db
+      .select({
+        id: hazardEvents.id,
+        type: hazardEvents.type,
+        at: hazardEvents.at,
+        details: hazardEvents.details,
+        actor: people.name,
+      })
+      .from(hazardEvents)
+      .leftJoin(people, eq(people.id, hazardEvents.actorId))
+      .where(and(eq(hazardEvents.hazardId, row.hazardId), gt(hazardEvents.id, row.lastEventId)))
+      .orderBy(asc(hazardEvents.id))
+      .limit(50);
+    if (events.length === 0) return false;
+    const last = events[events.length - 1]!.id;
+    const messages: OutgoingMessage[] = events
+      .filter((e) => !NOT_POSTED.has(e.type))
+      .map((e) => {
+        const local = calendar.toLocal(e.at);
+        const what = describeEvent(e.type, (e.details ?? {}) as Record<string, unknown>);
+        return {
+          to: { chatId },
+          msgType: 'text',
+          content: { text: `【${hazard.code}】${what}（${e.actor ?? '系统'}，${local.date} ${local.time}）` },
+          topic: `hazard:${hazard.code}:group-step:${e.id}`,
+        };
+      });
+    await db.transaction(async (tx) => {
+      if (!(await recordStepsPosted(tx, row.hazardId, row.lastEventId, last))) return;
+      await enqueueMessages(tx, messages);
+    });
+    this.options.notifyOutbox();
+    row.lastEventId = last;
+    return true;
+  }
+
+  private async fail(row: TaskGroupRow, raw: unknown): Promise<void> {
+    const error = raw instanceof FeishuApiError ? raw : raw instanceof Error ? raw : toFeishuError(raw);
+    const attempts = row.attempts + 1;
+    const base = Math.min(MAX_BACKOFF_MS, (this.options.retryBaseMs ?? 500) * 2 ** (attempts - 1));
+    const delayMs = base / 2 + Math.random() * (base / 2);
+    const giveUp = attempts >= MAX_ATTEMPTS;
+    this.options.logger[giveUp ? 'error' : 'warn'](
+      { hazardId: row.hazardId, status: row.status, attempts, reason: error.message },
+      giveUp ? '专班群操作多次失败，已放弃（task group given up）' : 'task group step failed; retrying',
+    );
+    await recordFailure(this.options.db, row.hazardId, { attempts, error: error.message, delayMs, giveUp }).catch(
+      (dbError) => this.options.logger.warn({ err: dbError }, 'task group failure not recorded'),
+    );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** A whole add-members call refused: every one in it is "not added" for this reason (null: retry instead). */
+function memberErrorReason(error: FeishuApiError): string | null {
+  switch (error.code) {
+    case 232027:
+      return '没有可加入的有效账号（已离职、未激活或不在应用可用范围内）';
+    case 99992351:
+      return REASONS.notExisted;
+    case 232024:
+      return '应用对该用户不可见（不在应用可用范围内）';
+    case 232017:
+      return '机器人没有拉人入群的权限，请管理员开通 im:chat:operate_as_owner';
+    case 232013:
+    case 232044:
+      return '群成员已达上限';
+    default:
+      return null;
+  }
+}
+
+interface HazardSummary {
+  id: number;
+  code: string;
+  status: string;
+  enterpriseId: number;
+  regionId: number;
+  departmentId: number | null;
+  responsibleId: number | null;
+  reporterId: number;
+  reporterOpenId: string | null;
+  unitName: string;
+  description: string;
+}
+
+async function hazardOf(db: Db, hazardId: number): Promise<HazardSummary> {
+  const [row] = await db
+    .select({
+      id: hazards.id,
+      code: hazards.code,
+      status: hazards.status,
+      enterpriseId: hazards.enterpriseId,
+      regionId: hazards.regionId,
+      departmentId: hazards.departmentId,
+      responsibleId: hazards.responsibleId,
+      reporterId: hazards.reporterId,
+      reporterOpenId: people.openId,
+      unitName: enterprises.name,
+      description: hazards.description,
+    })
+    .from(hazards)
+    .innerJoin(enterprises, eq(enterprises.id, hazards.enterpriseId))
+    .innerJoin(people, eq(people.id, hazards.reporterId))
+    .where(eq(hazards.id, hazardId));
+  if (!row) throw new Error(`task group of a hazard that does not exist (${hazardId})`);
+  return row;
+}
+
+/**
+ * The group's people, resolved through the directory as the reminders resolve them: the responsible person, the
+ * unit's principal, the township's leaders, the department's leader, the county leaders, the reporting inspector.
+ */
+async function membersOf(db: Db, hazard: HazardSummary): Promise<Member[]> {
+  const chain = new ResponsibilityCache();
+  const key = { enterpriseId: hazard.enterpriseId, regionId: hazard.regionId, departmentId: hazard.departmentId };
+  await chain.load(db, [key]);
+  const unit = chain.get(key);
+  const ids = [hazard.responsibleId, hazard.reporterId].filter((id): id is number => id !== null);
+  const rows = await db
+    .select({ id: people.id, code: people.code, name: people.name, openId: people.openId, mobile: people.mobile })
+    .from(people)
+    .where(and(sql`${people.id} = any(${`{${ids.join(',')}}`}::int[])`, ne(people.active, false)));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const list: Member[] = [];
+  const add = (role: string, person: PersonRecord | null | undefined) => {
+    if (person && !list.some((m) => m.person.code === person.code)) list.push({ role, person });
+  };
+  add('responsible', hazard.responsibleId ? byId.get(hazard.responsibleId) : null);
+  add('principal', unit?.principal);
+  for (const p of unit?.townshipLeaderInCharge ?? []) add('township_leader_in_charge', p);
+  for (const p of unit?.townshipMainLeader ?? []) add('township_main_leader', p);
+  for (const p of unit?.departmentLeader ?? []) add('department_leader', p);
+  for (const p of unit?.countyLeaders ?? []) add('county_leader', p);
+  add('reporter', byId.get(hazard.reporterId));
+  return list;
+}
+
+/** One-to-one word to each person not in the group who has Feishu, and to the reporter the list of them all. */
+function notAddedMessages(hazard: HazardSummary, notAdded: (NotAdded & { person: PersonRecord })[]): OutgoingMessage[] {
+  const out: OutgoingMessage[] = [];
+  for (const n of notAdded) {
+    if (!n.person.openId || n.person.id === hazard.reporterId) continue;
+    out.push({
+      to: { openId: n.person.openId },
+      msgType: 'text',
+      content: {
+        text: `${hazard.code}（${hazard.unitName}）重大隐患已建专班群，但未能把您加入：${n.reason}。请联系管理员处理，或请群成员拉您入群。`,
+      },
+      topic: `hazard:${hazard.code}:group-not-added`,
+    });
+  }
+  const reporter = notAdded.length > 0 ? hazard.reporterOpenId : null;
+  if (reporter) {
+    out.push({
+      to: { openId: reporter },
+      msgType: 'text',
+      content: {
+        text: `${hazard.code}（${hazard.unitName}）的专班群已建立，以下人员未能入群：${notAdded
+          .map((n) => `${n.name}（${n.reason}）`)
+          .join('；')}。请当面或电话告知，并请管理员补全名录。`,
+      },
+      topic: `hazard:${hazard.code}:group-not-added`,
+    });
+  }
+  return out;
+}
