@@ -82,6 +82,14 @@ describe('专班群 and the unit group (TASK_GROUPS, NOTIFY_UNIT_CHAT on)', () =
       await s.testDb.database.db.execute(sql`select id, status from hazards where code = ${code}`),
     );
     expect(hazard?.status).toBe('rectifying');
+    // A step taken while the group is still being made (its creation waits out the faults) is posted once it exists.
+    const notice = await eventually(
+      () => s.sim.messages({ to: 'ou_resp', msgType: 'interactive' }).find((m) => titleOf(m.content).includes(code)),
+      10_000,
+      'the notice',
+    );
+    const ack = await s.sim.clickCard('ou_resp', notice.messageId, { value: { action: 'hazard.acknowledge', code } });
+    expect((ack.body as Json).toast.type).toBe('success');
 
     const group = await eventually(() => botGroups(s).find((c) => c.name.includes(code)), 15_000, 'the 专班群');
     expect(group.name).toBe(`【重大隐患】${code} 某某化工有限公司`);
@@ -149,11 +157,6 @@ describe('专班群 and the unit group (TASK_GROUPS, NOTIFY_UNIT_CHAT on)', () =
     expect(registered).not.toContain('孙检查');
 
     // Steps: the responsible person submits the rectification, the inspector accepts it.
-    const notice = await eventually(
-      () => s.sim.messages({ to: 'ou_resp', msgType: 'interactive' }).find((m) => titleOf(m.content).includes(code)),
-      10_000,
-      'the notice',
-    );
     const submitted = await s.sim.clickCard('ou_resp', notice.messageId, {
       value: { action: 'hazard.submitRectification', code },
       formValue: { rectification: '已更换报警器并送检' },
@@ -177,8 +180,15 @@ describe('专班群 and the unit group (TASK_GROUPS, NOTIFY_UNIT_CHAT on)', () =
 
     await eventually(() => group.name.includes('已销号') || undefined, 10_000, 'the group renamed');
     expect(group.name).toBe(`【重大隐患·已销号】${code} 某某化工有限公司`);
+    await eventually(
+      () => textsIn(s, group.chatId).find((t) => t.includes('验收通过')),
+      10_000,
+      'the acceptance posted in the group',
+    );
     const steps = textsIn(s, group.chatId);
-    expect(steps.some((t) => t.includes('验收通过'))).toBe(true);
+    expect(steps.some((t) => t.includes('确认接收'))).toBe(true);
+    // The registration's own entries are on the pinned card, not posted again.
+    expect(steps.some((t) => t.includes('指定整改责任人') || t.includes('上报重大隐患'))).toBe(false);
     expect(steps.every((t) => t.startsWith(`【${code}】`))).toBe(true);
     // Each step once, however often the worker passed.
     expect(steps.filter((t) => t.includes('提交整改'))).toHaveLength(1);

@@ -27,7 +27,16 @@ export function taskGroupName(code: string, unitName: string, closed = false): s
 
 /** In the registration's transaction: the hazard will get its group once the worker gets to it. */
 export async function registerTaskGroup(tx: Db, input: { hazardId: number; name: string }): Promise<void> {
-  await tx.insert(taskGroups).values({ hazardId: input.hazardId, name: input.name }).onConflictDoNothing();
+  // The registration's own trail (reported, supervision, suspension, assignment…) is on the card posted in the
+  // group: the steps posted start after it — also those taken before the group exists.
+  await tx
+    .insert(taskGroups)
+    .values({
+      hazardId: input.hazardId,
+      name: input.name,
+      lastEventId: sql`(select coalesce(max(id), 0) from hazard_events where hazard_id = ${input.hazardId})`,
+    })
+    .onConflictDoNothing();
 }
 
 /**
@@ -78,7 +87,7 @@ export async function lockForCard(tx: Db, hazardId: number): Promise<boolean> {
 export async function recordCardPosted(
   db: Db,
   hazardId: number,
-  input: { cardOutboxId: string; notAdded: NotAdded[]; lastEventId: number },
+  input: { cardOutboxId: string; notAdded: NotAdded[] },
 ): Promise<boolean> {
   const done = await db
     .update(taskGroups)
@@ -86,7 +95,6 @@ export async function recordCardPosted(
       status: 'posted',
       cardOutboxId: input.cardOutboxId,
       notAdded: input.notAdded,
-      lastEventId: input.lastEventId,
       attempts: 0,
       lastError: null,
       updatedAt: sql`now()`,

@@ -7,7 +7,7 @@
  * one chat per uuid), and its chat_id is recorded before anything else; the card and the steps are outbox rows
  * written in the transaction that moves the row on, guarded by the state they move from.
  */
-import { and, asc, eq, gt, min, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
@@ -198,10 +198,6 @@ export class TaskGroupWorker {
 
     const now = clock.now();
     await db.transaction(async (tx) => {
-      const [first] = await tx
-        .select({ id: min(hazardEvents.id) })
-        .from(hazardEvents)
-        .where(eq(hazardEvents.hazardId, row.hazardId));
       if (!(await lockForCard(tx, row.hazardId))) return; // another worker got there first
       const record = (await loadHazard(tx, hazard.code))!;
       const view = await buildHazardView(tx, record, now, calendar);
@@ -222,8 +218,6 @@ export class TaskGroupWorker {
       await recordCardPosted(tx, row.hazardId, {
         cardOutboxId,
         notAdded: notAdded.map(({ name, reason }) => ({ name, reason })),
-        // Every step after the registration is posted, also those taken before the group existed.
-        lastEventId: Number(first?.id ?? 0),
       });
       await enqueueMessages(tx, notAddedMessages(hazard, notAdded));
     });
