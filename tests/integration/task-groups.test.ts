@@ -204,12 +204,41 @@ describe('专班群 and the unit group (TASK_GROUPS, NOTIFY_UNIT_CHAT on)', () =
     expect(s.sim.calls.filter((c) => c.api === 'chat.update')).toHaveLength(1);
   });
 
+  it('when Feishu refuses the whole add-members call, each person hears why, and the group still gets its card', async () => {
+    s.sim.faults.failNext('chat_members.create', { status: 400, code: 232024, msg: 'no collaboration permission' });
+    const code = await report(s, { description: '液氨管道腐蚀减薄' });
+    const group = await eventually(() => botGroups(s).find((c) => c.name.includes(code)), 10_000, 'the group');
+    await eventually(() => group.pinnedMessageIds?.length || undefined, 10_000, 'the pinned card');
+    expect(group.memberOpenIds).toEqual([]);
+    for (const openId of ['ou_resp', 'ou_tlc', 'ou_cl']) {
+      const word = await eventually(
+        () =>
+          s.sim
+            .messages({ to: openId, msgType: 'text' })
+            .find((m) => m.content.text.includes(code) && m.content.text.includes('未能把您加入')),
+        10_000,
+        `the word to ${openId}`,
+      );
+      expect(word.content.text).toContain('不在应用可用范围内');
+    }
+    const summary = await eventually(
+      () =>
+        s.sim
+          .messages({ to: 'ou_insp', msgType: 'text' })
+          .find((m) => m.content.text.includes(code) && m.content.text.includes('未能入群')),
+      10_000,
+      'the reporter told',
+    );
+    for (const name of ['张责任', '李分管', '钱县长', '孙检查', '王书记']) expect(summary.content.text).toContain(name);
+  });
+
   it('a general hazard gets no group; its unit chat hears of it', async () => {
     const before = botGroups(s).length;
+    const rowsBefore = await countRows(s, 'task_groups');
     const code = await report(s, { level: 'general', description: '配电箱门未关' });
     await eventually(() => textsIn(s, UNIT_CHAT).find((t) => t.includes(code)), 10_000, 'the unit chat post');
     expect(textsIn(s, UNIT_CHAT).find((t) => t.includes(code))).toContain('一般隐患');
-    expect(await countRows(s, 'task_groups')).toBe(1);
+    expect(await countRows(s, 'task_groups')).toBe(rowsBefore);
     expect(botGroups(s)).toHaveLength(before);
   });
 });
