@@ -229,7 +229,7 @@ describe('专班群 and the unit group (TASK_GROUPS, NOTIFY_UNIT_CHAT on)', () =
       10_000,
       'the reporter told',
     );
-    for (const name of ['张责任', '李分管', '钱县长', '孙检查', '王书记']) expect(summary.content.text).toContain(name);
+    for (const name of ['张责任', '李分管', '钱县长', '您本人', '王书记']) expect(summary.content.text).toContain(name);
   });
 
   it('a general hazard gets no group; its unit chat hears of it', async () => {

@@ -419,7 +419,7 @@ function notAddedMessages(hazard: HazardSummary, notAdded: (NotAdded & { person:
       msgType: 'text',
       content: {
         text: `${hazard.code}（${hazard.unitName}）的专班群已建立，以下人员未能入群：${notAdded
-          .map((n) => `${n.name}（${n.reason}）`)
+          .map((n) => `${n.person.id === hazard.reporterId ? '您本人' : n.name}（${n.reason}）`)
           .join('；')}。请当面或电话告知，并请管理员补全名录。`,
       },
       topic: `hazard:${hazard.code}:group-not-added`,
