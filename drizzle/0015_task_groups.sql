@@ -6,6 +6,7 @@ CREATE TABLE "task_groups" (
 	"card_outbox_id" uuid,
 	"pinned_at" timestamp with time zone,
 	"last_event_id" bigint DEFAULT 0 NOT NULL,
+	"posted_steps" text[] DEFAULT '{}'::text[] NOT NULL,
 	"closed_renamed_at" timestamp with time zone,
 	"not_added" jsonb,
 	"attempts" integer DEFAULT 0 NOT NULL,

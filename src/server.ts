@@ -168,6 +168,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     feishu,
     clock,
     calendar: reminderSettings.calendar,
+    policy: reminderSettings.policy,
     logger,
     notifyOutbox: () => outboxSender.kick(),
   });

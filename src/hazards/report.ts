@@ -403,14 +403,6 @@ async function createReport(
     reach,
     now,
   });
-  await announceRegistration(tx, deps.announce, {
-    id: hazardId,
-    code: number.code,
-    grade: hazard.grade,
-    deadline: hazard.deadline,
-    description: report.description,
-    enterpriseId: unit.enterprise.id,
-  });
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
   const steps = await sendStepsOnReport(
     tx,
@@ -419,6 +411,15 @@ async function createReport(
     now,
   );
   for (const step of steps) notes.push(...step.fallbacks.map((f) => fallbackNote(f, reach)));
+  // After the steps on report: the 专班群's posts start after what the registration itself sent.
+  await announceRegistration(tx, deps.announce, {
+    id: hazardId,
+    code: number.code,
+    grade: hazard.grade,
+    deadline: hazard.deadline,
+    description: report.description,
+    enterpriseId: unit.enterprise.id,
+  });
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
 }
 

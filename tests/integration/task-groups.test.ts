@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/clock.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { type Json, reportThroughChat, titleOf } from '../support/chat.js';
 import { COUNTY_DIRECTORY, rows } from '../support/reminders.js';
@@ -230,6 +231,25 @@ describe('专班群 and the unit group (TASK_GROUPS, NOTIFY_UNIT_CHAT on)', () =
       'the reporter told',
     );
     for (const name of ['张责任', '李分管', '钱县长', '您本人', '王书记']) expect(summary.content.text).toContain(name);
+
+    // The policy's steps go to the group too: 24 hours without 确认接收, the sweep reminds the responsible person.
+    (s.clock as ManualClock).advance(25 * 3_600_000);
+    const swept = await fetch(`${s.url}/api/admin/sweep`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(swept.status).toBe(200);
+    const reminded = await eventually(
+      () => textsIn(s, group.chatId).find((t) => t.includes('督办提醒')),
+      10_000,
+      'the reminder posted in the group',
+    );
+    expect(reminded).toBe(
+      `【${code}】督办提醒：指派 24 小时未确认接收，已通知整改责任人（${calendar.toLocal((s.clock as ManualClock).now()).date} ${calendar.toLocal((s.clock as ManualClock).now()).time}）`,
+    );
+    // The 挂牌督办 sent at report time is on the card, not posted again.
+    expect(textsIn(s, group.chatId).filter((t) => t.includes('督办提醒'))).toHaveLength(1);
   });
 
   it('a general hazard gets no group; its unit chat hears of it', async () => {

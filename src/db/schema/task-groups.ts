@@ -25,6 +25,8 @@ export const taskGroups = pgTable(
     pinnedAt: timestamp('pinned_at', { withTimezone: true }),
     /** The last hazard_events row posted in the group (every later step is posted once, in order). */
     lastEventId: bigint('last_event_id', { mode: 'number' }).notNull().default(0),
+    /** The escalation policy's steps (reminder_steps keys) already posted in the group. */
+    postedSteps: text('posted_steps').array().notNull().default(sql`'{}'::text[]`),
     /** When the group was renamed with 已销号. */
     closedRenamedAt: timestamp('closed_renamed_at', { withTimezone: true }),
     /** Who could not be added, and why (open_id or person code → reason), as the create call answered. */

@@ -35,6 +35,8 @@ export async function registerTaskGroup(tx: Db, input: { hazardId: number; name:
       hazardId: input.hazardId,
       name: input.name,
       lastEventId: sql`(select coalesce(max(id), 0) from hazard_events where hazard_id = ${input.hazardId})`,
+      // Likewise the policy's steps sent at report time (a major hazard's 挂牌督办 to the leaders).
+      postedSteps: sql`(select coalesce(array_agg(step_key), '{}'::text[]) from reminder_steps where hazard_id = ${input.hazardId})`,
     })
     .onConflictDoNothing();
 }
@@ -53,6 +55,8 @@ export async function dueTaskGroups(db: Db, limit: number): Promise<TaskGroupRow
         lte(taskGroups.nextAttemptAt, sql`now()`),
         sql`(${taskGroups.status} <> 'active' or exists (
           select 1 from hazard_events e where e.hazard_id = ${taskGroups.hazardId} and e.id > ${taskGroups.lastEventId})
+          or exists (select 1 from reminder_steps r where r.hazard_id = ${taskGroups.hazardId}
+            and not (r.step_key = any(${taskGroups.postedSteps})))
           or exists (select 1 from hazards h where h.id = ${taskGroups.hazardId} and h.status = 'closed'))`,
       ),
     )
@@ -124,6 +128,18 @@ export async function recordStepsPosted(db: Db, hazardId: number, from: number, 
     .update(taskGroups)
     .set({ lastEventId, updatedAt: sql`now()` })
     .where(and(eq(taskGroups.hazardId, hazardId), eq(taskGroups.lastEventId, from)))
+    .returning({ hazardId: taskGroups.hazardId });
+  return done.length > 0;
+}
+
+/** The policy's steps `keys` are queued into the group (in the transaction that queued them); false: already. */
+export async function recordPolicyStepsPosted(db: Db, hazardId: number, keys: string[]): Promise<boolean> {
+  const done = await db
+    .update(taskGroups)
+    .set({ postedSteps: sql`${taskGroups.postedSteps} || ${`{${keys.join(',')}}`}::text[]`, updatedAt: sql`now()` })
+    .where(
+      and(eq(taskGroups.hazardId, hazardId), sql`not (${taskGroups.postedSteps} && ${`{${keys.join(',')}}`}::text[])`),
+    )
     .returning({ hazardId: taskGroups.hazardId });
   return done.length > 0;
 }

@@ -11,13 +11,14 @@ import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
-import { enterprises, hazardEvents, hazards, outbox, people } from '../../db/schema/index.js';
+import { enterprises, hazardEvents, hazards, outbox, people, reminderSteps } from '../../db/schema/index.js';
 import type { PersonRecord } from '../../directory/lookup.js';
-import type { Calendar } from '../../domain/index.js';
+import type { Calendar, EscalationPolicy } from '../../domain/index.js';
 import type { FeishuClient } from '../../feishu/client.js';
 import { FeishuApiError, toFeishuError } from '../../feishu/errors.js';
 import { enqueueMessage, enqueueMessages, type OutgoingMessage } from '../../feishu/outbox.js';
 import { ResponsibilityCache } from '../../reminders/recipients.js';
+import { RECIPIENT_LABELS } from '../../reminders/sweep/compose.js';
 import { registerHazardCard } from '../cards/delivery.js';
 import { renderHazardCard } from '../cards/living-card.js';
 import { loadHazard } from '../repository.js';
@@ -31,6 +32,7 @@ import {
   recordClosed,
   recordFailure,
   recordPinned,
+  recordPolicyStepsPosted,
   recordStepsPosted,
   type TaskGroupRow,
   taskGroupName,
@@ -47,6 +49,8 @@ export interface TaskGroupWorkerOptions {
   /** Wakes the outbox sender after queuing the card, the steps or the notices. */
   notifyOutbox: () => void;
   pollIntervalMs?: number;
+  /** The escalation policy: the labels of its steps, posted in the group as they are sent. */
+  policy?: EscalationPolicy;
   /** The first retry's delay, doubled for each further one up to ten minutes. */
   retryBaseMs?: number;
 }
@@ -153,7 +157,8 @@ export class TaskGroupWorker {
       status = 'active';
     }
     const posted = await this.postSteps(row, hazard, chatId);
-    if (posted) return true;
+    const reminded = await this.postPolicySteps(row, hazard, chatId);
+    if (posted || reminded) return true;
     if (status === 'active' && hazard.status === 'closed') {
       const name = taskGroupName(hazard.code, hazard.unitName, true);
       await feishu.renameChat({ chatId, name });
@@ -284,6 +289,46 @@ export class TaskGroupWorker {
     });
     this.options.notifyOutbox();
     row.lastEventId = last;
+    return true;
+  }
+
+  /** Posts the escalation policy's steps sent since (reminders, 督办, escalations): what, and who was told. */
+  private async postPolicySteps(row: TaskGroupRow, hazard: HazardSummary, chatId: string): Promise<boolean> {
+    const { db, calendar, policy } = this.options;
+    const steps = await db
+      .select({ key: reminderSteps.stepKey, sentAt: reminderSteps.sentAt, delivered: reminderSteps.delivered })
+      .from(reminderSteps)
+      .where(
+        and(
+          eq(reminderSteps.hazardId, row.hazardId),
+          sql`not (${reminderSteps.stepKey} = any(${`{${row.postedSteps.join(',')}}`}::text[]))`,
+        ),
+      )
+      .orderBy(asc(reminderSteps.sentAt), asc(reminderSteps.stepKey));
+    if (steps.length === 0) return false;
+    const messages: OutgoingMessage[] = steps.map((step) => {
+      const id = step.key.split('@')[0] ?? step.key;
+      const definition = policy?.steps.find((s) => s.id === id);
+      const local = calendar.toLocal(step.sentAt);
+      const who = definition ? definition.who.map((w) => RECIPIENT_LABELS[w] ?? w).join('、') : '';
+      return {
+        to: { chatId },
+        msgType: 'text',
+        content: {
+          text:
+            `【${hazard.code}】督办提醒：${definition?.label ?? id}${who ? `，已通知${who}` : ''}` +
+            `${step.delivered ? '' : '（无人可联系，未送达）'}（${local.date} ${local.time}）`,
+        },
+        topic: `hazard:${hazard.code}:group-policy-step`,
+      };
+    });
+    const keys = steps.map((s) => s.key);
+    await db.transaction(async (tx) => {
+      if (!(await recordPolicyStepsPosted(tx, row.hazardId, keys))) return;
+      await enqueueMessages(tx, messages);
+    });
+    row.postedSteps = [...row.postedSteps, ...keys];
+    this.options.notifyOutbox();
     return true;
   }
 
