@@ -64,6 +64,13 @@ describe('the simulator’s group chats', () => {
     await client.pinMessage(sent.messageId);
     await client.pinMessage(sent.messageId); // pinning again answers the existing pin
     expect(chat.pinnedMessageIds).toEqual([sent.messageId]);
+    // The control API shows the same, for a person driving the sandbox by hand.
+    const listed = (await (await fetch(`${sim.url}/__sim/chats`)).json()) as { chatId: string }[];
+    expect(listed.find((c) => c.chatId === first.chatId)).toMatchObject({
+      name: '【重大隐患·已销号】YH-2026-000001 甲公司',
+      memberOpenIds: ['ou_a', 'ou_b'],
+      pinnedMessageIds: [sent.messageId],
+    });
   });
 
   it('answers the real error codes for bad cases', async () => {
