@@ -96,6 +96,14 @@ const envSchema = z
     )
       .default('no')
       .transform((value) => value === 'yes'),
+    /** 专班群: a major hazard gets a group chat made by the bot (src/hazards/task-group/); `off` turns it off. */
+    TASK_GROUPS: optional(z.enum(['on', 'off'], { message: '应为 on（重大隐患建专班群）或 off' }))
+      .default('on')
+      .transform((value) => value === 'on'),
+    /** A unit with a group chat in the directory hears of its hazards' registration and closing there. */
+    NOTIFY_UNIT_CHAT: optional(z.enum(['on', 'off'], { message: '应为 on（在单位群通报隐患登记与销号）或 off' }))
+      .default('on')
+      .transform((value) => value === 'on'),
     LOG_LEVEL: optional(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: '应为 fatal、error、warn、info、debug、trace、silent 之一',

@@ -36,6 +36,8 @@ export interface ChatDeps {
   reach?: HazardServiceDeps['reach'];
   /** COUNTY_NAME (the files' reporting unit). */
   countyName?: string;
+  /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT). */
+  announce?: HazardServiceDeps['announce'];
 }
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {

@@ -25,6 +25,7 @@ import {
   personActor,
 } from '../domain/index.js';
 import { enqueueMessage } from '../feishu/outbox.js';
+import { announceClosing } from './announce.js';
 import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
@@ -163,6 +164,14 @@ export async function performHazardAction(
       actorName: person.name,
       now,
     });
+    if (row.status === 'closed' && record.row.status !== 'closed') {
+      await announceClosing(tx, deps.announce, {
+        code: record.row.code,
+        description: record.row.description,
+        enterpriseId: record.row.enterpriseId,
+        closedOn: calendar.localDate(now),
+      });
+    }
     return {
       ok: true,
       code: record.row.code,

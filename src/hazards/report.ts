@@ -33,6 +33,7 @@ import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
 import { loadBasisCatalog } from './basis-clauses.js';
+import { type AnnounceOptions, announceRegistration } from './announce.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import {
@@ -68,6 +69,8 @@ export interface HazardServiceDeps {
   /** How people can be reached: with an SMS gateway, the unit's people outside Feishu get the notice by SMS. */
   reach?: ReachOptions;
   logger?: Logger;
+  /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT); unset = neither. */
+  announce?: AnnounceOptions;
 }
 
 /** Photos and drafts within this window belong to the report or rectification in progress. */
@@ -427,6 +430,15 @@ async function createReport(
       now,
     })),
   );
+  // After the steps on report: the 专班群's posts start after what the registration itself sent.
+  await announceRegistration(tx, deps.announce, {
+    id: hazardId,
+    code: number.code,
+    grade: hazard.grade,
+    deadline: hazard.deadline,
+    description: report.description,
+    enterpriseId: unit.enterprise.id,
+  });
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
 }
 
