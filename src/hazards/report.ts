@@ -32,8 +32,8 @@ import { linkItemToHazard } from '../inspections/repository.js';
 import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
-import { loadBasisCatalog } from './basis-clauses.js';
 import { type AnnounceOptions, announceRegistration } from './announce.js';
+import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import {
