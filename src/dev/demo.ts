@@ -1,4 +1,5 @@
-// `npm run demo`: plays the whole hazard loop — a general hazard and a major one with suspension — and three
+// `npm run demo`: plays the whole hazard loop — a general hazard and a major one (listing, 治理方案, suspension,
+// resumption, 摘牌, its 专班群) — and three
 // inspections (clean, a failed item reported, one 立查立改) against the local Feishu simulator, in the sample county of
 // sandbox mode, and prints the conversation as each person sees it.
 // Nothing reaches real Feishu.
@@ -146,15 +147,54 @@ const major = await reportHazard({
   funds: '80 万元',
   contingency: '停产，储罐倒空，专人值守',
 });
-await step(`${nameOf.get('ou_zheng')} 在「重大隐患挂牌督办」卡片上发表督办意见`, () =>
+const majorNotice = cardFor('ou_zhao', `整改通知｜${major}`);
+// 治: the county inspector's 停产 is a proposal; the department's leader lists the hazard and orders the suspension.
+const titled = (openId: string, title: string) => cardFor(openId, `${title}｜${major}`);
+// One card asks the department's leader for both decisions: the listing and the suspension proposed.
+await step(`${nameOf.get('ou_wu')} 在「停产停业建议待确认」卡片上点击「挂牌督办」`, () =>
+  click('ou_wu', titled('ou_wu', '停产停业建议待确认').messageId, { action: 'hazard.list', code: major }),
+);
+await step(`${nameOf.get('ou_wu')} 确认检查员的停产停业建议：「责令停产停业」`, () =>
+  click(
+    'ou_wu',
+    cardFor('ou_wu', major).messageId,
+    { action: 'hazard.orderSuspension', code: major },
+    { suspension_reason: '液氯库立即停用，倒空储罐' },
+  ),
+);
+await step(`${nameOf.get('ou_zheng')} 在「重大事故隐患报告」卡片上点「查看详情」`, () =>
+  click('ou_zheng', cardFor('ou_zheng', major).messageId, { action: 'hazard.show', code: major }),
+);
+await step(`${nameOf.get('ou_zheng')} 在隐患详情卡片上发表督办意见`, () =>
   click(
     'ou_zheng',
-    cardFor('ou_zheng', major).messageId,
+    cardFor('ou_zheng', `隐患详情｜${major}`).messageId,
     { action: 'hazard.comment', code: major },
     { comment: '停产整改期间专人值守，整改完成后立即申请复产验收' },
   ),
 );
-const majorNotice = cardFor('ou_zhao', major);
+const planForm = cardFor('ou_zhao', `请提交治理方案：${major}`);
+await step(`${nameOf.get('ou_zhao')} 填写治理方案的八个部分并点击「提交治理方案」`, () =>
+  click(
+    'ou_zhao',
+    planForm.messageId,
+    { action: 'plan.submit', code: major },
+    {
+      situation: '液氯储罐区建成时未设泄漏报警和紧急切断，历次改造未补齐',
+      severity: '泄漏可致厂区及周边人员中毒；需停产加装装置，难度中等',
+      goals: '30 日内加装泄漏报警及紧急切断装置并检测合格',
+      methods: '储罐倒空置换，加装有毒气体报警仪和气动紧急切断阀，联锁调试',
+      funding: '企业自筹 80 万元，设备已订货',
+      organisation: '赵总负责，钱工具体实施，设备厂家驻场',
+      timeline: `${deadline} 前完成并申请复产验收`,
+      safety: '停产期间专人值守，配备正压式空气呼吸器，应急预案已演练',
+    },
+  ),
+);
+await step(`${nameOf.get('ou_wu')} 审核治理方案：「通过」`, () => {
+  const review = cardFor('ou_wu', `审核治理方案：${major}`);
+  return click('ou_wu', review.messageId, { action: 'plan.accept', code: major, version: 1 });
+});
 await step(`${nameOf.get('ou_zhao')} 提交整改`, () =>
   click(
     'ou_zhao',
@@ -163,8 +203,19 @@ await step(`${nameOf.get('ou_zhao')} 提交整改`, () =>
     { rectification: '已加装报警与紧急切断装置并检测合格' },
   ),
 );
-await step(`${nameOf.get('ou_wang')} 复产验收通过（摘牌销号）`, () =>
-  click('ou_wang', cardFor('ou_wang', '请验收').messageId, { action: 'hazard.accept', code: major }),
+await step(`${nameOf.get('ou_zhao')} 在整改卡片上点击「申请复产」`, () =>
+  click('ou_zhao', majorNotice.messageId, { action: 'hazard.requestResumption', code: major }),
+);
+await step(`${nameOf.get('ou_wu')} 到现场复产验收：「复产验收通过」`, () =>
+  click(
+    'ou_wu',
+    titled('ou_wu', '复产申请，请复产验收').messageId,
+    { action: 'hazard.acceptResumption', code: major },
+    { resumption_reason: '现场核查：报警与切断装置联锁有效' },
+  ),
+);
+await step(`${nameOf.get('ou_wu')} 作为挂牌单位点击「摘牌」（摘牌销号）`, () =>
+  click('ou_wu', cardFor('ou_wu', major).messageId, { action: 'hazard.delist', code: major }),
 );
 await step(`${nameOf.get('ou_wang')} 发送「查询 ${major}」`, async () => {
   await sim.sendText('ou_wang', `查询 ${major}`);

@@ -205,7 +205,7 @@ export async function authoritiesOver(
   db: Db,
   unit: UnitRecord,
   kind: 'listing' | 'enforcement',
-): Promise<PersonRecord[]> {
+): Promise<AuthorityPerson[]> {
   const held = (role: string, scopeKind: string, ids?: number[]) =>
     and(
       eq(roleAssignments.role, role),
@@ -223,12 +223,27 @@ export async function authoritiesOver(
     scopes.push(held('inspector', 'county'));
   }
   const rows = await db
-    .selectDistinct({ id: people.id, code: people.code, name: people.name, openId: people.openId })
+    .selectDistinct({
+      id: people.id,
+      code: people.code,
+      name: people.name,
+      openId: people.openId,
+      role: roleAssignments.role,
+    })
     .from(roleAssignments)
     .innerJoin(people, eq(people.id, roleAssignments.personId))
     .where(and(eq(people.active, true), sql`(${sql.join(scopes, sql` or `)})`));
-  return rows.sort((a, b) => a.code.localeCompare(b.code));
+  const byId = new Map<number, AuthorityPerson>();
+  for (const { role, ...person } of rows) {
+    const known = byId.get(person.id) ?? { ...person, inspects: false };
+    known.inspects ||= role === 'inspector';
+    byId.set(person.id, known);
+  }
+  return [...byId.values()].sort((a, b) => a.code.localeCompare(b.code));
 }
+
+/** A decider (治), and whether they decide as an inspector (the department's own inspector) or as a leader. */
+export type AuthorityPerson = PersonRecord & { inspects: boolean };
 
 export async function regionByCode(db: Db, code: string) {
   const [row] = await db.select().from(regions).where(eq(regions.code, code)).limit(1);

@@ -249,12 +249,20 @@ async function notifyAfter(
     allowed: (actor: ReturnType<typeof personActor>) => boolean,
     kind: CardKind,
   ) => {
-    const out: PersonRecord[] = [];
+    const deciders = [];
     for (const p of await authoritiesOver(tx, updated.unit, over)) {
       if (p.code === actorCode) continue;
-      if (allowed(personActor(p.code, await roleAssignmentsOf(tx, p.id)))) out.push(p);
+      if (allowed(personActor(p.code, await roleAssignmentsOf(tx, p.id)))) deciders.push(p);
     }
-    await cardsTo(out, { audience: 'authority', kind });
+    // The department's inspectors keep an inspector's card (驳回 stays theirs); leaders and 安委办 get the authority's.
+    await cardsTo(
+      deciders.filter((p) => p.inspects),
+      { audience: 'department', kind },
+    );
+    await cardsTo(
+      deciders.filter((p) => !p.inspects),
+      { audience: 'authority', kind },
+    );
   };
   const toDelist = async () => {
     const listing = updated.hazard.listing;

@@ -448,7 +448,9 @@ async function createReport(
  */
 export function audienceFor(actor: PersonActor, hazard: HazardContext): CardAudience {
   if (hazard.responsible === actor.person || isUnitOfficer(actor, hazard)) return 'rectifier';
-  if (hasRoleOver(actor, 'inspector', hazard)) return 'verifier';
+  if (hasRoleOver(actor, 'inspector', hazard)) {
+    return canOrderSuspension(actor, hazard).allowed ? 'department' : 'verifier';
+  }
   if (canList(actor, hazard).allowed || canOrderSuspension(actor, hazard).allowed) return 'authority';
   return 'viewer';
 }

@@ -73,7 +73,7 @@ describe('the schema of card actions', () => {
           suspended: true,
           resumptionRequest: { byName: '老板', at: '2026-03-02 10:00' },
         }),
-        { audience: 'verifier' },
+        { audience: 'department' },
       ),
       buildReportFormCard({
         draft: 7,

@@ -13,10 +13,11 @@
 import { type CardActionValue, cardValue, type HazardFormField } from '../../feishu/card-actions.js';
 
 /**
- * Whose card it is: the unit's side, an inspector, the authority that lists, suspends and accepts resumption (安委办,
- * the supervising department), or a viewer (leaders).
+ * Whose card it is: the unit's side, an inspector, an inspector of the unit's supervising department (who also orders
+ * 停产停业 and accepts 复产: `department`), the authority that lists and decides as a leader (安委办, the department's
+ * leader: `authority`), or a viewer (leaders).
  */
-export type CardAudience = 'rectifier' | 'verifier' | 'authority' | 'viewer';
+export type CardAudience = 'rectifier' | 'verifier' | 'department' | 'authority' | 'viewer';
 
 export interface HazardCardView {
   code: string;
@@ -359,7 +360,8 @@ function actionElements(view: HazardCardView, audience: CardAudience, echo?: For
     out.push(note('整改已提交。停产停业整改的单位须申请复产，由行业主管部门到现场复产验收（10 日内）。'));
     out.push(button('申请复产', 'primary_filled', cardValue('hazard.requestResumption', { code })));
   }
-  if (audience === 'verifier' && view.status === 'pending_verification') {
+  const verifies = audience === 'verifier' || audience === 'department';
+  if (verifies && view.status === 'pending_verification') {
     // A suspended unit's rectification is accepted by the department's 复产验收; a verifier may still reject it.
     if (view.suspended) out.push(note('停产停业整改中：验收由行业主管部门复产验收（单位申请复产后）。'));
     else out.push(button('验收通过', 'primary_filled', cardValue('hazard.accept', { code })));
@@ -379,7 +381,7 @@ function actionElements(view: HazardCardView, audience: CardAudience, echo?: For
       ),
     );
   }
-  if (audience === 'verifier' && view.extension && view.status !== 'closed') {
+  if (verifies && view.extension && view.status !== 'closed') {
     const extension = view.extension;
     const chosen = typed('extension_decision', 'approved_deadline');
     const chooseDate = extension.needsNewDate !== null || chosen !== undefined;
@@ -405,9 +407,8 @@ function actionElements(view: HazardCardView, audience: CardAudience, echo?: For
       ),
     );
   }
-  // An inspector's card carries the department's decisions too (its own inspectors take them); the listing is the
-  // county's authority's alone.
-  if (audience === 'authority' || audience === 'verifier') {
+  // The department's decisions are on its inspectors' cards and on the authority's; the listing is the authority's.
+  if (audience === 'authority' || audience === 'department') {
     out.push(...authorityElements(view, audience === 'authority', typed, errorsBeside, withText));
   }
   if ((audience === 'viewer' || audience === 'authority') && view.status !== 'closed') {
