@@ -66,6 +66,8 @@ const envSchema = z
         .max(24 * 14, '最多 336 小时（14 天）'),
     ).default(24),
     BOT_TIMEZONE: optional(timezone).default('Asia/Shanghai'),
+    /** The county's name on the hazard documents (示例县); unset = the directory's one root region, else 本县. */
+    COUNTY_NAME: optional(z.string().trim().min(1).max(40, '最多 40 个字')),
     /** A JSON escalation policy (src/domain/escalation-policy.ts); unset = product.md's default ladder. */
     ESCALATION_POLICY_FILE: optional(z.string()),
     DEADLINE_DAY_COUNTING: optional(

@@ -17,6 +17,7 @@ import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
+import { loadAttachment } from './hazards/documents/store.js';
 import type { Lifecycle } from './http/health.js';
 import { ensureDefaultChecklists } from './inspections/checklists/store.js';
 import { createLogger } from './logger.js';
@@ -126,6 +127,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       timeZone: config.BOT_TIMEZONE,
     },
     now: () => clock.now(),
+    // A hazard's PDFs go out as file messages: uploaded from hazard_documents when sent.
+    attachments: (attachment) => loadAttachment(database.db, attachment),
     sms: new SmsDelivery({
       db: database.db,
       gateway: smsGateway,
@@ -165,6 +168,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // Created below: counted once reminders exist (nothing is reported before the service is ready).
     onStepsSent: (steps) => reminders.countSteps(steps),
     reach: { sms: isSmsEnabled(config) },
+    documents: { countyName: config.COUNTY_NAME },
   });
   const reminders = createReminders({
     config,

@@ -34,6 +34,8 @@ export interface ChatDeps {
   onStepsSent?: HazardServiceDeps['onStepsSent'];
   /** How people can be reached (an SMS gateway reaches the unit's people outside Feishu). */
   reach?: HazardServiceDeps['reach'];
+  /** The documents' settings (COUNTY_NAME). */
+  documents?: HazardServiceDeps['documents'];
 }
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {

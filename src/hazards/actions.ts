@@ -30,6 +30,7 @@ import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
 import { stopClock } from './clocks.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
+import { issueDocumentsAfter } from './documents/issue.js';
 import { type HazardRecord, loadHazard, saveHazard } from './repository.js';
 import { buildHazardView } from './view.js';
 
@@ -161,6 +162,15 @@ export async function performHazardAction(
       view,
       actorCode: person.code,
       actorName: person.name,
+      now,
+    });
+    await issueDocumentsAfter(tx, {
+      action: input.action,
+      events: result.events,
+      updated,
+      actorName: person.name,
+      calendar,
+      settings: deps.documents ?? {},
       now,
     });
     return {

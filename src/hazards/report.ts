@@ -53,6 +53,7 @@ import {
   readFormValues,
   type ValidReport,
 } from './report-input.js';
+import { type DocumentSettings, issueRectificationNotice } from './documents/issue.js';
 import { sendReportNotices } from './report-notices.js';
 import { insertHazard, loadHazard, nextHazardNumber } from './repository.js';
 import { buildHazardView } from './view.js';
@@ -68,6 +69,8 @@ export interface HazardServiceDeps {
   /** How people can be reached: with an SMS gateway, the unit's people outside Feishu get the notice by SMS. */
   reach?: ReachOptions;
   logger?: Logger;
+  /** The documents' settings (the county's name on them). */
+  documents?: DocumentSettings;
 }
 
 /** Photos and drafts within this window belong to the report or rectification in progress. */
@@ -397,7 +400,14 @@ async function createReport(
   }
 
   const reach = deps.reach ?? { sms: false };
+  const noticeDocument = await issueRectificationNotice(tx, {
+    record,
+    calendar,
+    settings: deps.documents ?? {},
+    now,
+  });
   const notes = await sendReportNotices(tx, {
+    noticeDocument,
     hazard: { id: hazardId, code: number.code, deadline: hazard.deadline, grade: hazard.grade },
     description: report.description,
     unit,

@@ -5,3 +5,4 @@ export * from './hazards.js';
 export * from './inspections.js';
 export * from './reminders.js';
 export * from './sms.js';
+export * from './documents.js';
