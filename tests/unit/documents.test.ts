@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { issuerOf } from '../../src/hazards/documents/issue.js';
 import { chineseDate, chineseNumber } from '../../src/hazards/documents/pdf.js';
 import {
   renderGovernancePlanPdf,
   renderRectificationNoticePdf,
   renderReviewOpinionPdf,
 } from '../../src/hazards/documents/render.js';
-import { issuerOf } from '../../src/hazards/documents/issue.js';
 import { flat, readPdf } from '../support/pdf.js';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);

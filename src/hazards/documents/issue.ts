@@ -55,9 +55,7 @@ export async function sendDocument(tx: Db, code: string, document: StoredDocumen
   const unique = [...new Set(openIds.filter(Boolean))];
   await enqueueMessages(
     tx,
-    unique.map((openId) =>
-      fileMessage({ openId }, attachmentOf(document), `hazard:${code}:document:${document.name}`),
-    ),
+    unique.map((openId) => fileMessage({ openId }, attachmentOf(document), `hazard:${code}:document:${document.name}`)),
   );
 }
 

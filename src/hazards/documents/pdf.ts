@@ -117,7 +117,12 @@ export function renderDocument(layout: DocumentLayout): Promise<Buffer> {
   doc.font('body').fontSize(12).text(layout.number, { width, align: 'center' });
   doc.moveDown(0.3);
   const ruleY = doc.y;
-  doc.moveTo(left, ruleY).lineTo(left + width, ruleY).lineWidth(1.2).strokeColor('#b00000').stroke();
+  doc
+    .moveTo(left, ruleY)
+    .lineTo(left + width, ruleY)
+    .lineWidth(1.2)
+    .strokeColor('#b00000')
+    .stroke();
   doc.y = ruleY + 14;
 
   doc.font('body').fontSize(BODY_SIZE).fillColor('black');

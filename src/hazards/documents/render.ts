@@ -206,7 +206,10 @@ export function renderGovernancePlanPdf(
     closing: [],
     signatures,
     date: input.acceptedBy && input.acceptedAt ? dayOf(input.acceptedAt, timeZone) : submitted,
-    createdAt: typeof input.submittedAt === 'string' ? new Date(`${input.submittedAt.slice(0, 10)}T00:00:00Z`) : input.submittedAt,
+    createdAt:
+      typeof input.submittedAt === 'string'
+        ? new Date(`${input.submittedAt.slice(0, 10)}T00:00:00Z`)
+        : input.submittedAt,
     subject: input.hazardCode,
   });
 }
