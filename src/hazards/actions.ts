@@ -29,8 +29,8 @@ import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCard
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
 import { stopClock } from './clocks.js';
-import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import { issueDocumentsAfter } from './documents/issue.js';
+import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import { type HazardRecord, loadHazard, saveHazard } from './repository.js';
 import { buildHazardView } from './view.js';
 

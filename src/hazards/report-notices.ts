@@ -22,9 +22,9 @@ import {
 } from '../reminders/sweep/compose.js';
 import { enqueueSms, maskMobile, renderSmsParams } from '../sms/index.js';
 import { type CardRecipient, sendHazardCards } from './cards/delivery.js';
+import type { HazardCardView } from './cards/hazard-card.js';
 import { sendDocument } from './documents/issue.js';
 import type { StoredDocument } from './documents/store.js';
-import type { HazardCardView } from './cards/hazard-card.js';
 
 export interface ReportNoticeInput {
   hazard: { id: number; code: string; deadline: string; grade: HazardGrade };

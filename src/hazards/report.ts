@@ -35,6 +35,7 @@ import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
 import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
+import { type DocumentSettings, issueRectificationNotice } from './documents/issue.js';
 import {
   createDraft,
   lockOwnDraft,
@@ -53,7 +54,6 @@ import {
   readFormValues,
   type ValidReport,
 } from './report-input.js';
-import { type DocumentSettings, issueRectificationNotice } from './documents/issue.js';
 import { sendReportNotices } from './report-notices.js';
 import { insertHazard, loadHazard, nextHazardNumber } from './repository.js';
 import { buildHazardView } from './view.js';

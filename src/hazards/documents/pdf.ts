@@ -137,8 +137,18 @@ export function renderDocument(layout: DocumentLayout): Promise<Buffer> {
     if (!text) continue;
     n += 1;
     const head = `${chineseNumber(n)}、${item.label}：`;
-    doc.font('bold').text(head, left, doc.y, { width, indent, lineGap: LINE_GAP, continued: true });
-    doc.font('body').text(text, { lineGap: LINE_GAP, paragraphGap: 3, align: 'justify' });
+    // The bold head, then the text from its end (pdfkit's `continued` lost the bold now and then).
+    const y = doc.y;
+    doc.font('bold');
+    const headWidth = doc.widthOfString(head);
+    doc.text(head, left + indent, y, { lineBreak: false });
+    doc.font('body').text(text, left, y, {
+      width,
+      indent: indent + headWidth,
+      lineGap: LINE_GAP,
+      paragraphGap: 3,
+      align: 'justify',
+    });
   }
   for (const text of layout.closing) paragraph(text);
 

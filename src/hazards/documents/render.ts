@@ -2,7 +2,7 @@
  * The three documents of a hazard, from plain inputs (no database): 隐患整改通知书 at registration, 整改复查意见书 at
  * each verification (验收通过 or 驳回), and a major hazard's 治理方案. Each answers the PDF's bytes.
  */
-import { GRADE_LABELS, type HazardGrade } from '../../domain/index.js';
+import type { HazardGrade } from '../../domain/index.js';
 import { toLocal } from '../../domain/local-time.js';
 import { chineseDate, renderDocument } from './pdf.js';
 
@@ -58,7 +58,7 @@ export function renderRectificationNoticePdf(input: RectificationNoticeInput): P
     items: [
       { label: '隐患地点', text: input.location },
       { label: '隐患描述', text: input.description },
-      { label: '隐患等级', text: `${GRADE_LABELS[input.grade]}（${GRADE_TEXT[input.grade]}）` },
+      { label: '隐患等级', text: GRADE_TEXT[input.grade] },
       { label: '依据条款', text: input.basis },
       { label: '整改措施（定措施）', text: input.measures },
       { label: '整改标准（定标准）', text: input.standard },
