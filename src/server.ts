@@ -17,7 +17,7 @@ import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
-import { loadAttachment } from './hazards/documents/store.js';
+import { loadAttachment, warmDocumentFonts } from './hazards/documents/index.js';
 import type { Lifecycle } from './http/health.js';
 import { ensureDefaultChecklists } from './inspections/checklists/store.js';
 import { createLogger } from './logger.js';
@@ -232,6 +232,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     throw error;
   }
   for (const worker of workers) worker.start();
+  // The hazard documents' fonts, parsed before the first report needs them (not while its click waits).
+  warmDocumentFonts();
   lifecycle.ready = true;
 
   if (!sandbox && config.FEISHU_EVENT_MODE === 'webhook' && !feishuApp.encryptKey) {

@@ -140,10 +140,14 @@ describe('hazard documents: PDFs sent into chat and kept with the hazard (整改
     expect(files('ou_insp')).toHaveLength(0);
 
     // The file message was an outbox row naming the stored document; the upload happened when it was sent.
-    const rows = await db()
-      .select()
-      .from(outbox)
-      .where(like(outbox.topic, `hazard:${code}:document:%`));
+    // (Marked sent just after the simulator took it.)
+    const rows = await eventually(async () => {
+      const found = await db()
+        .select()
+        .from(outbox)
+        .where(like(outbox.topic, `hazard:${code}:document:%`));
+      return found.length > 0 && found.every((r) => r.status === 'sent') ? found : undefined;
+    });
     expect(rows.map((r) => [r.target, r.msgType, r.status, r.topic])).toEqual([
       ['ou_boss', 'file', 'sent', `hazard:${code}:document:notice`],
     ]);
@@ -270,11 +274,21 @@ describe('hazard documents: PDFs sent into chat and kept with the hazard (整改
       submittedBy: '企业老板',
       submittedAt: new Date(),
     };
+    // The first upload fails: the outbox retries the row (uploading again), and the file still arrives.
+    service.sim.faults.failNext('file.create', { status: 500 });
     await db().transaction((tx) =>
       storeGovernancePlan(tx, { hazardId: row!.id, plan, sendTo: ['ou_insp'], now: new Date() }),
     );
     service.deps.outboxSender.kick();
-    const first = await eventually(() => files('ou_insp')[0], 10_000, 'the plan to the inspector');
+    const first = await eventually(() => files('ou_insp')[0], 15_000, 'the plan to the inspector');
+    const planRow = await eventually(async () => {
+      const [found] = await db()
+        .select()
+        .from(outbox)
+        .where(eq(outbox.topic, `hazard:${code}:document:plan`));
+      return found?.status === 'sent' ? found : undefined;
+    });
+    expect(planRow.attempts).toBe(1);
     expect(readPdf(service.sim.file(first.content.file_key)!).flat).toContain(
       flat('一、现状及产生原因：储罐区接地系统老化'),
     );
