@@ -19,7 +19,7 @@ import {
   renderRectificationNoticePdf,
   renderReviewOpinionPdf,
 } from './render.js';
-import { attachmentOf, countDocuments, loadDocument, type StoredDocument, saveDocument } from './store.js';
+import { attachmentOf, countDocuments, type StoredDocument, saveDocument } from './store.js';
 
 /** What documents need beyond the hazard: the county's name (COUNTY_NAME), unset for the directory's own. */
 export interface DocumentSettings {
@@ -70,7 +70,7 @@ export async function issueRectificationNotice(
   const { record, calendar, now } = input;
   const { row } = record;
   if (row.responsibleId === null || row.fixedOnSite) return null;
-  if (await loadDocument(tx, row.id, 'notice')) return null;
+  if ((await countDocuments(tx, row.id, 'notice')) > 0) return null;
   const responsible = record.people.get(row.responsibleId);
   const reporter = record.people.get(row.reporterId);
   const countyName = await countyNameOf(tx, input.settings.countyName);
