@@ -245,7 +245,7 @@ describe('hazard documents: PDFs sent into chat and kept with the hazard (整改
     });
     const code = reported.code!;
     const [row] = await db().select().from(hazards).where(eq(hazards.code, code));
-    // The notice of a major hazard with suspension says so.
+    // The notice of a major hazard says so.
     const noticeMessage = await eventually(
       () =>
         files('ou_boss').find(
@@ -258,7 +258,9 @@ describe('hazard documents: PDFs sent into chat and kept with the hazard (整改
     );
     const noticeText = readPdf(service.sim.file(noticeMessage.content.file_key)!).flat;
     expect(noticeText).toContain('重大事故隐患');
-    expect(noticeText).toContain('停产停业整改');
+    // An inspector's 停产停业 is a proposal until the department orders it: the notice orders nothing yet.
+    expect((await db().select().from(hazards).where(eq(hazards.code, code)))[0]!.suspended).toBe(false);
+    expect(noticeText).not.toContain('停产停业整改');
 
     const plan = {
       hazardCode: code,
