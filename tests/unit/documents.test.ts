@@ -6,6 +6,7 @@ import {
   renderRectificationNoticePdf,
   renderReviewOpinionPdf,
 } from '../../src/hazards/documents/render.js';
+import type { PlanDocument } from '../../src/hazards/plan-document.js';
 import { flat, readPdf } from '../support/pdf.js';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
@@ -197,6 +198,28 @@ describe('hazard documents (PDF)', () => {
     ]) {
       expect(read.flat).toContain(flat(text));
     }
+  });
+
+  it('治理方案 from planDocument() of the plan module: local times YYYY-MM-DD HH:mm, and — where unknown', async () => {
+    const fromPlanModule: PlanDocument = {
+      hazardCode: 'YH-2026-000124',
+      unitName: '城关化工有限公司',
+      situation: '现状',
+      severity: '危害',
+      goals: '目标',
+      methods: '方法',
+      funding: '经费',
+      organisation: '机构',
+      timeline: '时限',
+      safety: '预案',
+      submittedBy: '—',
+      submittedAt: '2026-12-08 09:30',
+      acceptedBy: '吴局长',
+      acceptedAt: '—',
+    };
+    const read = readPdf(await renderGovernancePlanPdf(fromPlanModule));
+    expect(read.flat).toContain(flat('编制（提交）人：— 提交日期：2026年12月8日'));
+    expect(read.flat).toContain(flat('审核（同意）人：吴局长 审核日期：—'));
   });
 
   it('names and numbers in Chinese', () => {

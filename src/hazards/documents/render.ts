@@ -141,7 +141,10 @@ export function renderReviewOpinionPdf(input: ReviewOpinionInput): Promise<Buffe
   });
 }
 
-/** A major hazard's governance plan (治理方案) as its form collects it (the 7 parts of 第十五条 of the rules). */
+/**
+ * A major hazard's governance plan (治理方案) as its form collects it (the parts of 第十五条 of the rules); the plan
+ * module's `planDocument()` (src/hazards/plan-document.ts) answers exactly this, its times local `YYYY-MM-DD HH:mm`.
+ */
 export interface GovernancePlanInput {
   hazardCode: string;
   unitName: string;
@@ -168,9 +171,21 @@ export interface GovernancePlanInput {
   acceptedAt?: Date | string | null;
 }
 
-/** The local date (Asia/Shanghai unless told) of an instant, or a local date as is, in Chinese. */
+const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}/;
+
+/**
+ * The local date (Asia/Shanghai unless told) of an instant, or of a local `YYYY-MM-DD[ HH:mm]`, in Chinese; any other
+ * text (the plan form's `—` for unknown) as it is.
+ */
 function dayOf(value: Date | string, timeZone: string): string {
-  return chineseDate(typeof value === 'string' ? value.slice(0, 10) : toLocal(value, timeZone).date);
+  if (typeof value !== 'string') return chineseDate(toLocal(value, timeZone).date);
+  return LOCAL_DATE.test(value) ? chineseDate(value.slice(0, 10)) : value;
+}
+
+/** When the document was made (its metadata): the instant, or midnight UTC of a local date, or none. */
+function instantOf(value: Date | string): Date | undefined {
+  if (typeof value !== 'string') return value;
+  return LOCAL_DATE.test(value) ? new Date(`${value.slice(0, 10)}T00:00:00Z`) : undefined;
 }
 
 /** 重大事故隐患治理方案, issued by the unit (it writes the plan), with who submitted and who accepted it. */
@@ -206,10 +221,7 @@ export function renderGovernancePlanPdf(
     closing: [],
     signatures,
     date: input.acceptedBy && input.acceptedAt ? dayOf(input.acceptedAt, timeZone) : submitted,
-    createdAt:
-      typeof input.submittedAt === 'string'
-        ? new Date(`${input.submittedAt.slice(0, 10)}T00:00:00Z`)
-        : input.submittedAt,
+    createdAt: instantOf(input.submittedAt) ?? new Date(0),
     subject: input.hazardCode,
   });
 }
