@@ -66,8 +66,8 @@ const envSchema = z
         .max(24 * 14, '最多 336 小时（14 天）'),
     ).default(24),
     BOT_TIMEZONE: optional(timezone).default('Asia/Shanghai'),
-    /** The county's name on the hazard documents (示例县); unset = the directory's one root region, else 本县. */
-    COUNTY_NAME: optional(z.string().trim().min(1).max(40, '最多 40 个字')),
+    /** The county's name on its files (统计分析表, 台账, the hazard documents' PDFs): unset = the directory's root region when there is one. */
+    COUNTY_NAME: optional(z.string().trim().min(1).max(40, '最多 40 个字符')),
     /** A JSON escalation policy (src/domain/escalation-policy.ts); unset = product.md's default ladder. */
     ESCALATION_POLICY_FILE: optional(z.string()),
     DEADLINE_DAY_COUNTING: optional(
@@ -96,6 +96,14 @@ const envSchema = z
     )
       .default('no')
       .transform((value) => value === 'yes'),
+    /** 专班群: a major hazard gets a group chat made by the bot (src/hazards/task-group/); `off` turns it off. */
+    TASK_GROUPS: optional(z.enum(['on', 'off'], { message: '应为 on（重大隐患建专班群）或 off' }))
+      .default('on')
+      .transform((value) => value === 'on'),
+    /** A unit with a group chat in the directory hears of its hazards' registration and closing there. */
+    NOTIFY_UNIT_CHAT: optional(z.enum(['on', 'off'], { message: '应为 on（在单位群通报隐患登记与销号）或 off' }))
+      .default('on')
+      .transform((value) => value === 'on'),
     LOG_LEVEL: optional(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: '应为 fatal、error、warn、info、debug、trace、silent 之一',

@@ -18,6 +18,7 @@ import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import { loadAttachment, warmDocumentFonts } from './hazards/documents/index.js';
+import { TaskGroupWorker } from './hazards/task-group/worker.js';
 import type { Lifecycle } from './http/health.js';
 import { ensureDefaultChecklists } from './inspections/checklists/store.js';
 import { createLogger } from './logger.js';
@@ -169,6 +170,18 @@ export async function startService(config: Config, options: StartOptions = {}): 
     onStepsSent: (steps) => reminders.countSteps(steps),
     reach: { sms: isSmsEnabled(config) },
     documents: { countyName: config.COUNTY_NAME },
+    countyName: config.COUNTY_NAME,
+    announce: { taskGroups: config.TASK_GROUPS, unitChat: config.NOTIFY_UNIT_CHAT },
+  });
+  // 专班群: made, filled, pinned, kept up and renamed after the reports' transactions (src/hazards/task-group/).
+  const taskGroupWorker = new TaskGroupWorker({
+    db: database.db,
+    feishu,
+    clock,
+    calendar: reminderSettings.calendar,
+    policy: reminderSettings.policy,
+    logger,
+    notifyOutbox: () => outboxSender.kick(),
   });
   const reminders = createReminders({
     config,
@@ -206,6 +219,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     { name: 'event-dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     outboxSender,
     reminders.scheduler,
+    taskGroupWorker,
   ];
   if (config.FEISHU_EVENT_MODE === 'websocket') {
     workers.push(createWebsocketReceiver({ ...feishuApp, dispatcher, logger }));

@@ -38,6 +38,7 @@ import {
 } from './inspections.js';
 import { decideGovernancePlan, submitGovernancePlan } from './plan-actions.js';
 import { nextListPage, type QueryDeps, sendListFromDigest } from './queries.js';
+import { confirmStatisticsFromCard } from './statistics.js';
 
 export type CardActionDeps = HazardChatDeps & QueryDeps;
 
@@ -78,6 +79,7 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'inspection.submit': submitInspection,
   ledger_page: nextListPage,
   list: sendListFromDigest,
+  'statistics.confirm': confirmStatisticsFromCard,
 };
 
 /** Answers a click: the toast and, where the card changes, the new card. */

@@ -37,6 +37,7 @@ export interface HazardChatDeps {
   onStepsSent?: HazardServiceDeps['onStepsSent'];
   reach?: HazardServiceDeps['reach'];
   documents?: HazardServiceDeps['documents'];
+  announce?: HazardServiceDeps['announce'];
 }
 
 export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
@@ -48,6 +49,7 @@ export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   onStepsSent: deps.onStepsSent,
   reach: deps.reach,
   documents: deps.documents,
+  announce: deps.announce,
 });
 
 /**

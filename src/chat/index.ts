@@ -36,6 +36,10 @@ export interface ChatDeps {
   reach?: HazardServiceDeps['reach'];
   /** The documents' settings (COUNTY_NAME). */
   documents?: HazardServiceDeps['documents'];
+  /** COUNTY_NAME (the files' reporting unit). */
+  countyName?: string;
+  /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT). */
+  announce?: HazardServiceDeps['announce'];
 }
 
 export function registerChatHandlers(dispatcher: FeishuDispatcher, deps: ChatDeps): void {

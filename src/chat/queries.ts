@@ -11,6 +11,7 @@ import type { Db } from '../db/client.js';
 import { hazards } from '../db/schema/index.js';
 import { parseScope } from '../directory/model.js';
 import { addCalendarDays, type Calendar } from '../domain/index.js';
+import { currentDutyQuarter } from '../domain/statutory-period.js';
 import { STATUS_LABELS } from '../domain/vocabulary.js';
 import { cardValue, type ListFilter } from '../feishu/card-actions.js';
 import type { FeishuClient } from '../feishu/client.js';
@@ -24,9 +25,18 @@ import { overdueCondition } from '../ledger/filters.js';
 import { computeInspectionStats, inspectionLedgerBatches, inspectionScopeCondition } from '../ledger/inspections.js';
 import { rowLight } from '../ledger/present.js';
 import { CursorError, ledgerBatches, listHazards } from '../ledger/query.js';
-import { describeScope, findViewerByOpenId, resolveNamedScope, scopeCondition, type Viewer } from '../ledger/scope.js';
+import {
+  describeScope,
+  findViewerByOpenId,
+  hasAreaScope,
+  resolveNamedScope,
+  scopeCondition,
+  type Viewer,
+} from '../ledger/scope.js';
+import { dutyLine, dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
+import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { type ChatAnswer, type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
 import type { CardClick } from './card-click.js';
@@ -38,6 +48,8 @@ export interface QueryDeps {
   clock: Clock;
   calendar: Calendar;
   feishu: Pick<FeishuClient, 'uploadFile'>;
+  /** COUNTY_NAME: the reporting unit on the files (统计分析表). */
+  countyName?: string;
 }
 
 const PAGE_SIZE = 8;
@@ -153,6 +165,8 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
   const written = await writeLedgerXlsx(sink, ledgerBatches(deps.db, scopeCondition(viewer.scope)), {
     calendar: deps.calendar,
     now,
+    reportingUnit: await reportingUnitName(deps.db, deps.countyName),
+    scopeName: await describeScope(deps.db, viewer.scope),
     inspections: inspectionLedgerBatches(deps.db, inspectionScopeCondition(viewer.scope)),
   });
   await finished;
@@ -186,11 +200,28 @@ export async function answerStats(
       );
     }
     const table = await statutoryTable(deps.db, { where, period, calendar: deps.calendar });
-    return send(deps, input.to, cardAnswer(buildStatutoryCard({ scopeName, table }), 'stats'));
+    const duty = dutyLine(await dutyStatus(deps.db, viewer.scope, period));
+    await send(deps, input.to, cardAnswer(buildStatutoryCard({ scopeName, table, duty }), 'stats'));
+    // The file handed upward as is: built and uploaded here, after the ack (as 台账), not in a button's 3 seconds.
+    const today = deps.calendar.localDate(deps.clock.now());
+    const file = await buildCountyTableXlsx({
+      table: await countyTable(deps.db, { where, scopes: [viewer.scope], period, calendar: deps.calendar }),
+      reportingUnit: await reportingUnitName(deps.db, deps.countyName),
+      scopeName: viewer.scope.county ? null : scopeName,
+      today,
+    });
+    const fileName = `隐患排查治理统计分析表-${period.key}-${scopeName.slice(0, 30)}.xlsx`;
+    const fileKey = await deps.feishu.uploadFile({ file, fileName, fileType: 'xls' });
+    return send(deps, input.to, { msgType: 'file', content: { file_key: fileKey }, topic: 'stats' });
   }
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
   const inspections = await computeInspectionStats(deps.db, { where: inspectionScopeCondition(viewer.scope) });
-  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections }), 'stats'));
+  const quarter = currentDutyQuarter(deps.calendar.localDate(deps.clock.now()));
+  // Only for someone who answers for units (a township, a department, the county, a unit): not a person alone.
+  const duty = hasAreaScope(viewer.scope)
+    ? `${dutyLine(await dutyStatus(deps.db, viewer.scope, quarter))}\n发送「统计 ${quarter.key}」获取本季度统计分析表（xlsx 文件，可直接上报）。`
+    : undefined;
+  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, duty }), 'stats'));
 }
 
 /**

@@ -171,6 +171,24 @@ await step(`${nameOf.get('ou_wang')} 发送「查询 ${major}」`, async () => {
   return undefined;
 });
 
+// 专班群: the major hazard's group, made by the bot after the report, renamed 已销号 once it closed.
+{
+  const started = Date.now();
+  let group = sim.chats().find((c) => c.createdByBot && c.name.includes(major));
+  while ((!group || !group.name.includes('已销号')) && Date.now() - started < 15_000) {
+    await new Promise((r) => setTimeout(r, 100));
+    group = sim.chats().find((c) => c.createdByBot && c.name.includes(major));
+  }
+  console.log('\n—— 专班群 ——');
+  if (!group) console.log('  （专班群尚未建成）');
+  else {
+    console.log(`  群名：${group.name}`);
+    console.log(`  成员：${group.memberOpenIds.map((id) => nameOf.get(id) ?? id).join('、')}`);
+    console.log(`  置顶：${group.pinnedMessageIds?.length ? '隐患卡片' : '（无）'}`);
+    for (const m of sim.messages({ to: group.chatId, msgType: 'text' })) console.log(`  · ${m.content.text}`);
+  }
+}
+
 // 查: three inspections by 王检查 with the shipped checklists — clean, one failed item reported, one 立查立改.
 console.log('\n—— 查：检查留痕（未发现隐患、不合格项转上报、立查立改） ——');
 

@@ -392,6 +392,32 @@ export const DEFAULT_POLICY_JSON = {
       channel: 'urgent',
       grades: ['major'],
     },
+    // The 复产验收 clock (`resumption`, 第十八条): the department verifies on site within 10 days of the unit's
+    // application to resume; its leader is reminded, then the county leader is told, like a deadline.
+    {
+      id: 'resumption-due-in-3d',
+      label: '复产验收期限前 3 天',
+      who: ['department_leader'],
+      when: { before: 'resumption_due', days: 3, at: '09:00', counting: 'calendar' },
+      channel: 'card',
+      grades: ['major'],
+    },
+    {
+      id: 'resumption-overdue-0d',
+      label: '复产验收逾期',
+      who: ['department_leader', 'township_main_leader'],
+      when: { after: 'resumption_due', days: 0, counting: 'calendar' },
+      channel: 'mention',
+      grades: ['major'],
+    },
+    {
+      id: 'resumption-overdue-3d',
+      label: '复产验收逾期 3 天',
+      who: ['department_leader', 'township_main_leader', 'county_leader'],
+      when: { after: 'resumption_due', days: 3, counting: 'calendar' },
+      channel: 'urgent',
+      grades: ['major'],
+    },
   ],
   digest: {
     at: '08:30',

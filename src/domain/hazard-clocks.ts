@@ -1,6 +1,6 @@
 /**
  * Hazard clocks: a duty with a due date that runs beside a hazard's own deadline — the major hazard's 治理方案 due
- * after registration, and (next) the 复产验收 due after a resumption application, the answer to a public tip. Each
+ * after registration, the 复产验收 due after a resumption application (and next, the answer to a public tip). Each
  * clock of a hazard is a row (kind, started_at, due, stopped_at: src/hazards/clocks.ts writes them); the escalation
  * policy's steps hang on a clock's due date with `{before: '<kind>_due', …}` / `{after: '<kind>_due', …}`, and the
  * sweep reads open clocks by due date.
@@ -21,6 +21,12 @@ export interface HazardClockKindSpec {
   counting: DayCounting;
   /** Said on cards about the due date (e.g. that a return does not move it). */
   note: string;
+  /** The due date's name on cards: 治理方案提交期限, 复产验收期限. */
+  dueName: string;
+  /** What is still undone when the clock runs: 尚未审核通过, 尚未复产验收. */
+  undone: string;
+  /** What the cards ask, and of whom. */
+  ask: string;
 }
 
 export const HAZARD_CLOCK_KINDS = {
@@ -31,6 +37,23 @@ export const HAZARD_CLOCK_KINDS = {
     days: 5,
     counting: 'working',
     note: '退回修改不停止计时，提交期限不变',
+    dueName: '治理方案提交期限',
+    undone: '尚未审核通过',
+    ask: '请整改责任人尽快提交（每一部分均须填写）',
+  },
+  /**
+   * 复产验收 (第十八条): on site within 10 days of the unit's application to resume; started by 申请复产, stopped by the
+   * department's decision (通过 or 不通过) or the hazard's closing.
+   */
+  resumption: {
+    label: '复产验收',
+    grades: ['major'],
+    days: 10,
+    counting: 'calendar',
+    note: '自单位申请复产之日起 10 日内到现场验收',
+    dueName: '复产验收期限',
+    undone: '尚未复产验收',
+    ask: '请行业主管部门尽快到现场复产验收',
   },
 } as const satisfies Record<string, HazardClockKindSpec>;
 

@@ -109,6 +109,12 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
     scope: z.string().optional(),
   }),
   z.object({ action: z.literal('list'), filter: z.enum(LIST_FILTERS), scope: z.string().optional() }),
+  // 确认 on a unit's 统计分析表 card (ledger/cards/statistics-duty-card.ts).
+  z.object({
+    action: z.literal('statistics.confirm'),
+    unit: enterpriseCode,
+    period: z.string().regex(/^\d{4}(Q[1-4])?$/),
+  }),
 ]);
 
 export type CardActionValue = z.infer<typeof cardActionValueSchema>;

@@ -38,6 +38,20 @@ export interface FeishuClient {
   }>;
   /** Whether the bot is a member of this group (it can post there only if it is). */
   isBotInChat(chatId: string): Promise<boolean>;
+  /** 专班群: makes a group owned by the bot (no members yet); `uuid` makes a retry return the same group. */
+  createChat(input: { name: string; description?: string; uuid: string }): Promise<{ chatId: string }>;
+  /**
+   * Adds people by open_id (at most 50), adding every valid one (succeed_type 1): answers those Feishu refused —
+   * `notExisted` (no such open_id), `invalid` (resigned, inactive or outside the app's availability), `pending`.
+   */
+  addChatMembers(input: { chatId: string; openIds: string[] }): Promise<{
+    invalid: string[];
+    notExisted: string[];
+    pending: string[];
+  }>;
+  renameChat(input: { chatId: string; name: string }): Promise<void>;
+  /** Pins a message in its chat (pinning one already pinned answers the existing pin). */
+  pinMessage(messageId: string): Promise<void>;
   uploadImage(image: Buffer): Promise<string>;
   uploadFile(input: { file: Buffer; fileName: string; fileType: 'xls' | 'pdf' | 'doc' | 'stream' }): Promise<string>;
   downloadResource(input: {
@@ -233,6 +247,57 @@ export function createFeishuClient(options: FeishuClientOptions): FeishuClient {
         sdk.im.v1.chatMembers.isInChat({ path: { chat_id: chatId } }),
       );
       return data.is_in_chat === true;
+    },
+
+    async createChat(input) {
+      const data = await call<{ chat_id?: string }>('chat.create', () =>
+        sdk.im.v1.chat.create({
+          params: { user_id_type: 'open_id', set_bot_manager: false, uuid: input.uuid },
+          data: {
+            name: input.name,
+            ...(input.description ? { description: input.description } : {}),
+            chat_mode: 'group',
+            chat_type: 'private',
+          },
+        }),
+      );
+      if (!data.chat_id)
+        throw new FeishuApiError('transient', undefined, 200, 'chat.create answered without a chat_id');
+      return { chatId: data.chat_id };
+    },
+
+    async addChatMembers(input) {
+      const data = await call<{
+        invalid_id_list?: string[];
+        not_existed_id_list?: string[];
+        pending_approval_id_list?: string[];
+      }>('chat_members.create', () =>
+        sdk.im.v1.chatMembers.create({
+          path: { chat_id: input.chatId },
+          params: { member_id_type: 'open_id', succeed_type: 1 },
+          data: { id_list: input.openIds },
+        }),
+      );
+      return {
+        invalid: data.invalid_id_list ?? [],
+        notExisted: data.not_existed_id_list ?? [],
+        pending: data.pending_approval_id_list ?? [],
+      };
+    },
+
+    async renameChat(input) {
+      await call('chat.update', () =>
+        sdk.im.v1.chat.update({
+          path: { chat_id: input.chatId },
+          params: { user_id_type: 'open_id' },
+          data: { name: input.name },
+        }),
+      );
+    },
+
+    async pinMessage(messageId) {
+      await acquire(messageId);
+      await call('pin.create', () => sdk.im.v1.pin.create({ data: { message_id: messageId } }));
     },
 
     async uploadImage(image) {

@@ -25,10 +25,11 @@ import {
   personActor,
 } from '../domain/index.js';
 import { enqueueMessage } from '../feishu/outbox.js';
+import { announceClosing } from './announce.js';
 import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
-import { stopClock } from './clocks.js';
+import { dueDateOf, startClock, stopClock } from './clocks.js';
 import { issueDocumentsAfter } from './documents/issue.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import { type HazardRecord, loadHazard, saveHazard } from './repository.js';
@@ -144,8 +145,16 @@ export async function performHazardAction(
       ...(input.action.type === 'submitRectification' ? { rectification: input.action.description.trim() } : {}),
     });
 
-    // A closed hazard's clocks (治理方案, …) stop with it.
+    // A closed hazard's clocks (治理方案, …) stop with it. 申请复产 starts the department's 10-day 复产验收 clock;
+    // its decision, either way, stops it (a new application after a failed one starts a new clock).
     if (next.status === 'closed') await stopClock(tx, { hazardId: record.row.id, at: now, reason: 'closed' });
+    else if (input.action.type === 'requestResumption') {
+      const due = dueDateOf('resumption', now, deps.policy, calendar);
+      await startClock(tx, { hazardId: record.row.id, kind: 'resumption', at: now, due });
+    } else if (input.action.type === 'acceptResumption' || input.action.type === 'rejectResumption') {
+      const reason = input.action.type === 'acceptResumption' ? 'accepted' : 'rejected';
+      await stopClock(tx, { hazardId: record.row.id, kind: 'resumption', at: now, reason });
+    }
 
     // The hazard after the change, without reading it back: the row as updated, the domain state the action
     // produced, and everyone it can now name (those it named before, the unit's officers, and the actor).
@@ -173,6 +182,14 @@ export async function performHazardAction(
       settings: deps.documents ?? {},
       now,
     });
+    if (row.status === 'closed' && record.row.status !== 'closed') {
+      await announceClosing(tx, deps.announce, {
+        code: record.row.code,
+        description: record.row.description,
+        enterpriseId: record.row.enterpriseId,
+        closedOn: calendar.localDate(now),
+      });
+    }
     return {
       ok: true,
       code: record.row.code,

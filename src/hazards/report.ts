@@ -32,6 +32,7 @@ import { linkItemToHazard } from '../inspections/repository.js';
 import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
+import { type AnnounceOptions, announceRegistration } from './announce.js';
 import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
@@ -71,6 +72,8 @@ export interface HazardServiceDeps {
   logger?: Logger;
   /** The documents' settings (the county's name on them). */
   documents?: DocumentSettings;
+  /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT); unset = neither. */
+  announce?: AnnounceOptions;
 }
 
 /** Photos and drafts within this window belong to the report or rectification in progress. */
@@ -437,6 +440,15 @@ async function createReport(
       now,
     })),
   );
+  // After the steps on report: the 专班群's posts start after what the registration itself sent.
+  await announceRegistration(tx, deps.announce, {
+    id: hazardId,
+    code: number.code,
+    grade: hazard.grade,
+    deadline: hazard.deadline,
+    description: report.description,
+    enterpriseId: unit.enterprise.id,
+  });
   return { kind: 'reported', code: number.code, view, audience: reporterAudience, fallbackNotes: notes };
 }
 

@@ -213,7 +213,36 @@ export function openApiDocument() {
               schema: { type: 'string' },
             },
           ],
-          responses: { '200': { description: '统计结果', content: { 'application/json': {} } }, ...errors },
+          responses: {
+            '200': {
+              description:
+                '统计结果；statisticsDuty：范围内各单位本期（或 period 所指期间）统计分析表的确认情况（已确认数、未确认的单位）',
+              content: { 'application/json': {} },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/api/stats.xlsx': {
+        get: {
+          summary:
+            '统计分析表 Excel（报上级用）：每个乡镇一行（无隐患为 0，整改率无基数为“—”，停用区域不列）、合计，标题、填报单位、统计期间和填报日期，横向按页宽打印',
+          parameters: [
+            ...filterParameters,
+            {
+              name: 'period',
+              in: 'query',
+              description: '期间：季度 2026Q3 或年度 2026；默认本季度（最近一个已发送统计分析表的季度）',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'xlsx 文件',
+              content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {} },
+            },
+            ...errors,
+          },
         },
       },
       '/api/ledger.xlsx': {

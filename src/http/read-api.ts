@@ -3,6 +3,7 @@
  * `/api/hazards/:code/photos/:id`, `/api/hazards/:code/documents/:name` (the PDFs), `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
  * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
+ * Kept whole because every route shares the token-scope, scope and filter closures of the plugin.
  */
 import { PassThrough } from 'node:stream';
 import type { SQL } from 'drizzle-orm';
@@ -15,6 +16,7 @@ import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
 import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
 import { isLocalDate } from '../domain/local-time.js';
+import { currentDutyQuarter } from '../domain/statutory-period.js';
 import { listDocuments, loadDocument } from '../hazards/documents/store.js';
 import { planOfHazard } from '../hazards/plan-document.js';
 import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
@@ -42,13 +44,16 @@ import {
 } from '../ledger/query.js';
 import {
   COUNTY_SCOPE,
+  describeScope,
   type ResolvedScope,
   resolveNamedScope,
   scopeCondition,
   UnknownScopeError,
 } from '../ledger/scope.js';
+import { dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
+import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { HttpError } from './errors.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
@@ -62,7 +67,7 @@ const MAX_COVERAGE_UNITS = 10_000;
 type Query = Record<string, unknown>;
 
 export interface ReadApiRoutesOptions {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS' | 'API_TOKEN_SCOPES'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'API_TOKENS' | 'API_TOKEN_SCOPES' | 'COUNTY_NAME'>;
   db: Db;
   clock: Clock;
   /** The deployment's calendar (time zone, working days, holidays): overdue and due-soon mean what the sweep means. */
@@ -246,25 +251,66 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     },
   );
 
+  /** `?period=2026Q3|2026` as a statutory period (400 when malformed); undefined when absent. */
+  function periodOf(query: Query) {
+    if (query.period === undefined) return undefined;
+    const period = typeof query.period === 'string' ? parsePeriod(query.period) : null;
+    if (!period) {
+      throw new HttpError(
+        400,
+        'invalid_period',
+        `period 应为季度（如 2026Q3）或年度（如 2026），收到“${String(query.period)}”`,
+      );
+    }
+    return period;
+  }
+
+  /** The token's scope and the requested one (both apply). */
+  async function scopesOf(request: FastifyRequest, query: Query): Promise<ResolvedScope[]> {
+    const bound = await tokenScope(request);
+    return [...(bound ? [bound] : []), await requestedScope(query)];
+  }
+
   app.get('/api/stats', { preHandler }, async (request) => {
     const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope', 'period']);
     const where = await condition(request, query);
-    if (query.period !== undefined) {
-      const period = typeof query.period === 'string' ? parsePeriod(query.period) : null;
-      if (!period) {
-        throw new HttpError(
-          400,
-          'invalid_period',
-          `period 应为季度（如 2026Q3）或年度（如 2026），收到“${String(query.period)}”`,
-        );
-      }
-      return statutoryTable(db, { where, period, calendar });
-    }
+    const period = periodOf(query);
+    // 统计分析表: who in the scope has confirmed the period's table (the current quarter's without ?period=).
+    const statisticsDuty = await dutyStatus(
+      db,
+      await scopesOf(request, query),
+      period ?? currentDutyQuarter(calendar.localDate(clock.now())),
+    );
+    if (period) return { ...(await statutoryTable(db, { where, period, calendar })), statisticsDuty };
     const [hazardStats, inspectionStats] = [
       await computeStats(db, { where, calendar, now: clock.now() }),
       await computeInspectionStats(db, { where: await inspectionCondition(request, query) }),
     ];
-    return { ...hazardStats, inspections: inspectionStats };
+    return { ...hazardStats, inspections: inspectionStats, statisticsDuty };
+  });
+
+  app.get('/api/stats.xlsx', { preHandler }, async (request, reply) => {
+    const query = checkParameters(request, [...FILTER_PARAMETERS, 'scope', 'period']);
+    const where = await condition(request, query);
+    const today = calendar.localDate(clock.now());
+    const period = periodOf(query) ?? currentDutyQuarter(today);
+    const scopes = await scopesOf(request, query);
+    const table = await countyTable(db, { where, scopes, period, calendar });
+    const narrowest = scopes.find((s) => !s.county);
+    const file = await buildCountyTableXlsx({
+      table,
+      reportingUnit: await reportingUnitName(db, config.COUNTY_NAME),
+      scopeName: narrowest ? await describeScope(db, narrowest) : null,
+      today,
+    });
+    const fileName = `隐患排查治理统计分析表-${period.key}.xlsx`;
+    return reply
+      .header('content-type', XLSX)
+      .header(
+        'content-disposition',
+        `attachment; filename="stats-${period.key}.xlsx"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+      )
+      .send(file);
   });
 
   app.get('/api/ledger.xlsx', { preHandler }, async (request, reply) => {
@@ -274,7 +320,12 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     const fileName = `隐患台账-${calendar.localDate(now)}.xlsx`;
     const stream = new PassThrough();
     const inspections = inspectionLedgerBatches(db, await inspectionCondition(request, query));
-    writeLedgerXlsx(stream, ledgerBatches(db, where), { calendar, now, inspections }).catch((error: unknown) => {
+    const scopes = await scopesOf(request, query);
+    const narrowest = scopes.find((s) => !s.county);
+    const reportingUnit = await reportingUnitName(db, config.COUNTY_NAME);
+    const scopeName = narrowest ? await describeScope(db, narrowest) : '全县';
+    const options = { calendar, now, inspections, reportingUnit, scopeName };
+    writeLedgerXlsx(stream, ledgerBatches(db, where), options).catch((error: unknown) => {
       request.log.error({ err: error }, 'ledger export failed mid-stream');
       stream.destroy(error as Error);
     });

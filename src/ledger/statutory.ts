@@ -12,53 +12,10 @@ import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { hazards, outbox, people, regions, roleAssignments } from '../db/schema/index.js';
 import { addCalendarDays, type Calendar, daysBetween } from '../domain/index.js';
-import type { LocalDate } from '../domain/vocabulary.js';
+import { parsePeriod, type StatutoryPeriod } from '../domain/statutory-period.js';
 import { enqueueMessages, type OutgoingMessage } from '../feishu/outbox.js';
 
-export interface StatutoryPeriod {
-  /** `2026Q3` or `2026` */
-  key: string;
-  kind: 'quarter' | 'year';
-  /** First and last local day of the period. */
-  from: LocalDate;
-  to: LocalDate;
-  /** The last day to hand the table in. */
-  due: LocalDate;
-  /** 2026年第三季度 / 2026年度 */
-  label: string;
-}
-
-const QUARTER_NAMES = ['一', '二', '三', '四'];
-
-/** `2026Q3` (also `2026-Q3`, lower case) or `2026`; null when it is neither. */
-export function parsePeriod(text: string): StatutoryPeriod | null {
-  const match = /^(\d{4})(?:-?[Qq]([1-4]))?$/.exec(text.trim());
-  if (!match) return null;
-  const year = Number(match[1]);
-  if (year < 2000 || year > 2999) return null;
-  if (!match[2]) {
-    return {
-      key: String(year),
-      kind: 'year',
-      from: `${year}-01-01`,
-      to: `${year}-12-31`,
-      due: `${year + 1}-01-31`,
-      label: `${year}年度`,
-    };
-  }
-  const q = Number(match[2]);
-  const firstMonth = (q - 1) * 3 + 1;
-  const from = `${year}-${String(firstMonth).padStart(2, '0')}-01`;
-  const nextQuarter = q === 4 ? `${year + 1}-01-01` : `${year}-${String(firstMonth + 3).padStart(2, '0')}-01`;
-  return {
-    key: `${year}Q${q}`,
-    kind: 'quarter',
-    from,
-    to: addCalendarDays(nextQuarter, -1),
-    due: `${nextQuarter.slice(0, 8)}15`,
-    label: `${year}年第${QUARTER_NAMES[q - 1]}季度`,
-  };
-}
+export { parsePeriod, type StatutoryPeriod } from '../domain/statutory-period.js';
 
 /** The periods whose tables are due soon at `today`: from `leadDays` before the due date up to the due date. */
 export function statutoryReportsDue(now: Date, calendar: Calendar, leadDays = 5): StatutoryPeriod[] {

@@ -1,6 +1,8 @@
 /**
  * The ledger (台账) as an xlsx, written with exceljs' streaming WorkbookWriter: rows are committed batch by batch,
- * so memory stays flat whatever the row count. Text that a spreadsheet would read as a formula is escaped.
+ * so memory stays flat whatever the row count. Text that a spreadsheet would read as a formula is escaped. Each
+ * sheet opens with a title row and a row naming the scope and the export date; times and deadlines are real date
+ * cells; it prints landscape, one page wide, the header row repeated.
  */
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
@@ -9,6 +11,10 @@ import { HAZARD_SOURCE_LABELS, INSPECTION_KIND_LABELS } from '../domain/inspecti
 import { GRADE_LABELS, STATUS_LABELS } from '../domain/vocabulary.js';
 import type { InspectionRow } from './inspections.js';
 import type { LedgerRow } from './query.js';
+import { dateCell, dateTimeCell, STATUTORY_PAGE_SETUP } from './statutory-xlsx.js';
+
+const DATE = 'yyyy-mm-dd';
+const DATE_TIME = 'yyyy-mm-dd hh:mm';
 
 /** The columns counties use, in this order. */
 export const LEDGER_COLUMNS = [
@@ -17,17 +23,19 @@ export const LEDGER_COLUMNS = [
   { header: '单位名称', width: 26 },
   { header: '所属乡镇', width: 12 },
   { header: '行业', width: 12 },
+  { header: '主管部门', width: 16 },
   { header: '隐患等级', width: 10 },
   { header: '隐患描述', width: 40 },
-  { header: '发现时间', width: 17 },
+  { header: '隐患位置', width: 20 },
+  { header: '发现时间', width: 17, numFmt: DATE_TIME },
   { header: '检查人', width: 10 },
   { header: '整改措施', width: 30 },
   { header: '整改标准', width: 30 },
-  { header: '整改期限', width: 12 },
+  { header: '整改期限', width: 12, numFmt: DATE },
   { header: '责任人', width: 10 },
   { header: '整改情况', width: 30 },
   { header: '验收人', width: 10 },
-  { header: '验收时间', width: 17 },
+  { header: '验收时间', width: 17, numFmt: DATE_TIME },
   { header: '状态', width: 14 },
   { header: '是否挂牌督办', width: 14 },
   { header: '督办层级', width: 10 },
@@ -55,12 +63,6 @@ const SUPERVISION_CELL = { none: '—', township: '乡镇督办', county: '县�
 const listedCell = (row: Pick<LedgerRow, 'listed' | 'status'>) =>
   row.listed ? (row.status === 'closed' ? '已摘牌' : '是') : '否';
 
-function localDateTime(calendar: Calendar, instant: Date | null): string | null {
-  if (!instant) return null;
-  const local = calendar.toLocal(instant);
-  return `${local.date} ${local.time}`;
-}
-
 /** The status cell: its label, with 已超期 for an overdue hazard. */
 export function statusCell(row: Pick<LedgerRow, 'status' | 'deadline'>, today: string): string {
   const label = STATUS_LABELS[row.status] ?? row.status;
@@ -74,7 +76,7 @@ export function ledgerCells(
   index: number,
   calendar: Calendar,
   today: string,
-): (string | number | null)[] {
+): (string | number | Date | null)[] {
   // Empty stays empty (no cell), rather than an empty string cell.
   const text = (value: string | null) => (value ? escapeCell(value) : null);
   return [
@@ -83,17 +85,19 @@ export function ledgerCells(
     text(row.enterpriseName),
     text(row.townshipName),
     text(row.sector),
+    text(row.departmentName),
     GRADE_LABELS[row.grade] ?? row.grade,
     text(row.description),
-    localDateTime(calendar, row.reportedAt),
+    text(row.location),
+    dateTimeCell(calendar, row.reportedAt),
     text(row.reporterName),
     text(row.measures),
     text(row.standard),
-    row.deadline,
+    dateCell(row.deadline),
     text(row.responsibleName),
     text(row.rectification),
     text(row.closedByName),
-    localDateTime(calendar, row.closedAt),
+    dateTimeCell(calendar, row.closedAt),
     statusCell(row, today),
     listedCell(row),
     SUPERVISION_CELL[row.supervision] ?? row.supervision,
@@ -109,7 +113,7 @@ export function ledgerCells(
 export const INSPECTION_COLUMNS = [
   { header: '序号', width: 7 },
   { header: '检查编号', width: 17 },
-  { header: '检查日期', width: 12 },
+  { header: '检查日期', width: 12, numFmt: DATE },
   { header: '检查类型', width: 10 },
   { header: '单位名称', width: 26 },
   { header: '所属乡镇', width: 12 },
@@ -123,15 +127,19 @@ export const INSPECTION_COLUMNS = [
   { header: '不适用', width: 7 },
   { header: '发现隐患', width: 30 },
   { header: '检查情况', width: 40 },
-  { header: '提交时间', width: 17 },
+  { header: '提交时间', width: 17, numFmt: DATE_TIME },
 ] as const;
 
-export function inspectionCells(row: InspectionRow, index: number, calendar: Calendar): (string | number | null)[] {
+export function inspectionCells(
+  row: InspectionRow,
+  index: number,
+  calendar: Calendar,
+): (string | number | Date | null)[] {
   const text = (value: string | null) => (value ? escapeCell(value) : null);
   return [
     index,
     row.code,
-    row.date,
+    dateCell(row.date),
     INSPECTION_KIND_LABELS[row.kind] ?? row.kind,
     text(row.enterpriseName),
     text(row.townshipName),
@@ -145,7 +153,7 @@ export function inspectionCells(row: InspectionRow, index: number, calendar: Cal
     row.counts.na,
     row.hazardCodes.length ? row.hazardCodes.join('、') : '未发现隐患',
     text(row.findings),
-    localDateTime(calendar, row.submittedAt),
+    dateTimeCell(calendar, row.submittedAt),
   ];
 }
 
@@ -160,23 +168,28 @@ export async function writeLedgerXlsx(
     calendar: Calendar;
     now: Date;
     sheetName?: string;
+    /** The title's reporting unit (COUNTY_NAME, else the directory's root region). */
+    reportingUnit?: string;
+    /** The scope exported, e.g. 全县 or 城关镇. */
+    scopeName?: string;
     /** The inspections in the same scope: a second sheet 检查记录. */
     inspections?: AsyncIterable<InspectionRow[]>;
   },
 ): Promise<{ hazards: number; inspections: number }> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: output,
-    useStyles: false,
+    useStyles: true,
     useSharedStrings: false,
     zip: { zlib: { level: 1 } },
   });
   workbook.creator = 'hazard-bot';
   workbook.created = options.now;
-  const sheet = workbook.addWorksheet(options.sheetName ?? '隐患台账', { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = LEDGER_COLUMNS.map((c) => ({ header: c.header, width: c.width }));
-  sheet.getRow(1).font = { bold: true };
-  sheet.getRow(1).commit();
   const today = options.calendar.localDate(options.now);
+  const unit = options.reportingUnit ?? '';
+  const sheet = openSheet(workbook, options.sheetName ?? '隐患台账', `${unit}隐患排查治理台账`, LEDGER_COLUMNS, {
+    scopeName: options.scopeName,
+    today,
+  });
   let count = 0;
   let visitCount = 0;
   for await (const batch of batches) {
@@ -189,10 +202,10 @@ export async function writeLedgerXlsx(
   }
   sheet.commit();
   if (options.inspections) {
-    const visits = workbook.addWorksheet('检查记录', { views: [{ state: 'frozen', ySplit: 1 }] });
-    visits.columns = INSPECTION_COLUMNS.map((c) => ({ header: c.header, width: c.width }));
-    visits.getRow(1).font = { bold: true };
-    visits.getRow(1).commit();
+    const visits = openSheet(workbook, '检查记录', `${unit}安全生产检查记录`, INSPECTION_COLUMNS, {
+      scopeName: options.scopeName,
+      today,
+    });
     for await (const batch of options.inspections) {
       for (const row of batch) visits.addRow(inspectionCells(row, ++visitCount, options.calendar)).commit();
       await waitForDrain(output);
@@ -202,6 +215,43 @@ export async function writeLedgerXlsx(
   }
   await workbook.commit();
   return { hazards: count, inspections: visitCount };
+}
+
+/** The first row of data: after the title, the scope-and-date row and the header. */
+export const LEDGER_FIRST_DATA_ROW = 4;
+
+/**
+ * A sheet with its title (row 1), scope and export date (row 2, the date a date cell) and header (row 3), committed;
+ * the columns' date formats set; printed landscape, fit to width, the header repeated on every page.
+ */
+function openSheet(
+  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
+  name: string,
+  title: string,
+  columns: readonly { header: string; width: number; numFmt?: string }[],
+  info: { scopeName?: string | undefined; today: string },
+): ExcelJS.Worksheet {
+  const sheet = workbook.addWorksheet(name, {
+    views: [{ state: 'frozen', ySplit: 3 }],
+    pageSetup: { ...STATUTORY_PAGE_SETUP, printTitlesRow: '3:3' },
+  });
+  sheet.columns = columns.map((c) => ({ key: c.header, width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
+  const titleRow = sheet.getRow(1);
+  titleRow.getCell(1).value = title;
+  titleRow.getCell(1).font = { bold: true, size: 16 };
+  sheet.mergeCells(1, 1, 1, Math.min(columns.length, 12));
+  titleRow.commit();
+  const infoRow = sheet.getRow(2);
+  infoRow.getCell(1).value = `范围：${info.scopeName ?? '全县'}`;
+  infoRow.getCell(3).value = '导出日期';
+  infoRow.getCell(4).value = dateCell(info.today);
+  infoRow.getCell(4).numFmt = DATE;
+  infoRow.commit();
+  const header = sheet.getRow(3);
+  header.values = columns.map((c) => c.header);
+  header.font = { bold: true };
+  header.commit();
+  return sheet;
 }
 
 /** Uncompressed sheet XML allowed to wait for the zip before the next batch is written. */

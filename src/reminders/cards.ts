@@ -49,14 +49,18 @@ export interface ClockWait {
   dayUnit: '个工作日' | '天';
   /** What the card says of the due date (e.g. a return does not move it). */
   note: string;
+  /** The due date's name (治理方案提交期限), what is undone (尚未审核通过) and what is asked, of whom. */
+  dueName: string;
+  undone: string;
+  ask: string;
 }
 
 const clockTiming = (c: ClockWait) =>
   c.overdueDays === null
-    ? `距提交期限还有 ${c.daysLeft ?? 0} ${c.dayUnit}`
+    ? `距${c.dueName}还有 ${c.daysLeft ?? 0} ${c.dayUnit}`
     : c.overdueDays === 0
-      ? '已到提交期限仍未通过审核'
-      : `已超过提交期限 ${c.overdueDays} ${c.dayUnit}`;
+      ? `已到${c.dueName}，${c.undone}`
+      : `已超过${c.dueName} ${c.overdueDays} ${c.dayUnit}`;
 
 /** A submitted rectification not yet verified, as the 复查 cards say it. */
 export interface VerificationWait {
@@ -131,7 +135,7 @@ export function buildReminderCard(input: ReminderCardInput): object {
   const c = input.clock;
   const standing = c
     ? [
-        `**${c.label}提交期限**：${c.due}（${clockTiming(c)}；${c.note}）`,
+        `**${c.dueName}**：${c.due}（${clockTiming(c)}；${c.note}）`,
         `**整改责任人**：${input.responsibleName ? plain(input.responsibleName) : '尚未指定'}`,
         `**督办层级**：${input.stepLabel}`,
       ]
@@ -220,7 +224,7 @@ function itemLine(item: ReminderListItem): string {
     : '';
   const c = item.clock;
   const when = c
-    ? `${c.label}期限 ${c.due}（${clockTiming(c)}）`
+    ? `${c.dueName} ${c.due}（${clockTiming(c)}）`
     : v
       ? waited(v)
       : `期限 ${item.deadline}${timing ? `（${timing}）` : ''}`;
@@ -258,7 +262,7 @@ export function buildReminderListCard(input: ReminderListCardInput): object {
     content: items.every((i) => i.verification)
       ? '以上隐患的整改已提交、尚待验收：请验收人尽快到现场复查；各级责任人请督促落实。'
       : items.every((i) => i.clock)
-        ? `以上重大隐患的${items[0]!.clock!.label}尚未审核通过：请整改责任人尽快提交（每一部分均须填写）；各级责任人请督促落实。`
+        ? `以上重大隐患的${items[0]!.clock!.label}${items[0]!.clock!.undone}：${items[0]!.clock!.ask}；各级责任人请督促落实。`
         : overdue > 0
           ? '请整改责任人立即整改并提交整改情况；各级责任人请督促落实。'
           : '请整改责任人按期完成整改，并在隐患卡片中提交整改情况。',

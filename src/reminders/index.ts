@@ -12,6 +12,7 @@ import { coverageTotals } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { sendWeeklyToInspect } from '../inspections/weekly.js';
 import { COUNTY_SCOPE, type ResolvedScope, withDescendantRegions } from '../ledger/scope.js';
+import { runStatisticsDuty } from '../ledger/statistics-duty.js';
 import { enqueueStatutoryReminders } from '../ledger/statutory.js';
 import type { Metrics } from '../metrics.js';
 import { isSmsEnabled } from '../sms/index.js';
@@ -48,6 +49,8 @@ export interface Reminders {
   sweep(options: Omit<SweepOptions, 'at'> & { at?: Date }): Promise<SweepResult>;
   digest(options?: { at?: Date; dryRun?: boolean }): Promise<DigestResult>;
   scheduler: ReminderScheduler;
+  /** The statistics duty's daily run (统计分析表 to the principals, the reminders); idempotent. */
+  statisticsDuty(options?: { at?: Date; afterBatch?: () => Promise<void> }): Promise<unknown>;
   /** Counts steps sent outside the sweep (at report time) in the metrics, as the sweep counts its own. */
   countSteps(steps: SweptStep[]): void;
 }
@@ -170,6 +173,19 @@ export function createReminders(deps: RemindersDeps): Reminders {
       deps.logger.info({ day: result.day, digests: result.digests.length }, 'daily digest');
       return result;
     },
+    async statisticsDuty(options = {}) {
+      const results = await runStatisticsDuty(database.db, {
+        calendar: settings.calendar,
+        now: options.at ?? clock.now(),
+        reach: { sms: isSmsEnabled(deps.config) },
+        afterBatch: options.afterBatch,
+      });
+      if (results.length > 0) {
+        deps.logger.info({ results }, 'statistics duty');
+        deps.notifyOutbox?.();
+      }
+      return results;
+    },
     scheduler: undefined as unknown as ReminderScheduler,
   };
   reminders.scheduler = new ReminderScheduler({
@@ -192,7 +208,11 @@ export function createReminders(deps: RemindersDeps): Reminders {
       }
     },
     ...deps.scheduler,
-    run: (job, at, afterBatch) => (job === 'sweep' ? reminders.sweep({ at, afterBatch }) : reminders.digest({ at })),
+    run: (job, at, afterBatch) => {
+      if (job === 'sweep') return reminders.sweep({ at, afterBatch });
+      if (job === 'statistics') return reminders.statisticsDuty({ at, afterBatch });
+      return reminders.digest({ at });
+    },
   });
   return reminders;
 }

@@ -1,5 +1,5 @@
 /**
- * When the sweep and the digest run: node-cron in BOT_TIMEZONE, each cron slot claimed in PostgreSQL.
+ * When the sweep, the digest and the statistics duty run: node-cron in BOT_TIMEZONE, each cron slot claimed in PostgreSQL.
  *
  * A slot (job + instant) is a `scheduler_slots` row: the replica that inserts it runs the job under a lease it
  * renews after every batch. A replica that dies leaves the slot unfinished; once the lease runs out, any replica's
@@ -17,8 +17,10 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import type { Calendar } from '../domain/index.js';
+import { DUTY_SEND_AT } from '../domain/statutory-period.js';
 
-export type JobName = 'sweep' | 'digest';
+/** `statistics`: the statistics duty's daily run at 09:00 local (src/ledger/statistics-duty.ts). */
+export type JobName = 'sweep' | 'digest' | 'statistics';
 
 export interface SchedulerOptions {
   db: Db;
@@ -74,6 +76,11 @@ export class ReminderScheduler {
           ...options,
           name: 'reminder-digest',
         }),
+        cron.schedule(
+          `${Number(DUTY_SEND_AT.slice(3))} ${Number(DUTY_SEND_AT.slice(0, 2))} * * *`,
+          () => this.track(this.runSlot('statistics', this.statisticsSlot())),
+          { ...options, name: 'statistics-duty' },
+        ),
       ];
     }
     this.timer = setInterval(
@@ -106,6 +113,8 @@ export class ReminderScheduler {
     await this.runSlot('sweep', this.minute());
     const slot = this.digestSlot();
     if (this.options.clock.now().getTime() >= slot.getTime()) await this.runSlot('digest', slot);
+    const statistics = this.statisticsSlot();
+    if (this.options.clock.now().getTime() >= statistics.getTime()) await this.runSlot('statistics', statistics);
   }
 
   /**
@@ -172,6 +181,12 @@ export class ReminderScheduler {
   private digestSlot(): Date {
     const { calendar, clock, digestAt } = this.options;
     return calendar.atLocalTime(calendar.localDate(clock.now()), digestAt);
+  }
+
+  /** Today's statistics slot (DUTY_SEND_AT local): one claim per day, whatever the number of replicas. */
+  statisticsSlot(): Date {
+    const { calendar, clock } = this.options;
+    return calendar.atLocalTime(calendar.localDate(clock.now()), DUTY_SEND_AT);
   }
 
   private track(work: Promise<unknown>): void {

@@ -281,8 +281,15 @@ describe('the inspections read side', () => {
     expect(workbook.worksheets.map((s) => s.name)).toEqual(['隐患台账', '检查记录']);
     const sheet = workbook.getWorksheet('检查记录')!;
     const rows: unknown[][] = [];
-    sheet.eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
+    expect(String(sheet.getCell('A1').value)).toMatch(/安全生产检查记录$/);
+    expect(sheet.pageSetup.printTitlesRow).toBe('3:3');
+    // From the header row on (row 3); dates are date cells, read as YYYY-MM-DD.
+    sheet.eachRow((row) => {
+      if (row.number < 3) return;
+      rows.push((row.values as unknown[]).slice(1).map((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v)));
+    });
     expect(rows[0]).toEqual(INSPECTION_COLUMNS.map((c) => c.header));
+    expect(sheet.getRow(4).getCell(3).value).toBeInstanceOf(Date);
     expect(rows.slice(1).map((r) => r[1])).toEqual([jc(1), jc(2), jc(3)]);
     const header = rows[0] as string[];
     const cell = (r: unknown[], name: string) => r[header.indexOf(name)];
@@ -292,7 +299,7 @@ describe('the inspections read side', () => {
     expect(cell(rows[2]!, '同行检查人')).toBe('白鹤检查员');
     // The hazards sheet says where hazard 1 came from.
     const hazardsSheet = workbook.getWorksheet('隐患台账')!;
-    const hazardHeader = (hazardsSheet.getRow(1).values as unknown[]).slice(1) as string[];
+    const hazardHeader = (hazardsSheet.getRow(3).values as unknown[]).slice(1) as string[];
     let found: unknown[] | undefined;
     hazardsSheet.eachRow((row) => {
       const values = (row.values as unknown[]).slice(1);

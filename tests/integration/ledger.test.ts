@@ -14,17 +14,34 @@ const READER = 'ledger-test-reader-token-0123456789';
 const TOWN_READER = 'town01-reader-token-0123456789';
 const GONE_READER = 'gone-reader-token-0123456789';
 
+/** A date cell as the sheet shows it (its format says whether the time is shown). */
+function dateText(cell: ExcelJS.Cell): string {
+  const value = cell.value as Date;
+  const iso = value.toISOString();
+  return String(cell.numFmt).includes('hh') ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
+}
+
+/** The ledger sheet from its header row (row 3: after the title and the scope-and-date row), dates as shown. */
 async function readSheet(data: Buffer | ArrayBuffer): Promise<(string | number)[][]> {
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(data as ArrayBuffer);
   const sheet = workbook.worksheets[0]!;
+  expect(String(sheet.getCell('A1').value)).toMatch(/隐患排查治理台账$/);
+  expect(sheet.getCell('D2').value).toBeInstanceOf(Date);
+  expect(sheet.pageSetup).toMatchObject({ orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 });
+  expect(sheet.pageSetup.printTitlesRow).toBe('3:3');
+  const dateColumns = ['发现时间', '整改期限', '验收时间'].map((h) => LEDGER_HEADERS.indexOf(h) + 1);
   const rows: (string | number)[][] = [];
   sheet.eachRow({ includeEmpty: false }, (row) => {
+    if (row.number < 3) return;
     const cells: (string | number)[] = [];
     for (let c = 1; c <= LEDGER_HEADERS.length; c++) {
       const cell = row.getCell(c);
       expect(cell.type, `row ${row.number} column ${c} must not be a formula`).not.toBe(ExcelJS.ValueType.Formula);
-      cells.push((cell.value ?? '') as string | number);
+      if (row.number > 3 && dateColumns.includes(c) && cell.value !== null) {
+        expect(cell.type, `row ${row.number} column ${c} is a date cell`).toBe(ExcelJS.ValueType.Date);
+        cells.push(dateText(cell));
+      } else cells.push((cell.value ?? '') as string | number);
     }
     rows.push(cells);
   });
@@ -408,8 +425,10 @@ describe('the ledger, statistics and the read API', () => {
         '单位名称',
         '所属乡镇',
         '行业',
+        '主管部门',
         '隐患等级',
         '隐患描述',
+        '隐患位置',
         '发现时间',
         '检查人',
         '整改措施',
@@ -435,8 +454,10 @@ describe('the ledger, statistics and the read API', () => {
           '城关化工有限公司',
           '城关镇',
           '危险化学品',
+          '县应急管理局',
           '重大隐患',
           '储罐区可燃气体报警器失效',
+          '现场',
           '2026-04-01 09:30',
           '县检查员',
           '整改',
@@ -461,8 +482,10 @@ describe('the ledger, statistics and the read API', () => {
           '城关化工有限公司',
           '城关镇',
           '危险化学品',
+          '县应急管理局',
           '一般隐患',
           `'=HYPERLINK("http://evil.example","点我")`,
+          '现场',
           '2026-04-10 10:00',
           '县检查员',
           "'+更换阀门",
@@ -487,8 +510,10 @@ describe('the ledger, statistics and the read API', () => {
           '社区机械加工厂',
           '城关社区',
           '工贸',
+          '县应急管理局',
           '一般隐患',
           "'@SUM(A1:A9) 砂轮机防护罩缺失",
+          '现场',
           '2026-05-12 11:00',
           '县检查员',
           "'\t加装防护罩",
@@ -520,6 +545,64 @@ describe('the ledger, statistics and the read API', () => {
       const bad = await get('/api/ledger.xlsx?from=yesterday');
       expect(bad.status).toBe(400);
       expect(bad.headers.get('content-type')).toContain('application/json');
+    });
+  });
+
+  describe('GET /api/stats.xlsx', () => {
+    const load = async (path: string, token = READER) => {
+      const response = await get(path, token);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-disposition')).toContain('attachment');
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(await response.arrayBuffer());
+      return workbook.worksheets[0]!;
+    };
+    const body = (sheet: ExcelJS.Worksheet) => {
+      const rows: unknown[][] = [];
+      for (let r = 5; sheet.getCell(`B${r}`).value !== null; r++) {
+        rows.push((sheet.getRow(r).values as unknown[]).slice(1, 11));
+      }
+      return rows;
+    };
+
+    it('is the county’s table handed upward as is: title, unit, period and date as dates, print settings', async () => {
+      const sheet = await load('/api/stats.xlsx?period=2026Q2');
+      expect(sheet.getCell('A1').value).toBe('本县2026年第二季度隐患排查治理情况统计分析表');
+      expect(sheet.getCell('A2').value).toBe('填报单位：本县');
+      expect(sheet.getCell('E2').value).toEqual(new Date('2026-04-01T00:00:00Z'));
+      expect(sheet.getCell('G2').value).toEqual(new Date('2026-06-30T00:00:00Z'));
+      expect(sheet.getCell('J2').value).toEqual(new Date(`${NOW.toISOString().slice(0, 10)}T00:00:00Z`));
+      expect(sheet.getCell('J2').type).toBe(ExcelJS.ValueType.Date);
+      expect(sheet.pageSetup).toMatchObject({
+        orientation: 'landscape',
+        fitToPage: true,
+        fitToWidth: 1,
+        fitToHeight: 0,
+      });
+      expect(sheet.pageSetup.printTitlesRow).toBe('3:4');
+      expect(sheet.getRow(3).values).toContain('一般隐患');
+      // Every township (the community's hazards count to 城关镇), the figures those of /api/stats?period=.
+      const rows = body(sheet);
+      expect(rows.map((r) => r[1])).toEqual(['城关镇', '白鹤镇', '合计']);
+      const json: Json = await (await get('/api/stats?period=2026Q2')).json();
+      const found = (codes: string[]) =>
+        json.rows.filter((r: Json) => codes.includes(r.code)).reduce((n: number, r: Json) => n + r.general.found, 0);
+      expect(rows[0]![2]).toBe(found(['town-01', 'town-01-a']));
+      expect(rows[1]![2]).toBe(found(['town-02']));
+      expect(rows[2]![2]).toBe(json.total.general.found);
+      expect(json.statisticsDuty).toMatchObject({ period: { key: '2026Q2' }, total: 0, confirmed: 0 });
+    });
+
+    it('lists every township with zeros and “—” where a rate has no base; a township token sees its own', async () => {
+      const rows = body(await load('/api/stats.xlsx?period=2025Q1'));
+      expect(rows).toEqual([
+        [1, '城关镇', 0, 0, '—', 0, 0, '—', 0, 0],
+        [2, '白鹤镇', 0, 0, '—', 0, 0, '—', 0, 0],
+        ['', '合计', 0, 0, '—', 0, 0, '—', 0, 0],
+      ]);
+      const own = await load('/api/stats.xlsx?period=2025Q1', TOWN_READER);
+      expect(body(own).map((r) => r[1])).toEqual(['城关镇', '合计']);
+      expect((await get('/api/stats.xlsx?period=2026Q5')).status).toBe(400);
     });
   });
 
@@ -587,9 +670,25 @@ describe('the ledger, statistics and the read API', () => {
       expect(text).toContain('逾期率 **50.0%**');
       before = service.sim.messages({ to: 'ou_town1' }).length;
       await service.sim.sendText('ou_town1', '统计 2026Q2');
-      const table = cardText(await lastCard('ou_town1', before));
+      // The card, then the file handed upward (the township's own rows only).
+      // Both messages, in whatever order the outbox delivers them.
+      const answers = await eventually(() => {
+        const list = service.sim.messages({ to: 'ou_town1' });
+        return list.length >= before + 2 ? list.slice(before, before + 2) : undefined;
+      });
+      const card = answers.find((m: Json) => m.msgType === 'interactive');
+      const file: Json = answers.find((m: Json) => m.msgType === 'file');
+      const table = cardText(card);
       expect(table).toContain('2026年第二季度隐患排查治理统计分析表');
       expect(table).toContain('2026-07-15 前报送');
+      expect(table).toContain('统计分析表');
+      expect(file.msgType).toBe('file');
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(service.sim.file(file.content.file_key)! as unknown as ArrayBuffer);
+      const sheet = workbook.worksheets[0]!;
+      expect(sheet.getCell('A1').value).toBe('本县2026年第二季度隐患排查治理情况统计分析表');
+      expect(sheet.getCell('A2').value).toBe('填报单位：本县（城关镇）');
+      expect([sheet.getCell('B5').value, sheet.getCell('B6').value]).toEqual(['城关镇', '合计']);
       before = service.sim.messages({ to: 'ou_town1' }).length;
       await service.sim.sendText('ou_town1', '统计 明年');
       expect((await lastCard('ou_town1', before)).content.text).toContain('统计 2026Q3');

@@ -94,6 +94,21 @@ describe('治: listing, suspension and resumption by the right authority (issue 
       10_000,
       `a card "${title}" about ${code} to ${openId}`,
     );
+  /** The sweep at a local time; answers the steps it sent for `code`, as `step → sorted open_ids`. */
+  async function sweepAt(text: string, code: string): Promise<Record<string, string[]>> {
+    const response = await fetch(`${service.url}/api/admin/sweep`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ at: at(text) }),
+    });
+    const answer = (await response.json()) as Json;
+    expect(response.status, JSON.stringify(answer)).toBe(200);
+    const out: Record<string, string[]> = {};
+    for (const s of answer.steps.filter((s: Json) => s.hazard === code)) {
+      out[s.step] = s.to.map((t: Json) => t.openId).sort();
+    }
+    return out;
+  }
   async function report(openId: string, overrides: Record<string, string>) {
     const result = await reportThroughChat(service.sim, openId, { ...sampleReportForm('2026-06-30'), ...overrides });
     expect(result.code, JSON.stringify(result.body)).toBeTruthy();
@@ -192,7 +207,18 @@ describe('治: listing, suspension and resumption by the right authority (issue 
     const township = await forwardedClick('ou_tin', resumption, { action: 'hazard.acceptResumption', code });
     expect(township.toast.content).toBe('复产验收由该单位的行业主管部门（其检查员或负责人）到现场进行');
 
-    clock.set(at('2026-05-22 10:00'));
+    // The 10-day 复产验收 clock (due 2026-05-30): the department leader is reminded 3 days before, once.
+    const early3d = await sweepAt('2026-05-27 09:05', code);
+    expect(early3d['resumption-due-in-3d']).toEqual(['ou_dl']);
+    // (With the unsubmitted 治理方案's steps of the same sweep, it may come as one list card.)
+    await eventually(
+      () => cards('ou_dl').find((m) => JSON.stringify(m.content).includes('复产验收期限 2026-05-30')),
+      10_000,
+      'the 复产验收 reminder',
+    );
+    expect((await sweepAt('2026-05-27 12:00', code))['resumption-due-in-3d']).toBeUndefined();
+
+    clock.set(at('2026-05-28 10:00'));
     const passed = await click(
       'ou_dl',
       resumption.messageId,
@@ -203,6 +229,9 @@ describe('治: listing, suspension and resumption by the right authority (issue 
     );
     expect(passed.toast).toEqual({ type: 'success', content: '复产验收通过，同意复产，隐患已销号' });
     expect(await row(code)).toMatchObject({ status: 'closed', suspended: false, resumptionRequestedById: null });
+    // The clock stopped with the decision: no 复产验收 escalation after its due date.
+    const later = await sweepAt('2026-06-03 09:00', code);
+    expect(Object.keys(later).filter((step) => step.startsWith('resumption'))).toEqual([]);
     expect(await trail(code)).toEqual([
       'reported',
       'supervision_raised',

@@ -55,6 +55,8 @@ const OWNERS: [string, string, string][] = [
   ['inspectionDraws', 'inspection_draws', 'inspections/plans/store.ts'],
   ['hazardClocks', 'hazard_clocks', 'hazards/clocks.ts'],
   ['governancePlans', 'governance_plans', 'hazards/plan-store.ts'],
+  ['statisticsConfirmations', 'statistics_confirmations', 'ledger/statistics-duty.ts'],
+  ['taskGroups', 'task_groups', 'hazards/task-group/store.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parsePeriod } from '../../src/domain/statutory-period.js';
 import { cardActionValueSchema, parseCardActionValue } from '../../src/feishu/card-actions.js';
 import { buildHazardCard } from '../../src/hazards/cards/hazard-card.js';
 import { buildPlanFormCard, buildPlanReviewCard } from '../../src/hazards/cards/plan-cards.js';
@@ -15,6 +16,7 @@ import {
   buildInspectionUnitPickCard,
 } from '../../src/inspections/cards/inspection-form.js';
 import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
+import { buildStatisticsDutyCard } from '../../src/ledger/cards/statistics-duty-card.js';
 import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
 import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
 
@@ -198,6 +200,19 @@ describe('the schema of card actions', () => {
         },
         'region:town-01',
       ),
+      buildStatisticsDutyCard({
+        unitName: '某化工',
+        unitCode: 'e001',
+        principalName: '老板',
+        period: parsePeriod('2026Q3')!,
+        figures: {
+          general: { found: 1, rectified: 0 },
+          major: { found: 0, rectified: 0, supervised: 0 },
+          openAtEnd: 1,
+          majors: [],
+        },
+        mode: 'ask',
+      }),
     ];
     const actions = new Set<string>();
     const fields = new Set<string>();

@@ -6,3 +6,5 @@ export * from './hazards.js';
 export * from './inspections.js';
 export * from './reminders.js';
 export * from './sms.js';
+export * from './statistics.js';
+export * from './task-groups.js';

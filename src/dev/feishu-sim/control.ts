@@ -14,6 +14,7 @@ const HELP = {
     'POST /__sim/menu': '{from, eventKey}',
     'POST /__sim/card': '{from, messageId, value?, formValue?, name?, tag?} → the bot’s answer (toast, card)',
     'GET /__sim/messages?to=&msgType=': 'messages the bot sent, with current content',
+    'GET /__sim/chats': 'group chats (added here or made by the bot): name, members, pinned messages',
     'GET /__sim/files': 'files the bot uploaded (im/v1/files): fileKey, fileName, fileType, size',
     'GET /__sim/files/{fileKey}': 'a file the bot uploaded, as bytes (e.g. the ledger xlsx it sent)',
     'GET /__sim/calls?api=': 'OpenAPI calls received',
@@ -74,6 +75,8 @@ async function dispatch(
       });
     case 'GET /messages':
       return sim.messages({ to: query.get('to') ?? undefined, msgType: query.get('msgType') ?? undefined });
+    case 'GET /chats':
+      return sim.chats();
     case 'GET /files':
       return sim.files();
     case 'GET /calls': {

@@ -175,6 +175,9 @@ class Simulator implements FeishuSim {
     const stored: SimChat = { ...chat, memberOpenIds: [...chat.memberOpenIds], botIsMember: chat.botIsMember ?? true };
     this.state.chats.set(chat.chatId, stored);
   }
+  chats(): SimChat[] {
+    return [...this.state.chats.values()];
+  }
   setBotInChat(chatId: string, isMember: boolean): void {
     const chat = this.state.chats.get(chatId);
     if (!chat) throw new Error(`sim.setBotInChat: unknown chat ${chatId}`);

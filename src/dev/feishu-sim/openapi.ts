@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CARD_MAX_BYTES, isUpdatableCard, validateCard } from './card-validator.js';
+import { addMembers, type ChatApiAnswer, createChat, pinMessage, updateChat } from './chats-api.js';
 import { randomHex } from './crypto.js';
 import type { FaultPlan } from './faults.js';
 import { parseMultipart } from './multipart.js';
@@ -124,6 +125,10 @@ const ROUTES: [string, RegExp, string, string[]][] = [
   ],
   ['GET', /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/, 'message.resource', ['messageId', 'key']],
   ['GET', /^\/open-apis\/im\/v1\/chats\/([^/]+)\/members\/is_in_chat$/, 'chat_members.is_in_chat', ['chatId']],
+  ['POST', /^\/open-apis\/im\/v1\/chats$/, 'chat.create', []],
+  ['PUT', /^\/open-apis\/im\/v1\/chats\/([^/]+)$/, 'chat.update', ['chatId']],
+  ['POST', /^\/open-apis\/im\/v1\/chats\/([^/]+)\/members$/, 'chat_members.create', ['chatId']],
+  ['POST', /^\/open-apis\/im\/v1\/pins$/, 'pin.create', []],
 ];
 
 function route(method: string, path: string): Route | null {
@@ -274,6 +279,14 @@ function handle(ctx: ApiContext, req: Request): Result {
       return delayedCardUpdate(ctx, req);
     case 'chat_members.is_in_chat':
       return isInChat(ctx, req);
+    case 'chat.create':
+      return chatAnswer(createChat(ctx.state, req.query, requireObject(req.json)));
+    case 'chat.update':
+      return chatAnswer(updateChat(ctx.state, req.route.params.chatId!, requireObject(req.json)));
+    case 'chat_members.create':
+      return chatAnswer(addMembers(ctx.state, req.route.params.chatId!, req.query, requireObject(req.json)));
+    case 'pin.create':
+      return chatAnswer(pinMessage(ctx.state, ctx.appId, requireObject(req.json)));
     default:
       throw new ApiError(404, 404, `404 page not found: ${api}`);
   }
@@ -478,6 +491,12 @@ function resource(ctx: ApiContext, req: Request): Result {
 function isInChat(ctx: ApiContext, req: Request): Result {
   const chat = ctx.state.chats.get(req.route.params.chatId ?? '');
   return ok({ code: 0, msg: 'success', data: { is_in_chat: chat?.botIsMember === true } });
+}
+
+/** The group APIs (chats-api.ts) answer data or a business error. */
+function chatAnswer(answer: ChatApiAnswer): Result {
+  if (!answer.ok) throw bad(answer.code, answer.msg);
+  return ok(envelope(answer.data));
 }
 
 // --- contact, uploads, delayed card update -------------------------------------------------------------------

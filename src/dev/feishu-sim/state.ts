@@ -29,6 +29,8 @@ export class SimState {
   readonly chats = new Map<string, SimChat>();
   readonly messages = new Map<string, SimMessage>();
   readonly uuids = new Map<string, { messageId: string; atMs: number }>();
+  /** Chats the bot made, by create uuid (+ owner): a repeat within 10 hours answers the same chat. */
+  readonly chatUuids = new Map<string, { chatId: string; atMs: number }>();
   readonly images = new Map<string, Buffer>();
   readonly files = new Map<string, StoredFile>();
   /** Card update tokens handed out with card clicks: valid 30 minutes, usable twice. */

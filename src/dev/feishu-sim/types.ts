@@ -15,6 +15,11 @@ export interface SimChat {
   name: string;
   memberOpenIds: string[];
   botIsMember: boolean;
+  /** Made by the bot (im/v1/chats): the bot owns it and may rename it. */
+  createdByBot?: boolean;
+  description?: string;
+  /** Messages pinned in it (im/v1/pins), oldest first. */
+  pinnedMessageIds?: string[];
 }
 
 export type EventMode = 'webhook' | 'websocket';
@@ -189,6 +194,8 @@ export interface FeishuSim {
   blockBot(openId: string, blocked?: boolean): void;
   addChat(chat: { chatId: string; name: string; memberOpenIds: string[]; botIsMember?: boolean }): void;
   setBotInChat(chatId: string, isMember: boolean): void;
+  /** The group chats the simulator knows (added by tests, or made by the bot), with members and pins. */
+  chats(): SimChat[];
   /** A user adds the bot to a group (or, with false, removes it): membership changes and the bot gets the event. */
   changeBotMembership(chatId: string, operatorOpenId: string, isMember: boolean): Promise<Delivery>;
   /** Every call received, in order (clear with `calls.length = 0`). */

@@ -14,6 +14,8 @@ export function buildStatsCard(input: {
   scopeName: string;
   stats: HazardStats;
   inspections?: InspectionStats;
+  /** The statistics duty's line (本季度统计分析表：已确认 x/y，未确认：…). */
+  duty?: string;
 }): object {
   const s = input.stats;
   const t = s.totals;
@@ -27,6 +29,7 @@ export function buildStatsCard(input: {
     },
   ];
   if (input.inspections) elements.push({ tag: 'markdown', content: inspectionLines(input.inspections) });
+  if (input.duty) elements.push({ tag: 'markdown', content: input.duty });
   if (t.total === 0) {
     elements.push({ tag: 'markdown', content: '范围内暂无隐患记录。' });
   } else {
@@ -85,7 +88,7 @@ export function buildStatsCard(input: {
   };
 }
 
-export function buildStatutoryCard(input: { scopeName: string; table: StatutoryTable }): object {
+export function buildStatutoryCard(input: { scopeName: string; table: StatutoryTable; duty?: string }): object {
   const { period, rows, total } = input.table;
   const line = (r: StatutoryTable['total']) => [
     r.name,
@@ -134,6 +137,7 @@ export function buildStatutoryCard(input: { scopeName: string; table: StatutoryT
             '依据《安全生产事故隐患排查治理暂行规定》（总局令第16号）第十四条：季度表于下一季度 15 日前、年度表于次年 1 月 31 日前报送。',
           text_size: 'notation',
         },
+        ...(input.duty ? [{ tag: 'markdown', content: input.duty }] : []),
       ],
     },
   };

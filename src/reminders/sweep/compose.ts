@@ -24,8 +24,8 @@ import {
   type ResolvedRecipients,
   ROLE_LABELS,
   resolveRecipients,
-  urgencyOf,
   stepCalendar,
+  urgencyOf,
   verificationWait,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow, type UrgentExtra } from '../../feishu/outbox.js';
@@ -296,6 +296,9 @@ function clockWaitOf(
     overdueDays: passed ? Math.max(0, dayCalendar.countDays(clock.due, yesterday)) : null,
     dayUnit: dayCalendar.settings.dayCounting === 'working' ? '个工作日' : '天',
     note: HAZARD_CLOCK_KINDS[kind].note,
+    dueName: HAZARD_CLOCK_KINDS[kind].dueName,
+    undone: HAZARD_CLOCK_KINDS[kind].undone,
+    ask: HAZARD_CLOCK_KINDS[kind].ask,
   };
 }
 
@@ -379,7 +382,9 @@ export interface SmsMessage {
 /** What an SMS asks of its reader for this step: short, it fills one slot of the template. */
 function smsAsk(card: PlannedStep['card']): string {
   if (card.clock)
-    return card.clock.overdueDays === null ? `请按期提交${card.clock.label}` : `${card.clock.label}已逾期，请尽快提交`;
+    return card.clock.overdueDays === null
+      ? `${card.clock.dueName}${card.clock.due}`
+      : `${card.clock.label}已逾期，${card.clock.ask}`;
   const v = card.verification;
   if (v) return `整改已提交${v.waitedDays}${v.dayUnit}，请尽快复查`;
   if (card.overdueDays !== null)

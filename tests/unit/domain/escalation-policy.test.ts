@@ -115,6 +115,9 @@ describe('the default policy', () => {
       ['plan-due-in-1d', 'responsible', 'card', 'major'],
       ['plan-overdue-0d', 'responsible+department_leader+township_leader_in_charge', 'mention', 'major'],
       ['plan-overdue-3d', 'responsible+department_leader+township_leader_in_charge+county_leader', 'urgent', 'major'],
+      ['resumption-due-in-3d', 'department_leader', 'card', 'major'],
+      ['resumption-overdue-0d', 'department_leader+township_main_leader', 'mention', 'major'],
+      ['resumption-overdue-3d', 'department_leader+township_main_leader+county_leader', 'urgent', 'major'],
     ]);
     // The 复查 clock counts working days even where deadlines count calendar days (the verifier's time).
     expect(DEFAULT_POLICY.steps.filter((s) => s.id.startsWith('verify-')).map((s) => s.when)).toEqual([
