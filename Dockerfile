@@ -15,7 +15,9 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The hazard documents use two of Noto Serif SC's eight weights (src/hazards/documents/pdf.ts): the other six (~90 MB) go.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && find node_modules/@expo-google-fonts/noto-serif-sc \( -name '*.ttf' ! -name '*_400Regular.ttf' ! -name '*_700Bold.ttf' \) -o -name '*.png' | xargs rm -f
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 RUN mkdir -p /data && chown node:node /data

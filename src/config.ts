@@ -66,7 +66,7 @@ const envSchema = z
         .max(24 * 14, '最多 336 小时（14 天）'),
     ).default(24),
     BOT_TIMEZONE: optional(timezone).default('Asia/Shanghai'),
-    /** The county's name on its files (统计分析表, 台账): unset = the directory's root region when there is one. */
+    /** The county's name on its files (统计分析表, 台账, the hazard documents' PDFs): unset = the directory's root region when there is one. */
     COUNTY_NAME: optional(z.string().trim().min(1).max(40, '最多 40 个字符')),
     /** A JSON escalation policy (src/domain/escalation-policy.ts); unset = product.md's default ladder. */
     ESCALATION_POLICY_FILE: optional(z.string()),

@@ -17,6 +17,7 @@ import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
+import { loadAttachment, warmDocumentFonts } from './hazards/documents/index.js';
 import { TaskGroupWorker } from './hazards/task-group/worker.js';
 import type { Lifecycle } from './http/health.js';
 import { ensureDefaultChecklists } from './inspections/checklists/store.js';
@@ -127,6 +128,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       timeZone: config.BOT_TIMEZONE,
     },
     now: () => clock.now(),
+    // A hazard's PDFs go out as file messages: uploaded from hazard_documents when sent.
+    attachments: (attachment) => loadAttachment(database.db, attachment),
     sms: new SmsDelivery({
       db: database.db,
       gateway: smsGateway,
@@ -166,6 +169,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // Created below: counted once reminders exist (nothing is reported before the service is ready).
     onStepsSent: (steps) => reminders.countSteps(steps),
     reach: { sms: isSmsEnabled(config) },
+    documents: { countyName: config.COUNTY_NAME },
     countyName: config.COUNTY_NAME,
     announce: { taskGroups: config.TASK_GROUPS, unitChat: config.NOTIFY_UNIT_CHAT },
   });
@@ -242,6 +246,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     throw error;
   }
   for (const worker of workers) worker.start();
+  // The hazard documents' fonts, parsed before the first report needs them (not while its click waits).
+  warmDocumentFonts();
   lifecycle.ready = true;
 
   if (!sandbox && config.FEISHU_EVENT_MODE === 'webhook' && !feishuApp.encryptKey) {

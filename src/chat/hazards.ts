@@ -36,6 +36,7 @@ export interface HazardChatDeps {
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
   onStepsSent?: HazardServiceDeps['onStepsSent'];
   reach?: HazardServiceDeps['reach'];
+  documents?: HazardServiceDeps['documents'];
   announce?: HazardServiceDeps['announce'];
 }
 
@@ -47,6 +48,7 @@ export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   logger: deps.logger,
   onStepsSent: deps.onStepsSent,
   reach: deps.reach,
+  documents: deps.documents,
   announce: deps.announce,
 });
 

@@ -34,6 +34,8 @@ export interface ChatDeps {
   onStepsSent?: HazardServiceDeps['onStepsSent'];
   /** How people can be reached (an SMS gateway reaches the unit's people outside Feishu). */
   reach?: HazardServiceDeps['reach'];
+  /** The documents' settings (COUNTY_NAME). */
+  documents?: HazardServiceDeps['documents'];
   /** COUNTY_NAME (the files' reporting unit). */
   countyName?: string;
   /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT). */

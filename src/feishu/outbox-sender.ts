@@ -4,8 +4,10 @@ import { databaseErrorReason } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { SmsDelivery } from '../sms/delivery.js';
 import type { FeishuClient, ReceiveIdType } from './client.js';
-import { type FeishuApiError, toFeishuError } from './errors.js';
+import { FeishuApiError, toFeishuError } from './errors.js';
 import {
+  type AttachmentLoader,
+  attachmentOfContent,
   claimDueRows,
   countPending,
   deferRows,
@@ -49,6 +51,8 @@ export interface OutboxSenderOptions {
   urgentBudgets?: UrgentBudgets;
   /** The time the urgent budgets' day is taken from (default: the system clock). */
   now?: () => Date;
+  /** Loads the files that file rows name by `{attachment}` (a hazard's PDFs), uploaded when the row is sent. */
+  attachments?: AttachmentLoader;
 }
 
 export interface GivenUp {
@@ -199,19 +203,20 @@ export class OutboxSender {
       if (row.kind === 'patch') {
         await client.patchCard({ messageId: row.target, card: row.content });
       } else if (!messageId) {
+        const content = await this.contentOf(row);
         const sent =
           row.kind === 'reply'
             ? await client.replyMessage({
                 messageId: row.target,
                 msgType: row.msgType,
-                content: row.content,
+                content,
                 uuid: row.id,
               })
             : await client.sendMessage({
                 receiveIdType: (row.receiveIdType ?? 'open_id') as ReceiveIdType,
                 receiveId: row.target,
                 msgType: row.msgType,
-                content: row.content,
+                content,
                 uuid: row.id,
               });
         messageId = sent.messageId;
@@ -258,6 +263,20 @@ export class OutboxSender {
         '消息已发出，但未能记为已发送，租约到期后以同一 uuid 重发（sent, not recorded; Feishu drops the repeat）',
       );
     }
+  }
+
+  /**
+   * What the row sends: its content, or for a file row naming an attachment, `{file_key}` of the file uploaded now
+   * (each attempt uploads again: a key is not kept, and a repeat of the send under the row's uuid is dropped).
+   */
+  private async contentOf(row: OutboxRow): Promise<unknown> {
+    const attachment = row.msgType === 'file' ? attachmentOfContent(row.content) : null;
+    if (!attachment) return row.content;
+    const file = await this.options.attachments?.(attachment);
+    if (!file) {
+      throw new FeishuApiError('permanent', undefined, undefined, `附件 ${attachment} 不存在（attachment not found）`);
+    }
+    return { file_key: await this.options.client.uploadFile(file) };
   }
 
   private async recordFailure(row: OutboxRow, error: FeishuApiError): Promise<void> {

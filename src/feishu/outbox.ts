@@ -25,6 +25,31 @@ export interface OutgoingMessage {
   topic?: string;
 }
 
+/**
+ * A file sent as a file message whose bytes are kept elsewhere (a hazard's PDF): the row's content is
+ * `{attachment: "<source>:<id>"}`, and the sender loads the file, uploads it (im/v1/files) and sends
+ * `{file_key}` — at send time, so that a failed upload is retried like any failed send, under the row's uuid.
+ */
+export interface FileAttachment {
+  file: Buffer;
+  fileName: string;
+  fileType: 'pdf' | 'xls' | 'doc' | 'stream';
+}
+
+/** Loads the file an attachment names (null when it names nothing: the message is given up). */
+export type AttachmentLoader = (attachment: string) => Promise<FileAttachment | null>;
+
+/** A file message of a stored attachment (see FileAttachment). */
+export function fileMessage(to: Recipient, attachment: string, topic?: string): OutgoingMessage {
+  return { to, msgType: 'file', content: { attachment }, ...(topic ? { topic } : {}) };
+}
+
+/** The attachment a file row's content names, if it is one (rather than an uploaded `{file_key}`). */
+export function attachmentOfContent(content: unknown): string | null {
+  const value = (content as { attachment?: unknown } | null)?.attachment;
+  return typeof value === 'string' ? value : null;
+}
+
 function recipientColumns(to: Recipient): { receiveIdType: ReceiveIdType; target: string } {
   if ('openId' in to) return { receiveIdType: 'open_id', target: to.openId };
   if ('chatId' in to) return { receiveIdType: 'chat_id', target: to.chatId };

@@ -30,6 +30,7 @@ import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCard
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import type { CardKind } from './cards/living-card.js';
 import { dueDateOf, startClock, stopClock } from './clocks.js';
+import { issueDocumentsAfter } from './documents/issue.js';
 import { audienceFor, type HazardServiceDeps, NOT_IN_DIRECTORY } from './report.js';
 import { type HazardRecord, loadHazard, saveHazard } from './repository.js';
 import { buildHazardView } from './view.js';
@@ -170,6 +171,15 @@ export async function performHazardAction(
       view,
       actorCode: person.code,
       actorName: person.name,
+      now,
+    });
+    await issueDocumentsAfter(tx, {
+      action: input.action,
+      events: result.events,
+      updated,
+      actorName: person.name,
+      calendar,
+      settings: deps.documents ?? {},
       now,
     });
     if (row.status === 'closed' && record.row.status !== 'closed') {

@@ -27,6 +27,8 @@ import { enqueueMessage } from '../feishu/outbox.js';
 import { refreshHazardCards } from './cards/delivery.js';
 import { buildPlanFormCard, buildPlanNoticeCard, buildPlanReviewCard } from './cards/plan-cards.js';
 import { clocksOf, dueDateOf, startClock, stopClock } from './clocks.js';
+import { storeGovernancePlan } from './documents/index.js';
+import { planDocument } from './plan-document.js';
 import { planStateOf, planVersions, saveDecision, saveDraft, saveSubmission } from './plan-store.js';
 import { type HazardRecord, insertEvents, loadHazard } from './repository.js';
 import { buildHazardView } from './view.js';
@@ -267,6 +269,20 @@ export async function reviewPlan(
         [responsible, submitter].filter((p): p is PersonRecord => !!p?.openId).map((p) => [p.openId, p]),
       ).values(),
     ];
+    // The accepted plan is a document too (治理方案 PDF): kept with the hazard, sent to the unit and the reviewer.
+    if (decision === 'accepted') {
+      const plan = await planDocument(tx, record.row.code, deps.calendar);
+      if (plan) {
+        const sendTo = [...new Set([...told.map((p) => p.openId!), ...(person.openId ? [person.openId] : [])])];
+        await storeGovernancePlan(tx, {
+          hazardId: record.row.id,
+          plan,
+          sendTo,
+          timeZone: deps.calendar.settings.timeZone,
+          now,
+        });
+      }
+    }
     for (const p of told) {
       if (decision === 'accepted') {
         await enqueueMessage(tx, {

@@ -23,6 +23,8 @@ import {
 import { enqueueSms, maskMobile, renderSmsParams } from '../sms/index.js';
 import { type CardRecipient, sendHazardCards } from './cards/delivery.js';
 import type { HazardCardView } from './cards/hazard-card.js';
+import { sendDocument } from './documents/issue.js';
+import type { StoredDocument } from './documents/store.js';
 
 export interface ReportNoticeInput {
   hazard: { id: number; code: string; deadline: string; grade: HazardGrade };
@@ -34,6 +36,8 @@ export interface ReportNoticeInput {
   view: HazardCardView;
   reach: ReachOptions;
   now: Date;
+  /** The 隐患整改通知书 (PDF), sent as a file with each notice card. */
+  noticeDocument?: StoredDocument | null;
 }
 
 /** Sends the report's notices in transaction `tx`; answers the fallback and SMS notes for the reporter's toast. */
@@ -57,6 +61,10 @@ export async function sendReportNotices(tx: Db, input: ReportNoticeInput): Promi
   }
   for (const inspector of await localInspectors(tx, unit)) add(inspector, { audience: 'verifier', kind: 'info' });
   await sendHazardCards(tx, { id: hazard.id, code: hazard.code }, input.view, [...cards.values()], input.now);
+  if (input.noticeDocument) {
+    const noticed = [...cards.values()].filter((c) => c.kind === 'notice').map((c) => c.openId);
+    await sendDocument(tx, hazard.code, input.noticeDocument, noticed);
+  }
 
   const notes = notice.fallbacks.map((f) => fallbackNote(f, reach));
   // Whoever is told but is outside Feishu gets the notice by SMS: the unit's people answer through the township's

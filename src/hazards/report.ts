@@ -36,6 +36,7 @@ import { type AnnounceOptions, announceRegistration } from './announce.js';
 import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
+import { type DocumentSettings, issueRectificationNotice } from './documents/issue.js';
 import {
   createDraft,
   lockOwnDraft,
@@ -69,6 +70,8 @@ export interface HazardServiceDeps {
   /** How people can be reached: with an SMS gateway, the unit's people outside Feishu get the notice by SMS. */
   reach?: ReachOptions;
   logger?: Logger;
+  /** The documents' settings (the county's name on them). */
+  documents?: DocumentSettings;
   /** 专班群 and the unit's group chat (TASK_GROUPS, NOTIFY_UNIT_CHAT); unset = neither. */
   announce?: AnnounceOptions;
 }
@@ -400,7 +403,14 @@ async function createReport(
   }
 
   const reach = deps.reach ?? { sms: false };
+  const noticeDocument = await issueRectificationNotice(tx, {
+    record,
+    calendar,
+    settings: deps.documents ?? {},
+    now,
+  });
   const notes = await sendReportNotices(tx, {
+    noticeDocument,
     hazard: { id: hazardId, code: number.code, deadline: hazard.deadline, grade: hazard.grade },
     description: report.description,
     unit,

@@ -160,7 +160,7 @@ export function openApiDocument() {
       '/api/hazards/{code}': {
         get: {
           summary:
-            '一条隐患，含全过程记录（trail）、照片链接与重大隐患的治理方案（plan：状态、提交期限、各版本与审核；一般隐患为 null）',
+            '一条隐患，含全过程记录（trail）、照片链接、文书（documents）与重大隐患的治理方案（plan：状态、提交期限、各版本与审核；一般隐患为 null）',
           parameters: [
             { name: 'code', in: 'path', required: true, schema: { type: 'string' }, description: '如 YH-2026-000123' },
             filterParameters.at(-1),
@@ -182,6 +182,20 @@ export function openApiDocument() {
           responses: {
             '200': { description: '图片', content: { 'image/*': {} } },
             '404': error('没有该照片'),
+            ...errors,
+          },
+        },
+      },
+      '/api/hazards/{code}/documents/{name}': {
+        get: {
+          summary: '隐患文书 PDF：隐患整改通知书（notice）、整改复查意见书（review-1、review-2…）、治理方案（plan）',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: '如 notice' },
+          ],
+          responses: {
+            '200': { description: 'PDF（Content-Disposition 带中文文件名）', content: { 'application/pdf': {} } },
+            '404': error('没有该文书，或隐患不在范围内'),
             ...errors,
           },
         },

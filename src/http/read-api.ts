@@ -1,6 +1,6 @@
 /**
  * The read side over HTTP (interface.md): `/api/hazards`, `/api/hazards/:code` (with trail and photo links),
- * `/api/hazards/:code/photos/:id`, `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
+ * `/api/hazards/:code/photos/:id`, `/api/hazards/:code/documents/:name` (the PDFs), `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
  * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
  * Kept whole because every route shares the token-scope, scope and filter closures of the plugin.
@@ -17,6 +17,7 @@ import { parseHazardCode } from '../domain/hazard-code.js';
 import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
 import { isLocalDate } from '../domain/local-time.js';
 import { currentDutyQuarter } from '../domain/statutory-period.js';
+import { listDocuments, loadDocument } from '../hazards/documents/store.js';
 import { planOfHazard } from '../hazards/plan-document.js';
 import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
@@ -196,8 +197,42 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       trail: await hazardTrail(db, row.code),
       plan: await planOfHazard(db, row.code, calendar),
       photos: photos.map((p) => ({ ...p, url: `/api/hazards/${row.code}/photos/${p.id}` })),
+      documents: (await listDocuments(db, row.id)).map((d) => ({
+        name: d.name,
+        title: d.title,
+        fileName: d.fileName,
+        size: d.size,
+        sha256: d.sha256,
+        createdAt: d.createdAt.toISOString(),
+        url: `/api/hazards/${row.code}/documents/${d.name}`,
+      })),
     };
   });
+
+  // A document kept with the hazard (隐患整改通知书 `notice`, 整改复查意见书 `review-1`…, 治理方案 `plan`), as PDF.
+  app.get<{ Params: { code: string; name: string } }>(
+    '/api/hazards/:code/documents/:name',
+    { preHandler },
+    async (request, reply) => {
+      const row = await findVisible(request);
+      const { name } = request.params;
+      const document = /^[a-z0-9-]{1,40}$/.test(name) ? await loadDocument(db, row.id, name) : null;
+      if (!document) {
+        throw new HttpError(
+          404,
+          'document_not_found',
+          `隐患 ${row.code} 没有名为“${name}”的文书；GET /api/hazards/${row.code} 的 documents 列出它的文书`,
+        );
+      }
+      // An ASCII name for old clients, the Chinese one in RFC 5987's filename* for the rest.
+      const disposition = `inline; filename="${row.code}-${name}.pdf"; filename*=UTF-8''${encodeURIComponent(document.fileName)}`;
+      return reply
+        .header('content-type', 'application/pdf')
+        .header('content-disposition', disposition)
+        .header('cache-control', 'private, max-age=300')
+        .send(document.content);
+    },
+  );
 
   app.get<{ Params: { code: string; id: string } }>(
     '/api/hazards/:code/photos/:id',

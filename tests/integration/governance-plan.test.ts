@@ -312,7 +312,9 @@ describe('a major hazard: the unit report and 治理方案, with its own clock',
     });
     // One card per person for both: each line says the plan's due date, not the hazard's deadline.
     const overdueCard = await eventually(() =>
-      cards('ou_dl').find((m) => cardText(m.content).includes('治理方案期限 2026-05-21（已到提交期限仍未通过审核）')),
+      cards('ou_dl').find((m) =>
+        cardText(m.content).includes('治理方案提交期限 2026-05-21（已到治理方案提交期限，尚未审核通过）'),
+      ),
     );
     expect(cardText(overdueCard.content)).toContain(a);
     expect(cardText(overdueCard.content)).toContain(b);
@@ -341,6 +343,19 @@ describe('a major hazard: the unit report and 治理方案, with its own clock',
         .find((m) => JSON.stringify(m.content).includes('治理方案（第 2 版）已由赵局长审核通过')),
     );
     expect(told).toBeTruthy();
+    // The accepted plan is kept as a PDF and sent to the unit and the reviewer as a file.
+    for (const openId of ['ou_boss', 'ou_dl']) {
+      await eventually(
+        () => service.sim.messages({ to: openId, msgType: 'file' }).at(-1),
+        10_000,
+        `the plan PDF to ${openId}`,
+      );
+    }
+    const pdf = await fetch(`${service.url}/api/hazards/${a}/documents/plan`, {
+      headers: { authorization: `Bearer ${READER}` },
+    });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toContain('application/pdf');
     const plan = (await hazardApi(a)).plan;
     expect(plan).toMatchObject({
       state: 'accepted',
@@ -384,9 +399,9 @@ describe('a major hazard: the unit report and 治理方案, with its own clock',
       urgent: true,
     });
     const county = await eventually(() => cards('ou_cl').find((m) => titleOf(m.content).startsWith('治理方案逾期')));
-    expect(titleOf(county.content)).toBe('治理方案逾期：已超过提交期限 3 个工作日');
+    expect(titleOf(county.content)).toBe('治理方案逾期：已超过治理方案提交期限 3 个工作日');
     expect(cardText(county.content)).toContain(
-      '2026-05-21（已超过提交期限 3 个工作日；退回修改不停止计时，提交期限不变）',
+      '2026-05-21（已超过治理方案提交期限 3 个工作日；退回修改不停止计时，提交期限不变）',
     );
     expect((await sweepAt('2026-05-28 09:00')).steps).toEqual({});
 

@@ -37,6 +37,7 @@ const OWNERS: [string, string, string][] = [
   ['reportDrafts', 'report_drafts', 'hazards/drafts.ts'],
   ['hazardPhotos', 'hazard_photos', 'hazards/drafts.ts'],
   ['hazardCards', 'hazard_cards', 'hazards/cards/delivery.ts'],
+  ['hazardDocuments', 'hazard_documents', 'hazards/documents/store.ts'],
   ['reminderSteps', 'reminder_steps', 'reminders/sweep/write.ts'],
   ['reminderSweepState', 'reminder_sweep_state', 'reminders/sweep/lease.ts'],
   ['schedulerSlots', 'scheduler_slots', 'reminders/scheduler.ts'],

@@ -1,4 +1,5 @@
 export * from './directory.js';
+export * from './documents.js';
 export * from './feishu.js';
 export * from './hazard-plans.js';
 export * from './hazards.js';
