@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/clock.js';
 import { hazardEvents, hazards } from '../../src/db/schema/index.js';
 import { sampleReportForm } from '../../src/dev/sample-county.js';
 import { buttonTextsOf, type Json, reportThroughChat, titleOf } from '../support/chat.js';
+import { readPdf } from '../support/pdf.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'major-hazards-test-admin-token-0123456789';
@@ -108,6 +109,12 @@ describe('治: listing, suspension and resumption by the right authority (issue 
       out[s.step] = s.to.map((t: Json) => t.openId).sort();
     }
     return out;
+  }
+  /** A document of the hazard as the read API serves it, read back with pdftotext (white space removed). */
+  async function documentText(code: string, name: string): Promise<string> {
+    const response = await fetch(`${service.url}/api/hazards/${code}/documents/${name}`, { headers: auth });
+    expect(response.status).toBe(200);
+    return readPdf(Buffer.from(await response.arrayBuffer())).flat;
   }
   async function report(openId: string, overrides: Record<string, string>) {
     const result = await reportThroughChat(service.sim, openId, { ...sampleReportForm('2026-06-30'), ...overrides });
@@ -229,6 +236,8 @@ describe('治: listing, suspension and resumption by the right authority (issue 
     );
     expect(passed.toast).toEqual({ type: 'success', content: '复产验收通过，同意复产，隐患已销号' });
     expect(await row(code)).toMatchObject({ status: 'closed', suspended: false, resumptionRequestedById: null });
+    // The 复产验收 is a re-inspection: its opinion (整改复查意见书) says production may resume.
+    expect(await documentText(code, 'review-1')).toContain('整改合格，同意销号。同意恢复生产经营。');
     // The clock stopped with the decision: no 复产验收 escalation after its due date.
     const later = await sweepAt('2026-06-03 09:00', code);
     expect(Object.keys(later).filter((step) => step.startsWith('resumption'))).toEqual([]);
@@ -271,6 +280,7 @@ describe('治: listing, suspension and resumption by the right authority (issue 
     const accepted = await click('ou_din', verify.messageId, { action: 'hazard.accept', code });
     expect(accepted.toast.content).toBe('验收通过；该隐患已挂牌督办，待挂牌单位摘牌销号');
     expect((await row(code)).status).toBe('pending_delisting');
+    expect(await documentText(code, 'review-1')).toContain('整改合格，待挂牌督办单位摘牌后销号。');
 
     // 安委办 gets the 摘牌 card; the department leader did not list it and may not remove the listing.
     const delisting = await cardAbout('ou_aqw', code, '请摘牌');

@@ -125,7 +125,9 @@ export async function issueDocumentsAfter(
     if (notice && responsible?.openId) await sendDocument(tx, row.code, notice, [responsible.openId]);
     return;
   }
-  if (action.type !== 'accept' && action.type !== 'reject') return;
+  // 复产验收 is the re-inspection of a suspended unit (第十八条): its decision gets the same opinion, saying so.
+  const accepted = action.type === 'accept' || action.type === 'acceptResumption';
+  if (!accepted && action.type !== 'reject' && action.type !== 'rejectResumption') return;
   const rejected = events.find((e): e is Extract<HazardEvent, { type: 'rejected' }> => e.type === 'rejected');
   const sequence = (await countDocuments(tx, row.id, 'review-')) + 1;
   const countyName = await countyNameOf(tx, input.settings.countyName);
@@ -134,13 +136,14 @@ export async function issueDocumentsAfter(
     issuer: issuerOf(updated.unit, countyName),
     unitName: updated.unit.enterprise.name,
     sequence,
-    outcome: action.type === 'accept' ? 'accepted' : 'rejected',
+    outcome: accepted ? 'accepted' : 'rejected',
     grade: row.grade as HazardGrade,
     description: row.description,
     rectification: row.rectification,
     reason: rejected?.reason ?? null,
     newDeadline: rejected?.deadline ?? null,
     suspensionLifted: events.some((e) => e.type === 'suspension_lifted'),
+    awaitsDelisting: row.status === 'pending_delisting',
     verifierName: input.actorName,
     responsibleName: responsible?.name ?? null,
     reviewedOn: calendar.localDate(now),

@@ -100,6 +100,8 @@ export interface ReviewOpinionInput {
   newDeadline?: string | null;
   /** 验收通过 of a suspended unit: production may resume. */
   suspensionLifted?: boolean;
+  /** A listed hazard accepted: it closes when the authority that listed it removes the listing (摘牌). */
+  awaitsDelisting?: boolean;
   verifierName: string;
   responsibleName: string | null;
   /** The day of the verification (LocalDate). */
@@ -111,7 +113,7 @@ export interface ReviewOpinionInput {
 export function renderReviewOpinionPdf(input: ReviewOpinionInput): Promise<Buffer> {
   const accepted = input.outcome === 'accepted';
   const opinion = accepted
-    ? `经复查，该隐患已按要求整改完毕，整改合格，同意销号。${input.suspensionLifted ? '同意恢复生产经营。' : ''}`
+    ? `经复查，该隐患已按要求整改完毕，整改合格，${input.awaitsDelisting ? '待挂牌督办单位摘牌后销号' : '同意销号'}。${input.suspensionLifted ? '同意恢复生产经营。' : ''}`
     : `经复查，该隐患整改不合格，予以驳回。${input.reason?.trim() ? `理由：${input.reason.trim()}。` : ''}`;
   return renderDocument({
     issuer: input.issuer,
