@@ -116,7 +116,10 @@ describe('the 判定依据 pick list', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(await xlsx.arrayBuffer());
     const sheet = workbook.worksheets[0]!;
-    const header = (sheet.getRow(1).values as unknown[]).indexOf('判定依据');
+    // Below the ledger's title rows: the header row is the one that starts with 序号.
+    let headerRow = 1;
+    while (headerRow < 10 && sheet.getRow(headerRow).getCell(1).value !== '序号') headerRow++;
+    const header = (sheet.getRow(headerRow).values as unknown[]).indexOf('判定依据');
     expect(header).toBeGreaterThan(0);
     let cell: unknown;
     sheet.eachRow((row) => {

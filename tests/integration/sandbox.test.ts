@@ -127,9 +127,10 @@ describe('sandbox mode (no Feishu credentials) on an empty database', () => {
 
     // The ledger the bot sends as a file can be downloaded from the simulator.
     await control('/text', { from: 'ou_wang', text: '台账' });
-    const [file] = await eventually(async () => {
+    // (The report's rectification notice, a PDF, is a file the bot uploaded too.)
+    const file = await eventually(async () => {
       const files = (await control('/files')) as Json[];
-      return files.length > 0 ? files : undefined;
+      return files.find((f) => String(f.fileName).startsWith('隐患台账'));
     }, 'the ledger file');
     expect(file.fileName).toMatch(/^隐患台账.*\.xlsx$/);
     const download = await fetch(`${sim}/__sim/files/${file.fileKey}`);

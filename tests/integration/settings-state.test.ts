@@ -82,9 +82,10 @@ describe('the sweep follows the reminder settings in force', () => {
     };
     const HOLIDAYS_FILE = file('holidays.json', { 2027: { holidays: { '2027-01-01': '元旦', '2027-02-06': '春节' } } });
     expect(fingerprint({ HOLIDAYS_FILE })).not.toBe(base);
+    // Without any step counting working days (the 复查 and 治理方案 clocks): holidays then move nothing.
     const withoutClock = {
       ...DEFAULT_POLICY_JSON,
-      steps: DEFAULT_POLICY_JSON.steps.filter((step) => !step.id.startsWith('verify-')),
+      steps: DEFAULT_POLICY_JSON.steps.filter((step) => (step.when as { counting?: string }).counting !== 'working'),
     };
     const ESCALATION_POLICY_FILE = file('policy.json', withoutClock);
     expect(fingerprint({ ESCALATION_POLICY_FILE, HOLIDAYS_FILE })).toBe(fingerprint({ ESCALATION_POLICY_FILE }));
