@@ -18,6 +18,7 @@ import { rowsOf } from '../../db/rows.js';
 import {
   type Calendar,
   type EscalationPolicy,
+  HAZARD_CLOCK_KINDS,
   type HazardClockKind,
   type HazardGrade,
   type HazardStatus,
@@ -71,6 +72,13 @@ interface ScheduledRow {
   clocks: string[] | null;
 }
 
+/**
+ * The grades whose hazards can run a clock (domain/hazard-clocks.ts): only their rows look up `hazard_clocks`, so a
+ * sweep over a million general hazards pays no per-row probe for the few major ones that have clocks.
+ */
+const CLOCK_GRADES = [...new Set(Object.values(HAZARD_CLOCK_KINDS).flatMap((kind) => kind.grades))];
+const CLOCK_GRADES_SQL = sql.raw(CLOCK_GRADES.map((grade) => `'${grade}'`).join(', ') || "''");
+
 const SCHEDULED_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.department_id, h.grade, h.status,
   h.description, to_char(h.deadline, 'YYYY-MM-DD') as deadline,
   (extract(epoch from h.deadline_set_at) * 1000)::float8 as deadline_set_at,
@@ -80,8 +88,9 @@ const SCHEDULED_COLUMNS = sql`h.id, h.code, h.enterprise_id, h.region_id, h.depa
   (extract(epoch from h.rectified_at) * 1000)::float8 as rectified_at,
   h.supervision, h.responsible_id, h.reporter_id,
   array(select r.step_key from reminder_steps r where r.hazard_id = h.id) as sent,
-  array(select oc.kind || '|' || (extract(epoch from oc.started_at) * 1000)::bigint || '|' || to_char(oc.due, 'YYYY-MM-DD')
-    from hazard_clocks oc where oc.hazard_id = h.id and oc.stopped_at is null) as clocks`;
+  case when h.grade in (${CLOCK_GRADES_SQL}) then array(
+    select oc.kind || '|' || (extract(epoch from oc.started_at) * 1000)::bigint || '|' || to_char(oc.due, 'YYYY-MM-DD')
+    from hazard_clocks oc where oc.hazard_id = h.id and oc.stopped_at is null) end as clocks`;
 
 const instant = (value: number | string | null): Date | null => (value === null ? null : new Date(Number(value)));
 const idOrNull = (value: number | null) => (value === null ? null : Number(value));
