@@ -25,6 +25,8 @@ export interface Responsibility {
   departmentLeader: ResponsiblePerson[];
   /** County leaders: scoped to the county, or (province deployment) to a region above the unit. */
   countyLeaders: ResponsiblePerson[];
+  /** 县安委办: scoped like the county leaders. */
+  countySafetyOffice: ResponsiblePerson[];
   /** Inspectors whose scope covers the unit: the county, its region or any ancestor, its department, the unit itself. */
   inspectors: ResponsiblePerson[];
 }
@@ -117,7 +119,12 @@ export function pickLeaders(
   ancestors: number[],
 ): Pick<
   Responsibility,
-  'townshipLeaderInCharge' | 'townshipMainLeader' | 'departmentLeader' | 'countyLeaders' | 'inspectors'
+  | 'townshipLeaderInCharge'
+  | 'townshipMainLeader'
+  | 'departmentLeader'
+  | 'countyLeaders'
+  | 'countySafetyOffice'
+  | 'inspectors'
 > {
   const nearestRegion = (role: Role) => {
     const holders = assignments.filter((a) => a.role === role && a.scopeKind === 'region');
@@ -132,6 +139,7 @@ export function pickLeaders(
     townshipMainLeader: nearestRegion('township_main_leader'),
     departmentLeader: distinct(assignments.filter((a) => a.role === 'department_leader')),
     countyLeaders: distinct(assignments.filter((a) => a.role === 'county_leader')),
+    countySafetyOffice: distinct(assignments.filter((a) => a.role === 'county_safety_office')),
     inspectors: distinct(assignments.filter((a) => a.role === 'inspector')),
   };
 }

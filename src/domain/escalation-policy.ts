@@ -33,6 +33,8 @@ export const RECIPIENTS = [
   'department_leader',
   /** 县领导 (county scope). */
   'county_leader',
+  /** 县安委办 (county_safety_office): the county's authority for listed major hazards (挂牌督办). */
+  'county_safety_office',
 ] as const;
 export type Recipient = (typeof RECIPIENTS)[number];
 

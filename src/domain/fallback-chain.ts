@@ -38,6 +38,7 @@ export const FALLBACKS: Readonly<Record<Recipient, readonly Recipient[]>> = {
   township_leader_in_charge: ['township_main_leader', 'county_leader'],
   township_main_leader: ['county_leader'],
   department_leader: ['county_leader'],
+  county_safety_office: ['county_leader'],
   county_leader: [],
 };
 

@@ -21,6 +21,7 @@ export interface UnitResponsibility {
   townshipMainLeader: PersonRecord[];
   departmentLeader: PersonRecord[];
   countyLeaders: PersonRecord[];
+  countySafetyOffice: PersonRecord[];
   inspectors: PersonRecord[];
   /** The group chat of the hazard's township (the nearest region up the tree that has one). */
   chatId: string | null;
@@ -34,7 +35,14 @@ export interface UnitKey {
 
 const keyOf = (k: UnitKey) => `${k.enterpriseId}:${k.regionId}:${k.departmentId ?? ''}`;
 
-const ROLES = ['township_leader_in_charge', 'township_main_leader', 'department_leader', 'county_leader', 'inspector'];
+const ROLES = [
+  'township_leader_in_charge',
+  'township_main_leader',
+  'department_leader',
+  'county_leader',
+  'county_safety_office',
+  'inspector',
+];
 
 const personOf = (r: {
   id: number;
@@ -217,6 +225,7 @@ export class ResponsibilityCache {
         townshipMainLeader: withId(leaders.townshipMainLeader),
         departmentLeader: withId(leaders.departmentLeader),
         countyLeaders: withId(leaders.countyLeaders),
+        countySafetyOffice: withId(leaders.countySafetyOffice),
         inspectors: withId(leaders.inspectors),
         chatId: chats.get(key.regionId) ?? null,
       });

@@ -32,6 +32,7 @@ const tlc = person('tlc');
 const tml = person('tml');
 const dl = person('dl');
 const cl = person('cl');
+const aqw = person('aqw');
 const offline = person('offline', null);
 
 const unit: UnitResponsibility = {
@@ -42,6 +43,7 @@ const unit: UnitResponsibility = {
   townshipMainLeader: [tml],
   departmentLeader: [dl],
   countyLeaders: [cl],
+  countySafetyOffice: [aqw],
   inspectors: [],
   chatId: 'oc_town',
 };
@@ -141,6 +143,16 @@ describe('recipientsOf', () => {
       ['department_leader', 'county_leader'],
     ]);
     expect(fallbackNote(got.fallbacks[1]!)).toBe('乡镇主要领导空缺，已改为通知县领导cl');
+  });
+
+  it('reaches 县安委办 when a step names it, and the county leaders when the office is empty', () => {
+    expect(roles(recipientsOf({ who: ['county_safety_office'] }, resolved))).toEqual([['aqw', 'county_safety_office']]);
+    const none = recipientsOf(
+      { who: ['county_safety_office'] },
+      { ...resolved, unit: { ...unit, countySafetyOffice: [] } },
+    );
+    expect(roles(none)).toEqual([['cl', 'county_leader', 'county_safety_office']]);
+    expect(fallbackNote(none.fallbacks[0]!)).toBe('县安委办空缺，已改为通知县领导cl');
   });
 
   it('with nobody up the chain either, tells nobody and says so', () => {

@@ -106,6 +106,7 @@ export function recipientsOf(
     township_main_leader: unit?.townshipMainLeader ?? [],
     department_leader: unit?.departmentLeader ?? [],
     county_leader: unit?.countyLeaders ?? [],
+    county_safety_office: unit?.countySafetyOffice ?? [],
   };
   return resolveRecipients<StepPerson>(step.who, {
     holdersOf: (role) => byRole[role].filter((p): p is StepPerson => p !== null),
