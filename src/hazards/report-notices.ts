@@ -53,8 +53,10 @@ export async function sendReportNotices(tx: Db, input: ReportNoticeInput): Promi
   for (const r of notice.recipients) if (isUnitSide(r.role)) add(r.person, { audience: 'rectifier', kind: 'notice' });
   // 治: the department decides an inspector's 建议停产停业; the county's authority decides the listing (挂牌督办).
   if (input.view.suspensionProposal) {
-    for (const p of await authoritiesOver(tx, unit, 'enforcement'))
-      add(p, { audience: 'authority', kind: 'suspension' });
+    // The department's own inspectors keep an inspector's card (with its decisions); its leader gets the authority's.
+    for (const p of await authoritiesOver(tx, unit, 'enforcement')) {
+      add(p, { audience: p.inspects ? 'department' : 'authority', kind: 'suspension' });
+    }
   }
   if (hazard.grade === 'major') {
     for (const p of await authoritiesOver(tx, unit, 'listing')) add(p, { audience: 'authority', kind: 'listing' });

@@ -145,6 +145,8 @@ describe('治: listing, suspension and resumption by the right authority (issue 
     // The department's inspector and leader are asked to decide; the county's authority to list it.
     const decide = await cardAbout('ou_din', code, '停产停业建议待确认');
     expect(buttonTextsOf(decide.content)).toEqual(expect.arrayContaining(['责令停产停业', '不同意停产']));
+    // The department's inspector decides the suspension, not the listing (the county's authority's).
+    expect(buttonTextsOf(decide.content)).not.toContain('挂牌督办');
     const listing = await cardAbout('ou_aqw', code, '请决定挂牌督办');
     expect(buttonTextsOf(listing.content)).toContain('挂牌督办');
 
