@@ -5,7 +5,9 @@
  * A step names who is told (roles, resolved through the directory by the sweep), when (relative to the report,
  * the assignment, the deadline or the submitted rectification), on which channel (card < mention < urgent < urgent_sms / urgent_phone; each includes the ones before),
  * for which grades, with which side effects, and whether it may go out in quiet hours (major-only steps).
-
+ *
+ * Kept whole because the default policy is written in the file format it checks: the schema and the default steps
+ * change together whenever an anchor, a recipient or a channel is added.
  */
 import { z } from 'zod';
 import { CLOCK_ANCHORS, clockKindOfAnchor, HAZARD_CLOCK_KIND_NAMES } from './hazard-clocks.js';

@@ -410,10 +410,8 @@ function refuseExtension(hazard: Hazard, reason: string | undefined, actor: Acto
   const error = extensionDecisionError(hazard, actor);
   if (error) return error;
   const request = hazard.extensionRequest!;
-  const trimmed = reason?.trim() ?? '';
-  if (trimmed.length > MAX_REASON_LENGTH) {
-    return fail('invalid_input', `理由最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, 'reason');
-  }
+  const checked = optionalText(reason, '理由', 'reason');
+  if ('error' in checked) return checked.error;
   return {
     ok: true,
     hazard: { ...hazard, extensionRequest: null },
@@ -423,7 +421,7 @@ function refuseExtension(hazard: Hazard, reason: string | undefined, actor: Acto
         at: now,
         by: eventActor(actor),
         requested: request.newDeadline,
-        reason: trimmed || null,
+        reason: checked.text,
       },
     ],
   };
@@ -462,12 +460,9 @@ function accept(hazard: Hazard, note: string | undefined, actor: Actor, now: Dat
         : '该单位停产停业整改中：须由单位申请复产，再由行业主管部门到现场复产验收，验收通过即销号',
     );
   }
-  const trimmed = note?.trim() ?? '';
-  if (trimmed.length > MAX_REASON_LENGTH) {
-    return fail('invalid_input', `验收意见最多 ${MAX_REASON_LENGTH} 个字，当前 ${trimmed.length} 个字`, 'note');
-  }
-  const by = eventActor(actor);
-  return acceptedNow(hazard, [{ type: 'accepted', at: now, by, note: trimmed || null }], actor, now);
+  const checked = optionalText(note, '验收意见', 'note');
+  if ('error' in checked) return checked.error;
+  return acceptedNow(hazard, [{ type: 'accepted', at: now, by: eventActor(actor), note: checked.text }], actor, now);
 }
 
 /**
@@ -514,9 +509,24 @@ function reject(
   if (denied) return denied;
   const stateError = verificationStateError(hazard);
   if (stateError) return stateError;
-  const checked = checkText(reason, '驳回理由', 'reason', MAX_REASON_LENGTH);
+  return sendBack(hazard, { reason, what: '驳回理由', chosen }, actor, now, calendar);
+}
+
+/**
+ * Back to rectifying (驳回, 复产验收不通过), with a new deadline — the one chosen, or the days the unit had left when
+ * it submitted, counted from now. An application to resume rested on the rectification sent back: the unit applies
+ * again after the next one.
+ */
+function sendBack(
+  hazard: Hazard,
+  input: { reason: string; what: string; chosen: string | undefined; resumption?: true },
+  actor: Actor,
+  now: Date,
+  calendar: Calendar,
+): HazardResult {
+  const checked = checkText(input.reason, input.what, 'reason', MAX_REASON_LENGTH);
   if ('error' in checked) return checked.error;
-  const date = chosen?.trim() ?? '';
+  const date = input.chosen?.trim() ?? '';
   if (date !== '') {
     const problem = checkDecisionDeadline(date, now, calendar);
     if (problem) return problem;
@@ -524,7 +534,6 @@ function reject(
   const deadline = date !== '' ? date : rejectionDeadline(hazard, now, calendar);
   return {
     ok: true,
-    // An application to resume rested on the rectification rejected: the unit applies again after the next one.
     hazard: { ...hazard, status: 'rectifying', deadline, deadlineSetAt: now, resumptionRequest: null },
     events: [
       {
@@ -534,6 +543,7 @@ function reject(
         reason: checked.text,
         deadline,
         previousDeadline: hazard.deadline,
+        ...(input.resumption ? { resumption: true as const } : {}),
       },
     ],
   };
@@ -768,27 +778,5 @@ function rejectResumption(
 ): HazardResult {
   const error = resumptionDecisionError(hazard, actor);
   if (error) return error;
-  const checked = checkText(reason, '复产验收不通过的理由', 'reason', MAX_REASON_LENGTH);
-  if ('error' in checked) return checked.error;
-  const date = chosen?.trim() ?? '';
-  if (date !== '') {
-    const problem = checkDecisionDeadline(date, now, calendar);
-    if (problem) return problem;
-  }
-  const deadline = date !== '' ? date : rejectionDeadline(hazard, now, calendar);
-  return {
-    ok: true,
-    hazard: { ...hazard, status: 'rectifying', deadline, deadlineSetAt: now, resumptionRequest: null },
-    events: [
-      {
-        type: 'rejected',
-        at: now,
-        by: eventActor(actor),
-        reason: checked.text,
-        deadline,
-        previousDeadline: hazard.deadline,
-        resumption: true,
-      },
-    ],
-  };
+  return sendBack(hazard, { reason, what: '复产验收不通过的理由', chosen, resumption: true }, actor, now, calendar);
 }

@@ -1,6 +1,9 @@
 /**
  * The outbox: the one writer of `outbox`. Every outgoing message is a row first, written in the transaction of the
  * change that caused it (enqueue*), then claimed, sent, retried or given up by the sender (the delivery part below).
+ *
+ * Kept whole because it is the table's one writer: enqueueing and the delivery states (claim, sent, retry, dead
+ * letter) change the same columns, and their rules are checked against each other here.
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
