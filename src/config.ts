@@ -104,6 +104,19 @@ const envSchema = z
     NOTIFY_UNIT_CHAT: optional(z.enum(['on', 'off'], { message: '应为 on（在单位群通报隐患登记与销号）或 off' }))
       .default('on')
       .transform((value) => value === 'on'),
+    /** The service's public base URL (web login's redirect, 查看详情 links on cards); unset = no web view, no links. */
+    PUBLIC_URL: optional(
+      z
+        .url({ message: '应为 http(s) 地址，如 https://yh.example.gov.cn（网页看板与卡片链接用）' })
+        .refine((url) => /^https?:\/\//.test(url), '应以 http:// 或 https:// 开头')
+        .refine((url) => !/[?#]/.test(url), '只写地址，不带 ? 或 # 之后的部分'),
+    ).transform((url) => url?.replace(/\/+$/, '')),
+    /** Signs (and encrypts) the web session cookie; required with PUBLIC_URL. */
+    SESSION_SECRET: optional(z.string().min(32, '至少 32 个字符（可用 openssl rand -base64 48 生成）')),
+    /** Where Feishu's OAuth authorize page is (Lark: https://accounts.larksuite.com). */
+    FEISHU_ACCOUNTS_URL: optional(z.url({ message: '应为 http(s) 地址，如 https://accounts.feishu.cn' }))
+      .default('https://accounts.feishu.cn')
+      .transform((url) => url.replace(/\/+$/, '')),
     LOG_LEVEL: optional(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: '应为 fatal、error、warn、info、debug、trace、silent 之一',
@@ -236,6 +249,13 @@ const envSchema = z
           message: `令牌名称“${name}”不在 API_TOKENS 中`,
         });
       }
+    }
+    if (env.PUBLIC_URL && !env.SESSION_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_SECRET'],
+        message: '必须填写（已设置 PUBLIC_URL，网页登录的会话要用它签名）：至少 32 个字符，如 openssl rand -base64 48 的输出',
+      });
     }
     if (env.SMS_PROVIDER === 'aliyun') {
       for (const key of ALIYUN_REQUIRED) {
