@@ -12,6 +12,7 @@ import { CHECKLIST_TYPES, checklistAdminRoutes } from './http/admin-checklists.j
 import { DIRECTORY_TYPES, directoryAdminRoutes } from './http/admin-directory.js';
 import { plansAdminRoutes } from './http/admin-plans.js';
 import { sweepAdminRoutes } from './http/admin-sweep.js';
+import { tipPosterRoutes } from './http/admin-tips-qr.js';
 import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
 import { metricsRoute } from './http/metrics.js';
@@ -153,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(checklistAdminRoutes, { config, db, clock });
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
+  await app.register(tipPosterRoutes, { config, db, publicUrl: deps.web?.publicUrl });
   await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   if (deps.web) {
