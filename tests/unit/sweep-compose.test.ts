@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PersonRecord } from '../../src/directory/lookup.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
+import type { CardLinks } from '../../src/hazards/cards/detail-link.js';
 import type { UnitResponsibility } from '../../src/reminders/recipients.js';
 import {
   composeMessages,
@@ -73,8 +74,13 @@ function hazard(overrides: Partial<ScheduledHazard> = {}): ScheduledHazard {
   };
 }
 
-const plan = (hazards: ScheduledHazard[], now: string, who: Resolved = resolved): PlannedStep[] => {
-  const context = { policy: DEFAULT_POLICY, calendar, at: at(now) };
+const plan = (
+  hazards: ScheduledHazard[],
+  now: string,
+  who: Resolved = resolved,
+  links: CardLinks = undefined,
+): PlannedStep[] => {
+  const context = { policy: DEFAULT_POLICY, calendar, at: at(now), links };
   return planSteps(dueStepsOf(hazards, context), () => who, context);
 };
 
@@ -358,7 +364,13 @@ describe('the 复查 clock’s cards', () => {
     expect(card).not.toContain('期限 2026-05-18');
 
     // A verifier outside Feishu, with SMS on: the SMS asks the same.
-    const context = { policy: DEFAULT_POLICY, calendar, at: at('2026-05-21 07:30'), reach: { sms: true } };
+    const context = {
+      policy: DEFAULT_POLICY,
+      calendar,
+      at: at('2026-05-21 07:30'),
+      reach: { sms: true },
+      links: undefined,
+    };
     const bySms = { ...withVerifier, reporter: { ...insp, openId: null, mobile: '13900000009' } };
     const [sms] = composeMessages(
       planSteps(dueStepsOf([waiting()], context), () => bySms, context),
