@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateCard } from '../../src/dev/feishu-sim/index.js';
 import type { PersonRecord } from '../../src/directory/lookup.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
@@ -233,6 +234,27 @@ describe('planSteps', () => {
     expect(composeMessages([step!], '2026-05-22T00:00:00.000Z')).toEqual([]);
     const [row] = JSON.parse(stepRows([step!], []));
     expect(row).toMatchObject({ k: 'overdue-3d@2026-05-18', d: false, f: step!.swept.fallbacks });
+  });
+
+  it('with a web view, every reminder card links each hazard to its page (查看详情); without, none does', () => {
+    const links = { publicUrl: 'https://yh.example.gov.cn' };
+    const sent = new Set(['overdue-0d@2026-05-18']);
+    const hazards = [hazard({ sent }), hazard({ sent })];
+    const planned = plan(hazards, '2026-05-22 08:00', resolved, links);
+    const pages = hazards.map((h) => `https://yh.example.gov.cn/web/hazards/${h.code}`);
+    expect(planned.map((p) => p.card.detailUrl)).toEqual(pages);
+    const composed = composeMessages(planned, '2026-05-22T00:00:00.000Z');
+    expect(composed.length).toBeGreaterThan(0);
+    for (const c of composed) {
+      // One person's list card and the township group's: each hazard's page, as a link on its item.
+      const card = JSON.stringify(c.message.content);
+      for (const page of pages) expect(card).toContain(`[查看详情](${page})`);
+      expect(validateCard(c.message.content)).toBeNull();
+    }
+    const [single] = composeMessages(planned.slice(0, 1), 'x');
+    expect(JSON.stringify(single!.message.content)).toContain(`"default_url":"${pages[0]}"`);
+    const without = composeMessages(plan(hazards, '2026-05-22 08:00'), 'x');
+    for (const c of without) expect(JSON.stringify(c.message.content)).not.toContain('/web/hazards/');
   });
 
   it('asks for county supervision only where the hazard is below it', () => {
