@@ -23,15 +23,21 @@ export function overviewUrl(links: CardLinks): string | undefined {
 
 export const DETAIL_LABEL = '查看详情';
 
-/**
- * A JSON 2.0 button opening `url` (feishu-web-groups-sms.md §2): the same page on every client, so each platform's
- * URL is set rather than left to the fallback.
- */
-export function openUrlButton(url: string, text = DETAIL_LABEL, type = 'default'): object {
+/** The open_url behaviour (feishu-web-groups-sms.md §2): the same page on every client. */
+export function openUrl(url: string, options: { compact?: boolean } = {}): object {
+  // default_url is what every client falls back to; naming it per platform too costs ~270 bytes a card, which the
+  // sweep's reminder cards (hundreds of thousands in a catch-up) do without.
+  return options.compact
+    ? { type: 'open_url', default_url: url }
+    : { type: 'open_url', default_url: url, pc_url: url, ios_url: url, android_url: url };
+}
+
+/** A JSON 2.0 button opening `url`. */
+export function openUrlButton(url: string, options: { text?: string; type?: string; compact?: boolean } = {}): object {
   return {
     tag: 'button',
-    text: { tag: 'plain_text', content: text },
-    type,
-    behaviors: [{ type: 'open_url', default_url: url, pc_url: url, ios_url: url, android_url: url }],
+    text: { tag: 'plain_text', content: options.text ?? DETAIL_LABEL },
+    type: options.type ?? 'default',
+    behaviors: [openUrl(url, options)],
   };
 }
