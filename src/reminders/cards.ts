@@ -189,7 +189,11 @@ export function buildReminderCard(input: ReminderCardInput): object {
       ? {
           tag: 'column_set',
           columns: [
-            { tag: 'column', width: 'auto', elements: [openUrlButton(input.detailUrl, { type: 'primary', compact: true })] },
+            {
+              tag: 'column',
+              width: 'auto',
+              elements: [openUrlButton(input.detailUrl, { type: 'primary', compact: true })],
+            },
             { tag: 'column', width: 'auto', elements: [livingCard('隐患卡片', 'default')] },
           ],
         }
