@@ -25,7 +25,7 @@ export const DETAIL_LABEL = '查看详情';
 
 /** The open_url behaviour (feishu-web-groups-sms.md §2): the same page on every client. */
 export function openUrl(url: string, options: { compact?: boolean } = {}): object {
-  // default_url is what every client falls back to; naming it per platform too costs ~270 bytes a card, which the
+  // default_url is what every client falls back to; naming it per platform too costs ~200 bytes a card, which the
   // sweep's reminder cards (hundreds of thousands in a catch-up) do without.
   return options.compact
     ? { type: 'open_url', default_url: url }
