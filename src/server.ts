@@ -18,6 +18,7 @@ import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
 import { createWebLogin } from './feishu/web-login.js';
+import { cardLinksOf } from './hazards/cards/detail-link.js';
 import { loadAttachment, warmDocumentFonts } from './hazards/documents/index.js';
 import { TaskGroupWorker } from './hazards/task-group/worker.js';
 import type { Lifecycle } from './http/health.js';
@@ -158,6 +159,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     clock,
     onHandled: () => outboxSender.kick(),
   });
+  const web = webSettings(config, feishuApp, logger);
+  // 查看详情 on every card opens the web view at this address; none without a web view.
+  const links = cardLinksOf(web);
   registerChatHandlers(dispatcher, {
     db: database.db,
     logger,
@@ -165,6 +169,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     clock,
     // One calendar for deadlines everywhere: the form's default and maximum deadline count days as the sweep does.
     calendar: reminderSettings.calendar,
+    links,
     policy: reminderSettings.policy,
     feishu,
     // Created below: counted once reminders exist (nothing is reported before the service is ready).
@@ -180,6 +185,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     feishu,
     clock,
     calendar: reminderSettings.calendar,
+    links,
     policy: reminderSettings.policy,
     logger,
     notifyOutbox: () => outboxSender.kick(),
@@ -191,6 +197,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     logger,
     metrics,
     settings: reminderSettings,
+    links,
     notifyOutbox: () => outboxSender.kick(),
     ...options.reminders,
     // The cron and the start-up catch-up follow the wall clock; a service on a test clock sweeps when the test says
@@ -214,7 +221,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     outboxSender,
     reminders,
     uploads: options.uploads,
-    web: webSettings(config, feishuApp, logger),
+    web,
   };
 
   const workers: Worker[] = [

@@ -32,6 +32,7 @@ export interface HazardChatDeps {
   logger: Logger;
   clock: Clock;
   calendar: Calendar;
+  links: HazardServiceDeps['links'];
   policy: EscalationPolicy;
   feishu: Pick<FeishuClient, 'downloadResource' | 'uploadImage'>;
   onStepsSent?: HazardServiceDeps['onStepsSent'];
@@ -44,6 +45,7 @@ export const services = (deps: HazardChatDeps): HazardServiceDeps => ({
   db: deps.db,
   clock: deps.clock,
   calendar: deps.calendar,
+  links: deps.links,
   policy: deps.policy,
   logger: deps.logger,
   onStepsSent: deps.onStepsSent,
@@ -137,7 +139,7 @@ export async function sendLivingCard(
   const { db, clock, calendar } = deps;
   const { record, actor } = found;
   const now = clock.now();
-  const view = await buildHazardView(db, record, now, calendar);
+  const view = await buildHazardView(db, record, now, calendar, deps.links);
   const audience = audienceFor(actor, record.hazard);
   const content = renderHazardCard(view, audience, 'query');
   const outboxId = await enqueueAnswer(db, input.to, cardAnswer(content, `hazard:${record.row.code}:query`));

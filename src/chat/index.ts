@@ -26,6 +26,8 @@ export interface ChatDeps {
   clock: Clock;
   /** Deadlines, in BOT_TIMEZONE. */
   calendar: Calendar;
+  /** Where the web view is: 查看详情 on the cards; undefined = no web view, no links. */
+  links: HazardServiceDeps['links'];
   /** The escalation policy (its steps on report go out with the report). */
   policy: EscalationPolicy;
   /** Photo download and upload. */

@@ -120,7 +120,7 @@ export async function performHazardAction(
     if (!result.ok) {
       const { code, message, field } = result.error;
       if (code === 'forbidden') return { ok: false, code, message, field };
-      const view = await buildHazardView(tx, record, now, calendar);
+      const view = await buildHazardView(tx, record, now, calendar, deps.links);
       return {
         ok: false,
         code,
@@ -161,7 +161,7 @@ export async function performHazardAction(
     const people = new Map(record.people);
     for (const p of [record.unit.principal, record.unit.safetyOfficer, person]) if (p) people.set(p.id, p);
     const updated: HazardRecord = { row, hazard: next, unit: record.unit, people };
-    const view = await buildHazardView(tx, updated, now, calendar);
+    const view = await buildHazardView(tx, updated, now, calendar, deps.links);
     const ref = { id: record.row.id, code: record.row.code };
     await refreshHazardCards(tx, ref, view, now, input.messageId);
     await notifyAfter(tx, deps, {

@@ -25,6 +25,7 @@ import {
 } from '../domain/index.js';
 import { enqueueMessage } from '../feishu/outbox.js';
 import { refreshHazardCards } from './cards/delivery.js';
+import type { CardLinks } from './cards/detail-link.js';
 import { buildPlanFormCard, buildPlanNoticeCard, buildPlanReviewCard } from './cards/plan-cards.js';
 import { clocksOf, dueDateOf, startClock, stopClock } from './clocks.js';
 import { storeGovernancePlan } from './documents/index.js';
@@ -38,6 +39,8 @@ export interface PlanServiceDeps {
   clock: Clock;
   calendar: Calendar;
   policy: EscalationPolicy;
+  /** 查看详情 on the refreshed cards (detail-link.ts). */
+  links: CardLinks;
 }
 
 /** A click's answer: a toast and, where the card changes, the new card. */
@@ -359,8 +362,8 @@ async function trail(tx: Db, record: HazardRecord, person: PersonRecord, events:
 }
 
 /** Every card showing the hazard shows the plan's new state. */
-async function refresh(tx: Db, deps: Pick<PlanServiceDeps, 'calendar'>, record: HazardRecord, now: Date) {
-  const view = await buildHazardView(tx, record, now, deps.calendar);
+async function refresh(tx: Db, deps: Pick<PlanServiceDeps, 'calendar' | 'links'>, record: HazardRecord, now: Date) {
+  const view = await buildHazardView(tx, record, now, deps.calendar, deps.links);
   await refreshHazardCards(tx, { id: record.row.id, code: record.row.code }, view, now);
 }
 

@@ -79,7 +79,7 @@ export async function attachPhotos(
           [{ type: 'photo_added', at: now, by: uploader.code, stage, count: inserted }],
           (code) => (code === uploader.code ? uploader.id : null),
         );
-        const view = await buildHazardView(tx, record, now, calendar);
+        const view = await buildHazardView(tx, record, now, calendar, deps.links);
         await refreshHazardCards(tx, { id: record.row.id, code: record.row.code }, view, now);
       }
       return {

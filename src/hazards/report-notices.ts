@@ -112,6 +112,7 @@ export async function sendReportNotices(tx: Db, input: ReportNoticeInput): Promi
           responsibleName: input.responsible?.name ?? null,
           notified: notice.recipients.map(recipientLabel),
           fallbackNotes: notes,
+          ...(input.view.detailUrl ? { detailUrl: input.view.detailUrl } : {}),
         }),
         topic: `hazard:${hazard.code}:relay`,
       })),

@@ -35,6 +35,7 @@ import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
 import { type AnnounceOptions, announceRegistration } from './announce.js';
 import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
+import type { CardLinks } from './cards/detail-link.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
 import { type DocumentSettings, issueRectificationNotice } from './documents/issue.js';
 import {
@@ -63,6 +64,8 @@ export interface HazardServiceDeps {
   db: Db;
   clock: Clock;
   calendar: Calendar;
+  /** Where the web view is: 查看详情 on the cards (detail-link.ts); undefined = no web view, no links. */
+  links: CardLinks;
   /** The escalation policy: its steps `on: reported` are sent in the report's transaction. */
   policy: EscalationPolicy;
   /** Counts the steps sent at report time in the metrics, as the sweep's are. */
@@ -267,7 +270,7 @@ async function alreadyReported(
 ): Promise<ReportOutcome> {
   const [row] = await db.select({ code: hazards.code }).from(hazards).where(eq(hazards.id, hazardId));
   const record = await loadHazard(db, row!.code);
-  const view = await buildHazardView(db, record!, deps.clock.now(), deps.calendar);
+  const view = await buildHazardView(db, record!, deps.clock.now(), deps.calendar, deps.links);
   const audience: CardAudience = record!.hazard.responsible === person.code ? 'rectifier' : 'verifier';
   return { kind: 'already_reported', code: row!.code, view, audience };
 }
@@ -384,7 +387,7 @@ async function createReport(
   }
 
   const record = (await loadHazard(tx, number.code))!;
-  const view = await buildHazardView(tx, record, now, calendar);
+  const view = await buildHazardView(tx, record, now, calendar, deps.links);
   const reporterAudience: CardAudience = hazard.responsible === person.code ? 'rectifier' : 'verifier';
 
   // The form the reporter filled in becomes the hazard's card (the callback answer shows it; updates patch it).
@@ -423,7 +426,7 @@ async function createReport(
   // Whoever the escalation policy tells the moment a hazard is reported (a major hazard's 加急 to the leaders).
   const steps = await sendStepsOnReport(
     tx,
-    { policy: deps.policy, calendar, onStepsSent: deps.onStepsSent, reach },
+    { policy: deps.policy, calendar, onStepsSent: deps.onStepsSent, reach, links: deps.links },
     hazardId,
     now,
   );

@@ -15,6 +15,7 @@ import {
   SUPERVISION_LABELS,
   trafficLight,
 } from '../domain/index.js';
+import { type CardLinks, hazardPageUrl } from './cards/detail-link.js';
 import type { HazardCardView, LatestStep } from './cards/hazard-card.js';
 import { clocksOf } from './clocks.js';
 import { planView } from './plan-store.js';
@@ -100,6 +101,8 @@ export async function buildHazardView(
   record: HazardRecord,
   now: Date,
   calendar: Calendar,
+  /** Where the web view is (查看详情 on the cards); undefined = none. */
+  links: CardLinks,
 ): Promise<HazardCardView> {
   const { row, hazard, unit } = record;
   const events = await db
@@ -197,6 +200,7 @@ export async function buildHazardView(
     photos: photos
       .filter((p): p is { stage: string; imageKey: string } => p.imageKey !== null)
       .map((p) => ({ stage: p.stage === 'rectification' ? 'rectification' : 'report', imageKey: p.imageKey })),
+    detailUrl: hazardPageUrl(links, row.code) ?? null,
   };
 }
 

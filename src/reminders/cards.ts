@@ -3,6 +3,7 @@
  * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
  */
 import { cardValue, type ListFilter } from '../feishu/card-actions.js';
+import { DETAIL_LABEL, openUrlButton } from '../hazards/cards/detail-link.js';
 import { showHazardValue, tappableHazard } from '../hazards/cards/hazard-link.js';
 
 export type ReminderChannel = 'card' | 'mention' | 'urgent' | 'urgent_sms' | 'urgent_phone';
@@ -35,6 +36,8 @@ export interface ReminderCardInput {
   verification?: VerificationWait;
   /** A hazard clock's step (治理方案 …): the card speaks of that duty and its due date, not of the deadline. */
   clock?: ClockWait;
+  /** The hazard's web page (查看详情, hazards/cards/detail-link.ts); absent when the service has no web view. */
+  detailUrl?: string;
 }
 
 /** A hazard clock's duty as its reminder cards say it (domain/hazard-clocks.ts). */
@@ -171,16 +174,30 @@ export function buildReminderCard(input: ReminderCardInput): object {
         : '请整改责任人按期完成整改，并在卡片中提交整改情况。';
   const elements: object[] = [];
   if (input.mentionOpenIds?.length) elements.push(mentionLine(input.mentionOpenIds));
+  // The hazard's living card, sent to whoever clicks: the responsible person acts there, a leader remarks.
+  const livingCard = (text: string, type: string) => ({
+    tag: 'button',
+    text: { tag: 'plain_text', content: text },
+    type,
+    behaviors: [{ type: 'callback', value: showHazardValue(input.hazardCode) }],
+  });
   elements.push(
     { tag: 'markdown', content: lines.join('\n') },
     { tag: 'markdown', content: act },
-    // The hazard's living card, sent to whoever clicks: the responsible person acts there, a leader remarks.
-    {
-      tag: 'button',
-      text: { tag: 'plain_text', content: '查看详情' },
-      type: 'primary',
-      behaviors: [{ type: 'callback', value: showHazardValue(input.hazardCode) }],
-    },
+    // With a web view, 查看详情 opens the hazard's page (as on every card) and the living card keeps a button of its own.
+    input.detailUrl
+      ? {
+          tag: 'column_set',
+          columns: [
+            {
+              tag: 'column',
+              width: 'auto',
+              elements: [openUrlButton(input.detailUrl, { type: 'primary', compact: true })],
+            },
+            { tag: 'column', width: 'auto', elements: [livingCard('隐患卡片', 'default')] },
+          ],
+        }
+      : livingCard(DETAIL_LABEL, 'primary'),
   );
   return {
     schema: '2.0',
@@ -228,9 +245,11 @@ function itemLine(item: ReminderListItem): string {
     : v
       ? waited(v)
       : `期限 ${item.deadline}${timing ? `（${timing}）` : ''}`;
+  // The page is a link of its own inside the tap target: a tap elsewhere on the item still sends the living card.
+  const page = item.detailUrl ? `｜[${DETAIL_LABEL}](${item.detailUrl})` : '';
   return `**${item.hazardCode}**（${item.gradeLabel}）${plain(clip(item.enterpriseName, 30))}：${plain(
     clip(item.description, 40),
-  )}｜${when}｜${item.stepLabel}${supervision}${fallback}`;
+  )}｜${when}｜${item.stepLabel}${supervision}${fallback}${page}`;
 }
 
 /**
@@ -320,6 +339,8 @@ export interface DigestCardInput {
   directoryGaps?: number;
   /** Inspection coverage of the leader's scope in the plans' current periods; no line without planned units. */
   coverage?: DigestCoverage | null;
+  /** The web view's overview (查看详情, hazards/cards/detail-link.ts); absent when the service has no web view. */
+  overviewUrl?: string;
 }
 
 /** 检查覆盖: each unit of the scope's plans once, by its worst status. */
@@ -384,6 +405,8 @@ export function buildDigestCard(input: DigestCardInput, scopeKey: string): objec
       { tag: 'column', width: 'auto', elements: [listButton('全部未闭环', 'open', scopeKey, 'primary')] },
     ],
   });
+  // The overview of the leader's scope: the charts and lists the card only counts.
+  if (input.overviewUrl) elements.push(openUrlButton(input.overviewUrl));
   const title = `每日隐患督办简报（${input.day}）`;
   return {
     schema: '2.0',

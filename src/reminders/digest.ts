@@ -38,6 +38,8 @@ export interface DigestOptions {
    * leaves it off. Asked once per distinct scope.
    */
   coverage?: (scopes: DigestScope[]) => Promise<DigestCoverage | null>;
+  /** The web view's overview (查看详情 on every digest card); undefined = no web view, no link. */
+  overviewUrl?: string | undefined;
 }
 
 /** A scope a leader holds, as the digest reads it. */
@@ -168,6 +170,7 @@ export async function sendDailyDigests(
         dueSoonDays: settings.dueSoonDays,
         directoryGaps: gaps,
         coverage,
+        ...(options.overviewUrl ? { overviewUrl: options.overviewUrl } : {}),
       },
       scopeKey,
     );

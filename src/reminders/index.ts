@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database, Db } from '../db/client.js';
 import type { Calendar } from '../domain/index.js';
+import { type CardLinks, overviewUrl } from '../hazards/cards/detail-link.js';
 import { coverageTotals } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
 import { sendWeeklyToInspect } from '../inspections/weekly.js';
@@ -40,6 +41,8 @@ export interface RemindersDeps {
   scheduler?: Partial<
     Pick<SchedulerOptions, 'cron' | 'catchUpOnStart' | 'leaseMs' | 'takeoverIntervalMs' | 'sweepCron'>
   >;
+  /** Where the web view is: 查看详情 on the reminder and digest cards; undefined = no web view, no links. */
+  links: CardLinks;
   /** Sweep tuning (tests use small batches and fault injection). */
   sweep?: Partial<Pick<SweepOptions, 'batchSize' | 'concurrency' | 'failAfterBatches'>>;
 }
@@ -110,6 +113,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
     calendar: settings.calendar,
     onStepsSent: (steps) => countSteps(deps, steps),
     reach: { sms: isSmsEnabled(deps.config) },
+    links: deps.links,
   });
 
   const reminders: Reminders = {
@@ -137,6 +141,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
         options.at ?? clock.now(),
         {
           dryRun: options.dryRun,
+          overviewUrl: overviewUrl(deps.links),
           // A failure here must not cost every leader their digest: it is logged, and the line left off today.
           directoryGaps: () =>
             findDirectoryGaps(database.db, settings.policy, { sms: isSmsEnabled(deps.config) }).then(

@@ -94,6 +94,8 @@ try {
     kind: 'postgres',
     policy: DEFAULT_POLICY,
     calendar: createCalendar(),
+    // No web view, as the figures in docs/benchmarks.md were measured (PUBLIC_URL adds a 查看详情 link to each card).
+    links: undefined,
   });
   const walBefore = await walPosition(db);
   const serverCpuBefore = cpuSecondsOf('postgres');

@@ -705,7 +705,7 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     const [row] = await db().select().from(hazards).limit(1);
     const record = (await loadHazard(db(), row!.code))!;
     const now = service.clock.now();
-    const view = await buildHazardView(db(), record, now, calendar);
+    const view = await buildHazardView(db(), record, now, calendar, undefined);
     const outboxId = await db().transaction((tx) =>
       withBufferedOutbox(tx, async () => {
         const id = await enqueueMessage(tx, {
@@ -737,7 +737,7 @@ describe('the hazard loop in chat (隐患闭环)', () => {
       .insert(reportDrafts)
       .values(Array.from({ length: 200 }, () => ({ personId: inspector.id, openedAt: now, updatedAt: now })))
       .returning({ id: reportDrafts.id });
-    const deps = { db: db(), clock: service.clock, calendar, policy: DEFAULT_POLICY };
+    const deps = { db: db(), clock: service.clock, calendar, policy: DEFAULT_POLICY, links: undefined };
     const outcomes = await Promise.all(
       drafts.map((d) => submitReportForm(deps, { openId: 'ou_insp2', draftId: d.id, formValue: baseForm })),
     );

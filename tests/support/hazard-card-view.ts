@@ -35,6 +35,7 @@ export const hazardCardView = (overrides: Partial<HazardCardView> = {}): HazardC
   latestStep: null,
   trail: [],
   photos: [],
+  detailUrl: null,
   ...overrides,
 });
 

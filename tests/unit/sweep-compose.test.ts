@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { validateCard } from '../../src/dev/feishu-sim/index.js';
 import type { PersonRecord } from '../../src/directory/lookup.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { DEFAULT_POLICY } from '../../src/domain/escalation-policy.js';
+import type { CardLinks } from '../../src/hazards/cards/detail-link.js';
 import type { UnitResponsibility } from '../../src/reminders/recipients.js';
 import {
   composeMessages,
@@ -73,8 +75,13 @@ function hazard(overrides: Partial<ScheduledHazard> = {}): ScheduledHazard {
   };
 }
 
-const plan = (hazards: ScheduledHazard[], now: string, who: Resolved = resolved): PlannedStep[] => {
-  const context = { policy: DEFAULT_POLICY, calendar, at: at(now) };
+const plan = (
+  hazards: ScheduledHazard[],
+  now: string,
+  who: Resolved = resolved,
+  links: CardLinks = undefined,
+): PlannedStep[] => {
+  const context = { policy: DEFAULT_POLICY, calendar, at: at(now), links };
   return planSteps(dueStepsOf(hazards, context), () => who, context);
 };
 
@@ -229,6 +236,27 @@ describe('planSteps', () => {
     expect(row).toMatchObject({ k: 'overdue-3d@2026-05-18', d: false, f: step!.swept.fallbacks });
   });
 
+  it('with a web view, every reminder card links each hazard to its page (查看详情); without, none does', () => {
+    const links = { publicUrl: 'https://yh.example.gov.cn' };
+    const sent = new Set(['overdue-0d@2026-05-18']);
+    const hazards = [hazard({ sent }), hazard({ sent })];
+    const planned = plan(hazards, '2026-05-22 08:00', resolved, links);
+    const pages = hazards.map((h) => `https://yh.example.gov.cn/web/hazards/${h.code}`);
+    expect(planned.map((p) => p.card.detailUrl)).toEqual(pages);
+    const composed = composeMessages(planned, '2026-05-22T00:00:00.000Z');
+    expect(composed.length).toBeGreaterThan(0);
+    for (const c of composed) {
+      // One person's list card and the township group's: each hazard's page, as a link on its item.
+      const card = JSON.stringify(c.message.content);
+      for (const page of pages) expect(card).toContain(`[查看详情](${page})`);
+      expect(validateCard(c.message.content)).toBeNull();
+    }
+    const [single] = composeMessages(planned.slice(0, 1), 'x');
+    expect(JSON.stringify(single!.message.content)).toContain(`"default_url":"${pages[0]}"`);
+    const without = composeMessages(plan(hazards, '2026-05-22 08:00'), 'x');
+    for (const c of without) expect(JSON.stringify(c.message.content)).not.toContain('/web/hazards/');
+  });
+
   it('asks for county supervision only where the hazard is below it', () => {
     const sent = new Set(['overdue-0d@2026-05-18', 'overdue-3d@2026-05-18']);
     const [below] = plan([hazard({ sent })], '2026-05-26 08:00');
@@ -358,7 +386,13 @@ describe('the 复查 clock’s cards', () => {
     expect(card).not.toContain('期限 2026-05-18');
 
     // A verifier outside Feishu, with SMS on: the SMS asks the same.
-    const context = { policy: DEFAULT_POLICY, calendar, at: at('2026-05-21 07:30'), reach: { sms: true } };
+    const context = {
+      policy: DEFAULT_POLICY,
+      calendar,
+      at: at('2026-05-21 07:30'),
+      reach: { sms: true },
+      links: undefined,
+    };
     const bySms = { ...withVerifier, reporter: { ...insp, openId: null, mobile: '13900000009' } };
     const [sms] = composeMessages(
       planSteps(dueStepsOf([waiting()], context), () => bySms, context),

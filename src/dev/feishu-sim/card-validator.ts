@@ -95,6 +95,12 @@ const REMOVED_TAGS: Record<string, string> = {
   action: 'the "action" module was removed in card JSON 2.0; put buttons directly in body.elements or a column_set',
 };
 const MULTI_ONLY_IN_FORM = new Set(['multi_select_static', 'multi_select_person']);
+/** Components whose click can open a link or call back (配置卡片交互): their `behaviors` are checked. */
+const BEHAVIOR_TAGS = new Set(['button', 'interactive_container', 'column']);
+const BEHAVIOR_TYPES = new Set(['open_url', 'callback', 'form_action']);
+const OPEN_URL_KEYS = new Set(['type', 'default_url', 'pc_url', 'ios_url', 'android_url']);
+/** Disables the link on one platform (pc_url, ios_url, android_url only). */
+const UNSUPPORTED_ACTION = 'lark://msgcard/unsupported_action';
 const ELEMENT_ID = /^[a-zA-Z][a-zA-Z0-9_]{0,19}$/;
 
 type Json = Record<string, unknown>;
@@ -231,6 +237,10 @@ function checkElement(element: unknown, path: string, atRoot: boolean, state: Wa
     if (tag === 'button' && element.form_action_type === 'submit') state.hasSubmit = true;
   }
   if (MULTI_ONLY_IN_FORM.has(tag) && !state.fieldNames) return `${path}: ${tag} works only inside a form`;
+  if (BEHAVIOR_TAGS.has(tag) && element.behaviors !== undefined) {
+    const problem = checkBehaviors(element.behaviors, `${path}.behaviors`);
+    if (problem) return problem;
+  }
   switch (tag) {
     case 'markdown':
       if (typeof element.content !== 'string') return `${path}: markdown needs a content string`;
@@ -276,6 +286,48 @@ function checkElement(element: unknown, path: string, atRoot: boolean, state: Wa
       return null;
     default:
       return null;
+  }
+}
+
+/**
+ * A click's behaviours (card JSON 2.0): an open_url needs an absolute http(s) default_url, its fallback on every
+ * platform; pc_url / ios_url / android_url may each be another such URL or lark://msgcard/unsupported_action. The
+ * JSON 1.0 fields (url, multi_url) are not part of it.
+ */
+function checkBehaviors(behaviors: unknown, path: string): string | null {
+  if (!Array.isArray(behaviors)) return `${path} must be an array`;
+  for (const [index, behavior] of behaviors.entries()) {
+    const at = `${path}[${index}]`;
+    if (!isObject(behavior) || typeof behavior.type !== 'string') return `${at} must be an object with a type`;
+    if (!BEHAVIOR_TYPES.has(behavior.type)) return `${at}: unknown behavior type "${behavior.type}"`;
+    if (behavior.type === 'callback' && behavior.value === undefined) return `${at}: a callback needs a value`;
+    if (behavior.type !== 'open_url') continue;
+    for (const key of Object.keys(behavior)) {
+      if (!OPEN_URL_KEYS.has(key)) {
+        return key === 'url' || key === 'multi_url'
+          ? `${at}: "${key}" is a card JSON 1.0 field; open_url takes default_url (and pc_url, ios_url, android_url)`
+          : `${at}: unknown property "${key}" in open_url`;
+      }
+    }
+    if (!isAbsoluteHttpUrl(behavior.default_url)) {
+      return `${at}.default_url must be an absolute http(s) URL (got ${JSON.stringify(behavior.default_url)})`;
+    }
+    for (const key of ['pc_url', 'ios_url', 'android_url'] as const) {
+      const url = behavior[key];
+      if (url === undefined || url === UNSUPPORTED_ACTION) continue;
+      if (!isAbsoluteHttpUrl(url)) return `${at}.${key} must be an absolute http(s) URL (got ${JSON.stringify(url)})`;
+    }
+  }
+  return null;
+}
+
+function isAbsoluteHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || value === '') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
   }
 }
 

@@ -11,6 +11,7 @@
  * the view type, the layout and the buttons change together whenever a step of the loop is added.
  */
 import { type CardActionValue, cardValue, type HazardFormField } from '../../feishu/card-actions.js';
+import { DETAIL_LABEL, openUrlButton } from './detail-link.js';
 
 /**
  * Whose card it is: the unit's side, an inspector, an inspector of the unit's supervising department (who also orders
@@ -86,6 +87,8 @@ export interface HazardCardView {
   /** Oldest first; each "MM-DD HH:mm 张三 提交整改：…". */
   trail: { at: string; who: string; text: string }[];
   photos: { stage: 'report' | 'rectification'; imageKey: string }[];
+  /** The hazard's web page (查看详情, detail-link.ts), or null when the service has no web view. */
+  detailUrl: string | null;
 }
 
 /** A step of the hazard's loop, as its cards tell it. `at`: "MM-DD HH:mm". */
@@ -250,11 +253,13 @@ function render(
     elements.push({
       tag: 'markdown',
       content: [
-        `**处理记录**${skipped > 0 ? `（最近 ${trail.length} 条，共 ${view.trail.length} 条；发送「查询 ${view.code}」看全部）` : ''}`,
+        `**处理记录**${skipped > 0 ? `（最近 ${trail.length} 条，共 ${view.trail.length} 条；${view.detailUrl ? `点「${DETAIL_LABEL}」` : `发送「查询 ${view.code}」`}看全部）` : ''}`,
         ...trail.map((e) => `${e.at} ${md(e.who)} ${md(clip(e.text, 120))}`),
       ].join('\n'),
     });
   }
+  // The whole trail, every photo and the five 定 on one page; before the forms, so it is not scrolled past.
+  if (view.detailUrl) elements.push(openUrlButton(view.detailUrl));
   elements.push(...actionElements(view, options.audience, options.echo));
 
   const title = `${options.title ? `${options.title}｜` : ''}${view.code}`;

@@ -19,6 +19,7 @@ import { FeishuApiError, toFeishuError } from '../../feishu/errors.js';
 import { enqueueMessage, enqueueMessages, type OutgoingMessage } from '../../feishu/outbox.js';
 import { RECIPIENT_LABELS } from '../../reminders/sweep/compose.js';
 import { registerHazardCard } from '../cards/delivery.js';
+import type { CardLinks } from '../cards/detail-link.js';
 import { renderHazardCard } from '../cards/living-card.js';
 import { loadHazard } from '../repository.js';
 import { buildHazardView, describeEvent } from '../view.js';
@@ -53,6 +54,8 @@ export interface TaskGroupWorkerOptions {
   feishu: TaskGroupFeishu;
   clock: Clock;
   calendar: Calendar;
+  /** 查看详情 on the hazard's card pinned in the group (detail-link.ts). */
+  links: CardLinks;
   logger: Logger;
   /** Wakes the outbox sender after queuing the card, the steps or the notices. */
   notifyOutbox: () => void;
@@ -165,7 +168,7 @@ export class TaskGroupWorker {
 
   /** Adds the hazard's people, then (one transaction) the card in the group and word to whoever is not in it. */
   private async addMembersAndPostCard(row: TaskGroupRow, hazard: HazardSummary, chatId: string): Promise<void> {
-    const { db, feishu, clock, calendar } = this.options;
+    const { db, feishu, clock, calendar, links } = this.options;
     const members = await membersOf(db, hazard);
     const notAdded: (NotAdded & { person: PersonRecord })[] = [];
     const byOpenId = new Map<string, Member>();
@@ -200,7 +203,7 @@ export class TaskGroupWorker {
     await db.transaction(async (tx) => {
       if (!(await lockForCard(tx, row.hazardId))) return; // another worker got there first
       const record = (await loadHazard(tx, hazard.code))!;
-      const view = await buildHazardView(tx, record, now, calendar);
+      const view = await buildHazardView(tx, record, now, calendar, links);
       const cardOutboxId = await enqueueMessage(tx, {
         to: { chatId },
         msgType: 'interactive',

@@ -29,6 +29,7 @@ import {
   verificationWait,
 } from '../../domain/index.js';
 import { type NewOutboxRow, type OutgoingMessage, sendRow, smsRow, type UrgentExtra } from '../../feishu/outbox.js';
+import { type CardLinks, hazardPageUrl } from '../../hazards/cards/detail-link.js';
 import type { SmsTemplateParams } from '../../sms/gateway.js';
 import { renderSmsParams } from '../../sms/render.js';
 import {
@@ -172,6 +173,8 @@ export interface PlanContext {
   at: Date;
   /** How people can be reached (with an SMS gateway, people outside Feishu get an SMS). */
   reach?: ReachOptions;
+  /** Where the web view is: 查看详情 on the cards; undefined = no web view, no links. */
+  links: CardLinks;
 }
 
 /** The hazards that have steps due at `context.at`, each with its due steps (not yet resolved to people). */
@@ -225,7 +228,7 @@ function audienceOf(due: DueStep, resolved: Resolved, reach: ReachOptions): Step
 export function planSteps(
   withDue: { hazard: ScheduledHazard; due: DueStep[] }[],
   resolve: (hazard: ScheduledHazard) => Resolved,
-  context: Pick<PlanContext, 'calendar' | 'at' | 'reach'>,
+  context: Pick<PlanContext, 'calendar' | 'at' | 'reach' | 'links'>,
 ): PlannedStep[] {
   const today = context.calendar.localDate(context.at);
   const reach = context.reach ?? { sms: false };
@@ -308,7 +311,7 @@ function planStep(
   due: DueStep,
   resolved: Resolved,
   audience: StepAudience,
-  context: Pick<PlanContext, 'at' | 'calendar'>,
+  context: Pick<PlanContext, 'at' | 'calendar' | 'links'>,
   today: string,
   deadlineMs: (deadline: string) => number,
 ): PlannedStep {
@@ -321,6 +324,7 @@ function planStep(
   // of its own duty.
   const overdueMs = verification || clock ? null : context.at.getTime() - deadlineMs(hazard.deadline);
   const label = due.step.label ?? due.stepId;
+  const detailUrl = hazardPageUrl(context.links, hazard.code);
   return {
     hazard,
     due,
@@ -347,6 +351,7 @@ function planStep(
       ...(fallbacks.length > 0 ? { fallbackNotes: audience.fallbackNotes } : {}),
       ...(verification ? { verification } : {}),
       ...(clock ? { clock } : {}),
+      ...(detailUrl ? { detailUrl } : {}),
     },
     swept: {
       hazard: hazard.code,

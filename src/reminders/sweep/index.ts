@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { type Calendar, type EscalationPolicy, stepsOnReport } from '../../domain/index.js';
+import type { CardLinks } from '../../hazards/cards/detail-link.js';
 import type { ReachOptions } from '../reach.js';
 import { dueUnits, PeopleCache, ResponsibilityCache } from '../recipients.js';
 import {
@@ -99,6 +100,8 @@ export interface SweepDeps {
   onStepsSent?: (steps: SweptStep[]) => void;
   /** How people can be reached: with an SMS gateway, people outside Feishu get their steps by SMS. */
   reach?: ReachOptions;
+  /** Where the web view is: 查看详情 on the reminder cards; undefined = no web view, no links. */
+  links: CardLinks;
 }
 
 /**
@@ -147,7 +150,7 @@ async function resolveFrom(db: Db, caches: SweepCaches, hazards: ScheduledHazard
  */
 export async function sendStepsOnReport(
   tx: Db,
-  deps: Pick<SweepDeps, 'policy' | 'calendar' | 'onStepsSent' | 'reach'>,
+  deps: Pick<SweepDeps, 'policy' | 'calendar' | 'onStepsSent' | 'reach' | 'links'>,
   hazardId: number,
   at: Date,
 ): Promise<SweptStep[]> {
@@ -155,7 +158,13 @@ export async function sendStepsOnReport(
   if (steps.length === 0) return [];
   const hazard = await readScheduledHazard(tx, hazardId);
   if (!hazard) throw new Error(`hazard ${hazardId} is not in this transaction`);
-  const context = { policy: { ...deps.policy, steps }, calendar: deps.calendar, at, reach: deps.reach };
+  const context = {
+    policy: { ...deps.policy, steps },
+    calendar: deps.calendar,
+    at,
+    reach: deps.reach,
+    links: deps.links,
+  };
   const withDue = dueStepsOf([hazard], context);
   if (withDue.length === 0) return [];
   const resolve = await resolveFrom(tx, { units: new ResponsibilityCache(), people: new PeopleCache() }, [hazard]);
@@ -356,7 +365,8 @@ export class ReminderSweep {
 
   /** Due steps, their recipients and cards for these hazards (no writes). */
   private async plan(hazards: ScheduledHazard[], at: Date, caches: SweepCaches): Promise<PlannedStep[]> {
-    const context = { policy: this.deps.policy, calendar: this.deps.calendar, at, reach: this.deps.reach };
+    const { policy, calendar, reach, links } = this.deps;
+    const context = { policy, calendar, at, reach, links };
     let t = performance.now();
     const withDue = dueStepsOf(hazards, context);
     t = this.lap('evaluate', t);
