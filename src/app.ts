@@ -16,6 +16,7 @@ import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
 import { metricsRoute } from './http/metrics.js';
 import { readApiRoutes } from './http/read-api.js';
+import { tipRoutes } from './http/tips.js';
 import type { Metrics } from './metrics.js';
 import type { Reminders } from './reminders/index.js';
 
@@ -152,6 +153,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
   await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
+  await app.register(tipRoutes, {
+    config,
+    db,
+    clock,
+    calendar: deps.reminders.settings.calendar,
+    feishu,
+    logger: deps.logger,
+  });
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,
     verificationToken: deps.feishuApp.verificationToken,

@@ -39,6 +39,8 @@ export interface LedgerRow {
   /** How it was found (上报, 检查发现, 企业自查) and by which inspection; 立查立改 hazards are closed at once. */
   source: HazardSource;
   inspectionCode: string | null;
+  /** 群众举报: 实名 or 匿名 (whether the tipster gave a name or phone), never who; null for other sources. */
+  tipster: '实名' | '匿名' | null;
   fixedOnSite: boolean;
   /** 判定依据: the clause cited (as stored) and its code on the pick list. */
   basis: string | null;
@@ -77,6 +79,8 @@ const rowColumns = {
   suspended: hazards.suspended,
   source: sql<HazardSource>`${hazards.source}`,
   inspectionCode: sql<string | null>`(select i.code from inspections i where i.id = ${hazards.inspectionId})`,
+  tipster: sql<'实名' | '匿名' | null>`(select case when t.tipster_name is not null or t.tipster_phone is not null
+    then '实名' else '匿名' end from tips t where t.hazard_id = ${hazards.id})`,
   fixedOnSite: hazards.fixedOnSite,
   basis: hazards.basis,
   basisCode: hazards.basisCode,
