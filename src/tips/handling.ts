@@ -200,18 +200,21 @@ async function openTipReport(tx: Db, tip: TipRow, person: DirectoryPerson, now: 
   const values = { ...(enterprise ? { enterprise } : {}), description: tip.what, location: tip.place };
   await saveDraftForm(tx, draftId, { tip: { tipId: tip.id, code: tip.code } satisfies TipOrigin }, now);
   const photos = await tipPhotosOf(tx, tip.id);
-  const photoCount = await storePhotos(tx, {
-    target: { draftId },
-    stage: 'report',
-    uploadedById: person.id,
-    photos: photos.map((p) => ({
-      messageId: `tip:${tip.code}:draft:${draftId}`,
-      imageKey: `photo-${p.position}`,
-      data: p.content,
-      contentType: p.contentType,
-      uploadedImageKey: p.imageKey,
-    })),
-    now,
-  });
+  const photoCount =
+    photos.length === 0
+      ? 0
+      : await storePhotos(tx, {
+          target: { draftId },
+          stage: 'report',
+          uploadedById: person.id,
+          photos: photos.map((p) => ({
+            messageId: `tip:${tip.code}:draft:${draftId}`,
+            imageKey: `photo-${p.position}`,
+            data: p.content,
+            contentType: p.contentType,
+            uploadedImageKey: p.imageKey,
+          })),
+          now,
+        });
   return { draftId, values, photoCount, tipCode: tip.code };
 }
