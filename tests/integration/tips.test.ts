@@ -478,10 +478,10 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
         'the report form',
       );
       const inputs = elementsOf(reportForm.content);
-      const valueOf = (name: string) => inputs.find((e) => e.name === name)?.default_value;
-      expect(valueOf('enterprise')).toBe('城关化工有限公司');
-      expect(valueOf('description')).toBe('城关化工储罐区静电接地线断开，工人说好几天了');
-      expect(valueOf('location')).toBe('城关化工储罐区');
+      const prefilled = (name: string) => inputs.find((e) => e.name === name)?.default_value;
+      expect(prefilled('enterprise')).toBe('城关化工有限公司');
+      expect(prefilled('description')).toBe('城关化工储罐区静电接地线断开，工人说好几天了');
+      expect(prefilled('location')).toBe('城关化工储罐区');
       expect(JSON.stringify(reportForm.content)).toContain('2 张');
       const submit = inputs.find((e) => e.tag === 'button' && e.form_action_type === 'submit');
       const draft = submit.behaviors[0].value.draft as number;
