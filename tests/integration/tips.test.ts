@@ -4,6 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/rows.js';
 import { hazardPhotos, hazards, outbox, tipEvents, tipPhotos, tips } from '../../src/db/schema/index.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { redactPaths } from '../../src/logger.js';
@@ -548,11 +549,10 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
       expect(page).not.toContain(TIPSTER_NAME);
 
       // Everything sent to anyone: only the handlers' tip cards carry the name or phone.
-      await service.deps.outboxSender.drain?.();
       const handlerCards = new Set(
-        (await db().execute(sql`select o.message_id from tip_cards c join outbox o on o.id = c.outbox_id`)).rows.map(
-          (r: Json) => r.message_id,
-        ),
+        rowsOf<{ message_id: string }>(
+          await db().execute(sql`select o.message_id from tip_cards c join outbox o on o.id = c.outbox_id`),
+        ).map((r) => r.message_id),
       );
       const leaks = service.sim
         .messages()
@@ -564,11 +564,11 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
         expect(handlerCards.has(leak.messageId), `message to ${leak.receiveId}: ${titleOf(leak.content)}`).toBe(true);
         expect(leak.receiveId).toBe('ou_dinsp');
       }
-      const outboxLeaks = (
+      const outboxLeaks = rowsOf(
         await db().execute(
           sql`select id, receive_id_type, target from outbox where content::text like ${`%${TIPSTER_PHONE}%`} and id not in (select outbox_id from tip_cards) and kind <> 'patch'`,
-        )
-      ).rows;
+        ),
+      );
       expect(outboxLeaks).toEqual([]);
 
       // The ledger: 来源 群众举报, 举报人 实名, and no cell with the name or phone.
@@ -597,6 +597,12 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
       ).json();
       expect(county.tipster).toMatchObject({ kind: '实名', name: TIPSTER_NAME, phone: TIPSTER_PHONE });
       expect(county.hazardCode).toBe(hazardCode);
+      // … and back from the hazard to the tip.
+      const hazardJson: Json = await (
+        await fetch(`${service.url}/api/hazards/${hazardCode}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json();
+      expect(hazardJson).toMatchObject({ source: 'public_tip', tipCode: tip.code });
+      expect(JSON.stringify(hazardJson)).not.toContain(TIPSTER_PHONE);
       const town: Json = await (
         await fetch(`${service.url}/api/tips/${tip.code}`, { headers: { authorization: `Bearer ${TOWN_READER}` } })
       ).json();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { personActor, SYSTEM_ACTOR } from '../../src/domain/permissions.js';
+import { personActor, type Role, SYSTEM_ACTOR } from '../../src/domain/permissions.js';
 import {
   canHandleTip,
   formatTipCode,
@@ -76,7 +76,7 @@ describe('the tip’s states (domain/tip.ts)', () => {
 
   it('lets the township’s, the department’s and the county’s inspectors and 安委办 handle; nobody else', () => {
     const place: TipPlace = { regionPath: ['county-x', 'town-01'], enterpriseCode: 'e001', departmentCode: 'yjj' };
-    const as = (role: Parameters<typeof personActor>[1][number]['role'], scope: string) => {
+    const as = (role: Role, scope: string) => {
       const [kind, code] = scope.split(':');
       return personActor('p', [
         { role, scope: kind === 'county' ? { kind: 'county' } : { kind: kind as 'region', code: code! } },
