@@ -79,4 +79,5 @@ CREATE UNIQUE INDEX "tips_code_key" ON "tips" USING btree ("code");--> statement
 CREATE UNIQUE INDEX "tips_year_sequence_key" ON "tips" USING btree ("year","sequence");--> statement-breakpoint
 CREATE UNIQUE INDEX "tips_hazard_key" ON "tips" USING btree ("hazard_id") WHERE "tips"."hazard_id" is not null;--> statement-breakpoint
 CREATE INDEX "tips_region_idx" ON "tips" USING btree ("region_id","status");--> statement-breakpoint
-CREATE INDEX "tips_received_at_idx" ON "tips" USING btree ("received_at");
+CREATE INDEX "tips_received_at_idx" ON "tips" USING btree ("received_at");--> statement-breakpoint
+CREATE INDEX "tips_unanswered_idx" ON "tips" USING btree ("received_at","id") WHERE "tips"."first_answered_at" is null;

@@ -85,6 +85,8 @@ export const tips = pgTable(
     uniqueIndex('tips_hazard_key').on(t.hazardId).where(sql`${t.hazardId} is not null`),
     index('tips_region_idx').on(t.regionId, t.status),
     index('tips_received_at_idx').on(t.receivedAt),
+    // The answer duty (10 working days from the tip): the tips not yet answered, oldest first, for the sweep.
+    index('tips_unanswered_idx').on(t.receivedAt, t.id).where(sql`${t.firstAnsweredAt} is null`),
   ],
 );
 
