@@ -106,7 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
+    // A tip's tracking key travels in its link (`/tip/:code?key=`): never into the log.
+    const url = request.url.replace(/([?&]key=)[^&]*/g, '$1[redacted]');
+    if (reply.statusCode >= 500) request.log.warn({ url, status: reply.statusCode }, 'request failed');
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -46,7 +46,10 @@ const plain = (content: string) => ({ tag: 'plain_text', content });
 /** lark_md treats these as markup; the tipster's text is shown as typed. */
 const md = (text: string) => text.replace(/([*_~`<>[\]\\#])/g, '\\$1');
 const clip = (text: string, max = 600) => (text.length > max ? `${text.slice(0, max)}…` : text);
-const line = (label: string, value: string) => ({ tag: 'markdown', content: `**${label}**：${md(clip(value))}` });
+const line = (label: string, value: string, max = 600) => ({
+  tag: 'markdown',
+  content: `**${label}**：${md(clip(value, max))}`,
+});
 const problem = (message: string) => ({ tag: 'markdown', content: `<font color='red'>⚠ ${md(message)}</font>` });
 
 const HEADER: Record<TipStatus, string> = {
@@ -60,7 +63,8 @@ const HEADER: Record<TipStatus, string> = {
 export function buildTipCard(view: TipCardView, options: TipCardOptions = {}): object {
   const elements: object[] = [];
   if (options.note) elements.push({ tag: 'markdown', content: `**${md(options.note)}**` });
-  elements.push(line('反映内容', view.what), line('地点', view.place));
+  // The whole of what the tipster wrote (≤ 2000 characters, about 6 KB: well inside a card's 30 KB).
+  elements.push(line('反映内容', view.what, 2000), line('地点', view.place));
   if (view.unitName) elements.push(line('涉及单位', view.unitName));
   if (view.regionName) elements.push(line('所属乡镇', view.regionName));
   elements.push(line('举报人', view.tipster), line('收到时间', view.receivedAt));

@@ -21,6 +21,7 @@ import {
 } from '../domain/tip.js';
 import { outboxIdOfMessage } from '../feishu/outbox.js';
 import { createDraft, saveDraftForm, storePhotos } from '../hazards/drafts.js';
+import { FIELD_LIMITS } from '../hazards/report-input.js';
 import { buildTipCard, type TipCardOptions, type TipFormField } from './cards.js';
 import type { TipOrigin } from './confirm.js';
 import { refreshTipCards } from './delivery.js';
@@ -197,7 +198,15 @@ async function openTipReport(tx: Db, tip: TipRow, person: DirectoryPerson, now: 
     ? await tx.select({ name: enterprises.name }).from(enterprises).where(eq(enterprises.id, tip.enterpriseId))
     : [];
   const enterprise = unit?.name ?? tip.unitText ?? undefined;
-  const values = { ...(enterprise ? { enterprise } : {}), description: tip.what, location: tip.place };
+  // The form's inputs hold at most 1000 characters (a longer default would make Feishu refuse the card); the tip
+  // keeps the whole text, on the handlers' card and in the trail.
+  const fit = (text: string, field: 'enterprise' | 'description' | 'location') =>
+    [...text].slice(0, Math.min(1000, FIELD_LIMITS[field])).join('');
+  const values = {
+    ...(enterprise ? { enterprise: fit(enterprise, 'enterprise') } : {}),
+    description: fit(tip.what, 'description'),
+    location: fit(tip.place, 'location'),
+  };
   await saveDraftForm(tx, draftId, { tip: { tipId: tip.id, code: tip.code } satisfies TipOrigin }, now);
   const photos = await tipPhotosOf(tx, tip.id);
   const photoCount =

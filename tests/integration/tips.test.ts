@@ -622,7 +622,9 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
     });
 
     it('a report form from 属实 cannot confirm a tip twice', async () => {
-      const tip = await sendTip({ what: '配电房门口堆满纸箱', where: '城关化工配电房', unit: 'e001' });
+      // A long tip (2000 characters): the handlers' card shows all of it, the form takes what its input holds.
+      const long = `配电房门口堆满纸箱${'。'.repeat(1991)}`;
+      const tip = await sendTip({ what: long, where: '城关化工配电房', unit: 'e001' });
       const card = await tipCard('ou_dinsp', tip.code);
       await click('ou_dinsp', card.messageId, { action: 'tip.accept', code: tip.code });
       const before = cards('ou_dinsp').length;
@@ -637,6 +639,10 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
           .filter((m) => titleOf(m.content).includes(tip.code));
         return found.length === 2 ? found : undefined;
       });
+      expect(JSON.stringify(card.content)).toContain(long);
+      const description = elementsOf(forms[0]!.content).find((e) => e.name === 'description');
+      expect(description.default_value).toBe(long.slice(0, 1000));
+      expect(description.max_length).toBe(1000);
       const deadline = calendar.addDays(calendar.localDate(new Date()), 10).date;
       const values = {
         enterprise: '城关化工有限公司',
