@@ -338,6 +338,20 @@ export function openApiDocument() {
           },
         },
       },
+      '/api/tips/{code}/photos/{n}': {
+        get: {
+          summary: '群众举报的第 n 张照片（原始字节；类型在收到时按文件头判定）',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'n', in: 'path', required: true, schema: { type: 'integer' }, description: '1–6' },
+          ],
+          responses: {
+            '200': { description: '图片', content: { 'image/*': {} } },
+            '404': error('没有该照片，或举报不在范围内'),
+            ...errors,
+          },
+        },
+      },
     },
   };
 }

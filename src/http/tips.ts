@@ -30,7 +30,7 @@ import {
 } from '../tips/input.js';
 import { type ReceivedPhoto, receiveTip } from '../tips/intake.js';
 import { tipFormPage, tipNotFoundPage, tipReceiptPage, tipStatusPage } from '../tips/pages.js';
-import { findTip, listTips } from '../tips/query.js';
+import { findTip, findTipPhoto, listTips } from '../tips/query.js';
 import { findTipByKey } from '../tips/repository.js';
 import { publicStatusOf } from '../tips/view.js';
 import { errorBody, HttpError } from './errors.js';
@@ -233,6 +233,26 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
       throw new HttpError(404, 'tip_not_found', `没有找到您可以查看的举报 ${request.params.code.slice(0, 40)}`);
     return found;
   });
+
+  app.get<{ Params: { code: string; n: string } }>(
+    '/api/tips/:code/photos/:n',
+    { preHandler: readAuth },
+    async (request, reply) => {
+      const scope = await readerScope(request);
+      const code = parseTipCode(request.params.code);
+      const position = Number(request.params.n);
+      const photo =
+        code && Number.isInteger(position) && position >= 1 && position <= TIP_LIMITS.photos
+          ? await findTipPhoto(db, { code, position, scope })
+          : null;
+      if (!photo) throw new HttpError(404, 'photo_not_found', '没有该照片，或举报不在范围内');
+      // The type was read from the bytes at intake; nosniff keeps a browser from guessing otherwise.
+      return reply
+        .header('content-type', photo.contentType)
+        .header('x-content-type-options', 'nosniff')
+        .send(photo.content);
+    },
+  );
 };
 
 /** Reads every part: text fields into `fields`, photos checked one by one (an empty file input is no photo). */

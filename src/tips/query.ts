@@ -3,9 +3,9 @@
  * (name, phone, address) is in the answer only when `withIdentity` — the county scope for now; every other reader
  * sees 实名 / 匿名.
  */
-import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { enterprises, hazards, regions, tips } from '../db/schema/index.js';
+import { enterprises, hazards, regions, tipPhotos, tips } from '../db/schema/index.js';
 import type { Calendar } from '../domain/index.js';
 import { TIP_STATUS_LABELS, type TipStatus, tipsterLabel } from '../domain/tip.js';
 import type { ResolvedScope } from '../ledger/scope.js';
@@ -124,8 +124,25 @@ export async function findTip(
     .limit(1)) as Row[];
   if (!row) return null;
   const trail = await tipEventsOf(db, row.id);
+  const photos = await db
+    .select({ position: tipPhotos.position, contentType: tipPhotos.contentType, size: tipPhotos.size })
+    .from(tipPhotos)
+    .where(eq(tipPhotos.tipId, row.id))
+    .orderBy(asc(tipPhotos.position));
   return {
     ...tipJson(row, input.withIdentity),
     trail: trail.map((e) => ({ type: e.type, at: e.at.toISOString(), details: e.details })),
+    photos: photos.map((p) => ({ ...p, url: `/api/tips/${row.code}/photos/${p.position}` })),
   };
+}
+
+/** A tip's photo (its bytes and type) when the tip is within the scope. */
+export async function findTipPhoto(db: Db, input: { code: string; position: number; scope: ResolvedScope }) {
+  const [photo] = await db
+    .select({ content: tipPhotos.content, contentType: tipPhotos.contentType })
+    .from(tipPhotos)
+    .innerJoin(tips, eq(tips.id, tipPhotos.tipId))
+    .where(and(eq(tips.code, input.code), eq(tipPhotos.position, input.position), tipScopeCondition(input.scope)))
+    .limit(1);
+  return photo ?? null;
 }

@@ -311,7 +311,8 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('已收到，待受理');
 
-      const wrong = await track(tip.code, `${tip.key.slice(0, -1)}A`);
+      // The same key with its last character changed (never to itself).
+      const wrong = await track(tip.code, `${tip.key.slice(0, -1)}${tip.key.endsWith('A') ? 'B' : 'A'}`);
       const unknown = await track('JB-2000-999999', tip.key);
       expect(wrong.status).toBe(404);
       expect(unknown.status).toBe(404);
@@ -597,6 +598,13 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
       ).json();
       expect(county.tipster).toMatchObject({ kind: '实名', name: TIPSTER_NAME, phone: TIPSTER_PHONE });
       expect(county.hazardCode).toBe(hazardCode);
+      expect(county.photos.map((p: Json) => p.contentType)).toEqual(['image/png', 'image/jpeg']);
+      const photo = await fetch(`${service.url}${county.photos[0].url}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(photo.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await photo.arrayBuffer())).toEqual(PNG);
+      expect((await fetch(`${service.url}${county.photos[0].url}`)).status).toBe(401);
       // … and back from the hazard to the tip.
       const hazardJson: Json = await (
         await fetch(`${service.url}/api/hazards/${hazardCode}`, { headers: { authorization: `Bearer ${TOKEN}` } })
@@ -607,6 +615,16 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
         await fetch(`${service.url}/api/tips/${tip.code}`, { headers: { authorization: `Bearer ${TOWN_READER}` } })
       ).json();
       expect(town.tipster).toEqual({ kind: '实名' });
+      // e001 lies in town-01, so the township's token reads it; another township's tip it cannot.
+      const elsewhere = (await db().select().from(tips).where(eq(tips.unitText, '某某建筑工地')))[0]!;
+      const hidden = await fetch(`${service.url}/api/tips/${elsewhere.code}`, {
+        headers: { authorization: `Bearer ${TOWN_READER}` },
+      });
+      expect(hidden.status).toBe(404);
+      const hiddenPhoto = await fetch(`${service.url}/api/tips/${elsewhere.code}/photos/1`, {
+        headers: { authorization: `Bearer ${TOWN_READER}` },
+      });
+      expect(hiddenPhoto.status).toBe(404);
       expect(JSON.stringify(town)).not.toContain(TIPSTER_PHONE);
       const list: Json = await (
         await fetch(`${service.url}/api/tips?limit=200`, { headers: { authorization: `Bearer ${TOWN_READER}` } })
