@@ -200,12 +200,12 @@ async function openTipReport(tx: Db, tip: TipRow, person: DirectoryPerson, now: 
   const enterprise = unit?.name ?? tip.unitText ?? undefined;
   // The form's inputs hold at most 1000 characters (a longer default would make Feishu refuse the card); the tip
   // keeps the whole text, on the handlers' card and in the trail.
-  const fit = (text: string, field: 'enterprise' | 'description' | 'location') =>
+  const clipTo = (text: string, field: 'enterprise' | 'description' | 'location') =>
     [...text].slice(0, Math.min(1000, FIELD_LIMITS[field])).join('');
   const values = {
-    ...(enterprise ? { enterprise: fit(enterprise, 'enterprise') } : {}),
-    description: fit(tip.what, 'description'),
-    location: fit(tip.place, 'location'),
+    ...(enterprise ? { enterprise: clipTo(enterprise, 'enterprise') } : {}),
+    description: clipTo(tip.what, 'description'),
+    location: clipTo(tip.place, 'location'),
   };
   await saveDraftForm(tx, draftId, { tip: { tipId: tip.id, code: tip.code } satisfies TipOrigin }, now);
   const photos = await tipPhotosOf(tx, tip.id);
