@@ -152,6 +152,9 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
       }
       return reply.code(400).send(errorBody(error.code, error.message, { field: error.field }));
     }
+    // Kept all the same (the county's office can read it through /api/tips), but somebody must bind handlers.
+    if (receipt.handlers === 0)
+      logger.warn({ tip: receipt.code }, 'tip received with nobody to handle it in the directory');
     const trackingUrl = `${config.PUBLIC_URL ?? ''}/tip/${receipt.code}?key=${receipt.key}`;
     if (wantsHtml(request)) return html(reply, 201, tipReceiptPage({ code: receipt.code, trackingUrl }));
     return reply.code(201).header('cache-control', 'no-store').send({ code: receipt.code, trackingUrl });
