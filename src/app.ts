@@ -17,6 +17,7 @@ import { errorBody, HttpError } from './http/errors.js';
 import { healthRoutes, type Lifecycle } from './http/health.js';
 import { metricsRoute } from './http/metrics.js';
 import { readApiRoutes } from './http/read-api.js';
+import { tipRoutes } from './http/tips.js';
 import type { Metrics } from './metrics.js';
 import type { Reminders } from './reminders/index.js';
 import { type WebOptions, webRoutes } from './web/index.js';
@@ -109,7 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
+    // A tip's tracking key travels in its link (`/tip/:code?key=`): never into the log.
+    const url = request.url.replace(/([?&]key=)[^&]*/g, '$1[redacted]');
+    if (reply.statusCode >= 500) request.log.warn({ url, status: reply.statusCode }, 'request failed');
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -157,6 +160,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tipPosterRoutes, { config, db, publicUrl: deps.web?.publicUrl });
   await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
+  await app.register(tipRoutes, {
+    config,
+    db,
+    clock,
+    calendar: deps.reminders.settings.calendar,
+    feishu,
+    logger: deps.logger,
+  });
   if (deps.web) {
     await app.register(webRoutes, { ...deps.web, config, db, clock, calendar: deps.reminders.settings.calendar });
   }

@@ -19,6 +19,16 @@ export const redactPaths = [
   '*.accessKeySecret',
   '*.password',
   '*.token',
+  // 群众举报: the tipster's identity is for the handlers alone (product.md "Secrecy"), never a log line.
+  '*.tipsterName',
+  '*.tipsterPhone',
+  '*.tipsterIp',
+  '*.tipster_name',
+  '*.tipster_phone',
+  '*.tipster_ip',
+  '*.tipster.name',
+  '*.tipster.phone',
+  '*.tipster.ip',
 ];
 
 /**

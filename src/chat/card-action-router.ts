@@ -39,6 +39,7 @@ import {
 import { decideGovernancePlan, submitGovernancePlan } from './plan-actions.js';
 import { nextListPage, type QueryDeps, sendListFromDigest } from './queries.js';
 import { confirmStatisticsFromCard } from './statistics.js';
+import { answerTipClick } from './tip-actions.js';
 
 export type CardActionDeps = HazardChatDeps & QueryDeps;
 
@@ -80,6 +81,12 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   ledger_page: nextListPage,
   list: sendListFromDigest,
   'statistics.confirm': confirmStatisticsFromCard,
+  'tip.accept': answerTipClick,
+  'tip.startDecline': answerTipClick,
+  'tip.decline': answerTipClick,
+  'tip.confirm': answerTipClick,
+  'tip.startUnfounded': answerTipClick,
+  'tip.unfounded': answerTipClick,
 };
 
 /** Answers a click: the toast and, where the card changes, the new card. */

@@ -94,9 +94,11 @@ export async function reportForm(
   values: Partial<Record<string, string>>,
   errors: Partial<Record<string, string>> | undefined,
   photoCount: number,
+  origin?: { title: string; note: string },
 ) {
   const catalog = await loadBasisCatalog(deps.db);
   return buildReportFormCard({
+    ...(origin ? { origin } : {}),
     basisOptions: basisOptions(catalog, values.sector, values.basis),
     draft,
     values,

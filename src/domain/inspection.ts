@@ -33,13 +33,14 @@ export const ITEM_RESULT_LABELS: Readonly<Record<ItemResult, string>> = {
 export const INSPECTION_STATUSES = ['open', 'submitted', 'abandoned'] as const;
 export type InspectionStatus = (typeof INSPECTION_STATUSES)[number];
 
-/** How a hazard was found. `public_tip` comes with 群众举报. */
-export const HAZARD_SOURCES = ['report', 'inspection', 'self_inspection'] as const;
+/** How a hazard was found; `public_tip`: a 群众举报 found true (src/tips/). */
+export const HAZARD_SOURCES = ['report', 'inspection', 'self_inspection', 'public_tip'] as const;
 export type HazardSource = (typeof HAZARD_SOURCES)[number];
 export const HAZARD_SOURCE_LABELS: Readonly<Record<HazardSource, string>> = {
   report: '上报',
   inspection: '检查发现',
   self_inspection: '企业自查',
+  public_tip: '群众举报',
 };
 
 export const PLAN_FREQUENCIES = ['month', 'quarter', 'year', 'once'] as const;

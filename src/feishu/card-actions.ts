@@ -45,6 +45,8 @@ const hazardCode = z.string().min(1).max(40);
 const draft = z.int().positive();
 const withCode = <A extends string>(action: A) => z.object({ action: z.literal(action), code: hazardCode });
 const withDraft = <A extends string>(action: A) => z.object({ action: z.literal(action), draft });
+const withTip = <A extends string>(action: A) =>
+  z.object({ action: z.literal(action), code: z.string().min(1).max(40) });
 
 /**
  * What the inspection form chose, carried by the buttons of the cards that follow it (which unit, which checklist)
@@ -109,6 +111,13 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
     scope: z.string().optional(),
   }),
   z.object({ action: z.literal('list'), filter: z.enum(LIST_FILTERS), scope: z.string().optional() }),
+  // 群众举报: the handlers' card (tips/cards.ts) — 受理, 不予受理 (its form, then the reason), 属实, 不属实 (then a note).
+  withTip('tip.accept'),
+  withTip('tip.startDecline'),
+  withTip('tip.decline'),
+  withTip('tip.confirm'),
+  withTip('tip.startUnfounded'),
+  withTip('tip.unfounded'),
   // 确认 on a unit's 统计分析表 card (ledger/cards/statistics-duty-card.ts).
   z.object({
     action: z.literal('statistics.confirm'),
@@ -162,6 +171,8 @@ export const FORM_FIELDS = {
   // Besides `findings`, each item's `item_<code>`: read by prefix, their names come from the checklist.
   'inspection.next': CHECKLIST_CARD_FIELDS,
   'inspection.submit': CHECKLIST_CARD_FIELDS,
+  'tip.decline': ['decline_reason', 'duplicate_of', 'forwarded_to'],
+  'tip.unfounded': ['note'],
 } as const satisfies Partial<Record<CardActionName, readonly string[]>>;
 
 type ActionWithForm = keyof typeof FORM_FIELDS;

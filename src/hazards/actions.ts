@@ -25,6 +25,7 @@ import {
   personActor,
 } from '../domain/index.js';
 import { enqueueMessage } from '../feishu/outbox.js';
+import { answerTipOnHazardClosed } from '../tips/confirm.js';
 import { announceClosing } from './announce.js';
 import { type CardRecipient, cardByMessageId, refreshHazardCards, sendHazardCards } from './cards/delivery.js';
 import type { CardAudience, HazardCardView } from './cards/hazard-card.js';
@@ -183,6 +184,16 @@ export async function performHazardAction(
       now,
     });
     if (row.status === 'closed' && record.row.status !== 'closed') {
+      // A hazard a tip found: the tipster hears that it is fixed (the tracking page shows the answer).
+      if (record.row.source === 'public_tip') {
+        await answerTipOnHazardClosed(tx, {
+          hazardId: record.row.id,
+          hazardCode: record.row.code,
+          actorId: person.id,
+          calendar,
+          now,
+        });
+      }
       await announceClosing(tx, deps.announce, {
         code: record.row.code,
         description: record.row.description,

@@ -45,6 +45,14 @@ export function originOf(draft: Pick<ReportDraft, 'form'>): ReportOrigin | null 
   return origin && typeof origin.inspectionId === 'number' ? origin : null;
 }
 
+/** The tip (群众举报) a draft was opened for by 属实 on its card, if any: the hazard it becomes confirms the tip. */
+export function tipOriginOf(draft: Pick<ReportDraft, 'form'>): { tipId: number; code: string } | null {
+  const tip = (draft.form as { tip?: { tipId?: unknown; code?: unknown } } | null)?.tip;
+  return tip && typeof tip.tipId === 'number' && typeof tip.code === 'string'
+    ? { tipId: tip.tipId, code: tip.code }
+    : null;
+}
+
 /** The person's open draft touched since `since` (kept open: its time moves to `now`), with its photo count. */
 export async function reopenDraft(db: Db, personId: number, since: Date, now: Date) {
   // A draft opened for a failed checklist item has its own card: 上报 starts a report of its own beside it.
@@ -56,7 +64,7 @@ export async function reopenDraft(db: Db, personId: number, since: Date, now: Da
         eq(reportDrafts.personId, personId),
         eq(reportDrafts.status, 'open'),
         gte(reportDrafts.updatedAt, since),
-        sql`(${reportDrafts.form} -> 'origin') is null`,
+        sql`(${reportDrafts.form} -> 'origin') is null and (${reportDrafts.form} -> 'tip') is null`,
       ),
     )
     .orderBy(desc(reportDrafts.updatedAt))

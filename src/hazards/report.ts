@@ -32,6 +32,7 @@ import { linkItemToHazard } from '../inspections/repository.js';
 import type { ReachOptions } from '../reminders/reach.js';
 import { fallbackNote } from '../reminders/sweep/compose.js';
 import { type SweptStep, sendStepsOnReport } from '../reminders/sweep/index.js';
+import { checkTipForReport, confirmTipWithHazard, type TipOrigin } from '../tips/confirm.js';
 import { type AnnounceOptions, announceRegistration } from './announce.js';
 import { loadBasisCatalog } from './basis-clauses.js';
 import { registerHazardCard } from './cards/delivery.js';
@@ -46,6 +47,7 @@ import {
   reopenDraft,
   saveDraftForm,
   submitDraft,
+  tipOriginOf,
 } from './drafts.js';
 import { startGovernancePlan } from './governance-plan.js';
 import {
@@ -201,6 +203,7 @@ export async function submitReportForm(
         report: checked.report,
         enterpriseCode: found.code,
         messageId: input.messageId,
+        tip: tipOriginOf(draft),
       });
     }
     if (found.kind === 'forbidden') return { kind: 'forbidden', message: found.message } as const;
@@ -258,6 +261,7 @@ export async function completeReport(
       enterpriseCode,
       messageId: input.messageId,
       origin: originOf(draft),
+      tip: tipOriginOf(draft),
     });
   });
 }
@@ -286,6 +290,8 @@ async function createReport(
     messageId?: string;
     /** The failed checklist item the report comes from: the hazard is linked to its inspection and item. */
     origin?: ReportOrigin | null;
+    /** The tip (群众举报) found true that the report registers: source `public_tip`, and the tip is confirmed. */
+    tip?: TipOrigin | null;
   },
 ): Promise<ReportOutcome> {
   const { calendar, clock } = deps;
@@ -335,6 +341,11 @@ async function createReport(
     return { kind: 'forbidden', message: result.error.message };
   }
   const hazard = result.hazard;
+  // A tip's report confirms it: checked (and the tip locked) before a number is taken.
+  if (input.tip) {
+    const refusal = await checkTipForReport(tx, input.tip, actor);
+    if (refusal) return { kind: 'forbidden', message: refusal };
+  }
   const number = await nextHazardNumber(tx, Number(calendar.localDate(now).slice(0, 4)));
   const ids = new Map<string, number>([[person.code, person.id]]);
   if (unit.principal) ids.set(unit.principal.code, unit.principal.id);
@@ -372,9 +383,20 @@ async function createReport(
             }
           : null,
       ...(input.origin ? { source: input.origin.source, inspectionId: input.origin.inspectionId } : {}),
+      ...(input.tip ? { source: 'public_tip' as const } : {}),
     },
   });
   await submitDraft(tx, input.draftId, hazardId, now);
+  if (input.tip) {
+    await confirmTipWithHazard(tx, {
+      origin: input.tip,
+      hazardId,
+      hazardCode: number.code,
+      actorId: person.id,
+      calendar,
+      now,
+    });
+  }
   if (input.origin) {
     await linkItemToHazard(tx, {
       inspectionId: input.origin.inspectionId,

@@ -298,6 +298,60 @@ export function openApiDocument() {
           },
         },
       },
+      '/api/tips': {
+        get: {
+          summary:
+            '群众举报，新的在前。令牌绑定的范围（API_TOKEN_SCOPES）只看范围内的举报；举报人的姓名、电话和地址只对全县范围的令牌给出，' +
+            '其他只给 实名/匿名',
+          parameters: [
+            {
+              name: 'status',
+              in: 'query',
+              description:
+                'received（待受理）、accepted（核查中）、declined（不予受理）、confirmed（属实）、unfounded（不属实）',
+              schema: { type: 'string' },
+            },
+            { name: 'limit', in: 'query', description: '每页条数，1–200，默认 50', schema: { type: 'integer' } },
+            { name: 'cursor', in: 'query', description: '上一页返回的 nextCursor', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description:
+                '{items: [{code, status, statusLabel, what, where, region, unit, tipster: {kind, name?, phone?, ip?}, ' +
+                'decline, unfoundedNote, hazardCode, answer, answeredAt, receivedAt, acceptedAt, decidedAt}], nextCursor}',
+              content: { 'application/json': {} },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/api/tips/{code}': {
+        get: {
+          summary: '一条群众举报，含处理记录（trail）；登记为隐患的给出 hazardCode',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' }, description: '如 JB-2026-000001' },
+          ],
+          responses: {
+            '200': { description: '举报详情', content: { 'application/json': {} } },
+            '404': error('没有该编号的举报，或不在范围内'),
+            ...errors,
+          },
+        },
+      },
+      '/api/tips/{code}/photos/{n}': {
+        get: {
+          summary: '群众举报的第 n 张照片（原始字节；类型在收到时按文件头判定）',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'n', in: 'path', required: true, schema: { type: 'integer' }, description: '1–6' },
+          ],
+          responses: {
+            '200': { description: '图片', content: { 'image/*': {} } },
+            '404': error('没有该照片，或举报不在范围内'),
+            ...errors,
+          },
+        },
+      },
     },
   };
 }

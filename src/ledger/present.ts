@@ -45,5 +45,8 @@ export function hazardJson(row: LedgerRow, today: LocalDate) {
     listed: row.listed,
     suspended: row.suspended,
     basis: row.basis === null ? null : { code: row.basisCode, text: row.basis },
+    /** How it was found; a 群众举报's tip code (the link back to /api/tips/:code). */
+    source: row.source,
+    tipCode: row.tipCode,
   };
 }

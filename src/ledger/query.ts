@@ -5,7 +5,7 @@
 import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { departments, enterprises, hazards, people, regions } from '../db/schema/index.js';
+import { departments, enterprises, hazards, people, regions, tips } from '../db/schema/index.js';
 import type { HazardSource } from '../domain/inspection.js';
 import type { HazardGrade, HazardStatus, LocalDate, SupervisionLevel } from '../domain/vocabulary.js';
 
@@ -39,6 +39,9 @@ export interface LedgerRow {
   /** How it was found (上报, 检查发现, 企业自查) and by which inspection; 立查立改 hazards are closed at once. */
   source: HazardSource;
   inspectionCode: string | null;
+  /** 群众举报: the tip's code, and 实名 or 匿名 (whether the tipster gave a name or phone), never who; null otherwise. */
+  tipCode: string | null;
+  tipster: '实名' | '匿名' | null;
   fixedOnSite: boolean;
   /** 判定依据: the clause cited (as stored) and its code on the pick list. */
   basis: string | null;
@@ -77,6 +80,10 @@ const rowColumns = {
   suspended: hazards.suspended,
   source: sql<HazardSource>`${hazards.source}`,
   inspectionCode: sql<string | null>`(select i.code from inspections i where i.id = ${hazards.inspectionId})`,
+  // The tip a 群众举报 hazard came from (one join: tips.hazard_id is unique): its code, and 实名/匿名 — never who.
+  tipCode: tips.code,
+  tipster: sql<'实名' | '匿名' | null>`case when ${tips.id} is null then null
+    when ${tips.tipsterName} is not null or ${tips.tipsterPhone} is not null then '实名' else '匿名' end`,
   fixedOnSite: hazards.fixedOnSite,
   basis: hazards.basis,
   basisCode: hazards.basisCode,
@@ -95,6 +102,7 @@ function selectRows(db: Db) {
     .innerJoin(regions, eq(regions.id, hazards.regionId))
     .leftJoin(departments, eq(departments.id, hazards.departmentId))
     .innerJoin(reporter, eq(reporter.id, hazards.reporterId))
+    .leftJoin(tips, eq(tips.hazardId, hazards.id))
     .leftJoin(responsible, eq(responsible.id, hazards.responsibleId))
     .leftJoin(closer, eq(closer.id, hazards.closedById));
 }

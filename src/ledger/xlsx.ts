@@ -41,6 +41,8 @@ export const LEDGER_COLUMNS = [
   { header: '督办层级', width: 10 },
   { header: '是否停产停业', width: 12 },
   { header: '来源', width: 10 },
+  /** 群众举报 only: 实名 / 匿名 — never who (the tipster's identity stays with the handlers). */
+  { header: '举报人', width: 8 },
   { header: '检查编号', width: 17 },
   { header: '立查立改', width: 10 },
   { header: '判定依据', width: 36 },
@@ -103,6 +105,7 @@ export function ledgerCells(
     SUPERVISION_CELL[row.supervision] ?? row.supervision,
     row.suspended ? '是' : '否',
     HAZARD_SOURCE_LABELS[row.source] ?? row.source,
+    row.tipster,
     row.inspectionCode,
     row.fixedOnSite ? '是' : '否',
     text(row.basis),

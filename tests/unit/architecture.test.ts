@@ -57,6 +57,11 @@ const OWNERS: [string, string, string][] = [
   ['governancePlans', 'governance_plans', 'hazards/plan-store.ts'],
   ['statisticsConfirmations', 'statistics_confirmations', 'ledger/statistics-duty.ts'],
   ['taskGroups', 'task_groups', 'hazards/task-group/store.ts'],
+  ['tipCounters', 'tip_counters', 'tips/repository.ts'],
+  ['tips', 'tips', 'tips/repository.ts'],
+  ['tipEvents', 'tip_events', 'tips/repository.ts'],
+  ['tipPhotos', 'tip_photos', 'tips/repository.ts'],
+  ['tipCards', 'tip_cards', 'tips/repository.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
@@ -135,7 +140,7 @@ describe('imports', () => {
   });
 
   it('the features never import chat/, http/ or the receivers', () => {
-    const feature = /^(hazards|reminders|directory|ledger|inspections)\//;
+    const feature = /^(hazards|reminders|directory|ledger|inspections|tips)\//;
     const outer = /^(chat|http|web)\/|^feishu\/receivers\//;
     expect(importers((from, to) => feature.test(from) && outer.test(to))).toEqual([]);
   });

@@ -18,6 +18,7 @@ import {
 import { buildListCard } from '../../src/ledger/cards/ledger-list.js';
 import { buildStatisticsDutyCard } from '../../src/ledger/cards/statistics-duty-card.js';
 import { buildDigestCard, buildReminderCard } from '../../src/reminders/cards.js';
+import { buildTipCard, type TipCardView } from '../../src/tips/cards.js';
 import { extensionView, hazardCardView } from '../support/hazard-card-view.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: cards are walked as JSON.
@@ -39,6 +40,24 @@ function callbacks(card: unknown): { values: unknown[]; fields: string[] } {
 }
 
 const hazard = hazardCardView;
+
+const tipView = (status: TipCardView['status']): TipCardView => ({
+  code: 'JB-2026-000001',
+  status,
+  statusLabel: status,
+  what: '油桶堵住消防通道',
+  place: '3 号仓库',
+  regionName: '城关镇',
+  unitName: null,
+  tipster: '匿名',
+  receivedAt: '2026-03-01 09:00',
+  photos: [],
+  acceptedBy: null,
+  decidedBy: null,
+  decision: null,
+  hazardCode: null,
+  answer: null,
+});
 
 const listingView = { authorityLabel: '县安委办', byName: '安委办主任', at: '2026-03-01 09:00' };
 
@@ -214,6 +233,13 @@ describe('the schema of card actions', () => {
         mode: 'ask',
       }),
     ];
+    // 群众举报: 受理 / 不予受理 and its form while received; 属实 / 不属实 and its note once accepted.
+    cards.push(
+      buildTipCard(tipView('received')),
+      buildTipCard(tipView('received'), { form: 'decline' }),
+      buildTipCard(tipView('accepted')),
+      buildTipCard(tipView('accepted'), { form: 'unfounded' }),
+    );
     const actions = new Set<string>();
     const fields = new Set<string>();
     for (const card of cards) {
@@ -253,6 +279,7 @@ describe('the schema of card actions', () => {
         'reason',
       ]),
     );
+    expect([...fields]).toEqual(expect.arrayContaining(['decline_reason', 'duplicate_of', 'forwarded_to', 'note']));
   });
 
   it('refuses what it does not know: a misspelt action, a missing or mistyped field, an unknown list', () => {

@@ -8,3 +8,4 @@ export * from './reminders.js';
 export * from './sms.js';
 export * from './statistics.js';
 export * from './task-groups.js';
+export * from './tips.js';
