@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { type Json, reportThroughChat, titleOf } from '../support/chat.js';
 import { COUNTY_DIRECTORY, rows } from '../support/reminders.js';
@@ -37,7 +37,10 @@ const FORM = {
 
 async function start(env: Record<string, string> = {}): Promise<TestService> {
   // A short Feishu timeout: a create call the simulator performs but never answers is retried within the test.
-  const service = await startTestService({ ADMIN_TOKEN: TOKEN, ...env }, { feishuTimeoutMs: 1500 });
+  // Today at 10:00 Beijing time, whenever the suite runs: the sweep 25 hours on must not fall in quiet hours.
+  const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+  const clock = new ManualClock(new Date(`${today}T10:00:00+08:00`));
+  const service = await startTestService({ ADMIN_TOKEN: TOKEN, ...env }, { feishuTimeoutMs: 1500, clock });
   for (const person of DIRECTORY.people) {
     if (person.openId && person.openId !== 'ou_dl') service.sim.addUser({ openId: person.openId, name: person.name });
   }
