@@ -1,6 +1,6 @@
 /**
  * The web view's tests: a county with a hostile unit name, the ledger fixture's hazards with real photos and a
- * document, and a signed-in viewer (the Feishu login through the simulator, cookies kept by hand).
+ * document (the login itself: web-login.ts).
  */
 import { deflateSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
@@ -12,7 +12,6 @@ import type { TestService } from './service.js';
 
 export const WEB_ADMIN = 'web-test-admin-token-0123456789';
 export const WEB_READER = 'web-test-reader-token-0123456789';
-export const WEB_SECRET = 'web-test-session-secret-0123456789-abcdefghijklmnop';
 /** A unit name that would run as script if any page printed it unescaped. */
 export const HOSTILE_NAME = '<script>alert(1)</script><img src=x onerror=alert(2)>城关化工';
 

@@ -137,7 +137,7 @@ function lightRow(
 }
 
 /** Hazards with the responsible side, not overdue, due within DUE_SOON_DAYS: by region code and by sector. */
-async function dueSoon(
+export async function dueSoon(
   db: Db,
   where: ReturnType<typeof scopeCondition>,
   today: LocalDate,

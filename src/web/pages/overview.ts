@@ -32,13 +32,13 @@ function figure(key: string, label: string, value: number, note?: Html | string,
 function lightTable(kind: 'township' | 'sector', rows: LightRow[]): Html {
   if (rows.length === 0) return html`<p class="empty">范围内暂无隐患。</p>`;
   return html`<div class="table-wrap"><table class="lights" data-table="${kind}">
-<thead><tr><th>${kind === 'township' ? '乡镇（街道）' : '行业'}</th><th>状态</th><th class="num">未闭环</th><th class="num">超期</th><th class="num">临期</th><th class="num">已销号</th><th class="num">合计</th></tr></thead>
+<thead><tr><th>${kind === 'township' ? '乡镇（街道）' : '行业'}</th><th>状态</th><th class="num">未闭环</th><th class="num">超期</th><th class="num">临期</th><th class="num wide">已销号</th><th class="num wide">合计</th></tr></thead>
 <tbody>${rows.map(
     (r) => html`<tr data-key="${r.key}">
 <td><a href="/web/hazards${queryString({ ...r.filter, status: 'open' })}">${r.name}</a></td>
 <td><span class="light light-${r.light}">${LIGHT_LABELS[r.light]}</span></td>
 <td class="num" data-col="open">${r.open}</td><td class="num red" data-col="red">${r.red}</td><td class="num yellow" data-col="yellow">${r.yellow}</td>
-<td class="num" data-col="closed">${r.closed}</td><td class="num" data-col="total">${r.total}</td></tr>`,
+<td class="num wide" data-col="closed">${r.closed}</td><td class="num wide" data-col="total">${r.total}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
