@@ -117,7 +117,9 @@ describe('the web view in Chromium', () => {
     }
   }
 
-  it('a county leader: signs in, sees the county’s numbers, opens a hazard and its photo, logs out', async () => {
+  it('a county leader: signs in, sees the county’s numbers, opens a hazard and its photo, logs out', {
+    timeout: 120_000,
+  }, async () => {
     const { context, page, problems } = await open(VIEWPORTS.desktop);
     await signIn(page, 'ou_county');
     expect(await page.textContent('.who .name')).toBe('县领导甲');
@@ -162,7 +164,9 @@ describe('the web view in Chromium', () => {
     await context.close();
   });
 
-  it('a township leader: sees their township’s numbers, and another township’s hazard is refused', async () => {
+  it('a township leader: sees their township’s numbers, and another township’s hazard is refused', {
+    timeout: 120_000,
+  }, async () => {
     const { context, page, problems, expected404 } = await open(VIEWPORTS.phone);
     await signIn(page, 'ou_town1');
     expect(await page.textContent('.who .scope')).toBe('城关镇');

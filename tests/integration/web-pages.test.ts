@@ -81,6 +81,16 @@ describe('the leaders’ web pages', () => {
         suspended: major.suspended,
       });
       expect(overview.trend, scope).toEqual(stats.trend);
+      const coverage: Json = await (await api(`/api/coverage?scope=${scope}`)).json();
+      expect(overview.coverage.totals, scope).toEqual(coverage.totals);
+      // 应急局's plan covers e001, e003 and e004 (危化, 工贸); 市监局 sees none of them.
+      expect(coverage.totals.units, scope).toBe(
+        { county: 3, 'region:town-01': 2, 'region:town-02': 1 }[scope as string] ?? 0,
+      );
+      expect(
+        overview.coverage.plans.map((p: Json) => [p.code, p.counts]),
+        scope,
+      ).toEqual(coverage.plans.map((p: Json) => [p.code, p.counts]));
       expect(
         overview.byTownship.map((t: Json) => [t.key, t.open, t.red, t.closed, t.total]),
         scope,
@@ -102,6 +112,7 @@ describe('the leaders’ web pages', () => {
       expect(figure('overdue'), scope).toBe(stats.totals.overdue);
       expect(figure('major'), scope).toBe(major.total);
       expect(figure('suspended'), scope).toBe(major.suspended);
+      if (coverage.totals.units) expect(figure('coverage-rate'), scope).toBe(coverage.totals.done);
       expect(text).toContain('<section id="campaign"></section>');
       expect(text).toContain('<script type="module" src="/web/static/campaign.js"></script>');
     }

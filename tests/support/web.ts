@@ -50,7 +50,8 @@ export function png(width: number, height: number, rgb: [number, number, number]
 }
 
 /**
- * The ledger fixture's county (城关镇 with 城关社区 below it, 白鹤镇) with e001 named HOSTILE_NAME, its seven hazards,
+ * The ledger fixture's county (城关镇 with 城关社区 below it, 白鹤镇) with e001 named HOSTILE_NAME, an inspection
+ * plan of 应急局 (three of the four units), its seven hazards,
  * a real before-photo on hazard 1 and 4, an after-photo on hazard 2, and a PDF on hazard 1. Answers hazard ids by code.
  */
 export async function seedWebCounty(service: TestService): Promise<Map<string, number>> {
@@ -63,6 +64,24 @@ export async function seedWebCounty(service: TestService): Promise<Map<string, n
     body: JSON.stringify(directory),
   });
   expect(imported.status, await imported.text()).toBe(200);
+  const plans = await fetch(`${service.url}/api/admin/plans`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${WEB_ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      plans: [
+        {
+          code: 'yjj-quarterly',
+          name: '应急局工贸和危化企业季度检查',
+          owner: 'department:yjj',
+          from: '2026-01-01',
+          to: '2026-12-31',
+          every: 'quarter',
+          units: { sectors: ['工贸', '危险化学品'] },
+        },
+      ],
+    }),
+  });
+  expect(plans.status, await plans.text()).toBe(200);
   const db = service.deps.database.db;
   const ids = await seedHazards(db);
   // The fixture's photo is a few bytes that are no image: a browser would show it broken.
