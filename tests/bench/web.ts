@@ -156,8 +156,10 @@ async function main(): Promise<void> {
     const as = process.env.WEB_BENCH_VIEWER ?? 'ou_1';
     const viewer = await findViewerByOpenId(db, as);
     if (!viewer) throw new Error(`no viewer ${as}`);
+    // p2 leads 第1镇: `x-bench-viewer: township` measures their overview.
+    const township = await findViewerByOpenId(db, 'ou_2');
     const guard: ViewerGuard = async (request) => {
-      request.viewer = viewer;
+      request.viewer = request.headers['x-bench-viewer'] === 'township' && township ? township : viewer;
     };
     pages = Fastify();
     await pages.register(helmet, {
@@ -197,6 +199,18 @@ async function main(): Promise<void> {
       300,
     );
     console.log(`  (open hazards in the scope: ${open.toLocaleString()}; ${cpuPressure()})`);
+    if (township) {
+      await time(
+        `GET /web/api/overview (${township.name}, the leader of 第1镇)`,
+        5,
+        async () => {
+          const response = await fetch(`${base}/web/api/overview`, { headers: { 'x-bench-viewer': 'township' } });
+          if (response.status !== 200) throw new Error(`overview answered ${response.status}`);
+          await response.arrayBuffer();
+        },
+        300,
+      );
+    }
     // Where the overview's time goes: each part alone.
     const now = new Date();
     const calendar = loadReminderSettings(config).calendar;
