@@ -75,7 +75,7 @@ describe('the web view in Chromium', () => {
     expect(page.url()).toContain(service.sim.url);
     await page.click(`a[data-open-id="${openId}"]`);
     await page.waitForURL(`${service.config.PUBLIC_URL}/web/`);
-    await page.waitForFunction('document.body.dataset.charts !== undefined');
+    await chartsDrawn(page);
   }
 
   async function figures(page: Page): Promise<Record<string, number>> {
@@ -85,10 +85,26 @@ describe('the web view in Chromium', () => {
     return Object.fromEntries(entries);
   }
 
+  /**
+   * overview.js marks the body once the charts are drawn. Waited for with a selector: a string predicate would be
+   * evaluated with eval, which the page's CSP (rightly) refuses.
+   */
+  async function chartsDrawn(page: Page) {
+    await page.locator('body[data-charts]').waitFor({ state: 'attached' });
+  }
+
   /** The first photo's decoded width, once it has loaded (0 for a broken image). */
   async function firstPhotoWidth(page: Page): Promise<number> {
-    await page.waitForFunction("document.querySelector('.photos img')?.complete === true");
-    return Number(await page.evaluate("document.querySelector('.photos img').naturalWidth"));
+    const img = page.locator('.photos img').first();
+    for (let i = 0; i < 200; i++) {
+      const state = await img.evaluate((node) => {
+        const image = node as unknown as { complete: boolean; naturalWidth: number };
+        return { complete: image.complete, naturalWidth: image.naturalWidth };
+      });
+      if (state.complete) return state.naturalWidth;
+      await page.waitForTimeout(50);
+    }
+    throw new Error('the photo did not load');
   }
 
   async function statsOf(scope: string): Promise<Json> {
@@ -106,12 +122,15 @@ describe('the web view in Chromium', () => {
       await other.addCookies(cookies);
       const page = await other.newPage();
       await page.goto(`${service.config.PUBLIC_URL}/web/`);
-      await page.waitForFunction('document.body.dataset.charts !== undefined');
+      await chartsDrawn(page);
       // Charts drawn, and none wider than the screen (a phone must not scroll sideways).
       const widths = await page.$$eval('.chart canvas', (nodes) => nodes.map((n) => n.getBoundingClientRect().right));
       expect(widths.length).toBeGreaterThan(0);
       for (const right of widths) expect(right).toBeLessThanOrEqual(viewport.width);
-      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(viewport.width);
+      const width = await page
+        .locator('html')
+        .evaluate((node) => (node as unknown as { scrollWidth: number }).scrollWidth);
+      expect(width).toBeLessThanOrEqual(viewport.width);
       await page.screenshot({ path: `${ARTIFACTS}/web-overview-${openId}-${name}.png`, fullPage: true });
       await other.close();
     }
