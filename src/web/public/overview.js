@@ -91,9 +91,11 @@ function trendChart(trend) {
 }
 
 function coverageChart(coverage) {
+  const plans = coverage.plans.slice(0, 15).reverse();
+  const element = document.getElementById('chart-coverage');
+  if (element) element.style.height = `${Math.max(140, 30 * plans.length + 40)}px`;
   const chart = chartIn('chart-coverage');
   if (!chart) return;
-  const plans = coverage.plans.slice(0, 15).reverse();
   const bar = (name, key, color) => ({
     name,
     type: 'bar',
