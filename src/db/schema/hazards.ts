@@ -157,6 +157,13 @@ export const hazards = pgTable(
     index('hazards_reporter_idx').on(t.reporterId),
     index('hazards_reported_at_idx').on(t.reportedAt),
     index('hazards_inspection_idx').on(t.inspectionId),
+    /**
+     * 挂牌督办 hazards (few): 统计 counts the listed open major ones here, so that its grouped scan of every hazard
+     * needs only hazards_stats_idx's columns and stays an index-only scan.
+     */
+    index('hazards_listed_idx')
+      .on(t.grade, t.status, t.regionId, t.departmentId, t.enterpriseId)
+      .where(sql`${t.listingAuthority} is not null`),
     /** The reminder sweep reads open hazards by deadline. */
     index('hazards_open_deadline_idx').on(t.deadline).where(sql`${t.status} <> 'closed'`),
     // The reminder sweep's sources (src/reminders/sweep.ts): hazards changed since its last pass, and per step and

@@ -1,0 +1,1 @@
+CREATE INDEX "hazards_listed_idx" ON "hazards" USING btree ("grade","status","region_id","department_id","enterprise_id") WHERE "hazards"."listing_authority" is not null;
