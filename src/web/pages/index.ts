@@ -177,7 +177,7 @@ export const webPages: FastifyPluginAsync<WebContext> = async (app, context) => 
       return `${local.date} ${local.time}`;
     };
     const [view, photos, documents, trail] = [
-      await buildHazardView(db, record, now, calendar),
+      await buildHazardView(db, record, now, calendar, undefined),
       await hazardPhotoList(db, row.code),
       await listDocuments(db, row.id),
       await hazardTrail(db, row.code),
