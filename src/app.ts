@@ -18,6 +18,7 @@ import { metricsRoute } from './http/metrics.js';
 import { readApiRoutes } from './http/read-api.js';
 import type { Metrics } from './metrics.js';
 import type { Reminders } from './reminders/index.js';
+import { type WebOptions, webRoutes } from './web/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +36,8 @@ export interface AppDeps {
   feishuApp: FeishuApp;
   /** Limits of uploaded files and of the worker that parses them (tests lower them). */
   uploads?: UploadLimitOptions | undefined;
+  /** The web view: its address, session secret and Feishu login; undefined = no web view (PUBLIC_URL unset). */
+  web?: Pick<WebOptions, 'publicUrl' | 'sessionSecret' | 'login'> | undefined;
 }
 
 export interface FeishuApp {
@@ -152,6 +155,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sweepAdminRoutes, { config, reminders: deps.reminders });
   await app.register(plansAdminRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
   await app.register(readApiRoutes, { config, db, clock, calendar: deps.reminders.settings.calendar });
+  if (deps.web) {
+    await app.register(webRoutes, { ...deps.web, config, db, clock, calendar: deps.reminders.settings.calendar });
+  }
   await registerWebhookRoutes(app, {
     encryptKey: deps.feishuApp.encryptKey,
     verificationToken: deps.feishuApp.verificationToken,
@@ -176,6 +182,7 @@ const CLIENT_ERROR_MESSAGES: Record<string, string> = {
   invalid_json: '请求体不是有效的 JSON',
   invalid_request: '请求不符合要求',
   bad_request: '请求有误',
+  csrf_invalid: '页面已过期或来源不明（CSRF 校验未通过），请刷新页面后再试',
 };
 
 function clientErrorCode(status: number, fastifyCode?: string): string {
@@ -189,6 +196,9 @@ function clientErrorCode(status: number, fastifyCode?: string): string {
       return 'invalid_json';
     case 'FST_ERR_VALIDATION':
       return 'invalid_request';
+    case 'FST_CSRF_INVALID_TOKEN':
+    case 'FST_CSRF_MISSING_SECRET':
+      return 'csrf_invalid';
   }
   if (status === 400 && fastifyCode === undefined) return 'invalid_json';
   return status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';

@@ -254,7 +254,8 @@ const envSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['SESSION_SECRET'],
-        message: '必须填写（已设置 PUBLIC_URL，网页登录的会话要用它签名）：至少 32 个字符，如 openssl rand -base64 48 的输出',
+        message:
+          '必须填写（已设置 PUBLIC_URL，网页登录的会话要用它签名）：至少 32 个字符，如 openssl rand -base64 48 的输出',
       });
     }
     if (env.SMS_PROVIDER === 'aliyun') {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +17,7 @@ import { FeishuDispatcher } from './feishu/dispatcher.js';
 import { BOT_NOT_IN_CHAT } from './feishu/errors.js';
 import { OutboxSender } from './feishu/outbox-sender.js';
 import { createWebsocketReceiver } from './feishu/receivers/websocket.js';
+import { createWebLogin } from './feishu/web-login.js';
 import { loadAttachment, warmDocumentFonts } from './hazards/documents/index.js';
 import { TaskGroupWorker } from './hazards/task-group/worker.js';
 import type { Lifecycle } from './http/health.js';
@@ -213,6 +214,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     outboxSender,
     reminders,
     uploads: options.uploads,
+    web: webSettings(config, feishuApp, logger),
   };
 
   const workers: Worker[] = [
@@ -284,6 +286,24 @@ export async function startService(config: Config, options: StartOptions = {}): 
     return stopping;
   };
   return { app, deps, url, shutdown };
+}
+
+/**
+ * The web view's settings: with PUBLIC_URL (and its SESSION_SECRET, which config requires); in sandbox mode also
+ * without, at http://127.0.0.1:PORT with a session secret of the process's own and the simulator's login page.
+ */
+function webSettings(config: Config, feishuApp: FeishuApp, logger: Logger): AppDeps['web'] {
+  const sandboxUrl = feishuApp.sandbox && config.PORT > 0 ? `http://127.0.0.1:${config.PORT}` : undefined;
+  const publicUrl = config.PUBLIC_URL ?? sandboxUrl;
+  if (!publicUrl) return undefined;
+  const login = createWebLogin({
+    appId: feishuApp.appId,
+    appSecret: feishuApp.appSecret,
+    baseUrl: feishuApp.baseUrl,
+    accountsUrl: feishuApp.sandbox ? feishuApp.baseUrl : config.FEISHU_ACCOUNTS_URL,
+  });
+  if (feishuApp.sandbox) logger.info(`网页看板（沙箱）：${publicUrl}/web/ ，登录页由本地模拟器扮演飞书`);
+  return { publicUrl, sessionSecret: config.SESSION_SECRET ?? randomBytes(48).toString('base64'), login };
 }
 
 /**

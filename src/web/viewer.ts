@@ -19,8 +19,11 @@ export interface ViewerGuards {
   page: ViewerGuard;
   /** For JSON, photos and files: without a session, 401 `{"error": {"code": "unauthenticated", …}}`. */
   json: ViewerGuard;
-  /** For every state-changing request (POST/PUT/DELETE) of a signed-in viewer: the CSRF token is checked. */
-  csrf: ViewerGuard;
+  /**
+   * For every state-changing request (POST/PUT/DELETE): the CSRF token (form field `_csrf`, or header
+   * `x-csrf-token`; from `await reply.generateCsrf()` on the page) is checked. Callback style, as the plugin's hook is.
+   */
+  csrf: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void;
 }
 
 /** The viewer a guard has set: for handlers behind `guards.page` or `guards.json`. */

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import pino from 'pino';
 import { type Clock, ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -16,6 +18,11 @@ export interface TestService extends Service {
 export interface TestServiceOptions extends Omit<StartOptions, 'database'> {
   /** Options of the Feishu simulator the service talks to (its own, per service). */
   sim?: SimOptions;
+  /**
+   * The web view on: the service listens on a free port known in advance, PUBLIC_URL is that address, and Feishu's
+   * login page is the simulator's (tests/support/web-login.ts signs in through it).
+   */
+  web?: boolean;
 }
 
 /**
@@ -37,6 +44,16 @@ export async function startTestService(
   }
   const sim = await startFeishuSim(options.sim);
   const testDb = await createTestDatabase();
+  const webEnv: Record<string, string> = {};
+  if (options.web) {
+    const port = await freePort();
+    Object.assign(webEnv, {
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      SESSION_SECRET: randomBytes(32).toString('base64'),
+      FEISHU_ACCOUNTS_URL: sim.url,
+    });
+  }
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -47,6 +64,7 @@ export async function startTestService(
     FEISHU_VERIFICATION_TOKEN: sim.verificationToken,
     ...(sim.encryptKey ? { FEISHU_ENCRYPT_KEY: sim.encryptKey } : {}),
     FEISHU_EVENT_MODE: options.sim?.eventMode ?? 'webhook',
+    ...webEnv,
     ...env,
   });
   const clock = options.clock ?? new ManualClock(new Date());
@@ -96,4 +114,18 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A TCP port nothing listens on right now (the OS picks it; a race with another process is unlikely on loopback). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }

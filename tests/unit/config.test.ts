@@ -255,4 +255,22 @@ describe('SMS settings', () => {
       expect((error as Error).message).not.toContain('LTAI-visible?');
     }
   });
+
+  it('takes the web view only with a session secret of 32 characters or more, and never echoes it', () => {
+    expect(loadConfig({}).PUBLIC_URL).toBeUndefined();
+    expect(loadConfig({}).FEISHU_ACCOUNTS_URL).toBe('https://accounts.feishu.cn');
+    const secret = 'x'.repeat(32);
+    const on = loadConfig({ PUBLIC_URL: 'https://yh.example.gov.cn/', SESSION_SECRET: secret });
+    expect(on.PUBLIC_URL).toBe('https://yh.example.gov.cn');
+    expect(() => loadConfig({ PUBLIC_URL: 'https://yh.example.gov.cn' })).toThrow(/SESSION_SECRET：必须填写/);
+    try {
+      loadConfig({ PUBLIC_URL: 'https://yh.example.gov.cn', SESSION_SECRET: 'too-short-secret-value' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toContain('SESSION_SECRET：至少 32 个字符');
+      expect((error as Error).message).not.toContain('too-short-secret-value');
+    }
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://yh.example', SESSION_SECRET: secret })).toThrow(/PUBLIC_URL/);
+    expect(() => loadConfig({ PUBLIC_URL: 'https://yh.example/?a=1', SESSION_SECRET: secret })).toThrow(/PUBLIC_URL/);
+  });
 });

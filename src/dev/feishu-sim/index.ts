@@ -22,6 +22,7 @@ import {
 } from './events.js';
 import { FaultPlan } from './faults.js';
 import { CLIENT_CONFIG, LongConnectionServer } from './long-connection.js';
+import { OAuthBook } from './oauth.js';
 import { type ApiContext, createApiHandler } from './openapi.js';
 import { RateLimiter } from './rate-limiter.js';
 import { BOT_OPEN_ID, CARD_UPDATE_DAYS, type ResolvedChat, SimState } from './state.js';
@@ -102,11 +103,13 @@ class Simulator implements FeishuSim {
     this.mode = options.eventMode ?? 'webhook';
     this.rateLimitsOn = options.rateLimits ?? false;
     this.tokens = new TokenBook(options.tokenTtlSeconds ?? 7200);
+    const oauth = new OAuthBook(this.state, this.appId, this.appSecret);
     const ctx: ApiContext = {
       state: this.state,
       faults: this.faults,
       limiter: this.limiter,
       tokens: this.tokens,
+      oauth,
       appId: this.appId,
       appSecret: this.appSecret,
       rateLimits: () => this.rateLimitsOn,
@@ -122,6 +125,9 @@ class Simulator implements FeishuSim {
       chats: [...this.state.chats.values()],
     });
     this.server = createServer((req, res) => {
+      // The authorize page is a browser page on accounts.feishu.cn (FEISHU_ACCOUNTS_URL = this simulator).
+      if (oauth.handlePage((req.method ?? 'GET').toUpperCase(), new URL(req.url ?? '/', 'http://sim.local'), res))
+        return;
       const handled = (req.url ?? '').startsWith(`${CONTROL_PREFIX}`)
         ? handleControl(this, listUsersAndChats, req, res)
         : handler(req, res);

@@ -8,6 +8,7 @@ import { addMembers, type ChatApiAnswer, createChat, pinMessage, updateChat } fr
 import { randomHex } from './crypto.js';
 import type { FaultPlan } from './faults.js';
 import { parseMultipart } from './multipart.js';
+import type { OAuthBook } from './oauth.js';
 import type { RateLimiter } from './rate-limiter.js';
 import {
   CARD_TOKEN_TTL_MS,
@@ -75,6 +76,8 @@ export interface ApiContext {
   faults: FaultPlan;
   limiter: RateLimiter;
   tokens: TokenBook;
+  /** Web login: authorize codes and user access tokens. */
+  oauth: OAuthBook;
   appId: string;
   appSecret: string;
   rateLimits: () => boolean;
@@ -109,6 +112,8 @@ type Result =
 const ROUTES: [string, RegExp, string, string[]][] = [
   ['POST', /^\/open-apis\/auth\/v3\/tenant_access_token\/internal$/, 'token', []],
   ['POST', /^\/callback\/ws\/endpoint$/, 'ws.endpoint', []],
+  ['POST', /^\/open-apis\/authen\/v2\/oauth\/token$/, 'authen.token', []],
+  ['GET', /^\/open-apis\/authen\/v1\/user_info$/, 'authen.user_info', []],
   ['POST', /^\/open-apis\/im\/v1\/messages$/, 'message.create', []],
   ['POST', /^\/open-apis\/contact\/v3\/users\/batch_get_id$/, 'contact.batch_get_id', []],
   ['POST', /^\/open-apis\/im\/v1\/images$/, 'image.create', []],
@@ -253,6 +258,9 @@ function handle(ctx: ApiContext, req: Request): Result {
   const { api } = req.route;
   if (api === 'token') return issueToken(ctx, req);
   if (api === 'ws.endpoint') return wsEndpoint(ctx, req);
+  // Web login authenticates with the app's secret (token) or the user's access token (user_info), not a tenant token.
+  if (api === 'authen.token') return ctx.oauth.exchange(req.json);
+  if (api === 'authen.user_info') return ctx.oauth.userInfo(req.headers.authorization);
   authenticate(ctx, req);
   switch (api) {
     case 'message.create':
