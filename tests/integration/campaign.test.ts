@@ -11,6 +11,7 @@ import { RANKING_HEADERS } from '../../src/ledger/campaign/xlsx.js';
 import { CAMPAIGN_DIRECTORY, HOSTILE_TOWNSHIP, jc, seedCampaign } from '../fixtures/campaign.js';
 import { code, NOW } from '../fixtures/ledger.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
+import { signIn, WebClient } from '../support/web-login.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read the API's JSON answers as a user would, field by field.
 type Json = any;
@@ -43,7 +44,7 @@ describe('the campaign measures', () => {
         API_TOKEN_SCOPES: 'town01=region:town-01,town02=region:town-02',
         COUNTY_NAME: '某某县',
       },
-      { clock: new ManualClock(NOW) },
+      { clock: new ManualClock(NOW), web: true },
     );
     for (const p of CAMPAIGN_DIRECTORY.people) service.sim.addUser({ openId: p.openId, name: p.name });
     const imported = await fetch(`${service.url}/api/admin/directory`, {
@@ -274,19 +275,98 @@ describe('the campaign measures', () => {
     });
   });
 
-  it('lookback data: M5’s item passed twice before at its unit, M1’s cited item once', async () => {
-    // Through the web route once login is on main; until then the same module the route calls.
-    const { lookbackOf } = await import('../../src/ledger/campaign/index.js');
-    const db = service.deps.database.db;
-    const m5 = await lookbackOf(db, { code: code(5), where: undefined, timeZone: 'Asia/Shanghai' });
-    expect(m5?.item).toEqual({ checklistCode: 'ck-01', code: '2', text: '检查项二', foundBy: jc(9) });
-    expect(m5?.passedBefore.map((p) => [p.inspectionCode, p.date, p.inspector, p.companions])).toEqual([
-      [jc(5), '2026-02-03', '县检查员', []],
-      [jc(4), '2026-02-02', '县检查员', ['白鹤检查员']],
-    ]);
-    const m1 = await lookbackOf(db, { code: code(1), where: undefined, timeZone: 'Asia/Shanghai' });
-    expect(m1?.item).toEqual({ checklistCode: 'ck-01', code: '1', text: '检查项一', foundBy: null });
-    expect(m1?.passedBefore.map((p) => p.inspectionCode)).toEqual([jc(16)]);
-    expect(await lookbackOf(db, { code: code(10), where: undefined, timeZone: 'Asia/Shanghai' })).toBeNull();
+  describe('the web view (signed in through the simulator)', () => {
+    it('without a session: 401 for the JSON, the xlsx and the lookback', async () => {
+      const anonymous = new WebClient(service.config.PUBLIC_URL!);
+      for (const path of ['/web/api/campaign', '/web/campaign.xlsx', `/web/api/hazards/${code(5)}/lookback`]) {
+        const response = await anonymous.fetch(path);
+        expect(response.status, path).toBe(401);
+        expect(((await response.json()) as Json).error.code).toBe('unauthenticated');
+      }
+    });
+
+    it('/web/api/campaign gives the viewer’s scope the figures /api/stats gives a token of that scope', async () => {
+      const county = await signIn(service, 'ou_county');
+      const all: Json = await (await county.fetch('/web/api/campaign')).json();
+      expect(all.scopeName).toBe('全县');
+      const { scopeName: _, ...figures } = all;
+      expect(figures).toEqual(await campaignOf('/api/stats'));
+      const march: Json = await (await county.fetch('/web/api/campaign?from=2026-03-01&to=2026-03-31')).json();
+      expect(march.majors).toEqual((await campaignOf('/api/stats?from=2026-03-01&to=2026-03-31')).majors);
+      const bad = await county.fetch('/web/api/campaign?from=2026-05-01&to=2026-04-01');
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as Json).error).toMatchObject({
+        code: 'invalid_filter',
+        details: { parameter: 'from' },
+      });
+
+      const town = await signIn(service, 'ou_town1');
+      const mine: Json = await (await town.fetch('/web/api/campaign')).json();
+      expect(mine.scopeName).toBe('城关镇');
+      expect(mine.majors).toEqual((await campaignOf('/api/stats', TOWN_READER)).majors);
+      expect(mine.rankings.townships.byOverdueRate.map((r: Json) => r.name)).toEqual(['城关镇']);
+      const file = await town.fetch('/web/campaign.xlsx?from=2026-01-01');
+      expect(file.status).toBe(200);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(await file.arrayBuffer());
+      const sheet = workbook.getWorksheet('乡镇-逾期率')!;
+      expect([sheet.getCell('A2').value, sheet.getCell('B4').value, sheet.getCell('B5').value]).toEqual([
+        '范围：城关镇',
+        '城关镇',
+        null,
+      ]);
+    });
+
+    it('责任倒查: the earlier inspections that passed the failed item; 404 outside the scope or for a general hazard', async () => {
+      const county = await signIn(service, 'ou_county');
+      const response = await county.fetch(`/web/api/hazards/${code(5).toLowerCase()}/lookback`);
+      const m5: Json = await response.json();
+      expect(response.status, JSON.stringify(m5)).toBe(200);
+      expect(m5.hazard).toEqual({
+        code: code(5),
+        enterpriseCode: 'e004',
+        enterpriseName: '白鹤纺织厂',
+        foundOn: '2026-04-01',
+      });
+      expect(m5.item).toEqual({ checklistCode: 'ck-01', code: '2', text: '检查项二', foundBy: jc(9) });
+      // JC-6 marked the item n/a, JC-7 used another checklist, JC-1…3 were another unit: none of them is listed.
+      expect(m5.passedBefore).toEqual([
+        {
+          inspectionCode: jc(5),
+          date: '2026-02-03',
+          kind: 'campaign',
+          kindLabel: '专项检查',
+          inspector: '县检查员',
+          companions: [],
+        },
+        {
+          inspectionCode: jc(4),
+          date: '2026-02-02',
+          kind: 'routine',
+          kindLabel: '日常检查',
+          inspector: '县检查员',
+          companions: ['白鹤检查员'],
+        },
+      ]);
+      // M1 was reported outside an inspection, citing item 1 of ck-01: JC-16 passed it before, JC-15 only after.
+      const m1: Json = await (await county.fetch(`/web/api/hazards/${code(1)}/lookback`)).json();
+      expect(m1.item).toEqual({ checklistCode: 'ck-01', code: '1', text: '检查项一', foundBy: null });
+      expect(m1.passedBefore.map((p: Json) => p.inspectionCode)).toEqual([jc(16)]);
+      // M4 names no item at all.
+      const m4: Json = await (await county.fetch(`/web/api/hazards/${code(4)}/lookback`)).json();
+      expect(m4).toMatchObject({ item: null, passedBefore: [] });
+
+      for (const path of [`/web/api/hazards/${code(10)}/lookback`, '/web/api/hazards/nonsense/lookback']) {
+        const refused = await county.fetch(path);
+        expect(refused.status, path).toBe(404);
+      }
+      // 城关镇's leader: M1 is theirs, M5 (白鹤镇) answers exactly as a hazard that does not exist.
+      const town = await signIn(service, 'ou_town1');
+      expect((await town.fetch(`/web/api/hazards/${code(1)}/lookback`)).status).toBe(200);
+      const hidden = await town.fetch(`/web/api/hazards/${code(5)}/lookback`);
+      const missing = await town.fetch('/web/api/hazards/YH-2026-009999/lookback');
+      expect([hidden.status, missing.status]).toEqual([404, 404]);
+      expect(await hidden.json()).toEqual(await missing.json());
+    });
   });
 });
