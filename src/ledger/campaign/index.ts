@@ -49,7 +49,6 @@ export async function campaignHazardFigures(
     period: input.period,
     calendar: input.calendar,
     today: input.calendar.localDate(input.now),
-    townships,
   });
   return { majors: majorsOf(rows), rankings: await rankingsOf(db, rows, townships) };
 }

@@ -1,4 +1,4 @@
-/** 存量 / 增量 major hazards and 动态清零, summed from the scan's township groups (each hazard is in one of them). */
+/** 存量 / 增量 major hazards and 动态清零, summed over the scan's groups (each hazard is in exactly one). */
 import type { ScanRow } from './scan.js';
 
 export interface CampaignMajors {
@@ -13,7 +13,6 @@ export interface CampaignMajors {
 export function majorsOf(rows: readonly ScanRow[]): CampaignMajors {
   const sum = { stock: 0, stockOpen: 0, stockClosed: 0, increment: 0, incrementOpen: 0, incrementClosed: 0, late: 0 };
   for (const r of rows) {
-    if (!r.byTownship) continue;
     sum.stock += r.stock;
     sum.stockOpen += r.stockOpen;
     sum.stockClosed += r.stockClosed;

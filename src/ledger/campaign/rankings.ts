@@ -67,14 +67,9 @@ export async function rankingsOf(
   rows: readonly ScanRow[],
   townships: Map<number, Township>,
 ): Promise<CampaignRankings> {
-  const byTownship = collect(
-    rows.filter((r) => r.byTownship),
-    (r) => r.townshipId,
-  );
-  const byDepartment = collect(
-    rows.filter((r) => !r.byTownship),
-    (r) => r.departmentId,
-  );
+  // A region above the township level (the county itself) is in no township's row, but in its department's.
+  const byTownship = collect(rows, (r) => townships.get(r.regionId)?.id ?? null);
+  const byDepartment = collect(rows, (r) => r.departmentId);
   const townshipNames = new Map([...townships.values()].map((t) => [t.id, t]));
   const ids = [...byDepartment.keys()];
   const departmentNames = new Map(

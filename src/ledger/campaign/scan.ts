@@ -1,24 +1,20 @@
 /**
- * The one pass over the scope's hazards that the campaign's hazard figures need: grouped by township and by
- * supervising department (GROUPING SETS), and within each by the calendar days to 销号 of the hazards closed in the
- * period (null for the rest). From its rows come the rankings (open, overdue, closed and the median from the days'
- * histogram) and, summed over the township groups (each hazard is in exactly one), the 存量/增量 figures of the major
- * hazards. One scan, not one per figure: over a million hazards each scan costs a few hundred milliseconds.
+ * The one pass over the scope's hazards that the campaign's hazard figures need: grouped by region and supervising
+ * department, and within each by the calendar days to 销号 of the hazards closed in the period (null for the rest).
+ * From its rows come the rankings (rolled up to townships and departments; the median from the days' histogram) and,
+ * summed, the 存量/增量 figures of the major hazards. One scan, not one per figure: over a million hazards each scan
+ * costs a few hundred milliseconds.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { intArray, rowsOf } from '../../db/rows.js';
+import { rowsOf } from '../../db/rows.js';
 import { hazards } from '../../db/schema/index.js';
 import { addCalendarDays, type Calendar, type CampaignPeriod, campaignYearStart } from '../../domain/index.js';
 import { overdueCondition } from '../filters.js';
-import type { Township } from './townships.js';
 
-/** One group of the scan: a township's (departmentId undefined) or a department's, at one number of days. */
+/** One group of the scan: the hazards of one region and supervising department at one number of days to close. */
 export interface ScanRow {
-  /** true for the township grouping set, false for the department one. */
-  byTownship: boolean;
-  /** The township's region id (null: a region above the township level). */
-  townshipId: number | null;
+  regionId: number;
   /** The supervising department (null: a unit without one). */
   departmentId: number | null;
   /** Calendar days from found to 销号 (local days) for the hazards closed in the period; null for the others. */
@@ -39,73 +35,53 @@ export interface ScanRow {
   count: number;
 }
 
-const asBool = (value: unknown) => value === true || value === 't' || value === 1;
-
+/**
+ * Grouped by region, department and days, read from hazards_campaign_idx alone (an index-only scan). The planner
+ * cannot tell how few distinct day counts there are and would sort the million rows to group them; with sorting
+ * priced out (for this transaction only) it hashes them. JIT is off too: compiling costs more than the scan saves.
+ */
 export async function scanCampaignHazards(
   db: Db,
-  input: {
-    where: SQL | undefined;
-    period: CampaignPeriod;
-    calendar: Calendar;
-    today: string;
-    townships: Map<number, Township>;
-  },
+  input: { where: SQL | undefined; period: CampaignPeriod; calendar: Calendar; today: string },
 ): Promise<ScanRow[]> {
   const { period, calendar } = input;
   const yearStart = calendar.startOfLocalDay(campaignYearStart(period)).toISOString();
   const from = calendar.startOfLocalDay(period.from).toISOString();
   const end = calendar.startOfLocalDay(addCalendarDays(period.to, 1)).toISOString();
-  const regionIds = [...input.townships.keys()];
-  const townshipIds = regionIds.map((id) => input.townships.get(id)!.id);
   const zone = calendar.timeZone;
   const major = sql`${hazards.grade} = 'major'`;
-  const foundBeforeYear = sql`${hazards.reportedAt} < ${yearStart}::timestamptz`;
-  const openAtYearStart = sql`(${hazards.closedAt} is null or ${hazards.closedAt} >= ${yearStart}::timestamptz)`;
-  const stock = sql`${major} and ${foundBeforeYear} and ${openAtYearStart}`;
-  const increment = sql`${major} and ${hazards.reportedAt} >= ${yearStart}::timestamptz and ${hazards.reportedAt} < ${end}::timestamptz`;
+  const stock = sql`${major} and ${hazards.reportedAt} < ${yearStart}::timestamptz
+    and (${hazards.closedAt} is null or ${hazards.closedAt} >= ${yearStart}::timestamptz)`;
+  const increment = sql`${major} and ${hazards.reportedAt} >= ${yearStart}::timestamptz
+    and ${hazards.reportedAt} < ${end}::timestamptz`;
   const closedInPeriod = sql`(${hazards.closedAt} >= ${from}::timestamptz and ${hazards.closedAt} < ${end}::timestamptz)`;
   const openAtEnd = sql`(${hazards.closedAt} is null or ${hazards.closedAt} >= ${end}::timestamptz)`;
-  const rows = rowsOf<Record<string, unknown>>(
-    await db.execute(sql`
-      with township as (
-        select * from unnest(${intArray(regionIds)}::int[], ${intArray(townshipIds)}::int[]) as t(region_id, township_id)
-      ),
-      h as (
-        select t.township_id, ${hazards.departmentId} as department_id,
-          case when ${closedInPeriod}
-            then ((${hazards.closedAt} at time zone ${zone})::date - (${hazards.reportedAt} at time zone ${zone})::date)
-          end as days,
-          ${hazards.status} <> 'closed' as open,
-          ${overdueCondition(input.today)} as overdue,
-          ${stock} as stock,
-          ${stock} and ${openAtEnd} as stock_open,
-          ${stock} and ${closedInPeriod} as stock_closed,
-          ${increment} as increment,
-          ${increment} and ${openAtEnd} as increment_open,
-          ${increment} and ${closedInPeriod} as increment_closed,
-          ${major} and ${hazards.reportedAt} < ${end}::timestamptz and ${openAtEnd}
-            and ${hazards.deadline} < ${period.to} as past_deadline
-        from ${hazards}
-        left join township t on t.region_id = ${hazards.regionId}
-        where ${input.where ?? sql`true`}
-      )
-      select grouping(township_id) = 0 as by_township, township_id, department_id, days,
-        count(*) filter (where open)::int as open,
-        count(*) filter (where overdue)::int as overdue,
-        count(*) filter (where stock)::int as stock,
-        count(*) filter (where stock_open)::int as stock_open,
-        count(*) filter (where stock_closed)::int as stock_closed,
-        count(*) filter (where increment)::int as increment,
-        count(*) filter (where increment_open)::int as increment_open,
-        count(*) filter (where increment_closed)::int as increment_closed,
-        count(*) filter (where past_deadline)::int as past_deadline,
-        count(*)::int as count
-      from h
-      group by grouping sets ((township_id, days), (department_id, days))`),
-  );
+  const query = sql`
+    select ${hazards.regionId} as region_id, ${hazards.departmentId} as department_id,
+      case when ${closedInPeriod}
+        then ((${hazards.closedAt} at time zone ${zone})::date - (${hazards.reportedAt} at time zone ${zone})::date)
+      end as days,
+      count(*) filter (where ${hazards.status} <> 'closed')::int as open,
+      count(*) filter (where ${overdueCondition(input.today)})::int as overdue,
+      count(*) filter (where ${stock})::int as stock,
+      count(*) filter (where ${stock} and ${openAtEnd})::int as stock_open,
+      count(*) filter (where ${stock} and ${closedInPeriod})::int as stock_closed,
+      count(*) filter (where ${increment})::int as increment,
+      count(*) filter (where ${increment} and ${openAtEnd})::int as increment_open,
+      count(*) filter (where ${increment} and ${closedInPeriod})::int as increment_closed,
+      count(*) filter (where ${major} and ${hazards.reportedAt} < ${end}::timestamptz and ${openAtEnd}
+        and ${hazards.deadline} < ${period.to})::int as past_deadline,
+      count(*)::int as count
+    from ${hazards}
+    where ${input.where ?? sql`true`}
+    group by 1, 2, 3`;
+  const rows = await db.transaction(async (tx) => {
+    await tx.execute(sql`set local enable_sort = off`);
+    await tx.execute(sql`set local jit = off`);
+    return rowsOf<Record<string, unknown>>(await tx.execute(query));
+  });
   return rows.map((r) => ({
-    byTownship: asBool(r.by_township),
-    townshipId: r.township_id === null ? null : Number(r.township_id),
+    regionId: Number(r.region_id),
     departmentId: r.department_id === null ? null : Number(r.department_id),
     days: r.days === null ? null : Number(r.days),
     open: Number(r.open),
