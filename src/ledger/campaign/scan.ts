@@ -77,6 +77,7 @@ export async function scanCampaignHazards(
     group by 1, 2, 3`;
   const rows = await db.transaction(async (tx) => {
     await tx.execute(sql`set local enable_sort = off`);
+    await tx.execute(sql`set local enable_incremental_sort = off`);
     await tx.execute(sql`set local jit = off`);
     return rowsOf<Record<string, unknown>>(await tx.execute(query));
   });
