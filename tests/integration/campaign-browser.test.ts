@@ -91,11 +91,21 @@ describe.skipIf(!existsSync(CHROMIUM))('campaign.js and lookback.js in Chromium'
     return { page, problems, context };
   }
 
+  /** Waits for `selector`; on timeout, fails with what the page said (errors, CSP) and what the sections hold. */
+  async function waitFor(page: Page, problems: string[], selector: string) {
+    try {
+      await page.waitForSelector(selector, { state: 'attached', timeout: 20_000 });
+    } catch (error) {
+      const sections = await page.locator('main').innerHTML();
+      throw new Error(`${(error as Error).message}\nproblems: ${problems.join(' | ')}\n${sections.slice(0, 2000)}`);
+    }
+  }
+
   const text = (page: Page, selector: string) => page.locator(selector).innerText();
 
   it('a township leader sees their figures, the ranking chart, changes the period and gets the xlsx link', async () => {
     const { page, problems, context } = await openAs('ou_town1', { width: 390, height: 844 });
-    await page.waitForSelector('#campaign[data-loaded="true"]', { timeout: 20_000 });
+    await waitFor(page, problems, '#campaign[data-loaded="true"]');
     const campaign = await text(page, '#campaign');
     expect(campaign).toContain('治本攻坚专项指标');
     expect(campaign).toContain('城关镇 · 2026-01-01 至 2026-05-20（2026 年度）');
@@ -107,7 +117,7 @@ describe.skipIf(!existsSync(CHROMIUM))('campaign.js and lookback.js in Chromium'
       '动态清零 未实现 1 条重大隐患超过期限未销号',
     ]);
     expect(campaign).not.toContain('白鹤镇');
-    await page.waitForSelector('#campaign[data-chart="drawn"] .cmp-chart svg');
+    await waitFor(page, problems, '#campaign[data-chart="drawn"] .cmp-chart svg');
     expect(await page.locator('.cmp-xlsx').getAttribute('href')).toBe('/web/campaign.xlsx');
     await page.screenshot({ path: `${ARTIFACTS}campaign-phone.png`, fullPage: true });
 
@@ -125,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM))('campaign.js and lookback.js in Chromium'
     expect(file.headers()['content-type']).toContain('spreadsheetml');
 
     // 责任倒查 on M1: JC-16 passed the item it cites.
-    await page.waitForSelector('#lookback[data-loaded="true"]');
+    await waitFor(page, problems, '#lookback[data-loaded="true"]');
     const lookback = await text(page, '#lookback');
     expect(lookback).toContain('责任倒查');
     expect(lookback).toContain('检查表 ck-01 第 1 项：检查项一');
@@ -137,12 +147,12 @@ describe.skipIf(!existsSync(CHROMIUM))('campaign.js and lookback.js in Chromium'
 
   it('the county on a desktop: every township ranked; a hazard outside a viewer’s scope says so, nothing more', async () => {
     const { page, problems, context } = await openAs('ou_county', { width: 1280, height: 900 });
-    await page.waitForSelector('#campaign[data-loaded="true"]', { timeout: 20_000 });
+    await waitFor(page, problems, '#campaign[data-loaded="true"]');
     const firstTable = page.locator('.cmp-table').first();
     const names = await firstTable.locator('tbody tr td:nth-child(2)').allInnerTexts();
     expect(names).toEqual(['=1+2镇', '城关镇', '白鹤镇']);
     expect(await text(page, '#campaign')).toContain('检查 3 次及以上从未发现隐患的单位：1 家');
-    await page.waitForSelector('#lookback[data-loaded="true"]');
+    await waitFor(page, problems, '#lookback[data-loaded="true"]');
     await page.screenshot({ path: `${ARTIFACTS}campaign-desktop.png`, fullPage: true });
     expect(problems).toEqual([]);
     await context.close();

@@ -46,7 +46,9 @@ function table(headers, rows, caption) {
   if (caption) t.append(el('caption', null, caption));
   const head = el('tr');
   for (const h of headers) head.append(el('th', null, h));
-  t.append(el('thead')).firstChild.append(head);
+  const thead = el('thead');
+  thead.append(head);
+  t.append(thead);
   const body = el('tbody');
   for (const row of rows) {
     const tr = el('tr');
@@ -74,7 +76,8 @@ function drawChart(holder, townships) {
   const echarts = window.echarts;
   if (!echarts || typeof echarts.init !== 'function' || townships.length === 0) return false;
   const rows = townships.slice(0, 15).reverse();
-  const chartBox = el('div', 'cmp-chart');
+  // The box's height comes from campaign.css (no inline style under the CSP): a class by the number of bars.
+  const chartBox = el('div', `cmp-chart ${rows.length <= 3 ? 'cmp-chart-s' : rows.length > 8 ? 'cmp-chart-l' : ''}`);
   chartBox.setAttribute('role', 'img');
   chartBox.setAttribute('aria-label', '各乡镇逾期率排名');
   holder.append(chartBox);
@@ -104,6 +107,7 @@ function drawChart(holder, townships) {
     series: [
       {
         type: 'bar',
+        barMaxWidth: 24,
         data: rows.map((r) => ({
           value: r.overdueRate,
           itemStyle: { color: r.overdueRate >= 0.2 ? '#d93026' : r.overdueRate > 0 ? '#e8a200' : '#2e9e5b' },
@@ -136,6 +140,8 @@ function render(report, from, to) {
   body.append(figures);
 
   const ranking = el('div', 'cmp-panel');
+  // In the page before the chart is drawn: ECharts measures its box.
+  body.append(ranking);
   ranking.append(el('h3', null, '通报晾晒：乡镇（按逾期率）'));
   drawChart(ranking, report.rankings.townships.byOverdueRate);
   ranking.append(table(RANK_HEADERS, rankRows(report.rankings.townships.byOverdueRate)));
@@ -145,7 +151,6 @@ function render(report, from, to) {
   ranking.append(table(RANK_HEADERS, rankRows(report.rankings.departments.byOverdueRate)));
   ranking.append(el('h3', null, '行业主管部门（按整改用时）'));
   ranking.append(table(RANK_HEADERS, rankRows(report.rankings.departments.byMedianDays)));
-  body.append(ranking);
 
   const q = report.quality;
   const quality = el('div', 'cmp-panel');
@@ -191,8 +196,9 @@ async function load(from, to) {
     section.querySelector('input[name="from"]').value = data.period.from;
     section.querySelector('input[name="to"]').value = data.period.to;
     section.dataset.loaded = 'true';
-  } catch {
+  } catch (error) {
     status.textContent = '加载失败，请稍后重试';
+    console.error('campaign:', error);
   }
 }
 

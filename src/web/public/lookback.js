@@ -71,8 +71,9 @@ async function load() {
       return;
     }
     render(data);
-  } catch {
+  } catch (error) {
     section.replaceChildren(el('p', 'cmp-status', '加载失败，请稍后重试'));
+    console.error('lookback:', error);
   }
 }
 
