@@ -25,9 +25,6 @@ export interface CampaignPeriod {
   to: LocalDate;
 }
 
-/** The campaign years of 治本攻坚三年行动 (2024–2026); figures for other years are computed the same way. */
-export const CAMPAIGN_YEARS = [2024, 2025, 2026] as const;
-
 /** The campaign year of a period: the year of its last day. */
 export function campaignYearOf(period: Pick<CampaignPeriod, 'to'>): number {
   return Number(period.to.slice(0, 4));

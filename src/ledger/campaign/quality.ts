@@ -111,7 +111,8 @@ export async function inspectionQuality(
         from hazards
         join inspection_items ii on ii.inspection_id = hazards.inspection_id and ii.hazard_id = hazards.id
         join inspections i on i.id = hazards.inspection_id
-        where hazards.reported_at >= ${input.fromInstant.toISOString()}::timestamptz
+        where hazards.inspection_id is not null
+          and hazards.reported_at >= ${input.fromInstant.toISOString()}::timestamptz
           and hazards.reported_at < ${input.endInstant.toISOString()}::timestamptz
           and ${input.hazardWhere ?? sql`true`}
       )
