@@ -12,7 +12,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/index.js';
-import { CAMPAIGN_DIRECTORY, jc, seedCampaign } from '../fixtures/campaign.js';
+import { CAMPAIGN_DIRECTORY, HOSTILE_UNIT, jc, seedCampaign } from '../fixtures/campaign.js';
 import { code, NOW } from '../fixtures/ledger.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { signIn } from '../support/web-login.js';
@@ -155,7 +155,12 @@ describe.skipIf(!existsSync(CHROMIUM))('campaign.js and lookback.js in Chromium'
     const firstTable = page.locator('.cmp-table').first();
     const names = await firstTable.locator('tbody tr td:nth-child(2)').allInnerTexts();
     expect(names).toEqual(['=1+2镇', '城关镇', '白鹤镇']);
-    expect(await text(page, '#campaign')).toContain('检查 3 次及以上从未发现隐患的单位：1 家');
+    const shown = await text(page, '#campaign');
+    expect(shown).toContain('检查 3 次及以上从未发现隐患的单位：2 家');
+    // A unit named with markup shows as that text; nothing of it became an element or ran.
+    expect(shown).toContain(HOSTILE_UNIT);
+    expect(await page.locator('#campaign img').count()).toBe(0);
+    expect(await page.evaluate('window.__injected')).toBeUndefined();
     await waitFor(page, problems, '#lookback[data-loaded="true"]');
     await page.screenshot({ path: `${ARTIFACTS}campaign-desktop.png`, fullPage: true });
     expect(problems).toEqual([]);

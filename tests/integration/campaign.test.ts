@@ -8,7 +8,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { RANKING_HEADERS } from '../../src/ledger/campaign/xlsx.js';
-import { CAMPAIGN_DIRECTORY, HOSTILE_TOWNSHIP, jc, seedCampaign } from '../fixtures/campaign.js';
+import { CAMPAIGN_DIRECTORY, HOSTILE_TOWNSHIP, HOSTILE_UNIT, jc, seedCampaign } from '../fixtures/campaign.js';
 import { code, NOW } from '../fixtures/ledger.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 import { signIn, WebClient } from '../support/web-login.js';
@@ -132,10 +132,13 @@ describe('the campaign measures', () => {
     it('inspection quality: quiet units and inspectors, and hazards that come back at the same unit and item', async () => {
       const { quality } = await campaignOf('/api/stats');
       expect(quality.thresholds).toEqual({ unitVisits: 3, inspectorInspections: 5 });
-      // 白鹤电梯: three routine visits, all passed. 城关化工's three self-inspections do not count.
+      // 白鹤电梯 and e006: three routine visits each, all passed. 城关化工's three self-inspections do not count.
       expect(quality.quietUnits).toEqual({
-        total: 1,
-        items: [{ code: 'e002', name: '白鹤电梯维保站', township: '白鹤镇', visits: 3, lastVisit: '2026-04-01' }],
+        total: 2,
+        items: [
+          { code: 'e002', name: '白鹤电梯维保站', township: '白鹤镇', visits: 3, lastVisit: '2026-04-01' },
+          { code: 'e006', name: HOSTILE_UNIT, township: HOSTILE_TOWNSHIP, visits: 3, lastVisit: '2026-03-12' },
+        ],
       });
       // 县检查员 led five visits in the period (two more in 2025 are outside it) and found nothing.
       expect(quality.quietInspectors).toEqual({
