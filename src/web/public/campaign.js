@@ -71,8 +71,14 @@ const RANK_HEADERS = ['排名', '名称', '未闭环', '超期', '逾期率', '�
 const rankRows = (list) =>
   list.map((r, i) => [i + 1, r.name, r.open, r.overdue, percent(r.overdueRate), r.closed, days(r.medianDaysToClose)]);
 
+/** The chart on the page (disposed when the period changes and the section is drawn again). */
+let chart = null;
+window.addEventListener('resize', () => chart?.resize());
+
 /** The townships' overdue rates as a horizontal bar chart, worst on top; nothing when ECharts is not on the page. */
 function drawChart(holder, townships) {
+  chart?.dispose();
+  chart = null;
   const echarts = window.echarts;
   if (!echarts || typeof echarts.init !== 'function' || townships.length === 0) return false;
   const rows = townships.slice(0, 15).reverse();
@@ -81,7 +87,7 @@ function drawChart(holder, townships) {
   chartBox.setAttribute('role', 'img');
   chartBox.setAttribute('aria-label', '各乡镇逾期率排名');
   holder.append(chartBox);
-  const chart = echarts.init(chartBox, null, { renderer: 'svg' });
+  chart = echarts.init(chartBox, null, { renderer: 'svg' });
   chart.setOption({
     animation: false,
     grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
@@ -116,7 +122,6 @@ function drawChart(holder, townships) {
       },
     ],
   });
-  window.addEventListener('resize', () => chart.resize());
   section.dataset.chart = 'drawn';
   return true;
 }
@@ -143,7 +148,13 @@ function render(report, from, to) {
   // In the page before the chart is drawn: ECharts measures its box.
   body.append(ranking);
   ranking.append(el('h3', null, '通报晾晒：乡镇（按逾期率）'));
-  drawChart(ranking, report.rankings.townships.byOverdueRate);
+  const slot = el('div', 'cmp-chart-slot');
+  ranking.append(slot);
+  const townships = report.rankings.townships.byOverdueRate;
+  // ECharts may still be loading (a deferred or async script of the page): draw once the page has loaded.
+  if (!drawChart(slot, townships) && !window.echarts && document.readyState !== 'complete') {
+    window.addEventListener('load', () => drawChart(slot, townships), { once: true });
+  }
   ranking.append(table(RANK_HEADERS, rankRows(report.rankings.townships.byOverdueRate)));
   ranking.append(el('h3', null, '乡镇（按整改用时）'));
   ranking.append(table(RANK_HEADERS, rankRows(report.rankings.townships.byMedianDays)));
