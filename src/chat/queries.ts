@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { hazards } from '../db/schema/index.js';
 import { parseScope } from '../directory/model.js';
-import { addCalendarDays, type Calendar } from '../domain/index.js';
+import { addCalendarDays, type Calendar, defaultCampaignPeriod } from '../domain/index.js';
 import { currentDutyQuarter } from '../domain/statutory-period.js';
 import { STATUS_LABELS } from '../domain/vocabulary.js';
 import { cardValue, type ListFilter } from '../feishu/card-actions.js';
@@ -19,6 +19,7 @@ import type { CardActionResponse } from '../feishu/events.js';
 import { buildToInspectCard, TO_INSPECT_LISTED } from '../inspections/cards/to-inspect-card.js';
 import { coverageTotals, toInspectFor } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
+import { campaignHazardFigures } from '../ledger/campaign/index.js';
 import { buildListCard, type ListCardItem } from '../ledger/cards/ledger-list.js';
 import { buildStatsCard, buildStatutoryCard } from '../ledger/cards/ledger-stats.js';
 import { overdueCondition } from '../ledger/filters.js';
@@ -221,7 +222,15 @@ export async function answerStats(
   const duty = hasAreaScope(viewer.scope)
     ? `${dutyLine(await dutyStatus(deps.db, viewer.scope, quarter))}\n发送「统计 ${quarter.key}」获取本季度统计分析表（xlsx 文件，可直接上报）。`
     : undefined;
-  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, duty }), 'stats'));
+  const period = defaultCampaignPeriod(deps.calendar.localDate(deps.clock.now()));
+  const figures = await campaignHazardFigures(deps.db, {
+    where,
+    period,
+    calendar: deps.calendar,
+    now: deps.clock.now(),
+  });
+  const campaign = { period, ...figures };
+  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, duty, campaign }), 'stats'));
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The pure domain rules (no I/O). Import from here or from the individual modules. */
 export * from './calendar.js';
+export * from './campaign.js';
 export * from './decision-deadlines.js';
 export * from './escalation-policy.js';
 export * from './fallback-chain.js';

@@ -2,6 +2,8 @@
  * The read API's OpenAPI 3.1 description, written by hand (no generator package), and a minimal page at `/docs`
  * that renders it as a readable list without any script from the internet.
  */
+import { QUALITY_THRESHOLDS } from '../domain/campaign.js';
+import { RANKING_HEADERS, RANKING_SHEETS } from '../ledger/campaign/xlsx.js';
 import { LEDGER_HEADERS } from '../ledger/xlsx.js';
 
 const filterParameters = [
@@ -57,6 +59,66 @@ const errors = {
   '503': error('未配置 API_TOKENS 或 ADMIN_TOKEN，读取接口关闭'),
 };
 
+const counts = (description: string) => ({
+  type: 'object',
+  description,
+  properties: { total: { type: 'integer' }, open: { type: 'integer' }, closed: { type: 'integer' } },
+});
+
+const rankedRow = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    name: { type: 'string' },
+    open: { type: 'integer', description: '未闭环（未销号）' },
+    overdue: { type: 'integer', description: '超期（今天，与统计口径相同）' },
+    overdueRate: { type: 'number', description: '超期 ÷ 未闭环' },
+    closed: { type: 'integer', description: '期间内销号' },
+    medianDaysToClose: {
+      type: ['number', 'null'],
+      description: '期间内销号隐患从发现到销号的自然日中位数；无销号为 null',
+    },
+  },
+};
+
+const ranking = {
+  type: 'object',
+  properties: {
+    byOverdueRate: { type: 'array', items: rankedRow, description: '逾期率高的在前' },
+    byMedianDays: { type: 'array', items: rankedRow, description: '用时长的在前；期间内无销号的排最后' },
+  },
+};
+
+/** The `campaign` object of /api/stats (src/domain/campaign.ts defines each figure). */
+const campaignSchema = {
+  type: 'object',
+  properties: {
+    period: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+    campaignYear: { type: 'integer', description: '治本攻坚年度：to 所在年' },
+    majors: {
+      type: 'object',
+      properties: {
+        stock: counts('存量重大隐患：本年度 1 月 1 日前发现、当日未销号；open 为期末未销号，closed 为期间内销号'),
+        increment: counts('增量重大隐患：本年度 1 月 1 日至 to 发现'),
+        dynamicZero: {
+          type: 'object',
+          description: '动态清零：to 日终了时没有超过整改期限仍未销号的重大隐患',
+          properties: { reached: { type: 'boolean' }, openPastDeadline: { type: 'integer' } },
+        },
+      },
+    },
+    rankings: {
+      type: 'object',
+      description: '通报晾晒（/api/campaign.xlsx 可导出）',
+      properties: { townships: ranking, departments: ranking },
+    },
+    quality: {
+      type: 'object',
+      description: `检查质量：期间内政府检查（不含企业自查）至少 ${QUALITY_THRESHOLDS.unitVisits} 次、从未发现隐患的单位（quietUnits）；带队检查至少 ${QUALITY_THRESHOLDS.inspectorInspections} 次、从未发现隐患的检查人（quietInspectors）；同一单位同一检查项在已销号后再次发现的隐患（recurring）。各列最多 50 条，total 为总数`,
+    },
+  },
+};
+
 const hazardSchema = {
   type: 'object',
   properties: {
@@ -104,6 +166,7 @@ export function openApiDocument() {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        Campaign: campaignSchema,
         Error: {
           type: 'object',
           properties: {
@@ -216,7 +279,9 @@ export function openApiDocument() {
           responses: {
             '200': {
               description:
-                '统计结果；statisticsDuty：范围内各单位本期（或 period 所指期间）统计分析表的确认情况（已确认数、未确认的单位）',
+                '统计结果；statisticsDuty：范围内各单位本期（或 period 所指期间）统计分析表的确认情况（已确认数、未确认的单位）；' +
+                'campaign（不带 period 时）：治本攻坚的专项指标，期间取 from 至 to（默认本年 1 月 1 日至今天；to 晚于今天按今天），' +
+                '只按令牌和 scope 的范围，不受其他筛选条件影响。campaign 见 components.schemas.Campaign',
               content: { 'application/json': {} },
             },
             ...errors,
@@ -239,6 +304,33 @@ export function openApiDocument() {
           responses: {
             '200': {
               description: 'xlsx 文件',
+              content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {} },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/api/campaign.xlsx': {
+        get: {
+          summary: `通报晾晒 Excel：${RANKING_SHEETS.map((x) => x.name).join('、')} 四张表，列：${RANKING_HEADERS.join('、')}；最差的排在前面`,
+          parameters: [
+            {
+              name: 'from',
+              in: 'query',
+              description: '期间起（本地日期，含当日）；默认 to 所在年的 1 月 1 日',
+              schema: { type: 'string', format: 'date' },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              description: '期间止（本地日期，含当日）；默认今天，晚于今天按今天',
+              schema: { type: 'string', format: 'date' },
+            },
+            filterParameters.find((p) => p.name === 'scope')!,
+          ],
+          responses: {
+            '200': {
+              description: 'xlsx 文件（与 /api/stats 的 campaign.rankings 相同）',
               content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {} },
             },
             ...errors,

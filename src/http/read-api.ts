@@ -1,6 +1,7 @@
 /**
  * The read side over HTTP (interface.md): `/api/hazards`, `/api/hazards/:code` (with trail and photo links),
- * `/api/hazards/:code/photos/:id`, `/api/hazards/:code/documents/:name` (the PDFs), `/api/stats`, `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
+ * `/api/hazards/:code/photos/:id`, `/api/hazards/:code/documents/:name` (the PDFs), `/api/stats` (with the campaign's
+ * own measures), `/api/campaign.xlsx` (通报晾晒), `/api/ledger.xlsx`, `/api/coverage` (inspection plans' coverage), and
  * the OpenAPI description at `/docs`.
  * A read token sees the county; `?scope=region:town-01` (or department:/enterprise:) narrows it.
  * Kept whole because every route shares the token-scope, scope and filter closures of the plugin.
@@ -14,13 +15,22 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { parseScope } from '../directory/model.js';
 import { parseHazardCode } from '../domain/hazard-code.js';
-import { type Calendar, INSPECTION_CODE, INSPECTION_KINDS, inspectionKindSchema } from '../domain/index.js';
+import {
+  type Calendar,
+  CampaignPeriodError,
+  INSPECTION_CODE,
+  INSPECTION_KINDS,
+  inspectionKindSchema,
+  parseCampaignPeriod,
+} from '../domain/index.js';
 import { isLocalDate } from '../domain/local-time.js';
 import { currentDutyQuarter } from '../domain/statutory-period.js';
 import { listDocuments, loadDocument } from '../hazards/documents/store.js';
 import { planOfHazard } from '../hazards/plan-document.js';
 import { coverageReport, UnknownPlanError } from '../inspections/coverage.js';
 import { ensureCurrentDraws } from '../inspections/plans/store.js';
+import { campaignReport } from '../ledger/campaign/index.js';
+import { buildRankingsXlsx } from '../ledger/campaign/xlsx.js';
 import { hazardPhoto, hazardPhotoList, hazardTrail } from '../ledger/detail.js';
 import { FILTER_PARAMETERS, FilterError, filterCondition, parseFilters } from '../ledger/filters.js';
 import {
@@ -282,11 +292,55 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       period ?? currentDutyQuarter(calendar.localDate(clock.now())),
     );
     if (period) return { ...(await statutoryTable(db, { where, period, calendar })), statisticsDuty };
-    const [hazardStats, inspectionStats] = [
+    const [hazardStats, inspectionStats, campaign] = [
       await computeStats(db, { where, calendar, now: clock.now() }),
       await computeInspectionStats(db, { where: await inspectionCondition(request, query) }),
+      await campaignOf(request, query),
     ];
-    return { ...hazardStats, inspections: inspectionStats, statisticsDuty };
+    return { ...hazardStats, inspections: inspectionStats, statisticsDuty, campaign };
+  });
+
+  /**
+   * The campaign's own measures for the token's and the requested scope over `?from=&to=` (default: the campaign
+   * year to today). The other ledger filters do not narrow them: 存量 is found before the period by definition.
+   */
+  async function campaignOf(request: FastifyRequest, query: Query) {
+    const now = clock.now();
+    try {
+      const period = parseCampaignPeriod(
+        { from: query.from as string | undefined, to: query.to as string | undefined },
+        calendar.localDate(now),
+      );
+      return await campaignReport(db, { scopes: await scopesOf(request, query), period, calendar, now });
+    } catch (error) {
+      if (error instanceof CampaignPeriodError) {
+        throw new HttpError(400, 'invalid_filter', error.message, { parameter: error.parameter });
+      }
+      throw error;
+    }
+  }
+
+  // 通报晾晒 as a file: the rankings of the campaign object, four sheets.
+  app.get('/api/campaign.xlsx', { preHandler }, async (request, reply) => {
+    const query = checkParameters(request, ['scope', 'from', 'to']);
+    const campaign = await campaignOf(request, query);
+    const scopes = await scopesOf(request, query);
+    const narrowest = scopes.find((s) => !s.county);
+    const file = await buildRankingsXlsx({
+      rankings: campaign.rankings,
+      period: campaign.period,
+      scopeName: narrowest ? await describeScope(db, narrowest) : '全县',
+      reportingUnit: await reportingUnitName(db, config.COUNTY_NAME),
+    });
+    const { from, to } = campaign.period;
+    const fileName = `通报晾晒-${from}至${to}.xlsx`;
+    return reply
+      .header('content-type', XLSX)
+      .header(
+        'content-disposition',
+        `attachment; filename="campaign-${from}-${to}.xlsx"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+      )
+      .send(file);
   });
 
   app.get('/api/stats.xlsx', { preHandler }, async (request, reply) => {

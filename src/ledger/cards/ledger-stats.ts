@@ -1,4 +1,6 @@
 /** The `统计` card and the statutory table card (统计分析表). JSON 2.0, markdown tables. */
+import type { CampaignPeriod } from '../../domain/campaign.js';
+import type { CampaignMajors, CampaignRankings } from '../campaign/index.js';
 import type { InspectionStats } from '../inspections.js';
 import type { HazardStats } from '../stats.js';
 import type { StatutoryTable } from '../statutory.js';
@@ -16,6 +18,8 @@ export function buildStatsCard(input: {
   inspections?: InspectionStats;
   /** The statistics duty's line (本季度统计分析表：已确认 x/y，未确认：…). */
   duty?: string;
+  /** The campaign's own measures for the campaign year to today (存量/增量, 动态清零, the worst townships). */
+  campaign?: { period: CampaignPeriod; majors: CampaignMajors; rankings: CampaignRankings };
 }): object {
   const s = input.stats;
   const t = s.totals;
@@ -28,6 +32,7 @@ export function buildStatsCard(input: {
         `🔴 超期 **${t.overdue}** 条，逾期率 **${percent(t.overdueRate)}**（超期 ÷ 未闭环）`,
     },
   ];
+  if (input.campaign) elements.push({ tag: 'markdown', content: campaignLines(input.campaign) });
   if (input.inspections) elements.push({ tag: 'markdown', content: inspectionLines(input.inspections) });
   if (input.duty) elements.push({ tag: 'markdown', content: input.duty });
   if (t.total === 0) {
@@ -153,4 +158,24 @@ function inspectionLines(i: InspectionStats): string {
     `**企业自查**：${own.inspections} 次，${own.unitsCovered} 家单位，发现隐患 ${own.hazardsFound} 条，其中立查立改 ${own.fixedOnSite} 条`,
   ];
   return lines.join('\n');
+}
+
+/** WORST_LISTED townships by overdue rate, only those with something overdue (a clean township is not 晾晒). */
+const WORST_LISTED = 3;
+
+/** 治本攻坚: 存量/增量 major hazards, 动态清零 yes/no, the worst townships by overdue rate. */
+function campaignLines(c: NonNullable<Parameters<typeof buildStatsCard>[0]['campaign']>): string {
+  const { stock, increment, dynamicZero } = c.majors;
+  const worst = c.rankings.townships.byOverdueRate.filter((t) => t.overdue > 0).slice(0, WORST_LISTED);
+  return [
+    `**治本攻坚（${c.period.from} 至 ${c.period.to}）**`,
+    `存量重大隐患 **${stock.total}** 条（期间销号 ${stock.closed}，未销号 ${stock.open}）；` +
+      `增量重大隐患 **${increment.total}** 条（期间销号 ${increment.closed}，未销号 ${increment.open}）`,
+    dynamicZero.reached
+      ? '动态清零：✅ 已实现（没有超过期限未销号的重大隐患）'
+      : `动态清零：❌ 未实现，**${dynamicZero.openPastDeadline}** 条重大隐患超过期限未销号`,
+    worst.length
+      ? `逾期率最高的乡镇：${worst.map((t) => `${t.name} ${percent(t.overdueRate)}（${t.overdue}/${t.open}）`).join('，')}`
+      : '各乡镇均无超期隐患',
+  ].join('\n');
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "hazards_campaign_idx" ON "hazards" USING btree ("region_id","department_id","grade","status","deadline","reported_at","closed_at");
