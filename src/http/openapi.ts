@@ -1,6 +1,8 @@
 /**
  * The read API's OpenAPI 3.1 description, written by hand (no generator package), and a minimal page at `/docs`
  * that renders it as a readable list without any script from the internet.
+ * Kept whole because it is one document: the paths refer to one another's schemas, and a reader checks the API's
+ * contract by reading it top to bottom.
  */
 import { QUALITY_THRESHOLDS } from '../domain/campaign.js';
 import { RANKING_HEADERS, RANKING_SHEETS } from '../ledger/campaign/xlsx.js';
