@@ -8,7 +8,6 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { enterprises, regions } from '../db/schema/index.js';
 import { reportingUnitName } from '../ledger/statutory-xlsx.js';
-import { posterPdf, posterPng } from '../tips/poster.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
 
@@ -57,7 +56,9 @@ export const tipPosterRoutes: FastifyPluginAsync<TipPosterRoutesOptions> = async
         placeName: place,
         url: `${publicUrl}/tip?${query}`,
       };
-      const body = format === 'pdf' ? await posterPdf(input) : await posterPng(input);
+      // Loaded on first use: the QR and SVG renderers are not worth every start's import time for a rare admin call.
+      const poster = await import('../tips/poster.js');
+      const body = format === 'pdf' ? await poster.posterPdf(input) : await poster.posterPng(input);
       const fileName = `举报二维码-${place}.${format}`;
       return reply
         .header('content-type', format === 'pdf' ? 'application/pdf' : 'image/png')
