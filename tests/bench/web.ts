@@ -70,7 +70,7 @@ async function seed(sql: pg.Client): Promise<void> {
     insert into hazards (code, year, sequence, enterprise_id, region_id, department_id, sector, grade, status,
       description, location, measures, standard, deadline, deadline_set_at, responsible_id, reporter_id,
       rectification, supervision, suspended, reported_at, closed_at, closed_by_id)
-    select 'YH-' || (2026 - g % 2) || '-' || lpad(g::text, 6, '0'), 2026 - g % 2, g, e.id, e.region_id, e.department_id,
+    select 'YH-' || (2026 - g % 2) || '-' || lpad((g % 1000000)::text, 6, '0'), 2026 - g % 2, g, e.id, e.region_id, e.department_id,
       e.sector,
       case when g % 20 = 0 then 'major' else 'general' end,
       s.status,
