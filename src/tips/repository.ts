@@ -196,3 +196,8 @@ export async function activeTipCards(db: Db, tipId: number) {
     .from(tipCards)
     .where(and(eq(tipCards.tipId, tipId), eq(tipCards.active, true)));
 }
+
+/** Records our Feishu upload of a stored photo (for the handlers' cards). */
+export async function setTipPhotoImageKey(db: Db, photoId: number, imageKey: string): Promise<void> {
+  await db.update(tipPhotos).set({ imageKey }).where(eq(tipPhotos.id, photoId));
+}
