@@ -3,7 +3,7 @@
  * - per client address (request.ip: see TRUST_PROXY) and per phone, @fastify/rate-limit's counters kept in our own
  *   database (rate-limit-store.ts), so every replica shares one limit; past a limit the tip is answered 429 and
  *   nothing is stored;
- * - after `challengeAfter` tips stored from one address within an hour, a proof-of-work challenge (src/tips/challenge.ts)
+ * - after `challengeAfter` attempts from one address within an hour, a proof-of-work challenge (src/tips/challenge.ts)
  *   must come back answered; a challenge is good once (its id counted in the same store).
  */
 import { randomBytes } from 'node:crypto';
@@ -57,17 +57,20 @@ export async function createTipGuard(
     ttlMs: HOUR,
   };
   const phoneOf = new WeakMap<FastifyRequest, string>();
+  const attemptOf = new WeakMap<FastifyRequest, number>();
   const byAddress = app.createRateLimit({
     max: settings.perAddressHour,
     timeWindow: HOUR,
-    keyGenerator: (request) => `tip:addr:${request.ip}`,
+    keyGenerator: (request) => addressKey(request),
   });
   const byPhone = app.createRateLimit({
     max: settings.perPhoneDay,
     timeWindow: DAY,
     keyGenerator: (request) => `tip:phone:${phoneOf.get(request) ?? ''}`,
   });
-  const storedKey = (request: FastifyRequest) => `tip:stored:${request.ip}`;
+  // The challenge follows the address's attempts in the hour (the same atomic count as its limit), not its stored
+  // tips: a burst sent at once cannot all slip in before the first is stored.
+  const addressKey = (request: FastifyRequest) => `tip:addr:${request.ip}`;
 
   const verdict = (
     result: { isExceeded?: boolean; ttlInSeconds?: number } | object,
@@ -84,7 +87,9 @@ export async function createTipGuard(
   return {
     /** Counts this request against its address's hourly limit. */
     async checkAddress(request: FastifyRequest): Promise<TipLimitVerdict> {
-      return verdict(await byAddress(request), `同一网络提交举报过于频繁（每小时最多 ${settings.perAddressHour} 次）`);
+      const result = await byAddress(request);
+      if ('remaining' in result) attemptOf.set(request, settings.perAddressHour - result.remaining);
+      return verdict(result, `同一网络提交举报过于频繁（每小时最多 ${settings.perAddressHour} 次）`);
     },
     /** Counts this tip against its phone's daily limit (no phone: no limit). */
     async checkPhone(request: FastifyRequest, phone: string | null): Promise<TipLimitVerdict> {
@@ -94,7 +99,7 @@ export async function createTipGuard(
     },
     /** A challenge for this address's next tip, or null when it needs none. */
     async challengeFor(request: FastifyRequest): Promise<string | null> {
-      const { current } = await readRateLimit(db, storedKey(request), clock.now());
+      const { current } = await readRateLimit(db, addressKey(request), clock.now());
       return current >= settings.challengeAfter ? issueChallenge(challenge, clock.now()) : null;
     },
     /** Checks the answered challenge when this address must answer one; a good answer is spent. */
@@ -103,8 +108,9 @@ export async function createTipGuard(
       sent: { challenge?: string | undefined; nonce?: string | undefined },
     ): Promise<ChallengeVerdict> {
       const now = clock.now();
-      const { current } = await readRateLimit(db, storedKey(request), now);
-      if (current < settings.challengeAfter) return { ok: true };
+      // This request's place among the address's attempts (counted by checkAddress; the limit's remaining can be 0).
+      const attempt = attemptOf.get(request) ?? (await readRateLimit(db, addressKey(request), now)).current;
+      if (attempt <= settings.challengeAfter) return { ok: true };
       const check = checkChallenge(challenge, sent.challenge, sent.nonce, now);
       if (!check.ok) {
         const messages = {
@@ -118,10 +124,6 @@ export async function createTipGuard(
       const used = await hitRateLimit(db, `tip:pow:${check.id}`, Math.max(1, check.expiresAt - now.getTime()), now);
       if (used.current > 1) return { ok: false, message: '这次安全验证已经用过，请重新提交' };
       return { ok: true };
-    },
-    /** Counts a stored tip of this address (towards the challenge). */
-    async recordStored(request: FastifyRequest): Promise<void> {
-      await hitRateLimit(db, storedKey(request), HOUR, clock.now());
     },
   };
 }

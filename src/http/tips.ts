@@ -213,7 +213,6 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
       if (!(error instanceof TipInputError)) throw error;
       return refuse(error);
     }
-    await guard.recordStored(request);
     if (photos.length > 0) uploader.enqueue(receipt.id);
     // Kept all the same (the county's office can read it through /api/tips), but somebody must bind handlers.
     if (receipt.handlers === 0)

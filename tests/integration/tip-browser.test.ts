@@ -35,7 +35,7 @@ describe('群众举报: the public page in Chromium', () => {
     service = await startTestService({
       ADMIN_TOKEN: TOKEN,
       COUNTY_NAME: '某县',
-      TIP_CHALLENGE_AFTER: '2',
+      TIP_CHALLENGE_AFTER: '3',
       TIP_CHALLENGE_BITS: '10',
       TIP_SECRET: 'tip-browser-test-secret-0123456789-abcdef',
     });
@@ -116,7 +116,7 @@ describe('群众举报: the public page in Chromium', () => {
 
   it('after repeated tips the page’s own script answers the challenge, and the tip goes through', async () => {
     const page = await phone();
-    // The first test stored one tip from 127.0.0.1; a second one makes the next ask a challenge.
+    // The first test made two attempts from 127.0.0.1; a third makes the next ask a challenge.
     const body = new FormData();
     body.append('what', '第二条');
     body.append('where', '西街');
