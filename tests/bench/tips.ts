@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     // Warm-up (3 s, not counted), then the measured open loop.
     const warm = Math.round(rate * 3);
     const total = warm + Math.round(rate * seconds);
-    const results: { status: number; ms: number }[] = [];
+    const results: { status: number; ms: number; text: string }[] = [];
     let warmCreated = 0;
     let warmFailed = 0;
     const lags: number[] = [];
@@ -123,6 +123,9 @@ async function main(): Promise<void> {
     }
     await Promise.all(pending);
     const pressureAfter = readPressure();
+    const failure = results.find((r) => r.status >= 500) as { text?: string } | undefined;
+    if (failure)
+      console.log(`a 5xx answered: ${failure.text?.slice(0, 300)}; service log: ${proc.output().slice(-600)}`);
     const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
     const byStatus = new Map<number, number>();
     for (const r of results) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
