@@ -59,6 +59,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
     loggerInstance: deps.logger,
     bodyLimit: 1024 * 1024,
+    // request.ip is the client's only behind the proxies TRUST_PROXY names; by default X-Forwarded-For is ignored, so
+    // nobody can dodge the tip page's rate limits by writing the header.
+    trustProxy: trustProxyOption(deps.config.TRUST_PROXY),
     // One line per request would drown the log at Feishu's event rates; failures are logged in onResponse.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -167,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     calendar: deps.reminders.settings.calendar,
     feishu,
     logger: deps.logger,
+    secret: deps.config.TIP_SECRET ?? deps.web?.sessionSecret ?? null,
   });
   if (deps.web) {
     await app.register(webRoutes, { ...deps.web, config, db, clock, calendar: deps.reminders.settings.calendar });
@@ -180,6 +184,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now: () => new Date(),
   });
   return app;
+}
+
+/** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops" (its types take no number). */
+function trustProxyOption(value: boolean | number | string[] | undefined): FastifyServerOptions['trustProxy'] {
+  if (typeof value !== 'number') return value ?? false;
+  return (_address: string, hop: number) => hop < value;
 }
 
 /** Fastify's own errors before routing: status, our code, and what it means. */

@@ -113,6 +113,33 @@ const envSchema = z
     ).transform((url) => url?.replace(/\/+$/, '')),
     /** Signs (and encrypts) the web session cookie; required with PUBLIC_URL. */
     SESSION_SECRET: optional(z.string().min(32, '至少 32 个字符（可用 openssl rand -base64 48 生成）')),
+    /**
+     * Which proxies' X-Forwarded-For to believe for the client's address (rate limits of the public tip page):
+     * unset/`off` = none (the socket's peer is the client); `on` = any (only behind a proxy that overwrites it);
+     * a number = that many hops; or addresses/CIDRs, comma-separated (e.g. `10.0.0.0/8,127.0.0.1`).
+     */
+    TRUST_PROXY: optional(
+      z
+        .string()
+        .trim()
+        .regex(/^(off|on|\d{1,2}|[0-9a-fA-F:./]+(,[0-9a-fA-F:./]+)*)$/, {
+          message: '应为 off、on、跳数（如 1）或以逗号分隔的代理地址/网段（如 10.0.0.0/8,127.0.0.1）',
+        }),
+    ).transform((value): boolean | number | string[] => {
+      if (!value || value === 'off') return false;
+      if (value === 'on') return true;
+      if (/^\d+$/.test(value)) return Number(value);
+      return value.split(',');
+    }),
+    /** 群众举报: tips per client address per hour, and per phone per day (past them: 429, nothing stored). */
+    TIP_MAX_PER_ADDRESS_HOUR: optional(z.coerce.number().int().min(1, '至少 1').max(100000)).default(10),
+    TIP_MAX_PER_PHONE_DAY: optional(z.coerce.number().int().min(1, '至少 1').max(100000)).default(5),
+    /** After this many tips from one address in an hour, the next asks a proof-of-work challenge (0 = always). */
+    TIP_CHALLENGE_AFTER: optional(z.coerce.number().int().min(0).max(100000)).default(2),
+    /** The challenge's work: leading zero bits of SHA-256 (16 ≈ 65,000 hashes, about a second on a phone). */
+    TIP_CHALLENGE_BITS: optional(z.coerce.number().int().min(1).max(28, '最多 28')).default(16),
+    /** Signs the challenges (the same on every replica); unset = SESSION_SECRET, else one per process. */
+    TIP_SECRET: optional(z.string().min(32, '至少 32 个字符（可用 openssl rand -base64 48 生成）')),
     /** Where Feishu's OAuth authorize page is (Lark: https://accounts.larksuite.com). */
     FEISHU_ACCOUNTS_URL: optional(z.url({ message: '应为 http(s) 地址，如 https://accounts.feishu.cn' }))
       .default('https://accounts.feishu.cn')

@@ -320,6 +320,66 @@ await step(`${nameOf.get('ou_wang')} 发送「台账」（隐患台账和检查�
 });
 console.log(`\n检查 ${clean}（未发现隐患）、${withFinding}（不合格项已上报）、${fixed}（立查立改，隐患登记即销号）。`);
 
+// 群众举报: from the township's poster to a hazard registered and closed, the tipster's answer on the tracking page.
+console.log(`\n群众举报：城关镇的二维码海报指向 ${service.url}/tip?region=town-01`);
+console.log(`   （海报本身：GET ${service.url}/api/admin/tips/qr?region=town-01，需 ADMIN_TOKEN）`);
+const tipForm = new FormData();
+tipForm.append('what', '镇东加油站旁的仓库把灭火器都搬走了，消防通道堆满纸箱');
+tipForm.append('where', '城关镇东街加油站北侧仓库');
+tipForm.append('region', 'town-01');
+tipForm.append(
+  'photos',
+  new Blob([Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(256, 9)])], { type: 'image/jpeg' }),
+  'cangku.jpg',
+);
+let tipLink = '';
+let tipCode = '';
+await step('一位路过的群众扫码，在手机上填写举报（匿名，附一张照片）并提交', async () => {
+  const response = await fetch(`${service.url}/tip`, { method: 'POST', body: tipForm });
+  const receipt = (await response.json()) as { code: string; trackingUrl: string };
+  tipCode = receipt.code;
+  tipLink = `${service.url}${receipt.trackingUrl}`;
+  console.log(`   ⟵ 页面显示编号 ${receipt.code} 和「请保存此链接」：${tipLink}`);
+  return undefined;
+});
+const tipCardMessage = cardFor('ou_li', `群众举报｜${tipCode}`);
+await step(`${nameOf.get('ou_li')} 在举报卡片上点击「受理」`, () =>
+  click('ou_li', tipCardMessage.messageId, { action: 'tip.accept', code: tipCode }),
+);
+await step(`${nameOf.get('ou_li')} 现场核查后点击「属实」（打开预填的上报表）`, () =>
+  click('ou_li', tipCardMessage.messageId, { action: 'tip.confirm', code: tipCode }),
+);
+const tipReport = cardFor('ou_li', tipCode);
+const tipSubmit = cardElements(tipReport.content).find((e) => e.tag === 'button' && e.form_action_type === 'submit');
+const tipHazardAnswer = await step(`${nameOf.get('ou_li')} 补全上报表并提交：隐患来源为群众举报`, () =>
+  click('ou_li', tipReport.messageId, tipSubmit.behaviors[0].value, {
+    enterprise: '城关化工有限公司',
+    sector: '危险化学品',
+    level: 'general',
+    description: '仓库灭火器缺失，消防通道堵塞',
+    location: '北侧仓库',
+    measures: '补齐灭火器，清理消防通道',
+    standard: '灭火器齐全有效，通道畅通',
+    deadline: `${deadline} +0800`,
+  }),
+);
+const tipHazard = /YH-\d{4}-\d{6}/.exec(tipHazardAnswer?.card?.data?.header?.title?.content ?? '')?.[0] ?? '';
+const tipNotice = cardFor('ou_zhao', tipHazard);
+await step(`${nameOf.get('ou_zhao')} 确认接收并提交整改`, async () => {
+  await click('ou_zhao', tipNotice.messageId, { action: 'hazard.acknowledge', code: tipHazard });
+  return click(
+    'ou_zhao',
+    tipNotice.messageId,
+    { action: 'hazard.submitRectification', code: tipHazard },
+    { rectification: '已补齐 6 具灭火器，纸箱已清走' },
+  );
+});
+await step(`${nameOf.get('ou_li')} 验收通过：隐患销号，举报人得到答复`, () =>
+  click('ou_li', cardFor('ou_li', '请验收').messageId, { action: 'hazard.accept', code: tipHazard }),
+);
+const tracked = (await (await fetch(tipLink, { headers: { accept: 'application/json' } })).json()) as Json;
+console.log(`\n举报人打开私密链接：${tracked.statusLabel}；答复：${tracked.answer ?? '（尚无）'}`);
+
 console.log(`\n共 ${sim.messages().length} 条机器人消息；${general} 与 ${major} 均已销号。`);
 await service.shutdown();
 await sim.close();

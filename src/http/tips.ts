@@ -3,6 +3,8 @@
  * where, unit?, region?, name?, phone?, photos ≤ 6 of ≤ 10 MB, each an image by its bytes), `GET /tip/:code?key=`
  * (status and answer). Behind a read token: `GET /api/tips`, `GET /api/tips/:code`.
  *
+ * Abuse limits (per address and phone, a proof-of-work challenge after repeated tips) are in tip-guard.ts; photos
+ * are stored with the tip and uploaded to Feishu afterwards (tips/photo-upload.ts).
  * Every problem with a tip is a 400 naming the field, and nothing is stored: the whole request is read and checked
  * before the one transaction that stores it. The tracking key is in the link only; a wrong key answers exactly as
  * an unknown code does (404).
@@ -20,6 +22,7 @@ import type { Calendar } from '../domain/index.js';
 import { parseTipCode, TIP_STATUSES, type TipStatus } from '../domain/tip.js';
 import type { FeishuClient } from '../feishu/client.js';
 import { COUNTY_SCOPE, type ResolvedScope, resolveNamedScope, UnknownScopeError } from '../ledger/scope.js';
+import { TIP_CSS, TIP_POW_JS } from '../tips/assets.js';
 import {
   type CheckedTipFields,
   checkTipFields,
@@ -29,30 +32,61 @@ import {
   TipInputError,
 } from '../tips/input.js';
 import { type ReceivedPhoto, receiveTip } from '../tips/intake.js';
-import { tipFormPage, tipNotFoundPage, tipReceiptPage, tipStatusPage } from '../tips/pages.js';
+import {
+  TIP_STATIC,
+  tipFormPage,
+  tipNotFoundPage,
+  tipReceiptPage,
+  tipStatusPage,
+  tipTooManyPage,
+} from '../tips/pages.js';
+import { createTipPhotoUploader } from '../tips/photo-upload.js';
 import { findTip, findTipPhoto, listTips } from '../tips/query.js';
 import { findTipByKey } from '../tips/repository.js';
 import { publicStatusOf } from '../tips/view.js';
+import { CONTENT_SECURITY_POLICY } from '../web/index.js';
 import { errorBody, HttpError } from './errors.js';
 import { requireReadToken, tokenScopeOf } from './read-auth.js';
+import { createTipGuard, DEFAULT_TIP_GUARD } from './tip-guard.js';
 
 export interface TipRoutesOptions {
-  config: Pick<Config, 'PUBLIC_URL' | 'COUNTY_NAME' | 'ADMIN_TOKEN' | 'API_TOKENS' | 'API_TOKEN_SCOPES'>;
+  config: Pick<Config, 'PUBLIC_URL' | 'COUNTY_NAME' | 'ADMIN_TOKEN' | 'API_TOKENS' | 'API_TOKEN_SCOPES'> &
+    Partial<
+      Pick<Config, 'TIP_MAX_PER_ADDRESS_HOUR' | 'TIP_MAX_PER_PHONE_DAY' | 'TIP_CHALLENGE_AFTER' | 'TIP_CHALLENGE_BITS'>
+    >;
   db: Db;
   clock: Clock;
   calendar: Calendar;
   feishu: Pick<FeishuClient, 'uploadImage'>;
   logger: Logger;
+  /** Signs the proof-of-work challenges (TIP_SECRET, else SESSION_SECRET); null = one per process. */
+  secret?: string | null;
 }
 
-/** No script, no inline style, nothing from elsewhere; forms post only here; the page is never framed. */
-const CSP = "default-src 'none'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/** The web view's strict policy (no inline script or style; scripts, styles and forms only from us). */
+const CSP = Object.entries(CONTENT_SECURITY_POLICY)
+  .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
+  .join('; ');
 const TEXT_FIELDS = new Set(['what', 'where', 'unit', 'region', 'name', 'phone']);
 const MAX_LIMIT = 200;
 
 export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, options) => {
   const { config, db, clock, calendar, feishu, logger } = options;
   const countyName = config.COUNTY_NAME ?? '本县';
+  const guard = await createTipGuard(app, {
+    db,
+    clock,
+    logger,
+    settings: {
+      perAddressHour: config.TIP_MAX_PER_ADDRESS_HOUR ?? DEFAULT_TIP_GUARD.perAddressHour,
+      perPhoneDay: config.TIP_MAX_PER_PHONE_DAY ?? DEFAULT_TIP_GUARD.perPhoneDay,
+      challengeAfter: config.TIP_CHALLENGE_AFTER ?? DEFAULT_TIP_GUARD.challengeAfter,
+      challengeBits: config.TIP_CHALLENGE_BITS ?? DEFAULT_TIP_GUARD.challengeBits,
+      secret: options.secret ?? null,
+    },
+  });
+  const uploader = createTipPhotoUploader({ db, calendar, feishu, logger });
+  app.addHook('onClose', async () => uploader.idle());
   await app.register(multipart, {
     // One more file than allowed is how "too many photos" is noticed; the size limit throws when a photo is over it.
     limits: { fileSize: TIP_LIMITS.photoBytes, files: TIP_LIMITS.photos, fields: 12, fieldSize: 64 * 1024, parts: 24 },
@@ -101,57 +135,85 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
   }
 
   app.get<{ Querystring: { region?: string; unit?: string } }>('/tip', async (request, reply) =>
-    html(reply, 200, await formPage(request.query)),
+    html(reply, 200, await formPage(request.query, { challenge: await guard.challengeFor(request) })),
   );
+
+  // The page's own style and solver: long-cached, typed, never sniffed.
+  const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .header('content-type', `${type}; charset=utf-8`)
+      .header('cache-control', 'public, max-age=3600')
+      .header('x-content-type-options', 'nosniff')
+      .send(body);
+  app.get(`${TIP_STATIC}/tip.css`, asset('text/css', TIP_CSS));
+  app.get(`${TIP_STATIC}/pow.js`, asset('text/javascript', TIP_POW_JS));
 
   app.post('/tip', async (request, reply) => {
     if (!request.isMultipart()) {
       throw new HttpError(415, 'unsupported_media_type', '请以 multipart/form-data 提交举报（what、where、photos…）');
     }
+    const tooMany = (verdict: { message: string; retryAfterSeconds: number }) => {
+      reply.header('retry-after', String(verdict.retryAfterSeconds));
+      if (wantsHtml(request)) return html(reply, 429, tipTooManyPage(verdict.message));
+      return reply.code(429).header('cache-control', 'no-store').send(errorBody('too_many_tips', verdict.message));
+    };
+    // Counted before the body is read: a flood costs us one upsert per request, not its photos.
+    const byAddress = await guard.checkAddress(request);
+    if (!byAddress.ok) return tooMany(byAddress);
     const fields: TipFields = {};
-    let checked: CheckedTipFields;
-    let photos: { data: Buffer; contentType: string }[];
-    try {
-      photos = await readTip(request.parts(), fields);
-      checked = checkTipFields(fields);
-    } catch (error) {
-      const problem = asTipInputError(error);
-      if (!problem) throw error;
+    const proof: { challenge?: string; nonce?: string } = {};
+    // The form again with what was typed and the problem beside its field (photos cannot be sent back: it says so).
+    const refuse = async (problem: TipInputError) => {
       if (wantsHtml(request)) {
-        const values = { ...fields };
+        const again = await guard.challengeFor(request);
         return html(
           reply,
           400,
           await formPage(
             { region: fields.region, unit: fields.unit },
-            { values, error: { field: problem.field, message: problem.message } },
+            { values: { ...fields }, error: { field: problem.field, message: problem.message }, challenge: again },
           ),
         );
       }
       return reply.code(400).send(errorBody(problem.code, problem.message, { field: problem.field }));
-    }
-    // Unknown township: also a field problem, found before anything is uploaded or stored.
-    let receipt: Awaited<ReturnType<typeof receiveTip>>;
+    };
+    let checked: CheckedTipFields;
+    let photos: ReceivedPhoto[];
     try {
-      const uploaded = await Promise.all(photos.map((p) => uploadForCards(p)));
-      receipt = await receiveTip(
-        { db, clock, calendar },
-        { fields: checked, photos: uploaded, ip: request.ip ?? null },
-      );
+      photos = await readTip(request.parts(), fields, proof);
+      checked = checkTipFields(fields);
     } catch (error) {
-      if (!(error instanceof TipInputError)) throw error;
+      const problem = asTipInputError(error);
+      if (!problem) throw error;
+      return refuse(problem);
+    }
+    const solved = await guard.checkChallenge(request, proof);
+    if (!solved.ok) {
       if (wantsHtml(request)) {
         return html(
           reply,
           400,
           await formPage(
-            { unit: fields.unit },
-            { values: fields, error: { field: error.field, message: error.message } },
+            { region: fields.region, unit: fields.unit },
+            { values: { ...fields }, challenge: await guard.challengeFor(request), challengeProblem: solved.message },
           ),
         );
       }
-      return reply.code(400).send(errorBody(error.code, error.message, { field: error.field }));
+      return reply
+        .code(400)
+        .send(errorBody('challenge_required', solved.message, { challenge: await guard.challengeFor(request) }));
     }
+    const byPhone = await guard.checkPhone(request, checked.phone);
+    if (!byPhone.ok) return tooMany(byPhone);
+    let receipt: Awaited<ReturnType<typeof receiveTip>>;
+    try {
+      receipt = await receiveTip({ db, clock, calendar }, { fields: checked, photos, ip: request.ip ?? null });
+    } catch (error) {
+      // Unknown township: also a field problem, found before anything is stored.
+      if (!(error instanceof TipInputError)) throw error;
+      return refuse(error);
+    }
+    if (photos.length > 0) uploader.enqueue(receipt.id);
     // Kept all the same (the county's office can read it through /api/tips), but somebody must bind handlers.
     if (receipt.handlers === 0)
       logger.warn({ tip: receipt.code }, 'tip received with nobody to handle it in the directory');
@@ -159,14 +221,6 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
     if (wantsHtml(request)) return html(reply, 201, tipReceiptPage({ code: receipt.code, trackingUrl }));
     return reply.code(201).header('cache-control', 'no-store').send({ code: receipt.code, trackingUrl });
   });
-
-  async function uploadForCards(photo: { data: Buffer; contentType: string }): Promise<ReceivedPhoto> {
-    const imageKey = await feishu.uploadImage(photo.data).catch((error: unknown) => {
-      logger.warn({ err: error }, 'tip photo upload for cards failed; stored without an image key');
-      return null;
-    });
-    return { ...photo, imageKey };
-  }
 
   app.get<{ Params: { code: string }; Querystring: { key?: string } }>('/tip/:code', async (request, reply) => {
     const code = parseTipCode(request.params.code);
@@ -262,8 +316,9 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
 async function readTip(
   parts: AsyncIterableIterator<Multipart>,
   fields: TipFields,
-): Promise<{ data: Buffer; contentType: string }[]> {
-  const photos: { data: Buffer; contentType: string }[] = [];
+  proof: { challenge?: string; nonce?: string },
+): Promise<ReceivedPhoto[]> {
+  const photos: ReceivedPhoto[] = [];
   for await (const part of parts) {
     if (part.type === 'file') {
       if (part.fieldname !== 'photos') {
@@ -279,6 +334,10 @@ async function readTip(
       if (data.length === 0)
         throw new TipInputError('photo_empty', 'photos', `第 ${photos.length + 1} 张照片（photos）是空文件`);
       photos.push({ data, contentType: checkTipPhoto(data, photos.length + 1) });
+      continue;
+    }
+    if (part.fieldname === 'challenge' || part.fieldname === 'nonce') {
+      proof[part.fieldname] = String(part.value ?? '').slice(0, 200);
       continue;
     }
     if (TEXT_FIELDS.has(part.fieldname)) {

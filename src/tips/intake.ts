@@ -1,7 +1,8 @@
 /**
  * A tip received (POST /tip): numbered `JB-<year>-<6 digits>`, stored with its photos, a tracking key made (only its
  * SHA-256 is kept), and its card sent to the handlers (routing.ts) — all in one transaction, so a tip is either
- * wholly taken and routed or not stored at all.
+ * wholly taken and routed or not stored at all. Nothing here waits on Feishu: the photos are uploaded for the cards
+ * afterwards (photo-upload.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
@@ -22,11 +23,10 @@ export interface TipServiceDeps {
   calendar: Calendar;
 }
 
+/** A photo as received: its bytes and the type read from them (uploaded to Feishu later: photo-upload.ts). */
 export interface ReceivedPhoto {
   data: Buffer;
   contentType: string;
-  /** Our upload to Feishu for the cards (null when it failed: the bytes are kept all the same). */
-  imageKey: string | null;
 }
 
 /** Where a tip points: the township by its code, the unit by its code (a unit's QR code) or as typed. */
@@ -52,6 +52,7 @@ export async function resolveTipPlace(
 }
 
 export interface TipReceipt {
+  id: number;
   code: string;
   /** The tracking key (only in this answer: the database keeps its hash). */
   key: string;
@@ -78,7 +79,7 @@ export async function receiveTip(
       tipsterName: input.fields.name,
       tipsterPhone: input.fields.phone,
       tipsterIp: input.ip,
-      photos: input.photos,
+      photos: input.photos.map((p) => ({ ...p, imageKey: null })),
       now,
     });
     const handlers = (await tipHandlers(tx, place)).filter((p) => p.openId);
@@ -93,6 +94,6 @@ export async function receiveTip(
       });
       await registerTipCard(tx, { tipId, outboxId, recipient: handler.openId!, now });
     }
-    return { code: number.code, key, handlers: handlers.length };
+    return { id: tipId, code: number.code, key, handlers: handlers.length };
   });
 }

@@ -196,3 +196,17 @@ export async function activeTipCards(db: Db, tipId: number) {
     .from(tipCards)
     .where(and(eq(tipCards.tipId, tipId), eq(tipCards.active, true)));
 }
+
+/** Records our Feishu upload of a stored photo (for the handlers' cards). */
+export async function setTipPhotoImageKey(db: Db, photoId: number, imageKey: string): Promise<void> {
+  await db.update(tipPhotos).set({ imageKey }).where(eq(tipPhotos.id, photoId));
+}
+
+/** The photos' image keys only (the cards need no bytes: a tip's photos may be 60 MB). */
+export async function tipPhotoKeysOf(db: Db, tipId: number): Promise<{ imageKey: string | null }[]> {
+  return db
+    .select({ imageKey: tipPhotos.imageKey })
+    .from(tipPhotos)
+    .where(eq(tipPhotos.tipId, tipId))
+    .orderBy(asc(tipPhotos.position));
+}

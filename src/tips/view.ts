@@ -8,7 +8,7 @@ import { enterprises, hazards, people, regions } from '../db/schema/index.js';
 import type { Calendar } from '../domain/index.js';
 import { DECLINE_REASON_LABELS, type DeclineReason, TIP_STATUS_LABELS, type TipStatus } from '../domain/tip.js';
 import type { TipCardView } from './cards.js';
-import { type TipRow, tipPhotosOf } from './repository.js';
+import { type TipRow, tipPhotoKeysOf } from './repository.js';
 
 type Stamp = Pick<Calendar, 'toLocal'>;
 const stamp = (calendar: Stamp, at: Date) => {
@@ -63,7 +63,7 @@ export async function buildTipCardView(db: Db, tip: TipRow, calendar: Stamp): Pr
   );
   const who = (id: number | null, at: Date | null) =>
     id !== null && at ? `${names.get(id) ?? ''} ${stamp(calendar, at).slice(5)}` : null;
-  const photos = await tipPhotosOf(db, tip.id);
+  const photos = await tipPhotoKeysOf(db, tip.id);
   return {
     code: tip.code,
     status: tip.status as TipStatus,

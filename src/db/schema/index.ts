@@ -4,6 +4,7 @@ export * from './feishu.js';
 export * from './hazard-plans.js';
 export * from './hazards.js';
 export * from './inspections.js';
+export * from './rate-limits.js';
 export * from './reminders.js';
 export * from './sms.js';
 export * from './statistics.js';
