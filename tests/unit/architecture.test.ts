@@ -62,6 +62,7 @@ const OWNERS: [string, string, string][] = [
   ['tipEvents', 'tip_events', 'tips/repository.ts'],
   ['tipPhotos', 'tip_photos', 'tips/repository.ts'],
   ['tipCards', 'tip_cards', 'tips/repository.ts'],
+  ['tipReminderSteps', 'tip_reminder_steps', 'reminders/sweep/tips.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */
