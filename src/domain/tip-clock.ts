@@ -90,7 +90,9 @@ export const tipClockSchema = z
   .strictObject({
     /** The answer duty, in working days from the tip's local date. */
     answerDays: z.number().int().min(1, '应为 1 个工作日或更多').max(60).default(10),
-    steps: z.array(tipStepSchema).default(() => DEFAULT_TIP_CLOCK_JSON.steps.map((s) => structuredClone(s) as unknown as TipStep)),
+    steps: z
+      .array(tipStepSchema)
+      .default(() => DEFAULT_TIP_CLOCK_JSON.steps.map((s) => structuredClone(s) as unknown as TipStep)),
   })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();

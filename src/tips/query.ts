@@ -52,6 +52,10 @@ const columns = {
   receivedAt: tips.receivedAt,
   acceptedAt: tips.acceptedAt,
   decidedAt: tips.decidedAt,
+  rewardAmount: tips.rewardAmount,
+  rewardDecidedOn: tips.rewardDecidedOn,
+  rewardPaid: tips.rewardPaid,
+  rewardPaidOn: tips.rewardPaidOn,
 };
 
 type Row = { [K in keyof typeof columns]: (typeof columns)[K]['_']['data'] | null } & { id: number; code: string };
@@ -90,6 +94,15 @@ function tipJson(row: Row, withIdentity: boolean) {
     receivedAt: row.receivedAt?.toISOString() ?? null,
     acceptedAt: row.acceptedAt?.toISOString() ?? null,
     decidedAt: row.decidedAt?.toISOString() ?? null,
+    reward:
+      row.rewardAmount != null
+        ? {
+            amountYuan: Number(row.rewardAmount),
+            decidedOn: row.rewardDecidedOn,
+            paid: row.rewardPaid === true,
+            paidOn: row.rewardPaidOn ?? null,
+          }
+        : null,
   };
 }
 

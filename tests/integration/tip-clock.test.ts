@@ -42,7 +42,14 @@ const DIRECTORY = {
   departments: [{ code: 'yjj', name: '县应急管理局', sectors: ['工贸', '危险化学品'] }],
   people: PEOPLE,
   enterprises: [
-    { code: 'e001', name: '城关化工有限公司', region: 'town-01', sectors: ['危险化学品'], department: 'yjj', principal: 'boss' },
+    {
+      code: 'e001',
+      name: '城关化工有限公司',
+      region: 'town-01',
+      sectors: ['危险化学品'],
+      department: 'yjj',
+      principal: 'boss',
+    },
   ],
 };
 

@@ -57,6 +57,7 @@ const tipView = (status: TipCardView['status']): TipCardView => ({
   decision: null,
   hazardCode: null,
   answer: null,
+  reward: null,
 });
 
 const listingView = { authorityLabel: '县安委办', byName: '安委办主任', at: '2026-03-01 09:00' };
