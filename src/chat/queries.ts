@@ -31,10 +31,12 @@ import {
   hasAreaScope,
   resolveNamedScope,
   scopeCondition,
+  tipScopeCondition,
   type Viewer,
 } from '../ledger/scope.js';
 import { dutyLine, dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
+import { computeTipStats } from '../ledger/tip-stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
@@ -216,12 +218,13 @@ export async function answerStats(
   }
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
   const inspections = await computeInspectionStats(deps.db, { where: inspectionScopeCondition(viewer.scope) });
+  const tips = await computeTipStats(deps.db, { where: tipScopeCondition(viewer.scope), calendar: deps.calendar });
   const quarter = currentDutyQuarter(deps.calendar.localDate(deps.clock.now()));
   // Only for someone who answers for units (a township, a department, the county, a unit): not a person alone.
   const duty = hasAreaScope(viewer.scope)
     ? `${dutyLine(await dutyStatus(deps.db, viewer.scope, quarter))}\n发送「统计 ${quarter.key}」获取本季度统计分析表（xlsx 文件，可直接上报）。`
     : undefined;
-  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, duty }), 'stats'));
+  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, tips, duty }), 'stats'));
 }
 
 /**

@@ -153,3 +153,8 @@ export function dueTipSteps(
     .map((step) => ({ step, due, instant: tipStepInstant(step, due, calendar) }))
     .filter((s) => s.instant.getTime() <= at.getTime());
 }
+
+/** Working days from one local date to another (0 for the same day). */
+export function workingDaysBetween(from: string, to: string, calendar: Calendar): number {
+  return Math.max(0, workingOf(calendar).countDays(from, to));
+}

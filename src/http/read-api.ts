@@ -7,7 +7,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { SQL } from 'drizzle-orm';
-import { and } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -48,10 +48,12 @@ import {
   type ResolvedScope,
   resolveNamedScope,
   scopeCondition,
+  tipScopeCondition,
   UnknownScopeError,
 } from '../ledger/scope.js';
 import { dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
+import { computeTipStats } from '../ledger/tip-stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
@@ -286,7 +288,10 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       await computeStats(db, { where, calendar, now: clock.now() }),
       await computeInspectionStats(db, { where: await inspectionCondition(request, query) }),
     ];
-    return { ...hazardStats, inspections: inspectionStats, statisticsDuty };
+    // 群众举报: the reader's scopes (the token's and the one asked for) both hold the tip.
+    const tipWhere = and(...(await scopesOf(request, query)).map(tipScopeCondition)) ?? sql`true`;
+    const tips = await computeTipStats(db, { where: tipWhere, calendar });
+    return { ...hazardStats, inspections: inspectionStats, tips, statisticsDuty };
   });
 
   app.get('/api/stats.xlsx', { preHandler }, async (request, reply) => {

@@ -1,6 +1,7 @@
 /** The `统计` card and the statutory table card (统计分析表). JSON 2.0, markdown tables. */
 import type { InspectionStats } from '../inspections.js';
 import type { HazardStats } from '../stats.js';
+import { type TipStats, tipStatsLines } from '../tip-stats.js';
 import type { StatutoryTable } from '../statutory.js';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
@@ -14,6 +15,8 @@ export function buildStatsCard(input: {
   scopeName: string;
   stats: HazardStats;
   inspections?: InspectionStats;
+  /** 群众举报 of the scope. */
+  tips?: TipStats;
   /** The statistics duty's line (本季度统计分析表：已确认 x/y，未确认：…). */
   duty?: string;
 }): object {
@@ -29,6 +32,8 @@ export function buildStatsCard(input: {
     },
   ];
   if (input.inspections) elements.push({ tag: 'markdown', content: inspectionLines(input.inspections) });
+  const tipLines = input.tips ? tipStatsLines(input.tips) : null;
+  if (tipLines) elements.push({ tag: 'markdown', content: tipLines });
   if (input.duty) elements.push({ tag: 'markdown', content: input.duty });
   if (t.total === 0) {
     elements.push({ tag: 'markdown', content: '范围内暂无隐患记录。' });
@@ -52,6 +57,7 @@ export function buildStatsCard(input: {
         tag: 'markdown',
         content:
           `**按等级**：${s.byGrade.map((g) => `${g.label} ${g.total}（未闭环 ${g.open}）`).join('，')}\n` +
+          `**按来源**：${s.bySource.map((x) => `${x.label} ${x.total}（未闭环 ${x.open}）`).join('，')}\n` +
           `**按状态**：${s.byStatus.map((x) => `${x.label} ${x.count}`).join('，')}`,
       },
       {
