@@ -3,6 +3,7 @@
  * answer, changed by a policy file), the reward the county safety office records, and the tips in the statistics.
  * One service per describe, its clock moving forward only.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -229,5 +230,214 @@ describe('the answer clock under a policy file', () => {
     expect(await sweepAt(service, '2026-12-15 20:00')).toEqual({});
     expect(await sweepAt(service, '2026-12-16 08:00')).toEqual({ [code]: { 'tip-late-1d': ['ou_cl'] } });
     expect(await sweepAt(service, '2026-12-21 09:30')).toEqual({});
+  });
+});
+
+describe('举报奖励 and the tips in the statistics', () => {
+  const clock = new ManualClock(at('2026-12-07 10:00'));
+  let service: TestService;
+  const codes = { confirmed: '', declined: '', open: '', unfounded: '' };
+  const cards = (openId: string) => service.sim.messages({ to: openId, msgType: 'interactive' });
+  const tipCard = (openId: string, code: string) =>
+    eventually(
+      () => cards(openId).find((m) => titleOf(m.content) === `群众举报｜${code}`),
+      10_000,
+      `the card of ${code} to ${openId}`,
+    );
+  const click = (openId: string, messageId: string, value: Json, formValue?: Record<string, string>) =>
+    service.sim.clickCard(openId, messageId, { value, formValue }).then((d) => d.body as Json);
+  /** A click by someone the card was not sent to (a forwarded card). */
+  const forwardedClick = async (
+    openId: string,
+    card: { messageId: string; chatId: string },
+    value: Json,
+    formValue?: Record<string, string>,
+  ) => {
+    const delivery = await service.sim.deliver({
+      schema: '2.0',
+      header: {
+        event_id: randomUUID(),
+        event_type: 'card.action.trigger',
+        create_time: String(Date.now() * 1000),
+        token: service.sim.verificationToken,
+        app_id: service.sim.appId,
+        tenant_key: 'tenant',
+      },
+      event: {
+        operator: { tenant_key: 'tenant', open_id: openId },
+        token: `c-${randomUUID()}`,
+        action: { value, tag: 'button', ...(formValue ? { form_value: formValue } : {}) },
+        host: 'im_message',
+        context: { open_message_id: card.messageId, open_chat_id: card.chatId },
+      },
+    });
+    return delivery.body as Json;
+  };
+  const api = async (url: string) => {
+    const response = await fetch(`${service.url}${url}`, { headers: { authorization: `Bearer ${READER}` } });
+    const body = (await response.json()) as Json;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    return body;
+  };
+
+  beforeAll(async () => {
+    service = await startWith(clock);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('records the reward of a tip proved true: only 安委办, the form back with what to fix, then in the API', async () => {
+    codes.confirmed = await sendTip(service, { what: '储罐漏气', where: '厂区东侧', unit: 'e001' });
+    codes.declined = await sendTip(service, { what: '邻居吵闹', where: '城关镇', region: 'town-01' });
+    codes.open = await sendTip(service, { what: '油桶', where: '3 号仓库', region: 'town-01' });
+    codes.unfounded = await sendTip(service, { what: '烟囱冒烟', where: '砖厂', region: 'town-01' });
+
+    const declineCard = await tipCard('ou_tinsp', codes.declined);
+    const declined = await click(
+      'ou_tinsp',
+      declineCard.messageId,
+      { action: 'tip.decline', code: codes.declined },
+      { decline_reason: 'not_work_safety' },
+    );
+    expect(declined.toast.type).toBe('success');
+    const unfoundedCard = await tipCard('ou_tinsp', codes.unfounded);
+    expect(
+      (await click('ou_tinsp', unfoundedCard.messageId, { action: 'tip.accept', code: codes.unfounded })).toast.type,
+    ).toBe('success');
+
+    const card = await tipCard('ou_dinsp', codes.confirmed);
+    expect((await click('ou_dinsp', card.messageId, { action: 'tip.accept', code: codes.confirmed })).toast.type).toBe(
+      'success',
+    );
+    // Not yet proved true: no reward.
+    const early = await forwardedClick('ou_aw', card, { action: 'tip.startReward', code: codes.confirmed });
+    expect(early.toast.content).toContain('只有经核查属实的举报才能记录奖励');
+
+    const formsBefore = cards('ou_dinsp').length;
+    expect((await click('ou_dinsp', card.messageId, { action: 'tip.confirm', code: codes.confirmed })).toast.type).toBe(
+      'success',
+    );
+    const reportForm = await eventually(
+      () =>
+        cards('ou_dinsp')
+          .slice(formsBefore)
+          .find((m) => titleOf(m.content).includes(codes.confirmed)),
+      10_000,
+      'the report form',
+    );
+    const submit = JSON.stringify(reportForm.content).match(/"draft":(\d+)/);
+    clock.set(at('2026-12-09 10:00'));
+    const registered = await click(
+      'ou_dinsp',
+      reportForm.messageId,
+      { action: 'report.submit', draft: Number(submit![1]) },
+      {
+        enterprise: '城关化工有限公司',
+        sector: '危险化学品',
+        level: 'general',
+        description: '储罐区漏气',
+        location: '储罐区',
+        measures: '更换阀门并检测',
+        standard: '无泄漏',
+        deadline: '2026-12-31 +0800',
+      },
+    );
+    expect(registered.toast.type, JSON.stringify(registered.toast)).not.toBe('error');
+    expect((await service.deps.database.db.select().from(tips).where(eq(tips.code, codes.confirmed)))[0]!.status).toBe(
+      'confirmed',
+    );
+    clock.set(at('2026-12-14 11:00'));
+    const unfounded = await click(
+      'ou_tinsp',
+      unfoundedCard.messageId,
+      { action: 'tip.unfounded', code: codes.unfounded },
+      { note: '现场为正常蒸汽' },
+    );
+    expect(unfounded.toast.type).toBe('success');
+
+    // The handler's card offers the button; a handler who is not 安委办 is refused and nothing is stored.
+    const confirmedCard = await eventually(
+      () => (JSON.stringify(service.sim.message(card.messageId)?.content).includes('记录举报奖励') ? true : undefined),
+      10_000,
+      'the reward button on the card',
+    );
+    expect(confirmedCard).toBe(true);
+    const wrong = await click('ou_dinsp', card.messageId, { action: 'tip.startReward', code: codes.confirmed });
+    expect(wrong.toast.type).toBe('error');
+    expect(wrong.toast.content).toContain('只有县安委办');
+
+    const opened = await forwardedClick('ou_aw', card, { action: 'tip.startReward', code: codes.confirmed });
+    expect(opened.toast.type).toBe('success');
+    expect(JSON.stringify(opened.card.data)).toContain('"name":"amount"');
+    const badAmount = await forwardedClick(
+      'ou_aw',
+      card,
+      { action: 'tip.reward', code: codes.confirmed },
+      { amount: '五百', decided_on: '2026-12-10', paid: 'yes', paid_on: '2026-12-11' },
+    );
+    expect(badAmount.toast.type).toBe('error');
+    expect(badAmount.toast.content).toContain('奖励金额应为数字');
+    // The form comes back with what was typed and the problem beside the amount.
+    expect(JSON.stringify(badAmount.card.data)).toContain('"default_value":"2026-12-10"');
+    expect(JSON.stringify(badAmount.card.data)).toContain('⚠ 奖励金额应为数字');
+    const noPaidOn = await forwardedClick(
+      'ou_aw',
+      card,
+      { action: 'tip.reward', code: codes.confirmed },
+      { amount: '500', decided_on: '2026-12-10', paid: 'yes' },
+    );
+    expect(noPaidOn.toast.content).toContain('已发放请填写发放日期');
+    let row = (await service.deps.database.db.select().from(tips).where(eq(tips.code, codes.confirmed)))[0]!;
+    expect(row.rewardAmount).toBeNull();
+
+    const saved = await forwardedClick(
+      'ou_aw',
+      card,
+      { action: 'tip.reward', code: codes.confirmed },
+      { amount: '500', decided_on: '2026-12-10', paid: 'yes', paid_on: '2026-12-11' },
+    );
+    expect(saved.toast.type, JSON.stringify(saved.toast)).toBe('success');
+    expect(JSON.stringify(saved.card.data)).toContain('500.00 元，2026-12-10 决定，已发放（2026-12-11）');
+    row = (await service.deps.database.db.select().from(tips).where(eq(tips.code, codes.confirmed)))[0]!;
+    expect(row).toMatchObject({ rewardDecidedOn: '2026-12-10', rewardPaid: true, rewardPaidOn: '2026-12-11' });
+    const tip = await api(`/api/tips/${codes.confirmed}`);
+    expect(tip.reward).toEqual({ amountYuan: 500, decidedOn: '2026-12-10', paid: true, paidOn: '2026-12-11' });
+    expect(tip.trail.map((e: Json) => e.type)).toContain('reward');
+  });
+
+  it('counts the tips in /api/stats and the 统计 card: by result, working days to answer, rewards', async () => {
+    const stats = await api('/api/stats');
+    expect(stats.tips).toEqual({
+      total: 4,
+      accepted: 2,
+      declined: {
+        total: 1,
+        byReason: [
+          { reason: 'not_work_safety', label: '不属于安全生产事项', count: 1 },
+          { reason: 'duplicate', label: '重复举报', count: 0 },
+          { reason: 'outside_county', label: '不属于本县管辖', count: 0 },
+        ],
+      },
+      confirmed: 1,
+      unfounded: 1,
+      open: 1,
+      // Declined the same day (0), confirmed on Wednesday (2), unfounded the next Monday (5).
+      answerDays: { answered: 3, median: 2, max: 5 },
+      rewards: { count: 1, amountYuan: 500, paid: 1, paidYuan: 500 },
+    });
+    expect(stats.bySource).toEqual([
+      expect.objectContaining({ source: 'public_tip', label: expect.any(String), total: 1, open: 1 }),
+    ]);
+
+    const before = cards('ou_aw').length;
+    await service.sim.sendText('ou_aw', '统计');
+    const card = await eventually(() => cards('ou_aw').slice(before)[0], 10_000, 'the 统计 card');
+    const text = JSON.stringify(card.content);
+    expect(text).toContain(
+      '**群众举报** 共 **4** 件：受理 2，不予受理 1（不属于安全生产事项 1），属实 1，不属实 1，待处理 1',
+    );
+    expect(text).toContain('答复用时：中位 2 个工作日，最长 5 个工作日（已答复 3 件）');
+    expect(text).toContain('举报奖励：1 件，共 500.00 元，已发放 1 件 500.00 元');
   });
 });
