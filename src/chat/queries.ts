@@ -36,9 +36,9 @@ import {
 } from '../ledger/scope.js';
 import { dutyLine, dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
-import { computeTipStats } from '../ledger/tip-stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
+import { computeTipStats } from '../ledger/tip-stats.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { type ChatAnswer, type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
 import type { CardClick } from './card-click.js';

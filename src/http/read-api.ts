@@ -53,9 +53,9 @@ import {
 } from '../ledger/scope.js';
 import { dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
-import { computeTipStats } from '../ledger/tip-stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
+import { computeTipStats } from '../ledger/tip-stats.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { HttpError } from './errors.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';

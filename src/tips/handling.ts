@@ -16,9 +16,9 @@ import {
   DECLINE_REASONS,
   type Decline,
   type DeclineReason,
+  parseTipReward,
   type TipAction,
   type TipStatus,
-  parseTipReward,
   transitionTip,
 } from '../domain/tip.js';
 import { outboxIdOfMessage } from '../feishu/outbox.js';

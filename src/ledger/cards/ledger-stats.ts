@@ -1,8 +1,8 @@
 /** The `统计` card and the statutory table card (统计分析表). JSON 2.0, markdown tables. */
 import type { InspectionStats } from '../inspections.js';
 import type { HazardStats } from '../stats.js';
-import { type TipStats, tipStatsLines } from '../tip-stats.js';
 import type { StatutoryTable } from '../statutory.js';
+import { type TipStats, tipStatsLines } from '../tip-stats.js';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 

@@ -16,8 +16,8 @@ import {
   type EscalationPolicy,
   type Recipient,
   resolveRecipients,
-  tipFirstStepAfterDays,
   type TipStep,
+  tipFirstStepAfterDays,
   tipWaitedDays,
 } from '../../domain/index.js';
 import { TIP_STATUS_LABELS, type TipStatus } from '../../domain/tip.js';
