@@ -170,6 +170,7 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
     reportingUnit: await reportingUnitName(deps.db, deps.countyName),
     scopeName: await describeScope(deps.db, viewer.scope),
     inspections: inspectionLedgerBatches(deps.db, inspectionScopeCondition(viewer.scope)),
+    tips: await computeTipStats(deps.db, { where: tipScopeCondition(viewer.scope), calendar: deps.calendar }),
   });
   await finished;
   const scopeName = await describeScope(deps.db, viewer.scope);

@@ -329,7 +329,9 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     const narrowest = scopes.find((s) => !s.county);
     const reportingUnit = await reportingUnitName(db, config.COUNTY_NAME);
     const scopeName = narrowest ? await describeScope(db, narrowest) : '全县';
-    const options = { calendar, now, inspections, reportingUnit, scopeName };
+    const tipWhere = and(...scopes.map(tipScopeCondition)) ?? sql`true`;
+    const tips = await computeTipStats(db, { where: tipWhere, calendar });
+    const options = { calendar, now, inspections, reportingUnit, scopeName, tips };
     writeLedgerXlsx(stream, ledgerBatches(db, where), options).catch((error: unknown) => {
       request.log.error({ err: error }, 'ledger export failed mid-stream');
       stream.destroy(error as Error);

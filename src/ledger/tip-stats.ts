@@ -44,13 +44,13 @@ export async function computeTipStats(db: Db, input: { where: SQL; calendar: Cal
   const zone = input.calendar.timeZone;
   const groups = rowsOf<Group>(
     await db.execute(sql`
-      select t.status, t.decline_reason as reason, t.accepted_at is not null as accepted,
-        to_char(t.received_at at time zone ${zone}, 'YYYY-MM-DD') as received_on,
-        to_char(t.first_answered_at at time zone ${zone}, 'YYYY-MM-DD') as answered_on,
-        count(*)::int as n, count(t.reward_amount)::int as rewards, coalesce(sum(t.reward_amount), 0) as reward_sum,
-        count(*) filter (where t.reward_paid)::int as paid,
-        coalesce(sum(t.reward_amount) filter (where t.reward_paid), 0) as paid_sum
-      from tips t where ${input.where}
+      select status, decline_reason as reason, accepted_at is not null as accepted,
+        to_char(received_at at time zone ${zone}, 'YYYY-MM-DD') as received_on,
+        to_char(first_answered_at at time zone ${zone}, 'YYYY-MM-DD') as answered_on,
+        count(*)::int as n, count(reward_amount)::int as rewards, coalesce(sum(reward_amount), 0) as reward_sum,
+        count(*) filter (where reward_paid)::int as paid,
+        coalesce(sum(reward_amount) filter (where reward_paid), 0) as paid_sum
+      from tips where ${input.where}
       group by 1, 2, 3, 4, 5`),
   );
   const stats: TipStats = {

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { tips } from '../../src/db/schema/index.js';
@@ -17,6 +18,7 @@ import { eventually, startTestService, type TestService } from '../support/servi
 
 const TOKEN = 'tip-clock-admin-token-0123456789';
 const READER = 'tip-clock-county-reader-0123456789';
+const DEPARTMENT_READER = 'tip-clock-yjj-reader-0123456789';
 /** A local (Asia/Shanghai) wall-clock time as an ISO instant. */
 const at = (text: string) => `${text.replace(' ', 'T')}:00+08:00`;
 
@@ -59,7 +61,13 @@ const TIPSTER_PHONE = '13912345678';
 
 async function startWith(clock: ManualClock, env: Record<string, string> = {}) {
   const service = await startTestService(
-    { ADMIN_TOKEN: TOKEN, API_TOKENS: `county:${READER}`, COUNTY_NAME: '某县', ...env },
+    {
+      ADMIN_TOKEN: TOKEN,
+      API_TOKENS: `county:${READER},yjj:${DEPARTMENT_READER}`,
+      API_TOKEN_SCOPES: 'yjj=department:yjj',
+      COUNTY_NAME: '某县',
+      ...env,
+    },
     { clock },
   );
   for (const p of PEOPLE) service.sim.addUser({ openId: p.openId, name: p.name });
@@ -273,8 +281,8 @@ describe('举报奖励 and the tips in the statistics', () => {
     });
     return delivery.body as Json;
   };
-  const api = async (url: string) => {
-    const response = await fetch(`${service.url}${url}`, { headers: { authorization: `Bearer ${READER}` } });
+  const api = async (url: string, token = READER) => {
+    const response = await fetch(`${service.url}${url}`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await response.json()) as Json;
     expect(response.status, JSON.stringify(body)).toBe(200);
     return body;
@@ -429,6 +437,25 @@ describe('举报奖励 and the tips in the statistics', () => {
     expect(stats.bySource).toEqual([
       expect.objectContaining({ source: 'public_tip', label: expect.any(String), total: 1, open: 1 }),
     ]);
+
+    // The department's reader: only the tip about its unit.
+    const department = await api('/api/stats', DEPARTMENT_READER);
+    expect(department.tips).toMatchObject({ total: 1, confirmed: 1, open: 0, rewards: { count: 1 } });
+
+    // The ledger xlsx: a sheet of the same figures.
+    const response = await fetch(`${service.url}/api/ledger.xlsx`, { headers: { authorization: `Bearer ${READER}` } });
+    expect(response.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(Buffer.from(await response.arrayBuffer()) as unknown as ArrayBuffer);
+    const sheet = workbook.getWorksheet('群众举报')!;
+    const rows: Record<string, [unknown, unknown]> = {};
+    sheet.eachRow((row, n) => {
+      if (n > 3) rows[String(row.getCell(1).value)] = [row.getCell(2).value, row.getCell(3).value];
+    });
+    expect(rows['举报总数']).toEqual([4, null]);
+    expect(rows['答复用时中位数（工作日）']).toEqual([2, null]);
+    expect(rows['举报奖励']).toEqual([1, 500]);
+    expect(JSON.stringify(rows)).not.toContain(TIPSTER_NAME);
 
     const before = cards('ou_aw').length;
     await service.sim.sendText('ou_aw', '统计');
