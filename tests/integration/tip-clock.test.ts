@@ -296,7 +296,13 @@ describe('举报奖励 and the tips in the statistics', () => {
   });
 
   it('records the reward of a tip proved true: only 安委办, the form back with what to fix, then in the API', async () => {
-    codes.confirmed = await sendTip(service, { what: '储罐漏气', where: '厂区东侧', unit: 'e001' });
+    codes.confirmed = await sendTip(service, {
+      what: '储罐漏气',
+      where: '厂区东侧',
+      unit: 'e001',
+      name: TIPSTER_NAME,
+      phone: TIPSTER_PHONE,
+    });
     codes.declined = await sendTip(service, { what: '邻居吵闹', where: '城关镇', region: 'town-01' });
     codes.open = await sendTip(service, { what: '油桶', where: '3 号仓库', region: 'town-01' });
     codes.unfounded = await sendTip(service, { what: '烟囱冒烟', where: '砖厂', region: 'town-01' });
@@ -456,6 +462,7 @@ describe('举报奖励 and the tips in the statistics', () => {
     expect(rows['答复用时中位数（工作日）']).toEqual([2, null]);
     expect(rows['举报奖励']).toEqual([1, 500]);
     expect(JSON.stringify(rows)).not.toContain(TIPSTER_NAME);
+    expect(JSON.stringify(rows)).not.toContain(TIPSTER_PHONE);
 
     const before = cards('ou_aw').length;
     await service.sim.sendText('ou_aw', '统计');
