@@ -7,7 +7,6 @@ import { and, asc, eq, ne, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { enterprises, hazards, regions } from '../db/schema/index.js';
 import { addCalendarDays, type Calendar, weekdayOf } from '../domain/index.js';
-import { HAZARD_SOURCE_LABELS, type HazardSource } from '../domain/inspection.js';
 import {
   GRADE_LABELS,
   HAZARD_GRADES,
@@ -37,8 +36,6 @@ export interface HazardStats {
   byTownship: (Counts & { code: string; name: string })[];
   bySector: (Counts & { sector: string })[];
   byGrade: (Counts & { grade: HazardGrade; label: string })[];
-  /** By the hazards' `source` (report, inspection, self-inspection, public tip), most first. */
-  bySource: (Counts & { source: string; label: string })[];
   byStatus: { status: HazardStatus; label: string; count: number }[];
   /**
    * Open major hazards (not yet 销号): how many are listed (挂牌督办 by 安委办 or the department), under county or
@@ -91,7 +88,6 @@ export async function computeStats(
       regionId: hazards.regionId,
       sector: hazards.sector,
       grade: hazards.grade,
-      source: hazards.source,
       status: hazards.status,
       supervision: hazards.supervision,
       suspended: hazards.suspended,
@@ -105,12 +101,11 @@ export async function computeStats(
       hazards.regionId,
       hazards.sector,
       hazards.grade,
-      hazards.source,
       hazards.status,
       hazards.supervision,
       hazards.suspended,
+      sql`7`,
       sql`8`,
-      sql`9`,
     );
 
   const regionRows = await db.select({ id: regions.id, code: regions.code, name: regions.name }).from(regions);
@@ -120,7 +115,6 @@ export async function computeStats(
   const townships = new Map<number, Counts>();
   const sectors = new Map<string, Counts>();
   const grades = new Map<string, Counts>(HAZARD_GRADES.map((g) => [g, zero()]));
-  const sources = new Map<string, Counts>();
   const statuses = new Map<string, number>(HAZARD_STATUSES.map((s) => [s, 0]));
   const major = { total: 0, listed: 0, county: 0, township: 0, suspended: 0 };
   for (const g of groups) {
@@ -131,7 +125,6 @@ export async function computeStats(
       [townships, g.regionId],
       [sectors, g.sector],
       [grades, g.grade],
-      [sources, g.source],
     ] as const) {
       const counts = (map as Map<typeof key, Counts>).get(key) ?? zero();
       add(counts, n, g.status, late);
@@ -180,13 +173,6 @@ export async function computeStats(
       .map(([sector, counts]) => ({ sector, ...counts }))
       .sort((a, b) => b.total - a.total || a.sector.localeCompare(b.sector)),
     byGrade: HAZARD_GRADES.map((grade) => ({ grade, label: GRADE_LABELS[grade], ...grades.get(grade)! })),
-    bySource: [...sources.entries()]
-      .map(([source, counts]) => ({
-        source,
-        label: HAZARD_SOURCE_LABELS[source as HazardSource] ?? source,
-        ...counts,
-      }))
-      .sort((a, b) => b.total - a.total || a.source.localeCompare(b.source)),
     byStatus: HAZARD_STATUSES.map((status) => ({
       status,
       label: STATUS_LABELS[status],

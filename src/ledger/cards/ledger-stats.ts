@@ -57,7 +57,6 @@ export function buildStatsCard(input: {
         tag: 'markdown',
         content:
           `**按等级**：${s.byGrade.map((g) => `${g.label} ${g.total}（未闭环 ${g.open}）`).join('，')}\n` +
-          `**按来源**：${s.bySource.map((x) => `${x.label} ${x.total}（未闭环 ${x.open}）`).join('，')}\n` +
           `**按状态**：${s.byStatus.map((x) => `${x.label} ${x.count}`).join('，')}`,
       },
       {
