@@ -87,6 +87,8 @@ const CARD_ACTION_HANDLERS: CardActionHandlers = {
   'tip.confirm': answerTipClick,
   'tip.startUnfounded': answerTipClick,
   'tip.unfounded': answerTipClick,
+  'tip.startReward': answerTipClick,
+  'tip.reward': answerTipClick,
 };
 
 /** Answers a click: the toast and, where the card changes, the new card. */

@@ -32,12 +32,14 @@ import {
   hasAreaScope,
   resolveNamedScope,
   scopeCondition,
+  tipScopeCondition,
   type Viewer,
 } from '../ledger/scope.js';
 import { dutyLine, dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
+import { computeTipStats } from '../ledger/tip-stats.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { type ChatAnswer, type ChatTarget, cardAnswer, enqueueAnswer, textAnswer } from './answer.js';
 import type { CardClick } from './card-click.js';
@@ -169,6 +171,7 @@ export async function answerLedger(deps: QueryDeps, input: { openId: string; to:
     reportingUnit: await reportingUnitName(deps.db, deps.countyName),
     scopeName: await describeScope(deps.db, viewer.scope),
     inspections: inspectionLedgerBatches(deps.db, inspectionScopeCondition(viewer.scope)),
+    tips: await computeTipStats(deps.db, { where: tipScopeCondition(viewer.scope), calendar: deps.calendar }),
   });
   await finished;
   const scopeName = await describeScope(deps.db, viewer.scope);
@@ -217,6 +220,7 @@ export async function answerStats(
   }
   const stats = await computeStats(deps.db, { where, calendar: deps.calendar, now: deps.clock.now() });
   const inspections = await computeInspectionStats(deps.db, { where: inspectionScopeCondition(viewer.scope) });
+  const tips = await computeTipStats(deps.db, { where: tipScopeCondition(viewer.scope), calendar: deps.calendar });
   const quarter = currentDutyQuarter(deps.calendar.localDate(deps.clock.now()));
   // Only for someone who answers for units (a township, a department, the county, a unit): not a person alone.
   const duty = hasAreaScope(viewer.scope)
@@ -230,7 +234,11 @@ export async function answerStats(
     now: deps.clock.now(),
   });
   const campaign = { period, ...figures };
-  await send(deps, input.to, cardAnswer(buildStatsCard({ scopeName, stats, inspections, duty, campaign }), 'stats'));
+  await send(
+    deps,
+    input.to,
+    cardAnswer(buildStatsCard({ scopeName, stats, inspections, tips, duty, campaign }), 'stats'),
+  );
 }
 
 /**

@@ -14,7 +14,9 @@ type TipActionName =
   | 'tip.decline'
   | 'tip.confirm'
   | 'tip.startUnfounded'
-  | 'tip.unfounded';
+  | 'tip.unfounded'
+  | 'tip.startReward'
+  | 'tip.reward';
 
 export async function answerTipClick<A extends TipActionName>(
   deps: HazardChatDeps,
@@ -58,6 +60,20 @@ function tipClickOf(click: CardClick<TipActionName>): TipClick {
           decline_reason: formField(c, 'decline_reason'),
           duplicate_of: formField(c, 'duplicate_of'),
           forwarded_to: formField(c, 'forwarded_to'),
+        },
+      };
+    }
+    case 'tip.startReward':
+      return { type: 'startReward' };
+    case 'tip.reward': {
+      const c = click as CardClick<'tip.reward'>;
+      return {
+        type: 'reward',
+        form: {
+          amount: formField(c, 'amount'),
+          decided_on: formField(c, 'decided_on'),
+          paid: formField(c, 'paid'),
+          paid_on: formField(c, 'paid_on'),
         },
       };
     }

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { CLOCK_ANCHORS, clockKindOfAnchor, HAZARD_CLOCK_KIND_NAMES } from './hazard-clocks.js';
 import { isLocalTime } from './local-time.js';
+import { tipClockSchema } from './tip-clock.js';
 import { HAZARD_GRADES, hazardGradeSchema } from './vocabulary.js';
 
 /** zod's own messages (an unknown recipient, a missing field) in Chinese too, for the policy file. */
@@ -200,6 +201,8 @@ export const escalationPolicySchema = z.strictObject({
   steps: z.array(stepSchema).min(1, '至少列出一个步骤'),
   digest: digestSchema.prefault({}),
   clocks: clocksSchema.default({}),
+  /** The tips' answer clock (domain/tip-clock.ts): its days and steps; the defaults when left out. */
+  tips: tipClockSchema.prefault({}),
 });
 
 /**

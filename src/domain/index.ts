@@ -19,4 +19,5 @@ export * from './local-time.js';
 export * from './permissions.js';
 export * from './policy-schedule.js';
 export * from './quiet-hours.js';
+export * from './tip-clock.js';
 export * from './vocabulary.js';

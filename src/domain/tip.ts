@@ -163,3 +163,65 @@ export function canHandleTip(actor: Actor, place: TipPlace): { allowed: true } |
 export function tipsterLabel(tipster: { name: string | null; phone: string | null }): '实名' | '匿名' {
   return tipster.name || tipster.phone ? '实名' : '匿名';
 }
+
+/** 举报奖励 as recorded: the amount in yuan (as text, 2 decimals), when it was decided, whether and when it was paid. */
+export interface TipReward {
+  amount: string;
+  decidedOn: string;
+  paid: boolean;
+  paidOn: string | null;
+}
+
+export const TIP_REWARD_MAX_YUAN = 1_000_000;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const realDate = (text: string) => {
+  const m = ISO_DATE.exec(text);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === text;
+};
+
+/**
+ * The reward form (amount, decision date, paid yes/no, paid date) checked; the first problem names its field.
+ * `today` is the local date: neither date may be later.
+ */
+export function parseTipReward(
+  form: { amount?: string; decided_on?: string; paid?: string; paid_on?: string },
+  today: string,
+): { ok: true; reward: TipReward } | { ok: false; field: string; message: string } {
+  const amountText = (form.amount ?? '').normalize('NFKC').replace(/[,，\s元]/g, '');
+  if (!/^\d+(\.\d{1,2})?$/.test(amountText))
+    return { ok: false, field: 'amount', message: '奖励金额应为数字（元），最多两位小数，如 500 或 1200.50' };
+  const amount = Number(amountText);
+  if (amount <= 0) return { ok: false, field: 'amount', message: '奖励金额应大于 0 元' };
+  if (amount > TIP_REWARD_MAX_YUAN) return { ok: false, field: 'amount', message: '奖励金额不能超过 100 万元' };
+  const decidedOn = (form.decided_on ?? '').trim();
+  if (!realDate(decidedOn)) return { ok: false, field: 'decided_on', message: '请填写奖励决定日期，如 2026-12-07' };
+  if (decidedOn > today) return { ok: false, field: 'decided_on', message: '奖励决定日期不能晚于今天' };
+  const paidText = (form.paid ?? '').trim();
+  if (paidText !== 'yes' && paidText !== 'no') return { ok: false, field: 'paid', message: '请选择是否已发放' };
+  const paid = paidText === 'yes';
+  const paidOnText = (form.paid_on ?? '').trim();
+  if (!paid) {
+    if (paidOnText) return { ok: false, field: 'paid_on', message: '尚未发放时不填发放日期' };
+    return { ok: true, reward: { amount: amount.toFixed(2), decidedOn, paid, paidOn: null } };
+  }
+  if (!realDate(paidOnText)) return { ok: false, field: 'paid_on', message: '已发放请填写发放日期，如 2026-12-07' };
+  if (paidOnText < decidedOn) return { ok: false, field: 'paid_on', message: '发放日期不能早于决定日期' };
+  if (paidOnText > today) return { ok: false, field: 'paid_on', message: '发放日期不能晚于今天' };
+  return { ok: true, reward: { amount: amount.toFixed(2), decidedOn, paid, paidOn: paidOnText } };
+}
+
+/** Only the county safety office (安委办) records a reward, and only for a tip proved true. */
+export function canRecordTipReward(
+  actor: Actor,
+  place: TipPlace,
+  status: TipStatus,
+): { allowed: true } | { allowed: false; reason: string } {
+  if (actor.kind !== 'person') return { allowed: false, reason: '系统不能记录举报奖励' };
+  const unit: UnitContext = { ...place, principal: null, safetyOfficer: null };
+  if (!hasRoleOver(actor, 'county_safety_office', unit, ['county', 'region']))
+    return { allowed: false, reason: '只有县安委办可以记录举报奖励' };
+  if (status !== 'confirmed') return { allowed: false, reason: '只有经核查属实的举报才能记录奖励' };
+  return { allowed: true };
+}

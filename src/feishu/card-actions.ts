@@ -118,6 +118,8 @@ export const cardActionValueSchema = z.discriminatedUnion('action', [
   withTip('tip.confirm'),
   withTip('tip.startUnfounded'),
   withTip('tip.unfounded'),
+  withTip('tip.startReward'),
+  withTip('tip.reward'),
   // 确认 on a unit's 统计分析表 card (ledger/cards/statistics-duty-card.ts).
   z.object({
     action: z.literal('statistics.confirm'),
@@ -173,6 +175,7 @@ export const FORM_FIELDS = {
   'inspection.submit': CHECKLIST_CARD_FIELDS,
   'tip.decline': ['decline_reason', 'duplicate_of', 'forwarded_to'],
   'tip.unfounded': ['note'],
+  'tip.reward': ['amount', 'decided_on', 'paid', 'paid_on'],
 } as const satisfies Partial<Record<CardActionName, readonly string[]>>;
 
 type ActionWithForm = keyof typeof FORM_FIELDS;

@@ -8,7 +8,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { SQL } from 'drizzle-orm';
-import { and } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -58,12 +58,14 @@ import {
   type ResolvedScope,
   resolveNamedScope,
   scopeCondition,
+  tipScopeCondition,
   UnknownScopeError,
 } from '../ledger/scope.js';
 import { dutyStatus } from '../ledger/statistics-status.js';
 import { computeStats } from '../ledger/stats.js';
 import { parsePeriod, statutoryTable } from '../ledger/statutory.js';
 import { buildCountyTableXlsx, countyTable, reportingUnitName } from '../ledger/statutory-xlsx.js';
+import { computeTipStats } from '../ledger/tip-stats.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { HttpError } from './errors.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
@@ -297,7 +299,10 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
       await computeInspectionStats(db, { where: await inspectionCondition(request, query) }),
       await campaignOf(request, query),
     ];
-    return { ...hazardStats, inspections: inspectionStats, statisticsDuty, campaign };
+    // 群众举报: the reader's scopes (the token's and the one asked for) both hold the tip.
+    const tipWhere = and(...(await scopesOf(request, query)).map(tipScopeCondition)) ?? sql`true`;
+    const tips = await computeTipStats(db, { where: tipWhere, calendar });
+    return { ...hazardStats, inspections: inspectionStats, tips, statisticsDuty, campaign };
   });
 
   /**
@@ -378,7 +383,9 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
     const narrowest = scopes.find((s) => !s.county);
     const reportingUnit = await reportingUnitName(db, config.COUNTY_NAME);
     const scopeName = narrowest ? await describeScope(db, narrowest) : '全县';
-    const options = { calendar, now, inspections, reportingUnit, scopeName };
+    const tipWhere = and(...scopes.map(tipScopeCondition)) ?? sql`true`;
+    const tips = await computeTipStats(db, { where: tipWhere, calendar });
+    const options = { calendar, now, inspections, reportingUnit, scopeName, tips };
     writeLedgerXlsx(stream, ledgerBatches(db, where), options).catch((error: unknown) => {
       request.log.error({ err: error }, 'ledger export failed mid-stream');
       stream.destroy(error as Error);

@@ -9,7 +9,7 @@
  */
 import { and, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { departments, enterprises, hazards, people, regions, roleAssignments } from '../db/schema/index.js';
+import { departments, enterprises, hazards, people, regions, roleAssignments, tips } from '../db/schema/index.js';
 import type { Scope } from '../directory/model.js';
 
 /** A scope resolved to row ids, ready to become a SQL condition. */
@@ -51,6 +51,27 @@ export function scopeCondition(scope: ResolvedScope): SQL {
   if (scope.enterpriseIds.length) parts.push(inArray(hazards.enterpriseId, scope.enterpriseIds));
   if (scope.personId !== null) {
     parts.push(eq(hazards.responsibleId, scope.personId), eq(hazards.reporterId, scope.personId));
+  }
+  if (parts.length === 0) return sql`false`;
+  return parts.length === 1 ? parts[0]! : or(...parts)!;
+}
+
+/**
+ * The SQL condition on `tips` for a scope: the tip's township, its unit, or its unit's supervising department. A
+ * person's own scope (their hazards) holds no tips.
+ */
+export function tipScopeCondition(scope: ResolvedScope): SQL {
+  if (scope.county) return sql`true`;
+  const parts: SQL[] = [];
+  if (scope.regionIds.length) parts.push(inArray(tips.regionId, scope.regionIds));
+  if (scope.enterpriseIds.length) parts.push(inArray(tips.enterpriseId, scope.enterpriseIds));
+  if (scope.departmentIds.length) {
+    parts.push(
+      sql`${tips.enterpriseId} in (select id from enterprises where department_id in (${sql.join(
+        scope.departmentIds.map((id) => sql`${id}`),
+        sql`, `,
+      )}))`,
+    );
   }
   if (parts.length === 0) return sql`false`;
   return parts.length === 1 ? parts[0]! : or(...parts)!;

@@ -12,6 +12,7 @@ import { GRADE_LABELS, STATUS_LABELS } from '../domain/vocabulary.js';
 import type { InspectionRow } from './inspections.js';
 import type { LedgerRow } from './query.js';
 import { dateCell, dateTimeCell, STATUTORY_PAGE_SETUP } from './statutory-xlsx.js';
+import type { TipStats } from './tip-stats.js';
 
 const DATE = 'yyyy-mm-dd';
 const DATE_TIME = 'yyyy-mm-dd hh:mm';
@@ -177,6 +178,8 @@ export async function writeLedgerXlsx(
     scopeName?: string;
     /** The inspections in the same scope: a second sheet 检查记录. */
     inspections?: AsyncIterable<InspectionRow[]>;
+    /** 群众举报 in the same scope: a sheet of its counts (never a tipster: the figures only). */
+    tips?: TipStats;
   },
 ): Promise<{ hazards: number; inspections: number }> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
@@ -216,8 +219,43 @@ export async function writeLedgerXlsx(
     }
     visits.commit();
   }
+  // Only where the scope has tips: a ledger without any keeps its two sheets.
+  if (options.tips && options.tips.total > 0)
+    writeTipSheet(workbook, options.tips, unit, { scopeName: options.scopeName, today });
   await workbook.commit();
   return { hazards: count, inspections: visitCount };
+}
+
+const TIP_COLUMNS = [
+  { header: '项目', width: 36 },
+  { header: '件数', width: 12 },
+  { header: '金额（元）', width: 16, numFmt: '0.00' },
+] as const;
+
+/** 群众举报's sheet: by result, the working days to answer, the rewards. */
+function writeTipSheet(
+  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
+  t: TipStats,
+  unit: string,
+  info: { scopeName?: string | undefined; today: string },
+): void {
+  const sheet = openSheet(workbook, '群众举报', `${unit}群众举报统计`, TIP_COLUMNS, info);
+  const rows: [string, number | null, number | null][] = [
+    ['举报总数', t.total, null],
+    ['受理', t.accepted, null],
+    ['不予受理', t.declined.total, null],
+    ...t.declined.byReason.map((r): [string, number, null] => [`　其中：${r.label}`, r.count, null]),
+    ['经核查属实', t.confirmed, null],
+    ['经核查不属实', t.unfounded, null],
+    ['待处理（未受理或核查中）', t.open, null],
+    ['已答复举报人', t.answerDays.answered, null],
+    ['答复用时中位数（工作日）', t.answerDays.median, null],
+    ['答复用时最长（工作日）', t.answerDays.max, null],
+    ['举报奖励', t.rewards.count, t.rewards.amountYuan],
+    ['　其中：已发放', t.rewards.paid, t.rewards.paidYuan],
+  ];
+  for (const row of rows) sheet.addRow(row).commit();
+  sheet.commit();
 }
 
 /** The first row of data: after the title, the scope-and-date row and the header. */

@@ -20,7 +20,10 @@ import { rearmSweep } from './sweep/lease.js';
  * days (all day-relative steps under DEADLINE_DAY_COUNTING=working; the 复查 clock's always), the holidays.
  */
 export function settingsFingerprint(settings: ReminderSettings): string {
-  const { policy, calendar } = settings;
+  // The tips' answer clock keeps no horizon (each sweep reads the unanswered tips afresh): a change to it alone must
+  // not make the next sweep read every open hazard again.
+  const { tips: _tipClock, ...policy } = settings.policy;
+  const { calendar } = settings;
   const { timeZone, dayCounting, quietHours, holidays } = calendar.settings;
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ policy, timeZone, dayCounting, quietHours }));

@@ -28,10 +28,14 @@ export interface TipCardView {
   hazardCode: string | null;
   /** The latest answer the tipster was given. */
   answer: string | null;
+  /** 举报奖励 as the card says it ("500.00 元，2026-12-08 决定，已发放（2026-12-10）"), null before it is recorded. */
+  reward: string | null;
+  /** The recorded reward's fields, to prefill the form when it is corrected. */
+  rewardValues?: Partial<Record<FormFieldOf<'tip.reward'>, string>>;
 }
 
-export type TipCardForm = 'decline' | 'unfounded';
-export type TipFormField = FormFieldOf<'tip.decline'> | FormFieldOf<'tip.unfounded'>;
+export type TipCardForm = 'decline' | 'unfounded' | 'reward';
+export type TipFormField = FormFieldOf<'tip.decline'> | FormFieldOf<'tip.unfounded'> | FormFieldOf<'tip.reward'>;
 
 export interface TipCardOptions {
   /** The form a click opened (不予受理's reason, 不属实's note). */
@@ -72,6 +76,7 @@ export function buildTipCard(view: TipCardView, options: TipCardOptions = {}): o
   if (view.decision) elements.push(line('处理结果', view.decision));
   if (view.decidedBy) elements.push(line('处理人', view.decidedBy));
   if (view.answer) elements.push(line('已答复举报人', view.answer));
+  if (view.reward) elements.push(line('举报奖励', view.reward));
   if (view.photos.length > 0) {
     elements.push({ tag: 'markdown', content: `**照片**（共 ${view.photos.length} 张）` });
     for (const photo of view.photos) {
@@ -179,7 +184,61 @@ function actions(view: TipCardView, options: TipCardOptions): object[] {
       },
     ];
   }
+  if (view.status === 'confirmed') return rewardActions(view, options);
   return [];
+}
+
+/** 举报奖励: a button for the county safety office (others are refused on click), then its small form. */
+function rewardActions(view: TipCardView, options: TipCardOptions): object[] {
+  const code = view.code;
+  if (options.form !== 'reward') {
+    const text = view.reward ? '修改举报奖励（县安委办）' : '记录举报奖励（县安委办）';
+    return [button(text, 'default', cardValue('tip.startReward', { code }))];
+  }
+  const echo = options.echo;
+  const value = (field: FormFieldOf<'tip.reward'>) =>
+    echo ? echo.values[field]?.trim() || undefined : view.rewardValues?.[field] || undefined;
+  const errorBeside = (field: TipFormField) => (echo?.error?.field === field ? [problem(echo.error.message)] : []);
+  const field = (name: FormFieldOf<'tip.reward'>, label: string, placeholder: string) => ({
+    tag: 'input',
+    name,
+    label: plain(label),
+    placeholder: plain(placeholder),
+    ...(value(name) ? { default_value: value(name) } : {}),
+    max_length: 20,
+  });
+  const paid = value('paid');
+  return [
+    {
+      tag: 'form',
+      name: 'reward_form',
+      elements: [
+        field('amount', '奖励金额（元）', '如 500 或 1200.50'),
+        ...errorBeside('amount'),
+        field('decided_on', '决定日期', '如 2026-12-07'),
+        ...errorBeside('decided_on'),
+        {
+          tag: 'select_static',
+          name: 'paid',
+          placeholder: plain('是否已发放'),
+          options: [
+            { text: plain('已发放'), value: 'yes' },
+            { text: plain('未发放'), value: 'no' },
+          ],
+          ...(paid === 'yes' || paid === 'no' ? { initial_option: paid } : {}),
+          required: true,
+        },
+        ...errorBeside('paid'),
+        field('paid_on', '发放日期', '已发放时填写，如 2026-12-10'),
+        ...errorBeside('paid_on'),
+        {
+          ...button('保存奖励', 'primary_filled', cardValue('tip.reward', { code })),
+          name: 'reward',
+          form_action_type: 'submit',
+        },
+      ],
+    },
+  ];
 }
 
 const input = (

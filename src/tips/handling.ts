@@ -12,9 +12,11 @@ import { actorOf, type DirectoryPerson, findPersonByOpenId } from '../directory/
 import type { Calendar } from '../domain/index.js';
 import {
   canHandleTip,
+  canRecordTipReward,
   DECLINE_REASONS,
   type Decline,
   type DeclineReason,
+  parseTipReward,
   type TipAction,
   type TipStatus,
   transitionTip,
@@ -25,7 +27,15 @@ import { FIELD_LIMITS } from '../hazards/report-input.js';
 import { buildTipCard, type TipCardOptions, type TipFormField } from './cards.js';
 import type { TipOrigin } from './confirm.js';
 import { refreshTipCards } from './delivery.js';
-import { insertTipEvent, loadTip, saveTipChange, type TipChange, type TipRow, tipPhotosOf } from './repository.js';
+import {
+  insertTipEvent,
+  loadTip,
+  saveTipChange,
+  saveTipReward,
+  type TipChange,
+  type TipRow,
+  tipPhotosOf,
+} from './repository.js';
 import { placeOfTip } from './routing.js';
 import { buildTipCardView } from './view.js';
 
@@ -49,7 +59,9 @@ export type TipClick =
   | { type: 'decline'; form: Partial<Record<TipFormField, string>> }
   | { type: 'startUnfounded' }
   | { type: 'unfounded'; form: Partial<Record<TipFormField, string>> }
-  | { type: 'confirm' };
+  | { type: 'confirm' }
+  | { type: 'startReward' }
+  | { type: 'reward'; form: Partial<Record<TipFormField, string>> };
 
 export type TipClickOutcome =
   | { kind: 'refused'; message: string; card?: object }
@@ -78,12 +90,38 @@ export async function clickTip(
     const now = deps.clock.now();
     const tip = await loadTip(tx, input.code, { forUpdate: true });
     if (!tip) return { kind: 'refused', message: `没有找到举报 ${input.code}` };
-    const may = canHandleTip(actorOf(person), await placeOfTip(tx, tip));
-    if (!may.allowed) return { kind: 'refused', message: may.reason };
+    const place = await placeOfTip(tx, tip);
     const card = async (row: TipRow, options: TipCardOptions = {}) =>
       buildTipCard(await buildTipCardView(tx, row, calendar), options);
-    const state = { status: tip.status as TipStatus, hazardCode: null };
+    // 举报奖励: the county safety office's own step, on a tip proved true.
     const click = input.click;
+    if (click.type === 'startReward' || click.type === 'reward') {
+      const mayReward = canRecordTipReward(actorOf(person), place, tip.status as TipStatus);
+      if (!mayReward.allowed) return { kind: 'refused', message: mayReward.reason };
+      if (click.type === 'startReward')
+        return {
+          kind: 'done',
+          message: '请填写奖励金额、决定日期和发放情况',
+          card: await card(tip, { form: 'reward' }),
+        };
+      const form = click.form;
+      const parsed = parseTipReward(form, calendar.localDate(now));
+      if (!parsed.ok) {
+        const error = { field: parsed.field, message: parsed.message };
+        return {
+          kind: 'refused',
+          message: parsed.message,
+          card: await card(tip, { form: 'reward', echo: { values: form, error } }),
+        };
+      }
+      const saved = await saveTipReward(tx, tip, parsed.reward, person.id, now);
+      const clicked = input.messageId ? await outboxIdOfMessage(tx, input.messageId) : null;
+      await refreshTipCards(tx, saved, calendar, clicked);
+      return { kind: 'done', message: '已记录举报奖励', card: await card(saved) };
+    }
+    const may = canHandleTip(actorOf(person), place);
+    if (!may.allowed) return { kind: 'refused', message: may.reason };
+    const state = { status: tip.status as TipStatus, hazardCode: null };
 
     // The two forms: shown on the clicked card while the tip is still in the state they belong to.
     if (click.type === 'startDecline' || click.type === 'startUnfounded') {
@@ -174,7 +212,7 @@ function stateMessage(tip: TipRow): string {
 
 /** The domain action a click asks for, from its form; the problem with the form when it does not say enough. */
 function tipAction(
-  click: Exclude<TipClick, { type: 'startDecline' | 'startUnfounded' | 'confirm' }>,
+  click: Exclude<TipClick, { type: 'startDecline' | 'startUnfounded' | 'confirm' | 'startReward' | 'reward' }>,
 ): Exclude<TipAction, { type: 'confirm' | 'hazardClosed' }> | { error: { field: string; message: string } } {
   if (click.type === 'accept') return { type: 'accept' };
   if (click.type === 'unfounded') return { type: 'unfounded', note: click.form.note ?? '' };

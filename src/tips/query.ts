@@ -3,31 +3,16 @@
  * (name, phone, address) is in the answer only when `withIdentity` — the county scope for now; every other reader
  * sees 实名 / 匿名.
  */
-import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { enterprises, hazards, regions, tipPhotos, tips } from '../db/schema/index.js';
 import type { Calendar } from '../domain/index.js';
 import { TIP_STATUS_LABELS, type TipStatus, tipsterLabel } from '../domain/tip.js';
-import type { ResolvedScope } from '../ledger/scope.js';
+import { type ResolvedScope, tipScopeCondition } from '../ledger/scope.js';
 import { tipEventsOf } from './repository.js';
 
-/** The SQL condition on `tips` for a scope. */
-export function tipScopeCondition(scope: ResolvedScope): SQL {
-  if (scope.county) return sql`true`;
-  const parts: SQL[] = [];
-  if (scope.regionIds.length) parts.push(inArray(tips.regionId, scope.regionIds));
-  if (scope.enterpriseIds.length) parts.push(inArray(tips.enterpriseId, scope.enterpriseIds));
-  if (scope.departmentIds.length) {
-    parts.push(
-      sql`${tips.enterpriseId} in (select id from enterprises where department_id in (${sql.join(
-        scope.departmentIds.map((id) => sql`${id}`),
-        sql`, `,
-      )}))`,
-    );
-  }
-  if (parts.length === 0) return sql`false`;
-  return parts.length === 1 ? parts[0]! : or(...parts)!;
-}
+/** The SQL condition on `tips` for a scope (ledger/scope.ts: the statistics count tips with it too). */
+export { tipScopeCondition };
 
 const columns = {
   id: tips.id,
@@ -52,6 +37,10 @@ const columns = {
   receivedAt: tips.receivedAt,
   acceptedAt: tips.acceptedAt,
   decidedAt: tips.decidedAt,
+  rewardAmount: tips.rewardAmount,
+  rewardDecidedOn: tips.rewardDecidedOn,
+  rewardPaid: tips.rewardPaid,
+  rewardPaidOn: tips.rewardPaidOn,
 };
 
 type Row = { [K in keyof typeof columns]: (typeof columns)[K]['_']['data'] | null } & { id: number; code: string };
@@ -90,6 +79,15 @@ function tipJson(row: Row, withIdentity: boolean) {
     receivedAt: row.receivedAt?.toISOString() ?? null,
     acceptedAt: row.acceptedAt?.toISOString() ?? null,
     decidedAt: row.decidedAt?.toISOString() ?? null,
+    reward:
+      row.rewardAmount != null
+        ? {
+            amountYuan: Number(row.rewardAmount),
+            decidedOn: row.rewardDecidedOn,
+            paid: row.rewardPaid === true,
+            paidOn: row.rewardPaidOn ?? null,
+          }
+        : null,
   };
 }
 

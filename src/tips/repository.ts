@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { tipCards, tipCounters, tipEvents, tipPhotos, tips } from '../db/schema/index.js';
-import { formatTipCode, type TipStatus } from '../domain/tip.js';
+import { formatTipCode, type TipReward, type TipStatus } from '../domain/tip.js';
 
 export type TipRow = typeof tips.$inferSelect;
 export type TipPhotoRow = typeof tipPhotos.$inferSelect;
@@ -209,4 +209,29 @@ export async function tipPhotoKeysOf(db: Db, tipId: number): Promise<{ imageKey:
     .from(tipPhotos)
     .where(eq(tipPhotos.tipId, tipId))
     .orderBy(asc(tipPhotos.position));
+}
+
+/** Records (or corrects) the tip's reward, and the step in its trail. */
+export async function saveTipReward(
+  db: Db,
+  tip: TipRow,
+  reward: TipReward,
+  actorId: number,
+  at: Date,
+): Promise<TipRow> {
+  const [row] = await db
+    .update(tips)
+    .set({
+      rewardAmount: reward.amount,
+      rewardDecidedOn: reward.decidedOn,
+      rewardPaid: reward.paid,
+      rewardPaidOn: reward.paidOn,
+      rewardRecordedById: actorId,
+      rewardRecordedAt: at,
+      updatedAt: at,
+    })
+    .where(eq(tips.id, tip.id))
+    .returning();
+  await insertTipEvent(db, tip.id, 'reward', actorId, at, { ...reward });
+  return row!;
 }

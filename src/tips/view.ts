@@ -80,7 +80,27 @@ export async function buildTipCardView(db: Db, tip: TipRow, calendar: Stamp): Pr
     decision: decisionText(tip, hazardCode),
     hazardCode,
     answer: tip.answer,
+    reward: rewardText(tip),
+    ...(tip.rewardAmount !== null
+      ? {
+          rewardValues: {
+            amount: tip.rewardAmount,
+            decided_on: tip.rewardDecidedOn ?? '',
+            paid: tip.rewardPaid ? 'yes' : 'no',
+            paid_on: tip.rewardPaidOn ?? '',
+          },
+        }
+      : {}),
   };
+}
+
+/** 举报奖励 in a line: "500.00 元，2026-12-08 决定，已发放（2026-12-10）"; null before it is recorded. */
+export function rewardText(
+  tip: Pick<TipRow, 'rewardAmount' | 'rewardDecidedOn' | 'rewardPaid' | 'rewardPaidOn'>,
+): string | null {
+  if (tip.rewardAmount === null) return null;
+  const paid = tip.rewardPaid ? `已发放（${tip.rewardPaidOn ?? ''}）` : '未发放';
+  return `${tip.rewardAmount} 元，${tip.rewardDecidedOn ?? ''} 决定，${paid}`;
 }
 
 export async function hazardCodeOf(db: Db, tip: Pick<TipRow, 'hazardId'>): Promise<string | null> {

@@ -63,6 +63,7 @@ const OWNERS: [string, string, string][] = [
   ['tipPhotos', 'tip_photos', 'tips/repository.ts'],
   ['tipCards', 'tip_cards', 'tips/repository.ts'],
   ['rateLimitHits', 'rate_limit_hits', 'http/rate-limit-store.ts'],
+  ['tipReminderSteps', 'tip_reminder_steps', 'reminders/sweep/tips.ts'],
 ];
 
 /** The modules that write `table` (drizzle's insert/update/delete, or SQL text), with the first line of each. */

@@ -57,6 +57,7 @@ const tipView = (status: TipCardView['status']): TipCardView => ({
   decision: null,
   hazardCode: null,
   answer: null,
+  reward: null,
 });
 
 const listingView = { authorityLabel: '县安委办', byName: '安委办主任', at: '2026-03-01 09:00' };
@@ -233,12 +234,15 @@ describe('the schema of card actions', () => {
         mode: 'ask',
       }),
     ];
-    // 群众举报: 受理 / 不予受理 and its form while received; 属实 / 不属实 and its note once accepted.
+    // 群众举报: 受理 / 不予受理 and its form while received; 属实 / 不属实 and its note once accepted; the reward.
     cards.push(
       buildTipCard(tipView('received')),
       buildTipCard(tipView('received'), { form: 'decline' }),
       buildTipCard(tipView('accepted')),
       buildTipCard(tipView('accepted'), { form: 'unfounded' }),
+      // 举报奖励 once proved true: the button, then its form.
+      buildTipCard(tipView('confirmed')),
+      buildTipCard(tipView('confirmed'), { form: 'reward' }),
     );
     const actions = new Set<string>();
     const fields = new Set<string>();

@@ -3,10 +3,13 @@ import {
   bigserial,
   boolean,
   customType,
+  date,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -76,6 +79,16 @@ export const tips = pgTable(
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     decidedById: integer('decided_by_id').references(() => people.id),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /**
+     * 举报奖励 (a tip proved true): recorded by the county safety office — the amount in yuan (2 decimals), the date
+     * it was decided, and whether and when it was paid. Null until recorded; each change is also in the trail.
+     */
+    rewardAmount: numeric('reward_amount', { precision: 12, scale: 2 }),
+    rewardDecidedOn: date('reward_decided_on', { mode: 'string' }),
+    rewardPaid: boolean('reward_paid'),
+    rewardPaidOn: date('reward_paid_on', { mode: 'string' }),
+    rewardRecordedById: integer('reward_recorded_by_id').references(() => people.id),
+    rewardRecordedAt: timestamp('reward_recorded_at', { withTimezone: true }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },
@@ -142,4 +155,25 @@ export const tipCards = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('tip_cards_tip_idx').on(t.tipId).where(sql`${t.active}`)],
+);
+
+/**
+ * The answer clock's steps sent per tip (product.md: the tipster is answered within 10 working days): the sweep's
+ * once-only bookkeeping for tips, as `reminder_steps` is for hazards. Written by src/reminders/sweep/tips.ts alone.
+ */
+export const tipReminderSteps = pgTable(
+  'tip_reminder_steps',
+  {
+    tipId: integer('tip_id')
+      .notNull()
+      .references(() => tips.id),
+    stepKey: text('step_key').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    /** The outbox messages that told people of the step. */
+    outboxIds: uuid('outbox_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    /** The step's roles nobody reachable held and whom it told instead; null when every role was reached. */
+    fallbacks: jsonb('fallbacks'),
+    delivered: boolean('delivered').notNull().default(true),
+  },
+  (t) => [primaryKey({ name: 'tip_reminder_steps_pkey', columns: [t.tipId, t.stepKey] })],
 );

@@ -4,6 +4,7 @@ import type { CampaignMajors, CampaignRankings } from '../campaign/index.js';
 import type { InspectionStats } from '../inspections.js';
 import type { HazardStats } from '../stats.js';
 import type { StatutoryTable } from '../statutory.js';
+import { type TipStats, tipStatsLines } from '../tip-stats.js';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 
@@ -16,6 +17,8 @@ export function buildStatsCard(input: {
   scopeName: string;
   stats: HazardStats;
   inspections?: InspectionStats;
+  /** 群众举报 of the scope. */
+  tips?: TipStats;
   /** The statistics duty's line (本季度统计分析表：已确认 x/y，未确认：…). */
   duty?: string;
   /** The campaign's own measures for the campaign year to today (存量/增量, 动态清零, the worst townships). */
@@ -34,6 +37,8 @@ export function buildStatsCard(input: {
   ];
   if (input.campaign) elements.push({ tag: 'markdown', content: campaignLines(input.campaign) });
   if (input.inspections) elements.push({ tag: 'markdown', content: inspectionLines(input.inspections) });
+  const tipLines = input.tips ? tipStatsLines(input.tips) : null;
+  if (tipLines) elements.push({ tag: 'markdown', content: tipLines });
   if (input.duty) elements.push({ tag: 'markdown', content: input.duty });
   if (t.total === 0) {
     elements.push({ tag: 'markdown', content: '范围内暂无隐患记录。' });

@@ -37,6 +37,7 @@ import {
   type Source,
   SourceCursor,
 } from './sources.js';
+import { sweepTipClock } from './tips.js';
 import { type WrittenBatch, writeAllNew, writeBatch } from './write.js';
 
 export type { SweptStep } from './compose.js';
@@ -264,6 +265,18 @@ export class ReminderSweep {
         await releaseState(this.deps.db, owner, finished ? { state: next, at } : null);
       }
     }
+    // The tips' answer clock: a few rows by their own index, after the hazards (domain/tip-clock.ts).
+    const tipSteps = await sweepTipClock(this.deps.db, this.deps, at, dryRun);
+    for (const step of tipSteps) {
+      if (step.delivered) result.counts.steps += 1;
+      else result.counts.undelivered += 1;
+      result.counts.messages += step.to.length;
+      if (step.urgent) result.counts.urgent += step.to.length;
+      result.counts.fallbacks += step.fallbacks.length;
+      if (result.steps.length < maxListed) result.steps.push(step);
+      else result.truncated = true;
+    }
+    if (!dryRun && tipSteps.length > 0) this.deps.onStepsSent?.(tipSteps);
     result.durationMs = Math.round(performance.now() - started);
     result.slowestBatchMs = Math.round(result.slowestBatchMs * 10) / 10;
     if (!dryRun && result.counts.hazards >= TIDY_AFTER_HAZARDS) {
