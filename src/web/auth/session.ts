@@ -4,6 +4,7 @@
  * top-level redirect from another site: Strict would drop the cookie that carries the login's state), Secure under
  * https. CSRF tokens (@fastify/csrf-protection) keep their secret in the same cookie.
  */
+import { hkdfSync } from 'node:crypto';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifySecureSession from '@fastify/secure-session';
 import type { FastifyInstance } from 'fastify';
@@ -33,14 +34,19 @@ declare module '@fastify/secure-session' {
   }
 }
 
-/** secure-session derives its key from the secret and this salt (16 bytes; not a secret: the secret is). */
-const KEY_SALT = 'hazard-bot-web-1';
+/**
+ * The cookie's 32-byte key, from SESSION_SECRET by HKDF-SHA256. Not secure-session's own `secret` + `salt`: that runs
+ * Argon2id at its moderate setting (256 MiB, about a second of CPU, on the event loop) at every start, a cost meant
+ * for passwords; SESSION_SECRET is a random string of 32 characters or more, so a plain key derivation is enough.
+ */
+export function sessionKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'hazard-bot', 'web session cookie v1', 32));
+}
 
 export const sessionPlugin = fp(
   async (app: FastifyInstance, { secret, secure }: { secret: string; secure: boolean }) => {
     await app.register(fastifySecureSession, {
-      secret,
-      salt: KEY_SALT,
+      key: sessionKey(secret),
       cookieName: SESSION_COOKIE,
       // The cookie outlives the session by a little: our own `expiresAt` (on the service clock) decides.
       expiry: SESSION_HOURS * 3600 + 600,
