@@ -68,9 +68,10 @@ describe('the service as a process', () => {
 
     const second = await spawnService({ DATA_DIR: dir });
     const readyMs = await waitUntilReady(second);
-    // The start-up bar is for an idle machine; this runs beside the rest of the suite on shared cores, where loading
-    // the modules alone can take seconds, so the limit is loose: it only catches a start-up that has gone badly wrong.
-    expect(readyMs).toBeLessThan(10_000);
+    // The start-up bar is for an idle machine (a restart is ready in about 7 s from spawn there, 2.2 s of it after the
+    // imports); this runs beside the rest of the suite on two shared cores, where one CI run took 22 s, so the limit is
+    // loose: it only catches a start-up that has gone badly wrong (a hang, a migration re-run).
+    expect(readyMs).toBeLessThan(40_000);
     const stopStarted = performance.now();
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
