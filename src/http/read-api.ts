@@ -69,7 +69,7 @@ import { computeTipStats } from '../ledger/tip-stats.js';
 import { writeLedgerXlsx } from '../ledger/xlsx.js';
 import { HttpError } from './errors.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
-import { requireReadToken, tokenScopeOf } from './read-auth.js';
+import { boundTokenScope, requireReadToken } from './read-auth.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const MAX_LIMIT = 200;
@@ -90,22 +90,7 @@ export const readApiRoutes: FastifyPluginAsync<ReadApiRoutesOptions> = async (ap
   const preHandler = requireReadToken(config);
 
   /** The scope a token is bound to (API_TOKEN_SCOPES), whatever else the request asks; undefined for a county token. */
-  async function tokenScope(request: FastifyRequest): Promise<ResolvedScope | undefined> {
-    const bound = tokenScopeOf(request);
-    if (!bound) return undefined;
-    const parsed = parseScope(bound);
-    try {
-      if (parsed) return await resolveNamedScope(db, parsed);
-    } catch (error) {
-      if (!(error instanceof UnknownScopeError)) throw error;
-    }
-    // A token bound to a scope the directory no longer has sees nothing, and says why.
-    throw new HttpError(
-      403,
-      'token_scope_unknown',
-      `此令牌绑定的范围 ${bound} 在组织名录中不存在，请核对 API_TOKEN_SCOPES`,
-    );
-  }
+  const tokenScope = (request: FastifyRequest): Promise<ResolvedScope | undefined> => boundTokenScope(db, request);
 
   /** The scope `?scope=` asks for (the county when absent); 400 when malformed or unknown. */
   async function requestedScope(query: Query): Promise<ResolvedScope> {

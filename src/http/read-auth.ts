@@ -1,7 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { errorBody } from './errors.js';
+import type { Db } from '../db/client.js';
+import { parseScope } from '../directory/model.js';
+import { type ResolvedScope, resolveNamedScope, UnknownScopeError } from '../ledger/scope.js';
+import { errorBody, HttpError } from './errors.js';
 
 /**
  * A preHandler for the read API: any token of API_TOKENS (`name:token` pairs) or ADMIN_TOKEN is accepted.
@@ -58,4 +61,24 @@ export function tokenScopeOf(request: FastifyRequest): string | undefined {
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * The scope a request's token is bound to (API_TOKEN_SCOPES) as row ids, whatever else the request asks; undefined for
+ * a county-wide token. A token bound to a scope the directory no longer has sees nothing: 403, saying why.
+ */
+export async function boundTokenScope(db: Db, request: FastifyRequest): Promise<ResolvedScope | undefined> {
+  const bound = tokenScopeOf(request);
+  if (!bound) return undefined;
+  const parsed = parseScope(bound);
+  try {
+    if (parsed) return await resolveNamedScope(db, parsed);
+  } catch (error) {
+    if (!(error instanceof UnknownScopeError)) throw error;
+  }
+  throw new HttpError(
+    403,
+    'token_scope_unknown',
+    `此令牌绑定的范围 ${bound} 在组织名录中不存在，请核对 API_TOKEN_SCOPES`,
+  );
 }

@@ -17,11 +17,10 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { enterprises, regions } from '../db/schema/index.js';
-import { parseScope } from '../directory/model.js';
 import type { Calendar } from '../domain/index.js';
 import { parseTipCode, TIP_STATUSES, type TipStatus } from '../domain/tip.js';
 import type { FeishuClient } from '../feishu/client.js';
-import { COUNTY_SCOPE, type ResolvedScope, resolveNamedScope, UnknownScopeError } from '../ledger/scope.js';
+import { COUNTY_SCOPE, type ResolvedScope } from '../ledger/scope.js';
 import { TIP_CSS, TIP_POW_JS } from '../tips/assets.js';
 import {
   type CheckedTipFields,
@@ -46,7 +45,7 @@ import { findTipByKey } from '../tips/repository.js';
 import { publicStatusOf } from '../tips/view.js';
 import { CONTENT_SECURITY_POLICY } from '../web/index.js';
 import { errorBody, HttpError } from './errors.js';
-import { requireReadToken, tokenScopeOf } from './read-auth.js';
+import { boundTokenScope, requireReadToken } from './read-auth.js';
 import { createTipGuard, DEFAULT_TIP_GUARD } from './tip-guard.js';
 
 export interface TipRoutesOptions {
@@ -243,21 +242,8 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
 
   // The read side: a token's scope (API_TOKEN_SCOPES) narrows it; only the county sees who the tipster is.
   const readAuth = requireReadToken(config);
-  async function readerScope(request: FastifyRequest): Promise<ResolvedScope> {
-    const bound = tokenScopeOf(request);
-    if (!bound) return COUNTY_SCOPE;
-    const parsed = parseScope(bound);
-    try {
-      if (parsed) return await resolveNamedScope(db, parsed);
-    } catch (error) {
-      if (!(error instanceof UnknownScopeError)) throw error;
-    }
-    throw new HttpError(
-      403,
-      'token_scope_unknown',
-      `此令牌绑定的范围 ${bound} 在组织名录中不存在，请核对 API_TOKEN_SCOPES`,
-    );
-  }
+  const readerScope = async (request: FastifyRequest): Promise<ResolvedScope> =>
+    (await boundTokenScope(db, request)) ?? COUNTY_SCOPE;
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/tips', { preHandler: readAuth }, async (request) => {
     const scope = await readerScope(request);
