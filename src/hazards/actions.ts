@@ -2,6 +2,8 @@
  * Every change after the report: 确认接收, 提交整改, 申请延期, 同意/不同意延期, 验收通过 (销号; lifts suspension and
  * supervision), 驳回. One transaction each: lock the hazard, check the operator through the domain rules, store the
  * new state and the audit rows, queue the notices, update every card that shows the hazard.
+ * Kept whole because every action shares that one transaction's frame (lock, check, store, notify, refresh cards);
+ * split per action, the frame would be copied seven times.
  */
 
 import {

@@ -1,6 +1,7 @@
 /**
  * Reminder, escalation and daily digest cards (督办提醒 / 升级 / 每日简报). JSON 2.0, `update_multi: true`.
  * Kept small on purpose: a sweep may queue hundreds of thousands of them, and every byte is written to the outbox.
+ * Kept whole because the three cards share their line helpers and byte-saving conventions, read best side by side.
  */
 import { cardValue, type ListFilter } from '../feishu/card-actions.js';
 import { DETAIL_LABEL, openUrlButton } from '../hazards/cards/detail-link.js';

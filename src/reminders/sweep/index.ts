@@ -1,5 +1,7 @@
 /**
  * The reminder and escalation sweep (督办提醒与升级): sends every step of the escalation policy that has come due, once.
+ * Kept whole because it is the orchestration only (planning, timing, the per-batch loop); the parts it calls live
+ * beside it (lease, sources, compose, write, tips).
  *
  * It never evaluates every open hazard, and it writes nothing per hazard but the steps it sends. Where it has got
  * to is one row (lease.ts). A sweep at `at` plans its sources from that row (sources.ts: index ranges of `hazards`),
