@@ -103,9 +103,14 @@ describe('the 判定依据 pick list', () => {
     expect(code).toBeTruthy();
     const stored = '安监总管三〔2017〕121号 第一条（检查表「危险化学品生产经营单位重大事故隐患排查（默认）」第 1 项）';
     expect(JSON.stringify(done.card.data)).toContain(`**依据**：${stored}`);
-    // The notice card to the responsible person (the unit's principal) says it too.
+    // The notice card to the responsible person (the unit's principal) says it too. A major hazard also
+    // sends them the 治理方案 form, in either order, so that one is passed over by its title.
     const notice = await eventually(() =>
-      s.sim.messages({ to: 'ou_resp' }).find((m) => m.rawContent.includes(code) && m.msgType === 'interactive'),
+      s.sim
+        .messages({ to: 'ou_resp' })
+        .find(
+          (m) => m.rawContent.includes(code) && m.msgType === 'interactive' && !m.rawContent.includes('请提交治理方案'),
+        ),
     );
     expect(notice.rawContent).toContain('**依据**：');
     expect(notice.rawContent).toContain('121号 第一条');
