@@ -34,6 +34,23 @@ export type Decline =
   | { reason: 'duplicate'; of: string }
   | { reason: 'outside_county'; forwardedTo: string };
 
+/**
+ * How the tip came in (统计 counts tips by source): the form opened from a unit's QR code at its gate, from a township's
+ * poster, or the page opened by its address. The form carries it as a hidden `via`; anything else counts as the page.
+ */
+export const TIP_CHANNELS = ['unit_qr', 'township_qr', 'page'] as const;
+export type TipChannel = (typeof TIP_CHANNELS)[number];
+export const TIP_CHANNEL_LABELS: Readonly<Record<TipChannel, string>> = {
+  unit_qr: '单位二维码',
+  township_qr: '乡镇海报二维码',
+  page: '举报网页',
+};
+
+/** The channel a form's `via` names, the page for anything unknown or missing. */
+export function tipChannelOf(via: string | null | undefined): TipChannel {
+  return (TIP_CHANNELS as readonly string[]).includes(via ?? '') ? (via as TipChannel) : 'page';
+}
+
 export const TIP_CODE_PREFIX = 'JB';
 /** The canonical form: `JB-2026-000123` (the sequence grows a digit past 999999, as hazard numbers do). */
 export const TIP_CODE_PATTERN = /^JB-(\d{4})-(\d{6}|[1-9]\d{6,})$/;

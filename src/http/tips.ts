@@ -18,7 +18,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { enterprises, regions } from '../db/schema/index.js';
 import type { Calendar } from '../domain/index.js';
-import { parseTipCode, TIP_STATUSES, type TipStatus } from '../domain/tip.js';
+import { parseTipCode, TIP_STATUSES, type TipStatus, tipChannelOf } from '../domain/tip.js';
 import type { FeishuClient } from '../feishu/client.js';
 import { COUNTY_SCOPE, type ResolvedScope } from '../ledger/scope.js';
 import { TIP_CSS, TIP_POW_JS } from '../tips/assets.js';
@@ -66,7 +66,7 @@ export interface TipRoutesOptions {
 const CSP = Object.entries(CONTENT_SECURITY_POLICY)
   .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
   .join('; ');
-const TEXT_FIELDS = new Set(['what', 'where', 'unit', 'region', 'name', 'phone']);
+const TEXT_FIELDS = new Set(['what', 'where', 'unit', 'region', 'name', 'phone', 'via']);
 const MAX_LIMIT = 200;
 
 export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, options) => {
@@ -114,7 +114,7 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
   }
 
   async function formPage(
-    query: { region?: string; unit?: string },
+    query: { region?: string; unit?: string; via?: string },
     extra: Partial<Parameters<typeof tipFormPage>[0]> = {},
   ) {
     const unitCode = typeof query.unit === 'string' ? query.unit.slice(0, 64) : '';
@@ -124,11 +124,16 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
           .from(enterprises)
           .where(eq(enterprises.code, unitCode))
       : [];
+    const region = typeof query.region === 'string' ? query.region.slice(0, 64) : null;
+    // Sent again after a refusal: as it came. First opened: from the QR code's parameter.
+    const via =
+      typeof query.via === 'string' ? tipChannelOf(query.via) : unit ? 'unit_qr' : region ? 'township_qr' : 'page';
     return tipFormPage({
       countyName,
       regions: await townships(),
-      region: typeof query.region === 'string' ? query.region.slice(0, 64) : null,
+      region,
       unit: unit ?? null,
+      via,
       ...extra,
     });
   }
@@ -169,7 +174,7 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
           reply,
           400,
           await formPage(
-            { region: fields.region, unit: fields.unit },
+            { region: fields.region, unit: fields.unit, via: fields.via ?? 'page' },
             { values: { ...fields }, error: { field: problem.field, message: problem.message }, challenge: again },
           ),
         );
@@ -193,7 +198,7 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
           reply,
           400,
           await formPage(
-            { region: fields.region, unit: fields.unit },
+            { region: fields.region, unit: fields.unit, via: fields.via ?? 'page' },
             { values: { ...fields }, challenge: await guard.challengeFor(request), challengeProblem: solved.message },
           ),
         );

@@ -232,7 +232,7 @@ const TIP_COLUMNS = [
   { header: '金额（元）', width: 16, numFmt: '0.00' },
 ] as const;
 
-/** 群众举报's sheet: by result, the working days to answer, the rewards. */
+/** 群众举报's sheet: by source, by result, the working days to answer, the rewards. */
 function writeTipSheet(
   workbook: ExcelJS.stream.xlsx.WorkbookWriter,
   t: TipStats,
@@ -242,6 +242,9 @@ function writeTipSheet(
   const sheet = openSheet(workbook, '群众举报', `${unit}群众举报统计`, TIP_COLUMNS, info);
   const rows: [string, number | null, number | null][] = [
     ['举报总数', t.total, null],
+    ...t.bySource.map((s): [string, number, null] => [`　来源：${s.label}`, s.count, null]),
+    ['　实名举报', t.named, null],
+    ['　匿名举报', t.anonymous, null],
     ['受理', t.accepted, null],
     ['不予受理', t.declined.total, null],
     ...t.declined.byReason.map((r): [string, number, null] => [`　其中：${r.label}`, r.count, null]),

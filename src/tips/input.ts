@@ -3,6 +3,7 @@
  * count, size and type — read from their first bytes (JPEG, PNG, WebP, HEIC), never from the name or the declared
  * type, so a renamed program is refused. Pure.
  */
+import { type TipChannel, tipChannelOf } from '../domain/tip.js';
 
 export const TIP_LIMITS = {
   what: 2000,
@@ -27,7 +28,7 @@ export class TipInputError extends Error {
 }
 
 /** The text fields as received (every one optional at this point; `checkTipFields` says what is missing). */
-export type TipFields = Partial<Record<'what' | 'where' | 'unit' | 'region' | 'name' | 'phone', string>>;
+export type TipFields = Partial<Record<'what' | 'where' | 'unit' | 'region' | 'name' | 'phone' | 'via', string>>;
 
 export interface CheckedTipFields {
   what: string;
@@ -36,6 +37,8 @@ export interface CheckedTipFields {
   region: string | null;
   name: string | null;
   phone: string | null;
+  /** How it came in (the form's hidden `via`: a unit's or a township's QR code, else the page). */
+  channel: TipChannel;
 }
 
 // Mainland mobiles (1 and 10 more digits) and landlines with an area code (0xx-xxxxxxx), with optional +86.
@@ -49,7 +52,7 @@ const hasControl = (text: string) =>
 
 /** The fields, trimmed and checked; the first problem is thrown as a TipInputError naming its field. */
 export function checkTipFields(fields: TipFields): CheckedTipFields {
-  const text = (field: keyof TipFields & TipField, label: string, max: number, required: boolean): string | null => {
+  const text = (field: Exclude<keyof TipFields, 'via'> & TipField, label: string, max: number, required: boolean): string | null => {
     const value = (fields[field] ?? '').replace(/\r\n?/g, '\n').trim();
     if (!value) {
       if (required) throw new TipInputError('missing_field', field, `请填写${label}（${field}）`);
@@ -74,7 +77,7 @@ export function checkTipFields(fields: TipFields): CheckedTipFields {
       '电话（phone）格式不对：请填写手机号或带区号的座机号，也可以不填',
     );
   }
-  return { what, where, unit, region, name, phone };
+  return { what, where, unit, region, name, phone, channel: tipChannelOf(fields.via) };
 }
 
 const startsWith = (data: Buffer, bytes: number[], at = 0) => bytes.every((b, i) => data[at + i] === b);

@@ -76,6 +76,7 @@ export async function receiveTip(
       what: input.fields.what,
       place: input.fields.where,
       ...place,
+      channel: input.fields.channel,
       tipsterName: input.fields.name,
       tipsterPhone: input.fields.phone,
       tipsterIp: input.ip,

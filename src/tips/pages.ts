@@ -4,6 +4,7 @@
  * page. Every value is escaped; the pages load their style (and, when a challenge is asked, the solver) from
  * `/tip/static/` — the strict CSP set by the route forbids anything inline. Pure.
  */
+import type { TipChannel } from '../domain/tip.js';
 import { TIP_LIMITS } from './input.js';
 import type { TipPublicStatus } from './view.js';
 
@@ -40,6 +41,8 @@ export interface TipFormPage {
   region: string | null;
   /** The unit of a unit's QR code: its code (sent back) and name (shown). */
   unit: { code: string; name: string } | null;
+  /** How the form was opened (a unit's or township's QR code, or the page), sent back as the hidden `via`. */
+  via: TipChannel;
   /** What was typed before a refused send, and what was wrong (shown beside its field). */
   values?: Partial<Record<'what' | 'where' | 'unit' | 'name' | 'phone', string>>;
   error?: { field: string; message: string };
@@ -89,6 +92,7 @@ export function tipFormPage(input: TipFormPage): string {
 <p class="lead">发现安全隐患，请告诉我们。可以匿名举报；留下姓名电话的，我们严格保密，仅用于核实和答复。</p>
 ${alert}
 <form method="post" action="/tip" enctype="multipart/form-data"${input.challenge ? ' data-challenge' : ''}>
+<input type="hidden" name="via" value="${escapeHtml(input.via)}">
 ${wrap('what', `<label for="tip-what">反映的问题<span class="hint">必填：看到了什么隐患，在哪个位置</span></label><textarea id="tip-what" name="what" rows="6" maxlength="${TIP_LIMITS.what}" required${describedBy('what')}>${escapeHtml(v.what ?? '')}</textarea>`)}
 ${wrap('where', `<label for="tip-where">地点<span class="hint">必填：村（社区）、路名、门牌或标志物</span></label><input id="tip-where" name="where" maxlength="${TIP_LIMITS.where}" required${value('where')}${describedBy('where')}>`)}
 ${unit}

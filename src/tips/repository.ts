@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { tipCards, tipCounters, tipEvents, tipPhotos, tips } from '../db/schema/index.js';
-import { formatTipCode, type TipReward, type TipStatus } from '../domain/tip.js';
+import { formatTipCode, type TipChannel, type TipReward, type TipStatus } from '../domain/tip.js';
 
 export type TipRow = typeof tips.$inferSelect;
 export type TipPhotoRow = typeof tipPhotos.$inferSelect;
@@ -34,6 +34,7 @@ export interface NewTip {
   regionId: number | null;
   enterpriseId: number | null;
   unitText: string | null;
+  channel: TipChannel;
   tipsterName: string | null;
   tipsterPhone: string | null;
   tipsterIp: string | null;
@@ -56,6 +57,7 @@ export async function insertTip(db: Db, tip: NewTip): Promise<number> {
       regionId: tip.regionId,
       enterpriseId: tip.enterpriseId,
       unitText: tip.unitText,
+      channel: tip.channel,
       tipsterName: tip.tipsterName,
       tipsterPhone: tip.tipsterPhone,
       tipsterIp: tip.tipsterIp,

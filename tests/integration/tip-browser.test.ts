@@ -105,6 +105,8 @@ describe('群众举报: the public page in Chromium', () => {
     expect(await page.locator('.save strong').textContent()).toBe('请保存此链接');
     const [row] = await service.deps.database.db.select().from(tips).where(eq(tips.code, code));
     expect(row!.tipsterName).toBe('李四');
+    // Opened from the township's poster (?region=), through the refusal and back: counted as the poster's.
+    expect(row!.channel).toBe('township_qr');
     expect(await service.deps.database.db.$count(tipPhotos, eq(tipPhotos.tipId, row!.id))).toBe(1);
 
     await page.locator('#tracking-link').click();

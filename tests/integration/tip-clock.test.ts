@@ -306,9 +306,16 @@ describe('举报奖励 and the tips in the statistics', () => {
       unit: 'e001',
       name: TIPSTER_NAME,
       phone: TIPSTER_PHONE,
+      via: 'unit_qr',
     });
-    codes.declined = await sendTip(service, { what: '邻居吵闹', where: '城关镇', region: 'town-01' });
-    codes.open = await sendTip(service, { what: '油桶', where: '3 号仓库', region: 'town-01' });
+    // Sent as the form sends them: opened from the township's poster (two) and from the page (one).
+    codes.declined = await sendTip(service, {
+      what: '邻居吵闹',
+      where: '城关镇',
+      region: 'town-01',
+      via: 'township_qr',
+    });
+    codes.open = await sendTip(service, { what: '油桶', where: '3 号仓库', region: 'town-01', via: 'township_qr' });
     codes.unfounded = await sendTip(service, { what: '烟囱冒烟', where: '砖厂', region: 'town-01' });
 
     const declineCard = await tipCard('ou_tinsp', codes.declined);
@@ -424,10 +431,17 @@ describe('举报奖励 and the tips in the statistics', () => {
     expect(tip.trail.map((e: Json) => e.type)).toContain('reward');
   });
 
-  it('counts the tips in /api/stats and the 统计 card: by result, working days to answer, rewards', async () => {
+  it('counts the tips in /api/stats and the 统计 card: by source, result, working days to answer, rewards', async () => {
     const stats = await api('/api/stats');
     expect(stats.tips).toEqual({
       total: 4,
+      bySource: [
+        { channel: 'unit_qr', label: '单位二维码', count: 1 },
+        { channel: 'township_qr', label: '乡镇海报二维码', count: 2 },
+        { channel: 'page', label: '举报网页', count: 1 },
+      ],
+      named: 1,
+      anonymous: 3,
       accepted: 2,
       declined: {
         total: 1,
@@ -460,6 +474,8 @@ describe('举报奖励 and the tips in the statistics', () => {
       if (n > 3) rows[String(row.getCell(1).value)] = [row.getCell(2).value, row.getCell(3).value];
     });
     expect(rows['举报总数']).toEqual([4, null]);
+    expect(rows['　来源：乡镇海报二维码']).toEqual([2, null]);
+    expect(rows['　匿名举报']).toEqual([3, null]);
     expect(rows['答复用时中位数（工作日）']).toEqual([2, null]);
     expect(rows['举报奖励']).toEqual([1, 500]);
     expect(JSON.stringify(rows)).not.toContain(TIPSTER_NAME);
@@ -472,6 +488,7 @@ describe('举报奖励 and the tips in the statistics', () => {
     expect(text).toContain(
       '**群众举报** 共 **4** 件：受理 2，不予受理 1（不属于安全生产事项 1），属实 1，不属实 1，待处理 1',
     );
+    expect(text).toContain('来源：单位二维码 1，乡镇海报二维码 2，举报网页 1；实名 1，匿名 3');
     expect(text).toContain('答复用时：中位 2 个工作日，最长 5 个工作日（已答复 3 件）');
     expect(text).toContain('举报奖励：1 件，共 500.00 元，已发放 1 件 500.00 元');
   });

@@ -304,6 +304,10 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
       const unitPage = await (await fetch(`${service.url}/tip?unit=e001`)).text();
       expect(unitPage).toContain('城关化工有限公司');
       expect(unitPage).toContain('name="unit" value="e001"');
+      // How it was opened rides along as a hidden field (统计 counts tips by source).
+      expect(unitPage).toContain('name="via" value="unit_qr"');
+      expect(text).toContain('name="via" value="township_qr"');
+      expect(await (await fetch(`${service.url}/tip`)).text()).toContain('name="via" value="page"');
       // A hostile query comes back escaped.
       const hostile = await (await fetch(`${service.url}/tip?region=%22%3E%3Cscript%3E`)).text();
       expect(hostile).not.toContain('"><script>');

@@ -122,8 +122,12 @@ describe('a tip’s input (tips/input.ts)', () => {
       region: null,
       name: null,
       phone: '13912345678',
+      channel: 'page',
     });
     expect(checkTipFields({ what: 'a', where: 'b', phone: '0571-88886666' }).phone).toBe('0571-88886666');
+    // The hidden via from a QR code is kept; anything else counts as the page.
+    expect(checkTipFields({ what: 'a', where: 'b', via: 'unit_qr' }).channel).toBe('unit_qr');
+    expect(checkTipFields({ what: 'a', where: 'b', via: '<x>' }).channel).toBe('page');
     expect(checkTipFields({ what: 'a', where: 'b', phone: '+8613912345678' }).phone).toBe('+8613912345678');
     expect(problem(() => checkTipFields({ what: '', where: 'b' }))).toEqual({ code: 'missing_field', field: 'what' });
     expect(problem(() => checkTipFields({ what: 'a' }))).toEqual({ code: 'missing_field', field: 'where' });
@@ -166,10 +170,12 @@ describe('the public pages (tips/pages.ts)', () => {
       regions: [{ code: 'a"b', name: '<镇>' }],
       region: 'a"b',
       unit: null,
+      via: 'township_qr',
       values: { what: '</textarea><script>x</script>', phone: '"><script>' },
       error: { field: 'phone', message: '<错>' },
     });
     expect(form).not.toMatch(/<script/i);
+    expect(form).toContain('<input type="hidden" name="via" value="township_qr">');
     expect(form).toContain('&lt;/textarea&gt;&lt;script&gt;');
     expect(form).toContain('<option value="a&quot;b" selected>&lt;镇&gt;</option>');
     const status = tipStatusPage({

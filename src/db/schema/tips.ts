@@ -58,6 +58,8 @@ export const tips = pgTable(
     enterpriseId: integer('enterprise_id').references(() => enterprises.id),
     /** A unit named by the tipster that the directory does not know, as typed. */
     unitText: text('unit_text'),
+    /** How it came in: unit_qr | township_qr | page (domain/tip.ts TIP_CHANNELS; 统计 counts by it). */
+    channel: text('channel').notNull().default('page'),
     /** The tipster, when they gave it: seen only by the handlers and the county safety office. */
     tipsterName: text('tipster_name'),
     tipsterPhone: text('tipster_phone'),
