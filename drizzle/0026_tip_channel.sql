@@ -1,1 +1,2 @@
-ALTER TABLE "tips" ADD COLUMN "channel" text DEFAULT 'page' NOT NULL;
+ALTER TABLE "tips" ADD COLUMN "channel" text DEFAULT 'page' NOT NULL;--> statement-breakpoint
+CREATE INDEX "tip_photos_pending_idx" ON "tip_photos" USING btree ("created_at","tip_id") WHERE "tip_photos"."image_key" is null;

@@ -84,8 +84,12 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
       secret: options.secret ?? null,
     },
   });
-  const uploader = createTipPhotoUploader({ db, calendar, feishu, logger });
-  app.addHook('onClose', async () => uploader.idle());
+  const uploader = createTipPhotoUploader({ db, clock, calendar, feishu, logger });
+  app.addHook('onReady', async () => uploader.start());
+  app.addHook('onClose', async () => {
+    uploader.stop();
+    await uploader.idle();
+  });
   await app.register(multipart, {
     // One more file than allowed is how "too many photos" is noticed; the size limit throws when a photo is over it.
     limits: { fileSize: TIP_LIMITS.photoBytes, files: TIP_LIMITS.photos, fields: 12, fieldSize: 64 * 1024, parts: 24 },
@@ -217,7 +221,7 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
       if (!(error instanceof TipInputError)) throw error;
       return refuse(error);
     }
-    if (photos.length > 0) uploader.enqueue(receipt.id);
+    if (photos.length > 0) uploader.enqueue(receipt.id, photos.map((p) => p.data));
     // Kept all the same (the county's office can read it through /api/tips), but somebody must bind handlers.
     if (receipt.handlers === 0)
       logger.warn({ tip: receipt.code }, 'tip received with nobody to handle it in the directory');

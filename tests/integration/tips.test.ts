@@ -9,6 +9,7 @@ import { hazardPhotos, hazards, outbox, tipEvents, tipPhotos, tips } from '../..
 import { createCalendar } from '../../src/domain/calendar.js';
 import { redactPaths } from '../../src/logger.js';
 import { buttonTextsOf, elementsOf, type Json, titleOf } from '../support/chat.js';
+import { createTipPhotoUploader, tipsWithStalePhotos } from '../../src/tips/photo-upload.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'tips-test-admin-token-0123456789';
@@ -207,6 +208,50 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
       for (const other of ['ou_oinsp', 'ou_dinsp', 'ou_boss', 'ou_aw', 'ou_tml']) {
         expect(cards(other).filter((m) => titleOf(m.content).includes(tip.code))).toEqual([]);
       }
+    });
+
+    it('a photo whose upload failed is tried again from the database later, and the card gets it then', async () => {
+      // Feishu refuses the upload (a 4xx: not retried by the client); the tip is taken all the same.
+      service.sim.faults.failNext('image.create', { status: 400, code: 234001, msg: 'simulated refusal', times: 1 });
+      const tip = await sendTip({ what: '配电箱门敞开，线头裸露', where: '城关镇南街', region: 'town-01' }, [
+        { data: PNG, name: 'a.png' },
+      ]);
+      const row = await tipRow(tip.code);
+      const keyOf = async () =>
+        (await db().select({ imageKey: tipPhotos.imageKey }).from(tipPhotos).where(eq(tipPhotos.tipId, row.id)))[0]!
+          .imageKey;
+      await eventually(
+        () => service.sim.calls.some((c) => c.api === 'image.create' && c.status === 400),
+        10_000,
+        'the refused upload',
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await keyOf()).toBeNull();
+      await tipCard('ou_tinsp', tip.code);
+
+      // Another uploader (a replica, or this one after a restart) finds it once it has waited long enough.
+      const uploader = createTipPhotoUploader({
+        db: db(),
+        clock: { now: () => new Date(service.clock.now().getTime() + 6 * 60_000) },
+        calendar,
+        feishu: service.deps.feishu,
+        logger: pino({ level: 'silent' }),
+      });
+      // Not while it may still be in somebody's queue.
+      expect(await tipsWithStalePhotos(db(), service.clock.now())).not.toContain(row.id);
+      await uploader.retryStale();
+      await uploader.idle();
+      const key = await keyOf();
+      expect(key && service.sim.image(key)).toBeTruthy();
+      const patched = await eventually(
+        () => {
+          const now = cards('ou_tinsp').find((m) => titleOf(m.content) === `群众举报｜${tip.code}`)!;
+          return elementsOf(now.content).some((e) => e.tag === 'img') ? now : null;
+        },
+        10_000,
+        'the card patched with the photo',
+      );
+      expect(JSON.stringify(patched.content)).toContain(key);
     });
 
     it('routes a tip about a unit to its department’s inspectors, a unit without one to the township, none to 安委办', async () => {

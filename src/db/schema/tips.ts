@@ -139,7 +139,11 @@ export const tipPhotos = pgTable(
     imageKey: text('image_key'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
-  (t) => [uniqueIndex('tip_photos_tip_position_key').on(t.tipId, t.position)],
+  (t) => [
+    uniqueIndex('tip_photos_tip_position_key').on(t.tipId, t.position),
+    // The photos not yet uploaded for the cards (a failed upload is tried again from here): few, so a small index.
+    index('tip_photos_pending_idx').on(t.createdAt, t.tipId).where(sql`${t.imageKey} is null`),
+  ],
 );
 
 /** The handlers' cards of a tip: every step updates all of them, so two handlers never both take it unknowing. */
