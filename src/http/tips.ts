@@ -221,7 +221,11 @@ export const tipRoutes: FastifyPluginAsync<TipRoutesOptions> = async (app, optio
       if (!(error instanceof TipInputError)) throw error;
       return refuse(error);
     }
-    if (photos.length > 0) uploader.enqueue(receipt.id, photos.map((p) => p.data));
+    if (photos.length > 0)
+      uploader.enqueue(
+        receipt.id,
+        photos.map((p) => p.data),
+      );
     // Kept all the same (the county's office can read it through /api/tips), but somebody must bind handlers.
     if (receipt.handlers === 0)
       logger.warn({ tip: receipt.code }, 'tip received with nobody to handle it in the directory');

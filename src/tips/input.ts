@@ -52,7 +52,12 @@ const hasControl = (text: string) =>
 
 /** The fields, trimmed and checked; the first problem is thrown as a TipInputError naming its field. */
 export function checkTipFields(fields: TipFields): CheckedTipFields {
-  const text = (field: Exclude<keyof TipFields, 'via'> & TipField, label: string, max: number, required: boolean): string | null => {
+  const text = (
+    field: Exclude<keyof TipFields, 'via'> & TipField,
+    label: string,
+    max: number,
+    required: boolean,
+  ): string | null => {
     const value = (fields[field] ?? '').replace(/\r\n?/g, '\n').trim();
     if (!value) {
       if (required) throw new TipInputError('missing_field', field, `请填写${label}（${field}）`);

@@ -40,7 +40,11 @@ const RETRY_BATCH = 20;
  * `received` are the photos' bytes by position (1-based: `received[0]` is photo 1) when the caller still holds them;
  * any other is read from the database.
  */
-export async function uploadTipPhotos(deps: TipPhotoUploaderDeps, tipId: number, received?: Buffer[]): Promise<boolean> {
+export async function uploadTipPhotos(
+  deps: TipPhotoUploaderDeps,
+  tipId: number,
+  received?: Buffer[],
+): Promise<boolean> {
   const pending = await deps.db
     .select({ id: tipPhotos.id, position: tipPhotos.position })
     .from(tipPhotos)
@@ -147,4 +151,3 @@ export function createTipPhotoUploader(deps: TipPhotoUploaderDeps) {
     },
   };
 }
-

@@ -8,8 +8,8 @@ import { rowsOf } from '../../src/db/rows.js';
 import { hazardPhotos, hazards, outbox, tipEvents, tipPhotos, tips } from '../../src/db/schema/index.js';
 import { createCalendar } from '../../src/domain/calendar.js';
 import { redactPaths } from '../../src/logger.js';
-import { buttonTextsOf, elementsOf, type Json, titleOf } from '../support/chat.js';
 import { createTipPhotoUploader, tipsWithStalePhotos } from '../../src/tips/photo-upload.js';
+import { buttonTextsOf, elementsOf, type Json, titleOf } from '../support/chat.js';
 import { eventually, startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'tips-test-admin-token-0123456789';
