@@ -60,3 +60,42 @@ export function buildTipClockCard(input: TipClockCardInput): object {
     body: { elements },
   };
 }
+
+/** One tip's line on the list card: its most pressing step (several of one tip due at once make one line). */
+export type TipClockListItem = Pick<
+  TipClockCardInput,
+  'code' | 'place' | 'unitName' | 'statusLabel' | 'waitedDays' | 'due' | 'overdue' | 'stepLabel'
+>;
+
+/**
+ * Several tips' steps due for one person in one sweep (a backlog after a holiday, or a leader over many townships):
+ * one card listing them, overdue first, instead of one card each.
+ */
+export function buildTipClockListCard(input: { items: TipClockListItem[]; answerDays: number }): object {
+  const overdue = input.items.filter((i) => i.overdue).length;
+  const title = `举报答复提醒｜${input.items.length} 件举报待答复`;
+  const elements: object[] = [
+    {
+      tag: 'markdown',
+      content: `**以下举报尚未答复举报人${overdue ? `，其中 ${overdue} 件已超过答复期限` : ''}，请督促处理人员核查并答复（收到后 ${input.answerDays} 个工作日内）。**`,
+    },
+  ];
+  for (const item of input.items) {
+    const where = item.unitName ? `${item.unitName}，${item.place}` : item.place;
+    const due = item.overdue ? `期限 ${item.due}（已超期）` : `期限 ${item.due}`;
+    elements.push({
+      tag: 'markdown',
+      content: `**${md(item.code)}**　${md(clip(where, 60))}\n${md(item.statusLabel)}，已等待 ${item.waitedDays} 个工作日，${due}；${md(item.stepLabel)}`,
+    });
+  }
+  return {
+    schema: '2.0',
+    config: { update_multi: true, summary: { content: title } },
+    header: {
+      title: plain(title),
+      subtitle: plain(overdue ? `${overdue} 件已超过答复期限` : '请在答复期限前答复举报人'),
+      template: overdue ? 'red' : 'orange',
+    },
+    body: { elements },
+  };
+}

@@ -142,20 +142,25 @@ describe('the answer clock: 10 working days, each step once, stopped by the answ
     });
     expect(await sweepAt(service, '2026-12-16 10:00')).toEqual({});
 
-    // The card: code, place, the wait and what to do; never the tipster.
-    const card = await eventually(
-      () =>
-        service.sim
-          .messages({ to: 'ou_tinsp', msgType: 'interactive' })
-          .find((m) => titleOf(m.content) === `举报答复提醒｜${codes.town}`),
-      10_000,
-      'the reminder card',
-    );
+    // The township inspector has two tips due: one card listing both (code, place, the wait, the due day), not two;
+    // the department's inspector has one: its own card, with what to do. Never the tipster.
+    const reminders = (openId: string) =>
+      service.sim
+        .messages({ to: openId, msgType: 'interactive' })
+        .filter((m) => titleOf(m.content).startsWith('举报答复提醒'));
+    const card = await eventually(() => reminders('ou_tinsp')[0], 10_000, 'the reminder card');
+    expect(titleOf(card.content)).toBe('举报答复提醒｜2 件举报待答复');
     const text = JSON.stringify(card.content);
+    for (const code of [codes.town, codes.declined]) expect(text).toContain(code);
     expect(text).toContain('城关镇工业园 3 号仓库');
-    expect(text).toContain('已等待**：7 个工作日');
-    expect(text).toContain('2026-12-21');
-    expect(text).toContain('请尽快受理核查');
+    expect(text).toContain('已等待 7 个工作日');
+    expect(text).toContain('期限 2026-12-21');
+    const own = await eventually(() => reminders('ou_dinsp')[0], 10_000, 'the department inspector’s card');
+    expect(titleOf(own.content)).toBe(`举报答复提醒｜${codes.unit}`);
+    expect(JSON.stringify(own.content)).toContain('已等待**：7 个工作日');
+    expect(JSON.stringify(own.content)).toContain('请尽快受理核查');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(reminders('ou_tinsp')).toHaveLength(1);
     expect(text).not.toContain(TIPSTER_NAME);
     expect(text).not.toContain(TIPSTER_PHONE);
     expect(text).not.toContain('油桶');
@@ -188,16 +193,18 @@ describe('the answer clock: 10 working days, each step once, stopped by the answ
       [codes.unit]: { 'tip-answer-overdue': ['ou_aw'] },
     });
     expect(await sweepAt(service, '2026-12-28 09:30')).toEqual({});
-    const urgent = await eventually(
-      () =>
-        service.sim
-          .messages({ to: 'ou_aw', msgType: 'interactive' })
-          .filter((m) => titleOf(m.content).startsWith('举报答复提醒')),
+    // Both overdue tips on one card to the county office, buzzed (加急) once.
+    await eventually(
+      () => service.sim.calls.some((c) => c.api === 'message.urgent_app'),
       10_000,
-      'the county office cards',
+      'the county office’s card buzzed',
     );
-    expect(urgent.length).toBe(2);
-    expect(JSON.stringify(urgent[0]!.content)).toContain('已超过答复期限');
+    await new Promise((r) => setTimeout(r, 200));
+    const urgent = reminders('ou_aw');
+    expect(urgent.length).toBe(1);
+    expect(titleOf(urgent[0]!.content)).toBe('举报答复提醒｜2 件举报待答复');
+    expect(JSON.stringify(urgent[0]!.content)).toContain('2 件已超过答复期限');
+    expect(service.sim.calls.filter((c) => c.api === 'message.urgent_app')).toHaveLength(1);
     expect(
       (await service.deps.database.db.select().from(tips).where(eq(tips.code, codes.declined)))[0]!.firstAnsweredAt,
     ).not.toBeNull();
