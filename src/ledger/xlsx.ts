@@ -201,7 +201,7 @@ export async function writeLedgerXlsx(
   for await (const batch of batches) {
     for (const row of batch) {
       count += 1;
-      sheet.addRow(ledgerCells(row, count, options.calendar, today)).commit();
+      addRow(sheet, ledgerCells(row, count, options.calendar, today), LEDGER_STYLES);
     }
     await waitForDrain(output);
     await waitForZip(sheet);
@@ -213,7 +213,7 @@ export async function writeLedgerXlsx(
       today,
     });
     for await (const batch of options.inspections) {
-      for (const row of batch) visits.addRow(inspectionCells(row, ++visitCount, options.calendar)).commit();
+      for (const row of batch) addRow(visits, inspectionCells(row, ++visitCount, options.calendar), INSPECTION_STYLES);
       await waitForDrain(output);
       await waitForZip(visits);
     }
@@ -259,6 +259,29 @@ function writeTipSheet(
   ];
   for (const row of rows) sheet.addRow(row).commit();
   sheet.commit();
+}
+
+/**
+ * One style object per column, shared by all of its cells. exceljs gives every new cell a style object of its own
+ * (merged from the row's and the column's) and, when it writes the cell, renders that style to XML to find its id —
+ * unless it has seen the very same object before. Handing each cell its column's object makes that a lookup: a
+ * 100,000-row ledger (2.6 million cells) wrote in 14.7 s, most of it in exceljs' styles, and now in a few seconds.
+ */
+function columnStyles(columns: readonly { header: string; numFmt?: string }[]): Partial<ExcelJS.Style>[] {
+  const plain: Partial<ExcelJS.Style> = {};
+  return columns.map((c) => (c.numFmt ? { numFmt: c.numFmt } : plain));
+}
+
+const LEDGER_STYLES = columnStyles(LEDGER_COLUMNS);
+const INSPECTION_STYLES = columnStyles(INSPECTION_COLUMNS);
+
+/** Adds and commits a data row, each cell styled by its column's shared object (columnStyles). */
+function addRow(sheet: ExcelJS.Worksheet, cells: unknown[], styles: Partial<ExcelJS.Style>[]): void {
+  const row = sheet.addRow(cells);
+  row.eachCell({ includeEmpty: true }, (cell, column) => {
+    cell.style = styles[column - 1] ?? {};
+  });
+  row.commit();
 }
 
 /** The first row of data: after the title, the scope-and-date row and the header. */
