@@ -34,6 +34,11 @@ export interface TipPhotoUploaderDeps {
 /** Photos left without a key this long ago are not in anybody's queue any more: tried again. */
 const RETRY_AFTER_MS = 5 * 60_000;
 const RETRY_BATCH = 20;
+/**
+ * At most this many photo bytes wait in memory for their upload (a tip may carry 60 MB, and Feishu may be slow or
+ * away): past it a tip is queued by id alone, and its photos are read from the database when their turn comes.
+ */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
 /**
  * Uploads the photos of `tipId` not yet uploaded, then updates its cards; true when every photo has a key.
@@ -95,6 +100,7 @@ export function createTipPhotoUploader(deps: TipPhotoUploaderDeps) {
   const queue: { tipId: number; received?: Buffer[] }[] = [];
   const queued = new Set<number>();
   let running = 0;
+  let queuedBytes = 0;
   let waiters: (() => void)[] = [];
   let timer: NodeJS.Timeout | null = null;
   const limit = deps.concurrency ?? 2;
@@ -106,6 +112,7 @@ export function createTipPhotoUploader(deps: TipPhotoUploaderDeps) {
         .catch((error: unknown) => deps.logger.warn({ err: error, tipId }, 'tip photo upload failed'))
         .finally(() => {
           running--;
+          queuedBytes -= sizeOf(received);
           queued.delete(tipId);
           pump();
         });
@@ -119,7 +126,9 @@ export function createTipPhotoUploader(deps: TipPhotoUploaderDeps) {
   const enqueue = (tipId: number, received?: Buffer[]) => {
     if (queued.has(tipId)) return;
     queued.add(tipId);
-    queue.push(received ? { tipId, received } : { tipId });
+    const kept = received && queuedBytes + sizeOf(received) <= MAX_QUEUED_BYTES ? received : undefined;
+    queuedBytes += sizeOf(kept);
+    queue.push(kept ? { tipId, received: kept } : { tipId });
     pump();
   };
   const retryStale = async () => {
@@ -151,3 +160,5 @@ export function createTipPhotoUploader(deps: TipPhotoUploaderDeps) {
     },
   };
 }
+
+const sizeOf = (buffers: Buffer[] | undefined) => (buffers ?? []).reduce((sum, b) => sum + b.length, 0);
