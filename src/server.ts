@@ -30,6 +30,7 @@ import { holidayCoverageWarning, loadReminderSettings, quietHoursNotice } from '
 import { SmsDelivery } from './sms/delivery.js';
 import type { SmsGateway } from './sms/gateway.js';
 import { createSmsGateway, isSmsEnabled } from './sms/index.js';
+import { BACKGROUND_NICE, lowerBackgroundThreads } from './thread-priority.js';
 
 /** Background work (outbox sender, scheduler…) that must stop before the database closes. */
 export interface Worker {
@@ -358,6 +359,9 @@ async function main(): Promise<void> {
   const config = loadConfigForCli();
   if (!config) process.exit(2);
   const logger = createLogger(config.LOG_LEVEL);
+  const lowered = lowerBackgroundThreads();
+  if (lowered > 0)
+    logger.debug({ threads: lowered, nice: BACKGROUND_NICE }, 'background threads lowered below the event loop');
   let service: Service;
   try {
     service = await startService(config, { logger });

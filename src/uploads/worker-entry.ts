@@ -6,11 +6,11 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerAnswer, WorkerJob } from './parse-in-worker.js';
 
-// Below the event loop's thread: on a busy box of two cores the parse takes what CPU is left, not the acks' share.
+// The lowest priority: on a busy box of two cores the parse takes what CPU is left, not the acks' share.
 // (On Linux the nice value is per thread; elsewhere this may not apply, or apply to the process: then it is skipped.)
 if (process.platform === 'linux') {
   try {
-    setPriority(10);
+    setPriority(19);
   } catch {
     // not allowed here: the parse runs at the process's priority
   }

@@ -10,8 +10,13 @@
 // cores the load alone can miss it. BENCH_ACK_RATE sets the events a second (default 200; 1,000 saturates a shared box
 // by itself); BENCH_ONLY=<name> runs one file; BENCH_BUILD=1 runs the compiled service (node dist/server.js).
 
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { startFeishuSim } from '../../src/dev/feishu-sim/index.js';
 import { createFreshPostgresDatabase } from '../support/db.js';
 import { spawnService, waitUntilReady } from '../support/process.js';
@@ -25,6 +30,8 @@ const ackRate = Number(process.env.BENCH_ACK_RATE ?? 200);
 const build = process.env.BENCH_BUILD === '1';
 const TOKEN = 'bench-uploads-admin-token-0123456789';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
 const BARS = { healthzP99: 100, ackP99: 15, rssMb: 512 };
 
 /** The error's message and its first detail (what the admin reads), or the start of the body. */
@@ -35,6 +42,47 @@ function summary(body: string): string {
   } catch {
     return body.slice(0, 200);
   }
+}
+
+/**
+ * The uploads are sent by a helper process started once, before any measurement: pushing megabytes through this
+ * process's event loop (or forking curl from it) made the open loops that time the acks and /healthz late themselves,
+ * by up to 34 ms. This process only writes the file to disk and sends the helper its path.
+ */
+const UPLOADER = `
+const fs = require('node:fs');
+process.on('message', async (m) => {
+  try {
+    const form = new FormData();
+    form.append('file', new Blob([fs.readFileSync(m.file)], { type: m.type }), m.name);
+    const r = await fetch(m.url, { method: 'PUT', headers: { authorization: m.auth }, body: form });
+    process.send({ id: m.id, status: r.status, body: await r.text() });
+  } catch (e) {
+    process.send({ id: m.id, status: 0, body: String(e) });
+  }
+});`;
+
+function startUploader() {
+  // At the lowest priority: the sender stands for a client on another machine, whose CPU is not the service's.
+  const child = spawn('nice', ['-n', '19', process.execPath, '-e', UPLOADER], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map<number, (answer: { status: number; body: string }) => void>();
+  child.on('message', (answer: { id: number; status: number; body: string }) => waiting.get(answer.id)?.(answer));
+  let next = 0;
+  return {
+    async upload(url: string, name: string, file: string): Promise<Response> {
+      const id = ++next;
+      const answer = await new Promise<{ status: number; body: string }>((resolve) => {
+        waiting.set(id, resolve);
+        child.send({ id, url, name, file, type: XLSX, auth: `Bearer ${TOKEN}` });
+      });
+      waiting.delete(id);
+      if (answer.status === 0) throw new Error(`upload failed: ${answer.body}`);
+      return new Response(answer.body, { status: answer.status });
+    },
+    close: () => child.kill(),
+  };
 }
 
 /** The service's resident memory now, and its high-water mark since start (Linux /proc; 0 elsewhere). */
@@ -64,6 +112,8 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const files = HOSTILE_FILES.filter((f) => !only || f.name === only);
   const fresh = await createFreshPostgresDatabase(serverUrl);
+  const uploader = startUploader();
+  const scratch = mkdtempSync(path.join(tmpdir(), 'bench-uploads-'));
   const sim = await startFeishuSim();
   for (let i = 0; i < 500; i++) sim.addUser({ openId: `ou_bench_${i}`, name: `用户${i}` });
   const proc = await spawnService(
@@ -136,6 +186,13 @@ async function main(): Promise<void> {
       const body = response ? await response.text() : '';
       const tookMs = performance.now() - started;
       if (!upload) await sleep(3000);
+      // An upload answered at once is sent again and again for 3 s: one of them spans a handful of acks, too few
+      // for a p99; the same file a few dozen times over spans hundreds.
+      let uploads = upload ? 1 : 0;
+      while (upload && performance.now() - started < 3000) {
+        await (await upload()).text();
+        uploads++;
+      }
       answered();
       clearInterval(sampler);
       const [health, ack] = await Promise.all([healthz, acks]);
@@ -144,7 +201,8 @@ async function main(): Promise<void> {
       const delay = await eventLoopDelay(proc.url);
       if (response) {
         console.log(
-          `  answer: ${response.status} in ${(tookMs / 1000).toFixed(2)} s, body ${(Buffer.byteLength(body) / 1024).toFixed(1)} KB — ${summary(body)}`,
+          `  answer: ${response.status} in ${(tookMs / 1000).toFixed(2)} s, body ${(Buffer.byteLength(body) / 1024).toFixed(1)} KB — ${summary(body)}` +
+            (uploads > 1 ? ` (sent ${uploads} times in ${((performance.now() - started) / 1000).toFixed(1)} s)` : ''),
         );
       }
       const healthOk = health.latencyMs.p99 <= BARS.healthzP99 && health.errors + health.timeouts === 0;
@@ -178,19 +236,20 @@ async function main(): Promise<void> {
         `\n${file.name}: ${file.what}; ${(data.length / 2 ** 20).toFixed(1)} MB ` +
           `(generated in ${((performance.now() - generatedAt) / 1000).toFixed(1)} s)`,
       );
-      const form = new FormData();
-      form.append('file', new Blob([data], { type: XLSX }), `${file.name}.xlsx`);
+      const onDisk = path.join(scratch, `${file.name}.xlsx`);
+      writeFileSync(onDisk, data);
+      // Making the file left this process garbage to collect: collected now, not while it times the acks.
+      gc();
+      await sleep(500);
       await measure(file.name, () =>
-        fetch(`${proc.url}/api/admin/directory?mode=merge`, {
-          method: 'PUT',
-          headers: { authorization: `Bearer ${TOKEN}` },
-          body: form,
-        }),
+        uploader.upload(`${proc.url}/api/admin/directory?mode=merge`, `${file.name}.xlsx`, onDisk),
       );
       // A moment for the service to settle (replies to the events, GC) before the next file.
       await sleep(2000);
     }
   } finally {
+    uploader.close();
+    rmSync(scratch, { recursive: true, force: true });
     proc.child.kill('SIGTERM');
     await proc.exited;
     await sim.close();
