@@ -125,18 +125,6 @@ export function composeTipClockMessages(
   const messages: TipClockMessage[] = [];
   for (const [openId, list] of byPerson) {
     const urgent = list.some((p) => p.urgent);
-    if (list.length === 1) {
-      const [step] = list as [PlannedTipStep];
-      messages.push({
-        id: newId(),
-        openId,
-        steps: list,
-        content: buildTipClockCard({ ...step.card, notified: step.notified }),
-        urgent,
-        topic: `tip-reminder:${step.card.code}:${step.swept.step}`,
-      });
-      continue;
-    }
     // The most pressing step of each tip (an overdue one, else the later in the policy), overdue tips first.
     const pressure = (p: PlannedTipStep) => `${p.card.overdue ? 1 : 0}:${p.card.due}`;
     const byTip = new Map<string, PlannedTipStep>();
