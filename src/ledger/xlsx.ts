@@ -264,8 +264,8 @@ function writeTipSheet(
 /**
  * One style object per column, shared by all of its cells. exceljs gives every new cell a style object of its own
  * (merged from the row's and the column's) and, when it writes the cell, renders that style to XML to find its id —
- * unless it has seen the very same object before. Handing each cell its column's object makes that a lookup: a
- * 100,000-row ledger (2.6 million cells) wrote in 14.7 s, most of it in exceljs' styles, and now in a few seconds.
+ * unless it has seen the very same object before. Handing each cell its column's object makes that a lookup; the
+ * rendering was most of a large ledger's export time (docs/benchmarks.md, bench:ledger).
  */
 function columnStyles(columns: readonly { header: string; numFmt?: string }[]): Partial<ExcelJS.Style>[] {
   const plain: Partial<ExcelJS.Style> = {};

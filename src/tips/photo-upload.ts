@@ -2,8 +2,8 @@
  * A tip's photos go to Feishu (for the handlers' cards) after the tip is stored, not while the tipster waits: POST /tip
  * only checks and stores the bytes with the tip (in `tip_photos`, in the same transaction: a tip and its evidence are
  * never apart, and every replica can read them — a disk under DATA_DIR is one replica's). The uploads then run a few
- * at a time in the background from the bytes still in memory (reading 2 × 150 KB back per tip cost the database more
- * than storing them did) and patch the handlers' cards with the images.
+ * at a time in the background from the bytes still in memory (reading them back from the database, as hex text, was
+ * the largest avoidable cost of taking a tip) and patch the handlers' cards with the images.
  *
  * A failed upload, or one cut off by a restart, leaves the photo without an image key: the card still counts it, the
  * read API serves the bytes, and the uploader tries it again from the database (`tip_photos_pending_idx`) a few
