@@ -237,8 +237,14 @@ describe('SMS with no gateway configured', () => {
     });
     expect(row.lastError).toContain('未开启短信（SMS_PROVIDER 未设置）');
     expect(row.smsBudgetDay).toBeNull();
-    expect(await service.deps.metrics.registry.getSingleMetricAsString('sms_failed_total')).toMatch(
-      /code="not_configured"\} 1/,
+    // Counted just after the row is written: waited for, not read at once.
+    await eventually(
+      async () =>
+        /code="not_configured"\} 1/.test(
+          await service.deps.metrics.registry.getSingleMetricAsString('sms_failed_total'),
+        ),
+      5_000,
+      'sms_failed_total{code="not_configured"} 1',
     );
   });
 });
