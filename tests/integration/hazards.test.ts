@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -111,32 +110,12 @@ describe('the hazard loop in chat (隐患闭环)', () => {
     );
 
   /** A click on a card forwarded to someone else: the simulator's own chats would not show it to them. */
-  const forwardedClick = async (
+  const forwardedClick = (
     openId: string,
     card: { messageId: string; chatId: string },
     value: Json,
-    formValue?: Json,
-  ) => {
-    const delivery = await service.sim.deliver({
-      schema: '2.0',
-      header: {
-        event_id: randomUUID(),
-        event_type: 'card.action.trigger',
-        create_time: String(Date.now() * 1000),
-        token: service.sim.verificationToken,
-        app_id: service.sim.appId,
-        tenant_key: 'tenant',
-      },
-      event: {
-        operator: { tenant_key: 'tenant', open_id: openId },
-        token: `c-${randomUUID()}`,
-        action: { value, tag: 'button', ...(formValue ? { form_value: formValue } : {}) },
-        host: 'im_message',
-        context: { open_message_id: card.messageId, open_chat_id: card.chatId },
-      },
-    });
-    return delivery.body as Json;
-  };
+    formValue?: Record<string, string>,
+  ) => service.sim.clickForwardedCard(openId, card, { value, formValue }).then((d) => d.body as Json);
 
   beforeAll(async () => {
     service = await startTestService({ ADMIN_TOKEN: TOKEN });

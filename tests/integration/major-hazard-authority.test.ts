@@ -1,9 +1,3 @@
-/**
- * 治 through chat on the real service (issue #21 points 3 and 4): 挂牌督办 by the county's authority only and 摘牌 by
- * that authority after acceptance; 停产停业 by the department only (a township inspector proposes, the department
- * confirms); 复产 only on the unit's application, by the department's 复产验收. Wrong people get a toast saying who may.
- */
-import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -65,27 +59,8 @@ describe('治: listing, suspension and resumption by the right authority (issue 
   const click = (openId: string, messageId: string, value: Json, formValue?: Record<string, string>) =>
     service.sim.clickCard(openId, messageId, { value, formValue }).then((d) => d.body as Json);
   /** A click on a card forwarded to `openId` (the simulator's own chats would not show it to them). */
-  const forwardedClick = async (openId: string, card: { messageId: string; chatId: string }, value: Json) =>
-    (
-      await service.sim.deliver({
-        schema: '2.0',
-        header: {
-          event_id: randomUUID(),
-          event_type: 'card.action.trigger',
-          create_time: String(Date.now() * 1000),
-          token: service.sim.verificationToken,
-          app_id: service.sim.appId,
-          tenant_key: 'tenant',
-        },
-        event: {
-          operator: { tenant_key: 'tenant', open_id: openId },
-          token: `c-${randomUUID()}`,
-          action: { value, tag: 'button' },
-          host: 'im_message',
-          context: { open_message_id: card.messageId, open_chat_id: card.chatId },
-        },
-      })
-    ).body as Json;
+  const forwardedClick = (openId: string, card: { messageId: string; chatId: string }, value: Json) =>
+    service.sim.clickForwardedCard(openId, card, { value }).then((d) => d.body as Json);
   const cardAbout = (openId: string, code: string, title: string) =>
     eventually(
       () =>

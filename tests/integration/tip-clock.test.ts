@@ -1,9 +1,3 @@
-/**
- * 群众举报 (issue #23 points 3 and 5): the answer clock (10 working days, each policy step once, stopped by the
- * answer, changed by a policy file), the reward the county safety office records, and the tips in the statistics.
- * One service per describe, its clock moving forward only.
- */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -266,32 +260,12 @@ describe('举报奖励 and the tips in the statistics', () => {
   const click = (openId: string, messageId: string, value: Json, formValue?: Record<string, string>) =>
     service.sim.clickCard(openId, messageId, { value, formValue }).then((d) => d.body as Json);
   /** A click by someone the card was not sent to (a forwarded card). */
-  const forwardedClick = async (
+  const forwardedClick = (
     openId: string,
     card: { messageId: string; chatId: string },
     value: Json,
     formValue?: Record<string, string>,
-  ) => {
-    const delivery = await service.sim.deliver({
-      schema: '2.0',
-      header: {
-        event_id: randomUUID(),
-        event_type: 'card.action.trigger',
-        create_time: String(Date.now() * 1000),
-        token: service.sim.verificationToken,
-        app_id: service.sim.appId,
-        tenant_key: 'tenant',
-      },
-      event: {
-        operator: { tenant_key: 'tenant', open_id: openId },
-        token: `c-${randomUUID()}`,
-        action: { value, tag: 'button', ...(formValue ? { form_value: formValue } : {}) },
-        host: 'im_message',
-        context: { open_message_id: card.messageId, open_chat_id: card.chatId },
-      },
-    });
-    return delivery.body as Json;
-  };
+  ) => service.sim.clickForwardedCard(openId, card, { value, formValue }).then((d) => d.body as Json);
   const api = async (url: string, token = READER) => {
     const response = await fetch(`${service.url}${url}`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await response.json()) as Json;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
@@ -69,27 +69,8 @@ describe('群众举报: public tips taken, routed, handled and answered, the tip
   const click = (openId: string, messageId: string, value: Json, formValue?: Record<string, string>) =>
     service.sim.clickCard(openId, messageId, { value, formValue }).then((d) => d.body as Json);
   /** A click by someone the card was not sent to (a forwarded card): the simulator's chats would not show it. */
-  const forwardedClick = async (openId: string, card: { messageId: string; chatId: string }, value: Json) => {
-    const delivery = await service.sim.deliver({
-      schema: '2.0',
-      header: {
-        event_id: randomUUID(),
-        event_type: 'card.action.trigger',
-        create_time: String(Date.now() * 1000),
-        token: service.sim.verificationToken,
-        app_id: service.sim.appId,
-        tenant_key: 'tenant',
-      },
-      event: {
-        operator: { tenant_key: 'tenant', open_id: openId },
-        token: `c-${randomUUID()}`,
-        action: { value, tag: 'button' },
-        host: 'im_message',
-        context: { open_message_id: card.messageId, open_chat_id: card.chatId },
-      },
-    });
-    return delivery.body as Json;
-  };
+  const forwardedClick = (openId: string, card: { messageId: string; chatId: string }, value: Json) =>
+    service.sim.clickForwardedCard(openId, card, { value }).then((d) => d.body as Json);
   const tipCard = (openId: string, code: string) =>
     eventually(
       () => cards(openId).find((m) => titleOf(m.content) === `群众举报｜${code}`),

@@ -314,6 +314,16 @@ class Simulator implements FeishuSim {
     return delivery;
   }
 
+  clickForwardedCard(
+    operatorOpenId: string,
+    card: { messageId: string; chatId: string },
+    action: CardClickOptions,
+  ): Promise<Delivery> {
+    const operator = this.state.users.get(operatorOpenId) ?? { openId: operatorOpenId, name: operatorOpenId };
+    const updateToken = `c-${randomHex(16)}`;
+    return this.deliver(cardClicked(this.envelopeContext(), operator, { ...card, updateToken }, action));
+  }
+
   async deliver(envelope: object, opts: DeliverOptions = {}): Promise<Delivery> {
     const env = structuredClone(envelope) as Partial<V2Envelope> & Record<string, unknown>;
     if (env.header && typeof env.header === 'object') {

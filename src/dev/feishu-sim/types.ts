@@ -224,6 +224,15 @@ export interface FeishuSim {
   ): Promise<Delivery>;
   clickMenu(operatorOpenId: string, eventKey: string): Promise<Delivery>;
   clickCard(operatorOpenId: string, messageId: string, action: CardClickOptions): Promise<Delivery>;
+  /**
+   * A click on a card someone forwarded to `operatorOpenId`: they are not in the chat it was sent to, so clickCard
+   * would refuse. The card is left as it is (the callback's card is not applied to the original message).
+   */
+  clickForwardedCard(
+    operatorOpenId: string,
+    card: { messageId: string; chatId: string },
+    action: CardClickOptions,
+  ): Promise<Delivery>;
   /** Low level: deliver any v2 envelope (header+event) the way the current mode does; options to forge. */
   deliver(envelope: object, opts?: DeliverOptions): Promise<Delivery>;
   /** Lower still: deliver an envelope written as text (e.g. nested too deep to be an object here). */
