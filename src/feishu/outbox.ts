@@ -348,19 +348,38 @@ export async function rememberMessageId(db: Db, id: string, messageId: string): 
   await db.update(outbox).set({ messageId }).where(eq(outbox.id, id));
 }
 
+/**
+ * The row went out as message `messageId`. A card whose content enqueueCardUpdates replaced while this sender held
+ * the row (claimed, not yet sent) went out with the content it was claimed with: the new content follows as a patch,
+ * or the change would be lost (a tip's photos uploaded while its card was being sent).
+ */
 export async function markSent(db: Db, row: OutboxRow, messageId: string | null): Promise<void> {
-  await db
-    .update(outbox)
-    .set({
-      status: 'sent',
-      ...(messageId ? { messageId } : {}),
-      sentAt: sql`now()`,
-      leaseUntil: null,
-      lastError: null,
-      smsUnconfirmedSince: null,
-      urgentDoneAt: row.urgentOpenIds?.length ? sql`now()` : null,
-    })
-    .where(eq(outbox.id, row.id));
+  await db.transaction(async (tx) => {
+    const [now] = await tx
+      .update(outbox)
+      .set({
+        status: 'sent',
+        ...(messageId ? { messageId } : {}),
+        sentAt: sql`now()`,
+        leaseUntil: null,
+        lastError: null,
+        smsUnconfirmedSince: null,
+        urgentDoneAt: row.urgentOpenIds?.length ? sql`now()` : null,
+      })
+      .where(eq(outbox.id, row.id))
+      .returning({ content: outbox.content, topic: outbox.topic });
+    const replacedWhileSending =
+      messageId &&
+      row.kind !== 'patch' &&
+      row.msgType === 'interactive' &&
+      now &&
+      JSON.stringify(now.content) !== JSON.stringify(row.content);
+    if (replacedWhileSending) {
+      await tx
+        .insert(outbox)
+        .values({ kind: 'patch', target: messageId, msgType: 'interactive', content: now.content, topic: now.topic });
+    }
+  });
 }
 
 export async function markGivenUp(db: Db, id: string, attempts: number, error: string): Promise<void> {

@@ -153,6 +153,30 @@ describe('the outbox sender', () => {
     kick();
     await eventually(() => JSON.stringify(service.sim.message(row.messageId!)?.content).includes('v3'));
   });
+
+  it('a card replaced while the sender holds it (claimed, not yet sent) gets the new content as a patch', async () => {
+    service.sim.faults.latency('message.create', 400);
+    try {
+      const id = await enqueueMessage(db(), {
+        to: { openId: 'ou_user_6' },
+        msgType: 'interactive',
+        content: card('sending'),
+      });
+      kick();
+      await eventually(async () => ((await rowOf(service, id)).leaseUntil ? true : null), 5000, 'the row claimed');
+      // The sender is sending 'sending' now; the row is still pending without a message id.
+      expect(await enqueueCardUpdate(db(), { outboxId: id, card: card('photos') })).toBe('replaced');
+      const row = await sent(service, id);
+      kick();
+      await eventually(
+        () => (JSON.stringify(service.sim.message(row.messageId!)?.content).includes('photos') ? true : null),
+        5000,
+        'the card patched with the content replaced while it was being sent',
+      );
+    } finally {
+      service.sim.faults.clear();
+    }
+  });
 });
 
 describe('the outbox sender under Feishu rate limits', () => {
