@@ -6,6 +6,7 @@
  * copying the rest back would hold the event loop for seconds. A file without problems comes back parsed, to import.
  */
 import { parseInWorker, type WorkerLimits } from '../uploads/parse-in-worker.js';
+import { transferableBuffers } from '../uploads/receive-buffer.js';
 import { checkZipUpload, UPLOAD_LIMITS, UploadTooLargeError, type ZipLimits } from '../uploads/zip-guard.js';
 import { type DirectoryIssue, type ImportMode, LISTED_ISSUES, sortIssues } from './model.js';
 import { parseDirectoryFiles, type UploadedFile } from './parse-files.js';
@@ -39,7 +40,7 @@ export interface UploadCheckOptions extends UploadLimitOptions {
 
 /**
  * Reads and checks `files` in a worker. Throws UploadWorkerError when another upload is being parsed or the files
- * take too much memory or time. The files' buffers are handed to the worker, not copied, when they own their memory.
+ * take too much memory or time. The files' buffers are handed to the worker, not copied, when they are theirs alone.
  */
 export async function checkDirectoryUploadInWorker(
   files: UploadedFile[],
@@ -65,17 +66,10 @@ export async function checkDirectoryUploadInWorker(
     state: options.state,
     mode: options.mode,
   };
-  const transfer = new Set<ArrayBuffer>();
-  for (const { data } of files) {
-    // Small buffers share Node's pool with others: those are copied.
-    if (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
-      transfer.add(data.buffer);
-    }
-  }
   return parseInWorker<CheckedUpload>(
     { module: new URL('./check-upload.js', import.meta.url), name: checkDirectoryUpload.name },
     job,
-    { limits: options.worker, transfer: [...transfer] },
+    { limits: options.worker, transfer: transferableBuffers(files) },
   );
 }
 

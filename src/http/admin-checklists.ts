@@ -1,4 +1,3 @@
-import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -14,8 +13,8 @@ import { checklistTemplateWorkbook } from '../inspections/checklists/template.js
 import { UploadWorkerError } from '../uploads/parse-in-worker.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
+import { acceptUploadFiles, contentType, uploadedFiles, XLSX_TYPE } from './upload-files.js';
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** A county's checklists are a few MB at most; the limit leaves room for a workbook with pictures in its notes. */
 const IMPORT_BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -37,12 +36,7 @@ export const CHECKLIST_TYPES =
  */
 export const checklistAdminRoutes: FastifyPluginAsync<ChecklistAdminRoutesOptions> = async (scope, options) => {
   const { db, clock } = options;
-  await scope.register(multipart, { limits: { fileSize: IMPORT_BODY_LIMIT, files: 8, fields: 8 } });
-  for (const type of [XLSX_TYPE, 'text/csv']) {
-    scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>
-      done(null, body),
-    );
-  }
+  await acceptUploadFiles(scope, IMPORT_BODY_LIMIT);
   // onRequest, not preHandler: a stranger's upload is refused before its body is read.
   scope.addHook('onRequest', requireAdminToken(options.config));
 
@@ -91,23 +85,12 @@ function importMode(request: FastifyRequest): ChecklistImportMode {
 }
 
 async function parseRequest(request: FastifyRequest): Promise<ParsedChecklists & { totalIssues?: number }> {
-  if (request.isMultipart()) {
-    const files: UploadedFile[] = [];
-    for await (const part of request.parts()) {
-      if (part.type === 'file') files.push({ name: part.filename || part.fieldname, data: await part.toBuffer() });
-    }
-    return parseFiles(files);
-  }
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === XLSX_TYPE) return parseFiles([{ name: 'checklists.xlsx', data: request.body as Buffer }]);
-  if (type === 'text/csv') {
-    const name = (request.headers['x-file-name'] as string | undefined) ?? 'checklists.csv';
-    return parseFiles([{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }]);
-  }
+  const files = await uploadedFiles(request, { defaultName: 'checklists', maxBytes: IMPORT_BODY_LIMIT });
+  if (files) return parseFiles(files);
   if (request.body === undefined) {
     throw new HttpError(400, 'invalid_request', '请求体为空：请发送 JSON，或以 multipart 上传 .xlsx / .csv 文件');
   }
-  if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', CHECKLIST_TYPES);
+  if (contentType(request) !== 'application/json') throw new HttpError(415, 'unsupported_media_type', CHECKLIST_TYPES);
   return parseChecklistJson(request.body);
 }
 

@@ -1,4 +1,3 @@
-import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -24,8 +23,8 @@ import { isSmsEnabled } from '../sms/index.js';
 import { isParseRunning, UploadWorkerError } from '../uploads/parse-in-worker.js';
 import { requireAdminToken } from './admin-auth.js';
 import { HttpError } from './errors.js';
+import { acceptUploadFiles, contentType, uploadedFiles, XLSX_TYPE } from './upload-files.js';
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** Large enough for a province's directory (30,000 entries is about 10 MB of JSON). */
 const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
@@ -51,12 +50,7 @@ export interface DirectoryAdminRoutesOptions {
  */
 export const directoryAdminRoutes: FastifyPluginAsync<DirectoryAdminRoutesOptions> = async (scope, options) => {
   const { db, clock } = options;
-  await scope.register(multipart, { limits: { fileSize: IMPORT_BODY_LIMIT, files: 8, fields: 8 } });
-  for (const type of [XLSX_TYPE, 'text/csv']) {
-    scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>
-      done(null, body),
-    );
-  }
+  await acceptUploadFiles(scope, IMPORT_BODY_LIMIT);
   // onRequest, not preHandler: a stranger's upload is refused before its body is read.
   scope.addHook('onRequest', requireAdminToken(options.config));
 
@@ -157,34 +151,18 @@ export const DIRECTORY_TYPES =
   '组织名录只接受 JSON（application/json）、xlsx（application/vnd.openxmlformats-officedocument.spreadsheetml.sheet）、' +
   'CSV（text/csv）或 multipart/form-data 上传的 .xlsx / .csv / .json 文件';
 
-const contentType = (request: FastifyRequest) =>
-  (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 const isJson = (request: FastifyRequest) => contentType(request) === 'application/json';
 
 type Upload = { kind: 'files'; files: UploadedFile[] } | { kind: 'json'; body: unknown };
 
 async function readUpload(request: FastifyRequest): Promise<Upload> {
-  if (request.isMultipart()) {
-    const files: UploadedFile[] = [];
-    for await (const part of request.parts()) {
-      if (part.type === 'file') files.push({ name: part.filename || part.fieldname, data: await part.toBuffer() });
-    }
-    return { kind: 'files', files };
-  }
-  const type = contentType(request);
-  if (type === XLSX_TYPE) return { kind: 'files', files: [{ name: 'directory.xlsx', data: request.body as Buffer }] };
-  if (type === 'text/csv') {
-    const name = (request.headers['x-file-name'] as string | undefined) ?? 'directory.csv';
-    return {
-      kind: 'files',
-      files: [{ name: name.endsWith('.csv') ? name : `${name}.csv`, data: request.body as Buffer }],
-    };
-  }
+  const files = await uploadedFiles(request, { defaultName: 'directory', maxBytes: IMPORT_BODY_LIMIT });
+  if (files) return { kind: 'files', files };
   if (request.body === undefined) {
     throw new HttpError(400, 'invalid_request', '请求体为空：请发送 JSON，或以 multipart 上传 .xlsx / .csv 文件');
   }
   // Fastify reads text/plain too; a directory in it would be read as one JSON string and refused for its shape.
-  if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', DIRECTORY_TYPES);
+  if (contentType(request) !== 'application/json') throw new HttpError(415, 'unsupported_media_type', DIRECTORY_TYPES);
   return { kind: 'json', body: request.body };
 }
 

@@ -110,6 +110,61 @@ describe('a hostile spreadsheet upload, read in a worker thread', () => {
   });
 });
 
+describe('files past the bytes a route takes, read into a buffer reused from upload to upload', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService({ ADMIN_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  const put = (path: string, body: Buffer | FormData, type?: string) =>
+    fetch(`${service.url}${path}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, ...(type ? { 'content-type': type } : {}) },
+      body,
+    });
+
+  it('answers 413 with what the limit is, as a raw body and as a file; the uploads after them import whole', async () => {
+    // The checklists take 16 MB; 17 MB of anything is refused while it is read, not after.
+    const big = Buffer.alloc(17 * 2 ** 20, 0x41);
+    const raw = await put('/api/admin/checklists', big, XLSX);
+    expect(raw.status).toBe(413);
+    expect((await json(raw)).error).toEqual({
+      code: 'body_too_large',
+      message: '请求体过大：上传的文件合计超过 16 MB 的上限',
+    });
+    const form = new FormData();
+    form.append('file', new Blob([big], { type: XLSX }), 'checklists.xlsx');
+    const multipart = await put('/api/admin/checklists', form);
+    expect(multipart.status).toBe(413);
+    expect((await json(multipart)).error.code).toBe('body_too_large');
+    // Each next upload reads into the memory the one before used: nothing of theirs may show through.
+    for (const [rows, created] of [
+      [150, 149],
+      [20, 0],
+      [300, 150],
+    ] as const) {
+      const response = await put('/api/admin/directory?mode=merge', peopleWithoutDimension(rows), XLSX);
+      const report = await json(response);
+      expect(response.status, JSON.stringify(report)).toBe(200);
+      expect(report.people.created).toBe(created);
+    }
+    const people = (
+      await json(
+        await fetch(`${service.url}/api/admin/directory`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        }),
+      )
+    ).people as { code: string; name: string }[];
+    expect(people).toHaveLength(299);
+    expect(people.every((p) => p.name === `人员${p.code.slice(1)}`)).toBe(true);
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('a parse that runs out of time', () => {
   let service: TestService;
 

@@ -8,6 +8,7 @@ import type { UploadedFile } from '../../directory/parse-files.js';
 import { readCsv, readXlsx, UnreadableFileError } from '../../directory/read-spreadsheet.js';
 import type { RawTable } from '../../directory/spreadsheet-cells.js';
 import { parseInWorker } from '../../uploads/parse-in-worker.js';
+import { transferableBuffers } from '../../uploads/receive-buffer.js';
 import { checkZipUpload, UPLOAD_LIMITS, UploadTooLargeError, type ZipLimits } from '../../uploads/zip-guard.js';
 import type { ChecklistIssue, ParsedChecklists } from './model.js';
 import { parseChecklistJson } from './parse-json.js';
@@ -96,5 +97,6 @@ export async function parseChecklistFilesInWorker(
   return parseInWorker<CheckedChecklistUpload>(
     { module: new URL('./parse-files.js', import.meta.url), name: parseChecklistUpload.name },
     { files, listed: options.listed },
+    { transfer: transferableBuffers(files) },
   );
 }
