@@ -22,13 +22,14 @@ export class ReceiveLimitError extends Error {
 /** Buffers allocated here: every byte of them belongs to one request, so a worker may take them whole. */
 const owned = new WeakSet<ArrayBufferLike>();
 let spare: Buffer | null = null;
-/** Below this a fresh buffer is small enough not to matter, and a spare not worth keeping. */
+/** The least a buffer is made: a request without a content-length starts here and grows. */
 const MIN_BYTES = 64 * 1024;
 
 /** Holds one request's uploaded files, one after the other, in a buffer that goes back to the spare afterwards. */
 export class ReceiveBuffer {
   private buffer: Buffer;
   private used = 0;
+  private reading = false;
   private released = false;
 
   /** `expectedBytes` is the request's content-length when it says one (the files are within it). */
@@ -48,11 +49,17 @@ export class ReceiveBuffer {
   /** Reads `stream` to its end; answers its bytes (a view into this buffer, valid until `release`). */
   async read(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
     const start = this.used;
-    for await (const chunk of stream) {
-      await pace(chunk.length);
-      this.reserve(chunk.length);
-      this.buffer.set(chunk, this.used);
-      this.used += chunk.length;
+    this.reading = true;
+    try {
+      for await (const chunk of stream) {
+        await pace(chunk.length);
+        if (this.released) throw new Error('the request is over: its upload is no longer read');
+        this.reserve(chunk.length);
+        this.buffer.set(chunk, this.used);
+        this.used += chunk.length;
+      }
+    } finally {
+      this.reading = false;
     }
     return this.buffer.subarray(start, this.used);
   }
@@ -61,8 +68,9 @@ export class ReceiveBuffer {
   release(): void {
     if (this.released) return;
     this.released = true;
-    // A transferred ArrayBuffer is detached here: its length reads 0.
-    if (this.buffer.buffer.byteLength === 0) return;
+    // A transferred ArrayBuffer is detached here: its length reads 0. A read still under way (the client went away
+    // while it waited for its pace) could write into it after the next request took it: it is dropped instead.
+    if (this.buffer.buffer.byteLength === 0 || this.reading) return;
     if (!spare || this.buffer.length > spare.length) spare = this.buffer;
   }
 

@@ -66,6 +66,28 @@ describe('the receive buffer of uploads', () => {
     next.release();
   });
 
+  it('a request that ends while its upload is still being read keeps its buffer from the next one', async () => {
+    let next!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      next = resolve;
+    });
+    async function* slow(): AsyncIterable<Uint8Array> {
+      yield Buffer.alloc(1024, 1);
+      await gate;
+      yield Buffer.alloc(1024, 2);
+    }
+    const aborted = new ReceiveBuffer(8 * MB, 2 * MB);
+    const reading = aborted.read(slow());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    aborted.release(); // the client went away mid-upload
+    const after = new ReceiveBuffer(8 * MB, 2 * MB);
+    const file = await after.read(chunks(2048));
+    next();
+    await expect(reading).rejects.toThrow('no longer read');
+    expect(file.every((byte) => byte === 97)).toBe(true);
+    after.release();
+  });
+
   it('reads a large upload no faster than its pace, and a small one at once', async () => {
     await new Promise((resolve) => setTimeout(resolve, 250)); // what the tests above read is paid for
     const small = new ReceiveBuffer(64 * MB, MB);
