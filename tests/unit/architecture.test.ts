@@ -184,3 +184,15 @@ describe('file size', () => {
     expect(long).toEqual([]);
   });
 });
+
+describe('the integration tests', () => {
+  // Their files share a worker's modules (vitest.config.ts, isolate: false): what one file mocks, stubs or fakes
+  // would still be in place for the next.
+  const dir = path.resolve(import.meta.dirname, '../integration');
+  const leaks =
+    /\bvi\.(mock|doMock|stubEnv|stubGlobal|useFakeTimers|spyOn)\(|process\.env\.\w+\s*=[^=]|delete process\.env/;
+  it.each(readdirSync(dir).filter((name) => name.endsWith('.ts')))('%s mocks, stubs and fakes nothing', (name) => {
+    const lines = readFileSync(path.join(dir, name), 'utf8').split('\n');
+    expect(lines.filter((line) => leaks.test(line))).toEqual([]);
+  });
+});
