@@ -65,6 +65,7 @@ function tableSources(def: SheetDef, table: RawTable): (row: RawTable['rows'][nu
   });
 }
 
+/** Reads the tables into entries and problems; each table's rows are emptied once read (see below). */
 export function parseTables(tables: RawTable[], options: ParseOptions = {}): ParsedInput {
   const issues = new IssueList();
   const input = emptyInput();
@@ -116,8 +117,10 @@ export function parseTables(tables: RawTable[], options: ParseOptions = {}): Par
     for (const problem of table.problems)
       issues.add({ sheet: table.name, row: problem.row }, problem.column, problem.reason);
     // Without a required column the rows are still read for their other problems, but none can be applied; the
-    // missing column is reported once, on the header row, rather than as a missing value on every row.
-    const rowIssues = new IssueList();
+    // missing column is reported once, on the header row, rather than as a missing value on every row. The rows'
+    // problems come in file order, so the first ones kept are the first of the sheet.
+    const missingHeaders = new Set(missing.map((c) => c.header));
+    const rowIssues = new IssueList({ keep: options.keepIssues, skipColumns: missingHeaders });
     const problemRows = new Set(table.problems.map((p) => p.row));
     const flawed = (before: number, row: number) =>
       missing.length > 0 || problemRows.has(row) || rowIssues.count > before;
@@ -129,10 +132,11 @@ export function parseTables(tables: RawTable[], options: ParseOptions = {}): Par
         readListRecord(def.kind, source(row), rowIssues, input, () => flawed(before, row.row));
       }
     }
-    const missingHeaders = new Set(missing.map((c) => c.header));
-    for (const issue of rowIssues.items) {
-      if (issue.column === undefined || !missingHeaders.has(issue.column)) issues.items.push(issue);
-    }
+    for (const issue of rowIssues.items) issues.items.push(issue);
+    omittedIssues += rowIssues.omitted;
+    // Read: the rows' memory goes now, not after the last sheet (300,000 rows held beside what they were read into
+    // were more than a parse worker's heap).
+    table.rows.length = 0;
     if (options.keepIssues !== undefined) keepFirst(options.keepIssues);
   }
   noListIssue(input, issues);

@@ -52,11 +52,31 @@ export const OPTIONAL_ENTERPRISE_FIELDS = [
 
 export class IssueList {
   readonly items: DirectoryIssue[] = [];
+  /** Problems past `keep`: counted, not kept. */
+  omitted = 0;
+  private added = 0;
+
+  /**
+   * `keep`: keep the first this many problems and count the rest (a sheet of 100,000 bad rows has 200,000 problems:
+   * kept, they alone would take most of a parse worker's memory). `skipColumns`: problems of these columns are
+   * neither kept nor counted as problems to list (a missing column is reported once, on its header) — they still
+   * make their row flawed.
+   */
+  constructor(private readonly options: { keep?: number | undefined; skipColumns?: ReadonlySet<string> } = {}) {}
+
   add(at: Position, column: string | undefined, reason: string): void {
+    this.added++;
+    if (column !== undefined && this.options.skipColumns?.has(column)) return;
+    if (this.options.keep !== undefined && this.items.length >= this.options.keep) {
+      this.omitted++;
+      return;
+    }
     this.items.push(column === undefined ? { ...at, reason } : { ...at, column, reason });
   }
+
+  /** Every problem added, kept or not: whether a row has one is `count` before and after it. */
   get count(): number {
-    return this.items.length;
+    return this.added;
   }
 }
 

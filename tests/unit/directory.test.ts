@@ -68,6 +68,25 @@ describe('reading the spreadsheet form', () => {
     ]);
   });
 
+  it('with keepIssues, keeps the first problems in file order, counts every other, and lets the rows go', () => {
+    const sheets = () => [
+      table('人员', [
+        ['人员编码', '姓名', '手机号', '角色', '范围'],
+        ...Array.from({ length: 300 }, (_, i) => [`p${i}`, `某${i}`, '123', '', '']),
+      ]),
+      // 企业 without its required 所属乡镇: named once on its header, never once a row.
+      table('企业', [['企业编码', '企业名称'], ...Array.from({ length: 50 }, (_, i) => [`e${i}`, ''])]),
+    ];
+    const all = parseTables(sheets());
+    const tables = sheets();
+    const kept = parseTables(tables, { keepIssues: 20 });
+    expect(all.issues).toHaveLength(300 + 1 + 50 + 50); // a bad mobile a person; 所属乡镇 once; 名称 and 负责人 a unit
+    expect(kept.issues).toEqual(all.issues.slice(0, 20));
+    expect(kept.omittedIssues).toBe(all.issues.length - 20);
+    expect(kept.input.rejected.people).toHaveLength(300);
+    expect(tables.map((t) => t.rows.length)).toEqual([0, 0]);
+  });
+
   it('reports every field problem with sheet, row and column, including a missing column', () => {
     const { issues } = parseTables([
       table('人员', [
