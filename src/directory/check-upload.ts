@@ -12,7 +12,7 @@ import { type DirectoryIssue, type ImportMode, LISTED_ISSUES, sortIssues } from 
 import { parseDirectoryFiles, type UploadedFile } from './parse-files.js';
 import type { ParsedInput } from './parse-input.js';
 import type { DirectoryState } from './state.js';
-import { validateReferences } from './validate.js';
+import { firstReferenceIssues } from './validate.js';
 
 export type CheckedUpload =
   | { ok: true; parsed: ParsedInput }
@@ -87,8 +87,12 @@ export async function checkDirectoryUpload(job: UploadCheckJob): Promise<Checked
     data: Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength),
   }));
   const parsed = await parseDirectoryFiles(files, job.limits, { keepIssues: LISTED_ISSUES });
-  const issues = [...parsed.issues, ...validateReferences(parsed.input, job.state, job.mode)];
-  const total = issues.length + (parsed.omittedIssues ?? 0);
+  const references = firstReferenceIssues(parsed.input, job.state, job.mode, {
+    keep: LISTED_ISSUES,
+    sheets: parsed.sheets ?? [],
+  });
+  const total = parsed.issues.length + (parsed.omittedIssues ?? 0) + references.total;
   if (total === 0) return { ok: true, parsed };
-  return { ok: false, issues: sortIssues(issues, parsed.sheets).slice(0, LISTED_ISSUES), total };
+  const issues = sortIssues([...parsed.issues, ...references.issues], parsed.sheets);
+  return { ok: false, issues: issues.slice(0, LISTED_ISSUES), total };
 }

@@ -38,8 +38,24 @@ export interface RecordSource {
   column(field: string): string;
 }
 
-/** The optional fields of a record the import carries (see PersonEntry.given). */
-const givenOf = (src: RecordSource, fields: string[]) => new Set(fields.filter((f) => src.has(f)));
+/**
+ * The optional fields of a record the import carries (see PersonEntry.given). Every row of a sheet carries the same
+ * (its headers decide), so the rows of one source share one set: a set a row was most of what 300,000 rows took.
+ */
+const givenSets = new WeakMap<RecordSource['has'], Map<string[], ReadonlySet<string>>>();
+function givenOf(src: RecordSource, fields: string[]): ReadonlySet<string> {
+  let byFields = givenSets.get(src.has);
+  if (!byFields) {
+    byFields = new Map();
+    givenSets.set(src.has, byFields);
+  }
+  let given = byFields.get(fields);
+  if (!given) {
+    given = new Set(fields.filter((f) => src.has(f)));
+    byFields.set(fields, given);
+  }
+  return given;
+}
 export const OPTIONAL_PERSON_FIELDS = ['mobile', 'email', 'openId'];
 export const OPTIONAL_ENTERPRISE_FIELDS = [
   'creditCode',

@@ -10,6 +10,7 @@ import type {
   RegionDraft,
   ScopeKind,
 } from './model.js';
+import { sortIssues } from './model.js';
 import type { DirectoryState } from './state.js';
 
 /**
@@ -21,8 +22,44 @@ import type { DirectoryState } from './state.js';
  */
 export function validateReferences(input: DirectoryInput, state: DirectoryState, mode: ImportMode): DirectoryIssue[] {
   const issues: DirectoryIssue[] = [];
+  collectReferenceIssues(input, state, mode, (issue) => issues.push(issue));
+  return issues;
+}
+
+/**
+ * validateReferences for a file that may have hundreds of thousands of problems: keeps only the first `keep` in file
+ * order (`sheets`: the order of the file's sheets) and counts them all. Every problem kept, each with its own text,
+ * took more memory than the parse worker has.
+ */
+export function firstReferenceIssues(
+  input: DirectoryInput,
+  state: DirectoryState,
+  mode: ImportMode,
+  options: { keep: number; sheets: string[] },
+): { issues: DirectoryIssue[]; total: number } {
+  let kept: DirectoryIssue[] = [];
+  let total = 0;
+  // Sorted and cut back whenever it holds four times what is kept: the first `keep` of all survive every cut.
+  const trim = () => {
+    kept = sortIssues(kept, options.sheets).slice(0, options.keep);
+  };
+  collectReferenceIssues(input, state, mode, (issue) => {
+    total++;
+    kept.push(issue);
+    if (kept.length >= 4 * options.keep + 16) trim();
+  });
+  trim();
+  return { issues: kept, total };
+}
+
+function collectReferenceIssues(
+  input: DirectoryInput,
+  state: DirectoryState,
+  mode: ImportMode,
+  sink: (issue: DirectoryIssue) => void,
+): void {
   const add = (at: Position, column: string | undefined, reason: string) =>
-    issues.push(column === undefined ? { ...at, reason } : { ...at, column, reason });
+    sink(column === undefined ? { ...at, reason } : { ...at, column, reason });
 
   const regions: RegionDraft[] = [...input.regions, ...input.rejected.regions];
   const departments: DepartmentDraft[] = [...input.departments, ...input.rejected.departments];
@@ -155,7 +192,6 @@ export function validateReferences(input: DirectoryInput, state: DirectoryState,
       }
     }
   }
-  return issues;
 }
 
 /** Name → the codes of the entries with that name, among those the import will end with (the file's first). */

@@ -3,7 +3,7 @@ import { checkDirectoryUpload } from '../../src/directory/check-upload.js';
 import { listIssues, sortIssues } from '../../src/directory/model.js';
 import { parseDirectoryFiles } from '../../src/directory/parse-files.js';
 import type { DirectoryState } from '../../src/directory/state.js';
-import { validateReferences } from '../../src/directory/validate.js';
+import { firstReferenceIssues, validateReferences } from '../../src/directory/validate.js';
 import { UPLOAD_LIMITS } from '../../src/uploads/zip-guard.js';
 import { buildXlsx, ENTERPRISE_HEADERS, PEOPLE_HEADERS, REGION_HEADERS } from '../fixtures/directory/sample.js';
 
@@ -44,5 +44,24 @@ describe('a directory upload checked in the worker', () => {
     if (checked.ok) throw new Error('expected problems');
     expect(checked.total).toBe(all.length);
     expect(listIssues(checked.issues, checked.total)).toEqual(listIssues(all));
+  });
+
+  it('keeps the first reference problems as they come, cut back time and again, and counts them all', async () => {
+    // 300 reference problems: each township under a county that does not exist, each unit in a township that does
+    // not exist, and every enterprise code twice.
+    const regions = [REGION_HEADERS, ...Array.from({ length: 100 }, (_, i) => [`r${i}`, `${i}镇`, 'nowhere', ''])];
+    const enterprises = [
+      ENTERPRISE_HEADERS,
+      ...Array.from({ length: 100 }, (_, i) => [`e${i % 50}`, `企业${i}`, '', 'nowhere', '工贸', '', '', '', '']),
+    ];
+    const data = await buildXlsx({ 企业: enterprises, 区域: regions });
+    const { input, sheets = [] } = await parseDirectoryFiles([{ name: 'a.xlsx', data }]);
+    const all = sortIssues(validateReferences(input, empty, 'merge'), sheets);
+    expect(all.length).toBeGreaterThanOrEqual(250);
+    const first = firstReferenceIssues(input, empty, 'merge', { keep: 7, sheets });
+    expect(first.total).toBe(all.length);
+    expect(first.issues).toEqual(all.slice(0, 7));
+    // The sheets' order, not the order the checks ran in: the 企业 sheet comes first in this file.
+    expect(first.issues[0]!.sheet).toBe('企业');
   });
 });
