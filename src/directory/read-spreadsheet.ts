@@ -19,11 +19,11 @@ export class UnreadableFileError extends Error {
  * size checks. Cell values are read as stored; formulas are never evaluated (see cellText). Stops at the row limit.
  */
 export async function readXlsx(data: Buffer, fileName: string, limits: ZipLimits = UPLOAD_LIMITS): Promise<RawTable[]> {
-  let sheets: StreamedSheet[];
   try {
-    // Sizes and rows as the zip declares them, before anything is inflated; then the rows as they are.
+    // Sizes and rows as the zip declares them, before anything is inflated; then the rows as they are, each sheet
+    // made a table as soon as it is read (a sheet's cells and its table together are what a large file costs).
     checkZipUpload(data, fileName, limits);
-    sheets = await readXlsxSheets(data, fileName, limits);
+    return await readXlsxSheets(data, fileName, limits, sheetTable);
   } catch (error) {
     if (error instanceof UploadTooLargeError) throw new UnreadableFileError(fileName, error.message);
     if (error instanceof UnreadableWorkbookError) {
@@ -31,7 +31,6 @@ export async function readXlsx(data: Buffer, fileName: string, limits: ZipLimits
     }
     throw error;
   }
-  return sheets.map(sheetTable);
 }
 
 /** A sheet as a table: row 1 holds the headers (as many as it has cells), the other rows the data under them. */

@@ -24,7 +24,20 @@ type Limits = Pick<ZipLimits, 'maxSheetRows'>;
  * the limit) when a sheet has more rows than allowed or a part inflates past the size the zip declares for it, and
  * UnreadableWorkbookError when the file is not an xlsx. The zip's declared sizes are zip-guard.ts' to check, first.
  */
-export async function readXlsxSheets(data: Buffer, fileName: string, limits: Limits): Promise<StreamedSheet[]> {
+export async function readXlsxSheets(data: Buffer, fileName: string, limits: Limits): Promise<StreamedSheet[]>;
+/** The same, each sheet turned into what `each` makes of it as soon as it is read: its rows need not wait for the rest. */
+export async function readXlsxSheets<T>(
+  data: Buffer,
+  fileName: string,
+  limits: Limits,
+  each: (sheet: StreamedSheet) => T,
+): Promise<T[]>;
+export async function readXlsxSheets<T>(
+  data: Buffer,
+  fileName: string,
+  limits: Limits,
+  each: (sheet: StreamedSheet) => T = (sheet) => sheet as T,
+): Promise<T[]> {
   const entries = new Map(zipEntries(data).map((entry) => [entry.name, entry]));
   const part = (name: string, handlers: XmlHandlers) => {
     const entry = entries.get(name);
@@ -48,7 +61,7 @@ export async function readXlsxSheets(data: Buffer, fileName: string, limits: Lim
   const sharedStrings: SheetCell[] = [];
   await part(related('/sharedStrings') ?? 'xl/sharedStrings.xml', sharedStringHandlers(sharedStrings));
 
-  const sheets: StreamedSheet[] = [];
+  const sheets: T[] = [];
   for (const { name, relId } of workbook.sheets) {
     const target = workbookRels.get(relId)?.target;
     const context: SheetContext = { sharedStrings, dateStyles, date1904: workbook.date1904 };
@@ -63,7 +76,7 @@ export async function readXlsxSheets(data: Buffer, fileName: string, limits: Lim
       limits.maxSheetRows,
     );
     if (target) await part(target, sheet.handlers());
-    sheets.push(sheet.finish());
+    sheets.push(each(sheet.finish()));
   }
   return sheets;
 }
