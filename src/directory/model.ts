@@ -101,7 +101,7 @@ export function listIssues(
   return {
     listed: issues.slice(0, LISTED_ISSUES),
     more,
-    moreText: more > 0 ? `另有 ${more} 处问题未列出` : '',
+    moreText: more > 0 ? `另有 ${more.toLocaleString('en-US')} 处问题未列出` : '',
   };
 }
 

@@ -189,7 +189,8 @@ function readPeopleRows(
     const person = first?.person ?? readPersonFields(src, issues);
     if (first) checkRepeatedFields(src, first.person, issues);
     const role = readRole(src.at, src.get('role'), src.get('scope'), src.column('role'), src.column('scope'), issues);
-    if (role) person.roles.push(role);
+    // concat, not push: an array grown by push keeps room for 16 more, 150 bytes a person of 300,000.
+    if (role) person.roles = person.roles.concat(role);
     const rowFlawed = flawed(before, row.row);
     if (first) first.flawed ||= rowFlawed;
     else if (code === undefined) input.rejected.people.push(person);

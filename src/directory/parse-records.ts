@@ -167,6 +167,23 @@ export function readDepartment(src: RecordSource, issues: IssueList): Department
   };
 }
 
+/** The headers an enterprise's problems cite: the same for every row of a sheet, so one object for them all. */
+const enterpriseColumns = new WeakMap<RecordSource['column'], EnterpriseDraft['columns']>();
+function enterpriseColumnsOf(src: RecordSource): EnterpriseDraft['columns'] {
+  let columns = enterpriseColumns.get(src.column);
+  if (!columns) {
+    columns = {
+      code: src.column('code'),
+      region: src.column('region'),
+      department: src.column('department'),
+      principal: src.column('principal'),
+      safetyOfficer: src.column('safetyOfficer'),
+    };
+    enterpriseColumns.set(src.column, columns);
+  }
+  return columns;
+}
+
 export function readEnterprise(src: RecordSource, issues: IssueList): EnterpriseDraft {
   const principal = checked(src, 'principal', issues, checkCode);
   const verified = checked(src, 'verified', issues, checkYesNo);
@@ -177,13 +194,7 @@ export function readEnterprise(src: RecordSource, issues: IssueList): Enterprise
   }
   return {
     at: src.at,
-    columns: {
-      code: src.column('code'),
-      region: src.column('region'),
-      department: src.column('department'),
-      principal: src.column('principal'),
-      safetyOfficer: src.column('safetyOfficer'),
-    },
+    columns: enterpriseColumnsOf(src),
     code: requiredChecked(src, 'code', issues, '企业编码', checkCode),
     name: requiredChecked(src, 'name', issues, '企业名称', checkName),
     creditCode: checked(src, 'creditCode', issues, checkCreditCode),

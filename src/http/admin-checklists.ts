@@ -49,7 +49,7 @@ export const checklistAdminRoutes: FastifyPluginAsync<ChecklistAdminRoutesOption
       throw new HttpError(
         400,
         'invalid_checklists',
-        `检查表有 ${total} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
+        `检查表有 ${total.toLocaleString('en-US')} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
           (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
         listed,
       );

@@ -172,7 +172,7 @@ function invalidDirectory(issues: DirectoryIssue[], total: number): HttpError {
   return new HttpError(
     400,
     'invalid_directory',
-    `名录有 ${total} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
+    `名录有 ${total.toLocaleString('en-US')} 处问题，未导入任何内容；请按 details 逐条修改后重新导入` +
       (moreText && `（details 列出前 ${listed.length} 处，${moreText}）`),
     listed,
   );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isParseRunning } from '../../src/uploads/parse-in-worker.js';
 import { UPLOAD_LIMITS } from '../../src/uploads/zip-guard.js';
+import { badLists } from '../bench/hostile-files.js';
 import { inlineRow, partsXlsx, worksheetXml } from '../support/hostile-xlsx.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -162,6 +163,33 @@ describe('files past the bytes a route takes, read into a buffer reused from upl
     expect(people).toHaveLength(299);
     expect(people.every((p) => p.name === `人员${p.code.slice(1)}`)).toBe(true);
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('a file of many bad rows within every limit', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    // A parse heap of a third of the service's: a sheet's problems kept only as far as they are listed, and its
+    // rows let go once read, fit 60,000 bad rows in it (before they were kept whole: 413, out of memory).
+    service = await startTestService(
+      { ADMIN_TOKEN: TOKEN },
+      { uploads: { worker: { maxHeapMb: 64, timeoutMs: 60_000 } } },
+    );
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('answers its first 100 problems and how many there are, not that it ran out of memory', async () => {
+    const response = await upload(service, '坏.xlsx', badLists(60_000, 20_000, false));
+    const body = await json(response);
+    expect(response.status, JSON.stringify(body).slice(0, 300)).toBe(400);
+    expect(body.error.message).toBe(
+      '名录有 140,000 处问题，未导入任何内容；请按 details 逐条修改后重新导入（details 列出前 100 处，另有 139,900 处问题未列出）',
+    );
+    expect(body.error.details).toHaveLength(100);
+    expect(body.error.details[0]).toMatchObject({ sheet: '人员', row: 2, column: '手机号' });
   });
 });
 
