@@ -1,16 +1,16 @@
-import type {
-  DepartmentDraft,
-  DirectoryInput,
-  DirectoryIssue,
-  EnterpriseDraft,
-  ImportMode,
-  ListName,
-  PersonDraft,
-  Position,
-  RegionDraft,
-  ScopeKind,
+import {
+  type DepartmentDraft,
+  type DirectoryInput,
+  type DirectoryIssue,
+  type EnterpriseDraft,
+  type ImportMode,
+  type ListName,
+  type PersonDraft,
+  type Position,
+  type RegionDraft,
+  type ScopeKind,
+  sortIssues,
 } from './model.js';
-import { sortIssues } from './model.js';
 import type { DirectoryState } from './state.js';
 
 /**

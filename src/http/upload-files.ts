@@ -23,8 +23,11 @@ function receiveBufferOf(request: FastifyRequest, maxBytes: number): ReceiveBuff
   return buffer;
 }
 
-function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, 'body_too_large', `请求体过大：${new ReceiveLimitError(maxBytes).message}`);
+/** The 413 of an upload past its route's bytes; any other error as it is. */
+function asHttpError(error: unknown): unknown {
+  return error instanceof ReceiveLimitError
+    ? new HttpError(413, 'body_too_large', `请求体过大：${error.message}`)
+    : error;
 }
 
 /**
@@ -41,7 +44,7 @@ export async function acceptUploadFiles(scope: FastifyInstance, maxBytes: number
         try {
           return await receiveBufferOf(request, maxBytes).read(payload);
         } catch (error) {
-          throw error instanceof ReceiveLimitError ? tooLarge(maxBytes) : error;
+          throw asHttpError(error);
         }
       },
     );
@@ -73,7 +76,7 @@ export async function uploadedFiles(
         files.push({ name: part.filename || part.fieldname, data });
       }
     } catch (error) {
-      throw error instanceof ReceiveLimitError ? tooLarge(options.maxBytes) : error;
+      throw asHttpError(error);
     }
     return files;
   }

@@ -4,13 +4,14 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { BACKGROUND_NICE } from '../thread-priority.js';
 import type { WorkerAnswer, WorkerJob } from './parse-in-worker.js';
 
-// The lowest priority: on a busy box of two cores the parse takes what CPU is left, not the acks' share.
+// The background threads' priority (thread-priority.ts): on a busy box of two cores the parse takes what CPU is left, not the acks' share.
 // (On Linux the nice value is per thread; elsewhere this may not apply, or apply to the process: then it is skipped.)
 if (process.platform === 'linux') {
   try {
-    setPriority(19);
+    setPriority(BACKGROUND_NICE);
   } catch {
     // not allowed here: the parse runs at the process's priority
   }

@@ -3,7 +3,7 @@
  * It serves the OpenAPI calls the bot makes, acts as users (messages, menu clicks, card clicks) by webhook or over
  * the long connection, records every call and can inject faults. See feishu-platform.md for the rules it mirrors.
  *
- * Kept whole because `Simulator` is the facade tests hold (about 440 lines, one class): and each method is a few lines handing
+ * Kept whole because `Simulator` is the facade tests hold (one class of some 450 lines): and each method is a few lines handing
  * off to the modules beside it (state, openapi, events, webhook, callback-card, long-connection).
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
